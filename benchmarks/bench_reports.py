@@ -1,0 +1,202 @@
+"""Benchmark the regency report runner against the naive command-line loop.
+
+Prints (no assertions on time):
+
+* the floor: starting a kernel and importing the report's libraries;
+* the runner (``smartcity_utils.report.render_reports``) rendering ``--n``
+  synthetic regencies: total wall time and wall time per report;
+* optionally (default on) the runner on a small sample in other modes: one
+  fresh kernel per report, and a thread pool instead of processes;
+* the naive way on ``--sample`` regencies: a serial loop calling the
+  ``papermill`` command then ``jupyter nbconvert --to html --no-input``,
+  scaled to ``--n``;
+* the speed-up and the per-report cost relative to the floor.
+
+Usage::
+
+    python benchmarks/bench_reports.py            # 240 reports, ~5 min on 2 cores
+    python benchmarks/bench_reports.py --quick    # a few reports, < 1 min
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+from smartcity_utils import report
+from smartcity_utils.paths import NOTEBOOKS_DIR
+
+REAL_NOTEBOOK = NOTEBOOKS_DIR / "10_regency_profile.ipynb"
+IMPORTS = ("pandas", "matplotlib", "statsmodels.api")
+
+_BENCH_CELLS = [
+    (
+        "parameters",
+        'regency = "Kabupaten Paser"\nyear = 2023\nlang = "id"\ndata_dir = ""\n'
+        'output_dir = ""\ncache_dir = ""\nslug = ""',
+    ),
+    (
+        None,
+        "import numpy as np\nimport pandas as pd\nimport matplotlib.pyplot as plt\n"
+        "import statsmodels.api as sm\n"
+        "from IPython.display import HTML, Markdown, display\n"
+        "from smartcity_utils.report import write_report_summary",
+    ),
+    (
+        None,
+        "display(HTML('<div style=\"background:#fde68a;padding:8px\"><b>SIMULATED DATA</b></div>'))\n"
+        "rng = np.random.default_rng(abs(hash(regency)) % 2**32)\n"
+        "df = pd.DataFrame({'dimension': list('ABCDEF'), 'score': rng.uniform(0, 1, 6)})\n"
+        "display(Markdown(f'## {regency} ({year})'))\n"
+        "df",
+    ),
+    (
+        None,
+        "fig, ax = plt.subplots(figsize=(5, 3))\nax.bar(df['dimension'], df['score'])\n"
+        "ax.set_title(regency)\nplt.show()",
+    ),
+    (
+        None,
+        "write_report_summary(output_dir, slug, regency=regency, year=year,\n"
+        "                     final_score=float(df['score'].mean()), rank=1, simulated=True)",
+    ),
+]
+
+
+def bundled_notebook(folder: Path) -> Path:
+    """Write the benchmark notebook (pandas, matplotlib, one figure) into ``folder``."""
+    cells = []
+    for tag, source in _BENCH_CELLS:
+        cell = nbformat.v4.new_code_cell(source)
+        if tag:
+            cell.metadata["tags"] = [tag]
+        cells.append(cell)
+    nb = nbformat.v4.new_notebook(
+        cells=cells,
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
+    path = folder / "bench_regency_profile.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def synthetic_regencies(n: int) -> list[tuple[int, str]]:
+    """Return ``n`` synthetic ``(id, name)`` pairs, a few with awkward names."""
+    awkward = ["Kab. Paser", "Kota Bau-Bau", 'Kab. "Test"/Utara', "Kabupaten Pidië Jäya"]
+    names = [awkward[i] if i < len(awkward) else f"Kabupaten Sintetis {i:03d}" for i in range(n)]
+    return [(9000 + i, name) for i, name in enumerate(names)]
+
+
+def run_runner(jobs, notebook: Path, workers: int, **kwargs) -> tuple[float, report.RunSummary]:
+    """Render ``jobs`` with the runner, forcing a full render."""
+    t0 = time.perf_counter()
+    summary = report.render_reports(jobs, notebook, workers=workers, force=True, **kwargs)
+    return time.perf_counter() - t0, summary
+
+
+def run_naive(pairs, notebook: Path, out_dir: Path, year: int, lang: str) -> float:
+    """Serial loop: ``papermill`` command, then ``jupyter nbconvert --no-input``."""
+    bindir = Path(sys.executable).parent
+    papermill = shutil.which("papermill", path=str(bindir)) or "papermill"
+    jupyter = shutil.which("jupyter", path=str(bindir)) or "jupyter"
+    env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    for regency_id, name in pairs:
+        slug = report.safe_slug(name)
+        out_nb = out_dir / f"{slug}.ipynb"
+        subprocess.run(
+            [papermill, str(notebook), str(out_nb), "-k", "python3", "--no-progress-bar",
+             "-p", "regency", name, "-p", "year", str(year), "-p", "lang", lang,
+             "-p", "output_dir", str(out_dir), "-p", "slug", slug,
+             "--cwd", str(notebook.parent)],
+            check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        subprocess.run(
+            [jupyter, "nbconvert", "--to", "html", "--no-input", str(out_nb)],
+            check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+    return time.perf_counter() - t0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=240, help="regencies rendered by the runner")
+    parser.add_argument("--sample", type=int, default=6, help="regencies rendered the naive way")
+    parser.add_argument("--notebook", type=Path, default=None, help="report notebook (default: real one if present)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--mode-sample", type=int, default=None,
+                        help="reports per alternative runner mode (default 6 per worker; 0 skips)")
+    parser.add_argument("--quick", action="store_true", help="small run: n=8, sample=2, mode sample 4")
+    parser.add_argument("--keep", action="store_true", help="keep the output folder")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.n, args.sample = min(args.n, 8), min(args.sample, 2)
+        args.mode_sample = 4 if args.mode_sample is None else args.mode_sample
+    mode_sample = args.mode_sample if args.mode_sample is not None else 6 * args.workers
+
+    work = Path(tempfile.mkdtemp(prefix="bench_reports_"))
+    if args.notebook is not None:
+        notebook = args.notebook.resolve()
+    elif REAL_NOTEBOOK.is_file():
+        notebook = REAL_NOTEBOOK
+    else:
+        notebook = bundled_notebook(work)
+    year, lang = 2023, "id"
+    pairs = synthetic_regencies(args.n)
+    print(f"notebook: {notebook}")
+    print(f"reports: {args.n}, workers: {args.workers}, cpus: {os.cpu_count()}")
+
+    try:
+        report.kernel_floor_seconds(IMPORTS)  # warm the OS file cache first
+        floors = [report.kernel_floor_seconds(IMPORTS) for _ in range(2)]
+        floor = min(floors)
+        print(f"floor (kernel start + import {', '.join(IMPORTS)}): {floor:.2f} s")
+
+        jobs = report.plan_reports(pairs, year, lang, work / "runner")
+        total, summary = run_runner(jobs, notebook, args.workers, progress=True)
+        per_report = total / args.n
+        cost = sum(r.get("elapsed", 0.0) for r in summary.results) / max(1, len(summary.results))
+        print(summary.format().splitlines()[0])
+        print(f"runner (process pool, warm kernels): total {total:.1f} s, {per_report:.2f} s/report wall, "
+              f"{cost:.2f} s/report inside a worker")
+
+        if mode_sample > 0:
+            sample_jobs = report.plan_reports(pairs[:mode_sample], year, lang, work / "modes")
+            for label, kwargs in (
+                ("process pool, warm kernels", {}),
+                ("thread pool, warm kernels", {"pool": "thread"}),
+                ("process pool, fresh kernel per report", {"reuse_kernels": False}),
+            ):
+                t, s = run_runner(sample_jobs, notebook, args.workers, progress=False, **kwargs)
+                print(f"  mode sample ({mode_sample} reports) {label}: {t:.1f} s, "
+                      f"{t / mode_sample:.2f} s/report wall, failed {len(s.failed)}")
+
+        naive = run_naive(pairs[: args.sample], notebook, work / "naive", year, lang)
+        naive_per = naive / max(1, args.sample)
+        naive_total = naive_per * args.n
+        print(f"naive serial CLI loop (papermill + jupyter nbconvert): {args.sample} reports in {naive:.1f} s, "
+              f"{naive_per:.2f} s/report, scaled to {args.n}: {naive_total:.0f} s")
+        print(f"speed-up (naive scaled / runner): {naive_total / total:.1f}x")
+        print(f"per-report wall / floor: runner {per_report / floor:.2f}, naive {naive_per / floor:.2f}")
+        if summary.failed:
+            print(summary.format())
+            return 1
+        return 0
+    finally:
+        if args.keep:
+            print(f"outputs kept in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,238 @@
+"""Reading raw files into cell grids and recognising their layout.
+
+Excel workbooks are read with python-calamine (Rust, several times faster
+than openpyxl); CSV files with the standard library, with the delimiter
+sniffed and a UTF-8 byte-order mark removed. Every cell keeps its position, so
+a later error or reject can name the file, sheet, row and column.
+
+The layouts are documented in ``docs/data_model.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from python_calamine import CalamineWorkbook
+
+from smartcity_utils.reference import column_aliases, match_dimension, match_pillar, normalise_label
+
+#: File types read from ``data/raw``; anything else except documentation stops the run.
+DATA_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv"}
+IGNORED_SUFFIXES = {".md", ".txt", ".json", ".pdf"}
+#: Sheets that hold instructions or notes, never scores.
+IGNORED_SHEETS = {"catatan", "petunjuk", "keterangan", "instructions", "readme"}
+LAYOUTS = ("recap", "assessor", "form", "quick_wins", "cohorts", "published")
+PUBLISHED_COLUMNS = ["index", "year", "region", "metric", "value", "rank", "rank_of", "rank_scope", "source_url"]
+HEADER_SEARCH_ROWS = 25
+
+
+class RawFileError(ValueError):
+    """A raw file cannot be read as any accepted layout."""
+
+
+@dataclass
+class Sheet:
+    """One sheet (or one CSV file) as a grid of cell values.
+
+    ``rows[i]`` is spreadsheet row ``i + 1`` (CSV line ``i + 1``).
+    """
+
+    file: str
+    sheet: str
+    rows: list[list[object]]
+    layout: str | None = None
+    header_row: int | None = None  # 0-based index of the (last) header row
+    columns: dict[int, str] = field(default_factory=dict)  # grid column -> canonical column
+    labels: dict[str, object] = field(default_factory=dict)  # "Tahun:" style label rows
+    title: str = ""
+
+    def where(self, row_index: int | None = None) -> str:
+        """Human location: ``file, sheet 'S', row N``."""
+        parts = [self.file]
+        if self.sheet:
+            parts.append(f"sheet {self.sheet!r}")
+        if row_index is not None:
+            parts.append(f"row {row_index + 1}")
+        return ", ".join(parts)
+
+
+def read_grid_file(path: Path, display_name: str) -> list[Sheet]:
+    """Read a workbook (every sheet) or a CSV file into grids.
+
+    Args:
+        path: The file.
+        display_name: Its name relative to the raw folder, used in messages.
+
+    Raises:
+        RawFileError: when the file cannot be opened or decoded.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return [Sheet(display_name, "", _read_csv_rows(path, display_name))]
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        sheets = []
+        for name in workbook.sheet_names:
+            rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            sheets.append(Sheet(display_name, name, [list(r) for r in rows]))
+        return sheets
+    except Exception as exc:  # calamine raises its own error types per format
+        raise RawFileError(
+            f"{display_name}: cannot be opened as a spreadsheet ({exc}); "
+            "save it as .xlsx or .csv and rerun"
+        ) from exc
+
+
+def _read_csv_rows(path: Path, display_name: str) -> list[list[object]]:
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - cp1252 decodes almost anything
+        raise RawFileError(f"{display_name}: not UTF-8 text; save it as CSV UTF-8 and rerun")
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    if "\t" in first_line and first_line.count("\t") > first_line.count(delimiter):
+        delimiter = "\t"
+    return [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+
+
+def is_blank(value: object) -> bool:
+    """True for None, empty or whitespace-only cells."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _header_columns(row: list[object]) -> dict[int, str]:
+    aliases = column_aliases()
+    found = {}
+    for j, cell in enumerate(row):
+        if is_blank(cell):
+            continue
+        key = normalise_label(cell).rstrip(":").strip()
+        if key in aliases:
+            found[j] = aliases[key]
+        elif (p := match_pillar(cell)) is not None:
+            found[j] = f"pillar:{p}"
+        elif (d := match_dimension(cell)) is not None:
+            found[j] = f"dimension:{d}"
+    return found
+
+
+def detect_layout(sheet: Sheet) -> None:
+    """Find the header row and the layout of a sheet, in place.
+
+    Raises:
+        RawFileError: naming the file and sheet and the layouts it could be.
+    """
+    rows = sheet.rows
+    if sheet.sheet == "" and rows:
+        head = [normalise_label(c) for c in rows[0]]
+        if head[: len(PUBLISHED_COLUMNS)] == PUBLISHED_COLUMNS:
+            sheet.layout, sheet.header_row = "published", 0
+            sheet.columns = {j: c for j, c in enumerate(PUBLISHED_COLUMNS)}
+            return
+    title_parts: list[str] = []
+    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        cols = _header_columns(row)
+        names = set(cols.values())
+        label_cells = [c for c in row if isinstance(c, str) and c.strip().endswith(":")]
+        if label_cells:
+            _read_labels(sheet, row)
+            continue
+        score_cols = {c for c in names if c.startswith(("pillar:", "dimension:"))}
+        if {"regency", "programme_name"} <= names:
+            layout = "quick_wins"
+        elif {"question_code", "score"} <= names:
+            layout = "form"
+        elif {"pillar", "dimension", "score"} <= names:
+            layout = "assessor"
+        elif "regency" in names and ({"final_score", "rank"} & names or score_cols):
+            layout = "recap"
+        elif {"regency", "cohort_year"} <= names:
+            layout = "cohorts"
+        elif "regency" in names and i + 1 < len(rows) and _header_columns(rows[i + 1]):
+            layout = "recap"  # two-row header: pillar names sit in the next row
+        else:
+            title_parts.extend(str(c) for c in row if not is_blank(c))
+            continue
+        if layout == "recap":
+            below = _header_columns(rows[i + 1]) if i + 1 < len(rows) else {}
+            if any(c.startswith(("pillar:", "dimension:")) for c in below.values()):
+                cols = {**cols, **below}
+                i += 1
+        sheet.layout, sheet.header_row, sheet.columns = layout, i, cols
+        sheet.title = " ".join(title_parts)
+        _check_columns(sheet)
+        return
+    expected = (
+        "a recap (header with 'Kabupaten/Kota' and pillar columns, 'Nilai Akhir' or 'Peringkat'), "
+        "an assessor sheet ('No | Pilar | Dimensi | Nilai'), a form export ('Kode Pertanyaan', 'Nilai'), "
+        "a Quick Win register ('Nama Program'), a cohort register ('Angkatan') or published facts"
+    )
+    raise RawFileError(
+        f"{sheet.where()}: no header row found in the first {HEADER_SEARCH_ROWS} rows; expected {expected}. "
+        "See docs/data_model.md, rename the header, or add the spelling to smartcity_utils/data/column_aliases.csv"
+    )
+
+
+def _read_labels(sheet: Sheet, row: list[object]) -> None:
+    aliases = column_aliases()
+    for j, cell in enumerate(row):
+        if isinstance(cell, str) and cell.strip().endswith(":"):
+            key = aliases.get(normalise_label(cell).rstrip(":").strip())
+            value = next((v for v in row[j + 1 :] if not is_blank(v)), None)
+            if key is not None:
+                sheet.labels[key] = value
+
+
+def _check_columns(sheet: Sheet) -> None:
+    names = list(sheet.columns.values())
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise RawFileError(
+            f"{sheet.where(sheet.header_row)}: columns {dupes} appear twice in the header; "
+            "keep one column per field"
+        )
+    required = {"assessor": {"pillar", "dimension", "score"}, "form": {"regency", "year", "assessor", "score"},
+                "quick_wins": {"regency", "year", "pillar"}, "cohorts": {"regency", "cohort_year"}}
+    missing = required.get(sheet.layout, set()) - set(names)
+    if sheet.layout == "assessor":
+        missing -= set(sheet.labels)
+        for label in ("regency", "year", "assessor"):
+            if label not in sheet.labels and label not in names:
+                missing.add(label)
+    if missing:
+        raise RawFileError(
+            f"{sheet.where(sheet.header_row)}: looks like layout {sheet.layout!r} but has no column for "
+            f"{sorted(missing)}; see docs/data_model.md"
+        )
+
+
+_SCALE_100 = re.compile(r"skala\s*(nilai)?\s*0\s*-\s*100|0\s*-\s*100\b")
+_YEAR = re.compile(r"(?<!\d)(20[1-3]\d)(?!\d)")
+
+
+def declared_scale(sheet: Sheet) -> int | None:
+    """100 or 4 when the title rows declare the scale, else None."""
+    title = normalise_label(sheet.title)
+    if _SCALE_100.search(title):
+        return 100
+    if re.search(r"skala\s*(nilai)?\s*0\s*-\s*4\b", title):
+        return 4
+    return None
+
+
+def year_from_text(*texts: str) -> int | None:
+    """First plausible year (2010-2039) in the title or file name."""
+    for text in texts:
+        match = _YEAR.search(text or "")
+        if match:
+            return int(match.group(1))
+    return None

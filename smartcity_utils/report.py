@@ -1,0 +1,1069 @@
+"""Render one profile report per regency from a parameterised notebook.
+
+This is the runner behind ``smartcity report``. The work is split so that a
+run of several hundred regencies stays close to the cost of executing the
+notebook body itself:
+
+1. **Compute once, render many.** ``precompute()`` is called at most once per
+   run (and only when some report actually needs rendering). It builds the
+   national models/tables and caches them to files; its return value is handed
+   to every notebook as the ``cache_dir`` parameter, so a report only *reads*
+   national figures instead of recomputing them.
+2. **Warm kernels.** Starting a Jupyter kernel and importing pandas,
+   matplotlib and statsmodels costs several seconds (see
+   :func:`kernel_floor_seconds`), usually far more than the report body. Each
+   worker therefore keeps one kernel alive and runs successive notebooks in it
+   through papermill (a small papermill engine that borrows the worker's kernel
+   manager). Between notebooks the kernel's namespace is wiped
+   (``%reset -f``), open figures are closed and the working directory is
+   restored; imported modules stay loaded, which is the whole gain. After any
+   failure, or every ``max_reports_per_kernel`` reports, the kernel is
+   replaced by a fresh one. ``reuse_kernels=False`` gives one fresh kernel per
+   report, exactly like the papermill CLI.
+3. **Parallel, in-process.** Workers are processes of a
+   :class:`~concurrent.futures.ProcessPoolExecutor` (``pool="process"``) by
+   default; papermill and the nbconvert HTML export run inside the worker,
+   avoiding two interpreter start-ups and two heavy imports per report compared
+   with calling the ``papermill`` and ``jupyter nbconvert`` commands. A thread
+   pool (``pool="thread"``) is available too; the HTML export holds the GIL,
+   so processes scale better (measured by ``benchmarks/bench_reports.py``).
+4. **Skip unchanged.** Each successful report gets a stamp,
+   ``<out_dir>/.stamps/<slug>.json``, holding a hash of the notebook bytes, the
+   parameters, the input data files and the package version. A rerun skips
+   jobs whose stamp matches unless ``force=True``. A failed job removes its
+   stamp so the next run retries it.
+5. **Atomic outputs.** Every file is written to a temporary file in the same
+   folder and moved into place with :func:`os.replace`, so an interrupted or
+   failing run leaves the previous good report untouched. The partially
+   executed notebook of a failing report is kept as ``<slug>.failed.ipynb``.
+
+Notebooks report their headline figures with :func:`write_report_summary`;
+the runner collects them into ``<out_dir>/index.html``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import html
+import json
+import logging
+import multiprocessing
+import os
+import re
+import tempfile
+import threading
+import time
+import traceback
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from smartcity_utils import __version__
+
+__all__ = [
+    "ReportJob",
+    "RunSummary",
+    "kernel_floor_seconds",
+    "plan_reports",
+    "read_report_summary",
+    "render_reports",
+    "safe_slug",
+    "write_index",
+    "write_report_summary",
+]
+
+SLUG_MAX_LEN = 80
+STAMP_DIRNAME = ".stamps"
+SUMMARY_SUFFIX = ".summary.json"
+FAILED_SUFFIX = ".failed.ipynb"
+INDEX_NAME = "index.html"
+KERNEL_NAME = "python3"
+#: Bumped when the stamp layout or the rendering pipeline changes in a way that
+#: must invalidate every existing report.
+STAMP_SCHEMA = 1
+_ENGINE_NAME = "smartcity-warm"
+_EXCERPT_CHARS = 400
+
+# Names that are reserved device names on Windows; reports are shared on
+# network drives, so a regency slugged to one of these gets a hash suffix.
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*")
+
+
+# --------------------------------------------------------------------------- slugs
+
+
+def safe_slug(name: str) -> str:
+    """Turn a regency name into a file-name-safe slug.
+
+    The slug is ASCII, lowercase, uses only ``[a-z0-9_-]``, never starts with a
+    dot or contains a path separator, is non-empty and at most 80 characters.
+    Unicode is NFKC-normalised and accents are stripped.
+
+    Names made only of ASCII letters, digits and single spaces (``"Kota
+    Kediri"``) map to a readable slug (``"kota-kediri"``). Any other alteration
+    loses information (``"Kab. Paser"`` and ``"Kab Paser"`` would otherwise
+    meet), so the slug then ends with an 8-hex-digit hash of the original name.
+    Names that differ only by letter case can still meet; :func:`plan_reports`
+    removes such duplicates within a run.
+
+    Args:
+        name: Display name of the regency, exactly as given.
+
+    Returns:
+        The slug.
+
+    Raises:
+        TypeError: If ``name`` is not a string.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be str, not {type(name).__name__}")
+    normalised = unicodedata.normalize("NFKC", name)
+    decomposed = unicodedata.normalize("NFKD", normalised)
+    ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c))
+    ascii_text = ascii_text.encode("ascii", "ignore").decode("ascii").lower()
+    base = re.sub(r"[^a-z0-9_-]+", "-", ascii_text)
+    base = re.sub(r"-{2,}", "-", base).strip("-_")
+
+    lossless = bool(_PLAIN_NAME.fullmatch(name)) and base not in _RESERVED
+    if lossless and len(base) <= SLUG_MAX_LEN:
+        return base
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    if not base:
+        base = "report"
+    base = base[: SLUG_MAX_LEN - len(digest) - 1].rstrip("-_")
+    return f"{base}-{digest}"
+
+
+# --------------------------------------------------------------------------- planning
+
+
+@dataclass(frozen=True)
+class ReportJob:
+    """One report to render.
+
+    Attributes:
+        regency: Display name, passed unchanged to the notebook.
+        regency_id: Numeric regency code (BPS/Kemendagri).
+        year: Evaluation year.
+        lang: Report language (``"id"`` or ``"en"``).
+        slug: File-name stem of every output of this report.
+        out_dir: Resolved output folder shared by the run.
+        notebook: Executed notebook, ``<out_dir>/<slug>.ipynb``.
+        html: Exported report without code, ``<out_dir>/<slug>.html``.
+        summary: Headline figures, ``<out_dir>/<slug>.summary.json``.
+        stamp: Skip-unchanged stamp, ``<out_dir>/.stamps/<slug>.json``.
+        failed_notebook: Partially executed notebook kept after a failure.
+    """
+
+    regency: str
+    regency_id: int
+    year: int
+    lang: str
+    slug: str
+    out_dir: Path
+    notebook: Path
+    html: Path
+    summary: Path
+    stamp: Path
+    failed_notebook: Path
+
+    def output_paths(self) -> tuple[Path, ...]:
+        """Return every file this job may write."""
+        return (self.notebook, self.html, self.summary, self.stamp, self.failed_notebook)
+
+
+def _ensure_inside(path: Path, root: Path) -> None:
+    resolved = path.resolve()
+    if resolved != root and root not in resolved.parents:
+        raise ValueError(f"output path {path} escapes the output folder {root}")
+
+
+def plan_reports(
+    regencies: Sequence[tuple[int, str]],
+    year: int,
+    lang: str,
+    out_dir: str | os.PathLike[str],
+) -> list[ReportJob]:
+    """Plan one report per regency, with unique slugs and checked paths.
+
+    Args:
+        regencies: ``(regency_id, display name)`` pairs.
+        year: Evaluation year passed to every notebook.
+        lang: Report language passed to every notebook.
+        out_dir: Folder receiving all outputs; created if missing.
+
+    Returns:
+        The jobs, in the order of ``regencies``.
+
+    Raises:
+        ValueError: If a regency id repeats, or an output path would resolve
+            outside ``out_dir``.
+    """
+    root = Path(out_dir).expanduser().resolve()
+    seen_ids: set[int] = set()
+    used: set[str] = set()
+    jobs: list[ReportJob] = []
+    for regency_id, name in regencies:
+        if regency_id in seen_ids:
+            raise ValueError(f"regency id {regency_id} appears twice")
+        seen_ids.add(regency_id)
+        slug = safe_slug(name)
+        # Case-only variants map to the same slug; the id keeps them apart
+        # deterministically, independent of list order.
+        if slug in used:
+            slug = f"{slug[: SLUG_MAX_LEN - 12]}-{regency_id}"
+        if slug in used:
+            raise ValueError(f"cannot make a unique file name for {name!r}")
+        used.add(slug)
+        job = ReportJob(
+            regency=name,
+            regency_id=int(regency_id),
+            year=int(year),
+            lang=str(lang),
+            slug=slug,
+            out_dir=root,
+            notebook=root / f"{slug}.ipynb",
+            html=root / f"{slug}.html",
+            summary=root / f"{slug}{SUMMARY_SUFFIX}",
+            stamp=root / STAMP_DIRNAME / f"{slug}.json",
+            failed_notebook=root / f"{slug}{FAILED_SUFFIX}",
+        )
+        for path in job.output_paths():
+            _ensure_inside(path, root)
+        jobs.append(job)
+    return jobs
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _current_umask() -> int:
+    # Read once at import: os.umask can only be read by setting it, which is
+    # not safe once worker threads run.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_current_umask()
+
+
+def _make_temp(path: Path, suffix: str = ".tmp") -> Path:
+    """Create an empty temporary file next to ``path`` with normal permissions."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    # mkstemp creates 0600 files; reports are shared, so use the usual mode.
+    os.chmod(tmp, _FILE_MODE)
+    return Path(tmp)
+
+
+def _write_all(fh: Any, data: bytes) -> None:
+    """Write ``data`` to an open binary file (a seam for failure tests)."""
+    fh.write(data)
+
+
+def _atomic_write(path: Path, data: bytes | str) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _make_temp(path)
+    try:
+        with open(tmp, "wb") as fh:
+            _write_all(fh, data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _json_default(value: Any) -> Any:
+    # Notebooks hand over numpy scalars and paths; make them plain JSON.
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    raise TypeError(f"cannot store {type(value).__name__} in a report summary")
+
+
+def write_report_summary(output_dir: str | os.PathLike[str], slug: str, **figures: Any) -> Path:
+    """Store a report's headline figures for the run index.
+
+    Called from the report notebook, e.g.
+    ``write_report_summary(output_dir, slug, regency=regency, year=year,
+    final_score=0.71, rank=12, simulated=True)``. ``simulated=True`` makes the
+    index show a SIMULATED DATA badge for the report.
+
+    Args:
+        output_dir: The run's output folder (the notebook's ``output_dir``
+            parameter). Empty means the current directory.
+        slug: The report's slug (the notebook's ``slug`` parameter). If
+            empty, it is derived from ``figures["regency"]``.
+        **figures: JSON-serialisable values (numpy scalars are converted).
+
+    Returns:
+        Path of the summary file written.
+
+    Raises:
+        ValueError: If no usable slug is available, or ``slug`` is not a safe
+            file name.
+    """
+    if not slug:
+        if not figures.get("regency"):
+            raise ValueError("pass slug, or regency=... to derive it")
+        slug = safe_slug(str(figures["regency"]))
+    if not re.fullmatch(r"[a-z0-9_-]{1,80}", slug):
+        raise ValueError(f"unsafe slug {slug!r}")
+    path = Path(output_dir or ".") / f"{slug}{SUMMARY_SUFFIX}"
+    text = json.dumps(figures, ensure_ascii=False, indent=2, sort_keys=True, default=_json_default)
+    _atomic_write(path, text)
+    return path
+
+
+def read_report_summary(output_dir: str | os.PathLike[str], slug: str) -> dict[str, Any]:
+    """Read the figures a report stored with :func:`write_report_summary`.
+
+    Args:
+        output_dir: The run's output folder.
+        slug: The report's slug.
+
+    Returns:
+        The figures, or an empty dict if the report wrote none or the file is
+        unreadable.
+    """
+    path = Path(output_dir) / f"{slug}{SUMMARY_SUFFIX}"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _run_digest(notebook_path: Path, input_files: Iterable[Path]) -> dict[str, Any]:
+    """Hash everything shared by all jobs of a run (computed once)."""
+    import nbconvert
+    import papermill
+
+    inputs = {}
+    for p in sorted({Path(f).resolve() for f in input_files}):
+        if not p.is_file():
+            raise FileNotFoundError(f"input file not found: {p}")
+        inputs[str(p)] = _file_digest(p)
+    return {
+        "schema": STAMP_SCHEMA,
+        "notebook": _file_digest(notebook_path),
+        "inputs": inputs,
+        "versions": {
+            "smartcity_utils": __version__,
+            "papermill": papermill.__version__,
+            "nbconvert": nbconvert.__version__,
+        },
+    }
+
+
+def _job_digest(run_digest: Mapping[str, Any], parameters: Mapping[str, Any]) -> str:
+    payload = json.dumps({"run": run_digest, "parameters": parameters}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _stamp_matches(job: ReportJob, digest: str) -> bool:
+    if not (job.html.is_file() and job.notebook.is_file()):
+        return False
+    try:
+        stamp = json.loads(job.stamp.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(stamp, dict) and stamp.get("digest") == digest
+
+
+# --------------------------------------------------------------------------- kernels
+
+
+_RESET_CODE = """\
+import os as _os, sys as _sys
+_os.chdir({cwd!r})
+if "matplotlib.pyplot" in _sys.modules:
+    _sys.modules["matplotlib.pyplot"].close("all")
+get_ipython().run_line_magic("reset", "-f")
+"""
+
+
+class _WarmKernel:
+    """One kernel kept alive across several notebooks of a worker."""
+
+    def __init__(self, cwd: Path, max_reports: int) -> None:
+        self.cwd = cwd
+        self.max_reports = max(1, max_reports)
+        self.km: Any = None
+        self.used = 0
+
+    def acquire(self) -> Any:
+        """Return a clean kernel manager, starting or recycling as needed."""
+        from jupyter_core.utils import run_sync
+
+        if self.km is not None and (self.used >= self.max_reports or not run_sync(self.km.is_alive)()):
+            self.shutdown()
+        if self.km is None:
+            from jupyter_client.manager import AsyncKernelManager
+
+            km = AsyncKernelManager(kernel_name=KERNEL_NAME)
+            run_sync(km.start_kernel)(cwd=str(self.cwd))
+            self.km = km
+            self.used = 0
+        elif self.used:
+            if not self._reset():
+                self.shutdown()
+                return self.acquire()
+        self.used += 1
+        return self.km
+
+    def _reset(self) -> bool:
+        kc = self.km.blocking_client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=60)
+            reply = kc.execute_interactive(
+                _RESET_CODE.format(cwd=str(self.cwd)), store_history=False, timeout=60, output_hook=lambda msg: None
+            )
+            return reply["content"].get("status") == "ok"
+        except Exception:
+            return False
+        finally:
+            kc.stop_channels()
+
+    def discard(self) -> None:
+        """Drop the kernel after a failure so no half-run state leaks on."""
+        self.shutdown()
+
+    def shutdown(self) -> None:
+        """Stop the kernel, if any."""
+        if self.km is None:
+            return
+        from jupyter_core.utils import run_sync
+
+        km, self.km = self.km, None
+        try:
+            run_sync(km.shutdown_kernel)(now=True)
+        except Exception:
+            pass
+        try:
+            run_sync(km.cleanup_resources)()
+        except Exception:
+            pass
+
+
+def _register_engine() -> None:
+    """Register the papermill engine that runs in a borrowed kernel."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.utils import merge_kwargs, remove_args
+
+    if _ENGINE_NAME in papermill_engines._engines:
+        return
+
+    class WarmKernelEngine(NBClientEngine):
+        """NBClientEngine that leaves the kernel running after the notebook."""
+
+        @classmethod
+        def execute_managed_notebook(
+            cls,
+            nb_man,
+            kernel_name,
+            log_output=False,
+            stdout_file=None,
+            stderr_file=None,
+            start_timeout=60,
+            execution_timeout=None,
+            **kwargs,
+        ):
+            kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
+            final_kwargs = merge_kwargs(
+                kwargs,
+                timeout=execution_timeout,
+                startup_timeout=start_timeout,
+                kernel_name=kernel_name,
+                log_output=log_output,
+                stdout_file=stdout_file,
+                stderr_file=stderr_file,
+            )
+            client = PapermillNotebookClient(nb_man, **final_kwargs)
+            try:
+                return client.execute()
+            finally:
+                # The client does not own the borrowed kernel manager, so it
+                # leaves its own channels open; close them or each report
+                # leaks sockets and a heartbeat thread.
+                kc = getattr(client, "kc", None)
+                if kc is not None:
+                    try:
+                        kc.stop_channels()
+                    except Exception:
+                        pass
+                    client.kc = None
+
+    papermill_engines.register(_ENGINE_NAME, WarmKernelEngine)
+
+
+class _Worker:
+    """Executes and exports reports; one per worker process or thread."""
+
+    def __init__(self, notebook_path: str, reuse_kernels: bool, max_reports_per_kernel: int) -> None:
+        from nbconvert import HTMLExporter
+
+        _register_engine()
+        self.notebook_path = Path(notebook_path)
+        self.kernel = _WarmKernel(
+            self.notebook_path.parent, max_reports_per_kernel if reuse_kernels else 1
+        )
+        # Building the exporter loads its templates; do it once per worker.
+        self.exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+        # The runner passes regency_id and slug on top of the notebook's
+        # declared parameters; papermill would warn about them on every report.
+        logging.getLogger("papermill").setLevel(logging.ERROR)
+
+    def close(self) -> None:
+        self.kernel.shutdown()
+
+    def run(self, task: dict[str, Any]) -> dict[str, Any]:
+        """Render one report; never raises for notebook failures."""
+        import nbformat
+        import papermill as pm
+
+        job: ReportJob = task["job"]
+        started = time.perf_counter()
+        result: dict[str, Any] = {"slug": job.slug, "regency": job.regency, "regency_id": job.regency_id}
+        # Papermill writes the executed notebook here; it only replaces the
+        # previous good notebook once the whole report has succeeded.
+        tmp = _make_temp(job.notebook, suffix=".tmp.ipynb")
+        try:
+            km = self.kernel.acquire()
+            nb = pm.execute_notebook(
+                str(self.notebook_path),
+                str(tmp),
+                parameters=task["parameters"],
+                engine_name=_ENGINE_NAME,
+                kernel_name=KERNEL_NAME,
+                execution_timeout=task["timeout"],
+                request_save_on_cell_execute=False,
+                progress_bar=False,
+                log_output=False,
+                report_mode=False,
+                km=km,
+            )
+            body, _ = self.exporter.from_notebook_node(nb, resources={"metadata": {"name": job.regency}})
+            _atomic_write(job.html, body)
+            os.replace(tmp, job.notebook)
+            job.failed_notebook.unlink(missing_ok=True)
+            stamp = {
+                "digest": task["digest"],
+                "regency": job.regency,
+                "regency_id": job.regency_id,
+                "parameters": task["parameters"],
+                "rendered_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            }
+            _atomic_write(job.stamp, json.dumps(stamp, ensure_ascii=False, indent=2, default=str))
+            result["status"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - one failing regency must not stop the run
+            self.kernel.discard()
+            job.stamp.unlink(missing_ok=True)
+            result.update(_describe_failure(exc, tmp))
+            if tmp.is_file() and tmp.stat().st_size:
+                os.replace(tmp, job.failed_notebook)
+                result["notebook"] = str(job.failed_notebook)
+            result["status"] = "failed"
+        finally:
+            tmp.unlink(missing_ok=True)
+        result["elapsed"] = round(time.perf_counter() - started, 3)
+        return result
+
+
+def _excerpt(source: str) -> str:
+    source = source.strip()
+    return source if len(source) <= _EXCERPT_CHARS else source[:_EXCERPT_CHARS] + " ..."
+
+
+def _describe_failure(exc: BaseException, partial: Path) -> dict[str, Any]:
+    """Summarise an exception, pointing at the failing cell when possible."""
+    from papermill.exceptions import PapermillExecutionError
+
+    info: dict[str, Any] = {"cell_index": None, "cell_source": "", "ename": type(exc).__name__, "evalue": str(exc)}
+    if isinstance(exc, PapermillExecutionError):
+        info.update(cell_index=exc.cell_index, cell_source=_excerpt(exc.source), ename=exc.ename, evalue=exc.evalue)
+        return info
+    # Timeouts and dead kernels carry no cell; papermill marks the cell it was
+    # running in the partial notebook, so look there.
+    try:
+        import nbformat
+
+        nb = nbformat.read(partial, as_version=4)
+        for i, cell in enumerate(nb.cells):
+            if cell.get("metadata", {}).get("papermill", {}).get("status") in {"running", "failed"}:
+                info.update(cell_index=i, cell_source=_excerpt(cell.source))
+                break
+    except Exception:
+        pass
+    if info["cell_index"] is None:
+        info["traceback"] = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return info
+
+
+# Per-process state of pool workers.
+_PROCESS_WORKER: _Worker | None = None
+
+
+def _init_process_worker(notebook_path: str, reuse_kernels: bool, max_reports: int) -> None:
+    global _PROCESS_WORKER
+    from multiprocessing import util
+
+    _PROCESS_WORKER = _Worker(notebook_path, reuse_kernels, max_reports)
+    # Pool workers leave through multiprocessing's exit path, which skips
+    # atexit but runs these finalizers; without it warm kernels are orphaned.
+    util.Finalize(_PROCESS_WORKER, _PROCESS_WORKER.close, exitpriority=10)
+
+
+def _run_in_process(task: dict[str, Any]) -> dict[str, Any]:
+    if _PROCESS_WORKER is None:
+        raise RuntimeError("report worker not initialised")
+    return _PROCESS_WORKER.run(task)
+
+
+# --------------------------------------------------------------------------- summary
+
+
+@dataclass
+class RunSummary:
+    """Outcome of :func:`render_reports`.
+
+    Attributes:
+        ok: Reports rendered successfully in this run.
+        skipped: Reports left as they were because their stamp matched.
+        failed: One dict per failing report: ``regency``, ``regency_id``,
+            ``slug``, ``cell_index``, ``cell_source`` (excerpt), ``ename``,
+            ``evalue`` and, when kept, ``notebook`` (the partial notebook).
+        elapsed: Wall time of the run in seconds.
+        index: Path of the index page, if written.
+        precompute_seconds: Time spent in ``precompute`` (0 if not called).
+        results: Per-job result dicts, in job order.
+    """
+
+    ok: int = 0
+    skipped: int = 0
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    elapsed: float = 0.0
+    index: Path | None = None
+    precompute_seconds: float = 0.0
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+    def format(self) -> str:
+        """Return a short human-readable report of the run."""
+        lines = [
+            f"{self.ok} rendered, {self.skipped} unchanged (skipped), {len(self.failed)} failed "
+            f"in {self.elapsed:.1f} s"
+        ]
+        if self.precompute_seconds:
+            lines.append(f"precompute: {self.precompute_seconds:.1f} s")
+        for f in self.failed:
+            where = f"cell {f['cell_index']}" if f.get("cell_index") is not None else "no cell"
+            lines.append(f"FAILED {f['regency']} [{f['slug']}] at {where}: {f['ename']}: {f['evalue']}")
+            if f.get("cell_source"):
+                lines.extend("    | " + s for s in f["cell_source"].splitlines()[:6])
+            if f.get("notebook"):
+                lines.append(f"    partial notebook: {f['notebook']}")
+        if self.index:
+            lines.append(f"index: {self.index}")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- runner
+
+
+def render_reports(
+    jobs: Sequence[ReportJob],
+    notebook_path: str | os.PathLike[str],
+    *,
+    workers: int | None = None,
+    timeout: int = 600,
+    force: bool = False,
+    extra_parameters: Mapping[str, Any] | None = None,
+    precompute: Callable[[], Path | None] | None = None,
+    progress: bool = True,
+    input_files: Iterable[str | os.PathLike[str]] = (),
+    reuse_kernels: bool = True,
+    max_reports_per_kernel: int = 50,
+    pool: Literal["process", "thread"] = "process",
+    index: bool = True,
+) -> RunSummary:
+    """Execute the report notebook once per job and export HTML without code.
+
+    Each notebook receives the parameters ``regency`` (exact display name),
+    ``regency_id``, ``year``, ``lang``, ``slug``, ``output_dir`` (the run's
+    folder), ``data_dir`` (``""`` unless given in ``extra_parameters``) and
+    ``cache_dir`` (what ``precompute`` returned, else ``""``), then anything in
+    ``extra_parameters``. Kernels start in the notebook's folder, as in
+    JupyterLab; all paths handed over are absolute, so the caller's working
+    directory does not matter.
+
+    Args:
+        jobs: Planned jobs from :func:`plan_reports`; all share one out_dir.
+        notebook_path: The parameterised report notebook.
+        workers: Parallel workers; defaults to ``os.cpu_count()``. ``1``
+            runs in the calling process.
+        timeout: Per-cell execution timeout in seconds.
+        force: Render even when the stamp says nothing changed.
+        extra_parameters: More notebook parameters, e.g. ``data_dir``.
+        precompute: Called at most once, before the first render, to build
+            and cache national tables; its return value becomes ``cache_dir``.
+            It must be a function of ``input_files`` and the package version,
+            which are what the stamps hash.
+        progress: Show a tqdm progress bar.
+        input_files: Data files the reports read; their content is hashed
+            into the stamps.
+        reuse_kernels: Keep one warm kernel per worker (see module doc).
+        max_reports_per_kernel: Recycle a warm kernel after this many reports.
+        pool: ``"process"`` or ``"thread"`` workers.
+        index: Write ``<out_dir>/index.html`` at the end.
+
+    Returns:
+        The run summary; callers should exit non-zero if ``failed`` is
+        non-empty.
+
+    Raises:
+        FileNotFoundError: If the notebook or an input file is missing.
+        ValueError: If jobs use different output folders or bad options.
+    """
+    started = time.perf_counter()
+    notebook = Path(notebook_path).expanduser().resolve()
+    if not notebook.is_file():
+        raise FileNotFoundError(f"report notebook not found: {notebook}")
+    if pool not in ("process", "thread"):
+        raise ValueError(f"pool must be 'process' or 'thread', not {pool!r}")
+    if timeout is not None and timeout <= 0:
+        raise ValueError("timeout must be positive")
+    summary = RunSummary()
+    if not jobs:
+        summary.elapsed = time.perf_counter() - started
+        return summary
+    out_dirs = {job.out_dir for job in jobs}
+    if len(out_dirs) != 1:
+        raise ValueError("all jobs of a run must share one output folder")
+    out_dir = out_dirs.pop()
+    if len({job.slug for job in jobs}) != len(jobs):
+        raise ValueError("job slugs must be unique; use plan_reports")
+    (out_dir / STAMP_DIRNAME).mkdir(parents=True, exist_ok=True)
+
+    extra = dict(extra_parameters or {})
+    run_digest = _run_digest(notebook, [Path(p) for p in input_files])
+
+    def parameters_for(job: ReportJob, cache_dir: str) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "regency": job.regency,
+            "regency_id": job.regency_id,
+            "year": job.year,
+            "lang": job.lang,
+            "slug": job.slug,
+            "data_dir": "",
+            "output_dir": str(out_dir),
+            "cache_dir": cache_dir,
+        }
+        params.update(extra)
+        return params
+
+    # The stamp leaves out the precompute cache location: the cache is a pure
+    # function of the hashed inputs, and knowing it would mean running
+    # precompute even when every report is up to date.
+    pending: list[tuple[int, ReportJob, str]] = []
+    results: list[dict[str, Any] | None] = [None] * len(jobs)
+    for i, job in enumerate(jobs):
+        digest = _job_digest(run_digest, parameters_for(job, extra.get("cache_dir", "")))
+        if not force and _stamp_matches(job, digest):
+            results[i] = {"slug": job.slug, "regency": job.regency, "regency_id": job.regency_id, "status": "skipped"}
+        else:
+            pending.append((i, job, digest))
+
+    if pending:
+        cache_dir = extra.get("cache_dir", "")
+        if precompute is not None:
+            t0 = time.perf_counter()
+            produced = precompute()
+            summary.precompute_seconds = time.perf_counter() - t0
+            if produced is not None and "cache_dir" not in extra:
+                cache_dir = str(Path(produced).resolve())
+        tasks = [
+            {"job": job, "parameters": parameters_for(job, cache_dir), "digest": digest, "timeout": timeout}
+            for _, job, digest in pending
+        ]
+        n_workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
+        done = _execute_tasks(tasks, str(notebook), n_workers, pool, reuse_kernels, max_reports_per_kernel, progress)
+        for (i, _, _), res in zip(pending, done):
+            results[i] = res
+
+    final = [r for r in results if r is not None]
+    summary.results = final
+    summary.ok = sum(r["status"] == "ok" for r in final)
+    summary.skipped = sum(r["status"] == "skipped" for r in final)
+    summary.failed = [r for r in final if r["status"] == "failed"]
+    if index:
+        rows = []
+        for job, res in zip(jobs, final):
+            figures = read_report_summary(out_dir, job.slug)
+            rows.append(
+                {
+                    "regency": job.regency,
+                    "regency_id": job.regency_id,
+                    "year": job.year,
+                    "slug": job.slug,
+                    "status": res["status"],
+                    "html": job.html.name if job.html.is_file() else None,
+                    "notebook": job.notebook.name if job.notebook.is_file() else None,
+                    "failed_notebook": job.failed_notebook.name if job.failed_notebook.is_file() else None,
+                    "figures": figures,
+                }
+            )
+        summary.index = write_index(out_dir, rows)
+    summary.elapsed = time.perf_counter() - started
+    return summary
+
+
+def _execute_tasks(
+    tasks: list[dict[str, Any]],
+    notebook: str,
+    n_workers: int,
+    pool: str,
+    reuse_kernels: bool,
+    max_reports: int,
+    progress: bool,
+) -> list[dict[str, Any]]:
+    """Run tasks on the chosen workers, returning results in task order."""
+    from tqdm.auto import tqdm
+
+    results: list[dict[str, Any] | None] = [None] * len(tasks)
+    bar = tqdm(total=len(tasks), desc="reports", unit="report", disable=not progress)
+
+    def record(i: int, res: dict[str, Any]) -> None:
+        results[i] = res
+        bar.update(1)
+        if res["status"] == "failed":
+            bar.write(f"failed: {res['regency']} ({res['ename']}: {res['evalue']})"[:300])
+
+    try:
+        if n_workers == 1:
+            worker = _Worker(notebook, reuse_kernels, max_reports)
+            try:
+                for i, task in enumerate(tasks):
+                    record(i, worker.run(task))
+            finally:
+                worker.close()
+        elif pool == "process":
+            # fork starts workers instantly and, unlike spawn, needs no
+            # ``if __name__ == "__main__"`` guard in the calling script. Workers
+            # create their own kernels and ZMQ contexts after the fork.
+            methods = multiprocessing.get_all_start_methods()
+            ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+            with cf.ProcessPoolExecutor(
+                n_workers,
+                mp_context=ctx,
+                initializer=_init_process_worker,
+                initargs=(notebook, reuse_kernels, max_reports),
+            ) as ex:
+                futures = {ex.submit(_run_in_process, t): i for i, t in enumerate(tasks)}
+                for fut in cf.as_completed(futures):
+                    record(futures[fut], _future_result(fut, tasks[futures[fut]]))
+        else:
+            local = threading.local()
+            created: list[_Worker] = []
+            lock = threading.Lock()
+
+            def run_threaded(task: dict[str, Any]) -> dict[str, Any]:
+                w = getattr(local, "worker", None)
+                if w is None:
+                    w = local.worker = _Worker(notebook, reuse_kernels, max_reports)
+                    with lock:
+                        created.append(w)
+                return w.run(task)
+
+            try:
+                with cf.ThreadPoolExecutor(n_workers, thread_name_prefix="report") as ex:
+                    futures = {ex.submit(run_threaded, t): i for i, t in enumerate(tasks)}
+                    for fut in cf.as_completed(futures):
+                        record(futures[fut], _future_result(fut, tasks[futures[fut]]))
+            finally:
+                for w in created:
+                    w.close()
+    finally:
+        bar.close()
+    return [r for r in results if r is not None]
+
+
+def _future_result(fut: cf.Future, task: dict[str, Any]) -> dict[str, Any]:
+    """Unwrap a future; a crashed worker becomes a failure, not a crash of the run."""
+    try:
+        return fut.result()
+    except Exception as exc:  # noqa: BLE001
+        job: ReportJob = task["job"]
+        return {
+            "slug": job.slug,
+            "regency": job.regency,
+            "regency_id": job.regency_id,
+            "status": "failed",
+            "cell_index": None,
+            "cell_source": "",
+            "ename": type(exc).__name__,
+            "evalue": str(exc),
+            "elapsed": 0.0,
+        }
+
+
+# --------------------------------------------------------------------------- index
+
+
+_INDEX_CSS = """
+body{font-family:system-ui,sans-serif;margin:2rem;color:#222}
+table{border-collapse:collapse;width:100%}
+th,td{border-bottom:1px solid #ddd;padding:.4rem .6rem;text-align:left;vertical-align:top}
+th{background:#f4f4f4}
+.badge{display:inline-block;padding:.1rem .45rem;border-radius:.3rem;font-size:.8rem;font-weight:600}
+.sim{background:#fde68a;color:#7c2d12;border:1px solid #d97706}
+.failed{background:#fecaca;color:#7f1d1d}
+.banner{background:#fde68a;border:2px solid #d97706;padding:.6rem 1rem;margin-bottom:1rem;font-weight:600}
+"""
+
+_FIGURE_KEYS_HIDDEN = {"regency", "regency_id", "slug", "simulated", "year"}
+
+
+def _fmt_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.3f}".rstrip("0").rstrip(".")
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def write_index(out_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any]]) -> Path:
+    """Write ``<out_dir>/index.html`` listing every report.
+
+    Args:
+        out_dir: The run's output folder.
+        rows: One mapping per report with keys ``regency``, ``slug`` and
+            optionally ``regency_id``, ``year``, ``status``, ``html``,
+            ``notebook``, ``failed_notebook`` (file names relative to
+            ``out_dir``) and ``figures`` (the dict from
+            :func:`write_report_summary`; ``figures["simulated"]`` shows a
+            SIMULATED DATA badge).
+
+    Returns:
+        Path of the index page.
+    """
+    from urllib.parse import quote
+
+    root = Path(out_dir).resolve()
+    esc = html.escape
+    figure_keys: list[str] = []
+    for row in rows:
+        for key in (row.get("figures") or {}):
+            if key not in _FIGURE_KEYS_HIDDEN and key not in figure_keys:
+                figure_keys.append(key)
+
+    def link(name: str | None, label: str) -> str:
+        if not name:
+            return ""
+        # Only file names inside out_dir are linked, and hrefs stay relative.
+        if Path(name).name != name:
+            raise ValueError(f"index links must be plain file names, got {name!r}")
+        return f'<a href="{esc(quote(name))}">{esc(label)}</a>'
+
+    any_simulated = any((row.get("figures") or {}).get("simulated") for row in rows)
+    head = "".join(f"<th>{esc(k.replace('_', ' '))}</th>" for k in figure_keys)
+    body_rows = []
+    for row in rows:
+        figures = row.get("figures") or {}
+        badges = []
+        if figures.get("simulated"):
+            badges.append('<span class="badge sim">SIMULATED DATA</span>')
+        if row.get("status") == "failed":
+            badges.append('<span class="badge failed">FAILED</span>')
+        links = " · ".join(
+            x
+            for x in (
+                link(row.get("html"), "report"),
+                link(row.get("notebook"), "notebook"),
+                link(row.get("failed_notebook"), "failed notebook"),
+            )
+            if x
+        )
+        cells = "".join(f"<td>{esc(_fmt_value(figures[k])) if k in figures else ''}</td>" for k in figure_keys)
+        year = row.get("year", figures.get("year", ""))
+        body_rows.append(
+            f"<tr><td>{esc(str(row.get('regency', '')))} {' '.join(badges)}</td>"
+            f"<td>{esc(str(row.get('regency_id', '')))}</td><td>{esc(str(year))}</td>"
+            f"{cells}<td>{links}</td></tr>"
+        )
+    banner = (
+        '<div class="banner">SIMULATED DATA: reports marked with the badge use simulated, '
+        "not official, figures.</div>"
+        if any_simulated
+        else ""
+    )
+    page = (
+        "<!DOCTYPE html>\n<html lang=\"id\"><head><meta charset=\"utf-8\">"
+        f"<title>Smart city regency reports</title><style>{_INDEX_CSS}</style></head><body>"
+        f"<h1>Smart city regency reports</h1>{banner}"
+        f"<p>{len(rows)} reports. Generated {esc(time.strftime('%Y-%m-%d %H:%M'))} "
+        f"by smartcity_utils {esc(__version__)}.</p>"
+        f"<table><thead><tr><th>Regency</th><th>ID</th><th>Year</th>{head}<th>Links</th></tr></thead>"
+        f"<tbody>{''.join(body_rows)}</tbody></table></body></html>\n"
+    )
+    path = root / INDEX_NAME
+    _atomic_write(path, page)
+    return path
+
+
+# --------------------------------------------------------------------------- floor
+
+
+def kernel_floor_seconds(imports: Sequence[str] = ("pandas", "matplotlib", "statsmodels.api")) -> float:
+    """Time to start a fresh kernel and import the report's libraries.
+
+    This is the fixed cost every report pays when it gets its own kernel, and
+    therefore the floor of the naive one-kernel-per-report approach.
+
+    Args:
+        imports: Modules to import in the kernel.
+
+    Returns:
+        Seconds from kernel start to the imports having finished.
+
+    Raises:
+        RuntimeError: If the imports fail in the kernel.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    code = "\n".join(f"import {name}" for name in imports) or "pass"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    client = NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=600)
+    started = time.perf_counter()
+    try:
+        with client.setup_kernel():
+            client.execute_cell(nb.cells[0], 0)
+            elapsed = time.perf_counter() - started
+    except CellExecutionError as exc:
+        raise RuntimeError(f"imports failed in the kernel: {exc}") from exc
+    return elapsed

@@ -1,0 +1,94 @@
+"""An Excel template for assessors, in the assessor-sheet layout the cleaner reads."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import openpyxl
+from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from smartcity_utils import reference as ref
+
+INSTRUCTIONS = [
+    "Petunjuk pengisian / How to fill in",
+    "1. Copy the sheet 'Asesor 1' once per assessor (one sheet per assessor).",
+    "2. Fill in the labels: Kabupaten/Kota, Tahun, Tahap (Tahap I or Tahap II), Asesor (name and institution).",
+    "3. Give one score per row on the 0 to 4 scale (decimal comma or point: 3,25 or 3.25).",
+    "4. Leave a score empty, or write 'belum dinilai', when it was not assessed.",
+    "5. Set Simulasi to 'tidak' for real scores, 'ya' for made-up or test data.",
+    "6. Save the workbook into data/raw/ and run: smartcity clean",
+    "",
+    "Allowed pillar names (any of these spellings is accepted):",
+]
+
+
+def write_template(path: Path, n_assessors: int = 1) -> Path:
+    """Write an empty assessor workbook with the allowed pillar and dimension names.
+
+    Args:
+        path: Target ``.xlsx`` file; its folder is created.
+        n_assessors: Number of assessor sheets to prepare.
+
+    Returns:
+        The path written (atomically: a failed write leaves no partial file).
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise ValueError(f"{path}: the template is an Excel workbook; give a name ending in .xlsx")
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    pillar_names = list(ref.pillars()["pillar"])
+    dimension_names = list(ref.dimensions()["dimension"])
+    for k in range(1, n_assessors + 1):
+        ws = wb.create_sheet(f"Asesor {k}")
+        ws.append(["LEMBAR PENILAIAN ASESOR - EVALUASI SMART CITY"])
+        ws["A1"].font = Font(bold=True)
+        for label in ("Kabupaten/Kota:", "Tahun:", "Tahap:", "Asesor:"):
+            ws.append([label, None])
+        ws.append([])
+        ws.append(["No", "Pilar", "Dimensi", "Nilai", "Keterangan", "Simulasi"])
+        for cell in ws[7]:
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        no = 1
+        for name in pillar_names:
+            ws.append([no, name, None, None, None, "tidak"])
+            no += 1
+        for name in dimension_names:
+            ws.append([no, None, name, None, None, "tidak"])
+            no += 1
+        last = 7 + no - 1
+        scores = DataValidation(type="decimal", operator="between", formula1="0", formula2="4", allow_blank=True,
+                                error="A score runs from 0 to 4", showErrorMessage=True)
+        ws.add_data_validation(scores)
+        scores.add(f"D8:D{last}")
+        flags = DataValidation(type="list", formula1='"ya,tidak"', allow_blank=False)
+        ws.add_data_validation(flags)
+        flags.add(f"F8:F{last}")
+        for col, width in zip("ABCDEF", (16, 22, 14, 8, 40, 10)):
+            ws.column_dimensions[col].width = width
+    info = wb.create_sheet("Petunjuk")
+    for line in INSTRUCTIONS:
+        info.append([line])
+    aliases = ref._read("pillar_aliases.csv")
+    for name in pillar_names:
+        key = ref.pillars().set_index("pillar").at[name, "pillar_key"]
+        variants = ", ".join(aliases.loc[aliases["pillar_key"] == key, "alias"])
+        info.append([name, variants])
+    info.append([])
+    info.append(["Allowed evaluation dimensions:"])
+    for name in dimension_names:
+        info.append([name])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

@@ -1,0 +1,476 @@
+"""Tests for smartcity_utils.drivers against simulated and hand-worked truths."""
+
+from __future__ import annotations
+
+import io
+import json
+import warnings
+from itertools import permutations
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from smartcity_utils import drivers as dr
+from smartcity_utils.drivers import (
+    DEFAULT_PILLARS,
+    DriverInputError,
+    dominance_analysis,
+    driver_summary,
+    drivers_command,
+    leave_one_pillar_out,
+    main_effects,
+    mixed_model_drivers,
+    ols_drivers,
+    ordinal_rank_drivers,
+    spearman_rank_drivers,
+    validate_driver_input,
+)
+
+PILLARS = list(DEFAULT_PILLARS)
+# Distinct effects: governance clearly strongest, society exactly zero.
+BETAS = np.array([1.5, 0.3, 0.6, 0.9, 0.0, 0.45])
+VALIDATION_CSV = Path(__file__).resolve().parents[2] / "shared/validation/smart_city_index_102.csv"
+
+
+def _correlated_pillars(n: int, seed: int, rho: float = 0.4) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    p = len(PILLARS)
+    cov = np.full((p, p), rho) + np.eye(p) * (1 - rho)
+    return rng.multivariate_normal(np.zeros(p), cov, size=n) + 3.0
+
+
+@pytest.fixture(scope="module")
+def known_truth() -> pd.DataFrame:
+    rng = np.random.default_rng(42)
+    x = _correlated_pillars(300, seed=7)
+    y = x @ BETAS + rng.normal(0, 1.0, 300)
+    df = pd.DataFrame(x, columns=PILLARS)
+    df["score"] = y
+    return df
+
+
+@pytest.fixture(scope="module")
+def known_results(known_truth):
+    return {
+        "ols": ols_drivers(known_truth, "score", PILLARS).table,
+        "dominance": dominance_analysis(known_truth, "score", PILLARS, n_boot=60, seed=1),
+        "main_effect": main_effects(known_truth, "score", PILLARS, n_boot=30, seed=1),
+        "spearman": spearman_rank_drivers(
+            known_truth.assign(rank=known_truth["score"].rank(ascending=False, method="min")),
+            PILLARS, "rank"),
+    }
+
+
+# --- known truth ------------------------------------------------------------
+
+
+def test_ols_recovers_betas_within_ci(known_results):
+    t = known_results["ols"].set_index("pillar")
+    for pillar, beta in zip(PILLARS, BETAS):
+        assert t.at[pillar, "coef_ci_low"] <= beta <= t.at[pillar, "coef_ci_high"], pillar
+    assert t.at["smart_society", "ci_low"] < 0 < t.at["smart_society", "ci_high"]
+    assert t.at["smart_governance", "ci_low"] > 0
+    assert set(t["method"]) == {"ols"}
+    assert (t["vif"] > 1).all() and (t["vif"] < 5).all()
+
+
+def test_strongest_pillar_ranks_first_everywhere(known_results):
+    for name in ("ols", "dominance", "main_effect"):
+        t = known_results[name]
+        top = t.loc[t["estimate"].abs().idxmax(), "pillar"]
+        assert top == "smart_governance", name
+    summary = driver_summary(known_results)
+    assert summary.iloc[0]["pillar"] == "smart_governance"
+    assert summary.iloc[0]["consensus_rank"] == 1
+    assert "Smart Governance drives the ranking most under 4 of 4 methods" in summary.iloc[0][
+        "statement"]
+    # The zero-effect pillar must come last under OLS.
+    assert summary.set_index("pillar").at["smart_society", "rank_ols"] == len(PILLARS)
+
+
+def test_tables_stack(known_results):
+    stacked = pd.concat(known_results.values(), ignore_index=True)
+    assert {"pillar", "method", "estimate", "ci_low", "ci_high"} <= set(stacked.columns)
+    assert len(stacked) == 4 * len(PILLARS)
+
+
+def test_exact_weighted_sum_recovered():
+    x = _correlated_pillars(60, seed=3)
+    w = np.array([0.25, 0.1, 0.2, 0.15, 0.2, 0.1])
+    df = pd.DataFrame(x, columns=PILLARS).assign(index=x @ w)
+    res = ols_drivers(df, "index", PILLARS)
+    np.testing.assert_allclose(res.table["coef"], w, atol=1e-6)
+    np.testing.assert_allclose(res.table["weight"], w, atol=1e-6)
+    assert abs(res.r2 - 1.0) < 1e-9
+    assert res.n == 60
+
+
+def test_ols_year_fixed_effects_absorb_year_shift():
+    rng = np.random.default_rng(5)
+    x = _correlated_pillars(120, seed=5)
+    year = np.repeat([2019, 2020, 2021], 40)
+    y = x @ BETAS + (year - 2019) * 5.0 + rng.normal(0, 0.5, 120)
+    df = pd.DataFrame(x, columns=PILLARS).assign(score=y, year=year)
+    with_fe = ols_drivers(df, "score", PILLARS, year_col="year")
+    t = with_fe.table.set_index("pillar")
+    for pillar, beta in zip(PILLARS, BETAS):
+        assert t.at[pillar, "coef_ci_low"] <= beta <= t.at[pillar, "coef_ci_high"]
+    assert with_fe.r2 > ols_drivers(df, "score", PILLARS).r2
+
+
+# --- dominance ----------------------------------------------------------------
+
+
+def _brute_force_shapley(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Shapley shares by averaging marginal R2 over every ordering (lstsq fits)."""
+    n, p = x.shape
+
+    def r2(cols: tuple[int, ...]) -> float:
+        if not cols:
+            return 0.0
+        design = np.column_stack([np.ones(n), x[:, list(cols)]])
+        beta = np.linalg.lstsq(design, y, rcond=None)[0]
+        resid = y - design @ beta
+        return 1.0 - resid @ resid / np.sum((y - y.mean()) ** 2)
+
+    cache: dict[frozenset, float] = {}
+    shares = np.zeros(p)
+    orders = list(permutations(range(p)))
+    for order in orders:
+        current: tuple[int, ...] = ()
+        for j in order:
+            before = cache.setdefault(frozenset(current), r2(tuple(sorted(current))))
+            current = current + (j,)
+            after = cache.setdefault(frozenset(current), r2(tuple(sorted(current))))
+            shares[j] += after - before
+    return shares / len(orders)
+
+
+@pytest.mark.parametrize("p", [4, 5])
+def test_dominance_matches_brute_force(known_truth, p):
+    cols = PILLARS[:p]
+    x = known_truth[cols].to_numpy()
+    y = known_truth["score"].to_numpy()
+    expected = _brute_force_shapley(x, y)
+    t = dominance_analysis(known_truth, "score", cols, n_boot=0)
+    np.testing.assert_allclose(t["estimate"].to_numpy(), expected, atol=1e-10, rtol=0)
+    full = ols_drivers(known_truth, "score", cols).r2
+    assert abs(t["estimate"].sum() - full) < 1e-10
+    assert abs(t["share_of_r2"].sum() - 1.0) < 1e-10
+
+
+def test_dominance_bootstrap_interval_brackets_estimate(known_results):
+    t = known_results["dominance"]
+    assert (t["ci_low"] <= t["estimate"]).all() and (t["estimate"] <= t["ci_high"]).all()
+    assert (t["ci_high"] > t["ci_low"]).all()
+
+
+def test_dominance_is_seeded(known_truth):
+    a = dominance_analysis(known_truth, "score", PILLARS[:3], n_boot=20, seed=9)
+    b = dominance_analysis(known_truth, "score", PILLARS[:3], n_boot=20, seed=9)
+    c = dominance_analysis(known_truth, "score", PILLARS[:3], n_boot=20, seed=10)
+    pd.testing.assert_frame_equal(a, b)
+    assert not np.allclose(a["ci_low"], c["ci_low"])
+
+
+# --- main effects -------------------------------------------------------------
+
+
+def test_main_effect_matches_linear_theory():
+    rng = np.random.default_rng(11)
+    n = 2000
+    sds = np.array([1.0, 0.5, 2.0, 1.0])
+    betas = np.array([1.0, 2.0, 0.25, 0.0])
+    x = rng.normal(0, 1, (n, 4)) * sds
+    y = x @ betas + rng.normal(0, 1.0, n)
+    cols = PILLARS[:4]
+    df = pd.DataFrame(x, columns=cols).assign(score=y)
+    t = main_effects(df, "score", cols, n_boot=0).set_index("pillar")
+    var_y = np.var(y)
+    theory = betas**2 * sds**2 / var_y
+    np.testing.assert_allclose(t.loc[cols, "estimate"].to_numpy(), theory, atol=0.05)
+    assert abs(t["s_normalised"].sum() - 1.0) < 1e-12
+
+
+def test_main_effect_weights_beside_importance(known_results):
+    t = known_results["main_effect"].set_index("pillar")
+    assert (t["weight_source"] == "ols").all()
+    assert abs(t["weight"].sum() - 1.0) < 1e-12
+    expected = BETAS / BETAS.sum()
+    np.testing.assert_allclose(t.loc[PILLARS, "weight"], expected, atol=0.05)
+    assert (t["ci_low"] <= t["estimate"] + 1e-12).all()
+
+
+def test_main_effect_nominal_weights_are_normalised(known_truth):
+    t = main_effects(known_truth, "score", PILLARS, n_boot=0,
+                     nominal_weights={p: 2.0 for p in PILLARS})
+    assert (t["weight_source"] == "nominal").all()
+    np.testing.assert_allclose(t["weight"], 1 / 6)
+    with pytest.raises(DriverInputError, match="3 nominal weights given for 6 pillars"):
+        main_effects(known_truth, "score", PILLARS, n_boot=0, nominal_weights=[1, 2, 3])
+
+
+# --- rank methods -------------------------------------------------------------
+
+
+def _latent_rank_frame(seed: int = 21, n: int = 200) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 1, (n, 3))
+    latent = 2.0 * x[:, 0] + 0.1 * x[:, 1] + rng.normal(0, 1, n)
+    df = pd.DataFrame(x, columns=PILLARS[:3])
+    df["rank"] = pd.Series(latent).rank(ascending=False, method="min")
+    return df
+
+
+def test_ordinal_logit_finds_strong_pillar():
+    df = _latent_rank_frame()
+    t = ordinal_rank_drivers(df, PILLARS[:3], "rank", top=50).set_index("pillar")
+    strong = t.loc["smart_governance"]
+    assert strong["estimate"] > 0 and strong["ci_low"] > 0
+    assert t.loc["smart_economy", "ci_low"] < 0 < t.loc["smart_economy", "ci_high"]
+    assert bool(strong["converged"])
+    assert strong["bands"] == "bottom=50, middle=100, top=50"
+
+
+def test_ordinal_logit_sign_flips_with_pillar():
+    df = _latent_rank_frame()
+    df["smart_governance"] = -df["smart_governance"]
+    t = ordinal_rank_drivers(df, PILLARS[:3], "rank", top=50).set_index("pillar")
+    assert t.at["smart_governance", "ci_high"] < 0
+
+
+def test_spearman_signs():
+    df = _latent_rank_frame()
+    df["smart_branding"] = -df["smart_governance"] + 0.01 * df["smart_economy"]
+    t = spearman_rank_drivers(df, PILLARS[:3], "rank").set_index("pillar")
+    assert t.at["smart_governance", "estimate"] > 0.6
+    assert t.at["smart_governance", "ci_low"] > 0
+    assert t.at["smart_branding", "estimate"] < -0.6
+    boot = spearman_rank_drivers(df, PILLARS[:3], "rank", ci="bootstrap", n_boot=100)
+    b = boot.set_index("pillar")
+    assert b.at["smart_governance", "ci_low"] < t.at["smart_governance", "estimate"] < b.at[
+        "smart_governance", "ci_high"]
+
+
+def test_rank_bands_within_groups():
+    ranks = pd.Series([1, 2, 3, 4, 5, 1, 2, 3])
+    groups = pd.Series([1, 1, 1, 1, 1, 2, 2, 2])
+    bands = dr.rank_bands(ranks, top=1, bottom=2, groups=groups)
+    assert list(bands.astype(str)) == [
+        "top", "middle", "middle", "bottom", "bottom", "top", "bottom", "bottom"]
+
+
+# --- mixed model --------------------------------------------------------------
+
+
+def _panel(seed: int, n_groups: int = 40, years=(2019, 2020, 2021, 2022), sd_group=2.0):
+    rng = np.random.default_rng(seed)
+    rows = []
+    intercepts = rng.normal(0, sd_group, n_groups)
+    for g in range(n_groups):
+        for year in years:
+            x = rng.normal(3, 1, 3)
+            rows.append({"regency_id": f"R{g:03d}", "year": year, **dict(zip(PILLARS[:3], x)),
+                         "score": 1.0 * x[0] + 0.5 * x[1] + 0.0 * x[2] + intercepts[g]
+                         + rng.normal(0, 0.7)})
+    return pd.DataFrame(rows)
+
+
+def test_mixed_model_recovers_fixed_effects():
+    df = _panel(31)
+    t = mixed_model_drivers(df, "score", PILLARS[:3], year_col="year").set_index("pillar")
+    for pillar, beta in zip(PILLARS[:3], [1.0, 0.5, 0.0]):
+        assert t.at[pillar, "coef_ci_low"] <= beta <= t.at[pillar, "coef_ci_high"]
+    assert t["converged"].all()
+    assert (t["optimizer"] == "lbfgs").all()
+    assert t["group_var"].iloc[0] > 1.0
+    assert t["warnings"].iloc[0] == ""
+
+
+@pytest.mark.parametrize(
+    "panel",
+    [
+        # One row per group: the random intercept cannot be told apart from noise.
+        dict(seed=32, n_groups=80, years=(2020,), sd_group=0.0),
+        # Repeated years but no group variance: the optimum sits on the boundary.
+        dict(seed=33, n_groups=30, sd_group=0.0),
+    ],
+)
+def test_mixed_model_degenerate_reports_warning(panel):
+    df = _panel(**panel)
+    with pytest.warns(dr.DriverConvergenceWarning, match="kept, converged="):
+        t = mixed_model_drivers(df, "score", PILLARS[:3], year_col="year")
+    assert t["warnings"].iloc[0] != ""
+    assert t["converged"].dtype == bool
+    assert t["optimizer"].iloc[0] in {"lbfgs", "powell", "nm"}
+    # The warning text names the optimiser that produced it.
+    assert t["warnings"].iloc[0].split(":")[0] in {"lbfgs", "powell", "nm"}
+
+
+# --- leave one pillar out -----------------------------------------------------
+
+
+def test_leave_one_pillar_out_hand_worked():
+    # Equal weights over a, b, c. Composite = mean of the three.
+    df = pd.DataFrame({
+        "unit": ["A", "B", "C", "D"],
+        "a": [3.0, 1.0, 2.0, 2.0],
+        "b": [1.0, 3.0, 2.0, 2.0],
+        "c": [2.0, 2.0, 2.0, 1.0],
+    })
+    # Composites: A 2, B 2, C 2, D 5/3 -> ranks 1, 1, 1, 4 (ties share the better rank).
+    # Drop a: (b+c)/2 = A 1.5, B 2.5, C 2, D 1.5 -> 3, 1, 2, 3; shifts +2, 0, +1, -1.
+    # Drop b: (a+c)/2 = A 2.5, B 1.5, C 2, D 1.5 -> 1, 3, 2, 3; shifts 0, +2, +1, -1.
+    # Drop c: (a+b)/2 = 2, 2, 2, 2 -> 1, 1, 1, 1; shifts 0, 0, 0, -3.
+    res = leave_one_pillar_out(df, ["a", "b", "c"], id_col="unit")
+    s = res.shifts.set_index(["pillar", "unit"])
+    assert list(s.loc["a", "rank_base"]) == [1, 1, 1, 4]
+    assert list(s.loc["a", "rank_without"]) == [3, 1, 2, 3]
+    assert list(s.loc["a", "shift"]) == [2, 0, 1, -1]
+    assert list(s.loc["b", "shift"]) == [0, 2, 1, -1]
+    assert list(s.loc["c", "shift"]) == [0, 0, 0, -3]
+    t = res.table.set_index("pillar")
+    assert t.at["a", "mean_abs_shift"] == pytest.approx(1.0)
+    assert t.at["c", "mean_abs_shift"] == pytest.approx(0.75)
+    assert t.at["c", "max_abs_shift"] == 3
+    assert t.at["a", "share_moved"] == pytest.approx(0.75)
+    assert t.at["c", "share_moved"] == pytest.approx(0.25)
+
+
+def test_leave_one_pillar_out_rescales_weights():
+    df = pd.DataFrame({"a": [4.0, 0.0, 1.0], "b": [0.0, 1.0, 2.0], "c": [0.0, 3.0, 1.0]})
+    # Weights 2:1:1 -> composite (2a+b+c)/4 = 2, 1, 1.25 -> ranks 1, 3, 2.
+    # Drop a: (b+c)/2 = 0, 2, 1.5 -> 3, 1, 2. Drop b: (2a+c)/3 = 8/3, 1, 1 -> 1, 2, 2.
+    res = leave_one_pillar_out(df, ["a", "b", "c"], weights={"a": 2, "b": 1, "c": 1})
+    s = res.shifts.set_index(["pillar", "unit"])
+    assert list(s.loc["a", "rank_without"]) == [3, 1, 2]
+    assert list(s.loc["b", "rank_without"]) == [1, 2, 2]
+    assert list(res.table["weight"]) == [0.5, 0.25, 0.25]
+
+
+# --- validation ---------------------------------------------------------------
+
+
+def _small_frame(n: int = 10) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame(rng.normal(3, 1, (n, 3)).round(2), columns=PILLARS[:3])
+    df["score"] = df.sum(axis=1) + rng.normal(0, 0.1, n).round(2)
+    return df
+
+
+def test_missing_column_names_nearest():
+    df = _small_frame()
+    with pytest.raises(DriverInputError) as err:
+        validate_driver_input(df, "score", ["smart_governance", "smart_brandin", "smart_economy"])
+    msg = str(err.value)
+    assert "'smart_brandin' not found" in msg
+    assert "did you mean 'smart_branding'" in msg
+    assert "available columns: smart_governance, smart_branding" in msg
+
+
+def test_non_numeric_value_reports_row_column_value():
+    df = _small_frame().astype(object)
+    df.loc[1, "smart_economy"] = "abc"
+    with pytest.raises(DriverInputError) as err:
+        validate_driver_input(df, "score", PILLARS[:3], source="scores.csv")
+    msg = str(err.value)
+    assert "row 3" in msg and "'smart_economy'" in msg and "'abc'" in msg
+    assert msg.startswith("scores.csv")
+
+
+def test_decimal_comma_and_missing_tokens_accepted():
+    df = _small_frame().astype(object)
+    df.loc[0, "smart_governance"] = "3,25"
+    df.loc[4, "smart_branding"] = "n/a"
+    out = validate_driver_input(df, "score", PILLARS[:3])
+    assert out.loc[0, "smart_governance"] == 3.25
+    assert out["smart_branding"].dtype == float
+    assert out.attrs["dropped_rows"] == [6]
+    assert len(out) == 9
+
+
+def test_too_few_rows_and_constant_column():
+    with pytest.raises(DriverInputError, match=r"needs at least 5 complete rows, there are 4"):
+        validate_driver_input(_small_frame(4), "score", PILLARS[:3])
+    df = _small_frame().assign(smart_economy=2.0)
+    with pytest.raises(DriverInputError, match=r"column 'smart_economy': constant column"):
+        validate_driver_input(df, "score", PILLARS[:3])
+    assert issubclass(DriverInputError, ValueError)
+
+
+# --- whole analysis and command line -----------------------------------------
+
+
+def test_run_driver_analysis_skips_with_reason(known_truth):
+    res = dr.run_driver_analysis(known_truth, "score", PILLARS, group_col="regency_id",
+                                 rank_col="peringkat", n_boot=10)
+    skipped = res["skipped"].set_index("method")["reason"]
+    assert "not in the table" in skipped["mixed"]
+    assert "not in the table" in skipped["spearman"]
+    assert {"ols", "dominance", "main_effect", "leave_one_out", "summary"} <= set(res)
+    assert "mixed" not in res
+
+
+def test_run_driver_analysis_panel():
+    df = _panel(33, n_groups=30)
+    res = dr.run_driver_analysis(df, "score", PILLARS[:3], year_col="year",
+                                 group_col="regency_id", n_boot=10)
+    assert {"ols", "dominance", "main_effect", "ordinal_logit", "spearman", "mixed",
+            "leave_one_out"} <= set(res)
+    assert res["skipped"].empty
+    assert res["summary"].iloc[0]["pillar"] == "smart_governance"
+    assert res["model"].iloc[0]["rank_source"] == "rank of score"
+
+
+def _write_csv(tmp_path: Path, sep: str = ",") -> Path:
+    df = _small_frame(14)
+    df.insert(0, "id", range(1, 15))
+    df.insert(1, "name", [f"Kota {i}" for i in range(14)])
+    path = tmp_path / "scores.csv"
+    if sep == ";":
+        text = df.to_csv(sep=";", index=False, decimal=",")
+    else:
+        text = df.to_csv(index=False)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_drivers_command_text(tmp_path):
+    path = _write_csv(tmp_path)
+    buf = io.StringIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        assert drivers_command(str(path), "score", None, False, out=buf, n_boot=20) == 0
+    text = buf.getvalue()
+    for pillar in PILLARS[:3]:
+        assert pillar in text
+    assert "id " not in text.split("\n", 3)[3]
+    assert "OLS std. coef [CI]" in text and "consensus rank" in text
+
+
+def test_drivers_command_json_semicolon(tmp_path):
+    path = _write_csv(tmp_path, sep=";")
+    buf = io.StringIO()
+    assert drivers_command(str(path), "score", PILLARS[:3], True, out=buf, n_boot=20) == 0
+    payload = json.loads(buf.getvalue())
+    assert {"target", "n", "r2", "pillars", "methods"} <= set(payload)
+    assert payload["target"] == "score" and payload["n"] == 14
+    assert payload["pillars"] == PILLARS[:3]
+    assert 0.9 < payload["r2"] <= 1.0
+    assert [r["pillar"] for r in payload["methods"]["ols"]] == PILLARS[:3]
+
+
+def test_drivers_command_bad_target(tmp_path):
+    path = _write_csv(tmp_path)
+    with pytest.raises(DriverInputError, match="did you mean 'score'"):
+        drivers_command(str(path), "scor", None, False, out=io.StringIO())
+
+
+@pytest.mark.skipif(not VALIDATION_CSV.is_file(), reason="shared validation table not present")
+def test_validation_table_is_linear_mix():
+    df = pd.read_csv(VALIDATION_CSV)
+    pillars = [c for c in df.columns if c.startswith("Smart_")]
+    res = ols_drivers(df, "SmartCity_Index", pillars)
+    assert res.r2 > 0.999

@@ -1,0 +1,227 @@
+"""Tests of the headline index, its reconciliation, ranks and rank uncertainty."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import rankdata
+
+from smartcity_utils import index as ix
+
+DIMS = ["baseline", "output", "outcome", "impact", "quick_wins"]
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    base = {"evaluation_group": "Nasional", "cohort_year": 2017}
+    return pd.DataFrame([{**base, **r} for r in rows])
+
+
+def _kediri(reported: float = 3.31) -> pd.DataFrame:
+    dims = dict(zip(DIMS, [3.60, 3.21, 3.23, 3.07, 3.65]))
+    return _frame([{"regency_id": 1, "regency": "Kota Kediri", "year": 2022,
+                    "final_score_reported": reported, **dims}])
+
+
+def _synthetic(n: int = 40, years=(2022, 2023), groups=("A", "B"), seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for year in years:
+        for i in range(n):
+            row = {"regency_id": i, "regency": f"R{i}", "year": year,
+                   "evaluation_group": groups[i % len(groups)], "cohort_year": 2017 + i % 3}
+            row.update({k: round(float(rng.normal(3, 0.3)), 2) for k in DIMS})
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --- reference tables -------------------------------------------------------
+
+
+def test_loaders_read_the_reference_files():
+    w = ix.load_dimension_weights()
+    assert set(w.columns) >= {"year", "dimension_key", "weight"}
+    assert np.allclose(w.groupby("year")["weight"].sum(), 1.0)
+    assert ix.dimension_keys() == DIMS
+    assert ix.pillar_keys() == ["smart_governance", "smart_branding", "smart_economy",
+                                "smart_living", "smart_society", "smart_environment"]
+
+
+# --- compute_index ------------------------------------------------------------
+
+
+def test_compute_index_kota_kediri_2022():
+    out = ix.compute_index(_kediri())
+    # 0.1*3.60 + 0.2*3.21 + 0.3*3.23 + 0.2*3.07 + 0.2*3.65 = 3.315 (hand-worked)
+    assert out["final_score_computed"].iloc[0] == pytest.approx(3.315, abs=1e-12)
+
+
+def test_compute_index_uses_each_years_weights():
+    w = pd.DataFrame({"year": [2020] * 5 + [2021] * 5, "dimension_key": DIMS * 2,
+                      "weight": [1, 0, 0, 0, 0] + [0, 0, 0, 0, 1]})
+    df = _frame([{"regency_id": 1, "year": 2020, **dict(zip(DIMS, [1.0, 2, 3, 4, 3.5]))},
+                 {"regency_id": 1, "year": 2021, **dict(zip(DIMS, [1.0, 2, 3, 4, 3.5]))}])
+    out = ix.compute_index(df, weights=w)
+    assert out["final_score_computed"].tolist() == [1.0, 3.5]
+
+
+def test_compute_index_missing_dimension_gives_nan():
+    df = _kediri()
+    df.loc[0, "impact"] = np.nan
+    assert np.isnan(ix.compute_index(df)["final_score_computed"].iloc[0])
+
+
+def test_compute_index_year_without_weights_names_the_year():
+    df = _kediri().assign(year=2016)
+    with pytest.raises(ValueError, match="2016"):
+        ix.compute_index(df)
+
+
+def test_compute_index_weights_not_summing_to_one_names_the_year():
+    w = pd.DataFrame({"year": [2022] * 5, "dimension_key": DIMS, "weight": [0.1, 0.2, 0.3, 0.2, 0.1]})
+    with pytest.raises(ValueError, match=r"2022.*sum"):
+        ix.compute_index(_kediri(), weights=w)
+
+
+# --- reconcile_index ----------------------------------------------------------
+
+
+def test_reconcile_kota_kediri_2022_is_ok_with_file_weights():
+    out = ix.reconcile_index(_kediri())
+    row = out.iloc[0]
+    assert row["status"] == "ok"
+    assert row["difference"] == pytest.approx(0.005, abs=1e-12)
+    # half a unit of 2 decimals (0.005) + sum_j w_j * 0.005 (= 0.005) + 1e-9
+    assert row["tolerance"] == pytest.approx(0.010000001, abs=1e-12)
+    assert list(out.columns) == ["regency_id", "regency", "year", "final_score_reported",
+                                 "final_score_computed", "difference", "tolerance", "status"]
+
+
+def test_reconcile_flags_mismatch_and_missing():
+    df = pd.concat([_kediri(3.20), _kediri(np.nan).assign(regency_id=2)], ignore_index=True)
+    out = ix.reconcile_index(df)
+    assert out["status"].tolist() == ["mismatch", "no_reported"]
+    assert out["difference"].iloc[0] == pytest.approx(0.115)
+
+
+def test_reconcile_fixed_tolerance():
+    out = ix.reconcile_index(_kediri(), tolerance=0.001)
+    assert out["status"].iloc[0] == "mismatch"
+
+
+def test_decimals_of():
+    assert ix.decimals_of(np.array([3.31, 3.5, 3.0, 2.875, np.nan])).tolist() == [2, 1, 0, 3, 0]
+
+
+# --- ranks --------------------------------------------------------------------
+
+
+def test_rank_scores_competition_ranking_per_group():
+    df = pd.DataFrame({"year": [2022] * 7, "evaluation_group": ["A"] * 5 + ["B"] * 2,
+                       "s": [3.5, 3.2, 3.5, 3.0, np.nan, 2.0, 2.5]})
+    r = ix.rank_scores(df, "s")
+    assert r.iloc[:4].tolist() == [1, 3, 1, 4]
+    assert np.isnan(r.iloc[4])
+    assert r.iloc[5:].tolist() == [2, 1]
+    assert ix.rank_scores(df, "s", ascending=True).iloc[:4].tolist() == [3, 2, 3, 1]
+
+
+def test_add_ranks_percentiles_hand_worked():
+    df = _frame([{"regency_id": i, "year": 2022, "final_score_computed": s,
+                  "evaluation_group": g, "cohort_year": c}
+                 for i, (s, g, c) in enumerate([(4.0, "A", 2017), (3.0, "A", 2017),
+                                                (3.0, "B", 2018), (1.0, "B", 2018)])])
+    out = ix.add_ranks(df)
+    assert out["rank_computed"].tolist() == [1, 2, 1, 2]
+    assert out["n_in_group"].tolist() == [2, 2, 2, 2]
+    # others strictly lower + half ties, over n - 1 = 3 others:
+    # 4.0: 3/3; 3.0: (1 + 0.5)/3; 1.0: 0/3
+    assert out["percentile_year"].tolist() == pytest.approx([100, 50, 50, 0])
+    # cohort 2017 = {4, 3}, cohort 2018 = {3, 1}
+    assert out["percentile_cohort"].tolist() == pytest.approx([100, 0, 100, 0])
+
+
+def test_percentile_among_matches_add_ranks_rule():
+    assert ix.percentile_among([4, 3, 3, 1], 3) == pytest.approx(50)
+    assert ix.percentile_among([2, 2, 2], 2) == pytest.approx(50)
+    assert np.isnan(ix.percentile_among([2], 2))
+
+
+# --- rank uncertainty ---------------------------------------------------------
+
+
+def test_dirichlet_concentration_and_draws():
+    assert ix.dirichlet_concentration(0.5, 5) == pytest.approx(15.0)
+    assert np.isinf(ix.dirichlet_concentration(0.0, 5))
+    with pytest.raises(ValueError):
+        ix.dirichlet_concentration(2.5, 5)
+    base = np.array([0.1, 0.2, 0.3, 0.2, 0.2])
+    w = ix.draw_weights(base, 20000, 0.5, np.random.default_rng(0))
+    assert np.allclose(w.sum(axis=1), 1.0)
+    assert np.allclose(w.mean(axis=0), base, atol=0.005)
+    # a 0.2 weight (= 1/K) has coefficient of variation weight_spread = 0.5
+    assert w[:, 1].std() / 0.2 == pytest.approx(0.5, rel=0.05)
+
+
+def test_rank_matrix_equals_scipy_rankdata():
+    block = np.round(np.random.default_rng(1).normal(size=(30, 50)), 1)  # many ties
+    assert np.array_equal(ix._rank_min_columns(block), rankdata(block, method="min", axis=0))
+
+
+def test_fixed_weights_reproduce_the_deterministic_rank():
+    df = ix.compute_index(_synthetic())
+    base_rank = ix.rank_scores(df, "final_score_computed")
+    out = ix.rank_uncertainty(df, n_draws=20, weight_spread=0.0)
+    assert out["rank_median"].tolist() == base_rank.tolist()
+    assert out["rank_p05"].tolist() == base_rank.tolist()
+    assert out["rank_p95"].tolist() == base_rank.tolist()
+    assert out["share_top10"].tolist() == (base_rank <= 10).astype(float).tolist()
+
+
+def test_dominating_regency_is_always_first():
+    df = _synthetic(n=10, years=(2022,), groups=("A",))
+    df.loc[0, DIMS] = 4.0  # above every other regency in every dimension
+    out = ix.rank_uncertainty(df, n_draws=300, weight_spread=1.0, top_n=1)
+    assert out.loc[0, "rank_p95"] == 1
+    assert out.loc[0, "share_top1"] == 1.0
+    assert (out["share_top1"].iloc[1:] < 1).all()
+
+
+def test_assessor_bootstrap_known_probability():
+    # Regency 1 is scored 3.0 by one assessor and 3.4 by the other on every
+    # dimension; regency 2 has 3.1 in the table and no assessor data. With
+    # fixed weights, regency 1 is last only when both resampled assessors are
+    # the first one: probability 1/4.
+    df = _frame([{"regency_id": 1, "year": 2022, **{k: 3.2 for k in DIMS}},
+                 {"regency_id": 2, "year": 2022, **{k: 3.1 for k in DIMS}}])
+    assessors = pd.DataFrame([{"regency_id": 1, "year": 2022, "assessor": a, "dimension_key": k, "score": s}
+                              for a, s in (("X", 3.0), ("Y", 3.4)) for k in DIMS])
+    out = ix.rank_uncertainty(df, n_draws=4000, weight_spread=0.0, assessor_scores=assessors, top_n=1)
+    assert out.loc[0, "share_top1"] == pytest.approx(0.75, abs=0.03)
+    assert out.loc[1, "share_top1"] == pytest.approx(0.25, abs=0.03)
+
+
+def test_vectorised_equals_naive_with_assessors_groups_and_missing():
+    df = _synthetic(n=12)
+    df.loc[3, "impact"] = np.nan  # unscored regency-year keeps a NaN rank
+    rng = np.random.default_rng(5)
+    assessors = pd.DataFrame([
+        {"regency_id": rid, "year": 2022, "assessor": f"a{a}", "dimension_key": k,
+         "score": round(float(rng.normal(3, 0.4)), 2)}
+        for rid in (0, 1, 5) for a in range(rid % 3 + 2) for k in DIMS
+    ])
+    assessors = assessors.drop(index=[0])  # one missing assessor value
+    kwargs = dict(n_draws=60, seed=11, weight_spread=0.7, assessor_scores=assessors)
+    _, fast = ix.rank_draws(df, **kwargs)
+    _, slow = ix.rank_draws_naive(df, **kwargs)
+    assert np.array_equal(fast, slow, equal_nan=True)
+    assert np.isnan(fast[3]).all()
+    pd.testing.assert_frame_equal(ix.rank_uncertainty(df, **kwargs), ix.rank_uncertainty_naive(df, **kwargs))
+
+
+def test_rank_uncertainty_is_seeded():
+    df = _synthetic(n=15, years=(2022,))
+    a = ix.rank_uncertainty(df, n_draws=50, seed=4)
+    b = ix.rank_uncertainty(df, n_draws=50, seed=4)
+    pd.testing.assert_frame_equal(a, b)
+    assert list(a.columns[-4:]) == ["rank_median", "rank_p05", "rank_p95", "share_top10"]

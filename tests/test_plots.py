@@ -1,0 +1,80 @@
+"""Tests of the figures: the simulated-data marker and saving to PNG."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from smartcity_utils import plots
+from smartcity_utils.cohorts import cohort_trajectories
+
+PILLARS = ["smart_governance", "smart_branding", "smart_economy",
+           "smart_living", "smart_society", "smart_environment"]
+
+
+def _table() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    rows = []
+    for year in (2022, 2023):
+        for i in range(12):
+            row = {"regency_id": i, "regency": f"R{i}", "year": year, "cohort_year": (2017, 2021, 2022)[i % 3]}
+            row["years_in_programme"] = year - row["cohort_year"]
+            row.update({p: float(np.clip(rng.normal(3, 0.4), 0, 4)) for p in PILLARS})
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _figures(simulated: bool) -> dict[str, Figure]:
+    df = _table()
+    focus = df.iloc[0]
+    median = df[PILLARS].median()
+    traj = cohort_trajectories(df, "smart_economy")
+    focus_series = df[df["regency_id"] == 0].set_index("year")["smart_economy"]
+    return {
+        "profile": plots.pillar_profile(focus, median, national_median=median + 0.1,
+                                        title="Pillar profile", simulated=simulated),
+        "trajectories": plots.trajectories(traj, focus={"R0": focus_series}, title="Economy",
+                                           simulated=simulated),
+        "distributions": plots.distributions(df, year=2023, highlight_ids=[0], title="Pillars",
+                                             simulated=simulated),
+    }
+
+
+def _texts(fig: Figure) -> list[str]:
+    return [t.get_text() for t in fig.texts]
+
+
+@pytest.mark.parametrize("simulated", [True, False])
+def test_marker_present_only_when_simulated_and_png_saves(tmp_path, simulated):
+    for name, fig in _figures(simulated).items():
+        assert isinstance(fig, Figure)
+        assert (plots.SIMULATED_MARKER in _texts(fig)) is simulated, name
+        path = tmp_path / f"{name}_{simulated}.png"
+        fig.savefig(path, dpi=60)
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_marker_wording_and_idempotence():
+    assert plots.SIMULATED_MARKER == "SIMULATED DATA — not official scores"
+    fig = Figure()
+    plots.mark_simulated(fig)
+    n = len(fig.texts)
+    plots.mark_simulated(fig)
+    assert len(fig.texts) == n
+    assert plots.SIMULATED_MARKER in _texts(fig)
+
+
+def test_distributions_any_cohort_column_and_subset_of_measures(tmp_path):
+    df = _table().assign(province=lambda d: np.where(d["regency_id"] < 6, "Kalimantan Timur", "Jawa Timur"))
+    fig = plots.distributions(df, measures=["smart_living", "smart_society"], cohort_col="province",
+                              simulated=True)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 2
+    assert [t.get_text() for t in visible[0].get_xticklabels()] == ["Jawa Timur", "Kalimantan Timur"]
+    fig.savefig(tmp_path / "dist.png", dpi=50)

@@ -1,0 +1,242 @@
+"""Tests for the report runner (smartcity_utils.report) on small fixture notebooks."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from smartcity_utils import report
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPORT_NB = FIXTURES / "report_fixture.ipynb"
+FAILING_NB = FIXTURES / "failing_fixture.ipynb"
+
+# A name with slashes, quotes, dots and markup: must survive unchanged into the
+# notebook while producing a harmless file name.
+TRICKY = 'Kab. "Paser"/Utara <b>&</b> ../x'
+SLUG_RE = re.compile(r"[a-z0-9_-]{1,80}")
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self.hrefs.extend(v for k, v in attrs if k == "href")
+
+
+def _hrefs(page: str) -> list[str]:
+    parser = _Links()
+    parser.feed(page)
+    return parser.hrefs
+
+
+def _cache_maker(root: Path, calls: list[int]):
+    def precompute() -> Path:
+        calls.append(1)
+        cache = root / "cache"
+        cache.mkdir(exist_ok=True)
+        (cache / "national.txt").write_text("NAT-42\n")
+        return cache
+
+    return precompute
+
+
+# --------------------------------------------------------------------------- slugs
+
+
+@pytest.mark.parametrize(
+    ("name", "expected_prefix"),
+    [
+        pytest.param("Kota Kediri", "kota-kediri", id="plain"),
+        pytest.param("Kab. Paser", "kab-paser-", id="dot"),
+        pytest.param("../../etc/passwd", "etc-passwd-", id="traversal"),
+        pytest.param('Kab. "Paser"/Utara', "kab-paser-utara-", id="slash-quotes"),
+        pytest.param("Kota Bau-Bau", "kota-bau-bau-", id="hyphen"),
+        pytest.param("Kabupaten Pidië Jäya", "kabupaten-pidie-jaya-", id="accents"),
+        pytest.param("Ｋｏｔａ　Ｍａｌａｎｇ", "kota-malang-", id="fullwidth"),
+        pytest.param("東京", "report-", id="non-latin"),
+        pytest.param("...", "report-", id="only-dots"),
+        pytest.param(".hidden", "hidden-", id="leading-dot"),
+        pytest.param("C:\\Windows\\x", "c-windows-x-", id="backslash"),
+        pytest.param("con", "con-", id="reserved"),
+        pytest.param("A" * 200, "a" * 20, id="long"),
+    ],
+)
+def test_safe_slug_is_safe(name, expected_prefix):
+    slug = report.safe_slug(name)
+    assert SLUG_RE.fullmatch(slug), slug
+    assert slug.startswith(expected_prefix)
+    assert not slug.startswith(".") and "/" not in slug and "\\" not in slug
+    assert report.safe_slug(name) == slug  # deterministic across runs
+
+
+def test_safe_slug_distinct_names_do_not_collide():
+    names = ["Kab. Paser", "Kab Paser", "Kab-Paser", "Kab_Paser", "kab paser!", "Kab. Päser", "A" * 200, "A" * 201]
+    slugs = [report.safe_slug(n) for n in names]
+    assert len(set(slugs)) == len(names)
+
+
+def test_safe_slug_rejects_non_str():
+    with pytest.raises(TypeError):
+        report.safe_slug(None)  # type: ignore[arg-type]
+
+
+def test_plan_reports_dedupes_and_keeps_paths_inside(tmp_path):
+    jobs = report.plan_reports([(1, "Kota Kediri"), (2, "KOTA KEDIRI"), (3, TRICKY)], 2023, "id", tmp_path / "out")
+    assert len({j.slug for j in jobs}) == 3
+    assert jobs[1].slug == "kota-kediri-2"
+    root = (tmp_path / "out").resolve()
+    for job in jobs:
+        for path in job.output_paths():
+            assert root in path.resolve().parents
+    assert jobs[2].regency == TRICKY
+
+
+def test_plan_reports_rejects_escaping_path(tmp_path, monkeypatch):
+    monkeypatch.setattr(report, "safe_slug", lambda name: "../evil")
+    with pytest.raises(ValueError, match="escapes"):
+        report.plan_reports([(1, "x")], 2023, "id", tmp_path)
+
+
+def test_plan_reports_rejects_duplicate_ids(tmp_path):
+    with pytest.raises(ValueError):
+        report.plan_reports([(1, "A"), (1, "B")], 2023, "id", tmp_path)
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    root = tmp_path_factory.mktemp("render")
+    calls: list[int] = []
+    jobs = report.plan_reports([(6401, "Kabupaten Paser"), (3571, "Kota Kediri"), (9999, TRICKY)], 2023, "id", root / "out")
+    summary = report.render_reports(
+        jobs, REPORT_NB, workers=2, precompute=_cache_maker(root, calls), progress=False, timeout=120
+    )
+    return jobs, summary, calls
+
+
+def test_render_writes_html_without_code(rendered):
+    jobs, summary, calls = rendered
+    assert summary.failed == [], summary.format()
+    assert summary.ok == 3 and summary.skipped == 0
+    assert calls == [1]  # precompute runs once for the whole run
+    for job in jobs:
+        page = job.html.read_text(encoding="utf-8")
+        assert "fixture_marker_value" not in page  # code input is excluded
+        assert "regency = " not in page  # so is the injected parameters cell
+        assert "output=42000006" in page  # but outputs are kept
+        assert "SIMULATED DATA" in page
+        assert job.notebook.is_file() and job.stamp.is_file()
+        assert not list(job.out_dir.glob(".*.tmp*"))
+
+
+def test_notebook_receives_exact_name(rendered):
+    jobs, _, _ = rendered
+    for job in jobs:
+        figures = json.loads(job.summary.read_text(encoding="utf-8"))
+        assert figures["regency"] == job.regency
+        assert figures["national"] == "NAT-42"  # read from the precompute cache
+    assert json.loads(jobs[2].summary.read_text(encoding="utf-8"))["regency"] == TRICKY
+
+
+def test_index_links_and_escapes(rendered):
+    jobs, summary, _ = rendered
+    page = (jobs[0].out_dir / "index.html").read_text(encoding="utf-8")
+    assert summary.index == jobs[0].out_dir / "index.html"
+    hrefs = _hrefs(page)
+    for job in jobs:
+        assert job.html.name in hrefs and job.notebook.name in hrefs
+    for href in hrefs:
+        assert "/" not in href and ":" not in href  # relative, same folder
+        assert (jobs[0].out_dir / href).is_file()
+    assert "<b>&</b>" not in page
+    assert html.escape(TRICKY) in page
+    assert "SIMULATED DATA" in page
+
+
+def test_failure_does_not_stop_others(tmp_path):
+    jobs = report.plan_reports([(1, "Kota Baik"), (2, "Kota Gagal"), (3, "Kota Bagus")], 2023, "id", tmp_path)
+    summary = report.render_reports(jobs, FAILING_NB, workers=2, progress=False, timeout=120)
+    assert summary.ok == 2
+    assert len(summary.failed) == 1
+    failure = summary.failed[0]
+    assert failure["regency"] == "Kota Gagal"
+    assert failure["ename"] == "ValueError"
+    assert "no data for Kota Gagal" in failure["evalue"]
+    # Index in the executed notebook (which includes papermill's injected cell).
+    assert failure["cell_index"] == 4
+    assert "raise ValueError" in failure["cell_source"]
+    bad = jobs[1]
+    assert bad.failed_notebook.is_file()  # kept for inspection
+    assert not bad.html.exists() and not bad.stamp.exists()
+    assert "Kota Gagal" in summary.format() and "cell 4" in summary.format()
+    assert all(j.html.is_file() for j in (jobs[0], jobs[2]))
+    assert "kota-gagal.failed.ipynb" in _hrefs((tmp_path / "index.html").read_text(encoding="utf-8"))
+
+
+def test_rerun_skips_unchanged(tmp_path):
+    data = tmp_path / "input.csv"
+    data.write_text("a,b\n1,2\n")
+    calls: list[int] = []
+    jobs = report.plan_reports([(1, "Kota Kediri"), (2, "Kab. Paser")], 2023, "id", tmp_path / "out")
+    kwargs = dict(workers=1, progress=False, input_files=[data], precompute=_cache_maker(tmp_path, calls))
+
+    first = report.render_reports(jobs, REPORT_NB, **kwargs)
+    assert (first.ok, first.skipped, first.failed) == (2, 0, [])
+
+    second = report.render_reports(jobs, REPORT_NB, **kwargs)
+    assert (second.ok, second.skipped) == (0, 2)
+    assert len(calls) == 1  # nothing to render, so no precompute either
+    assert (tmp_path / "out" / "index.html").is_file()
+
+    data.write_text("a,b\n1,3\n")
+    third = report.render_reports(jobs, REPORT_NB, **kwargs)
+    assert (third.ok, third.skipped) == (2, 0)
+
+    forced = report.render_reports(jobs[:1], REPORT_NB, force=True, **kwargs)
+    assert (forced.ok, forced.skipped) == (1, 0)
+
+    other_year = report.plan_reports([(1, "Kota Kediri")], 2024, "id", tmp_path / "out")
+    assert report.render_reports(other_year, REPORT_NB, **kwargs).ok == 1
+
+
+def test_interrupted_write_keeps_previous_report(tmp_path, monkeypatch):
+    jobs = report.plan_reports([(1, "Kota Kediri")], 2023, "id", tmp_path)
+    assert report.render_reports(jobs, REPORT_NB, workers=1, progress=False).ok == 1
+    job = jobs[0]
+    good_html = job.html.read_bytes()
+    good_nb = job.notebook.read_bytes()
+
+    def half_then_fail(fh, data):
+        fh.write(data[: len(data) // 2])
+        raise OSError("disk full")
+
+    monkeypatch.setattr(report, "_write_all", half_then_fail)
+    summary = report.render_reports(jobs, REPORT_NB, workers=1, force=True, progress=False, index=False)
+    assert summary.ok == 0 and summary.failed[0]["ename"] == "OSError"
+    assert job.html.read_bytes() == good_html
+    assert job.notebook.read_bytes() == good_nb
+    assert not job.stamp.exists()  # so the next run retries
+    assert not [p for p in tmp_path.iterdir() if ".tmp" in p.name]
+
+
+def test_write_report_summary_and_index_unit(tmp_path):
+    path = report.write_report_summary(tmp_path, "", regency="Kota <x>", final_score=0.5, simulated=False)
+    assert path.name == report.safe_slug("Kota <x>") + ".summary.json"
+    with pytest.raises(ValueError):
+        report.write_report_summary(tmp_path, "../up", final_score=1)
+    rows = [{"regency": "Kota <x>", "slug": "k", "html": "k.html", "figures": {"final_score": 0.5}}]
+    page = report.write_index(tmp_path, rows).read_text(encoding="utf-8")
+    assert "Kota &lt;x&gt;" in page and "SIMULATED" not in page
+    with pytest.raises(ValueError):
+        report.write_index(tmp_path, [{"regency": "x", "slug": "x", "html": "../x.html"}])
