@@ -507,8 +507,8 @@ def discover_files(raw_dir: Path) -> list[Path]:
     files = []
     for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
         rel = path.relative_to(raw_dir)
-        if any(part.startswith(".") for part in rel.parts) or path.name.startswith("~$"):
-            continue  # hidden files and Excel lock files
+        if any(part.startswith((".", "_")) for part in rel.parts[:-1]) or path.name.startswith((".", "~$")):
+            continue  # hidden files, Excel lock files, folders such as _simulation/ (simulator truth)
         suffix = path.suffix.lower()
         if suffix in DATA_SUFFIXES:
             files.append(path)

@@ -47,14 +47,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-DEFAULT_PILLARS: tuple[str, ...] = (
-    "smart_governance",
-    "smart_branding",
-    "smart_economy",
-    "smart_living",
-    "smart_society",
-    "smart_environment",
-)
+from smartcity_utils.reference import PILLAR_KEYS
+
+#: Pillar keys of the evaluation, from smartcity_utils/data/pillars.csv.
+DEFAULT_PILLARS: tuple[str, ...] = PILLAR_KEYS
 
 #: Variance inflation factor above which a pillar is flagged as collinear.
 VIF_THRESHOLD = 5.0

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from smartcity_utils.cohorts import measure_values
 from smartcity_utils.index import load_pillars
@@ -51,11 +52,13 @@ def mark_simulated(fig: Figure) -> Figure:
 
 
 def _finish(fig: Figure, title: str | None, simulated: bool) -> Figure:
-    if title:
-        # Leave room for the banner line when the figure is marked.
-        fig.suptitle(title, y=0.95 if simulated else 0.99)
     if simulated:
+        # The layout engine makes room for a suptitle but not for figure texts:
+        # an empty first suptitle line keeps the banner's strip free.
+        fig.suptitle("\n" + (title or ""))
         mark_simulated(fig)
+    elif title:
+        fig.suptitle(title)
     return fig
 
 
@@ -155,6 +158,7 @@ def trajectories(
     for label, series in (focus or {}).items():
         series = series.dropna().sort_index()
         ax.plot(series.index, series.to_numpy(), color="black", lw=2.5, marker="s", ms=4, label=label)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # years, not 2022.2
     ax.set_xlabel("calendar year" if time_col == "year" else "years in the programme")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)

@@ -51,6 +51,7 @@ import logging
 import multiprocessing
 import os
 import re
+import shutil
 import tempfile
 import threading
 import time
@@ -413,6 +414,7 @@ class _WarmKernel:
         self.max_reports = max(1, max_reports)
         self.km: Any = None
         self.used = 0
+        self.ipc_dir: str | None = None
 
     def acquire(self) -> Any:
         """Return a clean kernel manager, starting or recycling as needed."""
@@ -421,18 +423,38 @@ class _WarmKernel:
         if self.km is not None and (self.used >= self.max_reports or not run_sync(self.km.is_alive)()):
             self.shutdown()
         if self.km is None:
-            from jupyter_client.manager import AsyncKernelManager
-
-            km = AsyncKernelManager(kernel_name=KERNEL_NAME)
-            run_sync(km.start_kernel)(cwd=str(self.cwd))
-            self.km = km
-            self.used = 0
+            self._start()
         elif self.used:
             if not self._reset():
                 self.shutdown()
                 return self.acquire()
         self.used += 1
         return self.km
+
+    def _start(self, attempts: int = 2) -> None:
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        for attempt in range(attempts):
+            # IPC sockets in a private folder: with TCP, workers starting
+            # kernels at the same moment race for the same free ports and a
+            # kernel dies with "Address already in use".
+            self.ipc_dir = tempfile.mkdtemp(prefix="sc-kernel-")
+            km = AsyncKernelManager(kernel_name=KERNEL_NAME, transport="ipc", ip=os.path.join(self.ipc_dir, "k"))
+            run_sync(km.start_kernel)(cwd=str(self.cwd))
+            self.km = km
+            self.used = 0
+            kc = km.blocking_client()
+            kc.start_channels()
+            try:
+                kc.wait_for_ready(timeout=60)
+                return
+            except RuntimeError:
+                self.shutdown()
+                if attempt + 1 == attempts:
+                    raise
+            finally:
+                kc.stop_channels()
 
     def _reset(self) -> bool:
         kc = self.km.blocking_client()
@@ -467,6 +489,9 @@ class _WarmKernel:
             run_sync(km.cleanup_resources)()
         except Exception:
             pass
+        if self.ipc_dir:
+            shutil.rmtree(self.ipc_dir, ignore_errors=True)
+            self.ipc_dir = None
 
 
 def _register_engine() -> None:

@@ -57,7 +57,7 @@ Outputs (under ``out_dir``), all marked ``Simulasi = ya``:
 ``rekap/rekap_evaluasi_{2019..2023}.xlsx``,
 ``asesor/{year}/penilaian_{slug}_{year}.xlsx``,
 ``formulir/ekspor_formulir_2024.csv``, ``quick_win/register_quick_win.xlsx``,
-``angkatan/register_angkatan.csv``, plus ``simulation_truth.json``,
+``angkatan/register_angkatan.csv``, plus, in ``_simulation/``, ``simulation_truth.json``,
 ``simulation_truth_regency_year.csv`` and ``simulation_faults.csv`` (the
 deliberate faults, one row per cell or row). A copy of the real
 ``published_facts.csv`` is placed next to them when ``out_dir`` lacks one.
@@ -1054,6 +1054,9 @@ def _write_cohorts(out_dir, members, gaz, ref):
 # --------------------------------------------------------------------------
 # Public API
 
+#: Sub-folder of the output for the truth tables; the cleaner skips folders starting with "_".
+TRUTH_DIR = "_simulation"
+
 
 def simulate_raw(out_dir: Path, *, seed: int = 2017, national: bool = False,
                  published_path: Path | None = None) -> SimulationResult:
@@ -1131,11 +1134,14 @@ def simulate_raw(out_dir: Path, *, seed: int = 2017, national: bool = False,
     fault_df = pd.DataFrame(faults.items, columns=["file", "sheet", "row", "column",
                                                    "value", "fault"])
     fault_df = fault_df.sort_values(["file", "sheet", "row", "column"], kind="stable")
-    truth_csv = out_dir / "simulation_truth_regency_year.csv"
-    faults_csv = out_dir / "simulation_faults.csv"
+    # The truth lives in a folder the cleaner does not read (names starting with "_").
+    truth_dir = out_dir / TRUTH_DIR
+    truth_dir.mkdir(exist_ok=True)
+    truth_csv = truth_dir / "simulation_truth_regency_year.csv"
+    faults_csv = truth_dir / "simulation_faults.csv"
     _atomic_bytes(truth_csv, truth_df.to_csv(index=False, lineterminator="\n").encode("utf-8"))
     _atomic_bytes(faults_csv, fault_df.to_csv(index=False, lineterminator="\n").encode("utf-8"))
-    truth_json = out_dir / "simulation_truth.json"
+    truth_json = truth_dir / "simulation_truth.json"
     files["truth"] = [truth_json, truth_csv, faults_csv]
     rel = sorted(p.relative_to(out_dir).as_posix() for g in files.values() for p in g)
     truth = {
@@ -1165,7 +1171,7 @@ def simulate_raw(out_dir: Path, *, seed: int = 2017, national: bool = False,
         "clipped": clipped,
         "published_reproduced": applied,
         "n_faults": int(len(fault_df)),
-        "files": [p for p in rel if p != "simulation_truth.json"] + ["simulation_truth.json"],
+        "files": [p for p in rel if p != f"{TRUTH_DIR}/simulation_truth.json"] + [f"{TRUTH_DIR}/simulation_truth.json"],
     }
     _remove_stale(out_dir, truth_json, set(truth["files"]))
     _atomic_bytes(truth_json, (json.dumps(truth, indent=2, ensure_ascii=False) + "\n")

@@ -1,0 +1,112 @@
+"""The bundled example data: every deliberate fault accounted for, published facts reproduced."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from smartcity_utils import reference as ref
+from smartcity_utils.clean import clean_raw_folder
+from smartcity_utils.paths import RAW_DIR
+from smartcity_utils.quality import published_reproduction
+
+#: Fault kinds the simulator plants, and the reject reason each must produce.
+REJECTED_AS = {
+    "superseded": "superseded", "footnote_row": "footnote_row", "blank_row": "blank_row", "missing": "missing",
+    "out_of_range": "out_of_range", "regency_misspelling": "unknown_regency", "unknown_regency": "unknown_regency",
+    "duplicate_row": "duplicate_row", "subtotal_row": "subtotal_row",
+}
+#: Fault kinds the vocabularies resolve: the value must be kept, not rejected.
+RESOLVED = {"regency_variant", "pillar_variant", "dimension_variant", "decimal_comma_text"}
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    return clean_raw_folder(RAW_DIR)
+
+
+@pytest.fixture(scope="module")
+def faults():
+    return pd.read_csv(RAW_DIR / "_simulation" / "simulation_faults.csv", keep_default_na=False,
+                       dtype={"sheet": str, "row": int})
+
+
+def test_fault_list_covers_the_fault_kinds(faults):
+    assert set(faults["fault"]) <= set(REJECTED_AS) | RESOLVED
+    assert {"regency_misspelling", "unknown_regency", "out_of_range", "duplicate_row", "superseded",
+            "decimal_comma_text", "pillar_variant", "regency_variant", "subtotal_row"} <= set(faults["fault"])
+
+
+def test_every_planted_rejection_is_in_rejects(bundled, faults):
+    rejects = bundled.rejects
+    keys = set(zip(rejects.source_file, rejects.source_sheet, rejects.source_row, rejects.reason))
+    planted = faults[faults["fault"].isin(list(REJECTED_AS))]
+    missing = [f for f in planted.itertuples() if (f.file, f.sheet, f.row, REJECTED_AS[f.fault]) not in keys]
+    assert not missing, missing[:5]
+    unknown = rejects[rejects.reason == "unknown_regency"]
+    assert (unknown["suggestion"] != "").all()
+    misspelt = planted[planted.fault == "regency_misspelling"]
+    for f in misspelt.itertuples():
+        suggestion = unknown.loc[(unknown.source_file == f.file) & (unknown.source_row == f.row), "suggestion"]
+        assert ref.regency_resolver().resolve(f.value).regency_id is None
+        assert suggestion.str.contains("Kabupaten").all()
+
+
+def test_no_reject_that_was_not_planted(bundled, faults):
+    planted = set(zip(faults.file, faults.sheet, faults.row))
+    extra = bundled.rejects[[(f, s, r) not in planted for f, s, r in
+                             zip(bundled.rejects.source_file, bundled.rejects.source_sheet,
+                                 bundled.rejects.source_row)]]
+    assert extra.empty, extra.head()
+
+
+def test_resolved_variants_are_kept(bundled, faults):
+    rejects = bundled.rejects
+    rejected_rows = set(zip(rejects.source_file, rejects.source_sheet, rejects.source_row, rejects.column))
+    scores = bundled.scores
+    for f in faults[faults["fault"].isin(RESOLVED)].itertuples():
+        if f.fault == "decimal_comma_text":
+            at = scores[(scores.source_file == f.file) & (scores.source_sheet == f.sheet) & (scores.source_row == f.row)]
+            if f.file.startswith("quick_win"):
+                qw = bundled.quick_wins
+                at = qw[(qw.source_file == f.file) & (qw.source_row == f.row)]
+                assert (at["score_outcome"] == float(f.value.replace(",", "."))).all() and len(at) == 1
+            else:
+                assert (at["score"].round(6) == float(f.value.replace(",", "."))).any(), f
+        elif f.fault == "regency_variant":
+            expected = ref.regency_resolver().name(ref.regency_resolver().resolve(f.value).regency_id)
+            at = scores[(scores.source_file == f.file) & (scores.source_sheet == f.sheet)]
+            if f.column != "Kabupaten/Kota:":
+                at = at[at.source_row == f.row]
+            assert len(at) and (at["regency"] == expected).all(), f
+        else:  # a header or a pillar cell spelt another way
+            assert not any((f.file, f.sheet, f.row, c) in rejected_rows for c in ("pillar", "dimension")), f
+    years_with_all_pillars = bundled.regency_year.groupby("year")[list(ref.PILLAR_KEYS)].count()
+    assert (years_with_all_pillars > 0).all().all()
+
+
+def test_published_facts_reproduced(bundled):
+    check = published_reproduction(bundled.regency_year, bundled.published_facts)
+    assert len(check) >= 20
+    assert check["matches"].all(), check[~check["matches"]]
+    paser = check.query("regency == 'Kabupaten Paser' and year == 2022").iloc[0]
+    assert (paser["in_data"], paser["rank_in_data"]) == (2.88, 8)
+    ry = bundled.regency_year.set_index(["regency", "year"])
+    group = ry.loc[("Kabupaten Paser", 2022), "evaluation_group"]
+    assert (bundled.regency_year.query("year == 2022").evaluation_group == group).sum() == 37
+
+
+def test_bundled_rows_are_simulated_except_published(bundled):
+    assert bundled.regency_year["is_simulated"].all()
+    assert bundled.scores["is_simulated"].all()
+    assert not bundled.published_facts["is_simulated"].any()
+
+
+def test_focus_regencies_in_their_cohorts(bundled):
+    reg = bundled.regencies.set_index("regency")
+    for name, cohort in [("Kabupaten Kutai Kartanegara", 2017), ("Kabupaten Paser", 2021),
+                         ("Kabupaten Kotawaringin Timur", 2022)]:
+        assert reg.loc[name, "cohort_year"] == cohort
+    sizes = bundled.regencies.dropna(subset=["cohort_year"]).groupby("cohort_year").size()
+    expected = pd.read_csv(ref.REFERENCE_DIR / "cohort_sizes.csv").set_index("cohort_year")["n_regencies"]
+    assert sizes.to_dict() == expected.to_dict()

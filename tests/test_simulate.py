@@ -1,0 +1,253 @@
+"""Tests of the raw-data simulator: layouts, published facts, determinism."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from python_calamine import CalamineWorkbook
+
+from smartcity_utils import paths
+from smartcity_utils.simulate import SIM_LABEL, simulate_raw
+
+SEED = 2017
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sim_a")
+    return simulate_raw(out, seed=SEED)
+
+
+def _sheet(path: Path) -> list[list]:
+    wb = CalamineWorkbook.from_path(str(path))
+    return wb.get_sheet_by_name(wb.sheet_names[0]).to_python()
+
+
+def _recap_rows(out: Path, year: int) -> tuple[list[str], dict[str, list]]:
+    """Column labels (sub-header where present) and data rows by regency."""
+    rows = _sheet(out / "rekap" / f"rekap_evaluasi_{year}.xlsx")
+    top = next(i for i, r in enumerate(rows) if r[0] == "No")
+    labels = [sub or head for head, sub in zip(rows[top], rows[top + 1])]
+    data = {}
+    for r in rows[top + 2:]:
+        if isinstance(r[0], float) and r[1]:
+            data[r[1]] = dict(zip(labels, r))
+    return labels, data
+
+
+def _published() -> pd.DataFrame:
+    pub = pd.read_csv(paths.ROOT / "data" / "raw" / "published_facts.csv")
+    return pub[pub["index"] == "GMSC_eval"]
+
+
+def test_files_written(sim):
+    out = sim.out_dir
+    for year in (2019, 2020, 2021, 2022, 2023):
+        assert (out / "rekap" / f"rekap_evaluasi_{year}.xlsx").exists()
+    assert not (out / "rekap" / "rekap_evaluasi_2024.xlsx").exists()
+    for name in ("formulir/ekspor_formulir_2024.csv", "quick_win/register_quick_win.xlsx",
+                 "angkatan/register_angkatan.csv", "_simulation/simulation_truth.json",
+                 "_simulation/simulation_truth_regency_year.csv", "_simulation/simulation_faults.csv"):
+        assert (out / name).exists(), name
+    assert sim.files["assessor"], "assessor workbooks for Kalimantan 2022/2023"
+    books = sim.truth_regency_year[sim.truth_regency_year.has_assessor_workbook]
+    assert len(books) == len(sim.files["assessor"])
+    assert books.province.str.startswith("Kalimantan").all()
+    assert set(books.year) == {2022, 2023}
+    # Only final files remain, no temporary ones.
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_published_facts_reproduced_exactly(sim):
+    out = sim.out_dir
+    _, r2022 = _recap_rows(out, 2022)
+    paser = r2022["Kabupaten Paser"]
+    assert paser["Nilai Akhir"] == 2.88
+    assert paser["Peringkat"] == 8
+    assert paser["Kelompok"] == "Angkatan 2021"
+    group = [r for r in r2022.values() if r["Kelompok"] == "Angkatan 2021"]
+    assert len(group) == 37
+    kediri = r2022["Kota Kediri"]
+    expected = {"Smart Governance": 2.75, "Smart Branding": 2.75, "Smart Economym": 3.50,
+                "Smart Society": 3.33, "Smart Living": 3.33, "Smart Environment": 2.75,
+                "Baseline": 3.60, "Output": 3.21, "Outcome": 3.23, "Impact": 3.07,
+                "Quick Win": 3.65, "Nilai Akhir": 3.31, "Peringkat": 22}
+    for col, value in expected.items():
+        assert kediri[col] == value, col
+    kediri_group = [r for r in r2022.values() if r["Kelompok"] == kediri["Kelompok"]]
+    assert len(kediri_group) >= 22
+    _, r2023 = _recap_rows(out, 2023)
+    assert len(r2023) == 130
+    assert {r["Kelompok"] for r in r2023.values()} == {"Nasional"}
+    assert r2023["Kabupaten Tabalong"]["Nilai Akhir"] == 3.38
+    assert r2023["Kabupaten Tabalong"]["Peringkat"] == 8
+    # Every published index of a simulated regency-year, from the table itself.
+    pub = _published()
+    idx = pub[pub.metric == "indeks_smart_city"]
+    checked = 0
+    for r in idx.itertuples():
+        if r.year > 2023:
+            continue
+        _, rows = _recap_rows(out, int(r.year))
+        scale = 25 if r.year == 2019 else 1
+        assert rows[r.region]["Nilai Akhir"] == round(r.value * scale, 2), (r.region, r.year)
+        if not pd.isna(r.rank):
+            assert rows[r.region]["Peringkat"] == int(r.rank)
+        checked += 1
+    assert checked >= 10
+
+
+def test_final_score_is_weighted_dimensions(sim):
+    weights = pd.read_csv(paths.REFERENCE_DIR / "dimension_weights.csv")
+    w = weights[weights.year == 2022].set_index("dimension_key").weight
+    _, rows = _recap_rows(sim.out_dir, 2022)
+    dims = {"Baseline": "baseline", "Output": "output", "Outcome": "outcome",
+            "Impact": "impact", "Quick Win": "quick_wins"}
+    n = 0
+    for r in rows.values():
+        vals = [r[c] for c in dims]
+        if not all(isinstance(v, float) for v in vals) or not isinstance(r["Nilai Akhir"], float):
+            continue
+        if any(v > 4 for v in vals):
+            continue
+        total = sum(w[k] * r[c] for c, k in dims.items())
+        assert abs(total - r["Nilai Akhir"]) <= 0.006 + 1e-9, r["Kabupaten/Kota"]
+        n += 1
+    assert n > 100
+
+
+def test_recap_layout_and_labels(sim):
+    rows = _sheet(sim.out_dir / "rekap" / "rekap_evaluasi_2019.xlsx")
+    titles = " ".join(str(r[0]) for r in rows[:3])
+    assert SIM_LABEL in titles and "Skala 0-100" in titles
+    header = next(r for r in rows if r[0] == "No")
+    assert "Nilai Pilar" in header and "Nilai Dimensi" in header
+    assert header[-1] == "Simulasi"
+    assert any(str(r[0]).startswith("Sumber:") for r in rows)
+    data = [r for r in rows if isinstance(r[0], float)]
+    assert all(r[-1] == "ya" for r in data)
+
+
+def test_assessor_panel_mean_is_recap(sim):
+    truth = sim.truth_regency_year.set_index(["regency", "year"])
+    book = next(p for p in sim.files["assessor"] if "kabupaten_paser_2022" in p.name)
+    wb = CalamineWorkbook.from_path(str(book))
+    values = []
+    for name in wb.sheet_names:
+        rows = wb.get_sheet_by_name(name).to_python()
+        labels = {r[0]: r[1] for r in rows if r and isinstance(r[0], str) and r[0].endswith(":")}
+        assert labels["Kabupaten/Kota:"] == "Kabupaten Paser"
+        assert labels["Asesor:"].startswith("Asesor ")
+        top = next(i for i, r in enumerate(rows) if r[:4] == ["No", "Pilar", "Dimensi", "Nilai"])
+        values.append([float(str(r[3]).replace(",", ".")) for r in rows[top + 1:top + 12]])
+    assert 3 <= len(values) <= 4
+    means = [sum(col) / len(col) for col in zip(*values)]
+    recap = truth.loc[("Kabupaten Paser", 2022)]
+    keys = ["smart_governance", "smart_branding", "smart_economy", "smart_living",
+            "smart_society", "smart_environment", "baseline", "output", "outcome",
+            "impact", "quick_wins"]
+    for key, mean in zip(keys, means):
+        assert abs(mean - recap[f"recap_{key}"]) <= 0.005 + 1e-9, key
+
+
+def test_form_export_layout(sim):
+    raw = (sim.out_dir / "formulir" / "ekspor_formulir_2024.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    lines = raw.decode("utf-8-sig").splitlines()
+    assert lines[0] == ("Waktu Pengisian;Kabupaten/Kota;Provinsi;Tahun;Tahap;Asesor;"
+                        "Kode Pertanyaan;Pilar;Dimensi;Nilai;Keterangan;Simulasi")
+    rows = list(csv.reader(lines[1:], delimiter=";"))
+    assert all("," in r[9] and r[11] == "ya" for r in rows)
+    keys = [tuple(r[1:7]) for r in rows]
+    share = 1 - len(set(keys)) / len(keys)
+    assert 0.01 < share < 0.06  # about 3 % resubmissions
+
+
+def test_cohort_register(sim):
+    reg = pd.read_csv(sim.out_dir / "angkatan" / "register_angkatan.csv")
+    assert list(reg.columns) == ["Kabupaten/Kota", "Provinsi", "Angkatan", "Sumber", "Simulasi"]
+    sizes = pd.read_csv(paths.REFERENCE_DIR / "cohort_sizes.csv")
+    assert len(reg) == sizes.n_regencies.sum()
+    counts = reg.Angkatan.value_counts()
+    for r in sizes.itertuples():
+        assert counts[r.cohort_year] == r.n_regencies
+    known = pd.read_csv(paths.REFERENCE_DIR / "cohorts_known.csv")
+    by_name = reg.set_index("Kabupaten/Kota")
+    for r in known.itertuples():
+        assert by_name.loc[r.regency, "Angkatan"] == r.cohort_year
+        assert by_name.loc[r.regency, "Simulasi"] == "tidak"
+    for name in ("Kota Kediri", "Kabupaten Tabalong", "Kota Banjarmasin"):
+        assert by_name.loc[name, "Angkatan"] <= 2019
+
+
+def test_quick_win_register(sim):
+    rows = _sheet(sim.out_dir / "quick_win" / "register_quick_win.xlsx")
+    top = next(i for i, r in enumerate(rows) if r[0] == "Kabupaten/Kota")
+    assert rows[top][3] == "Nama Program"
+    kukar = {r[2]: r[3] for r in rows[top + 1:]
+             if r[0] == "Kabupaten Kutai Kartanegara" and r[1] == 2022}
+    assert kukar["Smart Governance"] == "Becik"
+    assert kukar["Smart Environment"] == "Smart Bio Village"
+
+
+def test_faults_listed_and_point_at_cells(sim):
+    faults = pd.read_csv(sim.out_dir / "_simulation" / "simulation_faults.csv", keep_default_na=False)
+    kinds = set(faults.fault)
+    for kind in ("regency_variant", "regency_misspelling", "unknown_regency",
+                 "pillar_variant", "decimal_comma_text", "missing", "blank_row",
+                 "subtotal_row", "footnote_row", "duplicate_row", "out_of_range",
+                 "superseded"):
+        assert kind in kinds, kind
+    rec = faults[faults.file == "rekap/rekap_evaluasi_2019.xlsx"]
+    rows = _sheet(sim.out_dir / "rekap" / "rekap_evaluasi_2019.xlsx")
+    for f in rec[rec.fault == "regency_variant"].itertuples():
+        assert rows[int(f.row) - 1][1] == f.value
+    assert 112 in [v for r in rows for v in r]
+    # No fault on a row carrying a published figure.
+    for f in faults[faults.file.str.startswith("rekap/")].itertuples():
+        if f.fault in ("pillar_variant", "dimension_variant"):
+            continue
+        rows = _sheet(sim.out_dir / f.file)
+        regency = rows[int(f.row) - 1][1]
+        assert regency not in ("Kota Kediri", "Kabupaten Tabalong", "Kota Banjarmasin")
+        if "2022" in f.file:
+            assert regency != "Kabupaten Paser"
+
+
+def test_truth_json_has_parameters(sim):
+    truth = json.loads((sim.out_dir / "_simulation" / "simulation_truth.json").read_text(encoding="utf-8"))
+    assert truth["is_simulated"] is True and truth["seed"] == SEED
+    params = truth["parameters"]
+    for key in ("mu", "sd_m", "g", "a_k", "beta_k", "c", "sd_e", "sd_u", "sd_v", "sd_l", "sd_a"):
+        assert key in params, key
+    beta = params["beta_k"]
+    assert max(beta, key=beta.get) == "smart_governance"
+    assert min(beta.values()) < 0.05
+    assert truth["assessor_leniency"]
+    assert set(truth["clipped"]) >= {"latent", "assessor"}
+    csv_truth = pd.read_csv(sim.out_dir / "_simulation" / "simulation_truth_regency_year.csv")
+    assert csv_truth.is_simulated.all()
+    assert {"true_index", "maturity_m_r", "final_score"} <= set(csv_truth.columns)
+
+
+def test_same_seed_same_output(sim, tmp_path):
+    again = simulate_raw(tmp_path, seed=SEED)
+    for rel in ("formulir/ekspor_formulir_2024.csv", "angkatan/register_angkatan.csv",
+                "_simulation/simulation_truth_regency_year.csv", "_simulation/simulation_faults.csv"):
+        assert (tmp_path / rel).read_bytes() == (sim.out_dir / rel).read_bytes(), rel
+    for year in (2019, 2022):
+        rel = Path("rekap") / f"rekap_evaluasi_{year}.xlsx"
+        assert _sheet(tmp_path / rel) == _sheet(sim.out_dir / rel)
+        assert (tmp_path / rel).read_bytes() == (sim.out_dir / rel).read_bytes()
+    assert [p.name for p in again.files["assessor"]] == [p.name for p in sim.files["assessor"]]
+
+
+def test_other_files_untouched(tmp_path):
+    keep = tmp_path / "notes.txt"
+    keep.write_text("mine", encoding="utf-8")
+    simulate_raw(tmp_path, seed=7)
+    assert keep.read_text(encoding="utf-8") == "mine"
