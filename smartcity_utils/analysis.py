@@ -172,3 +172,59 @@ def run_notebooks(out_dir: Path, notebooks: tuple[str, ...] = ANALYSIS_NOTEBOOKS
                             cwd=str(paths.NOTEBOOKS_DIR), progress_bar=False)
         done.append(target)
     return done
+
+
+#: Targets of the driver notebook: the headline itself, or the rank expressed as a
+#: within-year percentile (100 = best), comparable across groups of different sizes.
+DRIVER_TARGETS = {"final_score": "final_score", "rank": "percentile_year"}
+
+
+def driver_inputs(index_ranks: pd.DataFrame, years: list[int] | None = None, evaluation_group: str = "",
+                  target: str = "final_score") -> tuple[pd.DataFrame, str]:
+    """Rows and target column for the driver models, after the notebook's filters.
+
+    Raises:
+        ValueError: for an unknown target, group, or years without data, naming what exists.
+    """
+    if target not in DRIVER_TARGETS:
+        raise ValueError(f"target {target!r} is not one of {sorted(DRIVER_TARGETS)}")
+    frame = driver_frame(index_ranks)
+    if years:
+        unknown = sorted(set(years) - set(frame["year"]))
+        if unknown:
+            raise ValueError(f"no complete rows for years {unknown}; years with data: {sorted(set(frame['year']))}")
+        frame = frame[frame["year"].isin(years)]
+    if evaluation_group:
+        groups = sorted(set(frame["evaluation_group"]))
+        if evaluation_group not in groups:
+            raise ValueError(f"evaluation group {evaluation_group!r} not found; groups: {groups}")
+        frame = frame[frame["evaluation_group"] == evaluation_group]
+    return frame.dropna(subset=[DRIVER_TARGETS[target]]).reset_index(drop=True), DRIVER_TARGETS[target]
+
+
+def save_outputs(output_dir: str | Path, tables: dict[str, pd.DataFrame] | None = None,
+                 figures: dict | None = None, simulated: bool = True) -> list[Path]:
+    """Write a notebook's result tables (CSV) and figures (PNG) under fixed names.
+
+    Every table gets an ``is_simulated`` column (unless it has one), so a
+    simulated number never travels without its label. Nothing is written
+    when ``output_dir`` is empty (interactive exploration).
+    """
+    if not output_dir:
+        return []
+    folder = Path(output_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, table in (tables or {}).items():
+        path = folder / f"{name}.csv"
+        tmp = path.with_suffix(".csv.tmp")
+        if "is_simulated" not in table.columns:
+            table = table.assign(is_simulated=simulated)
+        table.to_csv(tmp, index=False, lineterminator="\n")
+        tmp.replace(path)
+        written.append(path)
+    for name, fig in (figures or {}).items():
+        path = folder / f"{name}.png"
+        fig.savefig(path, dpi=110)
+        written.append(path)
+    return written

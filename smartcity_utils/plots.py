@@ -223,3 +223,41 @@ def distributions(
     for ax in axes.flat[len(measures):]:
         ax.set_visible(False)
     return _finish(fig, title, simulated)
+
+
+def driver_estimates(
+    drivers: pd.DataFrame,
+    methods: Sequence[str] | None = None,
+    title: str | None = None,
+    simulated: bool = True,
+) -> Figure:
+    """Per-pillar estimates with their intervals, one panel per driver method.
+
+    Args:
+        drivers: Stacked method tables (``pillar, method, estimate, ci_low, ci_high``).
+        methods: Methods to draw, in order (default: every method present).
+        title: Figure title.
+        simulated: Stamp the simulated-data marker.
+
+    Returns:
+        The figure.
+    """
+    methods = list(methods or dict.fromkeys(drivers["method"]))
+    keys = [k for k in load_pillars()["pillar_key"] if k in set(drivers["pillar"])]
+    fig = Figure(figsize=(3.1 * len(methods), 3.6), layout="constrained")
+    axes = fig.subplots(1, len(methods), sharey=True, squeeze=False)[0]
+    y = np.arange(len(keys))[::-1]
+    for ax, method in zip(axes, methods):
+        block = drivers[drivers["method"] == method].set_index("pillar").reindex(keys)
+        est = block["estimate"].to_numpy(dtype=float)
+        low = block["ci_low"].to_numpy(dtype=float)
+        high = block["ci_high"].to_numpy(dtype=float)
+        has_ci = ~(np.isnan(low) | np.isnan(high))
+        ax.errorbar(est[has_ci], y[has_ci], xerr=[est[has_ci] - low[has_ci], high[has_ci] - est[has_ci]],
+                    fmt="o", color="C0", capsize=3)
+        ax.plot(est[~has_ci], y[~has_ci], "o", color="C0")
+        ax.axvline(0, color="grey", lw=0.8)
+        ax.set_title(method.replace("_", " "), fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(y, _pillar_labels(keys))
+    return _finish(fig, title, simulated)
