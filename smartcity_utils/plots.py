@@ -261,3 +261,41 @@ def driver_estimates(
         ax.grid(axis="x", alpha=0.3)
     axes[0].set_yticks(y, _pillar_labels(keys))
     return _finish(fig, title, simulated)
+
+
+def headline_history(
+    history: pd.DataFrame,
+    title: str | None = None,
+    simulated: bool = True,
+    labels: tuple[str, str] = ("headline index (0 to 4)", "rank in group (1 = best)"),
+) -> Figure:
+    """Headline index and rank per year, the rank with its Monte Carlo interval.
+
+    Args:
+        history: Output of :func:`smartcity_utils.profile.headline_history`
+            (``year, final_score, rank_computed, rank_p05, rank_p95``).
+        title: Figure title.
+        simulated: Stamp the simulated-data marker.
+        labels: Y-axis labels of the two panels (language of the report).
+
+    Returns:
+        The figure.
+    """
+    fig = Figure(figsize=(8, 3.4), layout="constrained")
+    ax_score, ax_rank = fig.subplots(1, 2)
+    ax_score.plot(history["year"], history["final_score"], marker="o", color="C0")
+    ax_score.set_ylim(*SCORE_RANGE)
+    ax_score.set_ylabel(labels[0])
+    rank = history["rank_computed"].to_numpy(dtype=float)
+    low = history["rank_p05"].to_numpy(dtype=float)
+    high = history["rank_p95"].to_numpy(dtype=float)
+    ok = ~(np.isnan(low) | np.isnan(high) | np.isnan(rank))
+    ax_rank.errorbar(history["year"][ok], rank[ok], yerr=[np.clip(rank[ok] - low[ok], 0, None),
+                                                          np.clip(high[ok] - rank[ok], 0, None)],
+                     fmt="o-", color="C1", capsize=4)
+    ax_rank.invert_yaxis()  # rank 1 on top
+    ax_rank.set_ylabel(labels[1])
+    for ax in (ax_score, ax_rank):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    return _finish(fig, title, simulated)
