@@ -149,13 +149,13 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_notebooks(out_dir: Path, notebooks: tuple[str, ...] = ANALYSIS_NOTEBOOKS,
-                  parameters: dict | None = None) -> list[Path]:
+                  parameters: dict[str, dict] | None = None) -> list[Path]:
     """Execute the analysis notebooks with papermill into ``out_dir``.
 
     Args:
         out_dir: Folder for the executed copies (and the notebooks' output files).
         notebooks: Notebook file names under ``notebooks/``.
-        parameters: Extra parameters passed to every notebook.
+        parameters: Extra parameters per notebook file name.
 
     Returns:
         The executed notebooks.
@@ -168,7 +168,7 @@ def run_notebooks(out_dir: Path, notebooks: tuple[str, ...] = ANALYSIS_NOTEBOOKS
     for name in notebooks:
         target = out_dir / name
         pm.execute_notebook(str(paths.NOTEBOOKS_DIR / name), str(target), kernel_name="python3",
-                            parameters={"output_dir": str(out_dir), **(parameters or {})},
+                            parameters={"output_dir": str(out_dir), **(parameters or {}).get(name, {})},
                             cwd=str(paths.NOTEBOOKS_DIR), progress_bar=False)
         done.append(target)
     return done

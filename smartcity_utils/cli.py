@@ -65,7 +65,11 @@ def _cmd_analyse(args: argparse.Namespace) -> int:
 def _cmd_notebooks(args: argparse.Namespace) -> int:
     from smartcity_utils.analysis import run_notebooks
 
-    for path in run_notebooks(Path(args.out)):
+    # The cleaning has its own command; notebook 01 only summarises its outputs here.
+    parameters = {"01_clean_evaluations.ipynb": {"run_cleaning": False, "processed_dir_name": args.processed}}
+    parameters.update({name: {"processed_dir_name": args.processed} for name in ("02_compare_cohorts.ipynb",
+                                                                                "03_pillar_drivers.ipynb")})
+    for path in run_notebooks(Path(args.out), parameters=parameters):
         print(f"executed {path}")
     return 0
 
@@ -82,7 +86,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     steps = [
         ("clean", _cmd_clean, ns(raw=str(paths.RAW_DIR), out=str(paths.PROCESSED_DIR), quiet=args.quiet)),
         ("analyse", _cmd_analyse, ns(processed=str(paths.PROCESSED_DIR), seed=0)),
-        ("notebooks", _cmd_notebooks, ns(out=str(paths.REPORTS_DIR / "analysis"))),
+        ("notebooks", _cmd_notebooks, ns(out=str(paths.REPORTS_DIR / "analysis"), processed=str(paths.PROCESSED_DIR))),
         ("report", _cmd_report, ns(regency=[], cohort=None, all=True, lang="id", year=None,
                                    workers=args.workers, force=False, out=str(paths.REPORTS_DIR),
                                    timeout=600, quiet=args.quiet)),
@@ -121,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("notebooks", help="execute the analysis notebooks 01 to 03 with papermill")
     p.add_argument("--out", default=str(paths.REPORTS_DIR / "analysis"), help="folder for executed copies")
+    p.add_argument("--processed", default=str(paths.PROCESSED_DIR), help="processed folder (default: %(default)s)")
     p.set_defaults(func=_cmd_notebooks)
 
     p = sub.add_parser("simulate", help="write the simulated example raw data (deterministic)")

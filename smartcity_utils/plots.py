@@ -14,6 +14,8 @@ once it is cut out of its report.
 
 from __future__ import annotations
 
+import io
+
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -25,6 +27,31 @@ from smartcity_utils.cohorts import measure_values
 from smartcity_utils.index import load_pillars
 
 SIMULATED_MARKER = "SIMULATED DATA — not official scores"
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()
+
+
+def _register_notebook_display() -> None:
+    """Show figures as images in notebooks and HTML reports.
+
+    The figures here are built without pyplot (safe in workers and tests), so
+    IPython's inline backend never learns about them; register a PNG
+    formatter for ``Figure`` when running inside a kernel.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency of the kernel only
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.display_formatter.formatters["image/png"].for_type(Figure, _png)
+
+
+_register_notebook_display()
 _MARKER_GID = "simulated-marker"
 SCORE_RANGE = (0.0, 4.0)
 

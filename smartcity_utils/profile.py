@@ -133,9 +133,11 @@ def pillar_position(ctx: ReportContext, regency_id: int, year: int, cohort_col: 
 
 
 def strengths_and_weaknesses(position: pd.DataFrame, n: int = 2) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The ``n`` pillars furthest above and furthest below the cohort median."""
+    """Up to ``n`` pillars above and up to ``n`` below the cohort median, furthest first."""
     ranked = position.dropna(subset=["gap_to_cohort_median"]).sort_values("gap_to_cohort_median")
-    return ranked.tail(n)[::-1], ranked.head(n)
+    above = ranked[ranked["gap_to_cohort_median"] > 0]
+    below = ranked[ranked["gap_to_cohort_median"] < 0]
+    return above.tail(n)[::-1], below.head(n)
 
 
 def gap_to_cohort_best(ctx: ReportContext, regency_id: int, year: int,

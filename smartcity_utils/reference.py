@@ -317,8 +317,13 @@ def resolve_regencies(names: list[str] | str) -> list[int]:
     for name in names:
         res = resolver.resolve(name)
         if res.regency_id is None:
-            hint = "did you mean" if res.reason == "unknown_regency" else "it could be"
-            problems.append(f"{name!r} ({res.reason.replace('_', ' ')}; {hint}: {res.suggestion})")
+            if res.reason == "unknown_regency":
+                hits = fuzz_process.extract(normalise_label(name), resolver._choices, processor=normalise_label,
+                                            scorer=fuzz.ratio, limit=3)
+                hint = "nearest known names: " + ", ".join(h[0] for h in hits)
+            else:
+                hint = f"it could be {res.suggestion}"
+            problems.append(f"{name!r} ({res.reason.replace('_', ' ')}; {hint})")
         else:
             ids.append(res.regency_id)
     if problems:

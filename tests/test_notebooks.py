@@ -1,0 +1,144 @@
+"""Every notebook executes under papermill on the bundled data; reports render end to end."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import papermill as pm
+import pytest
+
+from smartcity_utils.analysis import run_analysis
+from smartcity_utils.clean import run_clean
+from smartcity_utils.paths import NOTEBOOKS_DIR, RAW_DIR
+from smartcity_utils.quality import BANNER_TEXT
+from smartcity_utils.report_cli import report_command
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def processed(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("processed")
+    run_clean(RAW_DIR, folder)
+    run_analysis(folder, n_draws=200, n_boot=30)
+    return folder
+
+
+def _execute(name: str, out_dir: Path, **parameters) -> nbformat.NotebookNode:
+    target = out_dir / name
+    pm.execute_notebook(str(NOTEBOOKS_DIR / name), str(target), parameters=parameters, kernel_name="python3",
+                        cwd=str(NOTEBOOKS_DIR), progress_bar=False)
+    return nbformat.read(target, as_version=4)
+
+
+def _text(nb: nbformat.NotebookNode) -> str:
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            parts.append(out.get("text", ""))
+            parts.extend(str(v) for v in out.get("data", {}).values())
+    return "\n".join(parts)
+
+
+def test_01_clean_summarises_quality(processed, tmp_path):
+    nb = _execute("01_clean_evaluations.ipynb", tmp_path, raw_dir=str(RAW_DIR),
+                  processed_dir_name=str(tmp_path / "processed"), output_dir=str(tmp_path))
+    text = _text(nb)
+    assert BANNER_TEXT["en"].split(":")[0] in text
+    found = re.search(r"(\d+) of (\d+) published figures found unchanged", text)
+    assert found and found.group(1) == found.group(2)
+    coverage = pd.read_csv(tmp_path / "quality_cohort_coverage.csv")
+    assert coverage.set_index("cohort_year").loc[2021, "members"] == 70
+    assert coverage["is_simulated"].all()
+
+
+def test_02_compare_cohorts_accepts_aliases_and_codes(processed, tmp_path):
+    nb = _execute("02_compare_cohorts.ipynb", tmp_path, focus=["Kukar", "64.01", "KOTIM"],
+                  processed_dir_name=str(processed), output_dir=str(tmp_path), n_boot=200)
+    focus = pd.read_csv(tmp_path / "focus_vs_cohort.csv")
+    assert set(focus["regency"]) == {"Kabupaten Kutai Kartanegara", "Kabupaten Paser", "Kabupaten Kotawaringin Timur"}
+    assert focus["is_simulated"].all()
+    assert len(list(tmp_path.glob("profile_*.png"))) == 3
+    assert "image/png" in json.dumps(nb.cells[-4].outputs)  # figures are shown, not their repr
+    kruskal = pd.read_csv(tmp_path / "kruskal_programme_year.csv")
+    assert {"p_value", "p_holm"} <= set(kruskal.columns)
+
+
+def test_02_rejects_an_unknown_cohort_column(processed, tmp_path):
+    with pytest.raises(pm.PapermillExecutionError, match="cohort_col"):
+        _execute("02_compare_cohorts.ipynb", tmp_path, cohort_col="angkatan", processed_dir_name=str(processed))
+
+
+def test_03_drivers_find_the_strongest_pillar(processed, tmp_path):
+    truth = json.loads((RAW_DIR / "_simulation" / "simulation_truth.json").read_text())["parameters"]["beta_k"]
+    _execute("03_pillar_drivers.ipynb", tmp_path, processed_dir_name=str(processed), output_dir=str(tmp_path),
+             n_boot=30)
+    summary = pd.read_csv(tmp_path / "drivers_summary.csv")
+    assert summary.loc[summary["consensus_rank"] == 1, "pillar"].item() == max(truth, key=truth.get)
+    assert (tmp_path / "driver_estimates.png").exists()
+
+
+def test_03_rank_target_and_group_filter(processed, tmp_path):
+    _execute("03_pillar_drivers.ipynb", tmp_path, processed_dir_name=str(processed), output_dir=str(tmp_path),
+             target="rank", years=[2023], n_boot=20)
+    model = pd.read_csv(tmp_path / "drivers_model.csv")
+    assert model["target"].item() == "percentile_year" and model["n"].item() >= 100
+
+
+def test_report_renders_one_regency_with_banner_and_no_code(processed, tmp_path):
+    out = tmp_path / "reports"
+    args = argparse.Namespace(regency=["Kukar"], cohort=None, all=False, lang="en", year=None, workers=1,
+                              force=False, out=str(out), timeout=300, quiet=True, data_dir=str(processed))
+    assert report_command(args) == 0
+    html = (out / "kabupaten-kutai-kartanegara.html").read_text(encoding="utf-8")
+    assert "simulated-banner" in html and "data:image/png" in html
+    assert "profile.load_context" not in html  # code input is excluded
+    summary = json.loads((out / "kabupaten-kutai-kartanegara.summary.json").read_text())
+    assert summary["regency"] == "Kabupaten Kutai Kartanegara" and summary["is_simulated"] is True
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="kabupaten-kutai-kartanegara.html"' in index
+    # A second run skips the unchanged report.
+    assert report_command(args) == 0
+    assert "1 unchanged" in _capture_summary(args)
+
+
+def _capture_summary(args) -> str:
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        report_command(args)
+    return buffer.getvalue()
+
+
+def test_report_cli_stops_on_unknown_regency_with_nearest_names(tmp_path):
+    env = {**os.environ, "SMARTCITY_DATA_DIR": str(tmp_path)}  # no data at all: names are checked first
+    run = subprocess.run([sys.executable, "-m", "smartcity_utils", "report", "--regency", "Kutai Kartanegra"],
+                         capture_output=True, text=True, env=env)
+    assert run.returncode == 2
+    assert "Kabupaten Kutai Kartanegara" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_drivers_cli_on_a_foreign_table(tmp_path):
+    table = tmp_path / "imd_style.csv"
+    rows = ["city,mobility,health,safety,score"]
+    rows += [f"c{i},{i % 7},{(i * 3) % 5},{(i * 5) % 11},{0.5 * (i % 7) + 0.3 * ((i * 3) % 5) + 0.2 * ((i * 5) % 11)}"
+             for i in range(30)]
+    table.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    run = [sys.executable, "-m", "smartcity_utils", "drivers", str(table), "--target", "score"]
+    ok = subprocess.run(run + ["--json"], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    result = json.loads(ok.stdout)
+    assert result["r2"] == pytest.approx(1.0, abs=1e-9)
+    bad = subprocess.run(run[:-2] + ["--target", "scroe"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "scroe" in bad.stderr and "score" in bad.stderr
+    assert bad.stderr.count("\n") == 1
