@@ -3,8 +3,10 @@
 Prints (no assertions on time):
 
 * the floor: starting a kernel and importing the report's libraries;
-* the runner (``smartcity_utils.report.render_reports``) rendering ``--n``
-  synthetic regencies: total wall time and wall time per report;
+* the runner (``smartcity_utils.report.render_reports``) rendering the real
+  report notebook for ``--n`` regencies of the national simulated set (all
+  514 by default; simulated, cleaned and analysed once, reused afterwards):
+  total wall time and wall time per report;
 * optionally (default on) the runner on a small sample in other modes: one
   fresh kernel per report, and a thread pool instead of processes;
 * the naive way on ``--sample`` regencies: a serial loop calling the
@@ -14,7 +16,7 @@ Prints (no assertions on time):
 
 Usage::
 
-    python benchmarks/bench_reports.py            # 240 reports, ~5 min on 2 cores
+    python benchmarks/bench_reports.py            # every regency of the national simulated set
     python benchmarks/bench_reports.py --quick    # a few reports, < 1 min
 """
 
@@ -95,6 +97,38 @@ def synthetic_regencies(n: int) -> list[tuple[int, str]]:
     return [(9000 + i, name) for i, name in enumerate(names)]
 
 
+HERE = Path(__file__).resolve().parent
+
+
+def national_data(n: int) -> tuple[Path, list[tuple[int, str]], int, float]:
+    """The national-size simulated set, cleaned and analysed once (reused when present).
+
+    Returns:
+        The processed folder, ``n`` (id, name) pairs of regencies evaluated in
+        the latest year, that year, and the seconds spent preparing.
+    """
+    import pandas as pd
+
+    from smartcity_utils.analysis import run_analysis
+    from smartcity_utils.clean import run_clean
+    from smartcity_utils.report_cli import analysis_is_stale
+
+    raw, processed = HERE / "out" / "national_raw", HERE / "out" / "national_processed"
+    t0 = time.perf_counter()
+    if not any(raw.rglob("*.xlsx")):
+        subprocess.run([sys.executable, "-m", "smartcity_utils", "simulate", "--national", "--out", str(raw)],
+                       check=True)
+    if not (processed / "regency_year.parquet").exists():
+        run_clean(raw, processed)
+    if analysis_is_stale(processed):
+        run_analysis(processed)
+    ry = pd.read_parquet(processed / "regency_year.parquet")
+    year = int(ry["year"].max())
+    pairs = sorted(set(zip(ry.loc[ry["year"] == year, "regency_id"].astype(int),
+                           ry.loc[ry["year"] == year, "regency"])), key=lambda p: p[1])
+    return processed, pairs[:n], year, time.perf_counter() - t0
+
+
 def run_runner(jobs, notebook: Path, workers: int, **kwargs) -> tuple[float, report.RunSummary]:
     """Render ``jobs`` with the runner, forcing a full render."""
     t0 = time.perf_counter()
@@ -102,7 +136,7 @@ def run_runner(jobs, notebook: Path, workers: int, **kwargs) -> tuple[float, rep
     return time.perf_counter() - t0, summary
 
 
-def run_naive(pairs, notebook: Path, out_dir: Path, year: int, lang: str) -> float:
+def run_naive(pairs, notebook: Path, out_dir: Path, year: int, lang: str, data_dir: str = "") -> float:
     """Serial loop: ``papermill`` command, then ``jupyter nbconvert --no-input``."""
     bindir = Path(sys.executable).parent
     papermill = shutil.which("papermill", path=str(bindir)) or "papermill"
@@ -117,6 +151,7 @@ def run_naive(pairs, notebook: Path, out_dir: Path, year: int, lang: str) -> flo
             [papermill, str(notebook), str(out_nb), "-k", "python3", "--no-progress-bar",
              "-p", "regency", name, "-p", "year", str(year), "-p", "lang", lang,
              "-p", "output_dir", str(out_dir), "-p", "slug", slug,
+             "-p", "data_dir", data_dir, "-p", "regency_id", str(regency_id),
              "--cwd", str(notebook.parent)],
             check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
@@ -129,7 +164,7 @@ def run_naive(pairs, notebook: Path, out_dir: Path, year: int, lang: str) -> flo
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=240, help="regencies rendered by the runner")
+    parser.add_argument("--n", type=int, default=514, help="regencies rendered by the runner (at most all)")
     parser.add_argument("--sample", type=int, default=6, help="regencies rendered the naive way")
     parser.add_argument("--notebook", type=Path, default=None, help="report notebook (default: real one if present)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
@@ -150,8 +185,15 @@ def main(argv: list[str] | None = None) -> int:
         notebook = REAL_NOTEBOOK
     else:
         notebook = bundled_notebook(work)
-    year, lang = 2023, "id"
-    pairs = synthetic_regencies(args.n)
+    lang, data_dir = "id", ""
+    if notebook == REAL_NOTEBOOK:
+        processed, pairs, year, prep = national_data(args.n)
+        data_dir = str(processed)
+        print(f"national simulated set: {processed} ({len(pairs)} regencies in {year}); "
+              f"simulate/clean/analyse (computed once, reused): {prep:.1f} s")
+    else:
+        year, pairs = 2023, synthetic_regencies(args.n)
+    args.n = len(pairs)
     print(f"notebook: {notebook}")
     print(f"reports: {args.n}, workers: {args.workers}, cpus: {os.cpu_count()}")
 
@@ -162,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"floor (kernel start + import {', '.join(IMPORTS)}): {floor:.2f} s")
 
         jobs = report.plan_reports(pairs, year, lang, work / "runner")
-        total, summary = run_runner(jobs, notebook, args.workers, progress=True)
+        extra = {"extra_parameters": {"data_dir": data_dir}} if data_dir else {}
+        total, summary = run_runner(jobs, notebook, args.workers, progress=True, **extra)
         per_report = total / args.n
         cost = sum(r.get("elapsed", 0.0) for r in summary.results) / max(1, len(summary.results))
         print(summary.format().splitlines()[0])
@@ -176,11 +219,11 @@ def main(argv: list[str] | None = None) -> int:
                 ("thread pool, warm kernels", {"pool": "thread"}),
                 ("process pool, fresh kernel per report", {"reuse_kernels": False}),
             ):
-                t, s = run_runner(sample_jobs, notebook, args.workers, progress=False, **kwargs)
+                t, s = run_runner(sample_jobs, notebook, args.workers, progress=False, **kwargs, **extra)
                 print(f"  mode sample ({mode_sample} reports) {label}: {t:.1f} s, "
                       f"{t / mode_sample:.2f} s/report wall, failed {len(s.failed)}")
 
-        naive = run_naive(pairs[: args.sample], notebook, work / "naive", year, lang)
+        naive = run_naive(pairs[: args.sample], notebook, work / "naive", year, lang, data_dir)
         naive_per = naive / max(1, args.sample)
         naive_total = naive_per * args.n
         print(f"naive serial CLI loop (papermill + jupyter nbconvert): {args.sample} reports in {naive:.1f} s, "
