@@ -30,20 +30,23 @@ def processed_dir(path: str | Path | None = None) -> Path:
     return Path(path) if path else paths.PROCESSED_DIR
 
 
+def _read_tables(folder: Path, tables: tuple[str, ...], command: str) -> dict[str, pd.DataFrame]:
+    out = {}
+    for name in tables:
+        file = folder / f"{name}.parquet"
+        if not file.exists():
+            raise FileNotFoundError(f"{file} not found; run `{command}` first")
+        out[name] = pd.read_parquet(file)
+    return out
+
+
 def load_processed(path: str | Path | None = None, tables: tuple[str, ...] = TABLES) -> dict[str, pd.DataFrame]:
     """Read processed tables (Parquet).
 
     Raises:
         FileNotFoundError: when the cleaning has not run, saying which command makes the files.
     """
-    folder = processed_dir(path)
-    out = {}
-    for name in tables:
-        file = folder / f"{name}.parquet"
-        if not file.exists():
-            raise FileNotFoundError(f"{file} not found; run `smartcity clean` first")
-        out[name] = pd.read_parquet(file)
-    return out
+    return _read_tables(processed_dir(path), tables, "smartcity clean")
 
 
 def load_analysis(path: str | Path | None = None,
@@ -53,14 +56,7 @@ def load_analysis(path: str | Path | None = None,
     Raises:
         FileNotFoundError: when ``smartcity analyse`` has not run.
     """
-    folder = processed_dir(path) / "analysis"
-    out = {}
-    for name in tables:
-        file = folder / f"{name}.parquet"
-        if not file.exists():
-            raise FileNotFoundError(f"{file} not found; run `smartcity analyse` first")
-        out[name] = pd.read_parquet(file)
-    return out
+    return _read_tables(processed_dir(path) / "analysis", tables, "smartcity analyse")
 
 
 def index_table(regency_year: pd.DataFrame) -> pd.DataFrame:
