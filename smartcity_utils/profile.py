@@ -209,7 +209,9 @@ def headline_figures(history: pd.DataFrame, year: int) -> dict[str, object]:
     def _num(value, kind=float):
         return None if pd.isna(value) else kind(value)
 
-    return {"year": int(year), "final_score": _num(row["final_score"]),
+    # "simulated" is the key the report index turns into its simulated-data badge.
+    return {"year": int(year), "final_score": _num(round(row["final_score"], 2)),
             "rank": _num(row["rank_computed"], int), "n_in_group": _num(row["n_in_group"], int),
-            "rank_p05": _num(row["rank_p05"]), "rank_p95": _num(row["rank_p95"]),
-            "evaluation_group": str(row["evaluation_group"]), "is_simulated": bool(row["is_simulated"])}
+            "rank_p05": _num(row["rank_p05"], lambda v: int(round(v))),
+            "rank_p95": _num(row["rank_p95"], lambda v: int(round(v))),
+            "evaluation_group": str(row["evaluation_group"]), "simulated": bool(row["is_simulated"])}

@@ -102,9 +102,10 @@ def test_report_renders_one_regency_with_banner_and_no_code(processed, tmp_path)
     assert "simulated-banner" in html and "data:image/png" in html
     assert "profile.load_context" not in html  # code input is excluded
     summary = json.loads((out / "kabupaten-kutai-kartanegara.summary.json").read_text())
-    assert summary["regency"] == "Kabupaten Kutai Kartanegara" and summary["is_simulated"] is True
+    assert summary["regency"] == "Kabupaten Kutai Kartanegara" and summary["simulated"] is True
     index = (out / "index.html").read_text(encoding="utf-8")
     assert 'href="kabupaten-kutai-kartanegara.html"' in index
+    assert "SIMULATED DATA" in index
     # A second run skips the unchanged report.
     assert report_command(args) == 0
     assert "1 unchanged" in _capture_summary(args)
