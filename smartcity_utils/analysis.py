@@ -108,6 +108,10 @@ def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1
     uncertainty = rank_uncertainty(index_ranks, n_draws=n_draws, seed=seed,
                                    assessor_scores=assessors[["regency_id", "year", "assessor",
                                                               "dimension_key", "score"]])
+    # Every table says whether its numbers come from simulated rows.
+    flags = index_ranks[["regency_id", "year", "is_simulated"]]
+    reconciliation = reconciliation.merge(flags, on=["regency_id", "year"], how="left", validate="1:1")
+    uncertainty = uncertainty.merge(flags, on=["regency_id", "year"], how="left", validate="1:1")
     frame = driver_frame(index_ranks)
     results = run_driver_analysis(frame, target="final_score", pillars=list(PILLAR_KEYS), year_col="year",
                                   group_col="regency_id", rank_col="rank_computed", n_boot=n_boot, seed=seed,

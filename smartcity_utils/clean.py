@@ -575,9 +575,9 @@ def _dedupe_recap(out: _Collector) -> list[dict]:
 
 
 def _same(a: object, b: object) -> bool:
-    if a is None or b is None or (isinstance(a, float) and np.isnan(a)):
-        return a is None and b is None or (isinstance(a, float) and isinstance(b, float) and np.isnan(b))
-    return a == b
+    """Equal values, with two missing values counting as equal."""
+    a_missing, b_missing = a is None or pd.isna(a), b is None or pd.isna(b)
+    return (a_missing and b_missing) or (not a_missing and not b_missing and a == b)
 
 
 def _build_regencies(out: _Collector, recap: list[dict]) -> pd.DataFrame:
@@ -741,7 +741,6 @@ def clean_raw_folder(raw_dir: Path, progress: bool = False) -> Cleaned:
 
 
 def _manifest(files, raw_dir, hashes, file_layouts, out: _Collector, rejects: pd.DataFrame) -> pd.DataFrame:
-    status = pd.Series(out.row_status, dtype=object)
     per_file = Counter()
     for (file, _sheet, _row), s in out.row_status.items():
         per_file[(file, s)] += 1
@@ -754,7 +753,6 @@ def _manifest(files, raw_dir, hashes, file_layouts, out: _Collector, rejects: pd
         rows.append({"source_file": name, "layout": file_layouts[name], "sha256": hashes[name],
                      "rows_read": kept + rejected, "rows_kept": kept, "rows_rejected": rejected,
                      "values_rejected": int(values_rejected.get(name, 0)), "code_version": version})
-    del status
     return pd.DataFrame(rows, columns=["source_file", "layout", "sha256", "rows_read", "rows_kept",
                                        "rows_rejected", "values_rejected", "code_version"]).astype(
         {"rows_read": "int64", "rows_kept": "int64", "rows_rejected": "int64", "values_rejected": "int64"})

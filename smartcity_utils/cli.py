@@ -157,7 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None, help="parallel workers (default: CPU cores)")
     p.add_argument("--force", action="store_true", help="render even when inputs have not changed")
     p.add_argument("--out", default=str(paths.REPORTS_DIR), help="output folder (default: %(default)s)")
-    p.add_argument("--timeout", type=int, default=600, help="seconds allowed per notebook cell")
+    p.add_argument("--timeout", type=int, default=600,
+                   help="time limit in seconds for each report, per cell and for the whole notebook")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_report)
     return parser

@@ -47,6 +47,7 @@ the runner collects them into ``<out_dir>/index.html``.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import hashlib
 import html
 import json
@@ -55,6 +56,7 @@ import multiprocessing
 import os
 import re
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -581,19 +583,20 @@ class _Worker:
         tmp = _make_temp(job.notebook, suffix=".tmp.ipynb")
         try:
             km = self.kernel.acquire()
-            nb = pm.execute_notebook(
-                str(self.notebook_path),
-                str(tmp),
-                parameters=task["parameters"],
-                engine_name=_ENGINE_NAME,
-                kernel_name=KERNEL_NAME,
-                execution_timeout=task["timeout"],
-                request_save_on_cell_execute=False,
-                progress_bar=False,
-                log_output=False,
-                report_mode=False,
-                km=km,
-            )
+            with _deadline(task["timeout"]):
+                nb = pm.execute_notebook(
+                    str(self.notebook_path),
+                    str(tmp),
+                    parameters=task["parameters"],
+                    engine_name=_ENGINE_NAME,
+                    kernel_name=KERNEL_NAME,
+                    execution_timeout=task["timeout"],
+                    request_save_on_cell_execute=False,
+                    progress_bar=False,
+                    log_output=False,
+                    report_mode=False,
+                    km=km,
+                )
             body, _ = self.exporter.from_notebook_node(nb, resources={"metadata": {"name": job.regency}})
             _atomic_write(job.html, body)
             os.replace(tmp, job.notebook)
@@ -619,6 +622,37 @@ class _Worker:
             tmp.unlink(missing_ok=True)
         result["elapsed"] = round(time.perf_counter() - started, 3)
         return result
+
+
+class ReportTimeout(TimeoutError):
+    """A report ran past its time limit."""
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float | None):
+    """Stop the enclosed block after ``seconds`` (the time limit of one whole report).
+
+    Each cell also has the same limit through papermill; this one bounds the
+    sum. It uses SIGALRM, so it applies in a process's main thread (the
+    process-pool workers, or ``workers=1``); in a thread pool only the
+    per-cell limit applies.
+    """
+    usable = (seconds and hasattr(signal, "SIGALRM")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield
+        return
+
+    def _expire(signum, frame):  # noqa: ARG001 - signal handler signature
+        raise ReportTimeout(f"the report ran past its time limit of {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, _expire)
+    signal.setitimer(signal.ITIMER_REAL, float(seconds))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _excerpt(source: str) -> str:

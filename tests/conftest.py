@@ -89,6 +89,7 @@ def raw_dir(tmp_path: Path) -> Path:
     write_recap(raw / "rekap" / "rekap_2019.xlsx", 2019, [
         recap_row(1, "Kukar", "Kalimantan Timur", 2017, [75, 80, 70, 65, 60, 112], [75] * 5, 75, 1),
         recap_row(2, "Kediri", "Jawa Timur", 2017, [75] * 6, [75] * 5, 75, 2),
+        recap_row(3, "Kabupaten Kutai Kartanegara", "Kalimantan Timur", 2017, [50] * 6, [50] * 5, 50, 3),
     ], title_scale="Skala 0-100", pillar_headers=["Smart Government", "Branding Daerah", "Smart Economym",
                                                   "Kualitas Hidup", "Smart People", "Smart Environtment"])
     pillars = ["Smart Governance", "Smart Branding", "Smart Economy", "Smart Living", "Smart Society",

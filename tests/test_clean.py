@@ -147,6 +147,7 @@ EXPECTED_REJECTS = [
     ("rekap/rekap_2022.xlsx", 14, "", "footnote_row"),
     ("rekap/rekap_2019.xlsx", 5, "smart_environment", "out_of_range"),
     ("rekap/rekap_2019.xlsx", 6, "regency", "ambiguous_regency"),
+    ("rekap/rekap_2019.xlsx", 7, "regency", "duplicate_row"),
     ("asesor/penilaian_kotim_2023.xlsx", 10, "pillar", "unknown_pillar"),
     ("asesor/penilaian_kotim_2023.xlsx", 11, "score", "missing"),
     ("formulir/ekspor_2024.csv", 2, "score", "superseded"),
@@ -166,6 +167,8 @@ def test_each_fault_is_listed_with_reason(cleaned):
     assert "Kabupaten Kutai Kartanegara" in suggestions.loc[("rekap/rekap_2022.xlsx", 11)]
     assert "Kota Kediri" in suggestions.loc[("rekap/rekap_2019.xlsx", 6)]
     assert "Smart Environment" in suggestions.loc[("asesor/penilaian_kotim_2023.xlsx", 10)]
+    assert suggestions.loc[("rekap/rekap_2022.xlsx", 12)].startswith("identical to rekap/rekap_2022.xlsx row 6")
+    assert suggestions.loc[("rekap/rekap_2019.xlsx", 7)].startswith("conflicts with rekap/rekap_2019.xlsx row 5")
 
 
 def test_values_are_converted_to_the_four_point_scale(cleaned):

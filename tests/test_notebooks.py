@@ -143,3 +143,14 @@ def test_drivers_cli_on_a_foreign_table(tmp_path):
     bad = subprocess.run(run[:-2] + ["--target", "scroe"], capture_output=True, text=True)
     assert bad.returncode == 2 and "scroe" in bad.stderr and "score" in bad.stderr
     assert bad.stderr.count("\n") == 1
+
+
+def test_every_analysis_table_says_whether_it_is_simulated(processed):
+    from smartcity_utils.analysis import load_analysis
+
+    tables = load_analysis(processed)
+    for name, table in tables.items():
+        if name == "drivers_skipped":  # method names and reasons, no numbers
+            continue
+        assert "is_simulated" in table.columns, name
+        assert table["is_simulated"].all(), name

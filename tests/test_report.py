@@ -15,6 +15,7 @@ from smartcity_utils import report
 FIXTURES = Path(__file__).parent / "fixtures"
 REPORT_NB = FIXTURES / "report_fixture.ipynb"
 FAILING_NB = FIXTURES / "failing_fixture.ipynb"
+SLOW_NB = FIXTURES / "slow_fixture.ipynb"
 
 # A name with slashes, quotes, dots and markup: must survive unchanged into the
 # notebook while producing a harmless file name.
@@ -182,6 +183,16 @@ def test_failure_does_not_stop_others(tmp_path):
     assert "Kota Gagal" in summary.format() and "cell 4" in summary.format()
     assert all(j.html.is_file() for j in (jobs[0], jobs[2]))
     assert "kota-gagal.failed.ipynb" in _hrefs((tmp_path / "index.html").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("workers", [pytest.param(1, id="in_process"), pytest.param(2, id="process_pool")])
+def test_time_limit_bounds_the_whole_report(tmp_path, workers):
+    # Every cell (1.5 s) is within the 3 s limit; the report (4.5 s) is not.
+    jobs = report.plan_reports([(1, "Kota Lambat")], 2023, "id", tmp_path)
+    summary = report.render_reports(jobs, SLOW_NB, workers=workers, progress=False, timeout=3)
+    assert summary.ok == 0 and len(summary.failed) == 1
+    assert summary.failed[0]["ename"] == "ReportTimeout"
+    assert not jobs[0].html.exists()
 
 
 def test_rerun_skips_unchanged(tmp_path):
