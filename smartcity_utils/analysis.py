@@ -110,7 +110,11 @@ def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1
                                                               "dimension_key", "score"]])
     # Every table says whether its numbers come from simulated rows.
     flags = index_ranks[["regency_id", "year", "is_simulated"]]
-    reconciliation = reconciliation.merge(flags, on=["regency_id", "year"], how="left", validate="1:1")
+    # Reported ranks beside ours: they differ where a row of the group was
+    # rejected during cleaning (the source ranked a regency we could not keep).
+    ranks = index_ranks[["regency_id", "year", "rank_reported", "rank_computed", "is_simulated"]]
+    reconciliation = reconciliation.merge(ranks, on=["regency_id", "year"], how="left", validate="1:1")
+    reconciliation["rank_difference"] = reconciliation["rank_computed"] - reconciliation["rank_reported"]
     uncertainty = uncertainty.merge(flags, on=["regency_id", "year"], how="left", validate="1:1")
     frame = driver_frame(index_ranks)
     results = run_driver_analysis(frame, target="final_score", pillars=list(PILLAR_KEYS), year_col="year",

@@ -15,6 +15,7 @@ import re
 import shutil
 import tempfile
 from collections import Counter
+from datetime import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -159,6 +160,26 @@ def parse_stage(value: object) -> str | None:
         return None
     token = match.group(2)
     return ROMAN.get(token, token.upper())
+
+
+#: Timestamp layouts of form exports; slashed dates are day first, as Indonesian exports write them.
+TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d",
+                     "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d-%m-%Y %H:%M:%S")
+
+
+def parse_timestamp(value: object) -> pd.Timestamp | None:
+    """A submission time in one of ``TIMESTAMP_FORMATS``; None when blank or unreadable."""
+    if isinstance(value, (pd.Timestamp, datetime)):
+        return pd.Timestamp(value)
+    if is_blank(value):
+        return None
+    text = str(value).strip()
+    for fmt in TIMESTAMP_FORMATS:
+        try:
+            return pd.Timestamp(datetime.strptime(text, fmt))
+        except ValueError:
+            continue
+    return None
 
 
 def parse_year(value: object) -> int | None:
@@ -393,7 +414,13 @@ def parse_form(sheet: Sheet, out: _Collector) -> None:
         if reason:
             out.reject_row(sheet, i, "score", _cell(row, cols["score"]), reason, fix)
             continue
-        submitted = pd.to_datetime(_cell(row, cols["submitted_at"]), errors="coerce", dayfirst=False)
+        raw_time = _cell(row, cols["submitted_at"])
+        submitted = parse_timestamp(raw_time)
+        if submitted is None and not is_blank(raw_time):
+            # The answer is kept; only the order of resubmissions needs the time.
+            out.reject_value(sheet, i, "submitted_at", raw_time, "bad_timestamp",
+                             "write the time as 2024-07-01 10:00:00 or 01/07/2024 10:00; "
+                             "without a time the later line counts as the later submission")
         out.form.append({"regency_id": rid, "year": year,
                          "stage": parse_stage(_cell(row, cols["stage"])) or "I",
                          "assessor": str(_cell(row, cols["assessor"]) or "").strip() or None,
@@ -541,7 +568,7 @@ def _supersede_resubmissions(out: _Collector) -> list[dict]:
 
 def _later(a: dict, b: dict) -> bool:
     ta, tb = a["submitted_at"], b["submitted_at"]
-    if pd.isna(ta) or pd.isna(tb) or ta == tb:
+    if ta is None or tb is None or ta == tb:
         return a["source_row"] > b["source_row"]  # same time: the later line wins
     return ta > tb
 

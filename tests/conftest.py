@@ -107,7 +107,10 @@ def raw_dir(tmp_path: Path) -> Path:
              "2024-07-02 09:00:00;Kab. Paser;Kalimantan Timur;2024;Tahap I;Asesor A;P1;Smart Governance;;3,75;;ya",
              "2024-07-01 11:00:00;Kab. Paser;Kalimantan Timur;2024;Tahap I;Asesor B;P1;Tata Kelola;;n/a;;ya",
              "2024-07-01 11:00:00;Kab. Paser;Kalimantan Timur;2024;Tahap I;Asesor B;P2;Smart Branding;;2,5;;ya",
-             "2024-07-01 11:00:00;Antah Berantah;Kalimantan Timur;2024;Tahap I;Asesor B;P2;Smart Branding;;2,5;;ya"]
+             "2024-07-01 11:00:00;Antah Berantah;Kalimantan Timur;2024;Tahap I;Asesor B;P2;Smart Branding;;2,5;;ya",
+             # 2 July (day first) replaces the 1 July answer; read month first it would be 7 February.
+             "02/07/2024 08:00:00;Kab. Paser;Kalimantan Timur;2024;Tahap I;Asesor B;P2;Smart Branding;;3,0;;ya",
+             "kemarin sore;Kab. Paser;Kalimantan Timur;2024;Tahap I;Asesor C;P3;Smart Economy;;3;;ya"]
     (raw / "formulir" / "ekspor_2024.csv").write_bytes(("\n".join(lines) + "\n").encode("utf-8-sig"))
     (raw / "register_quick_win.csv").write_text(
         "Kabupaten/Kota,Tahun,Pilar,Nama Program,Nilai Output,Nilai Outcome,Nilai Dampak,Nilai Keberlanjutan,"

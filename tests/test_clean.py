@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from smartcity_utils import reference as ref
-from smartcity_utils.clean import clean_raw_folder, parse_number, parse_score, parse_stage, run_clean
+from smartcity_utils.clean import (clean_raw_folder, parse_number, parse_score, parse_stage, parse_timestamp,
+                                   run_clean)
 from smartcity_utils.readers import RawFileError
 from smartcity_utils.template import write_template
 
@@ -56,6 +57,17 @@ def test_parse_number(value, expected):
 def test_parse_score(value, scale, score, reason):
     got_score, got_reason, _ = parse_score(value, scale)
     assert (got_score, got_reason) == (score, reason)
+
+
+@pytest.mark.parametrize("value, expected", [
+    pytest.param("2024-07-01 10:00:00", pd.Timestamp(2024, 7, 1, 10), id="iso"),
+    pytest.param("01/07/2024 10:00", pd.Timestamp(2024, 7, 1, 10), id="slashes_are_day_first"),
+    pytest.param("13/07/2024", pd.Timestamp(2024, 7, 13), id="date_only"),
+    pytest.param("kemarin sore", None, id="unreadable"),
+    pytest.param("", None, id="blank"),
+])
+def test_parse_timestamp(value, expected):
+    assert parse_timestamp(value) == expected
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -153,6 +165,8 @@ EXPECTED_REJECTS = [
     ("formulir/ekspor_2024.csv", 2, "score", "superseded"),
     ("formulir/ekspor_2024.csv", 5, "score", "missing"),
     ("formulir/ekspor_2024.csv", 7, "regency", "unknown_regency"),
+    ("formulir/ekspor_2024.csv", 6, "score", "superseded"),
+    ("formulir/ekspor_2024.csv", 9, "submitted_at", "bad_timestamp"),
     ("register_quick_win.csv", 2, "score_sustainability", "missing"),
     ("register_quick_win.csv", 3, "score_outcome", "not_a_number"),
     ("register_angkatan.csv", 3, "cohort_year", "cohort_conflict"),
@@ -193,7 +207,8 @@ def test_assessor_sheets_and_form_aggregate_to_regency_year(cleaned):
     assert kotim["baseline"] == pytest.approx(3.0)
     paser = ry.loc[("Kabupaten Paser", 2024)]
     assert paser["smart_governance"] == pytest.approx(3.75)  # the resubmission replaces 3,25
-    assert paser["smart_branding"] == pytest.approx(2.5)
+    assert paser["smart_branding"] == pytest.approx(3.0)  # the day-first resubmission is the later one
+    assert paser["smart_economy"] == pytest.approx(3.0)  # kept although its time is unreadable
     assert kotim["cohort_year"] == 2022 and kotim["years_in_programme"] == 1
 
 
