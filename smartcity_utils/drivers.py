@@ -1456,6 +1456,8 @@ def _text_report(results: dict[str, pd.DataFrame], target: str, pillars: list[st
         "  ".join("-" * w for w in widths),
     ]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+    if model.get("dropped_rows"):
+        lines += ["", f"Left out for a missing value (CSV line numbers): {model['dropped_rows']}"]
     lines.append("")
     for _, row in results["summary"].iterrows():
         lines.append(row["statement"])
@@ -1529,6 +1531,7 @@ def drivers_command(
             "n": int(model["n"]),
             "r2": None if pd.isna(model["r2"]) else float(model["r2"]),
             "pillars": list(pillars),
+            "dropped_rows": [int(r) for r in str(model["dropped_rows"]).split(", ") if r],
             "methods": {
                 name: json.loads(table.to_json(orient="records"))
                 for name, table in results.items() if name not in ("model",)

@@ -474,3 +474,20 @@ def test_validation_table_is_linear_mix():
     pillars = [c for c in df.columns if c.startswith("Smart_")]
     res = ols_drivers(df, "SmartCity_Index", pillars)
     assert res.r2 > 0.999
+
+
+def test_drivers_command_names_rows_left_out(tmp_path):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(12, 3))
+    lines = ["unit;a;b;c;score"] + [
+        f"u{i};{x[i, 0]:.3f};{x[i, 1]:.3f};{x[i, 2]:.3f};{(x[i] @ [0.5, 0.3, 0.2]):.4f}".replace(".", ",")
+        for i in range(12)]
+    lines[4] = lines[4].rsplit(";", 2)[0] + ";belum dinilai;" + lines[4].rsplit(";", 1)[1]  # CSV line 5
+    path = tmp_path / "t.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    text, js = io.StringIO(), io.StringIO()
+    assert drivers_command(str(path), "score", None, False, out=text, n_boot=10) == 0
+    assert "Left out for a missing value (CSV line numbers): 5" in text.getvalue()
+    drivers_command(str(path), "score", None, True, out=js, n_boot=10)
+    payload = json.loads(js.getvalue())
+    assert payload["dropped_rows"] == [5] and payload["n"] == 11
