@@ -12,6 +12,7 @@ analysis notebooks with papermill.
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -165,15 +166,28 @@ def run_notebooks(out_dir: Path, notebooks: tuple[str, ...] = ANALYSIS_NOTEBOOKS
         The executed notebooks.
     """
     import papermill as pm
+    from jupyter_client.manager import KernelManager
+    from nbconvert import HTMLExporter
 
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     done = []
     for name in notebooks:
         target = out_dir / name
-        pm.execute_notebook(str(paths.NOTEBOOKS_DIR / name), str(target), kernel_name="python3",
-                            parameters={"output_dir": str(out_dir), **(parameters or {}).get(name, {})},
-                            cwd=str(paths.NOTEBOOKS_DIR), progress_bar=False)
+        # Local sockets instead of TCP ports: no port races, no "unencrypted TCP" warning.
+        with tempfile.TemporaryDirectory(prefix="sc-kernel-") as sockets:
+            km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "k"))
+            try:
+                pm.execute_notebook(str(paths.NOTEBOOKS_DIR / name), str(target), kernel_name="python3",
+                                    parameters={"output_dir": str(out_dir), **(parameters or {}).get(name, {})},
+                                    cwd=str(paths.NOTEBOOKS_DIR), progress_bar=False, km=km)
+            finally:
+                if km.has_kernel:
+                    km.shutdown_kernel(now=True)
+        # A readable copy without code, linked from reports/index.html.
+        body, _ = exporter.from_filename(str(target))
+        target.with_suffix(".html").write_text(body, encoding="utf-8")
         done.append(target)
     return done
 

@@ -1075,6 +1075,11 @@ def write_index(out_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any
             f"<td>{esc(str(row.get('regency_id', '')))}</td><td>{esc(str(year))}</td>"
             f"{cells}<td>{links}</td></tr>"
         )
+    # The national analyses (notebooks 01 to 03, exported by `smartcity notebooks`).
+    analyses = sorted(p for p in (root / "analysis").glob("*.html") if re.fullmatch(r"[\w.-]+", p.name))
+    analysis_links = " · ".join(
+        f'<a href="analysis/{esc(quote(p.name))}">{esc(p.stem.replace("_", " "))}</a>' for p in analyses)
+    analysis_section = f"<p>National analyses: {analysis_links}</p>" if analyses else ""
     banner = (
         '<div class="banner">SIMULATED DATA: reports marked with the badge use simulated, '
         "not official, figures.</div>"
@@ -1086,7 +1091,7 @@ def write_index(out_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any
         f"<title>Smart city regency reports</title><style>{_INDEX_CSS}</style></head><body>"
         f"<h1>Smart city regency reports</h1>{banner}"
         f"<p>{len(rows)} reports. Generated {esc(time.strftime('%Y-%m-%d %H:%M'))} "
-        f"by smartcity_utils {esc(__version__)}.</p>"
+        f"by smartcity_utils {esc(__version__)}.</p>{analysis_section}"
         f"<table><thead><tr><th>Regency</th><th>ID</th><th>Year</th>{head}<th>Links</th></tr></thead>"
         f"<tbody>{''.join(body_rows)}</tbody></table></body></html>\n"
     )

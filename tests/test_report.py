@@ -251,3 +251,11 @@ def test_write_report_summary_and_index_unit(tmp_path):
     assert "Kota &lt;x&gt;" in page and "SIMULATED" not in page
     with pytest.raises(ValueError):
         report.write_index(tmp_path, [{"regency": "x", "slug": "x", "html": "../x.html"}])
+
+
+def test_index_links_the_national_analyses(tmp_path):
+    (tmp_path / "analysis").mkdir()
+    (tmp_path / "analysis" / "02_compare_cohorts.html").write_text("<html></html>", encoding="utf-8")
+    (tmp_path / "analysis" / "02_compare_cohorts.ipynb").write_text("{}", encoding="utf-8")
+    page = report.write_index(tmp_path, []).read_text(encoding="utf-8")
+    assert _hrefs(page) == ["analysis/02_compare_cohorts.html"]
