@@ -43,6 +43,13 @@ def _figures(simulated: bool) -> dict[str, Figure]:
                                            simulated=simulated),
         "distributions": plots.distributions(df, year=2023, highlight_ids=[0], title="Pillars",
                                              simulated=simulated),
+        "driver_estimates": plots.driver_estimates(
+            pd.DataFrame({"pillar": PILLARS * 2, "method": ["ols"] * 6 + ["leave_one_out"] * 6,
+                          "estimate": np.linspace(0.1, 0.6, 12), "ci_low": [0.0] * 6 + [np.nan] * 6,
+                          "ci_high": [0.7] * 6 + [np.nan] * 6}), simulated=simulated),
+        "headline_history": plots.headline_history(
+            pd.DataFrame({"year": [2022, 2023, 2024], "final_score": [2.9, 3.1, 3.2], "rank_computed": [8, 5, 9],
+                          "rank_p05": [6, 3, np.nan], "rank_p95": [12, 9, np.nan]}), simulated=simulated),
     }
 
 
@@ -78,3 +85,16 @@ def test_distributions_any_cohort_column_and_subset_of_measures(tmp_path):
     assert len(visible) == 2
     assert [t.get_text() for t in visible[0].get_xticklabels()] == ["Jawa Timur", "Kalimantan Timur"]
     fig.savefig(tmp_path / "dist.png", dpi=50)
+
+
+def test_driver_estimates_has_one_panel_per_method():
+    table = pd.DataFrame({"pillar": PILLARS * 3, "method": ["ols"] * 6 + ["dominance"] * 6 + ["mixed"] * 6,
+                          "estimate": 0.2, "ci_low": 0.1, "ci_high": 0.3})
+    fig = plots.driver_estimates(table, simulated=False)
+    assert [ax.get_title() for ax in fig.axes] == ["ols", "dominance", "mixed"]
+
+
+def test_figures_display_as_png_in_a_kernel():
+    # Inside IPython the module registers a PNG formatter for Figure objects.
+    png = plots._png(_figures(False)["profile"])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
