@@ -128,6 +128,11 @@ def dimension_weights() -> pd.DataFrame:
     return frame
 
 
+def cohort_sizes() -> pd.DataFrame:
+    """Regencies per cohort in public sources (``cohort_year, n_regencies, source``)."""
+    return _read("cohort_sizes.csv").astype({"cohort_year": int, "n_regencies": int})
+
+
 def known_cohorts() -> pd.DataFrame:
     """Cohort years documented in public sources (``regency, cohort_year, source``)."""
     return _read("cohorts_known.csv").astype({"cohort_year": int})

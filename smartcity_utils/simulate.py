@@ -67,7 +67,6 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
-import glob
 import io
 import json
 import os
@@ -83,7 +82,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from smartcity_utils import paths
+from smartcity_utils import paths, reference
 
 SIM_LABEL = "DATA SIMULASI - bukan nilai resmi"
 YEARS = (2019, 2020, 2021, 2022, 2023, 2024)
@@ -254,25 +253,20 @@ class _Ref:
     weights: dict[int, dict[str, Fraction]]
     cohort_sizes: dict[int, int]
     cohorts_known: dict[str, tuple[int, str]]
-    pillar_aliases: dict[str, str]
-    dim_aliases: dict[str, str]
 
 
-def _load_reference(ref_dir: Path) -> _Ref:
-    pil = pd.read_csv(ref_dir / "pillars.csv").sort_values("pillar_order")
-    dim = pd.read_csv(ref_dir / "dimensions.csv").sort_values("dimension_order")
-    w = pd.read_csv(ref_dir / "dimension_weights.csv")
+def _load_reference() -> _Ref:
+    """The vocabularies and framework tables, through :mod:`smartcity_utils.reference`."""
+    pil, dim = reference.pillars(), reference.dimensions()
     weights: dict[int, dict[str, Fraction]] = {}
-    for year, grp in w.groupby("year"):
+    for year, grp in reference.dimension_weights().groupby("year"):
         # Fractions keep the weighted sums exact, so half-up rounding of the
         # final score does not depend on binary floating point.
         ws = {r.dimension_key: Fraction(str(r.weight)) for r in grp.itertuples()}
         total = sum(ws.values())
         weights[int(year)] = {k: v / total for k, v in ws.items()}
-    cs = pd.read_csv(ref_dir / "cohort_sizes.csv")
-    ck = pd.read_csv(ref_dir / "cohorts_known.csv")
-    pa = pd.read_csv(ref_dir / "pillar_aliases.csv")
-    da = pd.read_csv(ref_dir / "dimension_aliases.csv")
+    cs = reference.cohort_sizes()
+    ck = reference.known_cohorts()
     return _Ref(
         pillars=list(pil.pillar_key),
         pillar_names=dict(zip(pil.pillar_key, pil.pillar)),
@@ -281,29 +275,12 @@ def _load_reference(ref_dir: Path) -> _Ref:
         weights=weights,
         cohort_sizes={int(r.cohort_year): int(r.n_regencies) for r in cs.itertuples()},
         cohorts_known={r.regency: (int(r.cohort_year), str(r.source)) for r in ck.itertuples()},
-        pillar_aliases=dict(zip(pa.alias, pa.pillar_key)),
-        dim_aliases=dict(zip(da.alias, da.dimension_key)),
     )
 
 
 def _load_gazetteer() -> pd.DataFrame:
     """The 514 regencies and cities of ``areaid``, sorted by id."""
-    import areaid
-
-    rows = []
-    pattern = os.path.join(os.path.dirname(areaid.__file__), "data", "*.json")
-    for path in sorted(glob.glob(pattern)):
-        with open(path, encoding="utf-8") as fh:
-            for prov in json.load(fh):
-                for kab in prov["kabupaten"]:
-                    name = kab["kab_kota"]
-                    rows.append({
-                        "regency_id": int(kab["id"]),
-                        "regency": name,
-                        "province": prov["provinsi"],
-                        "kind": "kota" if name.startswith("Kota ") else "kabupaten",
-                    })
-    return pd.DataFrame(rows).sort_values("regency_id").reset_index(drop=True)
+    return reference.gazetteer()[["regency_id", "regency", "province", "kind"]].copy()
 
 
 def _default_published_path() -> Path:
@@ -725,7 +702,7 @@ def _recap_rows(year, rys, ref, gaz_prov, seed, rng, faults, fname, sheet, prote
     for k, alias in variants.items():
         col = (p_head + d_head).index(alias)
         faults.append((header_sub, columns[5 + col], alias,
-                       "pillar_variant" if k in ref.pillar_aliases.values()
+                       "pillar_variant" if k in ref.pillars
                        else "dimension_variant"))
     entries = sorted((ry for ry in rys.values() if ry.year == year),
                      key=lambda x: (x.group if year in COHORT_GROUPED_YEARS else "",
@@ -1084,11 +1061,11 @@ def simulate_raw(out_dir: Path, *, seed: int = 2017, national: bool = False,
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    ref = _load_reference(paths.REFERENCE_DIR)
+    ref = _load_reference()
     for year, spec in HEADER_VARIANTS.items():
         for key, alias in spec.items():
-            table = ref.pillar_aliases if key in ref.pillars else ref.dim_aliases
-            if table.get(alias) != key:
+            match = reference.match_pillar if key in ref.pillars else reference.match_dimension
+            if match(alias) != key:
                 raise ValueError(f"header variant {alias!r} is not an alias of {key}")
     params = json.loads(json.dumps(DEFAULT_PARAMS))
     gaz = _load_gazetteer()
