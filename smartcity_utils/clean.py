@@ -24,6 +24,7 @@ import pandas as pd
 
 from smartcity_utils import __version__
 from smartcity_utils import reference as ref
+from smartcity_utils.values import parse_number
 from smartcity_utils.readers import (
     DATA_SUFFIXES,
     IGNORED_SHEETS,
@@ -99,26 +100,6 @@ class _Collector:
 
 
 # --------------------------------------------------------------------------- values
-
-
-def parse_number(value: object) -> tuple[float | None, str | None]:
-    """A cell as a number: decimal commas accepted; returns (number, reject reason)."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None, "missing"
-    if isinstance(value, bool):
-        return None, "not_a_number"
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value), None
-    text = str(value).strip()
-    if text.casefold() in ref.missing_tokens():
-        return None, "missing"
-    text = text.replace("\u00a0", "").replace(" ", "")
-    if re.fullmatch(r"-?\d+,\d+", text):
-        text = text.replace(",", ".")
-    try:
-        return float(text), None
-    except ValueError:
-        return None, "not_a_number"
 
 
 _SUGGEST = {

@@ -48,6 +48,7 @@ import pandas as pd
 from scipy import stats
 
 from smartcity_utils.reference import PILLAR_KEYS
+from smartcity_utils.values import parse_number
 
 #: Pillar keys of the evaluation, from smartcity_utils/data/pillars.csv.
 DEFAULT_PILLARS: tuple[str, ...] = PILLAR_KEYS
@@ -55,12 +56,6 @@ DEFAULT_PILLARS: tuple[str, ...] = PILLAR_KEYS
 #: Variance inflation factor above which a pillar is flagged as collinear.
 VIF_THRESHOLD = 5.0
 
-# Cells that mean "no value" rather than "a bad value"; mirrors
-# data/missing_tokens.csv so that a processed table round-trips.
-_MISSING_TOKENS = frozenset(
-    {"", "-", "n/a", "na", "#n/a", "nan", "none", "null", "belum dinilai", "tidak dinilai"}
-)
-_DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
 
 # Column names the CLI treats as identifiers or bookkeeping, never as pillars.
 _ID_NAMES = frozenset(
@@ -1151,20 +1146,10 @@ def driver_summary(results: Mapping[str, Any]) -> pd.DataFrame:
 
 def _to_number(value: Any) -> tuple[float, bool]:
     """Parses one cell; returns (number, ok). Missing tokens parse to NaN."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    number, reason = parse_number(value)
+    if reason == "missing":
         return np.nan, True
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        return float(value), True
-    text = str(value).strip()
-    if text.lower() in _MISSING_TOKENS:
-        return np.nan, True
-    if _DECIMAL_COMMA.match(text):
-        # Indonesian spreadsheets write "3,25" for 3.25.
-        text = text.replace(",", ".")
-    try:
-        return float(text), True
-    except ValueError:
-        return np.nan, False
+    return (np.nan, False) if reason else (number, True)
 
 
 def validate_driver_input(
