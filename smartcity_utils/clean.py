@@ -300,36 +300,35 @@ def parse_recap(sheet: Sheet, out: _Collector) -> None:
         out.keep(sheet, i)
 
 
+#: What an answer row can score: how to match the name, the canonical names, the alias file.
+_TARGETS = {
+    "pillar": (ref.match_pillar, lambda: list(ref.pillars()["pillar"]), "pillar_aliases.csv"),
+    "dimension": (ref.match_dimension, lambda: list(ref.dimensions()["dimension"]), "dimension_aliases.csv"),
+}
+
+
 def _score_target(sheet: Sheet, i: int, pillar_raw: object, dim_raw: object,
                   out: _Collector) -> tuple[str | None, str | None] | None:
-    """(pillar_key, dimension_key) of an answer row, or None after rejecting it."""
-    has_p, has_d = not is_blank(pillar_raw), not is_blank(dim_raw)
-    if has_p and has_d:
-        # Some sheets repeat the pillar in both columns; accept when they agree.
-        p, d = ref.match_pillar(pillar_raw), ref.match_dimension(dim_raw)
-        if p and d:
-            out.reject_row(sheet, i, "dimension", dim_raw, "pillar_and_dimension",
-                           "a row scores a pillar or a dimension, not both; split it in two rows")
-            return None
-        has_p, has_d = p is not None or d is None, d is not None
-    if has_p:
-        key = ref.match_pillar(pillar_raw)
-        if key is None:
-            out.reject_row(sheet, i, "pillar", pillar_raw, "unknown_pillar",
-                           f"nearest pillar: {ref.nearest(pillar_raw, list(ref.pillars()['pillar']))}; "
-                           "or add the spelling to smartcity_utils/data/pillar_aliases.csv")
-            return None
-        return key, None
-    if has_d:
-        key = ref.match_dimension(dim_raw)
-        if key is None:
-            out.reject_row(sheet, i, "dimension", dim_raw, "unknown_dimension",
-                           f"nearest dimension: {ref.nearest(dim_raw, list(ref.dimensions()['dimension']))}; "
-                           "or add it to smartcity_utils/data/dimension_aliases.csv")
-            return None
-        return None, key
-    out.reject_row(sheet, i, "pillar", "", "no_pillar_or_dimension", "fill in Pilar or Dimensi")
-    return None
+    """(pillar_key, dimension_key) of an answer row, or None after rejecting it.
+
+    Exactly one of the two cells must be filled: a row scores a pillar or an
+    evaluation dimension.
+    """
+    filled = [(kind, raw) for kind, raw in (("pillar", pillar_raw), ("dimension", dim_raw)) if not is_blank(raw)]
+    if len(filled) != 1:
+        reason, value = ("pillar_and_dimension", f"{pillar_raw} | {dim_raw}") if filled else ("no_pillar_or_dimension", "")
+        out.reject_row(sheet, i, "pillar", value, reason,
+                       "fill in either Pilar or Dimensi: a row scores one pillar or one dimension")
+        return None
+    kind, raw = filled[0]
+    match, names, alias_file = _TARGETS[kind]
+    key = match(raw)
+    if key is None:
+        out.reject_row(sheet, i, kind, raw, f"unknown_{kind}",
+                       f"nearest {kind}: {ref.nearest(raw, names())}; "
+                       f"or add the spelling to smartcity_utils/data/{alias_file}")
+        return None
+    return (key, None) if kind == "pillar" else (None, key)
 
 
 def parse_assessor(sheet: Sheet, out: _Collector) -> None:

@@ -176,6 +176,28 @@ class OLSResult:
     fit: Any = field(repr=False, default=None)
 
 
+def _coefficient_table(method: str, pillars: list[str], coef: pd.Series, ci: pd.DataFrame,
+                       scale: pd.Series, std_err: pd.Series, p_values: pd.Series, **extra: Any) -> pd.DataFrame:
+    """One row per pillar: standardised estimate and interval, raw coefficient, error, p-value.
+
+    ``scale`` is ``sd(x) / sd(y)``: multiplying a slope and its interval by it
+    gives the standardised coefficient.
+    """
+    return pd.DataFrame({
+        "pillar": pillars,
+        "method": method,
+        "estimate": (coef * scale).to_numpy(),
+        "ci_low": (ci.loc[pillars, 0] * scale).to_numpy(),
+        "ci_high": (ci.loc[pillars, 1] * scale).to_numpy(),
+        "coef": coef.to_numpy(),
+        "coef_ci_low": ci.loc[pillars, 0].to_numpy(),
+        "coef_ci_high": ci.loc[pillars, 1].to_numpy(),
+        "std_err": std_err.to_numpy(),
+        "p_value": p_values.to_numpy(),
+        **extra,
+    })
+
+
 def ols_drivers(
     df: pd.DataFrame,
     target: str,
@@ -251,23 +273,10 @@ def ols_drivers(
 
     coef = fit.params[pillars]
     total = float(coef.sum())
-    table = pd.DataFrame(
-        {
-            "pillar": pillars,
-            "method": "ols",
-            "estimate": (coef * scale).to_numpy(),
-            "ci_low": (ci.loc[pillars, 0] * scale).to_numpy(),
-            "ci_high": (ci.loc[pillars, 1] * scale).to_numpy(),
-            "coef": coef.to_numpy(),
-            "coef_ci_low": ci.loc[pillars, 0].to_numpy(),
-            "coef_ci_high": ci.loc[pillars, 1].to_numpy(),
-            "std_err": fit.bse[pillars].to_numpy(),
-            "p_value": fit.pvalues[pillars].to_numpy(),
-            "vif": vifs,
-            "weight": (coef / total).to_numpy() if total != 0 else np.nan,
-            "n": int(fit.nobs),
-            "r2": float(fit.rsquared),
-        }
+    table = _coefficient_table(
+        "ols", pillars, coef, ci, scale, fit.bse[pillars], fit.pvalues[pillars],
+        vif=vifs, weight=(coef / total).to_numpy() if total != 0 else np.nan,
+        n=int(fit.nobs), r2=float(fit.rsquared),
     )
     table.attrs.update(r2=float(fit.rsquared), n=int(fit.nobs), fixed_effects=extra)
     return OLSResult(
@@ -851,25 +860,10 @@ def mixed_model_drivers(
     sd_y = float(y.std(ddof=1))
     scale = data[pillars].astype(float).std(ddof=1) / sd_y
     group_var = float(np.asarray(res.cov_re)[0, 0]) if res.cov_re.size else np.nan
-    table = pd.DataFrame(
-        {
-            "pillar": pillars,
-            "method": "mixed",
-            "estimate": (coef * scale).to_numpy(),
-            "ci_low": (ci.loc[pillars, 0] * scale).to_numpy(),
-            "ci_high": (ci.loc[pillars, 1] * scale).to_numpy(),
-            "coef": coef.to_numpy(),
-            "coef_ci_low": ci.loc[pillars, 0].to_numpy(),
-            "coef_ci_high": ci.loc[pillars, 1].to_numpy(),
-            "std_err": res.bse_fe[pillars].to_numpy(),
-            "p_value": res.pvalues[pillars].to_numpy(),
-            "converged": bool(res.converged),
-            "optimizer": method,
-            "warnings": "; ".join(all_msgs),
-            "group_var": group_var,
-            "n": len(y),
-            "n_groups": int(pd.Series(groups).nunique()),
-        }
+    table = _coefficient_table(
+        "mixed", pillars, coef, ci, scale, res.bse_fe[pillars], res.pvalues[pillars],
+        converged=bool(res.converged), optimizer=method, warnings="; ".join(all_msgs),
+        group_var=group_var, n=len(y), n_groups=int(pd.Series(groups).nunique()),
     )
     table.attrs.update(converged=bool(res.converged), optimizer=method,
                        warnings=all_msgs, n=len(y))

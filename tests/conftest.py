@@ -99,6 +99,7 @@ def raw_dir(tmp_path: Path) -> Path:
     rows_b = [(p, None, 2.0) for p in pillars] + [(None, d, 2.5) for d in dims]
     rows_b[2] = ("Smart Enviroment", None, 2.0)  # unknown pillar spelling
     rows_b[3] = ("Smart Living", None, "belum dinilai")
+    rows_b[4] = ("Smart Society", "Outcome", 2.0)  # both cells filled: which one is scored?
     write_assessor(raw / "asesor" / "penilaian_kotim_2023.xlsx", "Kotim", 2023,
                    {"Asesor A (BRIN)": rows_a, "Asesor B (UKSW)": rows_b})
     lines = [FORM_HEADER,

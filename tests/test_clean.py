@@ -162,6 +162,7 @@ EXPECTED_REJECTS = [
     ("rekap/rekap_2019.xlsx", 7, "regency", "duplicate_row"),
     ("asesor/penilaian_kotim_2023.xlsx", 10, "pillar", "unknown_pillar"),
     ("asesor/penilaian_kotim_2023.xlsx", 11, "score", "missing"),
+    ("asesor/penilaian_kotim_2023.xlsx", 12, "pillar", "pillar_and_dimension"),
     ("formulir/ekspor_2024.csv", 2, "score", "superseded"),
     ("formulir/ekspor_2024.csv", 5, "score", "missing"),
     ("formulir/ekspor_2024.csv", 7, "regency", "unknown_regency"),
