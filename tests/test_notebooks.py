@@ -154,3 +154,14 @@ def test_every_analysis_table_says_whether_it_is_simulated(processed):
             continue
         assert "is_simulated" in table.columns, name
         assert table["is_simulated"].all(), name
+
+
+def test_report_notebook_runs_from_any_folder_in_indonesian(processed, tmp_path):
+    # Papermill started elsewhere, kernel working directory elsewhere: paths come from the package.
+    target = tmp_path / "kotim.ipynb"
+    pm.execute_notebook(str(NOTEBOOKS_DIR / "10_regency_profile.ipynb"), str(target), kernel_name="python3",
+                        parameters={"regency": "Kotim", "lang": "id", "data_dir": str(processed), "year": 2023},
+                        cwd=str(tmp_path), progress_bar=False)
+    text = _text(nbformat.read(target, as_version=4))
+    assert "Profil evaluasi smart city: Kabupaten Kotawaringin Timur" in text
+    assert "angkatan 2022" in text and BANNER_TEXT["id"].split(":")[0] in text
