@@ -163,6 +163,15 @@ def parse_timestamp(value: object) -> pd.Timestamp | None:
     return None
 
 
+def _stage_or_first(sheet: Sheet, i: int, value: object, out: "_Collector") -> str:
+    """The stage of a score; an empty cell means stage I, an unreadable one is listed in rejects."""
+    stage = parse_stage(value)
+    if stage is None and not is_blank(value):
+        out.reject_value(sheet, i, "stage", value, "bad_stage",
+                         "write the stage as Tahap I or Tahap II; the scores are kept as stage I")
+    return stage or "I"
+
+
 def parse_year(value: object) -> int | None:
     """A plausible evaluation year (2015-2035) or None."""
     number, reason = parse_number(value)
@@ -271,6 +280,9 @@ def parse_recap(sheet: Sheet, out: _Collector) -> None:
             record["evaluation_group"] = str(_cell(row, c_group)).strip()
         if c_cohort is not None and not is_blank(_cell(row, c_cohort)):
             record["cohort_year_recap"] = parse_year(_cell(row, c_cohort))
+            if record["cohort_year_recap"] is None:
+                out.reject_value(sheet, i, "cohort_year", _cell(row, c_cohort), "bad_year",
+                                 "write the cohort (Angkatan) as a year, e.g. 2021")
         for j, col in score_cols.items():
             kind_, key = col.split(":")
             score, reason, fix = parse_score(_cell(row, j), scale)
@@ -337,7 +349,7 @@ def parse_assessor(sheet: Sheet, out: _Collector) -> None:
     c_p, c_d, c_s, c_sim = (_col(sheet, n) for n in ("pillar", "dimension", "score", "is_simulated"))
     scale = _sheet_scale(sheet, [c_s])
     year = parse_year(labels.get("year"))
-    stage = parse_stage(labels.get("stage")) or "I"
+    stage = _stage_or_first(sheet, sheet.label_rows.get("stage", sheet.header_row), labels.get("stage"), out)
     assessor = None if is_blank(labels.get("assessor")) else str(labels["assessor"]).strip()
     rid = ref.regency_resolver().resolve(labels.get("regency"), labels.get("province"))
     for i in range(sheet.header_row + 1, len(sheet.rows)):
@@ -402,7 +414,7 @@ def parse_form(sheet: Sheet, out: _Collector) -> None:
                              "write the time as 2024-07-01 10:00:00 or 01/07/2024 10:00; "
                              "without a time the later line counts as the later submission")
         out.form.append({"regency_id": rid, "year": year,
-                         "stage": parse_stage(_cell(row, cols["stage"])) or "I",
+                         "stage": _stage_or_first(sheet, i, _cell(row, cols["stage"]), out),
                          "assessor": str(_cell(row, cols["assessor"]) or "").strip() or None,
                          "question_code": str(_cell(row, cols["question_code"]) or ""),
                          "level": "assessor", "pillar_key": target[0], "dimension_key": target[1],

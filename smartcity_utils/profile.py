@@ -107,15 +107,23 @@ def headline_history(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
     return own[cols].merge(unc, on="year", how="left", validate="1:1").sort_values("year", ignore_index=True)
 
 
-def pillar_position(ctx: ReportContext, regency_id: int, year: int, cohort_col: str = "cohort_year") -> pd.DataFrame:
+def pillar_position(index_ranks: pd.DataFrame, regency_id: int, year: int,
+                    cohort_col: str = "cohort_year") -> pd.DataFrame:
     """Each pillar of the regency against its cohort and the nation in ``year``.
+
+    Args:
+        index_ranks: Regency-years with pillar scores (``ReportContext.index_ranks``
+            or :func:`smartcity_utils.analysis.index_table`).
+        regency_id: The regency.
+        year: The year compared.
+        cohort_col: Column defining the cohort (``cohort_year``, ``province``, ...).
 
     Returns:
         One row per pillar: ``pillar_key, pillar, score, cohort_median,
         cohort_best, national_median, gap_to_cohort_median, percentile_in_cohort``
         (share of other cohort members scoring lower, ties half, times 100).
     """
-    year_rows = ctx.index_ranks[ctx.index_ranks["year"] == year]
+    year_rows = index_ranks[index_ranks["year"] == year]
     own = year_rows[year_rows["regency_id"] == regency_id].iloc[0]
     cohort = year_rows[year_rows[cohort_col] == own[cohort_col]]
     names = ref.pillars().set_index("pillar_key")["pillar"]

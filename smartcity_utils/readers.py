@@ -48,6 +48,7 @@ class Sheet:
     header_row: int | None = None  # 0-based index of the (last) header row
     columns: dict[int, str] = field(default_factory=dict)  # grid column -> canonical column
     labels: dict[str, object] = field(default_factory=dict)  # "Tahun:" style label rows
+    label_rows: dict[str, int] = field(default_factory=dict)  # 0-based row of each label
     title: str = ""
 
     def where(self, row_index: int | None = None) -> str:
@@ -144,7 +145,7 @@ def detect_layout(sheet: Sheet) -> None:
         names = set(cols.values())
         label_cells = [c for c in row if isinstance(c, str) and c.strip().endswith(":")]
         if label_cells:
-            _read_labels(sheet, row)
+            _read_labels(sheet, row, i)
             continue
         score_cols = {c for c in names if c.startswith(("pillar:", "dimension:"))}
         if {"regency", "programme_name"} <= names:
@@ -182,7 +183,7 @@ def detect_layout(sheet: Sheet) -> None:
     )
 
 
-def _read_labels(sheet: Sheet, row: list[object]) -> None:
+def _read_labels(sheet: Sheet, row: list[object], i: int) -> None:
     aliases = column_aliases()
     for j, cell in enumerate(row):
         if isinstance(cell, str) and cell.strip().endswith(":"):
@@ -190,6 +191,7 @@ def _read_labels(sheet: Sheet, row: list[object]) -> None:
             value = next((v for v in row[j + 1 :] if not is_blank(v)), None)
             if key is not None:
                 sheet.labels[key] = value
+                sheet.label_rows[key] = i
 
 
 def _check_columns(sheet: Sheet) -> None:

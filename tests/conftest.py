@@ -79,7 +79,7 @@ def raw_dir(tmp_path: Path) -> Path:
     write_recap(raw / "rekap" / "rekap_2022.xlsx", 2022, [
         recap_row(1, "Kota Kediri", "Jawa Timur", 2017, [2.75, 2.75, 3.5, 3.33, 3.33, 2.75], d5, 3.31, 22),
         recap_row(2, "Kab. Paser", "Kalimantan Timur", 2021, p6, d5, 2.88, 8),
-        recap_row(3, "KUTAI KARTANEGARA", "Kalimantan Timur", 2017, ["3,25", "-", 3, 3, 3, 4.7], d5, 3.1, 9),
+        recap_row(3, "KUTAI KARTANEGARA", "Kalimantan Timur", "angkatan pertama", ["3,25", "-", 3, 3, 3, 4.7], d5, 3.1, 9),
         [None] * 20,
         ["", "Rata-rata Angkatan 2017", "", "", "", 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, "", "", ""],
         recap_row(4, "Kabupaten Kutai Tengah", "Kalimantan Timur", 2017, p6, d5, 3.0, 10),
@@ -111,7 +111,8 @@ def raw_dir(tmp_path: Path) -> Path:
              "2024-07-01 11:00:00;Antah Berantah;Kalimantan Timur;2024;Tahap I;Asesor B;P2;Smart Branding;;2,5;;ya",
              # 2 July (day first) replaces the 1 July answer; read month first it would be 7 February.
              "02/07/2024 08:00:00;Kab. Paser;Kalimantan Timur;2024;Tahap I;Asesor B;P2;Smart Branding;;3,0;;ya",
-             "kemarin sore;Kab. Paser;Kalimantan Timur;2024;Tahap I;Asesor C;P3;Smart Economy;;3;;ya"]
+             "kemarin sore;Kab. Paser;Kalimantan Timur;2024;Tahap I;Asesor C;P3;Smart Economy;;3;;ya",
+             "2024-07-03 08:00:00;Kab. Paser;Kalimantan Timur;2024;Tahap Akhir;Asesor C;P4;Smart Living;;2,75;;ya"]
     (raw / "formulir" / "ekspor_2024.csv").write_bytes(("\n".join(lines) + "\n").encode("utf-8-sig"))
     (raw / "register_quick_win.csv").write_text(
         "Kabupaten/Kota,Tahun,Pilar,Nama Program,Nilai Output,Nilai Outcome,Nilai Dampak,Nilai Keberlanjutan,"

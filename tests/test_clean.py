@@ -168,6 +168,8 @@ EXPECTED_REJECTS = [
     ("formulir/ekspor_2024.csv", 7, "regency", "unknown_regency"),
     ("formulir/ekspor_2024.csv", 6, "score", "superseded"),
     ("formulir/ekspor_2024.csv", 9, "submitted_at", "bad_timestamp"),
+    ("formulir/ekspor_2024.csv", 10, "stage", "bad_stage"),
+    ("rekap/rekap_2022.xlsx", 7, "cohort_year", "bad_year"),
     ("register_quick_win.csv", 2, "score_sustainability", "missing"),
     ("register_quick_win.csv", 3, "score_outcome", "not_a_number"),
     ("register_angkatan.csv", 3, "cohort_year", "cohort_conflict"),
@@ -210,6 +212,7 @@ def test_assessor_sheets_and_form_aggregate_to_regency_year(cleaned):
     assert paser["smart_governance"] == pytest.approx(3.75)  # the resubmission replaces 3,25
     assert paser["smart_branding"] == pytest.approx(3.0)  # the day-first resubmission is the later one
     assert paser["smart_economy"] == pytest.approx(3.0)  # kept although its time is unreadable
+    assert paser["smart_living"] == pytest.approx(2.75)  # kept as stage I, the bad stage listed
     assert kotim["cohort_year"] == 2022 and kotim["years_in_programme"] == 1
 
 
@@ -320,3 +323,18 @@ def test_cli_exit_status_and_one_line_error(tmp_path):
     assert bad.returncode == 2
     assert bad.stderr.count("\n") == 1 and "raw data folder not found" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_unreadable_stage_label_is_listed_at_its_row(tmp_path):
+    raw = tmp_path / "raw"
+    path = write_template(raw / "penilaian.xlsx", n_assessors=1)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Asesor 1"]
+    ws["B2"], ws["B3"], ws["B4"], ws["B5"] = "Kab. Paser", 2023, "tahap nanti", "Asesor A"
+    for r in range(8, 19):
+        ws.cell(r, 4, 3.0)
+    wb.save(path)
+    cleaned = clean_raw_folder(raw)
+    bad = cleaned.rejects.query("reason == 'bad_stage'")
+    assert bad[["source_row", "value"]].values.tolist() == [[4, "tahap nanti"]]
+    assert len(cleaned.scores) == 11 and (cleaned.scores["stage"] == "I").all()

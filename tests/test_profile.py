@@ -32,7 +32,7 @@ def _context() -> profile.ReportContext:
 
 
 def test_pillar_position_against_cohort():
-    pos = profile.pillar_position(_context(), 1, 2023).set_index("pillar_key")
+    pos = profile.pillar_position(_context().index_ranks, 1, 2023).set_index("pillar_key")
     gov = pos.loc["smart_governance"]
     # Cohort governance scores 2, 4, 3, 2: median 2.5, best 4; others lower than 2: none, one tie.
     assert (gov["score"], gov["cohort_median"], gov["cohort_best"]) == (2.0, 2.5, 4.0)
@@ -41,7 +41,7 @@ def test_pillar_position_against_cohort():
 
 
 def test_strengths_and_weaknesses_keep_their_sign():
-    pos = profile.pillar_position(_context(), 1, 2023)
+    pos = profile.pillar_position(_context().index_ranks, 1, 2023)
     strong, weak = profile.strengths_and_weaknesses(pos)
     assert list(strong["pillar_key"]) == ["smart_branding"]  # the only pillar above the median
     assert list(weak["pillar_key"]) == ["smart_governance"]  # the only one below
