@@ -29,7 +29,7 @@ CHILD = """
 import json, resource, sys, time, tempfile
 from pathlib import Path
 t0 = time.perf_counter()
-from smartcity_utils.clean import run_clean
+from smartcity_utils.clean.assemble import run_clean
 t_import = time.perf_counter() - t0
 t1 = time.perf_counter()
 cleaned = run_clean(Path(sys.argv[1]), Path(tempfile.mkdtemp()))
@@ -48,7 +48,7 @@ def ensure_national(raw: Path, fresh: bool) -> float | None:
     if raw.exists() and any(raw.rglob("*.xlsx")):
         return None
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "smartcity_utils", "simulate", "--national", "--out", str(raw)], check=True)
+    subprocess.run([sys.executable, "-m", "smartcity_simulator", "--national", "--out", str(raw)], check=True)
     return time.perf_counter() - t0
 
 

@@ -19,7 +19,12 @@ import time
 import numpy as np
 import pandas as pd
 
-from smartcity_utils.index import dimension_keys, rank_draws, rank_draws_naive, rank_uncertainty
+from smartcity_utils.analysis.index import dimension_keys
+from smartcity_utils.analysis.rank_uncertainty import (
+    rank_draws,
+    rank_draws_naive,
+    rank_uncertainty,
+)
 
 N_REGENCIES = 514
 N_DRAWS = 10_000

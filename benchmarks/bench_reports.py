@@ -33,10 +33,11 @@ from pathlib import Path
 
 import nbformat
 
-from smartcity_utils import report
-from smartcity_utils.paths import NOTEBOOKS_DIR
+from smartcity_utils import paths
+from smartcity_utils.report import jobs as report_jobs
+from smartcity_utils.report import runner as report
 
-REAL_NOTEBOOK = NOTEBOOKS_DIR / "10_regency_profile.ipynb"
+REAL_NOTEBOOK = paths.REPORT_NOTEBOOK
 IMPORTS = ("pandas", "matplotlib", "statsmodels.api")
 
 _BENCH_CELLS = [
@@ -109,14 +110,14 @@ def national_data(n: int) -> tuple[Path, list[tuple[int, str]], int, float]:
     """
     import pandas as pd
 
-    from smartcity_utils.analysis import run_analysis
-    from smartcity_utils.clean import run_clean
-    from smartcity_utils.report_cli import analysis_is_stale
+    from smartcity_utils.analysis.run import run_analysis
+    from smartcity_utils.clean.assemble import run_clean
+    from smartcity_utils.report.select import analysis_is_stale
 
     raw, processed = HERE / "out" / "national_raw", HERE / "out" / "national_processed"
     t0 = time.perf_counter()
     if not any(raw.rglob("*.xlsx")):
-        subprocess.run([sys.executable, "-m", "smartcity_utils", "simulate", "--national", "--out", str(raw)],
+        subprocess.run([sys.executable, "-m", "smartcity_simulator", "--national", "--out", str(raw)],
                        check=True)
     if not (processed / "regency_year.parquet").exists():
         run_clean(raw, processed)
@@ -136,7 +137,7 @@ def run_runner(jobs, notebook: Path, workers: int, **kwargs) -> tuple[float, rep
     return time.perf_counter() - t0, summary
 
 
-def run_naive(pairs, notebook: Path, out_dir: Path, year: int, lang: str, data_dir: str = "") -> float:
+def run_naive(pairs, notebook: Path, out_dir: Path, year: int, lang: str, processed_dir: str = "") -> float:
     """Serial loop: ``papermill`` command, then ``jupyter nbconvert --no-input``."""
     bindir = Path(sys.executable).parent
     papermill = shutil.which("papermill", path=str(bindir)) or "papermill"
@@ -145,13 +146,13 @@ def run_naive(pairs, notebook: Path, out_dir: Path, year: int, lang: str, data_d
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     for regency_id, name in pairs:
-        slug = report.safe_slug(name)
+        slug = report_jobs.safe_slug(name)
         out_nb = out_dir / f"{slug}.ipynb"
         subprocess.run(
             [papermill, str(notebook), str(out_nb), "-k", "python3", "--no-progress-bar",
              "-p", "regency", name, "-p", "year", str(year), "-p", "lang", lang,
              "-p", "output_dir", str(out_dir), "-p", "slug", slug,
-             "-p", "data_dir", data_dir, "-p", "regency_id", str(regency_id),
+             "-p", "processed_dir", processed_dir, "-p", "regency_id", str(regency_id),
              "--cwd", str(notebook.parent)],
             check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
@@ -185,10 +186,10 @@ def main(argv: list[str] | None = None) -> int:
         notebook = REAL_NOTEBOOK
     else:
         notebook = bundled_notebook(work)
-    lang, data_dir = "id", ""
+    lang, processed_dir = "id", ""
     if notebook == REAL_NOTEBOOK:
         processed, pairs, year, prep = national_data(args.n)
-        data_dir = str(processed)
+        processed_dir = str(processed)
         print(f"national simulated set: {processed} ({len(pairs)} regencies in {year}); "
               f"simulate/clean/analyse (computed once, reused): {prep:.1f} s")
     else:
@@ -203,8 +204,8 @@ def main(argv: list[str] | None = None) -> int:
         floor = min(floors)
         print(f"floor (kernel start + import {', '.join(IMPORTS)}): {floor:.2f} s")
 
-        jobs = report.plan_reports(pairs, year, lang, work / "runner")
-        extra = {"extra_parameters": {"data_dir": data_dir}} if data_dir else {}
+        jobs = report_jobs.plan_reports(pairs, year, lang, work / "runner")
+        extra = {"extra_parameters": {"processed_dir": processed_dir}} if processed_dir else {}
         total, summary = run_runner(jobs, notebook, args.workers, progress=True, **extra)
         per_report = total / args.n
         cost = sum(r.get("elapsed", 0.0) for r in summary.results) / max(1, len(summary.results))
@@ -213,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{cost:.2f} s/report inside a worker")
 
         if mode_sample > 0:
-            sample_jobs = report.plan_reports(pairs[:mode_sample], year, lang, work / "modes")
+            sample_jobs = report_jobs.plan_reports(pairs[:mode_sample], year, lang, work / "modes")
             for label, kwargs in (
                 ("process pool, warm kernels", {}),
                 ("thread pool, warm kernels", {"pool": "thread"}),
@@ -223,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  mode sample ({mode_sample} reports) {label}: {t:.1f} s, "
                       f"{t / mode_sample:.2f} s/report wall, failed {len(s.failed)}")
 
-        naive = run_naive(pairs[: args.sample], notebook, work / "naive", year, lang, data_dir)
+        naive = run_naive(pairs[: args.sample], notebook, work / "naive", year, lang, processed_dir)
         naive_per = naive / max(1, args.sample)
         naive_total = naive_per * args.n
         print(f"naive serial CLI loop (papermill + jupyter nbconvert): {args.sample} reports in {naive:.1f} s, "

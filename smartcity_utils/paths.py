@@ -1,7 +1,8 @@
-"""Every path the workspace uses, built from this file's location.
+"""Every folder and file name the workspace uses, built from this file's location.
 
 Never from the working directory: JupyterLab starts kernels in ``notebooks/``
-and papermill runs wherever it is called.
+and papermill runs wherever it is called. Other modules take names from here
+rather than typing them.
 """
 
 from __future__ import annotations
@@ -19,3 +20,19 @@ DATA_DIR = Path(os.environ.get("SMARTCITY_DATA_DIR", ROOT / "data"))
 RAW_DIR = DATA_DIR / "raw"
 PROCESSED_DIR = DATA_DIR / "processed"
 REPORTS_DIR = Path(os.environ.get("SMARTCITY_REPORTS_DIR", ROOT / "reports"))
+
+#: Sub-folder of a processed folder holding the national analysis tables.
+ANALYSIS_DIRNAME = "analysis"
+#: Written last by ``smartcity analyse``; its age tells whether the analysis is stale.
+ANALYSIS_META = "analysis_meta.json"
+#: Executed analysis notebooks (01 to 03) and their tables and figures.
+ANALYSIS_REPORTS_DIR = REPORTS_DIR / ANALYSIS_DIRNAME
+#: The page that lists every report.
+INDEX_PAGE = "index.html"
+#: The per-regency report notebook.
+REPORT_NOTEBOOK = NOTEBOOKS_DIR / "10_regency_profile.ipynb"
+
+
+def analysis_dir(processed: str | Path | None = None) -> Path:
+    """The analysis folder inside a processed folder (default: ``data/processed/analysis``)."""
+    return Path(processed or PROCESSED_DIR) / ANALYSIS_DIRNAME

@@ -1,4 +1,4 @@
-"""Reading one cell as a number, the same way everywhere.
+"""Reading one cell, the same way everywhere: numbers, scores, years, stages, flags, times.
 
 Decimal commas (``"3,25"``) are accepted; the tokens of
 ``smartcity_utils/data/missing_tokens.csv`` (``-``, ``n/a``, ``belum dinilai``,
@@ -8,10 +8,17 @@ an empty cell) mean *missing*, which is not the same as a bad value.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import numpy as np
+import pandas as pd
 
 from smartcity_utils import reference as ref
+
+
+def is_blank(value: object) -> bool:
+    """True for None, empty or whitespace-only cells."""
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def parse_number(value: object) -> tuple[float | None, str | None]:
@@ -32,3 +39,84 @@ def parse_number(value: object) -> tuple[float | None, str | None]:
         return float(text), None
     except ValueError:
         return None, "not_a_number"
+
+
+_SUGGEST = {
+    "missing": "no score given; fill it in the source if it exists",
+    "not_a_number": "write the score as a number, e.g. 3,25 or 3.25",
+}
+
+
+def parse_score(value: object, scale: int) -> tuple[float | None, str | None, str | None]:
+    """A score converted to the 0 to 4 scale; returns (score, reason, suggestion)."""
+    number, reason = parse_number(value)
+    if reason:
+        return None, reason, _SUGGEST[reason]
+    score = number / 25.0 if scale == 100 else number
+    if not 0.0 <= score <= 4.0:
+        return None, "out_of_range", f"scores run from 0 to {scale} on this sheet; check the value"
+    return round(score, 6), None, None
+
+
+TRUE_FLAGS = {"ya", "yes", "y", "true", "1", "simulasi"}
+
+
+FALSE_FLAGS = {"tidak", "no", "n", "false", "0", "", "real", "asli"}
+
+
+def parse_flag(value: object) -> bool | None:
+    """``Simulasi`` cell as bool; None when it is neither yes nor no."""
+    text = "" if value is None else str(value).strip().casefold()
+    if text in TRUE_FLAGS:
+        return True
+    if text in FALSE_FLAGS:
+        return False
+    return None
+
+
+STAGE_PATTERN = re.compile(r"^(tahap\s*)?(i{1,3}|iv|[1-4])$")
+
+
+ROMAN = {"1": "I", "2": "II", "3": "III", "4": "IV"}
+
+
+def parse_stage(value: object) -> str | None:
+    """``Tahap II``, ``2``, ``II`` -> ``II``; None when unreadable."""
+    if is_blank(value):
+        return None
+    text = ref.normalise_label(value)
+    if isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    match = STAGE_PATTERN.match(text)
+    if not match:
+        return None
+    token = match.group(2)
+    return ROMAN.get(token, token.upper())
+
+
+#: Timestamp layouts of form exports; slashed dates are day first, as Indonesian exports write them.
+TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d",
+                     "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d-%m-%Y %H:%M:%S")
+
+
+def parse_timestamp(value: object) -> pd.Timestamp | None:
+    """A submission time in one of ``TIMESTAMP_FORMATS``; None when blank or unreadable."""
+    if isinstance(value, (pd.Timestamp, datetime)):
+        return pd.Timestamp(value)
+    if is_blank(value):
+        return None
+    text = str(value).strip()
+    for fmt in TIMESTAMP_FORMATS:
+        try:
+            return pd.Timestamp(datetime.strptime(text, fmt))
+        except ValueError:
+            continue
+    return None
+
+
+def parse_year(value: object) -> int | None:
+    """A plausible evaluation year (2015-2035) or None."""
+    number, reason = parse_number(value)
+    if reason or number is None or not float(number).is_integer() or not 2015 <= number <= 2035:
+        return None
+    return int(number)

@@ -6,9 +6,10 @@ import pandas as pd
 import pytest
 
 from smartcity_utils import reference as ref
-from smartcity_utils.clean import clean_raw_folder
+from smartcity_utils import regencies
+from smartcity_utils.analysis.quality import published_reproduction
+from smartcity_utils.clean.assemble import clean_raw_folder
 from smartcity_utils.paths import RAW_DIR
-from smartcity_utils.quality import published_reproduction
 
 #: Fault kinds the simulator plants, and the reject reason each must produce.
 REJECTED_AS = {
@@ -48,7 +49,7 @@ def test_every_planted_rejection_is_in_rejects(bundled, faults):
     misspelt = planted[planted.fault == "regency_misspelling"]
     for f in misspelt.itertuples():
         suggestion = unknown.loc[(unknown.source_file == f.file) & (unknown.source_row == f.row), "suggestion"]
-        assert ref.regency_resolver().resolve(f.value).regency_id is None
+        assert regencies.regency_resolver().resolve(f.value).regency_id is None
         assert suggestion.str.contains("Kabupaten").all()
 
 
@@ -74,7 +75,7 @@ def test_resolved_variants_are_kept(bundled, faults):
             else:
                 assert (at["score"].round(6) == float(f.value.replace(",", "."))).any(), f
         elif f.fault == "regency_variant":
-            expected = ref.regency_resolver().name(ref.regency_resolver().resolve(f.value).regency_id)
+            expected = regencies.regency_resolver().name(regencies.regency_resolver().resolve(f.value).regency_id)
             at = scores[(scores.source_file == f.file) & (scores.source_sheet == f.sheet)]
             if f.column != "Kabupaten/Kota:":
                 at = at[at.source_row == f.row]

@@ -12,11 +12,17 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from smartcity_utils import errors, regencies
 from smartcity_utils import reference as ref
-from smartcity_utils.clean import (clean_raw_folder, parse_number, parse_score, parse_stage, parse_timestamp,
-                                   run_clean)
-from smartcity_utils.readers import RawFileError
-from smartcity_utils.template import write_template
+from smartcity_utils.clean.assemble import clean_raw_folder, run_clean
+from smartcity_utils.clean.template import write_template
+from smartcity_utils.errors import RawFileError
+from smartcity_utils.values import (
+    parse_number,
+    parse_score,
+    parse_stage,
+    parse_timestamp,
+)
 
 
 def _file_hashes(folder: Path) -> dict[str, tuple[str, int]]:
@@ -91,7 +97,7 @@ def test_parse_stage(value, expected):
     pytest.param("Kota Kediri", None, "Kota Kediri", id="kota_kept_apart_from_kabupaten"),
 ])
 def test_regency_resolves(raw, province, expected):
-    resolver = ref.regency_resolver()
+    resolver = regencies.regency_resolver()
     res = resolver.resolve(raw, province)
     assert res.regency_id is not None and resolver.name(res.regency_id) == expected
 
@@ -102,12 +108,12 @@ def test_regency_resolves(raw, province, expected):
     pytest.param("Kotawaringin Timr", "unknown_regency", "Kabupaten Kotawaringin Timur", id="misspelt_timur"),
 ])
 def test_regency_not_guessed(raw, reason, suggestion):
-    res = ref.regency_resolver().resolve(raw)
+    res = regencies.regency_resolver().resolve(raw)
     assert (res.regency_id, res.reason, res.suggestion) == (None, reason, suggestion)
 
 
 def test_gazetteer_has_all_regencies_and_separate_code_systems():
-    g = ref.gazetteer()
+    g = regencies.gazetteer()
     assert len(g) == 514 and g["regency_id"].is_unique
     assert g["kind"].value_counts().to_dict() == {"kabupaten": 416, "kota": 98}
     kukar = g.set_index("regency").loc["Kabupaten Kutai Kartanegara"]
@@ -116,7 +122,7 @@ def test_gazetteer_has_all_regencies_and_separate_code_systems():
 
 def test_alias_files_refuse_overlaps(tmp_path, monkeypatch):
     frame = pd.DataFrame({"alias": ["Smart Gov", "smart gov"], "pillar_key": ["smart_governance", "smart_economy"]})
-    with pytest.raises(ref.ReferenceError, match="maps to both"):
+    with pytest.raises(errors.ReferenceTableError, match="maps to both"):
         ref._alias_map(frame, "alias", "pillar_key", "pillar")
 
 

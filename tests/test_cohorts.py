@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from smartcity_utils import cohorts as co
+from smartcity_utils.analysis import cohorts as co
 
 PILLARS = ["smart_governance", "smart_branding", "smart_economy",
            "smart_living", "smart_society", "smart_environment"]

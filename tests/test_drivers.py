@@ -12,21 +12,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from smartcity_utils import drivers as dr
-from smartcity_utils.drivers import (
+from smartcity_utils.analysis.drivers import inputs, rank_methods, run
+from smartcity_utils.analysis.drivers.command import drivers_command
+from smartcity_utils.analysis.drivers.dominance import dominance_analysis
+from smartcity_utils.analysis.drivers.inputs import (
     DEFAULT_PILLARS,
-    DriverInputError,
-    dominance_analysis,
-    driver_summary,
-    drivers_command,
-    leave_one_pillar_out,
-    main_effects,
-    mixed_model_drivers,
-    ols_drivers,
-    ordinal_rank_drivers,
-    spearman_rank_drivers,
     validate_driver_input,
 )
+from smartcity_utils.analysis.drivers.leave_one_out import leave_one_pillar_out
+from smartcity_utils.analysis.drivers.main_effects import main_effects
+from smartcity_utils.analysis.drivers.mixed import mixed_model_drivers
+from smartcity_utils.analysis.drivers.ols import ols_drivers
+from smartcity_utils.analysis.drivers.rank_methods import (
+    ordinal_rank_drivers,
+    spearman_rank_drivers,
+)
+from smartcity_utils.analysis.drivers.summary import driver_summary
+from smartcity_utils.errors import DriverInputError
 
 PILLARS = list(DEFAULT_PILLARS)
 # Distinct effects: governance clearly strongest, society exactly zero.
@@ -257,7 +259,7 @@ def test_spearman_signs():
 def test_rank_bands_within_groups():
     ranks = pd.Series([1, 2, 3, 4, 5, 1, 2, 3])
     groups = pd.Series([1, 1, 1, 1, 1, 2, 2, 2])
-    bands = dr.rank_bands(ranks, top=1, bottom=2, groups=groups)
+    bands = rank_methods.rank_bands(ranks, top=1, bottom=2, groups=groups)
     assert list(bands.astype(str)) == [
         "top", "middle", "middle", "bottom", "bottom", "top", "bottom", "bottom"]
 
@@ -300,7 +302,7 @@ def test_mixed_model_recovers_fixed_effects():
 )
 def test_mixed_model_degenerate_reports_warning(panel):
     df = _panel(**panel)
-    with pytest.warns(dr.DriverConvergenceWarning, match="kept, converged="):
+    with pytest.warns(inputs.DriverConvergenceWarning, match="kept, converged="):
         t = mixed_model_drivers(df, "score", PILLARS[:3], year_col="year")
     assert t["warnings"].iloc[0] != ""
     assert t["converged"].dtype == bool
@@ -404,7 +406,7 @@ def test_too_few_rows_and_constant_column():
 
 
 def test_run_driver_analysis_skips_with_reason(known_truth):
-    res = dr.run_driver_analysis(known_truth, "score", PILLARS, group_col="regency_id",
+    res = run.run_driver_analysis(known_truth, "score", PILLARS, group_col="regency_id",
                                  rank_col="peringkat", n_boot=10)
     skipped = res["skipped"].set_index("method")["reason"]
     assert "not in the table" in skipped["mixed"]
@@ -415,7 +417,7 @@ def test_run_driver_analysis_skips_with_reason(known_truth):
 
 def test_run_driver_analysis_panel():
     df = _panel(33, n_groups=30)
-    res = dr.run_driver_analysis(df, "score", PILLARS[:3], year_col="year",
+    res = run.run_driver_analysis(df, "score", PILLARS[:3], year_col="year",
                                  group_col="regency_id", n_boot=10)
     assert {"ols", "dominance", "main_effect", "ordinal_logit", "spearman", "mixed",
             "leave_one_out"} <= set(res)

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from scipy.stats import rankdata
 
-from smartcity_utils import index as ix
+from smartcity_utils.analysis import index as ix
+from smartcity_utils.analysis import rank_uncertainty, ranks
 
 DIMS = ["baseline", "output", "outcome", "impact", "quick_wins"]
 
@@ -119,11 +120,11 @@ def test_decimals_of():
 def test_rank_scores_competition_ranking_per_group():
     df = pd.DataFrame({"year": [2022] * 7, "evaluation_group": ["A"] * 5 + ["B"] * 2,
                        "s": [3.5, 3.2, 3.5, 3.0, np.nan, 2.0, 2.5]})
-    r = ix.rank_scores(df, "s")
+    r = ranks.rank_scores(df, "s")
     assert r.iloc[:4].tolist() == [1, 3, 1, 4]
     assert np.isnan(r.iloc[4])
     assert r.iloc[5:].tolist() == [2, 1]
-    assert ix.rank_scores(df, "s", ascending=True).iloc[:4].tolist() == [3, 2, 3, 1]
+    assert ranks.rank_scores(df, "s", ascending=True).iloc[:4].tolist() == [3, 2, 3, 1]
 
 
 def test_add_ranks_percentiles_hand_worked():
@@ -131,7 +132,7 @@ def test_add_ranks_percentiles_hand_worked():
                   "evaluation_group": g, "cohort_year": c}
                  for i, (s, g, c) in enumerate([(4.0, "A", 2017), (3.0, "A", 2017),
                                                 (3.0, "B", 2018), (1.0, "B", 2018)])])
-    out = ix.add_ranks(df)
+    out = ranks.add_ranks(df)
     assert out["rank_computed"].tolist() == [1, 2, 1, 2]
     assert out["n_in_group"].tolist() == [2, 2, 2, 2]
     # others strictly lower + half ties, over n - 1 = 3 others:
@@ -142,21 +143,21 @@ def test_add_ranks_percentiles_hand_worked():
 
 
 def test_percentile_among_matches_add_ranks_rule():
-    assert ix.percentile_among([4, 3, 3, 1], 3) == pytest.approx(50)
-    assert ix.percentile_among([2, 2, 2], 2) == pytest.approx(50)
-    assert np.isnan(ix.percentile_among([2], 2))
+    assert ranks.percentile_among([4, 3, 3, 1], 3) == pytest.approx(50)
+    assert ranks.percentile_among([2, 2, 2], 2) == pytest.approx(50)
+    assert np.isnan(ranks.percentile_among([2], 2))
 
 
 # --- rank uncertainty ---------------------------------------------------------
 
 
 def test_dirichlet_concentration_and_draws():
-    assert ix.dirichlet_concentration(0.5, 5) == pytest.approx(15.0)
-    assert np.isinf(ix.dirichlet_concentration(0.0, 5))
+    assert rank_uncertainty.dirichlet_concentration(0.5, 5) == pytest.approx(15.0)
+    assert np.isinf(rank_uncertainty.dirichlet_concentration(0.0, 5))
     with pytest.raises(ValueError):
-        ix.dirichlet_concentration(2.5, 5)
+        rank_uncertainty.dirichlet_concentration(2.5, 5)
     base = np.array([0.1, 0.2, 0.3, 0.2, 0.2])
-    w = ix.draw_weights(base, 20000, 0.5, np.random.default_rng(0))
+    w = rank_uncertainty.draw_weights(base, 20000, 0.5, np.random.default_rng(0))
     assert np.allclose(w.sum(axis=1), 1.0)
     assert np.allclose(w.mean(axis=0), base, atol=0.005)
     # a 0.2 weight (= 1/K) has coefficient of variation weight_spread = 0.5
@@ -165,13 +166,13 @@ def test_dirichlet_concentration_and_draws():
 
 def test_rank_matrix_equals_scipy_rankdata():
     block = np.round(np.random.default_rng(1).normal(size=(30, 50)), 1)  # many ties
-    assert np.array_equal(ix._rank_min_columns(block), rankdata(block, method="min", axis=0))
+    assert np.array_equal(rank_uncertainty._rank_min_columns(block), rankdata(block, method="min", axis=0))
 
 
 def test_fixed_weights_reproduce_the_deterministic_rank():
     df = ix.compute_index(_synthetic())
-    base_rank = ix.rank_scores(df, "final_score_computed")
-    out = ix.rank_uncertainty(df, n_draws=20, weight_spread=0.0)
+    base_rank = ranks.rank_scores(df, "final_score_computed")
+    out = rank_uncertainty.rank_uncertainty(df, n_draws=20, weight_spread=0.0)
     assert out["rank_median"].tolist() == base_rank.tolist()
     assert out["rank_p05"].tolist() == base_rank.tolist()
     assert out["rank_p95"].tolist() == base_rank.tolist()
@@ -181,7 +182,7 @@ def test_fixed_weights_reproduce_the_deterministic_rank():
 def test_dominating_regency_is_always_first():
     df = _synthetic(n=10, years=(2022,), groups=("A",))
     df.loc[0, DIMS] = 4.0  # above every other regency in every dimension
-    out = ix.rank_uncertainty(df, n_draws=300, weight_spread=1.0, top_n=1)
+    out = rank_uncertainty.rank_uncertainty(df, n_draws=300, weight_spread=1.0, top_n=1)
     assert out.loc[0, "rank_p95"] == 1
     assert out.loc[0, "share_top1"] == 1.0
     assert (out["share_top1"].iloc[1:] < 1).all()
@@ -196,7 +197,7 @@ def test_assessor_bootstrap_known_probability():
                  {"regency_id": 2, "year": 2022, **{k: 3.1 for k in DIMS}}])
     assessors = pd.DataFrame([{"regency_id": 1, "year": 2022, "assessor": a, "dimension_key": k, "score": s}
                               for a, s in (("X", 3.0), ("Y", 3.4)) for k in DIMS])
-    out = ix.rank_uncertainty(df, n_draws=4000, weight_spread=0.0, assessor_scores=assessors, top_n=1)
+    out = rank_uncertainty.rank_uncertainty(df, n_draws=4000, weight_spread=0.0, assessor_scores=assessors, top_n=1)
     assert out.loc[0, "share_top1"] == pytest.approx(0.75, abs=0.03)
     assert out.loc[1, "share_top1"] == pytest.approx(0.25, abs=0.03)
 
@@ -212,16 +213,16 @@ def test_vectorised_equals_naive_with_assessors_groups_and_missing():
     ])
     assessors = assessors.drop(index=[0])  # one missing assessor value
     kwargs = dict(n_draws=60, seed=11, weight_spread=0.7, assessor_scores=assessors)
-    _, fast = ix.rank_draws(df, **kwargs)
-    _, slow = ix.rank_draws_naive(df, **kwargs)
+    _, fast = rank_uncertainty.rank_draws(df, **kwargs)
+    _, slow = rank_uncertainty.rank_draws_naive(df, **kwargs)
     assert np.array_equal(fast, slow, equal_nan=True)
     assert np.isnan(fast[3]).all()
-    pd.testing.assert_frame_equal(ix.rank_uncertainty(df, **kwargs), ix.rank_uncertainty_naive(df, **kwargs))
+    pd.testing.assert_frame_equal(rank_uncertainty.rank_uncertainty(df, **kwargs), rank_uncertainty.rank_uncertainty_naive(df, **kwargs))
 
 
 def test_rank_uncertainty_is_seeded():
     df = _synthetic(n=15, years=(2022,))
-    a = ix.rank_uncertainty(df, n_draws=50, seed=4)
-    b = ix.rank_uncertainty(df, n_draws=50, seed=4)
+    a = rank_uncertainty.rank_uncertainty(df, n_draws=50, seed=4)
+    b = rank_uncertainty.rank_uncertainty(df, n_draws=50, seed=4)
     pd.testing.assert_frame_equal(a, b)
     assert list(a.columns[-4:]) == ["rank_median", "rank_p05", "rank_p95", "share_top10"]

@@ -7,9 +7,12 @@ import json
 import pandas as pd
 import pytest
 
-from smartcity_utils.analysis import driver_frame, index_table
-from smartcity_utils.clean import clean_raw_folder
-from smartcity_utils.drivers import dominance_analysis, ols_drivers, run_driver_analysis
+from smartcity_utils.analysis.drivers.dominance import dominance_analysis
+from smartcity_utils.analysis.drivers.ols import ols_drivers
+from smartcity_utils.analysis.drivers.run import run_driver_analysis
+from smartcity_utils.analysis.index import index_table
+from smartcity_utils.analysis.run import driver_frame
+from smartcity_utils.clean.assemble import clean_raw_folder
 from smartcity_utils.paths import RAW_DIR
 from smartcity_utils.reference import PILLAR_KEYS
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -15,11 +14,11 @@ import pandas as pd
 import papermill as pm
 import pytest
 
-from smartcity_utils.analysis import run_analysis
-from smartcity_utils.clean import run_clean
+from smartcity_utils import commands
+from smartcity_utils.analysis.run import run_analysis
+from smartcity_utils.clean.assemble import run_clean
 from smartcity_utils.paths import NOTEBOOKS_DIR, RAW_DIR
-from smartcity_utils.quality import BANNER_TEXT
-from smartcity_utils.report_cli import report_command
+from smartcity_utils.report.texts import BANNER_TEXT
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +49,7 @@ def _text(nb: nbformat.NotebookNode) -> str:
 
 def test_01_clean_summarises_quality(processed, tmp_path):
     nb = _execute("01_clean_evaluations.ipynb", tmp_path, raw_dir=str(RAW_DIR),
-                  processed_dir_name=str(tmp_path / "processed"), output_dir=str(tmp_path))
+                  processed_dir=str(tmp_path / "processed"), output_dir=str(tmp_path))
     text = _text(nb)
     assert BANNER_TEXT["en"].split(":")[0] in text
     found = re.search(r"(\d+) of (\d+) published figures found unchanged", text)
@@ -62,7 +61,7 @@ def test_01_clean_summarises_quality(processed, tmp_path):
 
 def test_02_compare_cohorts_accepts_aliases_and_codes(processed, tmp_path):
     nb = _execute("02_compare_cohorts.ipynb", tmp_path, focus=["Kukar", "64.01", "KOTIM"],
-                  processed_dir_name=str(processed), output_dir=str(tmp_path), n_boot=200)
+                  processed_dir=str(processed), output_dir=str(tmp_path), n_boot=200)
     focus = pd.read_csv(tmp_path / "focus_vs_cohort.csv")
     assert set(focus["regency"]) == {"Kabupaten Kutai Kartanegara", "Kabupaten Paser", "Kabupaten Kotawaringin Timur"}
     assert focus["is_simulated"].all()
@@ -74,12 +73,12 @@ def test_02_compare_cohorts_accepts_aliases_and_codes(processed, tmp_path):
 
 def test_02_rejects_an_unknown_cohort_column(processed, tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match="cohort_col"):
-        _execute("02_compare_cohorts.ipynb", tmp_path, cohort_col="angkatan", processed_dir_name=str(processed))
+        _execute("02_compare_cohorts.ipynb", tmp_path, cohort_col="angkatan", processed_dir=str(processed))
 
 
 def test_03_drivers_find_the_strongest_pillar(processed, tmp_path):
     truth = json.loads((RAW_DIR / "_simulation" / "simulation_truth.json").read_text())["parameters"]["beta_k"]
-    _execute("03_pillar_drivers.ipynb", tmp_path, processed_dir_name=str(processed), output_dir=str(tmp_path),
+    _execute("03_pillar_drivers.ipynb", tmp_path, processed_dir=str(processed), output_dir=str(tmp_path),
              n_boot=30)
     summary = pd.read_csv(tmp_path / "drivers_summary.csv")
     assert summary.loc[summary["consensus_rank"] == 1, "pillar"].item() == max(truth, key=truth.get)
@@ -87,7 +86,7 @@ def test_03_drivers_find_the_strongest_pillar(processed, tmp_path):
 
 
 def test_03_rank_target_and_group_filter(processed, tmp_path):
-    _execute("03_pillar_drivers.ipynb", tmp_path, processed_dir_name=str(processed), output_dir=str(tmp_path),
+    _execute("03_pillar_drivers.ipynb", tmp_path, processed_dir=str(processed), output_dir=str(tmp_path),
              target="rank", years=[2023], n_boot=20)
     model = pd.read_csv(tmp_path / "drivers_model.csv")
     assert model["target"].item() == "percentile_year" and model["n"].item() >= 100
@@ -95,9 +94,9 @@ def test_03_rank_target_and_group_filter(processed, tmp_path):
 
 def test_report_renders_one_regency_with_banner_and_no_code(processed, tmp_path):
     out = tmp_path / "reports"
-    args = argparse.Namespace(regency=["Kukar"], cohort=None, all=False, lang="en", year=None, workers=1,
-                              force=False, out=str(out), timeout=300, quiet=True, data_dir=str(processed))
-    assert report_command(args) == 0
+    args = dict(regencies=["Kukar"], cohort=None, every=False, lang="en", year=None, workers=1,
+                force=False, out_dir=str(out), timeout=300, progress=False, processed_dir=str(processed))
+    assert commands.report(**args) == 0
     html = (out / "kabupaten-kutai-kartanegara.html").read_text(encoding="utf-8")
     assert "simulated-banner" in html and "data:image/png" in html
     assert "profile.load_context" not in html  # code input is excluded
@@ -107,7 +106,7 @@ def test_report_renders_one_regency_with_banner_and_no_code(processed, tmp_path)
     assert 'href="kabupaten-kutai-kartanegara.html"' in index
     assert "SIMULATED DATA" in index
     # A second run skips the unchanged report.
-    assert report_command(args) == 0
+    assert commands.report(**args) == 0
     assert "1 unchanged" in _capture_summary(args)
 
 
@@ -117,7 +116,7 @@ def _capture_summary(args) -> str:
 
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
-        report_command(args)
+        commands.report(**args)
     return buffer.getvalue()
 
 
@@ -146,7 +145,7 @@ def test_drivers_cli_on_a_foreign_table(tmp_path):
 
 
 def test_every_analysis_table_says_whether_it_is_simulated(processed):
-    from smartcity_utils.analysis import load_analysis
+    from smartcity_utils.analysis.run import load_analysis
 
     tables = load_analysis(processed)
     for name, table in tables.items():
@@ -160,7 +159,7 @@ def test_report_notebook_runs_from_any_folder_in_indonesian(processed, tmp_path)
     # Papermill started elsewhere, kernel working directory elsewhere: paths come from the package.
     target = tmp_path / "kotim.ipynb"
     pm.execute_notebook(str(NOTEBOOKS_DIR / "10_regency_profile.ipynb"), str(target), kernel_name="python3",
-                        parameters={"regency": "Kotim", "lang": "id", "data_dir": str(processed), "year": 2023},
+                        parameters={"regency": "Kotim", "lang": "id", "processed_dir": str(processed), "year": 2023},
                         cwd=str(tmp_path), progress_bar=False)
     text = _text(nbformat.read(target, as_version=4))
     assert "Profil evaluasi smart city: Kabupaten Kotawaringin Timur" in text

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from smartcity_utils import plots
-from smartcity_utils.cohorts import cohort_trajectories
+from smartcity_utils.analysis.cohorts import cohort_trajectories
+from smartcity_utils.report import plots
 
 PILLARS = ["smart_governance", "smart_branding", "smart_economy",
            "smart_living", "smart_society", "smart_environment"]

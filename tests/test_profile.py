@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from smartcity_utils import profile
 from smartcity_utils.reference import PILLAR_KEYS
+from smartcity_utils.report import profile, texts
 
 PILLARS = list(PILLAR_KEYS)
 
@@ -66,7 +66,7 @@ def test_choose_year_and_texts():
     assert profile.choose_year(ctx, 1, None) == 2023
     with pytest.raises(ValueError, match="has \\[2023\\]"):
         profile.choose_year(ctx, 1, 2019)
-    assert profile.text("id", "quick_wins") == "Program Quick Win"
+    assert texts.text("id", "quick_wins") == "Program Quick Win"
     with pytest.raises(ValueError, match="language 'fr'"):
-        profile.text("fr", "title", regency="x")
-    assert set(profile.texts()["id"]) == set(profile.texts()["en"])  # every text in both languages
+        texts.text("fr", "title", regency="x")
+    assert set(texts.texts()["id"]) == set(texts.texts()["en"])  # every text in both languages

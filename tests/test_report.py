@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from smartcity_utils import report
+from smartcity_utils.report import index_page
+from smartcity_utils import tables
+from smartcity_utils.report import jobs as report_jobs
+from smartcity_utils.report import runner as report
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPORT_NB = FIXTURES / "report_fixture.ipynb"
@@ -72,26 +75,26 @@ def _cache_maker(root: Path, calls: list[int]):
     ],
 )
 def test_safe_slug_is_safe(name, expected_prefix):
-    slug = report.safe_slug(name)
+    slug = report_jobs.safe_slug(name)
     assert SLUG_RE.fullmatch(slug), slug
     assert slug.startswith(expected_prefix)
     assert not slug.startswith(".") and "/" not in slug and "\\" not in slug
-    assert report.safe_slug(name) == slug  # deterministic across runs
+    assert report_jobs.safe_slug(name) == slug  # deterministic across runs
 
 
 def test_safe_slug_distinct_names_do_not_collide():
     names = ["Kab. Paser", "Kab Paser", "Kab-Paser", "Kab_Paser", "kab paser!", "Kab. Päser", "A" * 200, "A" * 201]
-    slugs = [report.safe_slug(n) for n in names]
+    slugs = [report_jobs.safe_slug(n) for n in names]
     assert len(set(slugs)) == len(names)
 
 
 def test_safe_slug_rejects_non_str():
     with pytest.raises(TypeError):
-        report.safe_slug(None)  # type: ignore[arg-type]
+        report_jobs.safe_slug(None)  # type: ignore[arg-type]
 
 
 def test_plan_reports_dedupes_and_keeps_paths_inside(tmp_path):
-    jobs = report.plan_reports([(1, "Kota Kediri"), (2, "KOTA KEDIRI"), (3, TRICKY)], 2023, "id", tmp_path / "out")
+    jobs = report_jobs.plan_reports([(1, "Kota Kediri"), (2, "KOTA KEDIRI"), (3, TRICKY)], 2023, "id", tmp_path / "out")
     assert len({j.slug for j in jobs}) == 3
     assert jobs[1].slug == "kota-kediri-2"
     root = (tmp_path / "out").resolve()
@@ -102,14 +105,14 @@ def test_plan_reports_dedupes_and_keeps_paths_inside(tmp_path):
 
 
 def test_plan_reports_rejects_escaping_path(tmp_path, monkeypatch):
-    monkeypatch.setattr(report, "safe_slug", lambda name: "../evil")
+    monkeypatch.setattr(report_jobs, "safe_slug", lambda name: "../evil")
     with pytest.raises(ValueError, match="escapes"):
-        report.plan_reports([(1, "x")], 2023, "id", tmp_path)
+        report_jobs.plan_reports([(1, "x")], 2023, "id", tmp_path)
 
 
 def test_plan_reports_rejects_duplicate_ids(tmp_path):
     with pytest.raises(ValueError):
-        report.plan_reports([(1, "A"), (1, "B")], 2023, "id", tmp_path)
+        report_jobs.plan_reports([(1, "A"), (1, "B")], 2023, "id", tmp_path)
 
 
 # --------------------------------------------------------------------------- rendering
@@ -119,7 +122,7 @@ def test_plan_reports_rejects_duplicate_ids(tmp_path):
 def rendered(tmp_path_factory):
     root = tmp_path_factory.mktemp("render")
     calls: list[int] = []
-    jobs = report.plan_reports([(6401, "Kabupaten Paser"), (3571, "Kota Kediri"), (9999, TRICKY)], 2023, "id", root / "out")
+    jobs = report_jobs.plan_reports([(6401, "Kabupaten Paser"), (3571, "Kota Kediri"), (9999, TRICKY)], 2023, "id", root / "out")
     summary = report.render_reports(
         jobs, REPORT_NB, workers=2, precompute=_cache_maker(root, calls), progress=False, timeout=120
     )
@@ -166,7 +169,7 @@ def test_index_links_and_escapes(rendered):
 
 
 def test_failure_does_not_stop_others(tmp_path):
-    jobs = report.plan_reports([(1, "Kota Baik"), (2, "Kota Gagal"), (3, "Kota Bagus")], 2023, "id", tmp_path)
+    jobs = report_jobs.plan_reports([(1, "Kota Baik"), (2, "Kota Gagal"), (3, "Kota Bagus")], 2023, "id", tmp_path)
     summary = report.render_reports(jobs, FAILING_NB, workers=2, progress=False, timeout=120)
     assert summary.ok == 2
     assert len(summary.failed) == 1
@@ -188,7 +191,7 @@ def test_failure_does_not_stop_others(tmp_path):
 @pytest.mark.parametrize("workers", [pytest.param(1, id="in_process"), pytest.param(2, id="process_pool")])
 def test_time_limit_bounds_the_whole_report(tmp_path, workers):
     # Every cell (1.5 s) is within the 3 s limit; the report (4.5 s) is not.
-    jobs = report.plan_reports([(1, "Kota Lambat")], 2023, "id", tmp_path)
+    jobs = report_jobs.plan_reports([(1, "Kota Lambat")], 2023, "id", tmp_path)
     summary = report.render_reports(jobs, SLOW_NB, workers=workers, progress=False, timeout=3)
     assert summary.ok == 0 and len(summary.failed) == 1
     assert summary.failed[0]["ename"] == "ReportTimeout"
@@ -199,7 +202,7 @@ def test_rerun_skips_unchanged(tmp_path):
     data = tmp_path / "input.csv"
     data.write_text("a,b\n1,2\n")
     calls: list[int] = []
-    jobs = report.plan_reports([(1, "Kota Kediri"), (2, "Kab. Paser")], 2023, "id", tmp_path / "out")
+    jobs = report_jobs.plan_reports([(1, "Kota Kediri"), (2, "Kab. Paser")], 2023, "id", tmp_path / "out")
     kwargs = dict(workers=1, progress=False, input_files=[data], precompute=_cache_maker(tmp_path, calls))
 
     first = report.render_reports(jobs, REPORT_NB, **kwargs)
@@ -217,12 +220,12 @@ def test_rerun_skips_unchanged(tmp_path):
     forced = report.render_reports(jobs[:1], REPORT_NB, force=True, **kwargs)
     assert (forced.ok, forced.skipped) == (1, 0)
 
-    other_year = report.plan_reports([(1, "Kota Kediri")], 2024, "id", tmp_path / "out")
+    other_year = report_jobs.plan_reports([(1, "Kota Kediri")], 2024, "id", tmp_path / "out")
     assert report.render_reports(other_year, REPORT_NB, **kwargs).ok == 1
 
 
 def test_interrupted_write_keeps_previous_report(tmp_path, monkeypatch):
-    jobs = report.plan_reports([(1, "Kota Kediri")], 2023, "id", tmp_path)
+    jobs = report_jobs.plan_reports([(1, "Kota Kediri")], 2023, "id", tmp_path)
     assert report.render_reports(jobs, REPORT_NB, workers=1, progress=False).ok == 1
     job = jobs[0]
     good_html = job.html.read_bytes()
@@ -232,7 +235,7 @@ def test_interrupted_write_keeps_previous_report(tmp_path, monkeypatch):
         fh.write(data[: len(data) // 2])
         raise OSError("disk full")
 
-    monkeypatch.setattr(report, "_write_all", half_then_fail)
+    monkeypatch.setattr(tables, "_write_all", half_then_fail)
     summary = report.render_reports(jobs, REPORT_NB, workers=1, force=True, progress=False, index=False)
     assert summary.ok == 0 and summary.failed[0]["ename"] == "OSError"
     assert job.html.read_bytes() == good_html
@@ -242,20 +245,20 @@ def test_interrupted_write_keeps_previous_report(tmp_path, monkeypatch):
 
 
 def test_write_report_summary_and_index_unit(tmp_path):
-    path = report.write_report_summary(tmp_path, "", regency="Kota <x>", final_score=0.5, simulated=False)
-    assert path.name == report.safe_slug("Kota <x>") + ".summary.json"
+    path = report_jobs.write_report_summary(tmp_path, "", regency="Kota <x>", final_score=0.5, simulated=False)
+    assert path.name == report_jobs.safe_slug("Kota <x>") + ".summary.json"
     with pytest.raises(ValueError):
-        report.write_report_summary(tmp_path, "../up", final_score=1)
+        report_jobs.write_report_summary(tmp_path, "../up", final_score=1)
     rows = [{"regency": "Kota <x>", "slug": "k", "html": "k.html", "figures": {"final_score": 0.5}}]
-    page = report.write_index(tmp_path, rows).read_text(encoding="utf-8")
+    page = index_page.write_index(tmp_path, rows).read_text(encoding="utf-8")
     assert "Kota &lt;x&gt;" in page and "SIMULATED" not in page
     with pytest.raises(ValueError):
-        report.write_index(tmp_path, [{"regency": "x", "slug": "x", "html": "../x.html"}])
+        index_page.write_index(tmp_path, [{"regency": "x", "slug": "x", "html": "../x.html"}])
 
 
 def test_index_links_the_national_analyses(tmp_path):
     (tmp_path / "analysis").mkdir()
     (tmp_path / "analysis" / "02_compare_cohorts.html").write_text("<html></html>", encoding="utf-8")
     (tmp_path / "analysis" / "02_compare_cohorts.ipynb").write_text("{}", encoding="utf-8")
-    page = report.write_index(tmp_path, []).read_text(encoding="utf-8")
+    page = index_page.write_index(tmp_path, []).read_text(encoding="utf-8")
     assert _hrefs(page) == ["analysis/02_compare_cohorts.html"]

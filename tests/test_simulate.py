@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from python_calamine import CalamineWorkbook
 
+from smartcity_simulator.simulate import SIM_LABEL, simulate_raw
 from smartcity_utils import paths
-from smartcity_utils.simulate import SIM_LABEL, simulate_raw
 
 SEED = 2017
 

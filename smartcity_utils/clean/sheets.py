@@ -1,4 +1,4 @@
-"""Reading raw files into cell grids and recognising their layout.
+"""Raw files into cell grids, and the layout of each sheet.
 
 Excel workbooks are read with python-calamine (Rust, several times faster
 than openpyxl); CSV files with the standard library, with the delimiter
@@ -18,20 +18,33 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
-from smartcity_utils.reference import column_aliases, match_dimension, match_pillar, normalise_label
+from smartcity_utils.errors import RawFileError
+from smartcity_utils.reference import (
+    column_aliases,
+    match_dimension,
+    match_pillar,
+    normalise_label,
+)
+from smartcity_utils.values import is_blank
 
 #: File types read from ``data/raw``; anything else except documentation stops the run.
 DATA_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv"}
+
+
 IGNORED_SUFFIXES = {".md", ".txt", ".json", ".pdf"}
+
+
 #: Sheets that hold instructions or notes, never scores.
 IGNORED_SHEETS = {"catatan", "petunjuk", "keterangan", "instructions", "readme"}
+
+
 LAYOUTS = ("recap", "assessor", "form", "quick_wins", "cohorts", "published")
+
+
 PUBLISHED_COLUMNS = ["index", "year", "region", "metric", "value", "rank", "rank_of", "rank_scope", "source_url"]
+
+
 HEADER_SEARCH_ROWS = 25
-
-
-class RawFileError(ValueError):
-    """A raw file cannot be read as any accepted layout."""
 
 
 @dataclass
@@ -103,11 +116,6 @@ def _read_csv_rows(path: Path, display_name: str) -> list[list[object]]:
     if "\t" in first_line and first_line.count("\t") > first_line.count(delimiter):
         delimiter = "\t"
     return [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
-
-
-def is_blank(value: object) -> bool:
-    """True for None, empty or whitespace-only cells."""
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _header_columns(row: list[object]) -> dict[int, str]:
@@ -218,6 +226,8 @@ def _check_columns(sheet: Sheet) -> None:
 
 
 _SCALE_100 = re.compile(r"skala\s*(nilai)?\s*0\s*-\s*100|0\s*-\s*100\b")
+
+
 _YEAR = re.compile(r"(?<!\d)(20[1-3]\d)(?!\d)")
 
 

@@ -28,7 +28,9 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from smartcity_utils.index import percentile_among, pillar_keys
+from smartcity_utils.analysis.index import pillar_keys
+from smartcity_utils.analysis.ranks import percentile_among
+from smartcity_utils.errors import UserError
 
 FINAL_SCORE = "final_score"
 
@@ -214,7 +216,7 @@ def focus_vs_cohort(
     focus_ids = list(focus_ids)
     unknown = [f for f in focus_ids if f not in set(regency_year["regency_id"])]
     if unknown:
-        raise ValueError(f"focus regency_id(s) {unknown} are not in the table")
+        raise UserError(f"focus regency_id(s) {unknown} are not in the table")
     if cohort_col not in regency_year.columns:
         raise KeyError(f"cohort column {cohort_col!r} is not in the table")
     values = {m: measure_values(regency_year, m) for m in measures}

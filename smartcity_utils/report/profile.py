@@ -1,42 +1,18 @@
-"""The per-regency profile behind ``notebooks/10_regency_profile.ipynb``.
-
-Everything here reads the processed tables and the cached national analysis
-(``data/processed/analysis``, written once per run by ``smartcity analyse``);
-nothing national is recomputed per report, so the cost of one report does not
-grow with the number of regencies. Texts in Indonesian and English come from
-``smartcity_utils/data/report_text.json``.
+"""The numbers of one regency's report: history, pillar position, gaps, Quick Wins, provenance.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from smartcity_utils import paths
 from smartcity_utils import reference as ref
-from smartcity_utils.analysis import load_analysis, load_processed, processed_dir
-
-
-@functools.cache
-def texts() -> dict[str, dict[str, str]]:
-    """Report texts per language (``id``, ``en``)."""
-    return json.loads((ref.REFERENCE_DIR / "report_text.json").read_text(encoding="utf-8"))
-
-
-def text(lang: str, key: str, **values: object) -> str:
-    """One report text in ``lang``, with ``{placeholders}`` filled in.
-
-    Raises:
-        ValueError: for a language without texts.
-    """
-    table = texts()
-    if lang not in table:
-        raise ValueError(f"language {lang!r} has no report texts; choose one of {sorted(table)}")
-    return table[lang][key].format(**values)
+from smartcity_utils.analysis.run import load_analysis, load_processed, processed_folder
+from smartcity_utils.errors import UserError
 
 
 @dataclass
@@ -58,16 +34,16 @@ class ReportContext:
         names = ["regency_year", "scores", "quick_wins", "manifest", "published_facts"]
         analysis = ["index_ranks", "rank_uncertainty", "drivers"]
         return ([self.folder / f"{n}.parquet" for n in names]
-                + [self.folder / "analysis" / f"{n}.parquet" for n in analysis])
+                + [paths.analysis_dir(self.folder) / f"{n}.parquet" for n in analysis])
 
 
-def load_context(data_dir: str | Path | None = None) -> ReportContext:
+def load_context(processed_dir: str | Path | None = None) -> ReportContext:
     """Load the processed tables and the cached analysis.
 
     Raises:
         FileNotFoundError: naming the command that creates a missing file.
     """
-    folder = processed_dir(data_dir)
+    folder = processed_folder(processed_dir)
     tables = load_processed(folder, ("scores", "quick_wins", "manifest", "published_facts"))
     analysis = load_analysis(folder, ("index_ranks", "rank_uncertainty", "drivers"))
     return ReportContext(analysis["index_ranks"], analysis["rank_uncertainty"], analysis["drivers"],
@@ -75,9 +51,9 @@ def load_context(data_dir: str | Path | None = None) -> ReportContext:
                          folder)
 
 
-def report_inputs(data_dir: str | Path | None = None) -> list[Path]:
+def report_inputs(processed_dir: str | Path | None = None) -> list[Path]:
     """Input files of every report, without loading them."""
-    folder = processed_dir(data_dir)
+    folder = processed_folder(processed_dir)
     return ReportContext(*(None,) * 7, folder).input_files
 
 
@@ -89,11 +65,11 @@ def choose_year(ctx: ReportContext, regency_id: int, year: int | None) -> int:
     """
     years = sorted(ctx.index_ranks.loc[ctx.index_ranks["regency_id"] == regency_id, "year"].unique())
     if not years:
-        raise ValueError(f"regency {regency_id} has no evaluation data")
+        raise UserError(f"regency {regency_id} has no evaluation data")
     if year in (None, 0, ""):
         return int(years[-1])
     if int(year) not in years:
-        raise ValueError(f"no data for year {year}; this regency has {[int(y) for y in years]}")
+        raise UserError(f"no data for year {year}; this regency has {[int(y) for y in years]}")
     return int(year)
 
 

@@ -71,7 +71,6 @@ import io
 import json
 import os
 import re
-import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -82,7 +81,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from smartcity_utils import paths, reference
+from smartcity_utils import paths, reference, regencies
 
 SIM_LABEL = "DATA SIMULASI - bukan nilai resmi"
 YEARS = (2019, 2020, 2021, 2022, 2023, 2024)
@@ -280,7 +279,7 @@ def _load_reference() -> _Ref:
 
 def _load_gazetteer() -> pd.DataFrame:
     """The 514 regencies and cities of ``areaid``, sorted by id."""
-    return reference.gazetteer()[["regency_id", "regency", "province", "kind"]].copy()
+    return regencies.gazetteer()[["regency_id", "regency", "province", "kind"]].copy()
 
 
 def _default_published_path() -> Path:

@@ -5,40 +5,30 @@ from the dimension scores, reconciles it with the reported one, ranks every
 regency within its year and evaluation group, estimates rank uncertainty and
 fits the pillar driver models; it writes the results to
 ``data/processed/analysis/``. Notebooks and the per-regency reports read
-these files instead of recomputing them. ``run_notebooks`` executes the
-analysis notebooks with papermill.
+these files instead of recomputing them.
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from smartcity_utils import paths
-from smartcity_utils.clean import TABLES, write_tables
+from smartcity_utils.analysis.index import index_table
+from smartcity_utils.clean.assemble import TABLES
+from smartcity_utils.errors import UserError
 from smartcity_utils.reference import PILLAR_KEYS
+from smartcity_utils.tables import _plain, _read_tables, write_tables
 
 ANALYSIS_TABLES = ("index_ranks", "reconciliation", "rank_uncertainty", "drivers", "drivers_summary",
                    "drivers_skipped")
-ANALYSIS_NOTEBOOKS = ("01_clean_evaluations.ipynb", "02_compare_cohorts.ipynb", "03_pillar_drivers.ipynb")
 
 
-def processed_dir(path: str | Path | None = None) -> Path:
+def processed_folder(path: str | Path | None = None) -> Path:
     """The processed folder: ``path`` when given (and not empty), else the default."""
     return Path(path) if path else paths.PROCESSED_DIR
-
-
-def _read_tables(folder: Path, tables: tuple[str, ...], command: str) -> dict[str, pd.DataFrame]:
-    out = {}
-    for name in tables:
-        file = folder / f"{name}.parquet"
-        if not file.exists():
-            raise FileNotFoundError(f"{file} not found; run `{command}` first")
-        out[name] = pd.read_parquet(file)
-    return out
 
 
 def load_processed(path: str | Path | None = None, tables: tuple[str, ...] = TABLES) -> dict[str, pd.DataFrame]:
@@ -47,7 +37,7 @@ def load_processed(path: str | Path | None = None, tables: tuple[str, ...] = TAB
     Raises:
         FileNotFoundError: when the cleaning has not run, saying which command makes the files.
     """
-    return _read_tables(processed_dir(path), tables, "smartcity clean")
+    return _read_tables(processed_folder(path), tables, "smartcity clean")
 
 
 def load_analysis(path: str | Path | None = None,
@@ -57,25 +47,7 @@ def load_analysis(path: str | Path | None = None,
     Raises:
         FileNotFoundError: when ``smartcity analyse`` has not run.
     """
-    return _read_tables(processed_dir(path) / "analysis", tables, "smartcity analyse")
-
-
-def index_table(regency_year: pd.DataFrame) -> pd.DataFrame:
-    """Regency-years with the computed index, the headline used, ranks and percentiles.
-
-    ``final_score`` is the reported index where the source has one, else the
-    index computed from the dimension scores with the year's weights;
-    ``final_score_source`` says which. Ranks (``rank_computed``) are
-    competition ranks of ``final_score`` within year and evaluation group.
-    """
-    from smartcity_utils.index import add_ranks, compute_index
-
-    table = compute_index(regency_year)
-    reported = table["final_score_reported"]
-    table["final_score"] = reported.fillna(table["final_score_computed"])
-    table["final_score_source"] = reported.notna().map({True: "reported", False: "computed"})
-    table.loc[table["final_score"].isna(), "final_score_source"] = "missing"
-    return add_ranks(table, score_col="final_score")
+    return _read_tables(paths.analysis_dir(processed_folder(path)), tables, "smartcity analyse")
 
 
 def driver_frame(index_ranks: pd.DataFrame) -> pd.DataFrame:
@@ -97,10 +69,11 @@ def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1
     Returns:
         The files written under ``<processed>/analysis``.
     """
-    from smartcity_utils.drivers import run_driver_analysis
-    from smartcity_utils.index import rank_uncertainty, reconcile_index
+    from smartcity_utils.analysis.drivers.run import run_driver_analysis
+    from smartcity_utils.analysis.index import reconcile_index
+    from smartcity_utils.analysis.rank_uncertainty import rank_uncertainty
 
-    folder = processed_dir(path)
+    folder = processed_folder(path)
     data = load_processed(folder, ("regency_year", "scores"))
     index_ranks = index_table(data["regency_year"])
     reconciliation = reconcile_index(index_ranks)
@@ -129,10 +102,10 @@ def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1
     skipped = results.get("skipped", pd.DataFrame(columns=["method", "reason"]))
     tables = {"index_ranks": index_ranks, "reconciliation": reconciliation, "rank_uncertainty": uncertainty,
               "drivers": _plain(drivers), "drivers_summary": _plain(summary), "drivers_skipped": _plain(skipped)}
-    written = write_tables(tables, folder / "analysis")
+    written = write_tables(tables, paths.analysis_dir(folder))
     meta = {"n_regency_years": int(len(index_ranks)), "n_driver_rows": int(len(frame)), "seed": seed,
             "n_draws": n_draws, "n_boot": n_boot, "r2": _model_r2(results)}
-    (folder / "analysis" / "analysis_meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    (paths.analysis_dir(folder) / paths.ANALYSIS_META).write_text(json.dumps(meta, indent=2), encoding="utf-8")
     return written
 
 
@@ -141,55 +114,6 @@ def _model_r2(results: dict) -> float | None:
     if isinstance(model, pd.DataFrame) and "r2" in model.columns and len(model):
         return float(model["r2"].iloc[0])
     return None
-
-
-def _plain(frame: pd.DataFrame) -> pd.DataFrame:
-    """Object columns holding lists or dicts become text, so Parquet can store them."""
-    frame = frame.copy()
-    for col in frame.columns:
-        if frame[col].dtype == object and frame[col].map(lambda v: isinstance(v, (list, dict, tuple))).any():
-            frame[col] = frame[col].map(lambda v: json.dumps(v, default=str) if isinstance(v, (list, dict, tuple))
-                                        else v)
-    return frame
-
-
-def run_notebooks(out_dir: Path, notebooks: tuple[str, ...] = ANALYSIS_NOTEBOOKS,
-                  parameters: dict[str, dict] | None = None) -> list[Path]:
-    """Execute the analysis notebooks with papermill into ``out_dir``.
-
-    Args:
-        out_dir: Folder for the executed copies (and the notebooks' output files).
-        notebooks: Notebook file names under ``notebooks/``.
-        parameters: Extra parameters per notebook file name.
-
-    Returns:
-        The executed notebooks.
-    """
-    import papermill as pm
-    from jupyter_client.manager import KernelManager
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    done = []
-    for name in notebooks:
-        target = out_dir / name
-        # Local sockets instead of TCP ports: no port races, no "unencrypted TCP" warning.
-        with tempfile.TemporaryDirectory(prefix="sc-kernel-") as sockets:
-            km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "k"))
-            try:
-                pm.execute_notebook(str(paths.NOTEBOOKS_DIR / name), str(target), kernel_name="python3",
-                                    parameters={"output_dir": str(out_dir), **(parameters or {}).get(name, {})},
-                                    cwd=str(paths.NOTEBOOKS_DIR), progress_bar=False, km=km)
-            finally:
-                if km.has_kernel:
-                    km.shutdown_kernel(now=True)
-        # A readable copy without code, linked from reports/index.html.
-        body, _ = exporter.from_filename(str(target))
-        target.with_suffix(".html").write_text(body, encoding="utf-8")
-        done.append(target)
-    return done
 
 
 #: Targets of the driver notebook: the headline itself, or the rank expressed as a
@@ -205,44 +129,16 @@ def driver_inputs(index_ranks: pd.DataFrame, years: list[int] | None = None, eva
         ValueError: for an unknown target, group, or years without data, naming what exists.
     """
     if target not in DRIVER_TARGETS:
-        raise ValueError(f"target {target!r} is not one of {sorted(DRIVER_TARGETS)}")
+        raise UserError(f"target {target!r} is not one of {sorted(DRIVER_TARGETS)}")
     frame = driver_frame(index_ranks)
     if years:
         unknown = sorted(set(years) - set(frame["year"]))
         if unknown:
-            raise ValueError(f"no complete rows for years {unknown}; years with data: {sorted(set(frame['year']))}")
+            raise UserError(f"no complete rows for years {unknown}; years with data: {sorted(set(frame['year']))}")
         frame = frame[frame["year"].isin(years)]
     if evaluation_group:
         groups = sorted(set(frame["evaluation_group"]))
         if evaluation_group not in groups:
-            raise ValueError(f"evaluation group {evaluation_group!r} not found; groups: {groups}")
+            raise UserError(f"evaluation group {evaluation_group!r} not found; groups: {groups}")
         frame = frame[frame["evaluation_group"] == evaluation_group]
     return frame.dropna(subset=[DRIVER_TARGETS[target]]).reset_index(drop=True), DRIVER_TARGETS[target]
-
-
-def save_outputs(output_dir: str | Path, tables: dict[str, pd.DataFrame] | None = None,
-                 figures: dict | None = None, simulated: bool = True) -> list[Path]:
-    """Write a notebook's result tables (CSV) and figures (PNG) under fixed names.
-
-    Every table gets an ``is_simulated`` column (unless it has one), so a
-    simulated number never travels without its label. Nothing is written
-    when ``output_dir`` is empty (interactive exploration).
-    """
-    if not output_dir:
-        return []
-    folder = Path(output_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, table in (tables or {}).items():
-        path = folder / f"{name}.csv"
-        tmp = path.with_suffix(".csv.tmp")
-        if "is_simulated" not in table.columns:
-            table = table.assign(is_simulated=simulated)
-        table.to_csv(tmp, index=False, lineterminator="\n")
-        tmp.replace(path)
-        written.append(path)
-    for name, fig in (figures or {}).items():
-        path = folder / f"{name}.png"
-        fig.savefig(path, dpi=110)
-        written.append(path)
-    return written

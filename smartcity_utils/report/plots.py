@@ -15,7 +15,6 @@ once it is cut out of its report.
 from __future__ import annotations
 
 import io
-
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -23,8 +22,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from smartcity_utils.cohorts import measure_values
-from smartcity_utils.index import load_pillars
+from smartcity_utils.analysis.cohorts import measure_values
+from smartcity_utils.analysis.index import load_pillars
 
 SIMULATED_MARKER = "SIMULATED DATA — not official scores"
 

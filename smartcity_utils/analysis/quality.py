@@ -1,46 +1,16 @@
-"""Data-quality summaries of the cleaned tables, and the simulated-data banner."""
+"""Data-quality summaries of the processed tables (notebook 01).
+"""
 
 from __future__ import annotations
-
-import html
 
 import pandas as pd
 
 from smartcity_utils import reference as ref
 
-BANNER_TEXT = {
-    "en": ("SIMULATED DATA: these numbers come from the workspace's simulator, not from the official "
-           "evaluation. Only the figures in published_facts.csv are real."),
-    "id": ("DATA SIMULASI: angka-angka ini berasal dari simulator, bukan dari hasil evaluasi resmi. "
-           "Hanya angka dalam published_facts.csv yang nyata."),
-}
-REAL_TEXT = {"en": "Real data: every number on this page comes from files marked as real.",
-             "id": "Data nyata: semua angka di halaman ini berasal dari berkas yang ditandai nyata."}
-
 
 def simulated_share(frame: pd.DataFrame) -> float:
     """Share of rows flagged ``is_simulated`` (0 when the table is empty)."""
     return float(frame["is_simulated"].mean()) if len(frame) else 0.0
-
-
-def banner_html(is_simulated: bool, lang: str = "en") -> str:
-    """An unmissable HTML banner stating whether the data shown are simulated."""
-    if is_simulated:
-        return ('<div class="simulated-banner" style="background:#b00020;color:#fff;padding:12px 16px;'
-                'font-size:1.15em;font-weight:bold;border-radius:4px;margin:8px 0">'
-                f"&#9888; {html.escape(BANNER_TEXT[lang])}</div>")
-    return ('<div class="real-banner" style="background:#e6f4ea;padding:8px 16px;border-radius:4px">'
-            f"{html.escape(REAL_TEXT[lang])}</div>")
-
-
-def show_banner(is_simulated: bool, lang: str = "en") -> None:
-    """Display the banner in a notebook (plain text outside one)."""
-    try:
-        from IPython.display import HTML, display
-
-        display(HTML(banner_html(is_simulated, lang)))
-    except ImportError:  # pragma: no cover
-        print(BANNER_TEXT[lang] if is_simulated else REAL_TEXT[lang])
 
 
 def rows_per_year_and_layout(scores: pd.DataFrame) -> pd.DataFrame:

@@ -1,6 +1,6 @@
-"""Render one profile report per regency from a parameterised notebook.
+"""The one notebook runner: per-regency reports and the analysis notebooks, executed with papermill.
 
-This is the runner behind ``smartcity report``. The work is split so that a
+This is the runner behind ``smartcity report`` and ``smartcity notebooks``. The work is split so that a
 run of several hundred regencies stays close to the cost of executing the
 notebook body itself:
 
@@ -48,358 +48,40 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
-import hashlib
-import html
 import json
 import logging
 import multiprocessing
 import os
-import re
 import shutil
 import signal
 import tempfile
 import threading
 import time
 import traceback
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from smartcity_utils import __version__
+from smartcity_utils import paths
+from smartcity_utils.report.index_page import write_index
+from smartcity_utils.report.jobs import (
+    STAMP_DIRNAME,
+    ReportJob,
+    _job_digest,
+    _run_digest,
+    _stamp_matches,
+    read_report_summary,
+)
+from smartcity_utils.tables import _atomic_write, _make_temp
 
-__all__ = [
-    "ReportJob",
-    "RunSummary",
-    "kernel_floor_seconds",
-    "plan_reports",
-    "read_report_summary",
-    "render_reports",
-    "safe_slug",
-    "write_index",
-    "write_report_summary",
-]
-
-SLUG_MAX_LEN = 80
-STAMP_DIRNAME = ".stamps"
-SUMMARY_SUFFIX = ".summary.json"
-FAILED_SUFFIX = ".failed.ipynb"
-INDEX_NAME = "index.html"
 KERNEL_NAME = "python3"
-#: Bumped when the stamp layout or the rendering pipeline changes in a way that
-#: must invalidate every existing report.
-STAMP_SCHEMA = 1
+
+
 _ENGINE_NAME = "smartcity-warm"
+
+
 _EXCERPT_CHARS = 400
-
-# Names that are reserved device names on Windows; reports are shared on
-# network drives, so a regency slugged to one of these gets a hash suffix.
-_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
-_PLAIN_NAME = re.compile(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*")
-
-
-# --------------------------------------------------------------------------- slugs
-
-
-def safe_slug(name: str) -> str:
-    """Turn a regency name into a file-name-safe slug.
-
-    The slug is ASCII, lowercase, uses only ``[a-z0-9_-]``, never starts with a
-    dot or contains a path separator, is non-empty and at most 80 characters.
-    Unicode is NFKC-normalised and accents are stripped.
-
-    Names made only of ASCII letters, digits and single spaces (``"Kota
-    Kediri"``) map to a readable slug (``"kota-kediri"``). Any other alteration
-    loses information (``"Kab. Paser"`` and ``"Kab Paser"`` would otherwise
-    meet), so the slug then ends with an 8-hex-digit hash of the original name.
-    Names that differ only by letter case can still meet; :func:`plan_reports`
-    removes such duplicates within a run.
-
-    Args:
-        name: Display name of the regency, exactly as given.
-
-    Returns:
-        The slug.
-
-    Raises:
-        TypeError: If ``name`` is not a string.
-    """
-    if not isinstance(name, str):
-        raise TypeError(f"name must be str, not {type(name).__name__}")
-    normalised = unicodedata.normalize("NFKC", name)
-    decomposed = unicodedata.normalize("NFKD", normalised)
-    ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c))
-    ascii_text = ascii_text.encode("ascii", "ignore").decode("ascii").lower()
-    base = re.sub(r"[^a-z0-9_-]+", "-", ascii_text)
-    base = re.sub(r"-{2,}", "-", base).strip("-_")
-
-    lossless = bool(_PLAIN_NAME.fullmatch(name)) and base not in _RESERVED
-    if lossless and len(base) <= SLUG_MAX_LEN:
-        return base
-    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-    if not base:
-        base = "report"
-    base = base[: SLUG_MAX_LEN - len(digest) - 1].rstrip("-_")
-    return f"{base}-{digest}"
-
-
-# --------------------------------------------------------------------------- planning
-
-
-@dataclass(frozen=True)
-class ReportJob:
-    """One report to render.
-
-    Attributes:
-        regency: Display name, passed unchanged to the notebook.
-        regency_id: Numeric regency code (BPS/Kemendagri).
-        year: Evaluation year.
-        lang: Report language (``"id"`` or ``"en"``).
-        slug: File-name stem of every output of this report.
-        out_dir: Resolved output folder shared by the run.
-        notebook: Executed notebook, ``<out_dir>/<slug>.ipynb``.
-        html: Exported report without code, ``<out_dir>/<slug>.html``.
-        summary: Headline figures, ``<out_dir>/<slug>.summary.json``.
-        stamp: Skip-unchanged stamp, ``<out_dir>/.stamps/<slug>.json``.
-        failed_notebook: Partially executed notebook kept after a failure.
-    """
-
-    regency: str
-    regency_id: int
-    year: int
-    lang: str
-    slug: str
-    out_dir: Path
-    notebook: Path
-    html: Path
-    summary: Path
-    stamp: Path
-    failed_notebook: Path
-
-    def output_paths(self) -> tuple[Path, ...]:
-        """Return every file this job may write."""
-        return (self.notebook, self.html, self.summary, self.stamp, self.failed_notebook)
-
-
-def _ensure_inside(path: Path, root: Path) -> None:
-    resolved = path.resolve()
-    if resolved != root and root not in resolved.parents:
-        raise ValueError(f"output path {path} escapes the output folder {root}")
-
-
-def plan_reports(
-    regencies: Sequence[tuple[int, str]],
-    year: int,
-    lang: str,
-    out_dir: str | os.PathLike[str],
-) -> list[ReportJob]:
-    """Plan one report per regency, with unique slugs and checked paths.
-
-    Args:
-        regencies: ``(regency_id, display name)`` pairs.
-        year: Evaluation year passed to every notebook.
-        lang: Report language passed to every notebook.
-        out_dir: Folder receiving all outputs; created if missing.
-
-    Returns:
-        The jobs, in the order of ``regencies``.
-
-    Raises:
-        ValueError: If a regency id repeats, or an output path would resolve
-            outside ``out_dir``.
-    """
-    root = Path(out_dir).expanduser().resolve()
-    seen_ids: set[int] = set()
-    used: set[str] = set()
-    jobs: list[ReportJob] = []
-    for regency_id, name in regencies:
-        if regency_id in seen_ids:
-            raise ValueError(f"regency id {regency_id} appears twice")
-        seen_ids.add(regency_id)
-        slug = safe_slug(name)
-        # Case-only variants map to the same slug; the id keeps them apart
-        # deterministically, independent of list order.
-        if slug in used:
-            slug = f"{slug[: SLUG_MAX_LEN - 12]}-{regency_id}"
-        if slug in used:
-            raise ValueError(f"cannot make a unique file name for {name!r}")
-        used.add(slug)
-        job = ReportJob(
-            regency=name,
-            regency_id=int(regency_id),
-            year=int(year),
-            lang=str(lang),
-            slug=slug,
-            out_dir=root,
-            notebook=root / f"{slug}.ipynb",
-            html=root / f"{slug}.html",
-            summary=root / f"{slug}{SUMMARY_SUFFIX}",
-            stamp=root / STAMP_DIRNAME / f"{slug}.json",
-            failed_notebook=root / f"{slug}{FAILED_SUFFIX}",
-        )
-        for path in job.output_paths():
-            _ensure_inside(path, root)
-        jobs.append(job)
-    return jobs
-
-
-# --------------------------------------------------------------------------- files
-
-
-def _current_umask() -> int:
-    # Read once at import: os.umask can only be read by setting it, which is
-    # not safe once worker threads run.
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_FILE_MODE = 0o666 & ~_current_umask()
-
-
-def _make_temp(path: Path, suffix: str = ".tmp") -> Path:
-    """Create an empty temporary file next to ``path`` with normal permissions."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    # mkstemp creates 0600 files; reports are shared, so use the usual mode.
-    os.chmod(tmp, _FILE_MODE)
-    return Path(tmp)
-
-
-def _write_all(fh: Any, data: bytes) -> None:
-    """Write ``data`` to an open binary file (a seam for failure tests)."""
-    fh.write(data)
-
-
-def _atomic_write(path: Path, data: bytes | str) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _make_temp(path)
-    try:
-        with open(tmp, "wb") as fh:
-            _write_all(fh, data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def _json_default(value: Any) -> Any:
-    # Notebooks hand over numpy scalars and paths; make them plain JSON.
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    raise TypeError(f"cannot store {type(value).__name__} in a report summary")
-
-
-def write_report_summary(output_dir: str | os.PathLike[str], slug: str, **figures: Any) -> Path:
-    """Store a report's headline figures for the run index.
-
-    Called from the report notebook, e.g.
-    ``write_report_summary(output_dir, slug, regency=regency, year=year,
-    final_score=0.71, rank=12, simulated=True)``. ``simulated=True`` makes the
-    index show a SIMULATED DATA badge for the report.
-
-    Args:
-        output_dir: The run's output folder (the notebook's ``output_dir``
-            parameter). Empty means the current directory.
-        slug: The report's slug (the notebook's ``slug`` parameter). If
-            empty, it is derived from ``figures["regency"]``.
-        **figures: JSON-serialisable values (numpy scalars are converted).
-
-    Returns:
-        Path of the summary file written.
-
-    Raises:
-        ValueError: If no usable slug is available, or ``slug`` is not a safe
-            file name.
-    """
-    if not slug:
-        if not figures.get("regency"):
-            raise ValueError("pass slug, or regency=... to derive it")
-        slug = safe_slug(str(figures["regency"]))
-    if not re.fullmatch(r"[a-z0-9_-]{1,80}", slug):
-        raise ValueError(f"unsafe slug {slug!r}")
-    path = Path(output_dir or ".") / f"{slug}{SUMMARY_SUFFIX}"
-    text = json.dumps(figures, ensure_ascii=False, indent=2, sort_keys=True, default=_json_default)
-    _atomic_write(path, text)
-    return path
-
-
-def read_report_summary(output_dir: str | os.PathLike[str], slug: str) -> dict[str, Any]:
-    """Read the figures a report stored with :func:`write_report_summary`.
-
-    Args:
-        output_dir: The run's output folder.
-        slug: The report's slug.
-
-    Returns:
-        The figures, or an empty dict if the report wrote none or the file is
-        unreadable.
-    """
-    path = Path(output_dir) / f"{slug}{SUMMARY_SUFFIX}"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _run_digest(notebook_path: Path, input_files: Iterable[Path]) -> dict[str, Any]:
-    """Hash everything shared by all jobs of a run (computed once)."""
-    import nbconvert
-    import papermill
-
-    inputs = {}
-    for p in sorted({Path(f).resolve() for f in input_files}):
-        if not p.is_file():
-            raise FileNotFoundError(f"input file not found: {p}")
-        inputs[str(p)] = _file_digest(p)
-    return {
-        "schema": STAMP_SCHEMA,
-        "notebook": _file_digest(notebook_path),
-        "inputs": inputs,
-        "versions": {
-            "smartcity_utils": __version__,
-            "papermill": papermill.__version__,
-            "nbconvert": nbconvert.__version__,
-        },
-    }
-
-
-def _job_digest(run_digest: Mapping[str, Any], parameters: Mapping[str, Any]) -> str:
-    payload = json.dumps({"run": run_digest, "parameters": parameters}, sort_keys=True, default=str)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-def _stamp_matches(job: ReportJob, digest: str) -> bool:
-    if not (job.html.is_file() and job.notebook.is_file()):
-        return False
-    try:
-        stamp = json.loads(job.stamp.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(stamp, dict) and stamp.get("digest") == digest
-
-
-# --------------------------------------------------------------------------- kernels
 
 
 _RESET_CODE = """\
@@ -705,9 +387,6 @@ def _run_in_process(task: dict[str, Any]) -> dict[str, Any]:
     return _PROCESS_WORKER.run(task)
 
 
-# --------------------------------------------------------------------------- summary
-
-
 @dataclass
 class RunSummary:
     """Outcome of :func:`render_reports`.
@@ -752,9 +431,6 @@ class RunSummary:
         return "\n".join(lines)
 
 
-# --------------------------------------------------------------------------- runner
-
-
 def render_reports(
     jobs: Sequence[ReportJob],
     notebook_path: str | os.PathLike[str],
@@ -775,7 +451,7 @@ def render_reports(
 
     Each notebook receives the parameters ``regency`` (exact display name),
     ``regency_id``, ``year``, ``lang``, ``slug``, ``output_dir`` (the run's
-    folder), ``data_dir`` (``""`` unless given in ``extra_parameters``) and
+    folder), ``processed_dir`` (``""`` unless given in ``extra_parameters``) and
     ``cache_dir`` (what ``precompute`` returned, else ``""``), then anything in
     ``extra_parameters``. Kernels start in the notebook's folder, as in
     JupyterLab; all paths handed over are absolute, so the caller's working
@@ -788,7 +464,7 @@ def render_reports(
             runs in the calling process.
         timeout: Per-cell execution timeout in seconds.
         force: Render even when the stamp says nothing changed.
-        extra_parameters: More notebook parameters, e.g. ``data_dir``.
+        extra_parameters: More notebook parameters, e.g. ``processed_dir``.
         precompute: Called at most once, before the first render, to build
             and cache national tables; its return value becomes ``cache_dir``.
             It must be a function of ``input_files`` and the package version,
@@ -839,7 +515,7 @@ def render_reports(
             "year": job.year,
             "lang": job.lang,
             "slug": job.slug,
-            "data_dir": "",
+            "processed_dir": "",
             "output_dir": str(out_dir),
             "cache_dir": cache_dir,
         }
@@ -991,118 +667,6 @@ def _future_result(fut: cf.Future, task: dict[str, Any]) -> dict[str, Any]:
         }
 
 
-# --------------------------------------------------------------------------- index
-
-
-_INDEX_CSS = """
-body{font-family:system-ui,sans-serif;margin:2rem;color:#222}
-table{border-collapse:collapse;width:100%}
-th,td{border-bottom:1px solid #ddd;padding:.4rem .6rem;text-align:left;vertical-align:top}
-th{background:#f4f4f4}
-.badge{display:inline-block;padding:.1rem .45rem;border-radius:.3rem;font-size:.8rem;font-weight:600}
-.sim{background:#fde68a;color:#7c2d12;border:1px solid #d97706}
-.failed{background:#fecaca;color:#7f1d1d}
-.banner{background:#fde68a;border:2px solid #d97706;padding:.6rem 1rem;margin-bottom:1rem;font-weight:600}
-"""
-
-_FIGURE_KEYS_HIDDEN = {"regency", "regency_id", "slug", "simulated", "year"}
-
-
-def _fmt_value(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.3f}".rstrip("0").rstrip(".")
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
-def write_index(out_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any]]) -> Path:
-    """Write ``<out_dir>/index.html`` listing every report.
-
-    Args:
-        out_dir: The run's output folder.
-        rows: One mapping per report with keys ``regency``, ``slug`` and
-            optionally ``regency_id``, ``year``, ``status``, ``html``,
-            ``notebook``, ``failed_notebook`` (file names relative to
-            ``out_dir``) and ``figures`` (the dict from
-            :func:`write_report_summary`; ``figures["simulated"]`` shows a
-            SIMULATED DATA badge).
-
-    Returns:
-        Path of the index page.
-    """
-    from urllib.parse import quote
-
-    root = Path(out_dir).resolve()
-    esc = html.escape
-    figure_keys: list[str] = []
-    for row in rows:
-        for key in (row.get("figures") or {}):
-            if key not in _FIGURE_KEYS_HIDDEN and key not in figure_keys:
-                figure_keys.append(key)
-
-    def link(name: str | None, label: str) -> str:
-        if not name:
-            return ""
-        # Only file names inside out_dir are linked, and hrefs stay relative.
-        if Path(name).name != name:
-            raise ValueError(f"index links must be plain file names, got {name!r}")
-        return f'<a href="{esc(quote(name))}">{esc(label)}</a>'
-
-    any_simulated = any((row.get("figures") or {}).get("simulated") for row in rows)
-    head = "".join(f"<th>{esc(k.replace('_', ' '))}</th>" for k in figure_keys)
-    body_rows = []
-    for row in rows:
-        figures = row.get("figures") or {}
-        badges = []
-        if figures.get("simulated"):
-            badges.append('<span class="badge sim">SIMULATED DATA</span>')
-        if row.get("status") == "failed":
-            badges.append('<span class="badge failed">FAILED</span>')
-        links = " · ".join(
-            x
-            for x in (
-                link(row.get("html"), "report"),
-                link(row.get("notebook"), "notebook"),
-                link(row.get("failed_notebook"), "failed notebook"),
-            )
-            if x
-        )
-        cells = "".join(f"<td>{esc(_fmt_value(figures[k])) if k in figures else ''}</td>" for k in figure_keys)
-        year = row.get("year", figures.get("year", ""))
-        body_rows.append(
-            f"<tr><td>{esc(str(row.get('regency', '')))} {' '.join(badges)}</td>"
-            f"<td>{esc(str(row.get('regency_id', '')))}</td><td>{esc(str(year))}</td>"
-            f"{cells}<td>{links}</td></tr>"
-        )
-    # The national analyses (notebooks 01 to 03, exported by `smartcity notebooks`).
-    analyses = sorted(p for p in (root / "analysis").glob("*.html") if re.fullmatch(r"[\w.-]+", p.name))
-    analysis_links = " · ".join(
-        f'<a href="analysis/{esc(quote(p.name))}">{esc(p.stem.replace("_", " "))}</a>' for p in analyses)
-    analysis_section = f"<p>National analyses: {analysis_links}</p>" if analyses else ""
-    banner = (
-        '<div class="banner">SIMULATED DATA: reports marked with the badge use simulated, '
-        "not official, figures.</div>"
-        if any_simulated
-        else ""
-    )
-    page = (
-        "<!DOCTYPE html>\n<html lang=\"id\"><head><meta charset=\"utf-8\">"
-        f"<title>Smart city regency reports</title><style>{_INDEX_CSS}</style></head><body>"
-        f"<h1>Smart city regency reports</h1>{banner}"
-        f"<p>{len(rows)} reports. Generated {esc(time.strftime('%Y-%m-%d %H:%M'))} "
-        f"by smartcity_utils {esc(__version__)}.</p>{analysis_section}"
-        f"<table><thead><tr><th>Regency</th><th>ID</th><th>Year</th>{head}<th>Links</th></tr></thead>"
-        f"<tbody>{''.join(body_rows)}</tbody></table></body></html>\n"
-    )
-    path = root / INDEX_NAME
-    _atomic_write(path, page)
-    return path
-
-
-# --------------------------------------------------------------------------- floor
-
-
 def kernel_floor_seconds(imports: Sequence[str] = ("pandas", "matplotlib", "statsmodels.api")) -> float:
     """Time to start a fresh kernel and import the report's libraries.
 
@@ -1133,3 +697,45 @@ def kernel_floor_seconds(imports: Sequence[str] = ("pandas", "matplotlib", "stat
     except CellExecutionError as exc:
         raise RuntimeError(f"imports failed in the kernel: {exc}") from exc
     return elapsed
+
+
+ANALYSIS_NOTEBOOKS = ("01_clean_evaluations.ipynb", "02_compare_cohorts.ipynb", "03_pillar_drivers.ipynb")
+
+
+def run_notebooks(out_dir: Path, notebooks: tuple[str, ...] = ANALYSIS_NOTEBOOKS,
+                  parameters: dict[str, dict] | None = None) -> list[Path]:
+    """Execute the analysis notebooks with papermill into ``out_dir``.
+
+    Args:
+        out_dir: Folder for the executed copies (and the notebooks' output files).
+        notebooks: Notebook file names under ``notebooks/``.
+        parameters: Extra parameters per notebook file name.
+
+    Returns:
+        The executed notebooks.
+    """
+    import papermill as pm
+    from jupyter_client.manager import KernelManager
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    done = []
+    for name in notebooks:
+        target = out_dir / name
+        # Local sockets instead of TCP ports: no port races, no "unencrypted TCP" warning.
+        with tempfile.TemporaryDirectory(prefix="sc-kernel-") as sockets:
+            km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "k"))
+            try:
+                pm.execute_notebook(str(paths.NOTEBOOKS_DIR / name), str(target), kernel_name="python3",
+                                    parameters={"output_dir": str(out_dir), **(parameters or {}).get(name, {})},
+                                    cwd=str(paths.NOTEBOOKS_DIR), progress_bar=False, km=km)
+            finally:
+                if km.has_kernel:
+                    km.shutdown_kernel(now=True)
+        # A readable copy without code, linked from reports/index.html.
+        body, _ = exporter.from_filename(str(target))
+        target.with_suffix(".html").write_text(body, encoding="utf-8")
+        done.append(target)
+    return done

@@ -11,6 +11,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from smartcity_utils import reference as ref
+from smartcity_utils.errors import UserError
 
 INSTRUCTIONS = [
     "Petunjuk pengisian / How to fill in",
@@ -37,7 +38,7 @@ def write_template(path: Path, n_assessors: int = 1) -> Path:
     """
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
-        raise ValueError(f"{path}: the template is an Excel workbook; give a name ending in .xlsx")
+        raise UserError(f"{path}: the template is an Excel workbook; give a name ending in .xlsx")
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     pillar_names = list(ref.pillars()["pillar"])

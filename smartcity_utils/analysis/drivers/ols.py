@@ -1,0 +1,148 @@
+"""Linear regression of the headline on the pillars, with robust (HC3) errors and VIFs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from smartcity_utils.analysis.drivers.inputs import _as_list, _require_columns
+from smartcity_utils.errors import DriverInputError
+
+#: Variance inflation factor above which a pillar is flagged as collinear.
+VIF_THRESHOLD = 5.0
+
+
+# 1. OLS with robust errors
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class OLSResult:
+    """Outcome of :func:`ols_drivers`.
+
+    Attributes:
+        table: One row per pillar (see :func:`ols_drivers`).
+        r2: Model R-squared (including any year or cohort effects).
+        adj_r2: Adjusted R-squared.
+        n: Number of rows used.
+        fit: The statsmodels results object, for diagnostics.
+    """
+
+    table: pd.DataFrame
+    r2: float
+    adj_r2: float
+    n: int
+    fit: Any = field(repr=False, default=None)
+
+
+def _coefficient_table(method: str, pillars: list[str], coef: pd.Series, ci: pd.DataFrame,
+                       scale: pd.Series, std_err: pd.Series, p_values: pd.Series, **extra: Any) -> pd.DataFrame:
+    """One row per pillar: standardised estimate and interval, raw coefficient, error, p-value.
+
+    ``scale`` is ``sd(x) / sd(y)``: multiplying a slope and its interval by it
+    gives the standardised coefficient.
+    """
+    return pd.DataFrame({
+        "pillar": pillars,
+        "method": method,
+        "estimate": (coef * scale).to_numpy(),
+        "ci_low": (ci.loc[pillars, 0] * scale).to_numpy(),
+        "ci_high": (ci.loc[pillars, 1] * scale).to_numpy(),
+        "coef": coef.to_numpy(),
+        "coef_ci_low": ci.loc[pillars, 0].to_numpy(),
+        "coef_ci_high": ci.loc[pillars, 1].to_numpy(),
+        "std_err": std_err.to_numpy(),
+        "p_value": p_values.to_numpy(),
+        **extra,
+    })
+
+
+def ols_drivers(
+    df: pd.DataFrame,
+    target: str,
+    pillars: Sequence[str] | None = None,
+    year_col: str | None = None,
+    cohort_col: str | None = None,
+    level: float = 0.95,
+) -> OLSResult:
+    """Regresses the target on the pillars with HC3 robust standard errors.
+
+    Year and cohort enter as fixed effects (one dummy per level, first level
+    dropped) so that a change of scoring rules between years does not load on
+    the pillars. Standardised coefficients are ``beta * sd(x) / sd(y)`` over
+    the estimation sample; their interval is the raw interval scaled the same
+    way. Variance inflation factors are computed on the pillar design with a
+    constant only, because the question they answer is whether the pillars
+    themselves are collinear.
+
+    Args:
+        df: One row per unit.
+        target: Column holding the composite score.
+        pillars: Pillar columns; defaults to :data:`DEFAULT_PILLARS`.
+        year_col: Optional column for year fixed effects.
+        cohort_col: Optional column for cohort fixed effects.
+        level: Confidence level of the intervals.
+
+    Returns:
+        An :class:`OLSResult` whose ``table`` has the columns ``pillar,
+        method ("ols"), estimate`` (standardised coefficient), ``ci_low,
+        ci_high, coef, coef_ci_low, coef_ci_high, std_err, p_value, vif,
+        weight`` (raw coefficient divided by the sum of the raw pillar
+        coefficients, i.e. the implied weight) and ``n, r2``.
+
+    Raises:
+        DriverInputError: If a column is missing or there are too few rows.
+    """
+    import statsmodels.api as sm
+    from statsmodels.stats.outliers_influence import variance_inflation_factor
+
+    pillars = _as_list(pillars)
+    extra = [c for c in (year_col, cohort_col) if c is not None]
+    _require_columns(df, [target, *pillars, *extra])
+    data = df.loc[:, list(dict.fromkeys([target, *pillars, *extra]))].copy()
+    num = data[[target, *pillars]].apply(pd.to_numeric, errors="raise").astype(float)
+    keep = num.notna().all(axis=1)
+    for col in extra:
+        keep &= data[col].notna()
+    num, data = num[keep], data[keep]
+
+    X = num[pillars].copy()
+    for col in extra:
+        dummies = pd.get_dummies(
+            data[col].astype(str), prefix=col, drop_first=True, dtype=float
+        )
+        X = pd.concat([X, dummies], axis=1)
+    X = sm.add_constant(X, has_constant="add")
+    y = num[target]
+    if len(y) < X.shape[1] + 1:
+        raise DriverInputError(
+            f"OLS needs at least {X.shape[1] + 1} complete rows for "
+            f"{X.shape[1]} parameters; there are {len(y)}"
+        )
+    fit = sm.OLS(y, X).fit(cov_type="HC3")
+    ci = fit.conf_int(alpha=1.0 - level)
+
+    sd_y = float(y.std(ddof=1))
+    sd_x = num[pillars].std(ddof=1)
+    scale = sd_x / sd_y if sd_y > 0 else sd_x * np.nan
+
+    vif_design = sm.add_constant(num[pillars], has_constant="add").to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vifs = [float(variance_inflation_factor(vif_design, i + 1)) for i in range(len(pillars))]
+
+    coef = fit.params[pillars]
+    total = float(coef.sum())
+    table = _coefficient_table(
+        "ols", pillars, coef, ci, scale, fit.bse[pillars], fit.pvalues[pillars],
+        vif=vifs, weight=(coef / total).to_numpy() if total != 0 else np.nan,
+        n=int(fit.nobs), r2=float(fit.rsquared),
+    )
+    table.attrs.update(r2=float(fit.rsquared), n=int(fit.nobs), fixed_effects=extra)
+    return OLSResult(
+        table=table, r2=float(fit.rsquared), adj_r2=float(fit.rsquared_adj),
+        n=int(fit.nobs), fit=fit,
+    )

@@ -1,0 +1,157 @@
+"""The one rank rule and the one percentile rule.
+
+Ranks are competition ranks (1, 2, 2, 4) of a score within a year and an
+evaluation group, as the programme publishes them; percentiles are the
+mid-rank share of a group scoring below a value (100 = best).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+#: Scores are rounded to this many decimals before ranking, so that two
+#: mathematically equal indices that differ in the last floating-point bit
+#: (same numbers summed in another order) still tie, as they would on paper.
+RANK_DECIMALS = 10
+
+
+
+
+DEFAULT_BY = ("year", "evaluation_group")
+
+
+# Ranks and percentiles
+# --------------------------------------------------------------------------
+
+
+def _group_cols(df: pd.DataFrame, by: Sequence[str] | str | None) -> list[str]:
+    if by is None:
+        return []
+    cols = [by] if isinstance(by, str) else list(by)
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise KeyError(f"grouping columns {missing} are not in the table")
+    return cols
+
+
+def rank_scores(
+    df: pd.DataFrame,
+    score_col: str,
+    by: Sequence[str] | str | None = DEFAULT_BY,
+    ascending: bool = False,
+) -> pd.Series:
+    """Competition ranks within groups, as the programme publishes them.
+
+    Ties share the better rank and the next rank is skipped (1, 1, 3:
+    ``method='min'``). NaN scores get a NaN rank and do not take a place.
+    Scores are compared at ``RANK_DECIMALS`` decimals, so that indices equal on
+    paper tie even when floating-point noise separates them.
+
+    Args:
+        df: Any table with ``score_col`` and the ``by`` columns.
+        score_col: Column to rank.
+        by: Grouping columns (default: year and evaluation group); None or
+            empty ranks the whole table.
+        ascending: False ranks the highest score first.
+
+    Returns:
+        Float Series aligned on ``df.index`` (float because of NaN).
+    """
+    cols = _group_cols(df, by)
+    # Rounded so that equal indices tie even when float noise separates them.
+    score = df[score_col].astype(float).round(RANK_DECIMALS)
+    if not cols:
+        return score.rank(method="min", ascending=ascending, na_option="keep")
+    keyed = df[cols].assign(_score=score)
+    return keyed.groupby(cols, dropna=False, sort=False)["_score"].rank(
+        method="min", ascending=ascending, na_option="keep"
+    ).rename(score_col)
+
+
+def _percentile_within(df: pd.DataFrame, score_col: str, cols: list[str]) -> pd.Series:
+    """Share of the *others* in the group scoring strictly lower, ties counted half.
+
+    ``100 * (n_lower + 0.5 * n_tied_others) / (n - 1)``: 100 is the unique best,
+    0 the unique worst, 50 when everyone ties. NaN for a NaN score or a group
+    with a single score (there is no one to compare with).
+    """
+    score = df[score_col].astype(float).round(RANK_DECIMALS)
+    keyed = df[cols].assign(_score=score)
+    grouped = keyed.groupby(cols, dropna=False, sort=False)["_score"] if cols else None
+    if grouped is None:
+        lo = score.rank(method="min", ascending=True, na_option="keep")
+        hi = score.rank(method="max", ascending=True, na_option="keep")
+        n = pd.Series(score.notna().sum(), index=df.index, dtype=float)
+    else:
+        lo = grouped.rank(method="min", ascending=True, na_option="keep")
+        hi = grouped.rank(method="max", ascending=True, na_option="keep")
+        n = grouped.transform("count").astype(float)
+    n_lower = lo - 1
+    ties_others = hi - lo
+    others = (n - 1).where(n > 1)
+    return 100.0 * (n_lower + 0.5 * ties_others) / others
+
+
+def percentile_among(values: Sequence[float] | np.ndarray, x: float) -> float:
+    """Percentile of ``x`` among ``values`` that include it (same rule as :func:`add_ranks`).
+
+    Args:
+        values: All scores of the group, ``x`` included once; NaN ignored.
+        x: The score to place.
+
+    Returns:
+        ``100 * (n_lower + 0.5 * n_tied_others) / (n - 1)``; NaN if ``x`` is
+        NaN or the group has fewer than two scores.
+    """
+    v = np.round(np.asarray(values, dtype=float), RANK_DECIMALS)
+    v = v[~np.isnan(v)]
+    if np.isnan(x) or v.size < 2:
+        return float("nan")
+    x = round(float(x), RANK_DECIMALS)
+    n_lower = int((v < x).sum())
+    ties_others = int((v == x).sum()) - 1
+    return 100.0 * (n_lower + 0.5 * ties_others) / (v.size - 1)
+
+
+def add_ranks(
+    regency_year: pd.DataFrame,
+    score_col: str = "final_score_computed",
+    by: Sequence[str] | str | None = DEFAULT_BY,
+    cohort_col: str = "cohort_year",
+) -> pd.DataFrame:
+    """Add ranks and percentiles of ``score_col``.
+
+    Percentiles use one definition throughout: the share of the *other*
+    regencies in the comparison set that score strictly lower, ties counted
+    half, times 100 (100 = unique best, 0 = unique worst, 50 = all tied; NaN
+    when the set has a single score).
+
+    Args:
+        regency_year: The ``regency_year`` table.
+        score_col: Column to rank (computed if it is ``final_score_computed``
+            and absent).
+        by: Groups in which ranks are published (year and evaluation group).
+        cohort_col: Column defining the cohort for ``percentile_cohort``.
+
+    Returns:
+        A copy with ``rank_computed`` (competition rank within ``by``),
+        ``n_in_group`` (scored regencies in the group), ``percentile_year``
+        (within the year, all groups) and ``percentile_cohort`` (within the
+        year and cohort; NaN where the cohort is unknown).
+    """
+    if score_col not in regency_year.columns:
+        raise KeyError(f"no column {score_col!r} to rank; compute the index first (analysis.index.compute_index)")
+    out = regency_year.copy()
+    cols = _group_cols(out, by)
+    out["rank_computed"] = rank_scores(out, score_col, by=cols)
+    if cols:
+        out["n_in_group"] = out.groupby(cols, dropna=False, sort=False)[score_col].transform("count")
+    else:
+        out["n_in_group"] = out[score_col].notna().sum()
+    out["percentile_year"] = _percentile_within(out, score_col, ["year"])
+    pct_cohort = _percentile_within(out, score_col, ["year", cohort_col])
+    out["percentile_cohort"] = pct_cohort.where(out[cohort_col].notna())
+    return out

@@ -1,0 +1,165 @@
+"""What every layout parser shares: the collector of kept and rejected rows, and row helpers.
+
+A parser walks the rows below a sheet's header and, for each, either keeps
+it (``keep``) or lists it in the rejects with a reason and a suggested fix
+(``reject_row``); a bad value inside a kept row is listed with ``reject_value``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from smartcity_utils import reference as ref
+from smartcity_utils import regencies
+from smartcity_utils.clean.sheets import (
+    Sheet,
+    declared_scale,
+)
+from smartcity_utils.values import is_blank, parse_flag, parse_number, parse_stage
+
+PILLARS = list(ref.PILLAR_KEYS)
+
+
+DIMENSIONS = list(ref.DIMENSION_KEYS)
+
+
+DEFAULT_GROUP = "Nasional"
+
+
+#: Texts in the regency column that mark a subtotal rather than a regency.
+SUBTOTAL = re.compile(r"^(jumlah|total|sub ?total|rata-?rata|rerata|average)\b")
+
+
+FOOTNOTE = re.compile(r"^(\*|sumber\b|catatan\b|keterangan\b|note\b|source\b)")
+
+
+@dataclass
+class _Collector:
+    """Accumulates records while sheets are parsed."""
+
+    scores: list[dict] = field(default_factory=list)
+    recap: list[dict] = field(default_factory=list)
+    form: list[dict] = field(default_factory=list)
+    quick_wins: list[dict] = field(default_factory=list)
+    cohorts: list[dict] = field(default_factory=list)
+    published: list[dict] = field(default_factory=list)
+    rejects: list[dict] = field(default_factory=list)
+    row_status: dict[tuple[str, str, int], str] = field(default_factory=dict)
+    layouts: dict[str, set] = field(default_factory=dict)
+
+    def keep(self, sheet: Sheet, i: int) -> None:
+        self.row_status[(sheet.file, sheet.sheet, i + 1)] = "kept"
+
+    def reject_row(self, sheet: Sheet, i: int, column: str, value: object, reason: str,
+                   suggestion: str | None = None) -> None:
+        self.row_status[(sheet.file, sheet.sheet, i + 1)] = "rejected"
+        self.reject_value(sheet, i, column, value, reason, suggestion)
+
+    def reject_value(self, sheet: Sheet, i: int, column: str, value: object, reason: str,
+                     suggestion: str | None = None) -> None:
+        self.rejects.append({
+            "source_file": sheet.file, "source_sheet": sheet.sheet, "source_row": i + 1,
+            "column": column, "value": "" if value is None else str(value), "reason": reason,
+            "suggestion": suggestion or "", "layout": sheet.layout or "",
+        })
+
+
+def _stage_or_first(sheet: Sheet, i: int, value: object, out: "_Collector") -> str:
+    """The stage of a score; an empty cell means stage I, an unreadable one is listed in rejects."""
+    stage = parse_stage(value)
+    if stage is None and not is_blank(value):
+        out.reject_value(sheet, i, "stage", value, "bad_stage",
+                         "write the stage as Tahap I or Tahap II; the scores are kept as stage I")
+    return stage or "I"
+
+
+def _sheet_scale(sheet: Sheet, columns: list[int]) -> int:
+    """100 when declared or when the median score is above 4, else 4."""
+    declared = declared_scale(sheet)
+    if declared:
+        return declared
+    values = []
+    for row in sheet.rows[sheet.header_row + 1:]:
+        for j in columns:
+            if j < len(row):
+                number, reason = parse_number(row[j])
+                if reason is None:
+                    values.append(number)
+    return 100 if values and float(np.median(values)) > 4 else 4
+
+
+def _cell(row: list[object], j: int | None) -> object:
+    return row[j] if j is not None and j < len(row) else None
+
+
+def _is_simulated(sheet: Sheet, row: list[object], col: int | None, i: int, out: _Collector) -> bool:
+    if col is None:
+        return False  # a file without the column is real data (docs/data_model.md)
+    flag = parse_flag(_cell(row, col))
+    if flag is None:
+        # Never present a possibly simulated number as real.
+        out.reject_value(sheet, i, "is_simulated", _cell(row, col), "unclear_simulated_flag",
+                         "write ya or tidak; the row is treated as simulated")
+        return True
+    return flag
+
+
+def _resolve_regency(sheet: Sheet, i: int, raw: object, province: object, out: _Collector) -> int | None:
+    res = regencies.regency_resolver().resolve(raw, province)
+    if res.regency_id is None:
+        hint = ("nearest known name: " if res.reason == "unknown_regency" else "write the full name: ")
+        fix = f"{hint}{res.suggestion}; if the name is right, add it to smartcity_utils/data/regency_aliases.csv"
+        out.reject_row(sheet, i, "regency", raw, res.reason, fix if res.suggestion else
+                       "add the name to smartcity_utils/data/regency_aliases.csv")
+    return res.regency_id
+
+
+def _col(sheet: Sheet, name: str) -> int | None:
+    return next((j for j, c in sheet.columns.items() if c == name), None)
+
+
+def _row_kind(row: list[object], regency_cell: object) -> str | None:
+    """blank_row, footnote_row, subtotal_row or None for a data row."""
+    non_blank = [c for c in row if not is_blank(c)]
+    if not non_blank:
+        return "blank_row"
+    first = ref.normalise_label(non_blank[0]) if isinstance(non_blank[0], str) else ""
+    if FOOTNOTE.match(first) or (isinstance(non_blank[0], str) and non_blank[0].strip().startswith("*")):
+        return "footnote_row"
+    if not is_blank(regency_cell) and SUBTOTAL.match(ref.normalise_label(regency_cell)):
+        return "subtotal_row"
+    return None
+
+
+#: What an answer row can score: how to match the name, the canonical names, the alias file.
+_TARGETS = {
+    "pillar": (ref.match_pillar, lambda: list(ref.pillars()["pillar"]), "pillar_aliases.csv"),
+    "dimension": (ref.match_dimension, lambda: list(ref.dimensions()["dimension"]), "dimension_aliases.csv"),
+}
+
+
+def _score_target(sheet: Sheet, i: int, pillar_raw: object, dim_raw: object,
+                  out: _Collector) -> tuple[str | None, str | None] | None:
+    """(pillar_key, dimension_key) of an answer row, or None after rejecting it.
+
+    Exactly one of the two cells must be filled: a row scores a pillar or an
+    evaluation dimension.
+    """
+    filled = [(kind, raw) for kind, raw in (("pillar", pillar_raw), ("dimension", dim_raw)) if not is_blank(raw)]
+    if len(filled) != 1:
+        reason, value = ("pillar_and_dimension", f"{pillar_raw} | {dim_raw}") if filled else ("no_pillar_or_dimension", "")
+        out.reject_row(sheet, i, "pillar", value, reason,
+                       "fill in either Pilar or Dimensi: a row scores one pillar or one dimension")
+        return None
+    kind, raw = filled[0]
+    match, names, alias_file = _TARGETS[kind]
+    key = match(raw)
+    if key is None:
+        out.reject_row(sheet, i, kind, raw, f"unknown_{kind}",
+                       f"nearest {kind}: {ref.nearest(raw, names())}; "
+                       f"or add the spelling to smartcity_utils/data/{alias_file}")
+        return None
+    return (key, None) if kind == "pillar" else (None, key)

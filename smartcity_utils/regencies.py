@@ -1,0 +1,197 @@
+"""The 514 regencies and cities (gazetteer from ``areaid``) and the name resolver.
+
+Names, aliases, short names (Kukar, Kotim) and Kemendagri or BPS codes resolve
+to one ``regency_id``; a bare name shared by a kabupaten and a kota is refused
+as ambiguous, never guessed.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from rapidfuzz import fuzz
+from rapidfuzz import process as fuzz_process
+
+from smartcity_utils.errors import ReferenceTableError, UserError
+from smartcity_utils.reference import _read, nearest, normalise_label
+
+
+def _areaid_provinces() -> list[dict]:
+    import areaid
+
+    folder = Path(areaid.__file__).parent / "data"
+    provinces: list[dict] = []
+    for path in sorted(folder.glob("*.json")):
+        provinces.extend(json.loads(path.read_text(encoding="utf-8")))
+    return provinces
+
+
+@functools.cache
+def gazetteer() -> pd.DataFrame:
+    """All regencies and cities (514) with province, kind and the codes we know.
+
+    Returns:
+        Columns ``regency_id`` (the ``areaid`` identifier), ``regency``,
+        ``province``, ``kind`` (``kabupaten``/``kota``), ``kemendagri_code``,
+        ``bps_code``.
+    """
+    rows = [
+        {"regency_id": int(k["id"]), "regency": k["kab_kota"], "province": p["provinsi"]}
+        for p in _areaid_provinces()
+        for k in p["kabupaten"]
+    ]
+    table = pd.DataFrame(rows).sort_values("regency_id", ignore_index=True)
+    table["kind"] = table["regency"].str.split().str[0].str.lower()
+    codes = _read("regency_codes.csv")[["regency", "province", "kemendagri_code", "bps_code"]]
+    table = table.merge(codes, on=["regency", "province"], how="left", validate="1:1")
+    missing = set(codes["regency"]) - set(table.dropna(subset=["kemendagri_code"])["regency"])
+    if missing:
+        raise ReferenceTableError(f"regency_codes.csv names regencies absent from the gazetteer: {sorted(missing)}")
+    return table
+
+
+_PREFIXES = (
+    (re.compile(r"^(kab|kabupaten|kab\.)\s+"), "kabupaten "),
+    (re.compile(r"^(pemkab|pemerintah kabupaten)\s+"), "kabupaten "),
+    (re.compile(r"^(pemkot|pemerintah kota|kotamadya)\s+"), "kota "),
+)
+
+
+def _name_key(text: object) -> str:
+    s = normalise_label(text)
+    for pattern, repl in _PREFIXES:
+        s = pattern.sub(repl, s)
+    return s
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Outcome of resolving one raw regency name."""
+
+    regency_id: int | None
+    reason: str | None = None
+    suggestion: str | None = None
+
+
+class RegencyResolver:
+    """Resolves raw regency names, aliases and codes to the gazetteer.
+
+    A name resolves when it is a canonical name (any case, ``Kab.`` or
+    ``Kab`` for ``Kabupaten``), an alias from ``regency_aliases.csv``, or a
+    bare name (``Paser``) that belongs to one regency only. A bare name shared
+    by a kabupaten and a kota (``Kediri``) is ambiguous and is not guessed.
+    """
+
+    def __init__(self) -> None:
+        table = gazetteer()
+        self.table = table.set_index("regency_id", drop=False)
+        self._full: dict[str, list[int]] = {}
+        self._bare: dict[str, list[int]] = {}
+        for rid, name in zip(table["regency_id"], table["regency"]):
+            key = _name_key(name)
+            self._full.setdefault(key, []).append(rid)
+            self._bare.setdefault(key.split(" ", 1)[1], []).append(rid)
+        by_name = {n: r for n, r in zip(table["regency"], table["regency_id"])}
+        self._alias: dict[str, int] = {}
+        for alias, target in zip(*(_read("regency_aliases.csv")[c] for c in ("alias", "regency"))):
+            if target not in by_name:
+                raise ReferenceTableError(f"regency_aliases.csv maps {alias!r} to unknown regency {target!r}")
+            self._alias[_name_key(alias)] = by_name[target]
+        self._codes: dict[str, int] = {}
+        for rid, kd, bps in zip(table["regency_id"], table["kemendagri_code"], table["bps_code"]):
+            if isinstance(kd, str) and kd:
+                self._codes[kd] = rid
+            if isinstance(bps, str) and bps:
+                self._codes[bps] = rid
+        self._choices = sorted(table["regency"])
+        self._cache: dict[tuple[str, str], Resolution] = {}
+
+    def name(self, regency_id: int) -> str:
+        """Canonical name of a regency id."""
+        return str(self.table.at[regency_id, "regency"])
+
+    def resolve(self, raw: object, province: object = None) -> Resolution:
+        """Resolve one raw name (or code) to a regency id.
+
+        Args:
+            raw: The name as written (``Kab. Paser``, ``KOTIM``, ``64.02``).
+            province: Province as written, used only to choose between
+                regencies of the same name in different provinces.
+
+        Returns:
+            A ``Resolution``; on failure ``regency_id`` is None and ``reason``
+            is ``unknown_regency`` or ``ambiguous_regency`` with a suggestion.
+        """
+        cache_key = (str(raw), "" if province is None else str(province))
+        if cache_key not in self._cache:
+            self._cache[cache_key] = self._resolve(raw, province)
+        return self._cache[cache_key]
+
+    def _resolve(self, raw: object, province: object) -> Resolution:
+        text = str(raw).strip()
+        if text in self._codes:
+            return Resolution(self._codes[text])
+        if text.isdigit() and int(text) in self.table.index:
+            return Resolution(int(text))
+        key = _name_key(text)
+        candidates = self._full.get(key) or ([self._alias[key]] if key in self._alias else None)
+        candidates = candidates or self._bare.get(key)
+        if candidates and len(candidates) > 1 and province not in (None, "") and not pd.isna(province):
+            prov = normalise_label(province)
+            candidates = [c for c in candidates if normalise_label(self.table.at[c, "province"]) == prov] or candidates
+        if candidates and len(candidates) == 1:
+            return Resolution(candidates[0])
+        if candidates:
+            names = " or ".join(sorted(self.name(c) for c in candidates))
+            return Resolution(None, "ambiguous_regency", names)
+        choices = self._choices
+        if province not in (None, "") and not pd.isna(province):
+            prov = normalise_label(province)
+            same = sorted(self.table.loc[self.table["province"].map(normalise_label) == prov, "regency"])
+            choices = same or choices  # a misspelling usually keeps its province
+        return Resolution(None, "unknown_regency", nearest(text, choices) or nearest(text, self._choices))
+
+
+@functools.cache
+def regency_resolver() -> RegencyResolver:
+    """A shared resolver (building it reads the gazetteer once)."""
+    return RegencyResolver()
+
+
+def resolve_regencies(names: list[str] | str) -> list[int]:
+    """Resolve user-given names, aliases or codes; raise with suggestions on failure.
+
+    Args:
+        names: One name or a list (``["Kukar", "Paser", "62.02"]``).
+
+    Returns:
+        Regency ids in the given order.
+
+    Raises:
+        ValueError: naming each value that does not resolve, with the nearest
+            known names.
+    """
+    if isinstance(names, str):
+        names = [names]
+    resolver = regency_resolver()
+    ids, problems = [], []
+    for name in names:
+        res = resolver.resolve(name)
+        if res.regency_id is None:
+            if res.reason == "unknown_regency":
+                hits = fuzz_process.extract(normalise_label(name), resolver._choices, processor=normalise_label,
+                                            scorer=fuzz.ratio, limit=3)
+                hint = "nearest known names: " + ", ".join(h[0] for h in hits)
+            else:
+                hint = f"it could be {res.suggestion}"
+            problems.append(f"{name!r} ({res.reason.replace('_', ' ')}; {hint})")
+        else:
+            ids.append(res.regency_id)
+    if problems:
+        raise UserError("unknown regency names: " + "; ".join(problems))
+    return ids

@@ -1,0 +1,290 @@
+"""What to render: report jobs, safe file names, per-report summaries and the skip-unchanged stamps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from smartcity_utils import __version__, paths
+from smartcity_utils.tables import _atomic_write
+
+SLUG_MAX_LEN = 80
+
+
+STAMP_DIRNAME = ".stamps"
+
+
+SUMMARY_SUFFIX = ".summary.json"
+
+
+FAILED_SUFFIX = ".failed.ipynb"
+
+
+INDEX_NAME = paths.INDEX_PAGE
+
+
+#: Bumped when the stamp layout or the rendering pipeline changes in a way that
+#: must invalidate every existing report.
+STAMP_SCHEMA = 1
+
+
+# Names that are reserved device names on Windows; reports are shared on
+# network drives, so a regency slugged to one of these gets a hash suffix.
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*")
+
+
+def safe_slug(name: str) -> str:
+    """Turn a regency name into a file-name-safe slug.
+
+    The slug is ASCII, lowercase, uses only ``[a-z0-9_-]``, never starts with a
+    dot or contains a path separator, is non-empty and at most 80 characters.
+    Unicode is NFKC-normalised and accents are stripped.
+
+    Names made only of ASCII letters, digits and single spaces (``"Kota
+    Kediri"``) map to a readable slug (``"kota-kediri"``). Any other alteration
+    loses information (``"Kab. Paser"`` and ``"Kab Paser"`` would otherwise
+    meet), so the slug then ends with an 8-hex-digit hash of the original name.
+    Names that differ only by letter case can still meet; :func:`plan_reports`
+    removes such duplicates within a run.
+
+    Args:
+        name: Display name of the regency, exactly as given.
+
+    Returns:
+        The slug.
+
+    Raises:
+        TypeError: If ``name`` is not a string.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be str, not {type(name).__name__}")
+    normalised = unicodedata.normalize("NFKC", name)
+    decomposed = unicodedata.normalize("NFKD", normalised)
+    ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c))
+    ascii_text = ascii_text.encode("ascii", "ignore").decode("ascii").lower()
+    base = re.sub(r"[^a-z0-9_-]+", "-", ascii_text)
+    base = re.sub(r"-{2,}", "-", base).strip("-_")
+
+    lossless = bool(_PLAIN_NAME.fullmatch(name)) and base not in _RESERVED
+    if lossless and len(base) <= SLUG_MAX_LEN:
+        return base
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    if not base:
+        base = "report"
+    base = base[: SLUG_MAX_LEN - len(digest) - 1].rstrip("-_")
+    return f"{base}-{digest}"
+
+
+@dataclass(frozen=True)
+class ReportJob:
+    """One report to render.
+
+    Attributes:
+        regency: Display name, passed unchanged to the notebook.
+        regency_id: Numeric regency code (BPS/Kemendagri).
+        year: Evaluation year.
+        lang: Report language (``"id"`` or ``"en"``).
+        slug: File-name stem of every output of this report.
+        out_dir: Resolved output folder shared by the run.
+        notebook: Executed notebook, ``<out_dir>/<slug>.ipynb``.
+        html: Exported report without code, ``<out_dir>/<slug>.html``.
+        summary: Headline figures, ``<out_dir>/<slug>.summary.json``.
+        stamp: Skip-unchanged stamp, ``<out_dir>/.stamps/<slug>.json``.
+        failed_notebook: Partially executed notebook kept after a failure.
+    """
+
+    regency: str
+    regency_id: int
+    year: int
+    lang: str
+    slug: str
+    out_dir: Path
+    notebook: Path
+    html: Path
+    summary: Path
+    stamp: Path
+    failed_notebook: Path
+
+    def output_paths(self) -> tuple[Path, ...]:
+        """Return every file this job may write."""
+        return (self.notebook, self.html, self.summary, self.stamp, self.failed_notebook)
+
+
+def _ensure_inside(path: Path, root: Path) -> None:
+    resolved = path.resolve()
+    if resolved != root and root not in resolved.parents:
+        raise ValueError(f"output path {path} escapes the output folder {root}")
+
+
+def plan_reports(
+    regencies: Sequence[tuple[int, str]],
+    year: int,
+    lang: str,
+    out_dir: str | os.PathLike[str],
+) -> list[ReportJob]:
+    """Plan one report per regency, with unique slugs and checked paths.
+
+    Args:
+        regencies: ``(regency_id, display name)`` pairs.
+        year: Evaluation year passed to every notebook.
+        lang: Report language passed to every notebook.
+        out_dir: Folder receiving all outputs; created if missing.
+
+    Returns:
+        The jobs, in the order of ``regencies``.
+
+    Raises:
+        ValueError: If a regency id repeats, or an output path would resolve
+            outside ``out_dir``.
+    """
+    root = Path(out_dir).expanduser().resolve()
+    seen_ids: set[int] = set()
+    used: set[str] = set()
+    jobs: list[ReportJob] = []
+    for regency_id, name in regencies:
+        if regency_id in seen_ids:
+            raise ValueError(f"regency id {regency_id} appears twice")
+        seen_ids.add(regency_id)
+        slug = safe_slug(name)
+        # Case-only variants map to the same slug; the id keeps them apart
+        # deterministically, independent of list order.
+        if slug in used:
+            slug = f"{slug[: SLUG_MAX_LEN - 12]}-{regency_id}"
+        if slug in used:
+            raise ValueError(f"cannot make a unique file name for {name!r}")
+        used.add(slug)
+        job = ReportJob(
+            regency=name,
+            regency_id=int(regency_id),
+            year=int(year),
+            lang=str(lang),
+            slug=slug,
+            out_dir=root,
+            notebook=root / f"{slug}.ipynb",
+            html=root / f"{slug}.html",
+            summary=root / f"{slug}{SUMMARY_SUFFIX}",
+            stamp=root / STAMP_DIRNAME / f"{slug}.json",
+            failed_notebook=root / f"{slug}{FAILED_SUFFIX}",
+        )
+        for path in job.output_paths():
+            _ensure_inside(path, root)
+        jobs.append(job)
+    return jobs
+
+
+def _json_default(value: Any) -> Any:
+    # Notebooks hand over numpy scalars and paths; make them plain JSON.
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    raise TypeError(f"cannot store {type(value).__name__} in a report summary")
+
+
+def write_report_summary(output_dir: str | os.PathLike[str], slug: str, **figures: Any) -> Path:
+    """Store a report's headline figures for the run index.
+
+    Called from the report notebook, e.g.
+    ``write_report_summary(output_dir, slug, regency=regency, year=year,
+    final_score=0.71, rank=12, simulated=True)``. ``simulated=True`` makes the
+    index show a SIMULATED DATA badge for the report.
+
+    Args:
+        output_dir: The run's output folder (the notebook's ``output_dir``
+            parameter). Empty means the current directory.
+        slug: The report's slug (the notebook's ``slug`` parameter). If
+            empty, it is derived from ``figures["regency"]``.
+        **figures: JSON-serialisable values (numpy scalars are converted).
+
+    Returns:
+        Path of the summary file written.
+
+    Raises:
+        ValueError: If no usable slug is available, or ``slug`` is not a safe
+            file name.
+    """
+    if not slug:
+        if not figures.get("regency"):
+            raise ValueError("pass slug, or regency=... to derive it")
+        slug = safe_slug(str(figures["regency"]))
+    if not re.fullmatch(r"[a-z0-9_-]{1,80}", slug):
+        raise ValueError(f"unsafe slug {slug!r}")
+    path = Path(output_dir or ".") / f"{slug}{SUMMARY_SUFFIX}"
+    text = json.dumps(figures, ensure_ascii=False, indent=2, sort_keys=True, default=_json_default)
+    _atomic_write(path, text)
+    return path
+
+
+def read_report_summary(output_dir: str | os.PathLike[str], slug: str) -> dict[str, Any]:
+    """Read the figures a report stored with :func:`write_report_summary`.
+
+    Args:
+        output_dir: The run's output folder.
+        slug: The report's slug.
+
+    Returns:
+        The figures, or an empty dict if the report wrote none or the file is
+        unreadable.
+    """
+    path = Path(output_dir) / f"{slug}{SUMMARY_SUFFIX}"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _run_digest(notebook_path: Path, input_files: Iterable[Path]) -> dict[str, Any]:
+    """Hash everything shared by all jobs of a run (computed once)."""
+    import nbconvert
+    import papermill
+
+    inputs = {}
+    for p in sorted({Path(f).resolve() for f in input_files}):
+        if not p.is_file():
+            raise FileNotFoundError(f"input file not found: {p}")
+        inputs[str(p)] = _file_digest(p)
+    return {
+        "schema": STAMP_SCHEMA,
+        "notebook": _file_digest(notebook_path),
+        "inputs": inputs,
+        "versions": {
+            "smartcity_utils": __version__,
+            "papermill": papermill.__version__,
+            "nbconvert": nbconvert.__version__,
+        },
+    }
+
+
+def _job_digest(run_digest: Mapping[str, Any], parameters: Mapping[str, Any]) -> str:
+    payload = json.dumps({"run": run_digest, "parameters": parameters}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _stamp_matches(job: ReportJob, digest: str) -> bool:
+    if not (job.html.is_file() and job.notebook.is_file()):
+        return False
+    try:
+        stamp = json.loads(job.stamp.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(stamp, dict) and stamp.get("digest") == digest

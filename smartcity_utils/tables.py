@@ -1,0 +1,136 @@
+"""Reading and writing tables and files: one atomic write, one table writer, one reader.
+
+An interrupted run leaves the previous good output in place: files are
+written beside their target and moved into place with ``os.replace``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from smartcity_utils.errors import MissingInputError
+
+
+def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
+    """Write each table as Parquet and CSV so that an interrupted run loses nothing.
+
+    Everything is first written into a staging folder beside the outputs; only
+    when all files are complete are they moved into place, each with an
+    atomic ``os.replace``. Until then the previous outputs stay untouched.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
+    try:
+        written = []
+        for name, table in tables.items():
+            table.to_parquet(staging / f"{name}.parquet", index=False)
+            table.to_csv(staging / f"{name}.csv", index=False, lineterminator="\n")
+            written += [f"{name}.parquet", f"{name}.csv"]
+        final = []
+        for fname in written:
+            os.replace(staging / fname, out_dir / fname)
+            final.append(out_dir / fname)
+        return final
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _read_tables(folder: Path, tables: tuple[str, ...], command: str) -> dict[str, pd.DataFrame]:
+    out = {}
+    for name in tables:
+        file = folder / f"{name}.parquet"
+        if not file.exists():
+            raise MissingInputError(f"{file} not found; run `{command}` first")
+        out[name] = pd.read_parquet(file)
+    return out
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object columns holding lists or dicts become text, so Parquet can store them."""
+    frame = frame.copy()
+    for col in frame.columns:
+        if frame[col].dtype == object and frame[col].map(lambda v: isinstance(v, (list, dict, tuple))).any():
+            frame[col] = frame[col].map(lambda v: json.dumps(v, default=str) if isinstance(v, (list, dict, tuple))
+                                        else v)
+    return frame
+
+
+def save_outputs(output_dir: str | Path, tables: dict[str, pd.DataFrame] | None = None,
+                 figures: dict | None = None, simulated: bool = True) -> list[Path]:
+    """Write a notebook's result tables (CSV) and figures (PNG) under fixed names.
+
+    Every table gets an ``is_simulated`` column (unless it has one), so a
+    simulated number never travels without its label. Nothing is written
+    when ``output_dir`` is empty (interactive exploration).
+    """
+    if not output_dir:
+        return []
+    folder = Path(output_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, table in (tables or {}).items():
+        path = folder / f"{name}.csv"
+        tmp = path.with_suffix(".csv.tmp")
+        if "is_simulated" not in table.columns:
+            table = table.assign(is_simulated=simulated)
+        table.to_csv(tmp, index=False, lineterminator="\n")
+        tmp.replace(path)
+        written.append(path)
+    for name, fig in (figures or {}).items():
+        path = folder / f"{name}.png"
+        fig.savefig(path, dpi=110)
+        written.append(path)
+    return written
+
+
+def _current_umask() -> int:
+    # Read once at import: os.umask can only be read by setting it, which is
+    # not safe once worker threads run.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_current_umask()
+
+
+def _make_temp(path: Path, suffix: str = ".tmp") -> Path:
+    """Create an empty temporary file next to ``path`` with normal permissions."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    # mkstemp creates 0600 files; reports are shared, so use the usual mode.
+    os.chmod(tmp, _FILE_MODE)
+    return Path(tmp)
+
+
+def _write_all(fh: Any, data: bytes) -> None:
+    """Write ``data`` to an open binary file (a seam for failure tests)."""
+    fh.write(data)
+
+
+def _atomic_write(path: Path, data: bytes | str) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _make_temp(path)
+    try:
+        with open(tmp, "wb") as fh:
+            _write_all(fh, data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
