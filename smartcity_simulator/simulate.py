@@ -69,9 +69,7 @@ import csv
 import datetime as _dt
 import io
 import json
-import os
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -82,6 +80,7 @@ import numpy as np
 import pandas as pd
 
 from smartcity_utils import paths, reference, regencies
+from smartcity_utils.tables import atomic_write
 
 SIM_LABEL = "DATA SIMULASI - bukan nilai resmi"
 YEARS = (2019, 2020, 2021, 2022, 2023, 2024)
@@ -327,18 +326,6 @@ def _short(name: str) -> str:
     return re.sub(r"^(Kabupaten|Kota)\s+", "", name).split(" (")[0]
 
 
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
 
 def _csv_bytes(rows: list[list[Any]], *, delimiter: str = ",", bom: bool = False) -> bytes:
     buf = io.StringIO()
@@ -368,7 +355,7 @@ def _save_workbook(wb: Any, path: Path) -> None:
             zi = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
             zi.compress_type = zipfile.ZIP_DEFLATED
             zout.writestr(zi, data)
-    _atomic_bytes(path, out.getvalue())
+    atomic_write(path, out.getvalue())
 
 
 # --------------------------------------------------------------------------
@@ -732,7 +719,6 @@ def _write_recap(out_dir, year, rys, ref, gaz, seed, faults: _Faults, protected,
     columns, sheet_rows, data_rows, header_sub = _recap_rows(
         year, rys, ref, gaz_prov, seed, rng, pending, fname, sheet, protected)
     scale = 25.0 if year in SCALE_100_YEARS else 1.0
-    col_of = {c: i for i, c in enumerate(columns)}
     value_cols = list(range(5, 16))  # pillar and dimension scores
     sum_cols = list(range(5, 17))  # the same plus Nilai Akhir
     free = [r for ry, r in data_rows if ry.regency not in protected]
@@ -964,7 +950,7 @@ def _write_form(out_dir, rys, ref, gaz, params, seed, faults: _Faults, clipped):
         if "superseded" in r["fault"]:
             faults.add(fname, "", line, "Nilai", _comma(r["value"] / 100), "superseded")
     path = out_dir / fname
-    _atomic_bytes(path, _csv_bytes(rows, delimiter=";", bom=True))
+    atomic_write(path, _csv_bytes(rows, delimiter=";", bom=True))
     return path
 
 
@@ -1023,7 +1009,7 @@ def _write_cohorts(out_dir, members, gaz, ref):
         else:
             rows.append([name, prov[name], members[name], "simulasi", "ya"])
     path = out_dir / "angkatan" / "register_angkatan.csv"
-    _atomic_bytes(path, _csv_bytes(rows))
+    atomic_write(path, _csv_bytes(rows))
     return path
 
 
@@ -1102,7 +1088,7 @@ def simulate_raw(out_dir: Path, *, seed: int = 2017, national: bool = False,
     # copy in out_dir is left as it is.
     target_pub = out_dir / "published_facts.csv"
     if not target_pub.exists():
-        _atomic_bytes(target_pub, published_path.read_bytes())
+        atomic_write(target_pub, published_path.read_bytes())
     files["published"] = [target_pub]
 
     # Truth tables.
@@ -1115,8 +1101,8 @@ def simulate_raw(out_dir: Path, *, seed: int = 2017, national: bool = False,
     truth_dir.mkdir(exist_ok=True)
     truth_csv = truth_dir / "simulation_truth_regency_year.csv"
     faults_csv = truth_dir / "simulation_faults.csv"
-    _atomic_bytes(truth_csv, truth_df.to_csv(index=False, lineterminator="\n").encode("utf-8"))
-    _atomic_bytes(faults_csv, fault_df.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+    atomic_write(truth_csv, truth_df.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+    atomic_write(faults_csv, fault_df.to_csv(index=False, lineterminator="\n").encode("utf-8"))
     truth_json = truth_dir / "simulation_truth.json"
     files["truth"] = [truth_json, truth_csv, faults_csv]
     rel = sorted(p.relative_to(out_dir).as_posix() for g in files.values() for p in g)
@@ -1150,7 +1136,7 @@ def simulate_raw(out_dir: Path, *, seed: int = 2017, national: bool = False,
         "files": [p for p in rel if p != f"{TRUTH_DIR}/simulation_truth.json"] + [f"{TRUTH_DIR}/simulation_truth.json"],
     }
     _remove_stale(out_dir, truth_json, set(truth["files"]))
-    _atomic_bytes(truth_json, (json.dumps(truth, indent=2, ensure_ascii=False) + "\n")
+    atomic_write(truth_json, (json.dumps(truth, indent=2, ensure_ascii=False) + "\n")
                   .encode("utf-8"))
     return SimulationResult(out_dir=out_dir, seed=seed, national=national, files=files,
                             truth=truth, truth_regency_year=truth_df, faults=fault_df)

@@ -6,10 +6,13 @@ written beside their target and moved into place with ``os.replace``.
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +46,28 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _read_tables(folder: Path, tables: tuple[str, ...], command: str) -> dict[str, pd.DataFrame]:
+#: Field separators a CSV may use: semicolon (Indonesian Excel exports, where the comma is the
+#: decimal mark), comma, tab.
+CSV_DELIMITERS = ";,\t"
+
+
+def sniff_delimiter(text: str) -> str:
+    """The one delimiter rule for CSV input: the separator that splits the first lines most consistently.
+
+    ``csv.Sniffer`` on the first five lines; when it cannot decide, the most
+    frequent of ``;``, ``,`` and tab in the first line (comma when none).
+    """
+    lines = text.splitlines()
+    try:
+        return csv.Sniffer().sniff("\n".join(lines[:5]), delimiters=CSV_DELIMITERS).delimiter
+    except csv.Error:
+        first = lines[0] if lines else ""
+        counts = {d: first.count(d) for d in CSV_DELIMITERS}
+        best = max(counts, key=counts.get)
+        return best if counts[best] else ","
+
+
+def read_tables(folder: Path, tables: tuple[str, ...], command: str) -> dict[str, pd.DataFrame]:
     out = {}
     for name in tables:
         file = folder / f"{name}.parquet"
@@ -53,7 +77,7 @@ def _read_tables(folder: Path, tables: tuple[str, ...], command: str) -> dict[st
     return out
 
 
-def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+def plain_for_parquet(frame: pd.DataFrame) -> pd.DataFrame:
     """Object columns holding lists or dicts become text, so Parquet can store them."""
     frame = frame.copy()
     for col in frame.columns:
@@ -78,15 +102,15 @@ def save_outputs(output_dir: str | Path, tables: dict[str, pd.DataFrame] | None 
     written = []
     for name, table in (tables or {}).items():
         path = folder / f"{name}.csv"
-        tmp = path.with_suffix(".csv.tmp")
         if "is_simulated" not in table.columns:
             table = table.assign(is_simulated=simulated)
-        table.to_csv(tmp, index=False, lineterminator="\n")
-        tmp.replace(path)
+        with atomic_path(path, suffix=".csv") as tmp:
+            table.to_csv(tmp, index=False, lineterminator="\n")
         written.append(path)
     for name, fig in (figures or {}).items():
         path = folder / f"{name}.png"
-        fig.savefig(path, dpi=110)
+        with atomic_path(path, suffix=".png") as tmp:
+            fig.savefig(tmp, dpi=110, format="png")
         written.append(path)
     return written
 
@@ -102,7 +126,7 @@ def _current_umask() -> int:
 _FILE_MODE = 0o666 & ~_current_umask()
 
 
-def _make_temp(path: Path, suffix: str = ".tmp") -> Path:
+def make_temp(path: Path, suffix: str = ".tmp") -> Path:
     """Create an empty temporary file next to ``path`` with normal permissions."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
@@ -116,21 +140,31 @@ def _write_all(fh: Any, data: bytes) -> None:
     fh.write(data)
 
 
-def _atomic_write(path: Path, data: bytes | str) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
+@contextlib.contextmanager
+def atomic_path(path: Path, suffix: str = ".tmp") -> Iterator[Path]:
+    """The one atomic write: yield a temporary file beside ``path``; move it into place on success.
+
+    Whatever is written to the yielded path replaces ``path`` in one
+    ``os.replace`` when the block ends without an error; on an error (or an
+    interrupt) the temporary file is removed and ``path`` keeps its previous
+    content.
+    """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _make_temp(path)
+    tmp = make_temp(path, suffix=suffix)
     try:
-        with open(tmp, "wb") as fh:
-            _write_all(fh, data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def atomic_write(path: Path, data: bytes | str) -> None:
+    """Write ``data`` (text as UTF-8) to ``path`` atomically, synced to disk."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    with atomic_path(Path(path)) as tmp, open(tmp, "wb") as fh:
+        _write_all(fh, data)
+        fh.flush()
+        os.fsync(fh.fileno())

@@ -114,9 +114,30 @@ def parse_timestamp(value: object) -> pd.Timestamp | None:
     return None
 
 
+#: Plausible evaluation and cohort years, inclusive. The programme started in 2017
+#: (DOMAIN.md: first cohort of 25); 2015 leaves room for baseline years quoted in
+#: masterplans, 2035 for plans ahead. A year outside is read as a typo.
+YEAR_RANGE = (2015, 2035)
+_YEAR_IN_TEXT = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
+
+
+def is_plausible_year(number: float) -> bool:
+    """True for a whole number inside ``YEAR_RANGE``."""
+    return float(number).is_integer() and YEAR_RANGE[0] <= number <= YEAR_RANGE[1]
+
+
 def parse_year(value: object) -> int | None:
-    """A plausible evaluation year (2015-2035) or None."""
+    """A plausible evaluation year (``YEAR_RANGE``) or None."""
     number, reason = parse_number(value)
-    if reason or number is None or not float(number).is_integer() or not 2015 <= number <= 2035:
+    if reason or number is None or not is_plausible_year(number):
         return None
     return int(number)
+
+
+def year_from_text(*texts: str) -> int | None:
+    """First plausible year (``YEAR_RANGE``) written in a title, sheet or file name."""
+    for text in texts:
+        for match in _YEAR_IN_TEXT.finditer(text or ""):
+            if is_plausible_year(int(match.group(1))):
+                return int(match.group(1))
+    return None

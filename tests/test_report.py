@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from smartcity_utils.report import index_page
 from smartcity_utils import tables
+from smartcity_utils.report import index_page
 from smartcity_utils.report import jobs as report_jobs
 from smartcity_utils.report import runner as report
 

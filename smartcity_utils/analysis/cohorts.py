@@ -28,7 +28,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from smartcity_utils.analysis.index import pillar_keys
+from smartcity_utils.analysis.index import headline_score, pillar_keys
 from smartcity_utils.analysis.ranks import percentile_among
 from smartcity_utils.errors import UserError
 
@@ -134,13 +134,7 @@ def measure_values(regency_year: pd.DataFrame, measure: str) -> pd.Series:
         Float Series aligned on the table.
     """
     if measure == FINAL_SCORE and FINAL_SCORE not in regency_year.columns:
-        parts = [c for c in ("final_score_reported", "final_score_computed") if c in regency_year.columns]
-        if not parts:
-            raise KeyError("'final_score' needs final_score_reported or final_score_computed")
-        values = regency_year[parts[0]].astype(float)
-        for col in parts[1:]:
-            values = values.combine_first(regency_year[col].astype(float))
-        return values
+        return headline_score(regency_year)
     if measure not in regency_year.columns:
         raise KeyError(f"measure {measure!r} is not a column of the table")
     return regency_year[measure].astype(float)

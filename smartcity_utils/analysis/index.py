@@ -256,6 +256,24 @@ def reconcile_index(
     return out
 
 
+def headline_score(table: pd.DataFrame) -> pd.Series:
+    """The one headline rule: the reported index where the source has one, else the computed one.
+
+    Args:
+        table: Rows with ``final_score_reported`` and/or ``final_score_computed``.
+
+    Raises:
+        KeyError: when the table has neither column.
+    """
+    parts = [c for c in ("final_score_reported", "final_score_computed") if c in table.columns]
+    if not parts:
+        raise KeyError("the headline needs final_score_reported or final_score_computed")
+    values = table[parts[0]].astype(float)
+    for col in parts[1:]:
+        values = values.fillna(table[col].astype(float))
+    return values
+
+
 def index_table(regency_year: pd.DataFrame) -> pd.DataFrame:
     """Regency-years with the computed index, the headline used, ranks and percentiles.
 
@@ -267,7 +285,7 @@ def index_table(regency_year: pd.DataFrame) -> pd.DataFrame:
 
     table = compute_index(regency_year)
     reported = table["final_score_reported"]
-    table["final_score"] = reported.fillna(table["final_score_computed"])
+    table["final_score"] = headline_score(table)
     table["final_score_source"] = reported.notna().map({True: "reported", False: "computed"})
     table.loc[table["final_score"].isna(), "final_score_source"] = "missing"
     return add_ranks(table, score_col="final_score")

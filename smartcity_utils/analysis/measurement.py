@@ -20,7 +20,7 @@ associated with a pillar, holding the other pillars fixed, in these data.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -382,7 +382,11 @@ class LeniencyResult:
             any extra ones) with variance, sd and share of the total.
         leniency: one row per rater with the BLUP of its leniency (``b_rater``,
             in score points; positive = scores higher than the panel average,
-            for the same unit) and its prediction standard error, n_scores, n_units.
+            for the same unit) and its standard error, n_scores, n_units. With
+            engine "reml" the SE is the prediction-error SE sqrt(Var(b_hat - b))
+            from the mixed-model equations, which includes the uncertainty of
+            the item means; with "statsmodels" it is MixedLM's conditional SD
+            given the fixed effects (a few per cent smaller).
         fixed_effects: item means (mu_item) with standard errors.
         converged: whether the optimiser reported success.
         engine: "reml" (own sparse-crossproduct REML) or "statsmodels".
@@ -589,6 +593,9 @@ def _wide_scores(
     else:
         _require(scores_long, list(unit_cols) + [rater_col, item_col, value_col], "scores (long)")
         d = scores_long[scores_long[item_col].isin(need)]
+        keys = list(unit_cols) + [rater_col, item_col]
+        if d.duplicated(keys).any():
+            raise ValueError(f"several scores per {keys}; pass assessor-level rows only")
         wide = d.pivot_table(index=list(unit_cols) + [rater_col], columns=item_col,
                              values=value_col, aggfunc="first").reset_index()
         wide.columns.name = None
@@ -774,7 +781,11 @@ def eiv_drivers(
     Sigma / m, independent of the true scores and of the equation error;
     Sigma known (it is estimated by :func:`error_covariance` from many
     panels and treated as fixed, so its own sampling error is not in the
-    intervals); units independent across clusters. Intervals: percentile
+    intervals); units independent across clusters (an assessor's leniency
+    is shared by every regency it scores, which makes panel-mean errors of
+    different clusters dependent; the bootstrap does not capture that, and
+    leniency-adjusted scores from :func:`assessor_leniency` reduce it).
+    Intervals: percentile
     bootstrap resampling whole clusters (``cluster``, e.g. regency when years
     are pooled; each unit its own cluster if None) with ``mean(1/m)``
     recomputed per draw; draws where the corrected matrix is not positive

@@ -37,6 +37,31 @@ def _group_cols(df: pd.DataFrame, by: Sequence[str] | str | None) -> list[str]:
     return cols
 
 
+def competition_rank(values: pd.Series | np.ndarray, groups: pd.Series | pd.DataFrame | None = None,
+                     ascending: bool = False) -> pd.Series:
+    """The one rank rule: competition ranks (1, 1, 3), highest first, within ``groups``.
+
+    Ties share the better rank and the next rank is skipped (``method='min'``),
+    as the programme publishes ranks. NaN values get a NaN rank and take no
+    place. Values are compared at ``RANK_DECIMALS`` decimals, so that scores
+    equal on paper tie even when floating-point noise separates them.
+
+    Args:
+        values: The scores.
+        groups: One key per value (a Series, or a frame of key columns); None ranks all together.
+        ascending: False ranks the highest value first.
+
+    Returns:
+        Float Series (float because of NaN), aligned on ``values``.
+    """
+    score = pd.Series(values, dtype=float) if not isinstance(values, pd.Series) else values.astype(float)
+    score = score.round(RANK_DECIMALS)
+    if groups is None:
+        return score.rank(method="min", ascending=ascending, na_option="keep")
+    keys = [groups[c] for c in groups.columns] if isinstance(groups, pd.DataFrame) else groups
+    return score.groupby(keys, dropna=False, sort=False).rank(method="min", ascending=ascending, na_option="keep")
+
+
 def rank_scores(
     df: pd.DataFrame,
     score_col: str,
@@ -61,14 +86,21 @@ def rank_scores(
         Float Series aligned on ``df.index`` (float because of NaN).
     """
     cols = _group_cols(df, by)
-    # Rounded so that equal indices tie even when float noise separates them.
-    score = df[score_col].astype(float).round(RANK_DECIMALS)
-    if not cols:
-        return score.rank(method="min", ascending=ascending, na_option="keep")
-    keyed = df[cols].assign(_score=score)
-    return keyed.groupby(cols, dropna=False, sort=False)["_score"].rank(
-        method="min", ascending=ascending, na_option="keep"
-    ).rename(score_col)
+    return competition_rank(df[score_col], df[cols] if cols else None, ascending=ascending).rename(score_col)
+
+
+def _mid_rank_percentile(n_lower, ties_others, n):
+    """The one percentile rule: ``100 * (n_lower + 0.5 * n_tied_others) / (n - 1)``.
+
+    100 is the unique best of the group, 0 the unique worst, 50 when everyone
+    ties; undefined (NaN) for a group of one. Works on numbers and on Series.
+    """
+    others = n - 1
+    if isinstance(others, pd.Series):
+        others = others.where(others > 0)
+    elif others <= 0:
+        return float("nan")
+    return 100.0 * (n_lower + 0.5 * ties_others) / others
 
 
 def _percentile_within(df: pd.DataFrame, score_col: str, cols: list[str]) -> pd.Series:
@@ -89,10 +121,7 @@ def _percentile_within(df: pd.DataFrame, score_col: str, cols: list[str]) -> pd.
         lo = grouped.rank(method="min", ascending=True, na_option="keep")
         hi = grouped.rank(method="max", ascending=True, na_option="keep")
         n = grouped.transform("count").astype(float)
-    n_lower = lo - 1
-    ties_others = hi - lo
-    others = (n - 1).where(n > 1)
-    return 100.0 * (n_lower + 0.5 * ties_others) / others
+    return _mid_rank_percentile(lo - 1, hi - lo, n)
 
 
 def percentile_among(values: Sequence[float] | np.ndarray, x: float) -> float:
@@ -111,9 +140,7 @@ def percentile_among(values: Sequence[float] | np.ndarray, x: float) -> float:
     if np.isnan(x) or v.size < 2:
         return float("nan")
     x = round(float(x), RANK_DECIMALS)
-    n_lower = int((v < x).sum())
-    ties_others = int((v == x).sum()) - 1
-    return 100.0 * (n_lower + 0.5 * ties_others) / (v.size - 1)
+    return float(_mid_rank_percentile(int((v < x).sum()), int((v == x).sum()) - 1, v.size))
 
 
 def add_ranks(

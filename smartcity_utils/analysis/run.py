@@ -20,7 +20,12 @@ from smartcity_utils.analysis.index import index_table
 from smartcity_utils.clean.assemble import TABLES
 from smartcity_utils.errors import UserError
 from smartcity_utils.reference import PILLAR_KEYS
-from smartcity_utils.tables import _plain, _read_tables, write_tables
+from smartcity_utils.tables import (
+    atomic_write,
+    plain_for_parquet,
+    read_tables,
+    write_tables,
+)
 
 ANALYSIS_TABLES = ("index_ranks", "reconciliation", "rank_uncertainty", "drivers", "drivers_summary",
                    "drivers_skipped")
@@ -37,7 +42,7 @@ def load_processed(path: str | Path | None = None, tables: tuple[str, ...] = TAB
     Raises:
         FileNotFoundError: when the cleaning has not run, saying which command makes the files.
     """
-    return _read_tables(processed_folder(path), tables, "smartcity clean")
+    return read_tables(processed_folder(path), tables, "smartcity clean")
 
 
 def load_analysis(path: str | Path | None = None,
@@ -47,7 +52,7 @@ def load_analysis(path: str | Path | None = None,
     Raises:
         FileNotFoundError: when ``smartcity analyse`` has not run.
     """
-    return _read_tables(paths.analysis_dir(processed_folder(path)), tables, "smartcity analyse")
+    return read_tables(paths.analysis_dir(processed_folder(path)), tables, "smartcity analyse")
 
 
 def driver_frame(index_ranks: pd.DataFrame) -> pd.DataFrame:
@@ -101,11 +106,11 @@ def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1
     summary = results["summary"].assign(is_simulated=bool(frame["is_simulated"].any()))
     skipped = results.get("skipped", pd.DataFrame(columns=["method", "reason"]))
     tables = {"index_ranks": index_ranks, "reconciliation": reconciliation, "rank_uncertainty": uncertainty,
-              "drivers": _plain(drivers), "drivers_summary": _plain(summary), "drivers_skipped": _plain(skipped)}
+              "drivers": plain_for_parquet(drivers), "drivers_summary": plain_for_parquet(summary), "drivers_skipped": plain_for_parquet(skipped)}
     written = write_tables(tables, paths.analysis_dir(folder))
     meta = {"n_regency_years": int(len(index_ranks)), "n_driver_rows": int(len(frame)), "seed": seed,
             "n_draws": n_draws, "n_boot": n_boot, "r2": _model_r2(results)}
-    (paths.analysis_dir(folder) / paths.ANALYSIS_META).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    atomic_write(paths.analysis_dir(folder) / paths.ANALYSIS_META, json.dumps(meta, indent=2))
     return written
 
 

@@ -7,7 +7,7 @@ Sobol design and analysis, SALib (``salib==1.6.0``). Nothing from
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -36,7 +36,8 @@ def composite_scores(
 
     Weighted arithmetic mean ``sum_d w_d x_d`` or weighted geometric mean
     ``prod_d max(x_d, floor)^w_d`` (weights sum to 1); a score below ``floor``
-    is raised to it so that a zero does not make the geometric mean zero.
+    is set to ``floor`` so that a zero does not make the geometric mean zero.
+    Assumes scores on a common, non-negative scale.
 
     Args:
         x: units x dimensions scores.
@@ -115,7 +116,7 @@ def sobol_rank_sensitivity(
             values aligned with its rows) within which units are ranked.
         num_resamples: SALib bootstrap resamples for the intervals.
         conf_level: confidence level of the intervals.
-        geometric_floor: scores below it are raised to it for the geometric mean.
+        geometric_floor: scores below it are set to it for the geometric mean.
 
     Returns:
         One row per input with S1, S1_conf, ST, ST_conf (half-widths of the
@@ -146,7 +147,7 @@ def sobol_rank_sensitivity(
     aggs = list(aggregations) if aggregations else ["arithmetic"]
     if isinstance(aggregations, str):
         aggs = [aggregations]
-    bad = [a for a in aggs if a not in _AGGREGATIONS] 
+    bad = [a for a in aggs if a not in _AGGREGATIONS]
     if bad or not 1 <= len(aggs) <= 2:
         raise ValueError(f"aggregations: one or two of {_AGGREGATIONS}, got {aggregations!r}")
 

@@ -20,12 +20,15 @@ from smartcity_utils.clean.rows import (
     _row_kind,
     _sheet_scale,
 )
-from smartcity_utils.clean.sheets import (
-    Sheet,
+from smartcity_utils.clean.sheets import Sheet
+from smartcity_utils.errors import RawFileError
+from smartcity_utils.values import (
+    is_blank,
+    parse_number,
+    parse_score,
+    parse_year,
     year_from_text,
 )
-from smartcity_utils.errors import RawFileError
-from smartcity_utils.values import is_blank, parse_number, parse_score, parse_year
 
 
 def parse_recap(sheet: Sheet, out: _Collector) -> None:

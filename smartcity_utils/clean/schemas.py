@@ -11,9 +11,10 @@ from __future__ import annotations
 import pandera.pandas as pa
 
 from smartcity_utils.reference import DIMENSION_KEYS, PILLAR_KEYS
+from smartcity_utils.values import YEAR_RANGE
 
 _score = pa.Column(float, pa.Check.in_range(0.0, 4.0), nullable=True)
-_year = pa.Column(int, pa.Check.in_range(2015, 2035))
+_year = pa.Column(int, pa.Check.in_range(*YEAR_RANGE))
 
 SCORES = pa.DataFrameSchema(
     {

@@ -25,6 +25,7 @@ from smartcity_utils.reference import (
     match_pillar,
     normalise_label,
 )
+from smartcity_utils.tables import sniff_delimiter
 from smartcity_utils.values import is_blank
 
 #: File types read from ``data/raw``; anything else except documentation stops the run.
@@ -111,11 +112,7 @@ def _read_csv_rows(path: Path, display_name: str) -> list[list[object]]:
             continue
     else:  # pragma: no cover - cp1252 decodes almost anything
         raise RawFileError(f"{display_name}: not UTF-8 text; save it as CSV UTF-8 and rerun")
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    if "\t" in first_line and first_line.count("\t") > first_line.count(delimiter):
-        delimiter = "\t"
-    return [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    return [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))]
 
 
 def _header_columns(row: list[object]) -> dict[int, str]:
@@ -228,7 +225,6 @@ def _check_columns(sheet: Sheet) -> None:
 _SCALE_100 = re.compile(r"skala\s*(nilai)?\s*0\s*-\s*100|0\s*-\s*100\b")
 
 
-_YEAR = re.compile(r"(?<!\d)(20[1-3]\d)(?!\d)")
 
 
 def declared_scale(sheet: Sheet) -> int | None:
@@ -238,13 +234,4 @@ def declared_scale(sheet: Sheet) -> int | None:
         return 100
     if re.search(r"skala\s*(nilai)?\s*0\s*-\s*4\b", title):
         return 4
-    return None
-
-
-def year_from_text(*texts: str) -> int | None:
-    """First plausible year (2010-2039) in the title or file name."""
-    for text in texts:
-        match = _YEAR.search(text or "")
-        if match:
-            return int(match.group(1))
     return None

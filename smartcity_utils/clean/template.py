@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import openpyxl
@@ -12,6 +10,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from smartcity_utils import reference as ref
 from smartcity_utils.errors import UserError
+from smartcity_utils.tables import atomic_path
 
 INSTRUCTIONS = [
     "Petunjuk pengisian / How to fill in",
@@ -83,13 +82,6 @@ def write_template(path: Path, n_assessors: int = 1) -> Path:
     info.append(["Allowed evaluation dimensions:"])
     for name in dimension_names:
         info.append([name])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".xlsx") as tmp:
         wb.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path

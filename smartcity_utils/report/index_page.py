@@ -14,7 +14,7 @@ from typing import Any
 
 from smartcity_utils import __version__, paths
 from smartcity_utils.report.jobs import INDEX_NAME
-from smartcity_utils.tables import _atomic_write
+from smartcity_utils.tables import atomic_write
 
 _INDEX_CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem;color:#222}
@@ -119,5 +119,5 @@ def write_index(out_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any
         f"<tbody>{''.join(body_rows)}</tbody></table></body></html>\n"
     )
     path = root / INDEX_NAME
-    _atomic_write(path, page)
+    atomic_write(path, page)
     return path

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from smartcity_utils import __version__, paths
-from smartcity_utils.tables import _atomic_write
+from smartcity_utils.tables import atomic_write
 
 SLUG_MAX_LEN = 80
 
@@ -222,7 +222,7 @@ def write_report_summary(output_dir: str | os.PathLike[str], slug: str, **figure
         raise ValueError(f"unsafe slug {slug!r}")
     path = Path(output_dir or ".") / f"{slug}{SUMMARY_SUFFIX}"
     text = json.dumps(figures, ensure_ascii=False, indent=2, sort_keys=True, default=_json_default)
-    _atomic_write(path, text)
+    atomic_write(path, text)
     return path
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from smartcity_utils import paths
 from smartcity_utils import reference as ref
+from smartcity_utils.analysis.ranks import percentile_among
 from smartcity_utils.analysis.run import load_analysis, load_processed, processed_folder
 from smartcity_utils.errors import UserError
 
@@ -107,8 +108,7 @@ def pillar_position(index_ranks: pd.DataFrame, regency_id: int, year: int,
     for key in ref.PILLAR_KEYS:
         others = cohort.loc[cohort["regency_id"] != regency_id, key].dropna().to_numpy()
         score = own[key]
-        pct = (100 * (np.sum(others < score) + 0.5 * np.sum(others == score)) / len(others)
-               if len(others) and pd.notna(score) else np.nan)
+        pct = percentile_among(np.append(others, score), score) if pd.notna(score) else np.nan
         rows.append({"pillar_key": key, "pillar": names[key], "score": score,
                      "cohort_median": cohort[key].median(), "cohort_best": cohort[key].max(),
                      "national_median": year_rows[key].median(),

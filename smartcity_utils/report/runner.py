@@ -73,7 +73,7 @@ from smartcity_utils.report.jobs import (
     _stamp_matches,
     read_report_summary,
 )
-from smartcity_utils.tables import _atomic_write, _make_temp
+from smartcity_utils.tables import atomic_write, make_temp
 
 KERNEL_NAME = "python3"
 
@@ -262,7 +262,7 @@ class _Worker:
         result: dict[str, Any] = {"slug": job.slug, "regency": job.regency, "regency_id": job.regency_id}
         # Papermill writes the executed notebook here; it only replaces the
         # previous good notebook once the whole report has succeeded.
-        tmp = _make_temp(job.notebook, suffix=".tmp.ipynb")
+        tmp = make_temp(job.notebook, suffix=".tmp.ipynb")
         try:
             km = self.kernel.acquire()
             with _deadline(task["timeout"]):
@@ -280,7 +280,7 @@ class _Worker:
                     km=km,
                 )
             body, _ = self.exporter.from_notebook_node(nb, resources={"metadata": {"name": job.regency}})
-            _atomic_write(job.html, body)
+            atomic_write(job.html, body)
             os.replace(tmp, job.notebook)
             job.failed_notebook.unlink(missing_ok=True)
             stamp = {
@@ -290,7 +290,7 @@ class _Worker:
                 "parameters": task["parameters"],
                 "rendered_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             }
-            _atomic_write(job.stamp, json.dumps(stamp, ensure_ascii=False, indent=2, default=str))
+            atomic_write(job.stamp, json.dumps(stamp, ensure_ascii=False, indent=2, default=str))
             result["status"] = "ok"
         except Exception as exc:  # noqa: BLE001 - one failing regency must not stop the run
             self.kernel.discard()

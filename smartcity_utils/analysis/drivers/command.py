@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import sys
@@ -23,18 +22,10 @@ from smartcity_utils.analysis.drivers.inputs import (
 )
 from smartcity_utils.analysis.drivers.run import run_driver_analysis
 from smartcity_utils.errors import DriverInputError
+from smartcity_utils.tables import sniff_delimiter
 
 # 9. Command line
 # ---------------------------------------------------------------------------
-
-
-def _sniff_separator(text: str) -> str:
-    head = "\n".join(text.splitlines()[:5])
-    try:
-        return csv.Sniffer().sniff(head, delimiters=",;").delimiter
-    except csv.Error:
-        first = text.splitlines()[0] if text else ""
-        return ";" if first.count(";") > first.count(",") else ","
 
 
 def _fmt_ci(table: pd.DataFrame | None, pillar: str, digits: int = 3) -> str:
@@ -121,7 +112,7 @@ def drivers_command(
     if not path.is_file():
         raise DriverInputError(f"{table_path}: file not found")
     text = path.read_text(encoding="utf-8-sig")
-    sep = _sniff_separator(text)
+    sep = sniff_delimiter(text)
     df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
     if target not in df.columns:
         raise DriverInputError(_missing_column_message(target, list(df.columns), path.name))

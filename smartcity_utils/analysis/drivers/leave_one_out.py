@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from smartcity_utils.analysis.drivers.inputs import _as_list, _require_columns
+from smartcity_utils.analysis.ranks import competition_rank
 from smartcity_utils.errors import DriverInputError
 
 # 6. Leave one pillar out
@@ -31,12 +32,6 @@ class LeaveOneOutResult:
 
     table: pd.DataFrame
     shifts: pd.DataFrame
-
-
-def _group_rank(values: pd.Series, groups: pd.Series | None) -> pd.Series:
-    if groups is None:
-        return values.rank(method="min", ascending=False)
-    return values.groupby(groups).rank(method="min", ascending=False)
 
 
 def leave_one_pillar_out(
@@ -93,7 +88,7 @@ def leave_one_pillar_out(
     data = data.dropna(subset=pillars)
     groups = data[group_col] if group_col else None
     units = data[id_col] if id_col else pd.Series(data.index, index=data.index)
-    base = _group_rank(data[pillars] @ w, groups)
+    base = competition_rank(data[pillars] @ w, groups)
 
     summary, long = [], []
     for p in pillars:
@@ -101,7 +96,7 @@ def leave_one_pillar_out(
         if rest.sum() == 0:
             raise DriverInputError(f"dropping '{p}' leaves weights that sum to zero")
         rest = rest / rest.sum()
-        without = _group_rank(data[rest.index] @ rest, groups)
+        without = competition_rank(data[rest.index] @ rest, groups)
         shift = without - base
         long.append(pd.DataFrame({
             "unit": units.to_numpy(),

@@ -11,7 +11,7 @@ import pandas as pd
 from smartcity_utils.analysis.drivers.inputs import _as_list, _numeric_frame
 from smartcity_utils.analysis.drivers.intervals import _percentile_ci
 from smartcity_utils.analysis.drivers.ols import ols_drivers
-from smartcity_utils.analysis.drivers.rank_methods import _rank_desc
+from smartcity_utils.analysis.ranks import competition_rank
 from smartcity_utils.errors import DriverInputError
 
 # 3. First-order sensitivity (main effects)
@@ -136,8 +136,8 @@ def main_effects(
             "s_normalised": s / total_s if total_s > 0 else np.nan,
             "weight": w,
             "weight_source": source,
-            "weight_rank": _rank_desc(w),
-            "importance_rank": _rank_desc(np.nan_to_num(s, nan=-np.inf)),
+            "weight_rank": competition_rank(w).to_numpy(),
+            "importance_rank": competition_rank(np.nan_to_num(s, nan=-np.inf)).to_numpy(),
             "frac": frac,
             "n": n,
         }

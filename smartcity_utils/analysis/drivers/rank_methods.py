@@ -20,14 +20,6 @@ from smartcity_utils.analysis.drivers.inputs import (
 from smartcity_utils.analysis.drivers.intervals import _percentile_ci
 from smartcity_utils.errors import DriverInputError
 
-
-def _rank_desc(values: pd.Series | np.ndarray) -> np.ndarray:
-    """Rank 1 for the highest value; ties share the better rank."""
-    return pd.Series(np.asarray(values, dtype=float)).rank(
-        method="min", ascending=False
-    ).to_numpy()
-
-
 # 4. Rank-based methods
 # ---------------------------------------------------------------------------
 

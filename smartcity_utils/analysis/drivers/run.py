@@ -16,7 +16,6 @@ from smartcity_utils.analysis.drivers.inputs import (
     validate_driver_input,
 )
 from smartcity_utils.analysis.drivers.leave_one_out import (
-    _group_rank,
     leave_one_pillar_out,
 )
 from smartcity_utils.analysis.drivers.main_effects import main_effects
@@ -27,6 +26,7 @@ from smartcity_utils.analysis.drivers.rank_methods import (
     spearman_rank_drivers,
 )
 from smartcity_utils.analysis.drivers.summary import driver_summary
+from smartcity_utils.analysis.ranks import competition_rank
 from smartcity_utils.errors import DriverInputError
 
 
@@ -110,7 +110,7 @@ def run_driver_analysis(
 
     if rank_col is None:
         rank_name = "__target_rank__"
-        data[rank_name] = _group_rank(data[target], data[year] if year else None)
+        data[rank_name] = competition_rank(data[target], data[year] if year else None)
         rank_source = f"rank of {target}"
     elif rank_col in data.columns:
         rank_name = rank_col

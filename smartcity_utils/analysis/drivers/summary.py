@@ -8,6 +8,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from smartcity_utils.analysis.drivers.ols import VIF_THRESHOLD
+from smartcity_utils.analysis.ranks import competition_rank
 from smartcity_utils.errors import DriverInputError
 from smartcity_utils.reference import pillar_label
 
@@ -84,7 +85,7 @@ def driver_summary(results: Mapping[str, Any]) -> pd.DataFrame:
     for method, t in tables.items():
         est = t.set_index("pillar")["estimate"].astype(float)
         imp = est.abs() if method in _SIGNED else est
-        ranks[method] = imp.reindex(pillars).rank(method="min", ascending=False)
+        ranks[method] = competition_rank(imp.reindex(pillars))
         if {"ci_low", "ci_high"} <= set(t.columns):
             lo = t.set_index("pillar")["ci_low"].astype(float).reindex(pillars)
             hi = t.set_index("pillar")["ci_high"].astype(float).reindex(pillars)
@@ -92,7 +93,7 @@ def driver_summary(results: Mapping[str, Any]) -> pd.DataFrame:
             ex = ((lo > 0) | (hi < 0)).where(has)
             excl[method] = ex
     mean_rank = ranks.mean(axis=1, skipna=True)
-    consensus = mean_rank.rank(method="min")
+    consensus = competition_rank(mean_rank, ascending=True)
     n_methods = ranks.notna().sum(axis=1)
     n_top = (ranks == 1).sum(axis=1)
     n_interval = excl.notna().sum(axis=1) if not excl.empty else pd.Series(0, index=pillars)
