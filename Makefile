@@ -31,7 +31,7 @@ benchmark: setup             ## speed figures (printed, never asserted)
 	$(BIN)/python benchmarks/bench_reports.py
 
 simulate: setup              ## rewrite the bundled simulated raw data (deterministic)
-	$(BIN)/python -m smartcity_simulator --out data/raw
+	$(BIN)/python -m smartcity_simulator --out data/example/raw
 
 lab: setup                   ## explore in JupyterLab
 	$(BIN)/jupyter lab notebooks/

@@ -1,7 +1,7 @@
 """Seeded, deterministic simulator of the raw evaluation data.
 
 The only real scores the workspace knows are the published facts
-(``published_facts.csv``). Everything else shipped under ``data/raw/`` is
+(``published_facts.csv``). Everything else shipped under ``data/example/`` is
 simulated by this module so that the cleaning and analysis code can be
 developed and tested on files with the real layouts (``docs/data_model.md``),
 the real vocabulary and realistic faults, while the true parameters are known.
@@ -57,7 +57,7 @@ Outputs (under ``out_dir``), all marked ``Simulasi = ya``:
 ``rekap/rekap_evaluasi_{2019..2023}.xlsx``,
 ``asesor/{year}/penilaian_{slug}_{year}.xlsx``,
 ``formulir/ekspor_formulir_2024.csv``, ``quick_win/register_quick_win.xlsx``,
-``angkatan/register_angkatan.csv``, plus, in ``_simulation/``, ``simulation_truth.json``,
+``angkatan/register_angkatan.csv``, plus, in ``truth/`` beside the raw folder, ``simulation_truth.json``,
 ``simulation_truth_regency_year.csv`` and ``simulation_faults.csv`` (the
 deliberate faults, one row per cell or row). A copy of the real
 ``published_facts.csv`` is placed next to them when ``out_dir`` lacks one.
@@ -214,7 +214,8 @@ class SimulationResult:
     """What :func:`simulate_raw` wrote and the truth behind it.
 
     Attributes:
-        out_dir: Folder the files were written to.
+        out_dir: Folder the raw files were written to.
+        truth_dir: Folder of the truth tables (never inside ``out_dir``).
         seed: Seed of the run.
         national: Whether all 514 regencies were simulated.
         files: Paths written, keyed by kind (``recap``, ``assessor``,
@@ -225,6 +226,7 @@ class SimulationResult:
     """
 
     out_dir: Path
+    truth_dir: Path
     seed: int
     national: bool
     files: dict[str, list[Path]] = field(default_factory=dict)
@@ -282,8 +284,7 @@ def _load_gazetteer() -> pd.DataFrame:
 
 
 def _default_published_path() -> Path:
-    candidates = [paths.RAW_DIR / "published_facts.csv",
-                  paths.ROOT / "data" / "raw" / "published_facts.csv"]
+    candidates = [paths.EXAMPLE_RAW_DIR / "published_facts.csv"]
     for cand in candidates:
         if cand.exists():
             return cand
@@ -1017,12 +1018,13 @@ def _write_cohorts(out_dir, members, gaz, ref):
 # Public API
 
 #: Sub-folder of the output for the truth tables; the cleaner skips folders starting with "_".
-TRUTH_DIR = "_simulation"
+#: Name of the truth folder, a sibling of the raw folder.
+TRUTH_DIR = "truth"
 
 
 def simulate_raw(out_dir: Path, *, seed: int = 2017, national: bool = False,
-                 published_path: Path | None = None) -> SimulationResult:
-    """Write the simulated raw data, its truth and its faults into ``out_dir``.
+                 published_path: Path | None = None, truth_dir: Path | None = None) -> SimulationResult:
+    """Write the simulated raw data into ``out_dir``, its truth and faults into ``truth_dir``.
 
     The same seed gives the same files byte for byte. Files in ``out_dir``
     that this function did not write are never touched; files listed in a
@@ -1030,13 +1032,15 @@ def simulate_raw(out_dir: Path, *, seed: int = 2017, national: bool = False,
     again are removed so that no stale simulated file remains.
 
     Args:
-        out_dir: Target folder (created if missing), e.g. ``data/raw``.
+        out_dir: Target folder (created if missing), e.g. ``data/example/raw``.
         seed: Seed of every random draw.
         national: Simulate all 514 regencies with assessor workbooks for every
             evaluated regency-year (benchmark size) instead of the bundled
             270-member example.
         published_path: The published facts to reproduce; defaults to
-            ``published_facts.csv`` in the repository's raw folder.
+            ``published_facts.csv`` of the bundled example.
+        truth_dir: Folder for the truth tables; default ``truth`` beside
+            ``out_dir`` (``data/example/truth``), so the cleaner never sees them.
 
     Returns:
         The paths written and the truth tables.
@@ -1046,6 +1050,7 @@ def simulate_raw(out_dir: Path, *, seed: int = 2017, national: bool = False,
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    truth_dir = Path(truth_dir) if truth_dir is not None else out_dir.parent / TRUTH_DIR
     ref = _load_reference()
     for year, spec in HEADER_VARIANTS.items():
         for key, alias in spec.items():
@@ -1096,16 +1101,15 @@ def simulate_raw(out_dir: Path, *, seed: int = 2017, national: bool = False,
     fault_df = pd.DataFrame(faults.items, columns=["file", "sheet", "row", "column",
                                                    "value", "fault"])
     fault_df = fault_df.sort_values(["file", "sheet", "row", "column"], kind="stable")
-    # The truth lives in a folder the cleaner does not read (names starting with "_").
-    truth_dir = out_dir / TRUTH_DIR
-    truth_dir.mkdir(exist_ok=True)
+    # The truth lives beside the raw folder, never inside it: the cleaner reads raw files only.
+    truth_dir.mkdir(parents=True, exist_ok=True)
     truth_csv = truth_dir / "simulation_truth_regency_year.csv"
     faults_csv = truth_dir / "simulation_faults.csv"
     atomic_write(truth_csv, truth_df.to_csv(index=False, lineterminator="\n").encode("utf-8"))
     atomic_write(faults_csv, fault_df.to_csv(index=False, lineterminator="\n").encode("utf-8"))
     truth_json = truth_dir / "simulation_truth.json"
     files["truth"] = [truth_json, truth_csv, faults_csv]
-    rel = sorted(p.relative_to(out_dir).as_posix() for g in files.values() for p in g)
+    rel = sorted(p.relative_to(out_dir).as_posix() for k, g in files.items() if k != "truth" for p in g)
     truth = {
         "is_simulated": True,
         "note": ("Parameters of the simulated raw data; every file listed here is "
@@ -1133,12 +1137,13 @@ def simulate_raw(out_dir: Path, *, seed: int = 2017, national: bool = False,
         "clipped": clipped,
         "published_reproduced": applied,
         "n_faults": int(len(fault_df)),
-        "files": [p for p in rel if p != f"{TRUTH_DIR}/simulation_truth.json"] + [f"{TRUTH_DIR}/simulation_truth.json"],
+        "files": rel,
+        "truth_files": sorted(p.name for p in files["truth"]),
     }
     _remove_stale(out_dir, truth_json, set(truth["files"]))
     atomic_write(truth_json, (json.dumps(truth, indent=2, ensure_ascii=False) + "\n")
                   .encode("utf-8"))
-    return SimulationResult(out_dir=out_dir, seed=seed, national=national, files=files,
+    return SimulationResult(out_dir=out_dir, truth_dir=truth_dir, seed=seed, national=national, files=files,
                             truth=truth, truth_regency_year=truth_df, faults=fault_df)
 
 

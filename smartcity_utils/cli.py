@@ -29,8 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=lambda a: commands.run(workers=a.workers, progress=not a.quiet))
 
-    p = sub.add_parser("clean", help="read data/raw, write validated tables and rejects to data/processed")
-    p.add_argument("--raw", default=str(paths.RAW_DIR), help="raw folder (default: %(default)s)")
+    p = sub.add_parser("clean", help="read the raw files, write validated tables and rejects to data/processed")
+    p.add_argument("--raw", default=None,
+                   help="raw folder (default: data/raw when it holds data files, else the bundled example)")
     p.add_argument("--out", default=str(paths.PROCESSED_DIR), help="output folder (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=lambda a: commands.clean(a.raw, a.out, progress=not a.quiet))

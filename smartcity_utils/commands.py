@@ -14,10 +14,19 @@ from pathlib import Path
 from smartcity_utils import paths
 
 
-def clean(raw_dir: str | Path, out_dir: str | Path, progress: bool = True) -> int:
-    """Read every file of ``raw_dir``, write the validated tables and rejects to ``out_dir``."""
+def clean(raw_dir: str | Path | None, out_dir: str | Path, progress: bool = True) -> int:
+    """Read every file of ``raw_dir``, write the validated tables and rejects to ``out_dir``.
+
+    Without ``raw_dir``: the user's ``data/raw`` when it holds data files, else
+    the bundled simulated example (``paths.default_raw_dir``); the choice is printed.
+    """
     from smartcity_utils.clean import run_clean
 
+    if raw_dir is None:
+        raw_dir = paths.default_raw_dir()
+        which = ("your files" if raw_dir == paths.RAW_DIR else
+                 "the bundled simulated example (data/raw/ holds no data files of yours)")
+        print(f"reading {raw_dir}: {which}")
     cleaned = run_clean(Path(raw_dir), Path(out_dir), progress=progress)
     m = cleaned.manifest
     print(f"cleaned {len(m)} files: {int(m.rows_read.sum())} rows read, {int(m.rows_kept.sum())} kept, "
@@ -108,7 +117,7 @@ def template(out: str | Path, assessors: int = 4) -> int:
 def run(workers: int | None = None, progress: bool = True) -> int:
     """The main job: clean, analyse, execute the notebooks and render every report."""
     steps = [
-        ("clean", lambda: clean(paths.RAW_DIR, paths.PROCESSED_DIR, progress=progress)),
+        ("clean", lambda: clean(None, paths.PROCESSED_DIR, progress=progress)),
         ("analyse", lambda: analyse(paths.PROCESSED_DIR)),
         ("notebooks", lambda: notebooks(paths.ANALYSIS_REPORTS_DIR, paths.PROCESSED_DIR)),
         ("report", lambda: report([], every=True, lang="id", workers=workers, out_dir=paths.REPORTS_DIR,

@@ -17,7 +17,14 @@ ROOT = PACKAGE_DIR.parent
 NOTEBOOKS_DIR = ROOT / "notebooks"
 # SMARTCITY_DATA_DIR lets tests and benchmarks point the whole pipeline elsewhere.
 DATA_DIR = Path(os.environ.get("SMARTCITY_DATA_DIR", ROOT / "data"))
+#: The user's own raw files.
 RAW_DIR = DATA_DIR / "raw"
+#: The bundled simulated example set: raw files, and the simulator's truth beside them.
+EXAMPLE_DIR = ROOT / "data" / "example"
+EXAMPLE_RAW_DIR = EXAMPLE_DIR / "raw"
+EXAMPLE_TRUTH_DIR = EXAMPLE_DIR / "truth"
+#: File types the cleaner reads as data.
+DATA_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".csv"})
 PROCESSED_DIR = DATA_DIR / "processed"
 REPORTS_DIR = Path(os.environ.get("SMARTCITY_REPORTS_DIR", ROOT / "reports"))
 
@@ -36,3 +43,16 @@ REPORT_NOTEBOOK = NOTEBOOKS_DIR / "10_regency_profile.ipynb"
 def analysis_dir(processed: str | Path | None = None) -> Path:
     """The analysis folder inside a processed folder (default: ``data/processed/analysis``)."""
     return Path(processed or PROCESSED_DIR) / ANALYSIS_DIRNAME
+
+
+def has_data_files(folder: str | Path) -> bool:
+    """True when ``folder`` holds at least one data file (hidden files and lock files aside)."""
+    folder = Path(folder)
+    return folder.is_dir() and any(
+        p.is_file() and p.suffix.lower() in DATA_SUFFIXES and not p.name.startswith((".", "~$"))
+        for p in folder.rglob("*"))
+
+
+def default_raw_dir() -> Path:
+    """The user's ``data/raw`` when it holds data files, else the bundled example ``data/example/raw``."""
+    return RAW_DIR if has_data_files(RAW_DIR) else EXAMPLE_RAW_DIR

@@ -10,7 +10,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
-PUBLISHED = REPO / "data" / "raw" / "published_facts.csv"
+PUBLISHED = REPO / "data" / "example" / "raw" / "published_facts.csv"
 
 
 def write_recap(path: Path, year: int, rows: list[list], title_scale: str = "Skala nilai 0-4",

@@ -66,13 +66,13 @@ def discover_files(raw_dir: Path) -> list[Path]:
     for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
         rel = path.relative_to(raw_dir)
         if any(part.startswith((".", "_")) for part in rel.parts[:-1]) or path.name.startswith((".", "~$")):
-            continue  # hidden files, Excel lock files, folders such as _simulation/ (simulator truth)
+            continue  # hidden files and folders, Excel lock files
         suffix = path.suffix.lower()
         if suffix in DATA_SUFFIXES:
             files.append(path)
         elif suffix not in IGNORED_SUFFIXES:
             raise RawFileError(f"{rel}: file type {suffix or '(none)'} is not read; save it as .xlsx or .csv, "
-                               "or move it out of data/raw")
+                               "or move it out of the raw folder")
     return files
 
 

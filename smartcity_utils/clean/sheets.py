@@ -18,6 +18,7 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
+from smartcity_utils import paths
 from smartcity_utils.errors import RawFileError
 from smartcity_utils.reference import (
     column_aliases,
@@ -28,8 +29,8 @@ from smartcity_utils.reference import (
 from smartcity_utils.tables import sniff_delimiter
 from smartcity_utils.values import is_blank
 
-#: File types read from ``data/raw``; anything else except documentation stops the run.
-DATA_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv"}
+#: File types read from a raw folder; anything else except documentation stops the run.
+DATA_SUFFIXES = paths.DATA_SUFFIXES
 
 
 IGNORED_SUFFIXES = {".md", ".txt", ".json", ".pdf"}

@@ -15,7 +15,7 @@ from smartcity_utils.report import index_page
 from smartcity_utils.report import jobs as report_jobs
 from smartcity_utils.report import runner as report
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 REPORT_NB = FIXTURES / "report_fixture.ipynb"
 FAILING_NB = FIXTURES / "failing_fixture.ipynb"
 SLOW_NB = FIXTURES / "slow_fixture.ipynb"

@@ -9,7 +9,7 @@ from smartcity_utils import reference as ref
 from smartcity_utils import regencies
 from smartcity_utils.analysis.quality import published_reproduction
 from smartcity_utils.clean.assemble import clean_raw_folder
-from smartcity_utils.paths import RAW_DIR
+from smartcity_utils.paths import EXAMPLE_RAW_DIR, EXAMPLE_TRUTH_DIR
 
 #: Fault kinds the simulator plants, and the reject reason each must produce.
 REJECTED_AS = {
@@ -23,12 +23,12 @@ RESOLVED = {"regency_variant", "pillar_variant", "dimension_variant", "decimal_c
 
 @pytest.fixture(scope="module")
 def bundled():
-    return clean_raw_folder(RAW_DIR)
+    return clean_raw_folder(EXAMPLE_RAW_DIR)
 
 
 @pytest.fixture(scope="module")
 def faults():
-    return pd.read_csv(RAW_DIR / "_simulation" / "simulation_faults.csv", keep_default_na=False,
+    return pd.read_csv(EXAMPLE_TRUTH_DIR / "simulation_faults.csv", keep_default_na=False,
                        dtype={"sheet": str, "row": int})
 
 

@@ -17,7 +17,7 @@ import pytest
 from smartcity_utils import commands
 from smartcity_utils.analysis.run import run_analysis
 from smartcity_utils.clean.assemble import run_clean
-from smartcity_utils.paths import NOTEBOOKS_DIR, RAW_DIR
+from smartcity_utils.paths import EXAMPLE_RAW_DIR, EXAMPLE_TRUTH_DIR, NOTEBOOKS_DIR
 from smartcity_utils.report.texts import BANNER_TEXT
 
 pytestmark = pytest.mark.slow
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def processed(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("processed")
-    run_clean(RAW_DIR, folder)
+    run_clean(EXAMPLE_RAW_DIR, folder)
     run_analysis(folder, n_draws=200, n_boot=30)
     return folder
 
@@ -48,7 +48,7 @@ def _text(nb: nbformat.NotebookNode) -> str:
 
 
 def test_01_clean_summarises_quality(processed, tmp_path):
-    nb = _execute("01_clean_evaluations.ipynb", tmp_path, raw_dir=str(RAW_DIR),
+    nb = _execute("01_clean_evaluations.ipynb", tmp_path, raw_dir=str(EXAMPLE_RAW_DIR),
                   processed_dir=str(tmp_path / "processed"), output_dir=str(tmp_path))
     text = _text(nb)
     assert BANNER_TEXT["en"].split(":")[0] in text
@@ -77,7 +77,7 @@ def test_02_rejects_an_unknown_cohort_column(processed, tmp_path):
 
 
 def test_03_drivers_find_the_strongest_pillar(processed, tmp_path):
-    truth = json.loads((RAW_DIR / "_simulation" / "simulation_truth.json").read_text())["parameters"]["beta_k"]
+    truth = json.loads((EXAMPLE_TRUTH_DIR / "simulation_truth.json").read_text())["parameters"]["beta_k"]
     _execute("03_pillar_drivers.ipynb", tmp_path, processed_dir=str(processed), output_dir=str(tmp_path),
              n_boot=30)
     summary = pd.read_csv(tmp_path / "drivers_summary.csv")

@@ -18,7 +18,7 @@ SEED = 2017
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory):
-    out = tmp_path_factory.mktemp("sim_a")
+    out = tmp_path_factory.mktemp("sim_a") / "raw"
     return simulate_raw(out, seed=SEED)
 
 
@@ -40,7 +40,7 @@ def _recap_rows(out: Path, year: int) -> tuple[list[str], dict[str, list]]:
 
 
 def _published() -> pd.DataFrame:
-    pub = pd.read_csv(paths.ROOT / "data" / "raw" / "published_facts.csv")
+    pub = pd.read_csv(paths.EXAMPLE_RAW_DIR / "published_facts.csv")
     return pub[pub["index"] == "GMSC_eval"]
 
 
@@ -50,9 +50,11 @@ def test_files_written(sim):
         assert (out / "rekap" / f"rekap_evaluasi_{year}.xlsx").exists()
     assert not (out / "rekap" / "rekap_evaluasi_2024.xlsx").exists()
     for name in ("formulir/ekspor_formulir_2024.csv", "quick_win/register_quick_win.xlsx",
-                 "angkatan/register_angkatan.csv", "_simulation/simulation_truth.json",
-                 "_simulation/simulation_truth_regency_year.csv", "_simulation/simulation_faults.csv"):
+                 "angkatan/register_angkatan.csv"):
         assert (out / name).exists(), name
+    for name in ("simulation_truth.json", "simulation_truth_regency_year.csv", "simulation_faults.csv"):
+        assert (sim.truth_dir / name).exists(), name
+        assert not (out / name).exists() and sim.truth_dir.parent == out.parent  # truth never inside raw
     assert sim.files["assessor"], "assessor workbooks for Kalimantan 2022/2023"
     books = sim.truth_regency_year[sim.truth_regency_year.has_assessor_workbook]
     assert len(books) == len(sim.files["assessor"])
@@ -195,7 +197,7 @@ def test_quick_win_register(sim):
 
 
 def test_faults_listed_and_point_at_cells(sim):
-    faults = pd.read_csv(sim.out_dir / "_simulation" / "simulation_faults.csv", keep_default_na=False)
+    faults = pd.read_csv(sim.truth_dir / "simulation_faults.csv", keep_default_na=False)
     kinds = set(faults.fault)
     for kind in ("regency_variant", "regency_misspelling", "unknown_regency",
                  "pillar_variant", "decimal_comma_text", "missing", "blank_row",
@@ -219,7 +221,7 @@ def test_faults_listed_and_point_at_cells(sim):
 
 
 def test_truth_json_has_parameters(sim):
-    truth = json.loads((sim.out_dir / "_simulation" / "simulation_truth.json").read_text(encoding="utf-8"))
+    truth = json.loads((sim.truth_dir / "simulation_truth.json").read_text(encoding="utf-8"))
     assert truth["is_simulated"] is True and truth["seed"] == SEED
     params = truth["parameters"]
     for key in ("mu", "sd_m", "g", "a_k", "beta_k", "c", "sd_e", "sd_u", "sd_v", "sd_l", "sd_a"):
@@ -229,25 +231,26 @@ def test_truth_json_has_parameters(sim):
     assert min(beta.values()) < 0.05
     assert truth["assessor_leniency"]
     assert set(truth["clipped"]) >= {"latent", "assessor"}
-    csv_truth = pd.read_csv(sim.out_dir / "_simulation" / "simulation_truth_regency_year.csv")
+    csv_truth = pd.read_csv(sim.truth_dir / "simulation_truth_regency_year.csv")
     assert csv_truth.is_simulated.all()
     assert {"true_index", "maturity_m_r", "final_score"} <= set(csv_truth.columns)
 
 
 def test_same_seed_same_output(sim, tmp_path):
-    again = simulate_raw(tmp_path, seed=SEED)
-    for rel in ("formulir/ekspor_formulir_2024.csv", "angkatan/register_angkatan.csv",
-                "_simulation/simulation_truth_regency_year.csv", "_simulation/simulation_faults.csv"):
-        assert (tmp_path / rel).read_bytes() == (sim.out_dir / rel).read_bytes(), rel
+    again = simulate_raw(tmp_path / "raw", seed=SEED)
+    for rel in ("formulir/ekspor_formulir_2024.csv", "angkatan/register_angkatan.csv"):
+        assert (again.out_dir / rel).read_bytes() == (sim.out_dir / rel).read_bytes(), rel
+    for name in ("simulation_truth_regency_year.csv", "simulation_faults.csv"):
+        assert (again.truth_dir / name).read_bytes() == (sim.truth_dir / name).read_bytes(), name
     for year in (2019, 2022):
         rel = Path("rekap") / f"rekap_evaluasi_{year}.xlsx"
-        assert _sheet(tmp_path / rel) == _sheet(sim.out_dir / rel)
-        assert (tmp_path / rel).read_bytes() == (sim.out_dir / rel).read_bytes()
+        assert _sheet(again.out_dir / rel) == _sheet(sim.out_dir / rel)
+        assert (again.out_dir / rel).read_bytes() == (sim.out_dir / rel).read_bytes()
     assert [p.name for p in again.files["assessor"]] == [p.name for p in sim.files["assessor"]]
 
 
 def test_other_files_untouched(tmp_path):
     keep = tmp_path / "notes.txt"
     keep.write_text("mine", encoding="utf-8")
-    simulate_raw(tmp_path, seed=7)
+    simulate_raw(tmp_path, seed=7, truth_dir=tmp_path.parent / f"{tmp_path.name}-truth")
     assert keep.read_text(encoding="utf-8") == "mine"

@@ -13,10 +13,10 @@ from smartcity_utils.analysis.drivers.run import run_driver_analysis
 from smartcity_utils.analysis.index import index_table
 from smartcity_utils.analysis.run import driver_frame
 from smartcity_utils.clean.assemble import clean_raw_folder
-from smartcity_utils.paths import RAW_DIR
+from smartcity_utils.paths import EXAMPLE_RAW_DIR, EXAMPLE_TRUTH_DIR
 from smartcity_utils.reference import PILLAR_KEYS
 
-TRUTH = RAW_DIR / "_simulation"
+TRUTH = EXAMPLE_TRUTH_DIR
 PILLARS = list(PILLAR_KEYS)
 
 
@@ -28,7 +28,7 @@ def truth():
 
 @pytest.fixture(scope="module")
 def observed():
-    cleaned = clean_raw_folder(RAW_DIR)
+    cleaned = clean_raw_folder(EXAMPLE_RAW_DIR)
     return driver_frame(index_table(cleaned.regency_year))
 
 

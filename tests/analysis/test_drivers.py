@@ -33,7 +33,7 @@ from smartcity_utils.errors import DriverInputError
 PILLARS = list(DEFAULT_PILLARS)
 # Distinct effects: governance clearly strongest, society exactly zero.
 BETAS = np.array([1.5, 0.3, 0.6, 0.9, 0.0, 0.45])
-VALIDATION_CSV = Path(__file__).resolve().parents[2] / "shared/validation/smart_city_index_102.csv"
+VALIDATION_CSV = Path(__file__).resolve().parents[3] / "shared/validation/smart_city_index_102.csv"
 
 
 def _correlated_pillars(n: int, seed: int, rho: float = 0.4) -> np.ndarray:
