@@ -27,7 +27,8 @@ from smartcity_utils.tables import (
     write_tables,
 )
 
-ANALYSIS_TABLES = ("index_ranks", "reconciliation", "rank_uncertainty", "drivers", "drivers_summary",
+ANALYSIS_TABLES = ("index_ranks", "reconciliation", "rank_uncertainty", "drivers", "driver_estimates",
+                   "drivers_summary",
                    "drivers_skipped")
 
 
@@ -106,12 +107,32 @@ def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1
     summary = results["summary"].assign(is_simulated=bool(frame["is_simulated"].any()))
     skipped = results.get("skipped", pd.DataFrame(columns=["method", "reason"]))
     tables = {"index_ranks": index_ranks, "reconciliation": reconciliation, "rank_uncertainty": uncertainty,
-              "drivers": plain_for_parquet(drivers), "drivers_summary": plain_for_parquet(summary), "drivers_skipped": plain_for_parquet(skipped)}
+              "drivers": plain_for_parquet(drivers), "driver_estimates": lead_driver_estimates(drivers),
+              "drivers_summary": plain_for_parquet(summary), "drivers_skipped": plain_for_parquet(skipped)}
     written = write_tables(tables, paths.analysis_dir(folder))
     meta = {"n_regency_years": int(len(index_ranks)), "n_driver_rows": int(len(frame)), "seed": seed,
             "n_draws": n_draws, "n_boot": n_boot, "r2": _model_r2(results)}
     atomic_write(paths.analysis_dir(folder) / paths.ANALYSIS_META, json.dumps(meta, indent=2))
     return written
+
+
+#: Columns of ``driver_estimates``, the one table of driver slopes that reports and texts read.
+DRIVER_ESTIMATE_COLUMNS = ["pillar_key", "estimate", "ci_low", "ci_high", "method", "estimand", "is_simulated"]
+
+
+def lead_driver_estimates(drivers: pd.DataFrame) -> pd.DataFrame:
+    """The driver estimates the reports use: one row per pillar with its interval and its estimand.
+
+    The headline's change per point of a pillar, the other pillars held fixed,
+    from the method the drivers notebook leads with.
+    """
+    ols = drivers[drivers["method"] == "ols"]
+    out = pd.DataFrame({"pillar_key": ols["pillar"], "estimate": ols["coef"], "ci_low": ols["coef_ci_low"],
+                        "ci_high": ols["coef_ci_high"], "method": "ols",
+                        "estimand": "difference in the headline index per point of the pillar, other pillars "
+                                    "held equal (association across regency-years)",
+                        "is_simulated": ols["is_simulated"]})
+    return out[DRIVER_ESTIMATE_COLUMNS].reset_index(drop=True)
 
 
 def _model_r2(results: dict) -> float | None:
