@@ -1,0 +1,64 @@
+"""The package layout follows the data: each stage imports only from the stages before it."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "smartcity_utils"
+
+#: Stage of each sub-package and what it may import (besides the shared modules at the top level).
+ALLOWED = {
+    "clean": {"clean"},
+    "analysis": {"clean", "analysis"},
+    "report": {"clean", "analysis", "report"},
+}
+SHARED = {"paths", "errors", "reference", "regencies", "values", "tables"}
+
+
+def _imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.append(node.module)
+            names += [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+    return names
+
+
+def _modules() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: p.relative_to(PACKAGE).as_posix())
+def test_product_never_imports_the_simulator(path):
+    bad = [name for name in _imports(path) if name.split(".")[0] == "smartcity_simulator"]
+    assert not bad, f"{path.name} imports the simulator: {bad}"
+
+
+@pytest.mark.parametrize("path", [p for p in _modules() if p.relative_to(PACKAGE).parts[0] in ALLOWED],
+                         ids=lambda p: p.relative_to(PACKAGE).as_posix())
+def test_stage_imports_only_earlier_stages(path):
+    stage = path.relative_to(PACKAGE).parts[0]
+    later = []
+    for name in _imports(path):
+        parts = name.split(".")
+        if parts[0] != "smartcity_utils" or len(parts) < 2:
+            continue
+        target = parts[1]
+        if target in ALLOWED and target not in ALLOWED[stage]:
+            later.append(name)
+        elif target not in ALLOWED and target not in SHARED | {"__version__"}:
+            later.append(name)  # the command layer is above every stage
+    assert not later, f"{path.relative_to(PACKAGE)} (stage {stage}) imports a later stage: {later}"
+
+
+@pytest.mark.parametrize("path", [PACKAGE / f"{m}.py" for m in sorted(SHARED)], ids=lambda p: p.name)
+def test_shared_modules_import_no_stage(path):
+    stages = [n for n in _imports(path) if n.split(".")[0] == "smartcity_utils" and len(n.split(".")) > 1
+              and n.split(".")[1] in ALLOWED]
+    assert not stages, f"{path.name} imports a stage: {stages}"
