@@ -56,3 +56,37 @@ def has_data_files(folder: str | Path) -> bool:
 def default_raw_dir() -> Path:
     """The user's ``data/raw`` when it holds data files, else the bundled example ``data/example/raw``."""
     return RAW_DIR if has_data_files(RAW_DIR) else EXAMPLE_RAW_DIR
+
+
+def raw_folders(raw: str | Path | None = None, example: bool = False, with_example: bool = False) -> list[Path]:
+    """The raw folders a run reads, in a fixed order (the user's first).
+
+    Args:
+        raw: A folder given by the user (``--raw``); default ``default_raw_dir()``.
+        example: Read the bundled simulated example only (``--example``).
+        with_example: Read the user's folder and the bundled example (``--with-example``).
+
+    Returns:
+        One or two folders. Real and simulated rows of several folders are
+        never averaged (``docs/data_model.md``, precedence rules).
+    """
+    if example and (raw is not None or with_example):
+        from smartcity_utils.errors import UserError
+
+        raise UserError("--example reads the bundled example only; drop --raw/--with-example, "
+                        "or use --with-example to read your folder and the example together")
+    if example:
+        return [EXAMPLE_RAW_DIR]
+    if with_example:
+        own = Path(raw) if raw is not None else RAW_DIR
+        folders = [own] if own.resolve() != EXAMPLE_RAW_DIR.resolve() else []
+        return folders + [EXAMPLE_RAW_DIR]
+    return [Path(raw)] if raw is not None else [default_raw_dir()]
+
+
+def describe_raw_folder(folder: str | Path) -> str:
+    """What a raw folder is, in words: the bundled simulated example, or the user's files."""
+    folder = Path(folder)
+    if folder.resolve() == EXAMPLE_RAW_DIR.resolve():
+        return "the bundled simulated example"
+    return "your files"

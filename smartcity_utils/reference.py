@@ -32,6 +32,7 @@ def normalise_label(text: object) -> str:
     s = s.casefold().replace("\u00a0", " ")
     s = re.sub(r"\s*/\s*", "/", s)
     s = re.sub(r"[^\w/%-]+", " ", s)
+    s = re.sub(r"\s*/\s*", "/", s)  # "Kab./Kota" -> "kab/kota" once the dot is gone
     return re.sub(r"\s+", " ", s).strip()
 
 
@@ -70,29 +71,33 @@ PILLAR_KEYS: tuple[str, ...] = tuple(pillars()["pillar_key"])
 DIMENSION_KEYS: tuple[str, ...] = tuple(dimensions()["dimension_key"])
 
 
-@functools.cache
-def pillar_aliases() -> dict[str, str]:
-    """Normalised pillar spelling -> pillar key (canonical names included)."""
-    frame = _read("pillar_aliases.csv")
-    unknown = set(frame["pillar_key"]) - set(PILLAR_KEYS)
+def _vocabulary(file_name: str, key_col: str, keys: tuple[str, ...], kind: str) -> dict[str, str]:
+    """Normalised spelling -> key from an alias file, the keys' own spellings included.
+
+    Raises:
+        ReferenceTableError: The file names a key that does not exist, or one
+            spelling maps to two keys.
+    """
+    frame = _read(file_name)
+    unknown = set(frame[key_col]) - set(keys)
     if unknown:
-        raise ReferenceTableError(f"pillar_aliases.csv names unknown pillar keys: {sorted(unknown)}")
-    mapping = _alias_map(frame, "alias", "pillar_key", "pillar")
-    for key in PILLAR_KEYS:
+        raise ReferenceTableError(f"{file_name} names unknown {kind} keys: {sorted(unknown)}")
+    mapping = _alias_map(frame, "alias", key_col, kind)
+    for key in keys:
         mapping.setdefault(normalise_label(key.replace("_", " ")), key)
     return mapping
 
 
 @functools.cache
+def pillar_aliases() -> dict[str, str]:
+    """Normalised pillar spelling -> pillar key (canonical names included)."""
+    return _vocabulary("pillar_aliases.csv", "pillar_key", PILLAR_KEYS, "pillar")
+
+
+@functools.cache
 def dimension_aliases() -> dict[str, str]:
     """Normalised dimension spelling -> dimension key."""
-    frame = _read("dimension_aliases.csv")
-    unknown = set(frame["dimension_key"]) - set(DIMENSION_KEYS)
-    if unknown:
-        raise ReferenceTableError(f"dimension_aliases.csv names unknown dimension keys: {sorted(unknown)}")
-    mapping = _alias_map(frame, "alias", "dimension_key", "dimension")
-    for key in DIMENSION_KEYS:
-        mapping.setdefault(normalise_label(key.replace("_", " ")), key)
+    mapping = _vocabulary("dimension_aliases.csv", "dimension_key", DIMENSION_KEYS, "dimension")
     overlap = set(mapping) & set(pillar_aliases())
     if overlap:
         raise ReferenceTableError(f"spellings used both for a pillar and a dimension: {sorted(overlap)}")

@@ -18,7 +18,7 @@ from rapidfuzz import fuzz
 from rapidfuzz import process as fuzz_process
 
 from smartcity_utils.errors import ReferenceTableError, UserError
-from smartcity_utils.reference import _read, nearest, normalise_label
+from smartcity_utils.reference import _read, missing_tokens, nearest, normalise_label
 
 
 def _areaid_provinces() -> list[dict]:
@@ -69,6 +69,27 @@ def _name_key(text: object) -> str:
     return s
 
 
+#: Words of a kind column (``Jenis``) and what they mean; also never taken as a partial name.
+_KIND_WORDS = {"kabupaten": "kabupaten", "kab": "kabupaten", "kota": "kota", "kotamadya": "kota",
+               "kota madya": "kota", "pemkab": "kabupaten", "pemkot": "kota"}
+
+
+#: At most this many names are listed for a partial name ("Timur" is in 40 names); the rest are counted.
+MAX_SUGGESTIONS = 10
+
+
+def _blank(value: object) -> bool:
+    """An empty cell, or one holding a word for missing (``-``, ``n/a``: ``missing_tokens.csv``)."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip() or normalise_label(value) in missing_tokens()
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
 @dataclass(frozen=True)
 class Resolution:
     """Outcome of resolving one raw regency name."""
@@ -115,24 +136,47 @@ class RegencyResolver:
         """Canonical name of a regency id."""
         return str(self.table.at[regency_id, "regency"])
 
-    def resolve(self, raw: object, province: object = None) -> Resolution:
+    def resolve(self, raw: object, province: object = None, kind: object = None) -> Resolution:
         """Resolve one raw name (or code) to a regency id.
 
         Args:
             raw: The name as written (``Kab. Paser``, ``KOTIM``, ``64.02``).
             province: Province as written, used only to choose between
                 regencies of the same name in different provinces.
+            kind: ``Kabupaten``/``Kab``/``Kota`` as written in a kind column,
+                used only to choose between a kabupaten and a kota of the
+                same bare name (``Malang``).
 
         Returns:
             A ``Resolution``; on failure ``regency_id`` is None and ``reason``
-            is ``unknown_regency`` or ``ambiguous_regency`` with a suggestion.
+            is ``blank_regency`` (an empty cell), ``unknown_regency`` or
+            ``ambiguous_regency`` with a suggestion.
         """
-        cache_key = (str(raw), "" if province is None else str(province))
+        cache_key = (str(raw), "" if _blank(province) else str(province), "" if _blank(kind) else str(kind))
         if cache_key not in self._cache:
-            self._cache[cache_key] = self._resolve(raw, province)
+            self._cache[cache_key] = self._resolve(raw, province, kind)
         return self._cache[cache_key]
 
-    def _resolve(self, raw: object, province: object) -> Resolution:
+    def containing(self, text: object) -> list[str]:
+        """Every canonical name that contains ``text`` as whole words (``Kutai`` -> the three Kutai regencies)."""
+        key = _name_key(text)
+        if len(key) < 3 or key in _KIND_WORDS:
+            return []
+        pattern = re.compile(rf"(?<![\w]){re.escape(key)}(?![\w])")
+        return [name for name in self._choices if pattern.search(_name_key(name))]
+
+    def suggest(self, text: object, choices: list[str] | None = None) -> str | None:
+        """The suggestion for a name that does not resolve: every name containing it, else the nearest one."""
+        hits = self.containing(text)
+        if hits:
+            shown = hits[:MAX_SUGGESTIONS]
+            more = f" (and {len(hits) - len(shown)} more)" if len(hits) > len(shown) else ""
+            return " or ".join(shown) + more
+        return nearest(text, choices or self._choices) or nearest(text, self._choices)
+
+    def _resolve(self, raw: object, province: object, kind: object = None) -> Resolution:
+        if _blank(raw):
+            return Resolution(None, "blank_regency", None)
         text = str(raw).strip()
         if text in self._codes:
             return Resolution(self._codes[text])
@@ -141,20 +185,25 @@ class RegencyResolver:
         key = _name_key(text)
         candidates = self._full.get(key) or ([self._alias[key]] if key in self._alias else None)
         candidates = candidates or self._bare.get(key)
-        if candidates and len(candidates) > 1 and province not in (None, "") and not pd.isna(province):
+        if candidates and len(candidates) > 1 and not _blank(province):
             prov = normalise_label(province)
             candidates = [c for c in candidates if normalise_label(self.table.at[c, "province"]) == prov] or candidates
+        if candidates and len(candidates) > 1 and not _blank(kind):
+            wanted = _KIND_WORDS.get(normalise_label(kind).rstrip("."))
+            candidates = [c for c in candidates if self.table.at[c, "kind"] == wanted] or candidates
         if candidates and len(candidates) == 1:
             return Resolution(candidates[0])
         if candidates:
             names = " or ".join(sorted(self.name(c) for c in candidates))
             return Resolution(None, "ambiguous_regency", names)
+        if key.rstrip(".") in _KIND_WORDS:
+            return Resolution(None, "unknown_regency", None)  # "Kota" alone: a kind, not a name to guess from
         choices = self._choices
-        if province not in (None, "") and not pd.isna(province):
+        if not _blank(province):
             prov = normalise_label(province)
             same = sorted(self.table.loc[self.table["province"].map(normalise_label) == prov, "regency"])
             choices = same or choices  # a misspelling usually keeps its province
-        return Resolution(None, "unknown_regency", nearest(text, choices) or nearest(text, self._choices))
+        return Resolution(None, "unknown_regency", self.suggest(text, choices))
 
 
 @functools.cache
@@ -184,9 +233,15 @@ def resolve_regencies(names: list[str] | str) -> list[int]:
         res = resolver.resolve(name)
         if res.regency_id is None:
             if res.reason == "unknown_regency":
-                hits = fuzz_process.extract(normalise_label(name), resolver._choices, processor=normalise_label,
-                                            scorer=fuzz.ratio, limit=3)
-                hint = "nearest known names: " + ", ".join(h[0] for h in hits)
+                hits = resolver.containing(name)
+                if hits:
+                    hint = "names containing it: " + ", ".join(hits)
+                else:
+                    near = fuzz_process.extract(normalise_label(name), resolver._choices, processor=normalise_label,
+                                                scorer=fuzz.ratio, limit=3)
+                    hint = "nearest known names: " + ", ".join(h[0] for h in near)
+            elif res.reason == "blank_regency":
+                hint = "give a name"
             else:
                 hint = f"it could be {res.suggestion}"
             problems.append(f"{name!r} ({res.reason.replace('_', ' ')}; {hint})")

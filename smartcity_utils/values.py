@@ -21,6 +21,10 @@ def is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+#: Trailing footnote marks after a number: asterisks, daggers, superscript digits, "(1)".
+FOOTNOTE_MARK = re.compile(r"(?<=[\d%])(\*+|[\u2020\u2021\u00b9\u00b2\u00b3]+|\(\d\))$")
+
+
 def parse_number(value: object) -> tuple[float | None, str | None]:
     """A cell as a number: decimal commas accepted; returns (number, reject reason)."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
@@ -33,6 +37,10 @@ def parse_number(value: object) -> tuple[float | None, str | None]:
     if text.casefold() in ref.missing_tokens():
         return None, "missing"
     text = text.replace("\u00a0", "").replace(" ", "")
+    # A footnote mark ("3,25*", "3,25 (1)") refers to a note below the table; the number stands.
+    text = FOOTNOTE_MARK.sub("", text)
+    # "85%" on a 0 to 100 sheet is 85 points; the sheet's scale decides the conversion.
+    text = text.removesuffix("%")
     if re.fullmatch(r"-?\d+,\d+", text):
         text = text.replace(",", ".")
     try:
@@ -74,7 +82,7 @@ def parse_flag(value: object) -> bool | None:
     return None
 
 
-STAGE_PATTERN = re.compile(r"^(tahap\s*)?(i{1,3}|iv|[1-4])$")
+STAGE_PATTERN = re.compile(r"^(tahap\s*)?(ke\s*-?\s*)?(i{1,3}|iv|[1-4])$")
 
 
 ROMAN = {"1": "I", "2": "II", "3": "III", "4": "IV"}
@@ -90,7 +98,7 @@ def parse_stage(value: object) -> str | None:
     match = STAGE_PATTERN.match(text)
     if not match:
         return None
-    token = match.group(2)
+    token = match.group(3)
     return ROMAN.get(token, token.upper())
 
 

@@ -18,18 +18,26 @@ import pandas as pd
 
 from smartcity_utils import __version__, paths, regencies
 from smartcity_utils import reference as ref
-from smartcity_utils.clean.assessor import parse_assessor
+from smartcity_utils.clean.assessor import is_blank_assessor_sheet, parse_assessor
 from smartcity_utils.clean.cohorts import parse_cohorts
 from smartcity_utils.clean.form import _supersede_resubmissions, parse_form
+from smartcity_utils.clean.precedence import (
+    is_revision,
+    resolve_assessor_duplicates,
+    resolve_recap,
+    set_aside_simulated,
+)
 from smartcity_utils.clean.published import parse_published
 from smartcity_utils.clean.quick_wins import parse_quick_wins
-from smartcity_utils.clean.recap import _dedupe_recap, parse_recap
-from smartcity_utils.clean.rows import DEFAULT_GROUP, DIMENSIONS, PILLARS, _Collector
+from smartcity_utils.clean.recap import parse_recap
+from smartcity_utils.clean.rows import DEFAULT_GROUP, DIMENSIONS, PILLARS, Collector
 from smartcity_utils.clean.sheets import (
     DATA_SUFFIXES,
-    IGNORED_SHEETS,
+    EXPECTED_LAYOUTS,
     IGNORED_SUFFIXES,
+    Sheet,
     detect_layout,
+    is_ignored_sheet,
     read_grid_file,
 )
 from smartcity_utils.errors import RawFileError
@@ -76,7 +84,7 @@ def discover_files(raw_dir: Path) -> list[Path]:
     return files
 
 
-def _build_regencies(out: _Collector, recap: list[dict]) -> pd.DataFrame:
+def _build_regencies(out: Collector, recap: list[dict]) -> pd.DataFrame:
     """Gazetteer plus cohort: documented cohorts, then the register, then recap columns."""
     table = regencies.gazetteer().copy()
     cohort: dict[int, tuple[int, str, bool]] = {}
@@ -84,12 +92,13 @@ def _build_regencies(out: _Collector, recap: list[dict]) -> pd.DataFrame:
     for _, row in ref.known_cohorts().iterrows():
         rid = resolver.resolve(row["regency"]).regency_id
         cohort[rid] = (int(row["cohort_year"]), str(row["source"]), False)
-    for rec in out.cohorts:
+    # Real register rows first: a simulated cohort never displaces a real one.
+    for rec in sorted(out.cohorts, key=lambda r: bool(r["cohort_is_simulated"])):
         rid = rec["regency_id"]
         if rid in cohort and cohort[rid][0] != rec["cohort_year"]:
             sheet, i = rec["_sheet"], rec["_i"]
             out.reject_row(sheet, i, "cohort_year", rec["cohort_year"], "cohort_conflict",
-                           f"the documented cohort is {cohort[rid][0]} ({cohort[rid][1]})")
+                           f"the cohort kept is {cohort[rid][0]} ({cohort[rid][1]}); correct one of the two")
             continue
         cohort.setdefault(rid, (rec["cohort_year"], rec["cohort_source"], rec["cohort_is_simulated"]))
     from_recap: dict[int, Counter] = {}
@@ -97,7 +106,8 @@ def _build_regencies(out: _Collector, recap: list[dict]) -> pd.DataFrame:
         if rec.get("cohort_year_recap"):
             from_recap.setdefault(rec["regency_id"], Counter())[(rec["cohort_year_recap"], rec["is_simulated"])] += 1
     for rid, counts in from_recap.items():
-        (year, sim), _ = counts.most_common(1)[0]
+        # The most frequent cohort among the real rows, else among the simulated ones.
+        (year, sim), _ = max(counts.items(), key=lambda item: (not item[0][1], item[1]))
         cohort.setdefault(rid, (year, "Angkatan column of the recap workbooks", sim))
     table["cohort_year"] = pd.array([cohort.get(r, (None,))[0] for r in table["regency_id"]], dtype="Int64")
     table["cohort_source"] = [cohort.get(r, (None, None))[1] for r in table["regency_id"]]
@@ -119,7 +129,27 @@ SCORE_COLUMNS = ["regency_id", "regency", "province", "kind", "year", "stage", "
 
 REGENCY_YEAR_COLUMNS = (["regency_id", "regency", "province", "kind", "cohort_year", "years_in_programme",
                          "evaluation_group", "year"] + PILLARS + DIMENSIONS +
-                        ["final_score_reported", "rank_reported", "n_assessors", "source_layout", "is_simulated"])
+                        ["final_score_reported", "rank_reported", "n_assessors", "n_assessors_real",
+                         "n_assessors_simulated", "n_rows_rejected", "n_values_set_aside", "source_layout",
+                         "is_simulated"])
+
+
+MANIFEST_COLUMNS = ["source_file", "raw_folder", "layout", "is_revision", "sha256", "rows_read", "rows_kept",
+                    "rows_rejected", "values_rejected", "top_reject_reasons", "sheets_skipped",
+                    "ignored_columns", "code_version"]
+
+
+#: Reject reason of a simulated row set aside because real rows exist for its regency-year.
+SET_ASIDE = "set_aside_simulated"
+
+
+#: Reasons that are no fault of the row: another row holds instead (a later answer, a revision,
+#: the same value elsewhere, real data). They do not count in ``regency_year.n_rows_rejected``.
+REPLACED = frozenset({SET_ASIDE, "superseded", "superseded_by_revision", "duplicate_value"})
+
+
+#: Reject reasons shown per file in the summary of ``smartcity clean``.
+TOP_REASONS = 3
 
 
 QUICK_WIN_COLUMNS = ["regency_id", "regency", "province", "year", "pillar_key", "programme_name", "score_output",
@@ -130,39 +160,85 @@ QUICK_WIN_COLUMNS = ["regency_id", "regency", "province", "year", "pillar_key", 
 REJECT_COLUMNS = ["source_file", "source_sheet", "source_row", "column", "value", "reason", "suggestion", "layout"]
 
 
-def _build_regency_year(recap: list[dict], scores: pd.DataFrame, regencies: pd.DataFrame) -> pd.DataFrame:
+def _build_regency_year(recap: list[dict], scores: pd.DataFrame, regencies: pd.DataFrame,
+                        rejects: pd.DataFrame, row_context: dict) -> pd.DataFrame:
+    """One row per regency and year, with where its values came from.
+
+    A recap row gives the panel values; where it has none for a pillar or a
+    dimension (or where there is no recap row), the mean over the assessors
+    of the latest stage fills in. Real and simulated rows never meet here:
+    ``precedence.set_aside_simulated`` has already removed the simulated rows
+    of a regency-year that has real ones.
+    """
+    value_cols = PILLARS + DIMENSIONS
     base = pd.DataFrame(recap, columns=["regency_id", "year", "evaluation_group", "is_simulated",
-                                        "final_score_reported", "rank_reported"] + PILLARS + DIMENSIONS)
+                                        "final_score_reported", "rank_reported"] + value_cols)
     base["source_layout"] = "recap"
     assessed = scores[scores["level"] == "assessor"].copy()
+    keys = ["regency_id", "year"]
     if not assessed.empty:
         # The latest stage of each regency-year stands for it (Tahap II revises Tahap I).
         assessed["stage_order"] = assessed["stage"].map({"I": 1, "II": 2, "III": 3, "IV": 4}).fillna(0)
-        last = assessed.groupby(["regency_id", "year"])["stage_order"].transform("max")
+        last = assessed.groupby(keys)["stage_order"].transform("max")
         assessed = assessed[assessed["stage_order"] == last]
         assessed["key"] = assessed["pillar_key"].fillna(assessed["dimension_key"])
-        wide = assessed.pivot_table(index=["regency_id", "year"], columns="key", values="score", aggfunc="mean")
-        meta = assessed.groupby(["regency_id", "year"]).agg(
-            n_assessors=("assessor", "nunique"), is_simulated=("is_simulated", "any"),
-            source_layout=("layout", lambda s: "+".join(sorted(set(s)))))
+        wide = assessed.pivot_table(index=keys, columns="key", values="score", aggfunc="mean")
+        wide = wide.reindex(columns=value_cols)
+        real = assessed[~assessed["is_simulated"]].groupby(keys)["assessor"].nunique()
+        sim = assessed[assessed["is_simulated"]].groupby(keys)["assessor"].nunique()
+        meta = assessed.groupby(keys).agg(
+            n_assessors=("assessor", "nunique"), is_simulated_a=("is_simulated", "any"),
+            layouts=("layout", lambda s: "+".join(sorted(set(s)))))
+        meta["n_assessors_real"] = real.reindex(meta.index).fillna(0)
+        meta["n_assessors_simulated"] = sim.reindex(meta.index).fillna(0)
         agg = wide.join(meta).reset_index()
-        keys = set(zip(base["regency_id"], base["year"]))
-        only = agg[[k not in keys for k in zip(agg["regency_id"], agg["year"])]]
-        base = base.merge(agg[["regency_id", "year", "n_assessors"]], on=["regency_id", "year"],
-                          how="left", validate="1:1")
-        base = pd.concat([base, only.assign(evaluation_group=DEFAULT_GROUP)], ignore_index=True)
     else:
-        base["n_assessors"] = 0
-    for col in PILLARS + DIMENSIONS + ["final_score_reported"]:
+        agg = pd.DataFrame(columns=keys + value_cols + ["n_assessors", "is_simulated_a", "layouts",
+                                                         "n_assessors_real", "n_assessors_simulated"])
+    merged = base.merge(agg, on=keys, how="outer", suffixes=("", "_a"), validate="1:1", indicator=True)
+    has_recap = merged["_merge"] != "right_only"
+    filled = pd.Series(False, index=merged.index)
+    for col in value_cols:
+        gap = merged[col].isna() & merged[f"{col}_a"].notna()
+        filled |= gap & has_recap
+        merged[col] = merged[col].where(~gap, merged[f"{col}_a"])
+    merged["source_layout"] = merged["layouts"].where(~has_recap, "recap")
+    merged.loc[filled, "source_layout"] = "recap+" + merged.loc[filled, "layouts"]
+    merged["is_simulated"] = merged["is_simulated"].where(has_recap, merged["is_simulated_a"])
+    merged["evaluation_group"] = merged["evaluation_group"].where(has_recap, DEFAULT_GROUP)
+    base = merged
+    for col in value_cols + ["final_score_reported"]:
         base[col] = pd.to_numeric(base[col]).astype("float64")
     base["rank_reported"] = pd.array(base["rank_reported"], dtype="Int64")
-    base["n_assessors"] = pd.array(base["n_assessors"].fillna(0), dtype="Int64")
+    for col in ("n_assessors", "n_assessors_real", "n_assessors_simulated"):
+        base[col] = pd.array(pd.to_numeric(base[col]).fillna(0).astype(int), dtype="Int64")
     base["is_simulated"] = base["is_simulated"].astype(bool)
+    base = base.astype({"year": "int64", "regency_id": "int64"})
+    counts = _reject_counts(rejects, row_context)
+    base = base.merge(counts, on=keys, how="left", validate="1:1")
+    for col in ("n_rows_rejected", "n_values_set_aside"):
+        base[col] = pd.array(base[col].fillna(0).astype(int), dtype="Int64")
     base = base.merge(regencies[["regency_id", "regency", "province", "kind", "cohort_year"]],
                       on="regency_id", how="left", validate="m:1")
     base["years_in_programme"] = (base["year"].astype("Int64") - base["cohort_year"]).astype("Int64")
-    base = base.astype({"year": "int64", "regency_id": "int64"})
     return base[REGENCY_YEAR_COLUMNS].sort_values(["year", "regency_id"], ignore_index=True)
+
+
+def _reject_counts(rejects: pd.DataFrame, row_context: dict) -> pd.DataFrame:
+    """Per regency-year: raw rows with a listed fault, and values set aside as simulated."""
+    columns = ["regency_id", "year", "n_rows_rejected", "n_values_set_aside"]
+    if rejects.empty:
+        return pd.DataFrame(columns=columns).astype({"regency_id": "int64", "year": "int64"})
+    ctx = [row_context.get((f, s, r)) for f, s, r in
+           zip(rejects["source_file"], rejects["source_sheet"], rejects["source_row"])]
+    frame = rejects.assign(regency_id=[c[0] if c else None for c in ctx], year=[c[1] if c else None for c in ctx])
+    frame = frame.dropna(subset=["regency_id"]).astype({"regency_id": "int64", "year": "int64"})
+    aside = frame["reason"] == SET_ASIDE
+    faults = (frame[~frame["reason"].isin(REPLACED)].drop_duplicates(["source_file", "source_sheet", "source_row"])
+              .groupby(["regency_id", "year"]).size().rename("n_rows_rejected"))
+    set_aside = frame[aside].groupby(["regency_id", "year"]).size().rename("n_values_set_aside")
+    out = pd.concat([faults, set_aside], axis=1).reset_index()
+    return out.reindex(columns=columns).astype({"regency_id": "int64", "year": "int64"})
 
 
 def code_version() -> str:
@@ -176,45 +252,106 @@ def code_version() -> str:
     return f"{__version__}+{digest.hexdigest()[:12]}"
 
 
-def clean_raw_folder(raw_dir: Path, progress: bool = False) -> Cleaned:
-    """Read and clean every raw file; write nothing.
+def _folder_labels(folders: list[Path]) -> list[str]:
+    """Prefix of the file names of each folder: none for one folder; ``example/`` for the bundled set."""
+    if len(folders) == 1:
+        return [""]
+    labels = []
+    for folder in folders:
+        label = "example" if folder.resolve() == paths.EXAMPLE_RAW_DIR.resolve() else folder.name or "raw"
+        while label in labels:
+            label += "_"
+        labels.append(label)
+    return [f"{label}/" for label in labels]
+
+
+def _has_numbers(sheet: Sheet) -> bool:
+    return any(isinstance(c, (int, float)) and not isinstance(c, bool) for r in sheet.rows for c in r)
+
+
+def _read_file(path: Path, name: str, out: Collector) -> dict:
+    """Parse every sheet of one file into ``out``; returns what the manifest says about the file.
+
+    Raises:
+        RawFileError: the file holds no sheet in a known layout (empty, only a
+            header, only notes, or an unrelated workbook), or a sheet with numbers
+            matches no layout.
+    """
+    sheets = read_grid_file(path, name)
+    layouts, skipped, ignored, titles = set(), [], [], []
+    for sheet in sheets:
+        label = sheet.sheet or "(csv)"
+        if sheet.sheet and is_ignored_sheet(sheet.sheet):
+            skipped.append(f"{label} (instructions or notes)")
+            continue
+        if not any(not is_blank(c) for r in sheet.rows for c in r):
+            skipped.append(f"{label} (empty)")
+            continue
+        try:
+            detect_layout(sheet)
+        except RawFileError:
+            # Text beside the data (instructions under another name, a cover page) is skipped;
+            # a sheet with numbers in no known layout stops the run.
+            if len(sheets) > 1 and not _has_numbers(sheet):
+                skipped.append(f"{label} (text only, no table)")
+                continue
+            raise
+        if not any(not is_blank(c) for r in sheet.rows[sheet.header_row + 1:] for c in r):
+            skipped.append(f"{label} (header only, no rows)")
+            continue
+        if sheet.layout == "assessor" and is_blank_assessor_sheet(sheet):
+            skipped.append(f"{label} (blank: no regency and no score filled in)")
+            continue
+        PARSERS[sheet.layout](sheet, out)
+        layouts.add(sheet.layout)
+        titles.append(sheet.title)
+        ignored += [c for c in sheet.ignored_columns if c not in ignored]
+    if not layouts:
+        what = "; ".join(skipped) or "no sheet"
+        raise RawFileError(f"{name}: holds no data in a known layout ({what}); expected {EXPECTED_LAYOUTS}. "
+                           "Fill it in, or move it out of the raw folder")
+    return {"layout": "+".join(sorted(layouts)), "sheets_skipped": "; ".join(skipped),
+            "ignored_columns": "; ".join(ignored), "is_revision": is_revision(Path(name).name, titles)}
+
+
+def clean_raw_folder(raw_dir: Path | list[Path], progress: bool = False) -> Cleaned:
+    """Read and clean every raw file of one or several folders; write nothing.
 
     Args:
-        raw_dir: Folder of raw files (searched recursively).
+        raw_dir: Folder of raw files (searched recursively), or a list of
+            folders (the user's and the bundled example). With several
+            folders, file names are prefixed with the folder's name
+            (``example/`` for the bundled set).
         progress: Show a progress bar over files.
 
     Returns:
         The processed tables.
 
     Raises:
-        RawFileError: a file that cannot be parsed, naming it and what was expected.
+        RawFileError: a file that cannot be parsed, naming it and what was expected;
+            ``RawConflictError`` when two files disagree and neither is a revision.
     """
-    raw_dir = Path(raw_dir)
-    if not raw_dir.is_dir():
-        raise RawFileError(f"{raw_dir}: raw data folder not found; create it and put the evaluation files in it")
-    files = discover_files(raw_dir)
-    out = _Collector()
-    hashes, file_layouts = {}, {}
+    folders = [Path(d) for d in (raw_dir if isinstance(raw_dir, (list, tuple)) else [raw_dir])]
+    files: list[tuple[Path, Path, str]] = []
+    for folder, label in zip(folders, _folder_labels(folders)):
+        if not folder.is_dir():
+            raise RawFileError(f"{folder}: raw data folder not found; create it and put the evaluation files in it")
+        files += [(folder, p, label + p.relative_to(folder).as_posix()) for p in discover_files(folder)]
+    out = Collector()
+    info: dict[str, dict] = {}
     iterator = files
     if progress:
         from tqdm import tqdm
 
         iterator = tqdm(files, desc="reading raw files", unit="file")
-    for path in iterator:
-        name = path.relative_to(raw_dir).as_posix()
-        hashes[name] = hashlib.sha256(path.read_bytes()).hexdigest()
-        layouts = set()
-        for sheet in read_grid_file(path, name):
-            if sheet.sheet and sheet.sheet.strip().casefold() in IGNORED_SHEETS:
-                continue
-            if not any(not is_blank(c) for r in sheet.rows for c in r):
-                continue  # an empty sheet holds nothing to lose
-            detect_layout(sheet)
-            PARSERS[sheet.layout](sheet, out)
-            layouts.add(sheet.layout)
-        file_layouts[name] = "+".join(sorted(layouts)) or "empty"
-    recap = _dedupe_recap(out)
+    for folder, path, name in iterator:
+        info[name] = {"raw_folder": str(folder), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                      **_read_file(path, name, out)}
+    revisions = {name for name, i in info.items() if i["is_revision"]}
+    set_aside_simulated(out)
     form = _supersede_resubmissions(out)
+    recap = resolve_recap(out, revisions)
+    form = resolve_assessor_duplicates(out, form, revisions)
     regencies = _build_regencies(out, recap)
     score_records = [{k: v for k, v in r.items() if k in SCORE_COLUMNS} for r in out.scores + form]
     scores = pd.DataFrame(score_records, columns=[c for c in SCORE_COLUMNS if c not in ("regency", "province", "kind")])
@@ -223,7 +360,9 @@ def clean_raw_folder(raw_dir: Path, progress: bool = False) -> Cleaned:
                             "score": "float64", "is_simulated": bool})
     scores = scores.sort_values(["source_file", "source_sheet", "source_row", "pillar_key", "dimension_key"],
                                 ignore_index=True, na_position="first")
-    regency_year = _build_regency_year(recap, scores, regencies)
+    rejects = pd.DataFrame(out.rejects, columns=REJECT_COLUMNS).astype({"source_row": "int64"}).sort_values(
+        ["source_file", "source_sheet", "source_row", "column"], ignore_index=True, kind="stable")
+    regency_year = _build_regency_year(recap, scores, regencies, rejects, out.row_context)
     quick_wins = _with_names(pd.DataFrame(out.quick_wins, columns=[c for c in QUICK_WIN_COLUMNS if c not in
                                                                    ("regency", "province")]), QUICK_WIN_COLUMNS)
     published = pd.DataFrame(out.published, columns=["index", "year", "region", "regency_id", "metric", "value",
@@ -232,9 +371,7 @@ def clean_raw_folder(raw_dir: Path, progress: bool = False) -> Cleaned:
     published["regency_id"] = pd.array(published["regency_id"], dtype="Int64")
     for col in ("rank", "rank_of"):
         published[col] = pd.array(published[col].round(), dtype="Int64") if len(published) else published[col]
-    rejects = pd.DataFrame(out.rejects, columns=REJECT_COLUMNS).astype({"source_row": "int64"}).sort_values(
-        ["source_file", "source_sheet", "source_row", "column"], ignore_index=True, kind="stable")
-    manifest = _manifest(files, raw_dir, hashes, file_layouts, out, rejects)
+    manifest = _manifest([name for _, _, name in files], info, out, rejects)
     cleaned = Cleaned(scores, regency_year, quick_wins, published, regencies, rejects, manifest)
     from smartcity_utils.clean.schemas import validate_tables
 
@@ -242,26 +379,27 @@ def clean_raw_folder(raw_dir: Path, progress: bool = False) -> Cleaned:
     return cleaned
 
 
-def _manifest(files, raw_dir, hashes, file_layouts, out: _Collector, rejects: pd.DataFrame) -> pd.DataFrame:
+def _manifest(names: list[str], info: dict[str, dict], out: Collector, rejects: pd.DataFrame) -> pd.DataFrame:
     per_file = Counter()
     for (file, _sheet, _row), s in out.row_status.items():
         per_file[(file, s)] += 1
     values_rejected = rejects.groupby("source_file").size() if len(rejects) else pd.Series(dtype=int)
     version = code_version()
     rows = []
-    for path in files:
-        name = path.relative_to(raw_dir).as_posix()
+    for name in names:
         kept, rejected = per_file[(name, "kept")], per_file[(name, "rejected")]
-        rows.append({"source_file": name, "layout": file_layouts[name], "sha256": hashes[name],
-                     "rows_read": kept + rejected, "rows_kept": kept, "rows_rejected": rejected,
-                     "values_rejected": int(values_rejected.get(name, 0)), "code_version": version})
-    return pd.DataFrame(rows, columns=["source_file", "layout", "sha256", "rows_read", "rows_kept",
-                                       "rows_rejected", "values_rejected", "code_version"]).astype(
-        {"rows_read": "int64", "rows_kept": "int64", "rows_rejected": "int64", "values_rejected": "int64"})
+        reasons = rejects.loc[rejects["source_file"] == name, "reason"].value_counts().head(TOP_REASONS)
+        rows.append({"source_file": name, **info[name], "rows_read": kept + rejected, "rows_kept": kept,
+                     "rows_rejected": rejected, "values_rejected": int(values_rejected.get(name, 0)),
+                     "top_reject_reasons": "; ".join(f"{k} {int(v)}" for k, v in reasons.items()),
+                     "code_version": version})
+    return pd.DataFrame(rows, columns=MANIFEST_COLUMNS).astype(
+        {"rows_read": "int64", "rows_kept": "int64", "rows_rejected": "int64", "values_rejected": "int64",
+         "is_revision": bool})
 
 
-def run_clean(raw_dir: Path, out_dir: Path, progress: bool = False) -> Cleaned:
-    """Clean ``raw_dir`` and write the tables to ``out_dir``; returns the tables."""
+def run_clean(raw_dir: Path | list[Path], out_dir: Path, progress: bool = False) -> Cleaned:
+    """Clean ``raw_dir`` (one folder or several) and write the tables to ``out_dir``; returns the tables."""
     cleaned = clean_raw_folder(raw_dir, progress=progress)
     write_tables(cleaned.tables(), out_dir)
     return cleaned

@@ -3,48 +3,36 @@
 
 from __future__ import annotations
 
-from smartcity_utils.clean.rows import (
-    _cell,
-    _col,
-    _Collector,
-    _is_simulated,
-    _resolve_regency,
-    _row_kind,
-    _score_target,
-    _sheet_scale,
-    _stage_or_first,
-)
-from smartcity_utils.clean.sheets import (
-    Sheet,
-)
-from smartcity_utils.values import is_blank, parse_score, parse_timestamp, parse_year
+from smartcity_utils.clean import rows
+from smartcity_utils.clean.sheets import Sheet
+from smartcity_utils.values import is_blank, parse_score, parse_timestamp
 
 
-def parse_form(sheet: Sheet, out: _Collector) -> None:
+def parse_form(sheet: Sheet, out: rows.Collector) -> None:
     """Online-form export: one row per answer; resubmissions are resolved later."""
-    cols = {n: _col(sheet, n) for n in ("regency", "province", "year", "stage", "assessor", "question_code",
-                                         "pillar", "dimension", "score", "submitted_at", "is_simulated")}
-    scale = _sheet_scale(sheet, [cols["score"]])
+    cols = {n: rows.column_of(sheet, n) for n in ("regency", "province", "kind", "year", "stage", "assessor",
+                                                  "question_code", "pillar", "dimension", "score",
+                                                  "submitted_at", "is_simulated")}
+    scale = rows.sheet_scale(sheet, [cols["score"]])
     for i in range(sheet.header_row + 1, len(sheet.rows)):
         row = sheet.rows[i]
-        if _row_kind(row, None) == "blank_row":
+        if rows.row_kind(row, None) == "blank_row":
             out.reject_row(sheet, i, "", "", "blank_row", "nothing to do")
             continue
-        rid = _resolve_regency(sheet, i, _cell(row, cols["regency"]), _cell(row, cols["province"]), out)
-        if rid is None:
+        found = rows.regency_and_year(sheet, i, row, cols, out)
+        if found is None:
             continue
-        year = parse_year(_cell(row, cols["year"]))
-        if year is None:
-            out.reject_row(sheet, i, "year", _cell(row, cols["year"]), "bad_year", "write the year as 2024")
-            continue
-        target = _score_target(sheet, i, _cell(row, cols["pillar"]), _cell(row, cols["dimension"]), out)
+        rid, year = found
+        out.note(sheet, i, rid, year)
+        target = rows.score_target(sheet, i, rows.cell(row, cols["pillar"]), rows.cell(row, cols["dimension"]),
+                                   out)
         if target is None:
             continue
-        score, reason, fix = parse_score(_cell(row, cols["score"]), scale)
+        score, reason, fix = parse_score(rows.cell(row, cols["score"]), scale)
         if reason:
-            out.reject_row(sheet, i, "score", _cell(row, cols["score"]), reason, fix)
+            out.reject_row(sheet, i, "score", rows.cell(row, cols["score"]), reason, fix)
             continue
-        raw_time = _cell(row, cols["submitted_at"])
+        raw_time = rows.cell(row, cols["submitted_at"])
         submitted = parse_timestamp(raw_time)
         if submitted is None and not is_blank(raw_time):
             # The answer is kept; only the order of resubmissions needs the time.
@@ -52,18 +40,18 @@ def parse_form(sheet: Sheet, out: _Collector) -> None:
                              "write the time as 2024-07-01 10:00:00 or 01/07/2024 10:00; "
                              "without a time the later line counts as the later submission")
         out.form.append({"regency_id": rid, "year": year,
-                         "stage": _stage_or_first(sheet, i, _cell(row, cols["stage"]), out),
-                         "assessor": str(_cell(row, cols["assessor"]) or "").strip() or None,
-                         "question_code": str(_cell(row, cols["question_code"]) or ""),
+                         "stage": rows.stage_or_first(sheet, i, rows.cell(row, cols["stage"]), out),
+                         "assessor": str(rows.cell(row, cols["assessor"]) or "").strip() or None,
+                         "question_code": str(rows.cell(row, cols["question_code"]) or ""),
                          "level": "assessor", "pillar_key": target[0], "dimension_key": target[1],
                          "score": score, "submitted_at": submitted,
-                         "is_simulated": _is_simulated(sheet, row, cols["is_simulated"], i, out),
+                         "is_simulated": rows.simulated_flag(sheet, row, cols["is_simulated"], i, out),
                          "layout": "form", "source_file": sheet.file, "source_sheet": sheet.sheet,
                          "source_row": i + 1, "_status_key": (sheet.file, sheet.sheet, i + 1)})
         out.keep(sheet, i)
 
 
-def _supersede_resubmissions(out: _Collector) -> list[dict]:
+def _supersede_resubmissions(out: rows.Collector) -> list[dict]:
     """Keep the latest answer per regency, year, stage, assessor and question."""
     latest: dict[tuple, dict] = {}
     for rec in out.form:

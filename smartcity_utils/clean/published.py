@@ -4,19 +4,17 @@
 from __future__ import annotations
 
 from smartcity_utils import regencies as ref
-from smartcity_utils.clean.rows import _Collector, _row_kind
-from smartcity_utils.clean.sheets import (
-    Sheet,
-)
+from smartcity_utils.clean import rows
+from smartcity_utils.clean.sheets import Sheet
 from smartcity_utils.values import _SUGGEST, parse_number, parse_year
 
 
-def parse_published(sheet: Sheet, out: _Collector) -> None:
+def parse_published(sheet: Sheet, out: rows.Collector) -> None:
     """Published facts: the one real score table."""
     resolver = ref.regency_resolver()
     for i in range(1, len(sheet.rows)):
         row = sheet.rows[i]
-        if _row_kind(row, None) == "blank_row":
+        if rows.row_kind(row, None) == "blank_row":
             out.reject_row(sheet, i, "", "", "blank_row", "nothing to do")
             continue
         record = dict(zip(["index", "year", "region", "metric", "value", "rank", "rank_of",

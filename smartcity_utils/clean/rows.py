@@ -14,11 +14,8 @@ import numpy as np
 
 from smartcity_utils import reference as ref
 from smartcity_utils import regencies
-from smartcity_utils.clean.sheets import (
-    Sheet,
-    declared_scale,
-)
-from smartcity_utils.values import is_blank, parse_flag, parse_number, parse_stage
+from smartcity_utils.clean.sheets import Sheet, declared_scale
+from smartcity_utils.values import is_blank, parse_flag, parse_number, parse_stage, parse_year
 
 PILLARS = list(ref.PILLAR_KEYS)
 
@@ -37,7 +34,7 @@ FOOTNOTE = re.compile(r"^(\*|sumber\b|catatan\b|keterangan\b|note\b|source\b)")
 
 
 @dataclass
-class _Collector:
+class Collector:
     """Accumulates records while sheets are parsed."""
 
     scores: list[dict] = field(default_factory=list)
@@ -49,6 +46,13 @@ class _Collector:
     rejects: list[dict] = field(default_factory=list)
     row_status: dict[tuple[str, str, int], str] = field(default_factory=dict)
     layouts: dict[str, set] = field(default_factory=dict)
+    #: (file, sheet, row) -> (regency_id, year) once a row's regency and year are known, so that
+    #: ``regency_year`` can say how many of its rows or values were rejected.
+    row_context: dict[tuple[str, str, int], tuple[int, int]] = field(default_factory=dict)
+
+    def note(self, sheet: Sheet, i: int, regency_id: int, year: int) -> None:
+        """Record the regency-year a row belongs to (for the rejected-row counts)."""
+        self.row_context[(sheet.file, sheet.sheet, i + 1)] = (regency_id, year)
 
     def keep(self, sheet: Sheet, i: int) -> None:
         self.row_status[(sheet.file, sheet.sheet, i + 1)] = "kept"
@@ -67,7 +71,7 @@ class _Collector:
         })
 
 
-def _stage_or_first(sheet: Sheet, i: int, value: object, out: "_Collector") -> str:
+def stage_or_first(sheet: Sheet, i: int, value: object, out: Collector) -> str:
     """The stage of a score; an empty cell means stage I, an unreadable one is listed in rejects."""
     stage = parse_stage(value)
     if stage is None and not is_blank(value):
@@ -76,7 +80,7 @@ def _stage_or_first(sheet: Sheet, i: int, value: object, out: "_Collector") -> s
     return stage or "I"
 
 
-def _sheet_scale(sheet: Sheet, columns: list[int]) -> int:
+def sheet_scale(sheet: Sheet, columns: list[int]) -> int:
     """100 when declared or when the median score is above 4, else 4."""
     declared = declared_scale(sheet)
     if declared:
@@ -91,37 +95,71 @@ def _sheet_scale(sheet: Sheet, columns: list[int]) -> int:
     return 100 if values and float(np.median(values)) > 4 else 4
 
 
-def _cell(row: list[object], j: int | None) -> object:
+def cell(row: list[object], j: int | None) -> object:
+    """The value in grid column ``j`` of a row; None when the sheet has no such column or the row is short."""
     return row[j] if j is not None and j < len(row) else None
 
 
-def _is_simulated(sheet: Sheet, row: list[object], col: int | None, i: int, out: _Collector) -> bool:
+def simulated_flag(sheet: Sheet, row: list[object], col: int | None, i: int, out: Collector) -> bool:
+    """The row's ``Simulasi`` flag; an unreadable flag is listed and counts as simulated."""
     if col is None:
         return False  # a file without the column is real data (docs/data_model.md)
-    flag = parse_flag(_cell(row, col))
+    flag = parse_flag(cell(row, col))
     if flag is None:
         # Never present a possibly simulated number as real.
-        out.reject_value(sheet, i, "is_simulated", _cell(row, col), "unclear_simulated_flag",
+        out.reject_value(sheet, i, "is_simulated", cell(row, col), "unclear_simulated_flag",
                          "write ya or tidak; the row is treated as simulated")
         return True
     return flag
 
 
-def _resolve_regency(sheet: Sheet, i: int, raw: object, province: object, out: _Collector) -> int | None:
-    res = regencies.regency_resolver().resolve(raw, province)
+def regency_fix(reason: str, suggestion: str | None, where: str = "cell") -> str:
+    """The suggested fix for a regency name that does not resolve."""
+    if reason == "blank_regency":
+        return (f"fill in the Kabupaten/Kota {where}; nothing is guessed for an empty name "
+                "(a merged cell is empty below its first row)")
+    if reason == "ambiguous_regency":
+        return (f"write the full name: {suggestion}; or add a province or a 'Jenis' column "
+                "(Kabupaten or Kota) that tells them apart")
+    if suggestion:
+        return (f"did you mean {suggestion}? If the name is right, add it to "
+                "smartcity_utils/data/regency_aliases.csv")
+    return f"no known name is close; check the {where}, or add the name to smartcity_utils/data/regency_aliases.csv"
+
+
+def resolve_regency(sheet: Sheet, i: int, raw: object, province: object, out: Collector,
+                    kind: object = None) -> int | None:
+    """The regency id of a raw name, or None after rejecting the row with the reason and a fix."""
+    res = regencies.regency_resolver().resolve(raw, province, kind)
     if res.regency_id is None:
-        hint = ("nearest known name: " if res.reason == "unknown_regency" else "write the full name: ")
-        fix = f"{hint}{res.suggestion}; if the name is right, add it to smartcity_utils/data/regency_aliases.csv"
-        out.reject_row(sheet, i, "regency", raw, res.reason, fix if res.suggestion else
-                       "add the name to smartcity_utils/data/regency_aliases.csv")
+        out.reject_row(sheet, i, "regency", raw, res.reason, regency_fix(res.reason, res.suggestion))
     return res.regency_id
 
 
-def _col(sheet: Sheet, name: str) -> int | None:
+def regency_and_year(sheet: Sheet, i: int, row: list[object], cols: dict[str, int | None],
+                     out: Collector) -> tuple[int, int] | None:
+    """(regency_id, year) of a row with Kabupaten/Kota and Tahun columns, or None after rejecting the row.
+
+    ``cols`` maps ``regency``, ``province``, ``kind`` and ``year`` to grid
+    columns (None when the sheet has no such column).
+    """
+    rid = resolve_regency(sheet, i, cell(row, cols["regency"]), cell(row, cols["province"]), out,
+                          cell(row, cols["kind"]))
+    if rid is None:
+        return None
+    year = parse_year(cell(row, cols["year"]))
+    if year is None:
+        out.reject_row(sheet, i, "year", cell(row, cols["year"]), "bad_year", "write the year as 2024")
+        return None
+    return rid, year
+
+
+def column_of(sheet: Sheet, name: str) -> int | None:
+    """The grid column of a canonical column name in a sheet, or None."""
     return next((j for j, c in sheet.columns.items() if c == name), None)
 
 
-def _row_kind(row: list[object], regency_cell: object) -> str | None:
+def row_kind(row: list[object], regency_cell: object) -> str | None:
     """blank_row, footnote_row, subtotal_row or None for a data row."""
     non_blank = [c for c in row if not is_blank(c)]
     if not non_blank:
@@ -141,8 +179,8 @@ _TARGETS = {
 }
 
 
-def _score_target(sheet: Sheet, i: int, pillar_raw: object, dim_raw: object,
-                  out: _Collector) -> tuple[str | None, str | None] | None:
+def score_target(sheet: Sheet, i: int, pillar_raw: object, dim_raw: object,
+                 out: Collector) -> tuple[str | None, str | None] | None:
     """(pillar_key, dimension_key) of an answer row, or None after rejecting it.
 
     Exactly one of the two cells must be filled: a row scores a pillar or an
@@ -150,7 +188,8 @@ def _score_target(sheet: Sheet, i: int, pillar_raw: object, dim_raw: object,
     """
     filled = [(kind, raw) for kind, raw in (("pillar", pillar_raw), ("dimension", dim_raw)) if not is_blank(raw)]
     if len(filled) != 1:
-        reason, value = ("pillar_and_dimension", f"{pillar_raw} | {dim_raw}") if filled else ("no_pillar_or_dimension", "")
+        reason, value = (("pillar_and_dimension", f"{pillar_raw} | {dim_raw}") if filled
+                         else ("no_pillar_or_dimension", ""))
         out.reject_row(sheet, i, "pillar", value, reason,
                        "fill in either Pilar or Dimensi: a row scores one pillar or one dimension")
         return None

@@ -36,8 +36,15 @@ DATA_SUFFIXES = paths.DATA_SUFFIXES
 IGNORED_SUFFIXES = {".md", ".txt", ".json", ".pdf"}
 
 
-#: Sheets that hold instructions or notes, never scores.
+#: Sheets that hold instructions or notes, never scores: a sheet whose name starts with one of
+#: these words is skipped ("Petunjuk Pengisian", "Catatan Rapat", "Keterangan Kolom").
 IGNORED_SHEETS = {"catatan", "petunjuk", "keterangan", "instructions", "readme"}
+
+
+def is_ignored_sheet(name: str) -> bool:
+    """True for a sheet of instructions or notes (its name starts with a word of ``IGNORED_SHEETS``)."""
+    words = normalise_label(name).split(" ")
+    return bool(name) and words[0] in IGNORED_SHEETS
 
 
 LAYOUTS = ("recap", "assessor", "form", "quick_wins", "cohorts", "published")
@@ -46,7 +53,17 @@ LAYOUTS = ("recap", "assessor", "form", "quick_wins", "cohorts", "published")
 PUBLISHED_COLUMNS = ["index", "year", "region", "metric", "value", "rank", "rank_of", "rank_scope", "source_url"]
 
 
-HEADER_SEARCH_ROWS = 25
+#: How far down a sheet the header row is looked for. Title blocks of merged cells can be
+#: long; every row is searched (a header is the first row whose cells name a layout).
+HEADER_SEARCH_ROWS: int | None = None
+
+
+#: Layouts a file could be, named in the error for a file that matches none.
+EXPECTED_LAYOUTS = (
+    "a recap (a 'Kabupaten/Kota' column and at least one pillar or dimension column), "
+    "an assessor sheet ('No | Pilar | Dimensi | Nilai'), a form export ('Kode Pertanyaan', 'Nilai'), "
+    "a Quick Win register ('Nama Program'), a cohort register ('Angkatan') or published facts"
+)
 
 
 @dataclass
@@ -65,6 +82,7 @@ class Sheet:
     labels: dict[str, object] = field(default_factory=dict)  # "Tahun:" style label rows
     label_rows: dict[str, int] = field(default_factory=dict)  # 0-based row of each label
     title: str = ""
+    ignored_columns: list[str] = field(default_factory=list)  # header cells that name no known column
 
     def where(self, row_index: int | None = None) -> str:
         """Human location: ``file, sheet 'S', row N``."""
@@ -97,8 +115,9 @@ def read_grid_file(path: Path, display_name: str) -> list[Sheet]:
             sheets.append(Sheet(display_name, name, [list(r) for r in rows]))
         return sheets
     except Exception as exc:  # calamine raises its own error types per format
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         raise RawFileError(
-            f"{display_name}: cannot be opened as a spreadsheet ({exc}); "
+            f"{display_name}: cannot be opened as a spreadsheet ({reason}); "
             "save it as .xlsx or .csv and rerun"
         ) from exc
 
@@ -146,6 +165,7 @@ def detect_layout(sheet: Sheet) -> None:
             sheet.columns = {j: c for j, c in enumerate(PUBLISHED_COLUMNS)}
             return
     title_parts: list[str] = []
+    near_miss = ""
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         cols = _header_columns(row)
         names = set(cols.values())
@@ -154,39 +174,59 @@ def detect_layout(sheet: Sheet) -> None:
             _read_labels(sheet, row, i)
             continue
         score_cols = {c for c in names if c.startswith(("pillar:", "dimension:"))}
+        below = _header_columns(rows[i + 1]) if "regency" in names and i + 1 < len(rows) else {}
+        below_scores = any(c.startswith(("pillar:", "dimension:")) for c in below.values())
         if {"regency", "programme_name"} <= names:
             layout = "quick_wins"
         elif {"question_code", "score"} <= names:
             layout = "form"
         elif {"pillar", "dimension", "score"} <= names:
             layout = "assessor"
-        elif "regency" in names and ({"final_score", "rank"} & names or score_cols):
+        elif "regency" in names and (score_cols or below_scores):
+            # Strict: a recap names at least one pillar or dimension (in this row or, under
+            # merged group cells, in the next); a regency and a total alone could be anything.
             layout = "recap"
         elif {"regency", "cohort_year"} <= names:
             layout = "cohorts"
-        elif "regency" in names and i + 1 < len(rows) and _header_columns(rows[i + 1]):
-            layout = "recap"  # two-row header: pillar names sit in the next row
         else:
+            if "regency" in names and not near_miss:
+                found = ", ".join(repr(str(c).strip()) for j, c in enumerate(row) if j in cols)
+                near_miss = (f" Row {i + 1} has the columns {found} but no pillar or dimension column, "
+                             "so it is not a recap.")
             title_parts.extend(str(c) for c in row if not is_blank(c))
             continue
-        if layout == "recap":
-            below = _header_columns(rows[i + 1]) if i + 1 < len(rows) else {}
-            if any(c.startswith(("pillar:", "dimension:")) for c in below.values()):
-                cols = {**cols, **below}
-                i += 1
+        header_rows = [i]
+        if layout == "recap" and below_scores:
+            cols = {**cols, **below}
+            header_rows.append(i + 1)
+            i += 1
         sheet.layout, sheet.header_row, sheet.columns = layout, i, cols
         sheet.title = " ".join(title_parts)
+        sheet.ignored_columns = _unrecognised_headers(rows, header_rows, cols)
         _check_columns(sheet)
         return
-    expected = (
-        "a recap (header with 'Kabupaten/Kota' and pillar columns, 'Nilai Akhir' or 'Peringkat'), "
-        "an assessor sheet ('No | Pilar | Dimensi | Nilai'), a form export ('Kode Pertanyaan', 'Nilai'), "
-        "a Quick Win register ('Nama Program'), a cohort register ('Angkatan') or published facts"
-    )
+    searched = len(rows) if HEADER_SEARCH_ROWS is None else min(len(rows), HEADER_SEARCH_ROWS)
     raise RawFileError(
-        f"{sheet.where()}: no header row found in the first {HEADER_SEARCH_ROWS} rows; expected {expected}. "
+        f"{sheet.where()}: no header row found in its {searched} rows; expected {EXPECTED_LAYOUTS}.{near_miss} "
         "See docs/data_model.md, rename the header, or add the spelling to smartcity_utils/data/column_aliases.csv"
     )
+
+
+def _unrecognised_headers(rows: list[list[object]], header_rows: list[int], cols: dict[int, str]) -> list[str]:
+    """Header cells that name no known column.
+
+    In a two-row header a merged group cell ("Nilai Pilar") sits over a column
+    recognised in the row below, so it is not listed.
+    """
+    ignored = []
+    for r in header_rows:
+        for j, cell in enumerate(rows[r]):
+            if is_blank(cell) or j in cols:
+                continue
+            text = " ".join(str(cell).split())
+            if text not in ignored:
+                ignored.append(text)
+    return ignored
 
 
 def _read_labels(sheet: Sheet, row: list[object], i: int) -> None:
@@ -213,7 +253,8 @@ def _check_columns(sheet: Sheet) -> None:
     missing = required.get(sheet.layout, set()) - set(names)
     if sheet.layout == "assessor":
         missing -= set(sheet.labels)
-        for label in ("regency", "year", "assessor"):
+        # Without an 'Asesor:' label the sheet's name is the assessor's (sheets named after assessors).
+        for label in ("regency", "year"):
             if label not in sheet.labels and label not in names:
                 missing.add(label)
     if missing:

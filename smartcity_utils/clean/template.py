@@ -12,16 +12,28 @@ from smartcity_utils import reference as ref
 from smartcity_utils.errors import UserError
 from smartcity_utils.tables import atomic_path
 
+#: The instructions sheet, each line in Indonesian then English.
 INSTRUCTIONS = [
     "Petunjuk pengisian / How to fill in",
-    "1. Copy the sheet 'Asesor 1' once per assessor (one sheet per assessor).",
-    "2. Fill in the labels: Kabupaten/Kota, Tahun, Tahap (Tahap I or Tahap II), Asesor (name and institution).",
-    "3. Give one score per row on the 0 to 4 scale (decimal comma or point: 3,25 or 3.25).",
-    "4. Leave a score empty, or write 'belum dinilai', when it was not assessed.",
-    "5. Set Simulasi to 'tidak' for real scores, 'ya' for made-up or test data.",
-    "6. Save the workbook into data/raw/ and run: smartcity clean",
+    "1. Satu lembar per asesor: salin lembar 'Asesor 1' untuk setiap asesor; lembar yang tidak dipakai "
+    "boleh dibiarkan kosong.",
+    "   One sheet per assessor: copy the sheet 'Asesor 1' for each assessor; unused sheets may stay empty.",
+    "2. Isi label: Kabupaten/Kota (nama lengkap, mis. 'Kota Balikpapan'), Tahun, Tahap (Tahap I atau Tahap II), "
+    "Asesor (nama dan instansi).",
+    "   Fill in the labels: Kabupaten/Kota (full name, e.g. 'Kota Balikpapan'), Tahun (year), Tahap "
+    "(stage: Tahap I or Tahap II), Asesor (name and institution).",
+    "3. Beri satu nilai per baris pada skala 0 sampai 4 (koma atau titik desimal: 3,25 atau 3.25).",
+    "   Give one score per row on the 0 to 4 scale (decimal comma or point: 3,25 or 3.25).",
+    "4. Kosongkan nilai, atau tulis 'belum dinilai', bila belum dinilai.",
+    "   Leave a score empty, or write 'belum dinilai', when it was not assessed.",
+    "5. Simulasi: 'tidak' untuk nilai sungguhan, 'ya' untuk data uji atau rekaan.",
+    "   Simulasi: 'tidak' for real scores, 'ya' for made-up or test data.",
+    "6. Simpan berkas ke data/raw/ lalu jalankan: smartcity clean (folder lain: smartcity clean --raw FOLDER)",
+    "   Save the workbook into data/raw/ and run: smartcity clean (another folder: smartcity clean --raw FOLDER)",
+    "7. Koreksi atas berkas yang sudah diserahkan: simpan sebagai berkas baru dengan kata 'revisi' pada namanya.",
+    "   A correction of a file already handed in: save it as a new file with 'revisi' in its name.",
     "",
-    "Allowed pillar names (any of these spellings is accepted):",
+    "Nama pilar yang diterima (semua ejaan ini diterima) / Allowed pillar names (any of these spellings):",
 ]
 
 
@@ -38,6 +50,8 @@ def write_template(path: Path, n_assessors: int = 1) -> Path:
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise UserError(f"{path}: the template is an Excel workbook; give a name ending in .xlsx")
+    if n_assessors < 1:
+        raise UserError(f"--assessors {n_assessors}: a template needs at least one assessor sheet; give 1 or more")
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     pillar_names = list(ref.pillars()["pillar"])
@@ -62,7 +76,8 @@ def write_template(path: Path, n_assessors: int = 1) -> Path:
             no += 1
         last = 7 + no - 1
         scores = DataValidation(type="decimal", operator="between", formula1="0", formula2="4", allow_blank=True,
-                                error="A score runs from 0 to 4", showErrorMessage=True)
+                                error="Nilai dari 0 sampai 4 / A score runs from 0 to 4",
+                                showErrorMessage=True)
         ws.add_data_validation(scores)
         scores.add(f"D8:D{last}")
         flags = DataValidation(type="list", formula1='"ya,tidak"', allow_blank=False)
@@ -70,7 +85,7 @@ def write_template(path: Path, n_assessors: int = 1) -> Path:
         flags.add(f"F8:F{last}")
         for col, width in zip("ABCDEF", (16, 22, 14, 8, 40, 10)):
             ws.column_dimensions[col].width = width
-    info = wb.create_sheet("Petunjuk")
+    info = wb.create_sheet("Petunjuk Pengisian")
     for line in INSTRUCTIONS:
         info.append([line])
     aliases = ref._read("pillar_aliases.csv")
@@ -79,7 +94,7 @@ def write_template(path: Path, n_assessors: int = 1) -> Path:
         variants = ", ".join(aliases.loc[aliases["pillar_key"] == key, "alias"])
         info.append([name, variants])
     info.append([])
-    info.append(["Allowed evaluation dimensions:"])
+    info.append(["Dimensi evaluasi yang diterima / Allowed evaluation dimensions:"])
     for name in dimension_names:
         info.append([name])
     with atomic_path(path, suffix=".xlsx") as tmp:

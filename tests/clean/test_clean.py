@@ -106,6 +106,8 @@ def test_regency_resolves(raw, province, expected):
     pytest.param("Kediri", "ambiguous_regency", "Kabupaten Kediri or Kota Kediri", id="bare_name_ambiguous"),
     pytest.param("Kutai Kartanegra", "unknown_regency", "Kabupaten Kutai Kartanegara", id="misspelt"),
     pytest.param("Kotawaringin Timr", "unknown_regency", "Kabupaten Kotawaringin Timur", id="misspelt_timur"),
+    pytest.param("-", "blank_regency", None, id="dash_is_blank"),
+    pytest.param("Kota", "unknown_regency", None, id="kind_alone_suggests_nothing"),
 ])
 def test_regency_not_guessed(raw, reason, suggestion):
     res = regencies.regency_resolver().resolve(raw)

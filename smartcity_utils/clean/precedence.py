@@ -1,0 +1,271 @@
+"""Which value holds when several raw rows give one: real over simulated, revisions, duplicates.
+
+The rules (also in ``docs/data_model.md``, section "Precedence"):
+
+1. **Real over simulated.** Where any real row (recap, assessor sheet or form
+   answer) exists for a regency-year, every simulated row of that
+   regency-year is set aside: it is listed in ``rejects`` with reason
+   ``set_aside_simulated`` and used nowhere. Real and simulated values are
+   never averaged into one number. Quick Win programmes follow the same rule
+   among themselves: real programmes of a regency-year set its simulated ones
+   aside.
+2. **Within one file**, a second recap row for the same regency and year is a
+   ``duplicate_row``; the first is kept.
+3. **Across files, value by value.** A value that one file leaves empty is
+   taken from the other: no file blanks a value another file gives. Equal
+   values are kept once (the repeat is listed as ``duplicate_value``).
+   Different values: the file marked as a revision (``revisi`` in its file
+   name or in its title rows) wins, and the other value is listed as
+   ``superseded_by_revision`` with both values and both files. When neither
+   file, or both, are marked, the run stops (``RawConflictError``) and names
+   both files and both values: the order in which file names sort never
+   decides.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+import pandas as pd
+
+from smartcity_utils import regencies
+from smartcity_utils.clean.rows import DIMENSIONS, PILLARS, Collector
+from smartcity_utils.errors import RawConflictError
+from smartcity_utils.reference import normalise_label
+
+#: The word that marks a file as a revision of another, in its name or title rows.
+REVISION_MARK = re.compile(r"revisi")
+
+#: Conflicts named in the error message before "and N more".
+MAX_CONFLICTS_SHOWN = 3
+
+RECAP_VALUES = PILLARS + DIMENSIONS + ["final_score_reported", "rank_reported"]
+
+
+def is_revision(file_name: str, titles: list[str]) -> bool:
+    """True when a file is marked as a revision: ``revisi`` in its name or in a sheet's title rows."""
+    texts = [file_name.replace("_", " ")] + list(titles)
+    return any(REVISION_MARK.search(normalise_label(t)) for t in texts)
+
+
+def _missing(value: object) -> bool:
+    return value is None or (not isinstance(value, str) and pd.isna(value))
+
+
+def _name(regency_id: int) -> str:
+    return regencies.regency_resolver().name(regency_id)
+
+
+def _listing(out: Collector, rec: dict, layout: str, column: str, value: object, reason: str,
+             suggestion: str, whole_row: bool, counted: bool = True) -> None:
+    """List a row or value another one replaces; ``counted`` rows count in ``regency_year``'s provenance."""
+    key = (rec["source_file"], rec["source_sheet"], rec["source_row"])
+    if whole_row:
+        out.row_status[key] = "rejected"
+    if counted:
+        out.row_context.setdefault(key, (rec["regency_id"], rec["year"]))
+    out.rejects.append({"source_file": rec["source_file"], "source_sheet": rec["source_sheet"],
+                        "source_row": rec["source_row"], "column": column,
+                        "value": "" if _missing(value) else str(value), "reason": reason,
+                        "suggestion": suggestion, "layout": layout})
+
+
+def _where(rec: dict) -> str:
+    sheet = f", sheet {rec['source_sheet']!r}" if rec["source_sheet"] else ""
+    return f"{rec['source_file']}{sheet} row {rec['source_row']}"
+
+
+def _real_sources(records: list[dict]) -> dict[tuple[int, int], str]:
+    """(regency_id, year) -> the first file giving a real row for it."""
+    real: dict[tuple[int, int], str] = {}
+    for rec in records:
+        if not rec["is_simulated"]:
+            real.setdefault((rec["regency_id"], rec["year"]), rec["source_file"])
+    return real
+
+
+def set_aside_simulated(out: Collector) -> None:
+    """Rule 1: drop every simulated row of a regency-year that has real rows, listing each."""
+    _set_aside_simulated_scores(out)
+    _set_aside_simulated_quick_wins(out)
+
+
+def _set_aside_simulated_scores(out: Collector) -> None:
+    """Rule 1 for recap rows, assessor scores and form answers."""
+    real = _real_sources(out.recap + out.scores + out.form)
+    if not real:
+        return
+
+    def aside(rec: dict, layout: str, column: str, value: object) -> bool:
+        key = (rec["regency_id"], rec["year"])
+        if rec["is_simulated"] and key in real:
+            _listing(out, rec, layout, column, value, "set_aside_simulated",
+                     f"real rows for {_name(key[0])} {key[1]} exist ({real[key]}); simulated values "
+                     "are never averaged with real ones", whole_row=True)
+            return True
+        return False
+
+    dropped_rows = {(r["source_file"], r["source_sheet"], r["source_row"]) for r in out.recap
+                    if aside(r, "recap", "regency", _name(r["regency_id"]))}
+    out.recap = [r for r in out.recap if (r["source_file"], r["source_sheet"], r["source_row"]) not in dropped_rows]
+    kept_scores = []
+    for rec in out.scores:
+        if rec["layout"] == "recap":
+            if rec["_status_key"] not in dropped_rows:
+                kept_scores.append(rec)
+        elif not aside(rec, rec["layout"], "score", rec["score"]):
+            kept_scores.append(rec)
+    out.scores = kept_scores
+    out.form = [rec for rec in out.form if not aside(rec, "form", "score", rec["score"])]
+
+
+def _set_aside_simulated_quick_wins(out: Collector) -> None:
+    """Rule 1 for Quick Win programmes: real programmes of a regency-year set its simulated ones aside."""
+    real = _real_sources(out.quick_wins)
+    kept = []
+    for rec in out.quick_wins:
+        key = (rec["regency_id"], rec["year"])
+        if rec["is_simulated"] and key in real:
+            _listing(out, rec, "quick_wins", "programme_name", rec["programme_name"], "set_aside_simulated",
+                     f"real Quick Win programmes for {_name(key[0])} {key[1]} exist ({real[key]}); "
+                     "simulated ones are never shown beside them", whole_row=True, counted=False)
+        else:
+            kept.append(rec)
+    out.quick_wins = kept
+
+
+def _score_key(rec: dict) -> str:
+    return rec["pillar_key"] or rec["dimension_key"]
+
+
+class _Conflicts:
+    """Conflicts no rule settles; raised together once every regency-year was looked at."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, regency_id: int, year: int, column: str, holders: list[tuple[dict, object]]) -> None:
+        said = ", ".join(f"{_where(rec)} gives {value}" for rec, value in holders)
+        self.items.append(f"{_name(regency_id)} {year} {column}: {said}")
+
+    def raise_if_any(self) -> None:
+        if not self.items:
+            return
+        shown = "; ".join(self.items[:MAX_CONFLICTS_SHOWN])
+        more = f" (and {len(self.items) - MAX_CONFLICTS_SHOWN} more)" if len(self.items) > MAX_CONFLICTS_SHOWN else ""
+        raise RawConflictError(
+            f"two files give different values and neither is marked as a revision: {shown}{more}. "
+            "Put 'revisi' in the file name of the corrected file (it then wins, and the values it replaces "
+            "are listed in rejects), or remove the wrong file, and rerun")
+
+
+def _decide(holders: list[tuple[dict, object]], revisions: set[str]) -> tuple[dict, object] | None:
+    """The holder whose value stands, or None when no rule decides (a conflict)."""
+    values = {v for _, v in holders}
+    marked = [(rec, v) for rec, v in holders if rec["source_file"] in revisions]
+    if len(values) == 1:
+        return marked[0] if marked else holders[0]
+    if marked and len({v for _, v in marked}) == 1:
+        return marked[0]
+    return None
+
+
+def resolve_recap(out: Collector, revisions: set[str]) -> list[dict]:
+    """Rules 2 and 3 for recap rows: one record per regency and year; losers listed, panel scores pruned."""
+    by_key: dict[tuple[int, int], list[dict]] = defaultdict(list)
+    for rec in out.recap:
+        by_key[(rec["regency_id"], rec["year"])].append(rec)
+    conflicts = _Conflicts()
+    dropped_rows: set[tuple] = set()
+    dropped_values: set[tuple] = set()
+    kept = []
+    for (rid, year), recs in by_key.items():
+        first_in_file: dict[str, dict] = {}
+        per_file = []
+        for rec in recs:
+            first = first_in_file.get(rec["source_file"])
+            if first is None:
+                first_in_file[rec["source_file"]] = rec
+                per_file.append(rec)
+                continue
+            same = all(_same(first.get(k), rec.get(k)) for k in RECAP_VALUES)
+            where = f"{first['source_file']} row {first['source_row']}"
+            _listing(out, rec, "recap", "regency", _name(rid), "duplicate_row",
+                     f"identical to {where}; remove one" if same else
+                     f"conflicts with {where}, which was kept; correct the source", whole_row=True)
+            dropped_rows.add((rec["source_file"], rec["source_sheet"], rec["source_row"]))
+        if len(per_file) == 1:
+            kept.append(per_file[0])
+            continue
+        # Several files: the marked revision leads, else the first file; value by value below.
+        per_file.sort(key=lambda r: r["source_file"] not in revisions)
+        merged = dict(per_file[0])
+        for col in RECAP_VALUES:
+            holders = [(rec, rec.get(col)) for rec in per_file if not _missing(rec.get(col))]
+            if not holders:
+                continue
+            winner = _decide(holders, revisions)
+            if winner is None:
+                conflicts.add(rid, year, col, holders)
+                continue
+            merged[col] = winner[1]
+            for rec, value in holders:
+                if rec is winner[0]:
+                    continue
+                dropped_values.add((rec["source_file"], rec["source_sheet"], rec["source_row"], col))
+                if value == winner[1]:
+                    _listing(out, rec, "recap", col, value, "duplicate_value",
+                             f"the same value is in {_where(winner[0])}; kept once", whole_row=False)
+                else:
+                    _listing(out, rec, "recap", col, value, "superseded_by_revision",
+                             f"the revision {_where(winner[0])} gives {winner[1]} and wins", whole_row=False)
+        for col in ("evaluation_group", "cohort_year_recap"):
+            if _missing(merged.get(col)):
+                merged[col] = next((r[col] for r in per_file if not _missing(r.get(col))), None)
+        kept.append(merged)
+    conflicts.raise_if_any()
+    out.scores = [s for s in out.scores
+                  if s.get("_status_key") not in dropped_rows
+                  and (s["layout"] != "recap" or (*s["_status_key"], _score_key(s)) not in dropped_values)]
+    return kept
+
+
+def resolve_assessor_duplicates(out: Collector, form: list[dict], revisions: set[str]) -> list[dict]:
+    """Rule 3 for assessor-level scores given by two files (two workbooks for one panel, or sheet and form).
+
+    The same assessor, stage, question and pillar or dimension of a regency-year
+    from two files: equal scores are kept once, a revision wins, anything else
+    stops the run. Returns the form answers that remain; ``out.scores`` is pruned.
+    """
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for rec in [s for s in out.scores if s["level"] == "assessor"] + form:
+        groups[(rec["regency_id"], rec["year"], rec["stage"], rec["assessor"], rec.get("question_code", ""),
+                rec["pillar_key"], rec["dimension_key"])].append(rec)
+    conflicts = _Conflicts()
+    dropped: set[tuple] = set()
+    for (rid, year, *_rest), recs in groups.items():
+        if len({r["source_file"] for r in recs}) < 2:
+            continue
+        holders = [(rec, rec["score"]) for rec in sorted(recs, key=lambda r: r["source_file"] not in revisions)]
+        winner = _decide(holders, revisions)
+        if winner is None:
+            conflicts.add(rid, year, f"{_score_key(recs[0])} of {recs[0]['assessor']}", holders)
+            continue
+        for rec, value in holders:
+            if rec is winner[0] or rec["source_file"] == winner[0]["source_file"]:
+                continue
+            dropped.add(rec["_status_key"])
+            reason = "duplicate_value" if value == winner[1] else "superseded_by_revision"
+            fix = (f"the same score is in {_where(winner[0])}; kept once" if value == winner[1] else
+                   f"the revision {_where(winner[0])} gives {winner[1]} and wins")
+            _listing(out, rec, rec["layout"], "score", value, reason, fix, whole_row=True)
+    conflicts.raise_if_any()
+    out.scores = [s for s in out.scores if s.get("_status_key") not in dropped or s["layout"] == "recap"]
+    return [f for f in form if f["_status_key"] not in dropped]
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal values, with two missing values counting as equal."""
+    a_missing, b_missing = _missing(a), _missing(b)
+    return (a_missing and b_missing) or (not a_missing and not b_missing and a == b)
