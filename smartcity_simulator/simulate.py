@@ -36,8 +36,16 @@ is the index. ``beta_k`` are the driver weights the analysis should recover
 (``smart_governance`` strongest, ``smart_environment`` near zero).
 
 Assessors: each regency-year gets a panel of 3 to 4 assessors (4 in national
-mode) from a pool; assessor ``a`` has leniency ``l_a ~ N(0, sd_l)`` and scores
-``true + l_a + N(0, sd_a)``, rounded to 2 decimals. A recap value is the panel
+mode) from a pool; assessor ``a`` has leniency ``l_a ~ N(0, sd_l)`` (shared by
+every regency it scores) and, for each regency-year ``rt`` it scores, a halo
+``h_art ~ N(0, sd_h)`` shared by all of its scores for that regency-year
+(pillars and dimensions alike, hence also by its headline), and scores::
+
+    s_artx = true_rtx + l_a + h_art + N(0, sd_a)
+
+rounded to 2 decimals. Leniency and halo make one assessor's errors correlate
+across pillars and with the headline, as in real panels where the same
+assessors score both. A recap value is the panel
 mean rounded half up to 2 decimals; the reported final score (*Nilai Akhir*)
 is ``sum_j w_tj * d_rtj`` of the rounded dimension scores, rounded half up.
 All values are clipped to [0, 4]; the counts of clipped values are written to
@@ -160,6 +168,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     },
     "sd_v": 0.10,
     "sd_l": 0.10,
+    "sd_h": 0.10,
     "sd_a": 0.15,
     "sd_quick_win_programme": 0.25,
     "sd_quick_win_score": 0.15,
@@ -495,6 +504,8 @@ def _simulate_scores(members, evaluated, ref, params, seed, national, gaz, clipp
     rng_a = np.random.default_rng([seed, 3])
     pool = [f"Asesor {letters[i]} ({INSTITUTIONS[i % len(INSTITUTIONS)]})" for i in range(n_pool)]
     leniency = {name: float(rng_a.normal(0, params["sd_l"])) for name in pool}
+    # The halo has its own stream, so the other draws stay those of earlier versions.
+    rng_h = np.random.default_rng([seed, 6])
 
     rys: dict[tuple[str, int], _RY] = {}
     for year in YEARS:
@@ -522,7 +533,8 @@ def _simulate_scores(members, evaluated, ref, params, seed, national, gaz, clipp
             panel_idx = sorted(rng_a.choice(n_pool, size=n_ass, replace=False))
             ry.panel = [pool[i] for i in panel_idx]
             truth = np.concatenate([p, d])
-            raw = (truth[None, :] + np.array([leniency[x] for x in ry.panel])[:, None]
+            halo = rng_h.normal(0, params["sd_h"], n_ass)
+            raw = (truth[None, :] + (np.array([leniency[x] for x in ry.panel]) + halo)[:, None]
                    + rng_a.normal(0, params["sd_a"], (n_ass, truth.size)))
             clipped["assessor"] += int(np.sum((raw < 0) | (raw > 4)))
             ry.scores = np.rint(np.clip(raw, 0, 4) * 100).astype(int)
@@ -1119,7 +1131,9 @@ def simulate_raw(out_dir: Path, *, seed: int = 2017, national: bool = False,
         "model": ("p_rtk = mu + m_r + g*(t - cohort_r) + a_k + e_rtk; "
                   "index_rt = c + sum_k beta_k*p_rtk + u_rt; "
                   "d_rtj = index_rt + delta_tj + v_rtj (sum_j w_tj*delta_tj = 0, "
-                  "sum_j w_tj*v_rtj = 0); assessor score = true + l_a + N(0, sd_a); "
+                  "sum_j w_tj*v_rtj = 0); assessor score = true + l_a + h_art + N(0, sd_a) "
+                  "(l_a ~ N(0, sd_l) leniency shared across regencies, h_art ~ N(0, sd_h) halo "
+                  "shared by all scores of assessor a for regency-year rt); "
                   "recap = panel mean rounded half up to 2 decimals; "
                   "Nilai Akhir = sum_j w_tj*d_rtj rounded half up"),
         "parameters": params,
@@ -1128,6 +1142,7 @@ def simulate_raw(out_dir: Path, *, seed: int = 2017, national: bool = False,
         "dimension_weights": {str(y): {j: float(w) for j, w in ws.items()}
                               for y, ws in ref.weights.items() if y in YEARS},
         "assessor_leniency": {k: round(v, 6) for k, v in leniency.items()},
+        "assessor_error": _assessor_error(params),
         "cohort_sizes": {str(c): sum(1 for v in members.values() if v == c)
                          for c in sorted(set(members.values()))},
         "n_members": len(members),
@@ -1145,6 +1160,68 @@ def simulate_raw(out_dir: Path, *, seed: int = 2017, national: bool = False,
                   .encode("utf-8"))
     return SimulationResult(out_dir=out_dir, truth_dir=truth_dir, seed=seed, national=national, files=files,
                             truth=truth, truth_regency_year=truth_df, faults=fault_df)
+
+
+def _assessor_error(params: dict[str, Any]) -> dict[str, Any]:
+    """Variance of one assessor's error on a score, and its covariance between two scores of one regency-year."""
+    shared = params["sd_l"] ** 2 + params["sd_h"] ** 2
+    return {"note": "one assessor, one regency-year; shared = leniency + halo",
+            "variance": round(shared + params["sd_a"] ** 2, 6), "covariance_between_scores": round(shared, 6)}
+
+
+def simulate_panels(seed: int = 2017, national: bool = False, params: dict[str, Any] | None = None,
+                    published_path: Path | None = None) -> dict[str, Any]:
+    """The simulated scores without writing files: panel means, assessor scores and the truth.
+
+    Runs the same generating model as :func:`simulate_raw` (membership,
+    evaluations, latent scores, assessor panels, published figures and the
+    refit of the panels to the recaps) and returns tables instead of
+    workbooks, for coverage studies over many seeds.
+
+    Args:
+        seed: Seed of every random draw.
+        national: As in :func:`simulate_raw`.
+        params: Parameters replacing entries of ``DEFAULT_PARAMS``.
+        published_path: Published facts to reproduce.
+
+    Returns:
+        ``{"units": one row per regency-year (regency, year, evaluation_group,
+        pillar and dimension panel means, final_score, n_assessors, the true
+        pillar scores as ``true_<pillar>``), "assessors": one row per
+        regency-year and assessor (pillar and dimension scores), "parameters":
+        the parameters used, "weights": {year: {dimension: weight}}}``.
+    """
+    ref = _load_reference()
+    full = json.loads(json.dumps(DEFAULT_PARAMS))
+    full.update(params or {})
+    gaz = _load_gazetteer()
+    pub_all = pd.read_csv(Path(published_path) if published_path else _default_published_path())
+    pub = pub_all[(pub_all["index"] == "GMSC_eval") & pub_all.region.isin(set(gaz.regency))].copy()
+    members = _choose_members(gaz, ref, pub, np.random.default_rng([seed, 1]), national,
+                              full["kalimantan_weight"])
+    evaluated = _choose_evaluations(members, pub, np.random.default_rng([seed, 5]))
+    clipped = {"latent": 0, "assessor": 0, "refit": 0}
+    rys, _, _, _ = _simulate_scores(members, evaluated, ref, full, seed, national, gaz, clipped)
+    for ry in rys.values():
+        ry.recap = _panel_recap(ry)
+        ry.final = _final_cents(ry.recap[6:], ref.weights[ry.year], ref.dims)
+    _apply_published(rys, pub, ref, seed)
+    for ry in rys.values():
+        _refit_panel(ry, clipped)
+    items = ref.pillars + ref.dims
+    unit_rows, assessor_rows = [], []
+    for ry in rys.values():
+        row = {"regency": ry.regency, "year": ry.year, "evaluation_group": ry.group,
+               "final_score": ry.final / 100, "n_assessors": len(ry.panel)}
+        row.update({k: v / 100 for k, v in zip(items, ry.recap)})
+        row.update({f"true_{k}": float(v) for k, v in zip(ref.pillars, ry.true_p)})
+        unit_rows.append(row)
+        for name, scores in zip(ry.panel, ry.scores):
+            a = {"regency": ry.regency, "year": ry.year, "assessor": name}
+            a.update({k: v / 100 for k, v in zip(items, scores)})
+            assessor_rows.append(a)
+    return {"units": pd.DataFrame(unit_rows), "assessors": pd.DataFrame(assessor_rows), "parameters": full,
+            "weights": {y: {j: float(w) for j, w in ws.items()} for y, ws in ref.weights.items()}}
 
 
 def _remove_stale(out_dir: Path, truth_json: Path, keep: set[str]) -> None:

@@ -8,8 +8,22 @@ compare with.
 
 Cohorts can be compared at equal calendar year (``by='calendar'``: the 2017
 and 2021 cohorts in 2024) or at equal time in the programme
-(``by='programme_year'``: each cohort in its third year), which separates the
-effect of experience from the effect of the calendar.
+(``by='programme_year'``: each cohort in its third year). Neither view
+separates experience from the calendar: years in the programme (age), the
+evaluation year (period) and the joining year (cohort) are tied by
+``age = period - cohort``, so only two of the three can vary at once and no
+comparison of these data can split their effects apart without an outside
+assumption.
+
+* At equal calendar year, cohorts share the evaluation year (the same
+  assessors' year, form and weights), so a difference mixes experience with
+  whatever distinguishes the cohorts (who joined when, and why).
+* At equal years in the programme, cohorts share experience, but each is
+  seen in a different calendar year, so a difference mixes the cohort with
+  changes of the evaluation between years (form, weights, scale, assessors).
+
+Read a difference in either view as a description, not as the effect of
+time in the programme.
 
 The measure ``'final_score'`` means the published index where there is one
 and the computed index otherwise: the published figure is the official one,
@@ -307,8 +321,10 @@ def compare_cohorts(
         regency_year: The ``regency_year`` table.
         measure: A measure or a list of measures (pillar keys,
             ``'final_score'``, any numeric column).
-        by: ``'calendar'`` (equal ``year``) or ``'programme_year'`` (equal
-            ``years_in_programme``).
+        by: ``'calendar'`` (equal ``year``: cohorts differ in experience)
+            or ``'programme_year'`` (equal ``years_in_programme``: cohorts
+            differ in calendar year); neither isolates the effect of
+            experience (see the module docstring).
         cohort_col: Column defining the cohort.
         n_boot: Bootstrap resamples for the median CIs.
         seed: Seed of the bootstrap.

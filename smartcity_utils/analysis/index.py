@@ -7,6 +7,7 @@ configuration per year (``smartcity_utils/data/dimension_weights.csv``).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -14,7 +15,7 @@ import pandas as pd
 
 from smartcity_utils import reference as ref
 from smartcity_utils.analysis.ranks import add_ranks
-from smartcity_utils.errors import UserError
+from smartcity_utils.errors import DataNote, UserError
 
 # Reference tables
 # --------------------------------------------------------------------------
@@ -58,8 +59,9 @@ def _weights_wide(weights: pd.DataFrame | Mapping[str, float] | None, years: Seq
         DataFrame indexed by year, one column per dimension key (canonical order).
 
     Raises:
-        ValueError: A year has no weights, misses a dimension, or its weights
-            do not sum to 1.
+        ValueError: No year has weights, a year misses a dimension, or its
+            weights do not sum to 1. A year without any weights, beside years
+            that have them, gets a row of NaN and a warning naming it.
     """
     keys = dimension_keys()
     years = sorted({int(y) for y in years})
@@ -85,18 +87,28 @@ def _weights_wide(weights: pd.DataFrame | Mapping[str, float] | None, years: Seq
         wide = long.pivot(index="year", columns="dimension_key", values="weight")
         wide = wide.reindex(columns=keys)
         absent = [y for y in years if y not in wide.index]
-        if absent:
+        known = sorted(int(y) for y in wide.index)
+        if absent and len(absent) == len(years):
             raise UserError(
                 f"no dimension weights for year(s) {absent}; add them to dimension_weights.csv "
-                f"(years with weights: {sorted(wide.index.tolist())})"
+                f"(years with weights: {known})"
             )
-        wide = wide.loc[years]
+        if absent:
+            # One year without weights must not stop the others: its rows get no computed index.
+            warnings.warn(f"no dimension weights for year(s) {absent}: their computed index is left empty; "
+                          f"add them to dimension_weights.csv (years with weights: {known})", DataNote,
+                          stacklevel=3)
+        wide = wide.reindex(years)
         for year, row in wide.iterrows():
+            if year in absent:
+                continue
             if row.isna().any():
                 raise UserError(
                     f"dimension weights for year {year} miss {row.index[row.isna()].tolist()}"
                 )
     for year, row in wide.iterrows():
+        if row.isna().all():
+            continue  # a year without weights (warned above)
         total = float(row.sum())
         if not np.isclose(total, 1.0, rtol=0, atol=1e-6):
             raise UserError(f"dimension weights for year {year} sum to {total:.6g}, not 1")
@@ -142,8 +154,9 @@ def compute_index(
         A copy of the table with ``final_score_computed`` added (or replaced).
 
     Raises:
-        ValueError: A year of the table has no weights, or its weights do not
-            sum to 1 (the message names the year).
+        ValueError: No year of the table has weights, or a year's weights do
+            not sum to 1 (the message names the year). A year without weights
+            beside years with weights gets NaN and a warning naming the year.
         KeyError: A dimension column is missing.
     """
     keys = dimension_keys()

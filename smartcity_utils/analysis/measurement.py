@@ -206,8 +206,12 @@ def pillar_structure(
                          "alpha": a["alpha"], "alpha_ci_low": a["alpha_ci_low"],
                          "alpha_ci_high": a["alpha_ci_high"], "omega_total": o["omega_total"],
                          "omega_converged": o["converged"], "omega_method": o["method"]})
-    return {"correlation": pd.DataFrame(corr_rows), "pca": pd.DataFrame(pca_rows),
-            "reliability": pd.DataFrame(rel_rows)}
+    return {"correlation": pd.DataFrame(corr_rows, columns=["group", "item_a", "item_b", "r", "n_units"]),
+            "pca": pd.DataFrame(pca_rows, columns=["group", "component", "eigenvalue", "share",
+                                                   "cumulative_share", "n_units"]),
+            "reliability": pd.DataFrame(rel_rows, columns=["group", "n_units", "n_items", "alpha", "alpha_ci_low",
+                                                           "alpha_ci_high", "omega_total", "omega_converged",
+                                                           "omega_method"])}
 
 
 # ---------------------------------------------------------------------------
@@ -250,6 +254,14 @@ def _icc_oneway(values: np.ndarray, codes: np.ndarray, level: float) -> dict[str
             "var_unit": (msb - msw) / n0, "var_residual": msw}
 
 
+def _rating_rows(scores_long: pd.DataFrame, unit_cols: str | Sequence[str], rater_col: str, value_col: str,
+                 item_col: str | None, what: str) -> tuple[pd.DataFrame, list[str]]:
+    """Checks the columns of assessor-level ratings and returns the rows with a score (new index) and the unit columns."""
+    unit_cols = _as_list(unit_cols)
+    _require(scores_long, unit_cols + [rater_col, value_col] + _as_list(item_col), what)
+    return scores_long.dropna(subset=[value_col]).reset_index(drop=True), unit_cols
+
+
 def icc(
     scores_long: pd.DataFrame,
     unit_cols: str | Sequence[str],
@@ -287,9 +299,7 @@ def icc(
         df_between, df_within, icc1, icc1_ci_low, icc1_ci_high, icck, icck_ci_low,
         icck_ci_high, var_unit, var_residual.
     """
-    unit_cols = _as_list(unit_cols)
-    _require(scores_long, unit_cols + [rater_col, value_col] + _as_list(item_col), "icc")
-    d = scores_long.dropna(subset=[value_col])
+    d, unit_cols = _rating_rows(scores_long, unit_cols, rater_col, value_col, item_col, "icc")
     keys = unit_cols + [rater_col] + _as_list(item_col)
     if d.duplicated(keys).any():
         raise ValueError(f"icc: several rows per {keys}; pass one score per rater, unit and item")
@@ -465,16 +475,13 @@ def assessor_leniency(
         LeniencyResult with variance components, per-rater leniency BLUPs and
         prediction SEs, item means, convergence status and ``adjust``.
     """
-    unit_cols = _as_list(unit_cols)
-    _require(scores_long, unit_cols + [rater_col, value_col] + _as_list(item_col),
-             "assessor_leniency")
+    d, unit_cols = _rating_rows(scores_long, unit_cols, rater_col, value_col, item_col, "assessor_leniency")
     components = list(components)
     bad = [c for c in components if c not in _COMPONENTS]
     if bad or "rater" not in components:
         raise ValueError(f"components must include 'rater' and come from {_COMPONENTS}; got {components}")
     if item_col is None and any("item" in c for c in components):
         raise ValueError("item interactions need item_col")
-    d = scores_long.dropna(subset=[value_col]).reset_index(drop=True)
     y = d[value_col].to_numpy(float)
     unit = _unit_codes(d, unit_cols)
     rater_levels, rater = np.unique(d[rater_col].astype(str).to_numpy(), return_inverse=True)

@@ -1,4 +1,21 @@
-"""How sure a rank is: Monte Carlo over the dimension weights and the assessor panels.
+"""How sure a rank is: one Monte Carlo model of uncertainty for every year, over the panels and the weights.
+
+The model (each source switchable):
+
+* **Assessors.** A published score is the mean of a panel of 3 to 4
+  assessors; another panel would have given another mean. Where the
+  assessor-level scores exist, each draw resamples the panel's assessors with
+  replacement after scaling their deviations from the panel mean by
+  ``sqrt(m / (m - 1))`` so that the draws' variance is the unbiased ``s^2 / m``
+  (the plain bootstrap gives ``(m - 1) / m`` of it). Where only the panel
+  mean exists (the recaps), each draw adds a panel error drawn from
+  ``N(0, Sigma / m)``, ``Sigma`` the covariance of one assessor's dimension
+  errors estimated within the panels that do have assessor rows and ``m``
+  the assumed panel size.
+* **Weights.** Each year's dimension weights are drawn from a Dirichlet
+  centred on that year's weights, with spread :data:`WEIGHT_SPREAD`.
+
+Ranks are competition ranks within year and evaluation group in every draw.
 """
 
 from __future__ import annotations
@@ -24,6 +41,22 @@ from smartcity_utils.analysis.ranks import (
 
 # Rank uncertainty (Monte Carlo)
 # --------------------------------------------------------------------------
+
+#: Spread of the weight draws (coefficient of variation of an average-sized
+#: weight, see :func:`dirichlet_concentration`). Source: the two published
+#: weight sets (DOMAIN.md: Baseline/Output/Outcome/Impact/Quick Win
+#: 10/20/30/20/20 and 10/20/30/30/10) differ by 10 points on Impact and Quick
+#: Win; 0.25 gives a 20 % weight a standard deviation of 5 points, so the
+#: other published set lies about two standard deviations away.
+WEIGHT_SPREAD = 0.25
+
+#: Column whose value a regency-year keeps in every draw when one of its
+#: dimension scores is missing (its index cannot be recomputed, but it still
+#: took a place in the published ranking).
+FALLBACK_SCORE = "final_score"
+
+#: Choices of the assessor part of the model.
+ASSESSOR_MODELS = ("resample", "none")
 
 
 def dirichlet_concentration(weight_spread: float, n_dimensions: int) -> float:
@@ -81,6 +114,73 @@ def draw_weights(base: np.ndarray, n_draws: int, weight_spread: float, rng: np.r
     return out
 
 
+@dataclass(frozen=True, eq=False)
+class RankModel:
+    """The rank uncertainty model: every source of variation and its switch, in one place.
+
+    Attributes:
+        n_draws: Number of Monte Carlo draws.
+        seed: Seed of ``numpy.random.default_rng``.
+        weight_spread: Spread of the weight draws (:func:`dirichlet_concentration`); 0 keeps the weights fixed.
+        assessor_scores: Optional tidy assessor-level scores (``regency_id,
+            year, assessor, dimension_key, score``). For the regency-years it
+            covers, each draw resamples the assessors with replacement (after
+            the ``(m-1)/m`` correction) and uses their mean dimension scores; a
+            dimension no resampled assessor scored falls back to the table
+            value. None switches the resampling off.
+        by: Groups within which ranks are computed (default year and evaluation group).
+        weights: Central weights (default ``dimension_weights.csv``).
+        panel_error_cov: Covariance (K x K) of one assessor's dimension
+            errors; where given, regency-years without assessor scores get a
+            model-based panel error ``N(0, panel_error_cov / panel_size)`` per
+            draw. None switches it off.
+        panel_size: Assumed panel size for those regency-years.
+    """
+
+    n_draws: int = 1000
+    seed: int = 0
+    weight_spread: float = WEIGHT_SPREAD
+    assessor_scores: pd.DataFrame | None = None
+    by: Sequence[str] | str | None = DEFAULT_BY
+    weights: pd.DataFrame | Mapping[str, float] | None = None
+    panel_error_cov: np.ndarray | None = None
+    panel_size: float | None = None
+
+    def assumptions(self) -> dict[str, object]:
+        """The model's assumptions and switches in plain words, for a table's metadata."""
+        panels = []
+        if self.assessor_scores is not None:
+            panels.append("where assessor-level scores exist, assessors resampled with replacement after scaling "
+                          "deviations from the panel mean by sqrt(m/(m-1)), so the draws vary by the unbiased s^2/m")
+        if self.panel_error_cov is not None:
+            panels.append("elsewhere, a panel error drawn from N(0, Sigma/m), Sigma the covariance of one "
+                          f"assessor's dimension errors within panels, m = {self.panel_size:.2f}")
+        return {
+            "model": "one model for every year; ranks within " + " x ".join(_as_cols(self.by)),
+            "assessors": "; ".join(panels) if panels else "off (panel means taken as exact)",
+            "weights": (f"Dirichlet around each year's weights, weight_spread = {self.weight_spread} (a 20 % weight "
+                        f"has sd {100 * 0.2 * self.weight_spread:.0f} points; the two published weight sets differ by 10 points "
+                        "on Impact and Quick Win)" if self.weight_spread > 0
+                        else "off (each year's weights fixed)"),
+            "missing_dimension": (f"a regency-year missing a dimension score keeps its {FALLBACK_SCORE} in "
+                                  "every draw (it keeps its place; its own band has no width from the draws)"),
+            "switches": "weight_spread=0 turns the weights off; assessor_scores=None and panel_error_cov=None "
+                        "turn the panels off",
+            "n_draws": self.n_draws,
+            "seed": self.seed,
+        }
+
+
+def _as_cols(by: Sequence[str] | str | None) -> list[str]:
+    return [] if by is None else [by] if isinstance(by, str) else list(by)
+
+
+def _model(model: RankModel | None, options: Mapping[str, object]) -> RankModel:
+    if model is not None and options:
+        raise TypeError("give either a RankModel or its fields as keywords, not both")
+    return model if model is not None else RankModel(**options)
+
+
 @dataclass
 class _Draws:
     """Everything both Monte Carlo implementations share (inputs and random draws)."""
@@ -91,19 +191,17 @@ class _Draws:
     year_weights: dict[int, np.ndarray]  # year -> (n_draws, K)
     assessor_units: dict[int, tuple[np.ndarray, np.ndarray, pd.DataFrame]]
     # unit position -> (assessor scores (m, K), resampled indices (n_draws, m), tidy rows)
+    model_units: dict[int, np.ndarray]
+    # unit position -> dimension scores per draw (n_draws, K): panel mean plus a model-based panel error
     group_cols: list[str]
     n_draws: int
+    fallback: np.ndarray  # (n_units,) the table's index, used where a dimension is missing
 
 
-def _prepare_draws(
-    regency_year: pd.DataFrame,
-    n_draws: int,
-    seed: int,
-    weight_spread: float,
-    assessor_scores: pd.DataFrame | None,
-    by: Sequence[str] | str | None,
-    weights: pd.DataFrame | Mapping[str, float] | None,
-) -> _Draws:
+def _prepare_draws(regency_year: pd.DataFrame, model: RankModel) -> _Draws:
+    n_draws, seed, weight_spread = model.n_draws, model.seed, model.weight_spread
+    assessor_scores, by, weights = model.assessor_scores, model.by, model.weights
+    panel_error_cov, panel_size = model.panel_error_cov, model.panel_size
     if n_draws < 1:
         raise ValueError(f"n_draws must be >= 1, got {n_draws}")
     keys = dimension_keys()
@@ -136,20 +234,42 @@ def _prepare_draws(
             i = pos.get((rid, int(yr)))
             if i is None:
                 continue  # assessor scores for a regency-year outside the table
-            assessor_units[i] = (block.to_numpy(dtype=float), None, block.reset_index())
+            values = block.to_numpy(dtype=float)
+            m = values.shape[0]
+            if m >= 2:
+                # (m - 1) / m correction: resampled means then vary by s^2 / m, not (m - 1) s^2 / m^2.
+                with np.errstate(invalid="ignore"):
+                    centre = np.nanmean(values, axis=0)
+                values = centre + np.sqrt(m / (m - 1)) * (values - centre)
+            rows = block.reset_index()
+            rows[keys] = values
+            assessor_units[i] = (values, None, rows)
         for i in sorted(assessor_units):
             values, _, rows = assessor_units[i]
             m = values.shape[0]
             idx = rng.integers(0, m, size=(n_draws, m))
             assessor_units[i] = (values, idx, rows)
+    model_units: dict[int, np.ndarray] = {}
+    if panel_error_cov is not None:
+        if not panel_size or panel_size <= 0:
+            raise ValueError("panel_size must be positive when panel_error_cov is given")
+        dims = units[keys].to_numpy(dtype=float)
+        cov = np.asarray(panel_error_cov, dtype=float) / panel_size
+        for i in range(len(units)):
+            if i in assessor_units or np.isnan(dims[i]).all():
+                continue
+            model_units[i] = dims[i] + rng.multivariate_normal(np.zeros(len(keys)), cov, size=n_draws)
     return _Draws(
         units=units,
         dims=units[keys].to_numpy(dtype=float),
         years=years,
         year_weights=year_weights,
         assessor_units=assessor_units,
+        model_units=model_units,
         group_cols=cols,
         n_draws=n_draws,
+        fallback=(units[FALLBACK_SCORE].to_numpy(dtype=float) if FALLBACK_SCORE in units.columns
+                  else np.full(len(units), np.nan)),
     )
 
 
@@ -176,15 +296,8 @@ def _rank_min_columns(block: np.ndarray) -> np.ndarray:
     return ranks.T
 
 
-def rank_draws(
-    regency_year: pd.DataFrame,
-    n_draws: int = 1000,
-    seed: int = 0,
-    weight_spread: float = 0.5,
-    assessor_scores: pd.DataFrame | None = None,
-    by: Sequence[str] | str | None = DEFAULT_BY,
-    weights: pd.DataFrame | Mapping[str, float] | None = None,
-) -> tuple[pd.DataFrame, np.ndarray]:
+def rank_draws(regency_year: pd.DataFrame, model: RankModel | None = None,
+               **options) -> tuple[pd.DataFrame, np.ndarray]:
     """Ranks of every regency-year under every Monte Carlo draw (vectorised).
 
     All draws are computed as one (n_units x n_draws) score matrix and ranked
@@ -193,22 +306,14 @@ def rank_draws(
 
     Args:
         regency_year: The ``regency_year`` table (one row per regency and year).
-        n_draws: Number of draws.
-        seed: Seed of ``numpy.random.default_rng``.
-        weight_spread: Spread of the weight draws (:func:`dirichlet_concentration`).
-        assessor_scores: Optional tidy assessor-level scores (``regency_id,
-            year, assessor, dimension_key, score``). For the regency-years it
-            covers, each draw resamples the assessors with replacement and
-            uses their mean dimension scores; a dimension no resampled
-            assessor scored falls back to the table value.
-        by: Groups within which ranks are computed.
-        weights: Central weights (default ``dimension_weights.csv``).
+        model: The :class:`RankModel`; or give its fields as keywords (``n_draws=...``).
 
     Returns:
         ``(units, ranks)``: the table rows (reset index) and a float array
         (n_units, n_draws) of ranks, NaN where the score is missing.
     """
-    d = _prepare_draws(regency_year, n_draws, seed, weight_spread, assessor_scores, by, weights)
+    d = _prepare_draws(regency_year, _model(model, options))
+    n_draws = d.n_draws
     n_units, k = d.dims.shape
     # dims per unit and draw; only regency-years with assessor data vary by draw.
     scores = np.empty((n_units, n_draws))
@@ -224,6 +329,11 @@ def rank_draws(
             means = sums / counts
         means = np.where(counts > 0, means, d.dims[i][None, :])
         scores[i] = _weighted_sum(means, d.year_weights[int(d.years[i])])
+    for i, draws in d.model_units.items():
+        filled = np.where(np.isnan(draws), d.dims[i][None, :], draws)
+        scores[i] = _weighted_sum(filled, d.year_weights[int(d.years[i])])
+    # A regency-year missing a dimension keeps the table's index in every draw: it still takes its place.
+    scores = np.where(np.isnan(scores), d.fallback[:, None], scores)
     scores = np.round(scores, RANK_DECIMALS)
     ranks = np.full(scores.shape, np.nan)
     if d.group_cols:
@@ -240,20 +350,14 @@ def rank_draws(
     return d.units, ranks
 
 
-def rank_draws_naive(
-    regency_year: pd.DataFrame,
-    n_draws: int = 1000,
-    seed: int = 0,
-    weight_spread: float = 0.5,
-    assessor_scores: pd.DataFrame | None = None,
-    by: Sequence[str] | str | None = DEFAULT_BY,
-    weights: pd.DataFrame | Mapping[str, float] | None = None,
-) -> tuple[pd.DataFrame, np.ndarray]:
+def rank_draws_naive(regency_year: pd.DataFrame, model: RankModel | None = None,
+                     **options) -> tuple[pd.DataFrame, np.ndarray]:
     """Same as :func:`rank_draws`, one pandas pass per draw (reference and benchmark).
 
     Same arguments, same random draws, same result; only slower.
     """
-    d = _prepare_draws(regency_year, n_draws, seed, weight_spread, assessor_scores, by, weights)
+    d = _prepare_draws(regency_year, _model(model, options))
+    n_draws = d.n_draws
     keys = dimension_keys()
     base = d.units.copy()
     years_sorted = sorted(d.year_weights)
@@ -271,6 +375,8 @@ def rank_draws_naive(
             keyed = frame.set_index(["regency_id", "year"])
             fill = means.reindex(keyed.index)
             frame[keys] = fill.combine_first(keyed[keys]).to_numpy()
+        for i, draws in d.model_units.items():
+            frame.loc[frame.index[i], keys] = draws[draw]
         w_long = pd.DataFrame(
             [
                 {"year": y, "dimension_key": k, "weight": d.year_weights[y][draw, j]}
@@ -279,6 +385,7 @@ def rank_draws_naive(
             ]
         )
         frame = compute_index(frame, weights=w_long)
+        frame["final_score_computed"] = frame["final_score_computed"].fillna(pd.Series(d.fallback, frame.index))
         ranks[:, draw] = rank_scores(frame, "final_score_computed", by=d.group_cols).to_numpy()
     return d.units, ranks
 
@@ -318,51 +425,34 @@ def summarise_rank_draws(units: pd.DataFrame, ranks: np.ndarray, top_n: int = 10
     return out
 
 
-def rank_uncertainty(
-    regency_year: pd.DataFrame,
-    n_draws: int = 1000,
-    seed: int = 0,
-    weight_spread: float = 0.5,
-    assessor_scores: pd.DataFrame | None = None,
-    by: Sequence[str] | str | None = DEFAULT_BY,
-    weights: pd.DataFrame | Mapping[str, float] | None = None,
-    top_n: int = 10,
-) -> pd.DataFrame:
+def rank_uncertainty(regency_year: pd.DataFrame, model: RankModel | None = None, top_n: int = 10,
+                     naive: bool = False, **options) -> pd.DataFrame:
     """How stable each rank is under other plausible weights and panels.
 
     Monte Carlo over the dimension weights (Dirichlet centred on the year's
     weights, spread from ``weight_spread``: see :func:`dirichlet_concentration`)
-    and, if ``assessor_scores`` is given, over the assessors (bootstrap of the
-    panel within each regency-year). Vectorised: see :func:`rank_draws`.
+    and over the panels (assessors resampled, or a model-based panel error):
+    see :class:`RankModel`. Vectorised: see :func:`rank_draws`.
 
     Args:
         regency_year: The ``regency_year`` table.
-        n_draws: Number of draws.
-        seed: Random seed.
-        weight_spread: CV of an average-sized weight; 0 keeps the weights fixed.
-        assessor_scores: Optional tidy assessor-level scores.
-        by: Groups within which ranks are computed.
-        weights: Central weights (default ``dimension_weights.csv``).
+        model: The :class:`RankModel`; or give its fields as keywords (``n_draws=...``).
         top_n: Threshold for the ``share_top{top_n}`` column.
+        naive: Use :func:`rank_draws_naive` (same draws, same result, slower).
 
     Returns:
         One row per regency-year: identifiers, ``rank_median``, ``rank_p05``,
-        ``rank_p95``, ``share_top10`` (share of draws ranked ``<= top_n``).
+        ``rank_p95``, ``share_top10`` (share of draws ranked ``<= top_n``);
+        ``attrs["assumptions"]`` holds :meth:`RankModel.assumptions`.
     """
-    units, ranks = rank_draws(regency_year, n_draws, seed, weight_spread, assessor_scores, by, weights)
-    return summarise_rank_draws(units, ranks, top_n=top_n)
+    model = _model(model, options)
+    units, ranks = (rank_draws_naive if naive else rank_draws)(regency_year, model)
+    out = summarise_rank_draws(units, ranks, top_n=top_n)
+    out.attrs["assumptions"] = model.assumptions()
+    return out
 
 
-def rank_uncertainty_naive(
-    regency_year: pd.DataFrame,
-    n_draws: int = 1000,
-    seed: int = 0,
-    weight_spread: float = 0.5,
-    assessor_scores: pd.DataFrame | None = None,
-    by: Sequence[str] | str | None = DEFAULT_BY,
-    weights: pd.DataFrame | Mapping[str, float] | None = None,
-    top_n: int = 10,
-) -> pd.DataFrame:
+def rank_uncertainty_naive(regency_year: pd.DataFrame, model: RankModel | None = None, top_n: int = 10,
+                           **options) -> pd.DataFrame:
     """:func:`rank_uncertainty` with a per-draw pandas loop; identical output, slower."""
-    units, ranks = rank_draws_naive(regency_year, n_draws, seed, weight_spread, assessor_scores, by, weights)
-    return summarise_rank_draws(units, ranks, top_n=top_n)
+    return rank_uncertainty(regency_year, model, top_n=top_n, naive=True, **options)

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from smartcity_utils import paths
 from smartcity_utils.analysis.index import index_table
 from smartcity_utils.clean.assemble import TABLES
-from smartcity_utils.errors import UserError
-from smartcity_utils.reference import PILLAR_KEYS
+from smartcity_utils.errors import DriverInputError, UserError
+from smartcity_utils.reference import DIMENSION_KEYS, PILLAR_KEYS, dimension_weights
 from smartcity_utils.tables import (
     atomic_write,
     plain_for_parquet,
@@ -30,6 +32,17 @@ from smartcity_utils.tables import (
 ANALYSIS_TABLES = ("index_ranks", "reconciliation", "rank_uncertainty", "drivers", "driver_estimates",
                    "drivers_summary",
                    "drivers_skipped")
+
+#: The measurement model and the sensitivity of the ranking, written beside the tables above.
+MEASUREMENT_TABLES = ("pillar_correlation", "pillar_pca", "pillar_reliability", "icc", "assessor_leniency",
+                      "assessor_variance", "error_covariance", "rank_sensitivity")
+
+#: Sidecar with the assumptions of the rank uncertainty model.
+RANK_UNCERTAINTY_META = "rank_uncertainty_meta.json"
+
+#: Half-width of each dimension weight's range in the Sobol analysis, in weight
+#: units: the two published weight sets (DOMAIN.md) differ by 0.10 on Impact and Quick Win.
+SOBOL_WEIGHT_HALF_WIDTH = 0.10
 
 
 def processed_folder(path: str | Path | None = None) -> Path:
@@ -62,6 +75,23 @@ def driver_frame(index_ranks: pd.DataFrame) -> pd.DataFrame:
     return index_ranks.dropna(subset=cols).reset_index(drop=True)
 
 
+#: The fewest regency-years with all six pillars and an index that the national models need:
+#: the regression has seven coefficients and needs at least one residual degree of freedom.
+MIN_NATIONAL_ROWS = len(PILLAR_KEYS) + 2
+
+
+def _require_national_set(index_ranks: pd.DataFrame, folder: Path) -> None:
+    """Stop with a one-line error when the data are too few for models across regencies."""
+    complete = index_ranks.dropna(subset=list(PILLAR_KEYS) + ["final_score"])
+    if len(complete) < MIN_NATIONAL_ROWS or complete["regency_id"].nunique() < 2:
+        raise DriverInputError(
+            f"{folder}: the national models compare regencies and need at least {MIN_NATIONAL_ROWS} "
+            f"regency-years with all six pillars and an index, from two regencies or more; these data have "
+            f"{len(complete)} from {complete['regency_id'].nunique()} regency(ies). Add the other regencies' "
+            "files, or run with --with-example to set your files among the simulated example "
+            "(your real rows replace the simulated ones)")
+
+
 def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1000,
                  n_boot: int = 200) -> list[Path]:
     """Compute and cache the national analysis tables.
@@ -77,17 +107,31 @@ def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1
     """
     from smartcity_utils.analysis.drivers.run import run_driver_analysis
     from smartcity_utils.analysis.index import reconcile_index
-    from smartcity_utils.analysis.rank_uncertainty import rank_uncertainty
+    from smartcity_utils.analysis.rank_uncertainty import WEIGHT_SPREAD, rank_uncertainty
+
+    from smartcity_utils.analysis.drivers.lead import assessor_table, panel_sizes
 
     folder = processed_folder(path)
     data = load_processed(folder, ("regency_year", "scores"))
     index_ranks = index_table(data["regency_year"])
+    _require_national_set(index_ranks, folder)
     reconciliation = reconcile_index(index_ranks)
     scores = data["scores"]
     assessors = scores[(scores["level"] == "assessor") & scores["dimension_key"].notna()]
-    uncertainty = rank_uncertainty(index_ranks, n_draws=n_draws, seed=seed,
+    wide = assessor_table(scores)
+    measurement = measurement_tables(index_ranks, scores, wide)
+    dims = list(DIMENSION_KEYS)
+    dim_cov = measurement["_dimension_cov"]
+    _, assumed_m = panel_sizes(index_ranks, wide.dropna(subset=dims))
+    uncertainty = rank_uncertainty(index_ranks, n_draws=n_draws, seed=seed, weight_spread=WEIGHT_SPREAD,
                                    assessor_scores=assessors[["regency_id", "year", "assessor",
-                                                              "dimension_key", "score"]])
+                                                              "dimension_key", "score"]],
+                                   panel_error_cov=dim_cov.to_numpy(), panel_size=assumed_m)
+    has_assessors = set(map(tuple, assessors[["regency_id", "year"]].drop_duplicates().to_numpy().tolist()))
+    uncertainty["panel_model"] = [
+        "assessors resampled, (m-1)/m corrected" if (r, y) in has_assessors else "model-based panel error"
+        for r, y in zip(uncertainty["regency_id"], uncertainty["year"])]
+    uncertainty["weight_spread"] = WEIGHT_SPREAD
     # Every table says whether its numbers come from simulated rows.
     flags = index_ranks[["regency_id", "year", "is_simulated"]]
     # Reported ranks beside ours: they differ where a row of the group was
@@ -95,25 +139,116 @@ def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1
     ranks = index_ranks[["regency_id", "year", "rank_reported", "rank_computed", "is_simulated"]]
     reconciliation = reconciliation.merge(ranks, on=["regency_id", "year"], how="left", validate="1:1")
     reconciliation["rank_difference"] = reconciliation["rank_computed"] - reconciliation["rank_reported"]
+    assumptions = uncertainty.attrs.get("assumptions", {})
     uncertainty = uncertainty.merge(flags, on=["regency_id", "year"], how="left", validate="1:1")
+    uncertainty.attrs["assumptions"] = assumptions
+    outside = published_outside_band(uncertainty, index_ranks)
     frame = driver_frame(index_ranks)
     results = run_driver_analysis(frame, target="final_score", pillars=list(PILLAR_KEYS), year_col="year",
                                   group_col="regency_id", rank_col="rank_computed", n_boot=n_boot, seed=seed,
-                                  source="regency_year")
+                                  assessors=wide, source="regency_year")
     method_tables = [t for k, t in results.items() if isinstance(t, pd.DataFrame) and "estimate" in t.columns
-                     and "pillar" in t.columns and k not in ("summary",)]
+                     and "pillar" in t.columns and k not in ("summary", "main_effect_bandwidth")]
     drivers = pd.concat(method_tables, ignore_index=True) if method_tables else pd.DataFrame()
-    drivers["is_simulated"] = bool(frame["is_simulated"].any())
-    summary = results["summary"].assign(is_simulated=bool(frame["is_simulated"].any()))
+    simulated = bool(frame["is_simulated"].any())
+    drivers["is_simulated"] = simulated
+    summary = results["summary"].assign(is_simulated=simulated)
     skipped = results.get("skipped", pd.DataFrame(columns=["method", "reason"]))
     tables = {"index_ranks": index_ranks, "reconciliation": reconciliation, "rank_uncertainty": uncertainty,
               "drivers": plain_for_parquet(drivers), "driver_estimates": lead_driver_estimates(drivers),
               "drivers_summary": plain_for_parquet(summary), "drivers_skipped": plain_for_parquet(skipped)}
+    for name in MEASUREMENT_TABLES:
+        tables[name] = plain_for_parquet(measurement[name].assign(is_simulated=simulated))
     written = write_tables(tables, paths.analysis_dir(folder))
+    rank_meta = {**uncertainty.attrs.get("assumptions", {}),
+                 "published_ranks_outside_5_95_band": outside,
+                 "dimension_error_cov": dim_cov.round(6).to_dict()}
+    atomic_write(paths.analysis_dir(folder) / RANK_UNCERTAINTY_META, json.dumps(rank_meta, indent=2))
+    lead_table = results.get("eiv")
     meta = {"n_regency_years": int(len(index_ranks)), "n_driver_rows": int(len(frame)), "seed": seed,
-            "n_draws": n_draws, "n_boot": n_boot, "r2": _model_r2(results)}
+            "n_draws": n_draws, "n_boot": n_boot, "r2": _model_r2(results),
+            "lead_assumptions": lead_table.attrs.get("assumptions", {}) if lead_table is not None else {},
+            "sobol_steps": measurement["rank_sensitivity"].attrs.get("steps", []),
+            "published_ranks_outside_5_95_band": outside}
     atomic_write(paths.analysis_dir(folder) / paths.ANALYSIS_META, json.dumps(meta, indent=2))
     return written
+
+
+def analysis_summary(path: str | Path | None = None) -> str:
+    """One line on the cached analysis: the lead driver method and the published ranks outside their band."""
+    meta = json.loads((paths.analysis_dir(processed_folder(path)) / paths.ANALYSIS_META).read_text(encoding="utf-8"))
+    lead = ("errors-in-variables regression corrected for the assessors' shared error" if meta.get("lead_assumptions")
+            else "ordinary regression (no assessor-level scores for the correction)")
+    band = meta.get("published_ranks_outside_5_95_band", {})
+    return (f"lead driver method: {lead}; published ranks outside their own 5-95 % band: "
+            f"{band.get('n_outside', 0)} of {band.get('n_published_ranks', 0)}")
+
+
+def published_outside_band(uncertainty: pd.DataFrame, index_ranks: pd.DataFrame) -> dict[str, int]:
+    """How many reported ranks fall outside their own 5 to 95 % Monte Carlo band."""
+    merged = uncertainty.merge(index_ranks[["regency_id", "year", "rank_reported"]], on=["regency_id", "year"],
+                               how="left", validate="1:1")
+    has = merged["rank_reported"].notna() & merged["rank_p05"].notna()
+    out = has & ((merged["rank_reported"] < merged["rank_p05"]) | (merged["rank_reported"] > merged["rank_p95"]))
+    return {"n_published_ranks": int(has.sum()), "n_outside": int(out.sum())}
+
+
+def measurement_tables(index_ranks: pd.DataFrame, scores: pd.DataFrame, wide: pd.DataFrame) -> dict[str, Any]:
+    """The measurement model: pillar structure, inter-rater reliability, assessor leniency, error covariance, Sobol.
+
+    Args:
+        index_ranks: :func:`index_table` output.
+        scores: The processed ``scores`` table (assessor-level rows are used).
+        wide: :func:`~smartcity_utils.analysis.drivers.lead.assessor_table` of ``scores``.
+
+    Returns:
+        Tables named as in :data:`MEASUREMENT_TABLES`, and ``_dimension_cov``
+        (one assessor's dimension error covariance, for the rank uncertainty).
+    """
+    from smartcity_utils.analysis.measurement import assessor_leniency, error_covariance, icc, pillar_structure
+    from smartcity_utils.analysis.sensitivity import sobol_rank_sensitivity
+
+    pillars, dims = list(PILLAR_KEYS), list(DIMENSION_KEYS)
+    frame = driver_frame(index_ranks)
+    structure = pillar_structure(frame, pillars, by="year")
+    rows = scores[scores["level"] == "assessor"].copy()
+    rows["item"] = rows["pillar_key"].fillna(rows["dimension_key"])
+    rows = rows.dropna(subset=["item", "score"])
+    rows = rows.groupby(["regency_id", "year", "assessor", "item"], as_index=False)["score"].mean()
+    # "group" is a year or "all" (pooled): text, so that the column has one type.
+    out: dict[str, Any] = {name: structure[key].assign(group=structure[key]["group"].astype(str))
+                           for name, key in (("pillar_correlation", "correlation"), ("pillar_pca", "pca"),
+                                             ("pillar_reliability", "reliability"))}
+    out["icc"] = icc(rows, ["regency_id", "year"], "assessor", "score", item_col="item").assign(
+        kind=lambda t: np.where(t["item"].isin(pillars), "pillar", "dimension"))
+    fit = assessor_leniency(rows, ["regency_id", "year"], "assessor", "score", item_col="item",
+                            components=("unit", "rater", "unit:rater"))
+    out["assessor_leniency"] = fit.leniency
+    out["assessor_variance"] = fit.variance_components.assign(converged=fit.converged)
+    sigma = error_covariance(wide.dropna(subset=pillars + ["headline"]), ["regency_id", "year"], "assessor",
+                             pillars, headline="headline")
+    info = dict(sigma.attrs)
+    sigma = pd.DataFrame(sigma.to_numpy(), index=sigma.index, columns=sigma.columns)
+    out["error_covariance"] = sigma.rename_axis("item_a").reset_index().melt(
+        id_vars="item_a", var_name="item_b", value_name="covariance").assign(
+        n_panels=info["n_panels"], df=info["df"])
+    dim_cov = error_covariance(wide.dropna(subset=dims), ["regency_id", "year"], "assessor", dims)
+    out["_dimension_cov"] = pd.DataFrame(dim_cov.to_numpy(), index=dim_cov.index, columns=dim_cov.columns)
+    weights = dimension_weights()
+    parts, steps = [], []
+    for year, block in index_ranks.dropna(subset=dims).groupby("year"):
+        base = weights[weights["year"] == year].set_index("dimension_key")["weight"]
+        if base.empty or block["evaluation_group"].nunique() == len(block):
+            steps.append(f"{year}: skipped (no weights or no group with two members)")
+            continue
+        res = sobol_rank_sensitivity(block, base.reindex(dims).to_dict(), SOBOL_WEIGHT_HALF_WIDTH, n_base=256,
+                                     seed=int(year), groups="evaluation_group", num_resamples=100)
+        steps += [f"{year}: {step}" for step in res.attrs["steps"]]
+        parts.append(res.assign(year=int(year), output_mean=res.attrs["output_mean"]))
+    sensitivity = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    sensitivity.attrs["steps"] = steps
+    out["rank_sensitivity"] = sensitivity
+    return out
 
 
 #: Columns of ``driver_estimates``, the one table of driver slopes that reports and texts read.
@@ -123,14 +258,25 @@ DRIVER_ESTIMATE_COLUMNS = ["pillar_key", "estimate", "ci_low", "ci_high", "metho
 def lead_driver_estimates(drivers: pd.DataFrame) -> pd.DataFrame:
     """The driver estimates the reports use: one row per pillar with its interval and its estimand.
 
-    The headline's change per point of a pillar, the other pillars held fixed,
-    from the method the drivers notebook leads with.
+    From the method the drivers notebook leads with: the errors-in-variables
+    regression (:mod:`smartcity_utils.analysis.drivers.lead`) with intervals
+    from a bootstrap over regencies. When it could not run (no assessor-level
+    scores), the OLS slopes with regency-clustered intervals, labelled as such.
     """
+    from smartcity_utils.analysis.drivers.lead import LEAD_ESTIMAND, LEAD_METHOD
+
+    lead = drivers[drivers["method"] == LEAD_METHOD]
+    if len(lead):
+        out = pd.DataFrame({"pillar_key": lead["pillar"], "estimate": lead["estimate"], "ci_low": lead["ci_low"],
+                            "ci_high": lead["ci_high"], "method": LEAD_METHOD, "estimand": LEAD_ESTIMAND,
+                            "is_simulated": lead["is_simulated"]})
+        return out[DRIVER_ESTIMATE_COLUMNS].reset_index(drop=True)
     ols = drivers[drivers["method"] == "ols"]
     out = pd.DataFrame({"pillar_key": ols["pillar"], "estimate": ols["coef"], "ci_low": ols["coef_ci_low"],
                         "ci_high": ols["coef_ci_high"], "method": "ols",
-                        "estimand": "difference in the headline index per point of the pillar, other pillars "
-                                    "held equal (association across regency-years)",
+                        "estimand": "difference in the headline index per point of the pillar's panel-mean score, "
+                                    "other pillars held equal (association across regency-years; not corrected "
+                                    "for the assessors' shared error)",
                         "is_simulated": ols["is_simulated"]})
     return out[DRIVER_ESTIMATE_COLUMNS].reset_index(drop=True)
 
@@ -160,7 +306,8 @@ def driver_inputs(index_ranks: pd.DataFrame, years: list[int] | None = None, eva
     if years:
         unknown = sorted(set(years) - set(frame["year"]))
         if unknown:
-            raise UserError(f"no complete rows for years {unknown}; years with data: {sorted(set(frame['year']))}")
+            known = sorted(int(y) for y in set(frame["year"]))
+            raise UserError(f"no complete rows for years {unknown}; years with data: {known}")
         frame = frame[frame["year"].isin(years)]
     if evaluation_group:
         groups = sorted(set(frame["evaluation_group"]))

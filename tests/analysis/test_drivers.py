@@ -19,7 +19,6 @@ from smartcity_utils.analysis.drivers.inputs import (
     DEFAULT_PILLARS,
     validate_driver_input,
 )
-from smartcity_utils.analysis.drivers.leave_one_out import leave_one_pillar_out
 from smartcity_utils.analysis.drivers.main_effects import main_effects
 from smartcity_utils.analysis.drivers.mixed import mixed_model_drivers
 from smartcity_utils.analysis.drivers.ols import ols_drivers
@@ -60,8 +59,8 @@ def known_results(known_truth):
         "dominance": dominance_analysis(known_truth, "score", PILLARS, n_boot=60, seed=1),
         "main_effect": main_effects(known_truth, "score", PILLARS, n_boot=30, seed=1),
         "spearman": spearman_rank_drivers(
-            known_truth.assign(rank=known_truth["score"].rank(ascending=False, method="min")),
-            PILLARS, "rank"),
+            known_truth.assign(percentile=rank_methods.within_group_percentile(known_truth["score"], None)),
+            PILLARS, "percentile"),
     }
 
 
@@ -83,13 +82,18 @@ def test_strongest_pillar_ranks_first_everywhere(known_results):
         t = known_results[name]
         top = t.loc[t["estimate"].abs().idxmax(), "pillar"]
         assert top == "smart_governance", name
-    summary = driver_summary(known_results)
-    assert summary.iloc[0]["pillar"] == "smart_governance"
-    assert summary.iloc[0]["consensus_rank"] == 1
-    assert "Smart Governance drives the ranking most under 4 of 4 methods" in summary.iloc[0][
-        "statement"]
-    # The zero-effect pillar must come last under OLS.
-    assert summary.set_index("pillar").at["smart_society", "rank_ols"] == len(PILLARS)
+    summary = driver_summary(known_results).set_index("method")
+    # One row per method, never an average of ranks across methods that estimate different things.
+    assert list(summary.index) == ["ols", "dominance", "main_effect", "spearman"]
+    assert (summary["top_pillar"] == "smart_governance").all()
+    assert summary.at["ols", "is_lead"] and "consensus_rank" not in summary.columns
+    # The zero-effect pillar comes last under OLS.
+    assert summary.at["ols", "order"].split(", ")[-1] == "smart_society"
+    assert summary["estimand_id"].str.len().gt(20).all() and summary["answer_id"].str.startswith("Terbesar").all()
+    # No causal wording, no test of non-negative shares against zero.
+    words = " ".join(summary[["estimand", "answer", "comparison"]].to_numpy().ravel())
+    assert "drive" not in words and "cause" not in words
+    assert "excludes zero" not in words
 
 
 def test_tables_stack(known_results):
@@ -223,12 +227,13 @@ def _latent_rank_frame(seed: int = 21, n: int = 200) -> pd.DataFrame:
     latent = 2.0 * x[:, 0] + 0.1 * x[:, 1] + rng.normal(0, 1, n)
     df = pd.DataFrame(x, columns=PILLARS[:3])
     df["rank"] = pd.Series(latent).rank(ascending=False, method="min")
+    df["percentile"] = rank_methods.within_group_percentile(df["rank"], None, higher_is_better=False)
     return df
 
 
 def test_ordinal_logit_finds_strong_pillar():
     df = _latent_rank_frame()
-    t = ordinal_rank_drivers(df, PILLARS[:3], "rank", top=50).set_index("pillar")
+    t = ordinal_rank_drivers(df, PILLARS[:3], "percentile", share=0.25).set_index("pillar")
     strong = t.loc["smart_governance"]
     assert strong["estimate"] > 0 and strong["ci_low"] > 0
     assert t.loc["smart_economy", "ci_low"] < 0 < t.loc["smart_economy", "ci_high"]
@@ -239,29 +244,74 @@ def test_ordinal_logit_finds_strong_pillar():
 def test_ordinal_logit_sign_flips_with_pillar():
     df = _latent_rank_frame()
     df["smart_governance"] = -df["smart_governance"]
-    t = ordinal_rank_drivers(df, PILLARS[:3], "rank", top=50).set_index("pillar")
+    t = ordinal_rank_drivers(df, PILLARS[:3], "percentile", share=0.25).set_index("pillar")
     assert t.at["smart_governance", "ci_high"] < 0
 
 
 def test_spearman_signs():
     df = _latent_rank_frame()
     df["smart_branding"] = -df["smart_governance"] + 0.01 * df["smart_economy"]
-    t = spearman_rank_drivers(df, PILLARS[:3], "rank").set_index("pillar")
+    t = spearman_rank_drivers(df, PILLARS[:3], "percentile").set_index("pillar")
     assert t.at["smart_governance", "estimate"] > 0.6
     assert t.at["smart_governance", "ci_low"] > 0
     assert t.at["smart_branding", "estimate"] < -0.6
-    boot = spearman_rank_drivers(df, PILLARS[:3], "rank", ci="bootstrap", n_boot=100)
+    boot = spearman_rank_drivers(df, PILLARS[:3], "percentile", ci="bootstrap", n_boot=100)
     b = boot.set_index("pillar")
     assert b.at["smart_governance", "ci_low"] < t.at["smart_governance", "estimate"] < b.at[
         "smart_governance", "ci_high"]
 
 
-def test_rank_bands_within_groups():
-    ranks = pd.Series([1, 2, 3, 4, 5, 1, 2, 3])
-    groups = pd.Series([1, 1, 1, 1, 1, 2, 2, 2])
-    bands = rank_methods.rank_bands(ranks, top=1, bottom=2, groups=groups)
+def test_rank_bands_are_within_group_quantiles():
+    # Group 1 has 6 members, group 2 has 3: "top" is the best fifth of each group, not a fixed count.
+    ranks = pd.Series([1, 2, 3, 4, 5, 6, 1, 2, 3])
+    groups = pd.Series([1, 1, 1, 1, 1, 1, 2, 2, 2])
+    pct = rank_methods.within_group_percentile(ranks, groups, higher_is_better=False)
+    assert list(pct.round(1)) == [100.0, 80.0, 60.0, 40.0, 20.0, 0.0, 100.0, 50.0, 0.0]
+    bands = rank_methods.rank_bands(pct, share=0.2)
     assert list(bands.astype(str)) == [
-        "top", "middle", "middle", "bottom", "bottom", "top", "bottom", "bottom"]
+        "top", "top", "middle", "middle", "bottom", "bottom", "top", "middle", "bottom"]
+
+
+def test_rank_methods_do_not_pool_raw_ranks_across_groups():
+    # Two groups of very different sizes, same relation inside each: rank 10 of 12 and rank 10 of 200
+    # are different positions; within-group percentiles put both groups on one scale.
+    rng = np.random.default_rng(3)
+    rows = []
+    for group, n in (("small", 12), ("large", 200)):
+        x = rng.normal(0, 1, (n, 3))
+        score = x @ [1.0, 0.2, 0.0] + rng.normal(0, 0.5, n)
+        rank = pd.Series(score).rank(ascending=False, method="min")
+        rows.append(pd.DataFrame(x, columns=PILLARS[:3]).assign(rank=rank, evaluation_group=group, year=2023))
+    df = pd.concat(rows, ignore_index=True)
+    df["percentile"] = rank_methods.within_group_percentile(df["rank"], df[["year", "evaluation_group"]],
+                                                            higher_is_better=False)
+    small = df[df["evaluation_group"] == "small"]
+    assert small["percentile"].max() == 100 and small["percentile"].min() == 0
+    t = spearman_rank_drivers(df, PILLARS[:3], "percentile", group_cols=["year", "evaluation_group"])
+    assert t.set_index("pillar").at["smart_governance", "estimate"] > 0.7
+
+
+@pytest.mark.parametrize("kind", [pytest.param("complete", id="perfect_separation"),
+                                  pytest.param("quasi", id="quasi_separation")])
+def test_ordinal_logit_under_separation_is_not_estimable(kind):
+    # Input: bands decided exactly by one pillar (complete), or by it except ties at the cut (quasi).
+    # Old outcome: converged=True with coefficients of 50-150. Expected: not estimable, out of the summary.
+    rng = np.random.default_rng(8)
+    n = 60
+    x = rng.normal(0, 1, (n, 3))
+    if kind == "quasi":
+        x[:, 0] = np.round(x[:, 0])
+    df = pd.DataFrame(x, columns=PILLARS[:3])
+    df["score"] = x[:, 0] * 10 + 0.01 * x[:, 1]
+    df["percentile"] = rank_methods.within_group_percentile(df["score"], None)
+    if kind == "quasi":
+        # Rank bands from the rounded pillar only, ties broken at random: not separable, but nearly so.
+        df["percentile"] = rank_methods.within_group_percentile(df[PILLARS[0]] + rng.uniform(0, 1e-3, n), None)
+    with pytest.raises(DriverInputError, match="not estimable"):
+        ordinal_rank_drivers(df, PILLARS[:3], "percentile")
+    res = run.run_driver_analysis(df, "score", PILLARS[:3], n_boot=5)
+    assert "ordinal_logit" not in res and "ordinal_logit" not in set(res["summary"]["method"])
+    assert "not estimable" in res["skipped"].set_index("method").at["ordinal_logit", "reason"]
 
 
 # --- mixed model --------------------------------------------------------------
@@ -309,47 +359,6 @@ def test_mixed_model_degenerate_reports_warning(panel):
     assert t["optimizer"].iloc[0] in {"lbfgs", "powell", "nm"}
     # The warning text names the optimiser that produced it.
     assert t["warnings"].iloc[0].split(":")[0] in {"lbfgs", "powell", "nm"}
-
-
-# --- leave one pillar out -----------------------------------------------------
-
-
-def test_leave_one_pillar_out_hand_worked():
-    # Equal weights over a, b, c. Composite = mean of the three.
-    df = pd.DataFrame({
-        "unit": ["A", "B", "C", "D"],
-        "a": [3.0, 1.0, 2.0, 2.0],
-        "b": [1.0, 3.0, 2.0, 2.0],
-        "c": [2.0, 2.0, 2.0, 1.0],
-    })
-    # Composites: A 2, B 2, C 2, D 5/3 -> ranks 1, 1, 1, 4 (ties share the better rank).
-    # Drop a: (b+c)/2 = A 1.5, B 2.5, C 2, D 1.5 -> 3, 1, 2, 3; shifts +2, 0, +1, -1.
-    # Drop b: (a+c)/2 = A 2.5, B 1.5, C 2, D 1.5 -> 1, 3, 2, 3; shifts 0, +2, +1, -1.
-    # Drop c: (a+b)/2 = 2, 2, 2, 2 -> 1, 1, 1, 1; shifts 0, 0, 0, -3.
-    res = leave_one_pillar_out(df, ["a", "b", "c"], id_col="unit")
-    s = res.shifts.set_index(["pillar", "unit"])
-    assert list(s.loc["a", "rank_base"]) == [1, 1, 1, 4]
-    assert list(s.loc["a", "rank_without"]) == [3, 1, 2, 3]
-    assert list(s.loc["a", "shift"]) == [2, 0, 1, -1]
-    assert list(s.loc["b", "shift"]) == [0, 2, 1, -1]
-    assert list(s.loc["c", "shift"]) == [0, 0, 0, -3]
-    t = res.table.set_index("pillar")
-    assert t.at["a", "mean_abs_shift"] == pytest.approx(1.0)
-    assert t.at["c", "mean_abs_shift"] == pytest.approx(0.75)
-    assert t.at["c", "max_abs_shift"] == 3
-    assert t.at["a", "share_moved"] == pytest.approx(0.75)
-    assert t.at["c", "share_moved"] == pytest.approx(0.25)
-
-
-def test_leave_one_pillar_out_rescales_weights():
-    df = pd.DataFrame({"a": [4.0, 0.0, 1.0], "b": [0.0, 1.0, 2.0], "c": [0.0, 3.0, 1.0]})
-    # Weights 2:1:1 -> composite (2a+b+c)/4 = 2, 1, 1.25 -> ranks 1, 3, 2.
-    # Drop a: (b+c)/2 = 0, 2, 1.5 -> 3, 1, 2. Drop b: (2a+c)/3 = 8/3, 1, 1 -> 1, 2, 2.
-    res = leave_one_pillar_out(df, ["a", "b", "c"], weights={"a": 2, "b": 1, "c": 1})
-    s = res.shifts.set_index(["pillar", "unit"])
-    assert list(s.loc["a", "rank_without"]) == [3, 1, 2]
-    assert list(s.loc["b", "rank_without"]) == [1, 2, 2]
-    assert list(res.table["weight"]) == [0.5, 0.25, 0.25]
 
 
 # --- validation ---------------------------------------------------------------
@@ -411,19 +420,20 @@ def test_run_driver_analysis_skips_with_reason(known_truth):
     skipped = res["skipped"].set_index("method")["reason"]
     assert "not in the table" in skipped["mixed"]
     assert "not in the table" in skipped["spearman"]
-    assert {"ols", "dominance", "main_effect", "leave_one_out", "summary"} <= set(res)
-    assert "mixed" not in res
+    assert {"ols", "dominance", "main_effect", "summary"} <= set(res)
+    assert "mixed" not in res and "leave_one_out" not in res
 
 
 def test_run_driver_analysis_panel():
     df = _panel(33, n_groups=30)
     res = run.run_driver_analysis(df, "score", PILLARS[:3], year_col="year",
                                  group_col="regency_id", n_boot=10)
-    assert {"ols", "dominance", "main_effect", "ordinal_logit", "spearman", "mixed",
-            "leave_one_out"} <= set(res)
-    assert res["skipped"].empty
-    assert res["summary"].iloc[0]["pillar"] == "smart_governance"
-    assert res["model"].iloc[0]["rank_source"] == "rank of score"
+    assert {"ols", "dominance", "main_effect", "ordinal_logit", "spearman", "mixed"} <= set(res)
+    assert list(res["skipped"]["method"]) == ["eiv"]  # no assessor-level scores
+    summary = res["summary"].set_index("method")
+    assert (summary["top_pillar"] == "smart_governance").all()
+    assert summary.loc["ols", "is_lead"]
+    assert res["model"].iloc[0]["rank_source"] == "percentile of score within year"
 
 
 def _write_csv(tmp_path: Path, sep: str = ",") -> Path:
@@ -448,8 +458,8 @@ def test_drivers_command_text(tmp_path):
     text = buf.getvalue()
     for pillar in PILLARS[:3]:
         assert pillar in text
-    assert "id " not in text.split("\n", 3)[3]
-    assert "OLS std. coef [CI]" in text and "consensus rank" in text
+    assert "Left out: id (identifier or bookkeeping column); name (identifier or bookkeeping column)" in text
+    assert "consensus" not in text and "drives" not in text
 
 
 def test_drivers_command_json_semicolon(tmp_path):
@@ -462,6 +472,10 @@ def test_drivers_command_json_semicolon(tmp_path):
     assert payload["pillars"] == PILLARS[:3]
     assert 0.9 < payload["r2"] <= 1.0
     assert [r["pillar"] for r in payload["methods"]["ols"]] == PILLARS[:3]
+    # The same fields as the notebook's closing table.
+    from smartcity_utils.analysis.drivers.summary import SUMMARY_COLUMNS
+    assert payload["summary_fields"] == SUMMARY_COLUMNS
+    assert all(set(SUMMARY_COLUMNS) == set(row) for row in payload["summary"])
 
 
 def test_drivers_command_bad_target(tmp_path):
@@ -489,7 +503,98 @@ def test_drivers_command_names_rows_left_out(tmp_path):
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     text, js = io.StringIO(), io.StringIO()
     assert drivers_command(str(path), "score", None, False, out=text, n_boot=10) == 0
-    assert "Left out for a missing value (CSV line numbers): 5" in text.getvalue()
+    assert "Rows left out for a missing value (CSV line numbers): 5" in text.getvalue()
     drivers_command(str(path), "score", None, True, out=js, n_boot=10)
     payload = json.loads(js.getvalue())
     assert payload["dropped_rows"] == [5] and payload["n"] == 11
+
+
+# --- issue 8: the command on any table ----------------------------------------
+
+
+def _table(tmp_path: Path, header: list[str], rows: list[list], name: str = "t.csv") -> Path:
+    path = tmp_path / name
+    path.write_text("\n".join(",".join(map(str, r)) for r in [header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def _linear_rows(n: int = 20, seed: int = 4, weights=(0.5, 0.3, 0.2)) -> np.ndarray:
+    x = np.random.default_rng(seed).normal(3, 0.5, (n, len(weights))).round(3)
+    return np.column_stack([x, x @ np.asarray(weights)])
+
+
+def test_one_bad_cell_stops_with_column_line_and_value(tmp_path):
+    # Input: pillar "b" holds "abc" on CSV line 4. Old: "b" silently dropped, exit 0.
+    # Expected: an error naming the column, the line and the value.
+    rows = _linear_rows().tolist()
+    rows[2][1] = "abc"
+    path = _table(tmp_path, ["a", "b", "c", "score"], rows)
+    with pytest.raises(DriverInputError, match=r"row 4, column 'b': value 'abc' is not a number"):
+        drivers_command(str(path), "score", None, False, out=io.StringIO(), n_boot=5)
+
+
+def test_target_that_is_a_substring_of_pillar_names_keeps_the_pillars(tmp_path):
+    # Input: target "y", pillars "economy", "society", "quality". Old: all three dropped ("y" in name).
+    # Expected: all three analysed, nothing left out.
+    data = _linear_rows(weights=(0.5, 0.3, 0.2))
+    path = _table(tmp_path, ["economy", "society", "quality", "y"], data.tolist())
+    buf = io.StringIO()
+    assert drivers_command(str(path), "y", None, True, out=buf, n_boot=5) == 0
+    payload = json.loads(buf.getvalue())
+    assert payload["pillars"] == ["economy", "society", "quality"] and payload["left_out"] == {}
+
+
+def test_infinite_cell_gives_one_line_error(tmp_path):
+    # Input: "inf" in pillar "c", CSV line 3. Old: a traceback. Expected: DriverInputError naming it.
+    rows = _linear_rows().tolist()
+    rows[1][2] = "inf"
+    path = _table(tmp_path, ["a", "b", "c", "score"], rows)
+    with pytest.raises(DriverInputError, match=r"row 3, column 'c': value 'inf' is infinite") as info:
+        drivers_command(str(path), "score", None, False, out=io.StringIO(), n_boot=5)
+    assert "\n" not in str(info.value)
+
+
+def test_perfectly_collinear_pillars_stop_naming_the_columns(tmp_path):
+    # Input: c = a + b exactly. Old: ran, zero-width interval. Expected: stop, naming a, b and c.
+    data = _linear_rows()
+    data[:, 2] = data[:, 0] + data[:, 1]
+    path = _table(tmp_path, ["a", "b", "c", "score"], data.tolist())
+    with pytest.raises(DriverInputError, match=r"the pillars a, b, c are perfectly collinear"):
+        drivers_command(str(path), "score", None, False, out=io.StringIO(), n_boot=5)
+
+
+def test_exact_weighted_sum_gives_the_weights_back(tmp_path):
+    data = _linear_rows(n=30, weights=(0.45, 0.35, 0.2))
+    path = _table(tmp_path, ["id", "a", "b", "c", "index"], [[i, *r] for i, r in enumerate(data.tolist())])
+    buf = io.StringIO()
+    assert drivers_command(str(path), "index", None, True, out=buf, n_boot=5) == 0
+    ols = {r["pillar"]: r["coef"] for r in json.loads(buf.getvalue())["methods"]["ols"]}
+    np.testing.assert_allclose([ols["a"], ols["b"], ols["c"]], [0.45, 0.35, 0.2], atol=1e-7)
+
+
+def test_dominance_tests_share_against_share_by_correlation_alone():
+    # A pillar with no partial effect but correlated with one that has: its share is positive
+    # (non-negative by construction) yet its excess over the share by correlation alone is not.
+    rng = np.random.default_rng(12)
+    n = 400
+    a = rng.normal(size=n)
+    b = 0.8 * a + 0.6 * rng.normal(size=n)
+    df = pd.DataFrame({"a": a, "b": b, "c": rng.normal(size=n)})
+    df["y"] = df["a"] + 0.5 * df["c"] + rng.normal(0, 0.5, n)
+    t = dominance_analysis(df, "y", ["a", "b", "c"], n_boot=80, seed=2).set_index("pillar")
+    assert t.at["b", "estimate"] > 0.05
+    assert t.at["b", "excess_ci_low"] < 0 < t.at["b", "excess_ci_high"]
+    assert t.at["a", "excess_ci_low"] > 0
+
+
+def test_main_effect_bandwidth_is_cross_validated_with_a_sensitivity_table():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(300, 2))
+    df = pd.DataFrame(x, columns=["a", "b"]).assign(y=np.sin(2 * x[:, 0]) + rng.normal(0, 0.3, 300))
+    t = main_effects(df, "y", ["a", "b"], n_boot=0)
+    sens = t.attrs["bandwidth_sensitivity"]
+    assert set(sens["bandwidth_multiple"]) == {0.5, 1.0, 2.0}
+    chosen = t.set_index("pillar")
+    # A wiggly relation needs a narrow bandwidth; noise alone is corrected to about zero.
+    assert chosen.at["a", "bandwidth"] < 0.5 and chosen.at["a", "estimate"] > 0.6
+    assert chosen.at["b", "estimate"] < 0.05

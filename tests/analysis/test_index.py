@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,7 @@ from scipy.stats import rankdata
 
 from smartcity_utils.analysis import index as ix
 from smartcity_utils.analysis import rank_uncertainty, ranks
+from smartcity_utils.reference import DIMENSION_KEYS
 
 DIMS = ["baseline", "output", "outcome", "impact", "quick_wins"]
 
@@ -226,3 +229,104 @@ def test_rank_uncertainty_is_seeded():
     b = rank_uncertainty.rank_uncertainty(df, n_draws=50, seed=4)
     pd.testing.assert_frame_equal(a, b)
     assert list(a.columns[-4:]) == ["rank_median", "rank_p05", "rank_p95", "share_top10"]
+
+
+@pytest.mark.parametrize("scores, expected_var", [
+    pytest.param((3.0, 3.2, 3.4), 0.04 / 3, id="three_assessors_s2_over_m"),
+    pytest.param((2.8, 3.6), 0.32 / 2, id="two_assessors_s2_over_m"),
+])
+def test_assessor_resampling_has_the_unbiased_variance_of_a_panel_mean(scores, expected_var):
+    # The plain bootstrap of m assessors gives (m-1)/m * s^2/m; after the correction the draws vary by s^2/m.
+    df = _frame([{"regency_id": 1, "year": 2022, **{k: 3.2 for k in DIMS}}])
+    assessors = pd.DataFrame([{"regency_id": 1, "year": 2022, "assessor": f"a{i}", "dimension_key": k, "score": s}
+                              for i, s in enumerate(scores) for k in DIMS])
+    model = rank_uncertainty.RankModel(n_draws=40000, weight_spread=0.0, assessor_scores=assessors)
+    values, idx, _ = rank_uncertainty._prepare_draws(df, model).assessor_units[0]
+    means = values[idx][:, :, 0].mean(axis=1)
+    assert means.var() == pytest.approx(expected_var, rel=0.05)
+
+
+def test_rank_model_assumptions_follow_the_switches():
+    df = _synthetic(n=8, years=(2022,))
+    off = rank_uncertainty.rank_uncertainty(df, n_draws=5, weight_spread=0.0).attrs["assumptions"]
+    assert off["weights"].startswith("off") and off["assessors"].startswith("off")
+    on = rank_uncertainty.rank_uncertainty(df, n_draws=5, weight_spread=0.25, panel_error_cov=np.eye(len(DIMS)) * 0.05,
+                                           panel_size=3.4).attrs["assumptions"]
+    assert "sd 5 points" in on["weights"] and "m = 3.40" in on["assessors"]
+    with pytest.raises(TypeError, match="not both"):
+        rank_uncertainty.rank_uncertainty(df, rank_uncertainty.RankModel(), n_draws=5)
+
+
+def test_published_ranks_outside_their_band_are_counted():
+    from smartcity_utils.analysis.run import published_outside_band
+
+    band = pd.DataFrame({"regency_id": [1, 2, 3, 4], "year": 2022, "rank_p05": [1.0, 2.0, 5.0, np.nan],
+                         "rank_p95": [3.0, 6.0, 9.0, np.nan]})
+    published = pd.DataFrame({"regency_id": [1, 2, 3, 4], "year": 2022,
+                              "rank_reported": [2, 7, np.nan, 1]})  # inside, above the band, none, unscored
+    assert published_outside_band(band, published) == {"n_published_ranks": 2, "n_outside": 1}
+
+
+def test_regency_year_missing_a_dimension_keeps_its_place_in_every_draw():
+    # Input: A has every dimension at 3.0; B lacks Impact but has its index 3.5; C has every dimension at 2.0.
+    # Expected, fixed weights: B 1st, A 2nd, C 3rd in every draw (before: B unranked, A 1st, C 2nd).
+    full = {k: 3.0 for k in DIMS}
+    df = _frame([{"regency_id": 1, "year": 2022, **full, "final_score": 3.0},
+                 {"regency_id": 2, "year": 2022, **{**full, "impact": np.nan}, "final_score": 3.5},
+                 {"regency_id": 3, "year": 2022, **{k: 2.0 for k in DIMS}, "final_score": 2.0}])
+    _, fast = rank_uncertainty.rank_draws(df, n_draws=20, weight_spread=0.3)
+    _, slow = rank_uncertainty.rank_draws_naive(df, n_draws=20, weight_spread=0.3)
+    assert np.array_equal(fast, slow)
+    assert (fast[1] == 1).all() and (fast[0] == 2).all() and (fast[2] == 3).all()
+
+
+@pytest.mark.parametrize("lead, expected", [
+    pytest.param({"estimand": "x"}, "lead driver method: errors-in-variables regression", id="corrected"),
+    pytest.param({}, "lead driver method: ordinary regression (no assessor-level scores", id="no_assessors"),
+])
+def test_analysis_summary_names_the_lead_method_and_the_band_count(tmp_path, lead, expected):
+    import json
+
+    from smartcity_utils import paths
+    from smartcity_utils.analysis.run import analysis_summary
+
+    folder = paths.analysis_dir(tmp_path)
+    folder.mkdir(parents=True)
+    meta = {"lead_assumptions": lead, "published_ranks_outside_5_95_band": {"n_published_ranks": 541, "n_outside": 1}}
+    (folder / paths.ANALYSIS_META).write_text(json.dumps(meta), encoding="utf-8")
+    line = analysis_summary(tmp_path)
+    assert line.startswith(expected) and line.endswith("band: 1 of 541")
+
+
+def test_year_without_weights_leaves_the_other_years(recwarn):
+    from smartcity_utils.analysis.index import compute_index
+
+    dims = dict(zip(DIMENSION_KEYS, [3.6, 3.21, 3.23, 3.07, 3.65]))
+    frame = pd.DataFrame([{"regency_id": 1, "year": 2022, **dims}, {"regency_id": 1, "year": 2099, **dims}])
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        out = compute_index(frame)
+    assert out["final_score_computed"].iloc[0] == pytest.approx(3.315)
+    assert pd.isna(out["final_score_computed"].iloc[1])
+    message = str(recwarn.pop(UserWarning).message)
+    assert "no dimension weights for year(s) [2099]" in message and "np.int64" not in message
+
+
+def test_analyse_prints_a_data_note_once_as_one_line(monkeypatch, capsys, tmp_path):
+    from smartcity_utils import commands
+    from smartcity_utils.analysis import run as analysis_run
+    from smartcity_utils.analysis.index import compute_index
+
+    dims = dict(zip(DIMENSION_KEYS, [3.6, 3.21, 3.23, 3.07, 3.65]))
+    frame = pd.DataFrame([{"regency_id": 1, "year": 2022, **dims}, {"regency_id": 1, "year": 2099, **dims}])
+
+    def fake_run(path, seed=0):
+        for _ in range(3):
+            compute_index(frame)
+        return []
+
+    monkeypatch.setattr(analysis_run, "run_analysis", fake_run)
+    monkeypatch.setattr(analysis_run, "analysis_summary", lambda path: "")
+    assert commands.analyse(tmp_path) == 0
+    out = capsys.readouterr().out
+    assert out.count("note: no dimension weights for year(s) [2099]") == 1

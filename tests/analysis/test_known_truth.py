@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from smartcity_utils.analysis.drivers.dominance import dominance_analysis
+from smartcity_utils.analysis.drivers.lead import assessor_table
 from smartcity_utils.analysis.drivers.ols import ols_drivers
+from smartcity_utils.analysis.measurement import assessor_leniency, error_covariance, icc
 from smartcity_utils.analysis.drivers.run import run_driver_analysis
 from smartcity_utils.analysis.index import index_table
 from smartcity_utils.analysis.run import driver_frame
 from smartcity_utils.clean.assemble import clean_raw_folder
-from smartcity_utils.paths import EXAMPLE_RAW_DIR, EXAMPLE_TRUTH_DIR
+from smartcity_utils.paths import EXAMPLE_RAW_DIR, EXAMPLE_TRUTH_DIR, ROOT
 from smartcity_utils.reference import PILLAR_KEYS
 
 TRUTH = EXAMPLE_TRUTH_DIR
+
+
+def _coverage_script():
+    """The coverage benchmark as a module (benchmarks/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("coverage_drivers", ROOT / "benchmarks" / "coverage_drivers.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 PILLARS = list(PILLAR_KEYS)
 
 
@@ -27,9 +39,8 @@ def truth():
 
 
 @pytest.fixture(scope="module")
-def observed():
-    cleaned = clean_raw_folder(EXAMPLE_RAW_DIR)
-    return driver_frame(index_table(cleaned.regency_year))
+def cleaned():
+    return clean_raw_folder(EXAMPLE_RAW_DIR)
 
 
 def test_ols_recovers_true_betas_on_latent_scores(truth):
@@ -55,16 +66,65 @@ def test_dominance_finds_the_strongest_and_weakest_pillar_on_latent_scores(truth
     assert dom["estimate"].idxmin() == beta.idxmin()
 
 
-def test_methods_find_the_strongest_pillar_in_the_cleaned_data(truth, observed):
+def test_methods_find_the_strongest_pillar_in_the_cleaned_data(truth, cleaned):
     params, _ = truth
     beta = pd.Series(params["beta_k"])
+    observed = driver_frame(index_table(cleaned.regency_year))
     results = run_driver_analysis(observed, "final_score", PILLARS, year_col="year", group_col="regency_id",
-                                  rank_col="rank_computed", n_boot=50, seed=0)
-    summary = results["summary"].set_index("pillar")
-    assert summary["consensus_rank"].idxmin() == beta.idxmax()
-    assert summary["consensus_rank"].idxmax() == beta.idxmin()
-    ols = results["ols"].set_index("pillar")
-    # Assessor noise in the observed pillars attenuates some slopes (errors in
-    # variables), so only the ordering of the clearly separated pillars is asserted.
-    assert ols["coef"].idxmax() == beta.idxmax()
-    assert ols.loc[beta.idxmax(), "coef_ci_low"] > ols.drop(index=beta.idxmax())["coef_ci_high"].max()
+                                  rank_col="rank_computed", n_boot=100, seed=0,
+                                  assessors=assessor_table(cleaned.scores))
+    summary = results["summary"].set_index("method")
+    assert summary.index[0] == "eiv" and summary.at["eiv", "is_lead"]
+    assert summary.at["eiv", "top_pillar"] == beta.idxmax()
+    lead = results["eiv"].query("method == 'eiv'").set_index("pillar")
+    assert lead.loc[beta.idxmax(), "ci_low"] > lead.drop(index=beta.idxmax())["ci_high"].max()
+
+
+def test_icc_and_leniency_recovered_on_the_simulators_panels(truth, cleaned):
+    """The bundled assessor rows carry the simulator's leniency (sd_l), halo (sd_h) and noise (sd_a)."""
+    params = json.loads((TRUTH / "simulation_truth.json").read_text(encoding="utf-8"))
+    p = params["parameters"]
+    rows = cleaned.scores[cleaned.scores["level"] == "assessor"].copy()
+    rows["item"] = rows["pillar_key"].fillna(rows["dimension_key"])
+    rows = rows.groupby(["regency_id", "year", "assessor", "item"], as_index=False)["score"].mean()
+    fit = assessor_leniency(rows, ["regency_id", "year"], "assessor", "score", item_col="item",
+                            components=("unit", "rater", "unit:rater"))
+    comp = fit.variance_components.set_index("component")["variance"]
+    true_len = pd.Series(params["assessor_leniency"])
+    realised = true_len.var(ddof=1)
+    assert 0.5 * realised < comp["rater"] < 2 * realised
+    assert 0.4 * p["sd_h"] ** 2 < comp["unit:rater"] < 2 * p["sd_h"] ** 2
+    blup = fit.leniency.set_index("rater")["leniency"]
+    common = blup.index.intersection(true_len.index)
+    assert len(common) >= 20
+    assert np.corrcoef(blup[common], true_len[common])[0, 1] > 0.8
+    # One assessor's errors of two scores of one regency-year share leniency and halo.
+    wide = assessor_table(cleaned.scores)
+    sigma = error_covariance(wide.dropna(subset=PILLARS + ["headline"]), ["regency_id", "year"], "assessor",
+                             PILLARS, headline="headline")
+    off = sigma.loc[PILLARS, PILLARS].to_numpy()[~np.eye(len(PILLARS), dtype=bool)].mean()
+    shared = params["assessor_error"]["covariance_between_scores"]
+    assert abs(off - shared) < 0.4 * shared
+    # ICC(1) per pillar: true between-unit variance against one assessor's error variance.
+    iccs = icc(rows, ["regency_id", "year"], "assessor", "score", item_col="item").set_index("item")
+    err = params["assessor_error"]["variance"]
+    for pillar in PILLARS:
+        var_unit = iccs.at[pillar, "var_unit"]
+        assert iccs.at[pillar, "icc1_ci_low"] < var_unit / (var_unit + err) + 0.05
+
+
+def test_lead_intervals_cover_the_true_weights_on_a_few_seeds():
+    """Cheap version of benchmarks/coverage_drivers.py: 6 seeds x 6 pillars at 95 %."""
+    one_seed = _coverage_script().one_seed
+    rows = pd.concat([one_seed(seed, n_boot=199) for seed in range(1, 7)], ignore_index=True)
+    covered = (rows["ci_low"] <= rows["truth"]) & (rows["truth"] <= rows["ci_high"])
+    lead = covered[rows["method"] == "lead (EIV)"].mean()
+    assert lead >= 0.83, rows[rows["method"] == "lead (EIV)"]
+
+
+@pytest.mark.slow
+def test_lead_coverage_near_nominal_over_30_seeds():
+    one_seed = _coverage_script().one_seed
+    rows = pd.concat([one_seed(seed, n_boot=199) for seed in range(1, 31)], ignore_index=True)
+    covered = (rows["ci_low"] <= rows["truth"]) & (rows["truth"] <= rows["ci_high"])
+    assert 0.9 <= covered[rows["method"] == "lead (EIV)"].mean() <= 0.99

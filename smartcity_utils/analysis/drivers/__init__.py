@@ -1,9 +1,11 @@
 """Which pillars go with the headline index and the rank: one module per method.
 
 ``inputs`` checks a table; ``ols``, ``dominance``, ``main_effects``,
-``rank_methods``, ``mixed`` and ``leave_one_out`` each estimate one thing;
-``summary`` writes the closing table; ``run`` calls them all; ``command`` is
-``smartcity drivers``.
+``rank_methods`` and ``mixed`` each estimate one thing; ``lead`` is the
+errors-in-variables estimate the notebook leads with;
+``summary`` writes the closing table; ``run`` calls them all; ``story``
+turns the results into the reader's tables and sentences of notebook 03;
+``command`` is ``smartcity drivers``.
 """
 
 from smartcity_utils.analysis.drivers.dominance import dominance_analysis

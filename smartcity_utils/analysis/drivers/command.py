@@ -12,15 +12,16 @@ from typing import TextIO
 import pandas as pd
 
 from smartcity_utils.analysis.drivers.inputs import (
+    _EVALUATION_GROUP_NAMES,
     _GROUP_NAMES,
     _RANK_NAMES,
     _YEAR_NAMES,
     _first_present,
-    _infer_pillars,
     _missing_column_message,
-    _to_number,
+    infer_pillars,
 )
 from smartcity_utils.analysis.drivers.run import run_driver_analysis
+from smartcity_utils.analysis.drivers.summary import SUMMARY_COLUMNS
 from smartcity_utils.errors import DriverInputError
 from smartcity_utils.tables import sniff_delimiter
 
@@ -28,49 +29,21 @@ from smartcity_utils.tables import sniff_delimiter
 # ---------------------------------------------------------------------------
 
 
-def _fmt_ci(table: pd.DataFrame | None, pillar: str, digits: int = 3) -> str:
-    if table is None:
-        return "-"
-    row = table.set_index("pillar").loc[pillar]
-    return (f"{row['estimate']:.{digits}f} "
-            f"[{row['ci_low']:.{digits}f}, {row['ci_high']:.{digits}f}]")
-
-
-def _text_report(results: dict[str, pd.DataFrame], target: str, pillars: list[str]) -> str:
+def _text_report(results: dict[str, pd.DataFrame], target: str, left_out: dict[str, str]) -> str:
     model = results["model"].iloc[0]
-    summary = results["summary"].set_index("pillar")
-    sp = results.get("spearman")
-    rows = []
-    for p in pillars:
-        rows.append([
-            p,
-            _fmt_ci(results.get("ols"), p),
-            _fmt_ci(results.get("dominance"), p),
-            _fmt_ci(results.get("main_effect"), p),
-            f"{sp.set_index('pillar').at[p, 'estimate']:.3f}" if sp is not None else "-",
-            f"{int(summary.at[p, 'consensus_rank'])}",
-        ])
-    header = ["pillar", "OLS std. coef [CI]", "dominance share [CI]",
-              "main effect S_i [CI]", "Spearman", "consensus rank"]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    lines = [
-        f"Drivers of {target}: n = {int(model['n'])}, R-squared = {model['r2']:.4f}, "
-        f"ranks from {model['rank_source']}",
-        "",
-        "  ".join(h.ljust(w) for h, w in zip(header, widths)),
-        "  ".join("-" * w for w in widths),
-    ]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+    r2 = "n/a" if pd.isna(model["r2"]) else f"{model['r2']:.4f}"
+    lines = [f"Which pillars go with {target}: n = {int(model['n'])}, R-squared = {r2}, "
+             f"ranks as {model['rank_source']}", ""]
+    if left_out:
+        lines.append("Left out: " + "; ".join(f"{c} ({why})" for c, why in left_out.items()))
     if model.get("dropped_rows"):
-        lines += ["", f"Left out for a missing value (CSV line numbers): {model['dropped_rows']}"]
-    lines.append("")
-    for _, row in results["summary"].iterrows():
-        lines.append(row["statement"])
-        if row["disagreement"]:
-            lines.append(f"  {row['disagreement']}")
+        lines.append(f"Rows left out for a missing value (CSV line numbers): {model['dropped_rows']}")
+    for row in results["summary"].itertuples():
+        lines += ["", f"{row.method_label}{' [lead]' if row.is_lead else ''}",
+                  f"  estimates: {row.estimand}", f"  answer:    {row.answer}", f"  order:     {row.order}",
+                  f"  compared:  {row.comparison}"]
     if len(results["skipped"]):
-        lines.append("")
-        lines.append("Skipped:")
+        lines += ["", "Not run or not estimable:"]
         lines += [f"  {r.method}: {r.reason}" for r in results["skipped"].itertuples()]
     return "\n".join(lines) + "\n"
 
@@ -84,20 +57,23 @@ def drivers_command(
     n_boot: int = 200,
     seed: int = 0,
 ) -> int:
-    """Command-line entry: which pillars drive ``target`` in a CSV table.
+    """Command-line entry: which pillars go with ``target`` in a CSV table with one row per unit.
 
     The separator (``,`` or ``;``) is sniffed from the first lines. When
-    ``pillars`` is ``None``, every numeric column except the target, id-like
-    columns (``id``, ``*_id``, names, year, rank) and columns derived from the
-    target is a pillar. Columns named ``year``/``tahun``, ``regency_id`` and
-    ``rank``/``peringkat`` switch on year effects, the mixed model and the
-    rank methods; without a rank column the target's rank is used.
+    ``pillars`` is ``None``, the pillars are inferred from the header
+    (:func:`~smartcity_utils.analysis.drivers.inputs.infer_pillars`: every
+    column except the target, identifiers and text columns) and then every
+    cell is validated: a bad cell stops the run with its column, CSV line
+    and value. The columns left out are printed. Columns named
+    ``year``/``tahun``, ``regency_id``, ``evaluation_group``/``kelompok`` and
+    ``rank``/``peringkat`` switch on year effects, clustered errors and the
+    mixed model, within-group ranks, and the rank methods.
 
     Args:
         table_path: Path of the CSV file.
         target: Column holding the composite score.
         pillars: Pillar columns, or ``None`` to infer them.
-        as_json: Print JSON instead of a text table.
+        as_json: Print JSON (the closing table's fields and every method table) instead of text.
         out: Where to print.
         n_boot: Bootstrap replicates.
         seed: Seed of every bootstrap.
@@ -106,7 +82,7 @@ def drivers_command(
         0 on success.
 
     Raises:
-        DriverInputError: If the table cannot be analysed.
+        DriverInputError: If the table cannot be analysed (one line, saying what to fix).
     """
     path = Path(table_path)
     if not path.is_file():
@@ -116,18 +92,21 @@ def drivers_command(
     df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
     if target not in df.columns:
         raise DriverInputError(_missing_column_message(target, list(df.columns), path.name))
+    left_out: dict[str, str] = {}
     if pillars is None:
-        pillars = _infer_pillars(df, target)
+        pillars, left_out = infer_pillars(df, target)
         if not pillars:
             raise DriverInputError(f"{path.name}: no numeric pillar columns besides '{target}'")
     year_col = _first_present(df, _YEAR_NAMES)
     group_col = _first_present(df, _GROUP_NAMES)
     rank_col = _first_present(df, _RANK_NAMES)
+    eval_col = _first_present(df, _EVALUATION_GROUP_NAMES)
+    rank_groups = [c for c in (year_col, eval_col) if c is not None]
     if rank_col is not None:
-        df[rank_col] = [_to_number(v)[0] for v in df[rank_col]]
+        df[rank_col] = pd.to_numeric(df[rank_col].str.replace(",", ".", regex=False), errors="coerce")
     results = run_driver_analysis(
         df, target, pillars, year_col=year_col, group_col=group_col,
-        rank_col=rank_col, n_boot=n_boot, seed=seed, source=path.name,
+        rank_col=rank_col, n_boot=n_boot, seed=seed, rank_group_cols=rank_groups, source=path.name,
     )
     if as_json:
         model = results["model"].iloc[0]
@@ -136,13 +115,17 @@ def drivers_command(
             "n": int(model["n"]),
             "r2": None if pd.isna(model["r2"]) else float(model["r2"]),
             "pillars": list(pillars),
+            "left_out": left_out,
             "dropped_rows": [int(r) for r in str(model["dropped_rows"]).split(", ") if r],
+            "summary_fields": SUMMARY_COLUMNS,
+            "summary": json.loads(results["summary"].to_json(orient="records")),
+            "skipped": json.loads(results["skipped"].to_json(orient="records")),
             "methods": {
                 name: json.loads(table.to_json(orient="records"))
-                for name, table in results.items() if name not in ("model",)
+                for name, table in results.items() if name not in ("model", "summary", "skipped")
             },
         }
         out.write(json.dumps(payload, indent=2) + "\n")
     else:
-        out.write(_text_report(results, target, list(pillars)))
+        out.write(_text_report(results, target, left_out))
     return 0

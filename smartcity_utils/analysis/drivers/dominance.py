@@ -68,6 +68,26 @@ def _dominance_shares(values: np.ndarray) -> tuple[np.ndarray, float, np.ndarray
     return _shapley_from_subsets(r2, p), float(r2[-1]), r2
 
 
+def _null_shares(values: np.ndarray) -> np.ndarray:
+    """Each pillar's share by correlation alone: its share once its own partial contribution is removed.
+
+    For pillar i the target is replaced by ``y - b_i x_i`` (``b_i`` its OLS
+    partial coefficient), so pillar i adds nothing once the others are held
+    equal; the dominance share it still receives comes only from its
+    correlation with the other pillars.
+    """
+    p = values.shape[1] - 1
+    X, y = values[:, :p], values[:, p]
+    Xc = np.column_stack([np.ones(len(X)), X])
+    b = np.linalg.lstsq(Xc, y, rcond=None)[0][1:]
+    out = np.full(p, np.nan)
+    for i in range(p):
+        null = values.copy()
+        null[:, p] = y - b[i] * X[:, i]
+        out[i] = _dominance_shares(null)[0][i]
+    return out
+
+
 def dominance_analysis(
     df: pd.DataFrame,
     target: str,
@@ -75,8 +95,13 @@ def dominance_analysis(
     n_boot: int = 200,
     seed: int = 0,
     level: float = 0.95,
+    clusters: Sequence | None = None,
 ) -> pd.DataFrame:
     """Exact general dominance of each pillar (Budescu 1993; Azen and Budescu 2003).
+
+    Estimand: the part of the headline's variance explained by the pillars
+    (R-squared) that goes with each pillar, averaged over every order of
+    entering the pillars (its Shapley share).
 
     A pillar's general dominance weight is its average increase in R-squared
     over all subsets of the other pillars, weighting each subset size
@@ -84,7 +109,15 @@ def dominance_analysis(
     sum to the full model's R-squared exactly, so unlike standardised
     coefficients they share variance between collinear pillars instead of
     assigning it arbitrarily. All 2^p subset R-squared values come from the
-    correlation matrix; the bootstrap resamples rows and recomputes them.
+    correlation matrix; the bootstrap resamples rows (or whole clusters) and
+    recomputes them.
+
+    A share is non-negative by construction, so "its interval excludes zero"
+    says nothing. What is tested instead is the share against the share the
+    pillar would get by its correlation with the other pillars alone
+    (:func:`_null_shares`): ``excess_share`` and its interval; an interval
+    above zero means the pillar explains more than its correlation with the
+    others would give it.
 
     Args:
         df: One row per unit.
@@ -93,12 +126,15 @@ def dominance_analysis(
         n_boot: Bootstrap replicates for percentile intervals (0 for none).
         seed: Seed of the bootstrap generator.
         level: Confidence level of the intervals.
+        clusters: Optional cluster label per row of ``df`` (regency): the
+            bootstrap then resamples whole clusters (repeated years together).
 
     Returns:
         One row per pillar with ``pillar, method ("dominance"), estimate``
         (share of R-squared), ``ci_low, ci_high, share_of_r2`` (estimate / full
         R-squared), ``share_ci_low, share_ci_high, r2_alone`` (R-squared of
-        the pillar on its own), ``r2_full, n, n_boot_ok``.
+        the pillar on its own), ``null_share`` (share by correlation alone),
+        ``excess_share, excess_ci_low, excess_ci_high, r2_full, n, n_boot_ok``.
 
     Raises:
         DriverInputError: If a column is missing, there are too few rows, or a
@@ -112,6 +148,8 @@ def dominance_analysis(
         )
     data = _numeric_frame(df, [*pillars, target])
     values = data.to_numpy()
+    cl = (pd.factorize(pd.Series(list(clusters), index=df.index).loc[data.index])[0]
+          if clusters is not None else np.arange(len(data)))
     n, p = values.shape[0], len(pillars)
     if n < p + 2:
         raise DriverInputError(
@@ -125,17 +163,24 @@ def dominance_analysis(
             f"dominance shares sum to {shares.sum():.15g}, full R-squared is {r2_full:.15g}"
         )
 
+    null = _null_shares(values)
     draws = np.full((max(n_boot, 0), p), np.nan)
     frac_draws = np.full((max(n_boot, 0), p), np.nan)
+    excess_draws = np.full((max(n_boot, 0), p), np.nan)
     rng = np.random.default_rng(seed)
+    members = pd.Series(np.arange(n)).groupby(cl).apply(np.asarray).tolist()
     for b in range(max(n_boot, 0)):
-        sample = values[rng.integers(0, n, n)]
+        picked = rng.integers(0, len(members), len(members))
+        sample = values[np.concatenate([members[i] for i in picked])]
         s, r2b, _ = _dominance_shares(sample)
         draws[b] = s
+        with np.errstate(all="ignore"):
+            excess_draws[b] = s - _null_shares(sample)
         if np.isfinite(r2b) and r2b > 0:
             frac_draws[b] = s / r2b
     low, high = _percentile_ci(draws, level)
     flow, fhigh = _percentile_ci(frac_draws, level)
+    elow, ehigh = _percentile_ci(excess_draws, level)
     table = pd.DataFrame(
         {
             "pillar": pillars,
@@ -147,6 +192,10 @@ def dominance_analysis(
             "share_ci_low": flow,
             "share_ci_high": fhigh,
             "r2_alone": [r2_sub[1 << i] for i in range(p)],
+            "null_share": null,
+            "excess_share": shares - null,
+            "excess_ci_low": elow,
+            "excess_ci_high": ehigh,
             "r2_full": r2_full,
             "n": n,
             "n_boot_ok": int(np.isfinite(draws).all(axis=1).sum()),

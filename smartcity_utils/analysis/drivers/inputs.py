@@ -30,7 +30,11 @@ _YEAR_NAMES = ("year", "tahun")
 _GROUP_NAMES = ("regency_id", "kode_wilayah", "region_id")
 
 
-_RANK_NAMES = ("rank", "rank_reported", "ranking", "peringkat")
+_RANK_NAMES = ("rank", "rank_reported", "rank_computed", "ranking", "peringkat")
+
+
+#: Column names of the evaluation group, within which (and within year) ranks are formed.
+_EVALUATION_GROUP_NAMES = ("evaluation_group", "kelompok", "group")
 
 
 class DriverConvergenceWarning(UserWarning):
@@ -144,6 +148,13 @@ def validate_driver_input(
                 )
             parsed[pos] = number
         out[col] = parsed
+    for col in [target, *pillars]:
+        bad = ~np.isfinite(out[col].to_numpy(float)) & out[col].notna().to_numpy()
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            raise DriverInputError(
+                f"{source}, row {pos + 2}, column '{col}': value {str(df[col].iloc[pos])!r} is infinite; "
+                "replace it with a number or leave the cell empty")
 
     incomplete = out[[target, *pillars]].isna().any(axis=1).to_numpy()
     dropped = [int(i) + 2 for i in np.flatnonzero(incomplete)]
@@ -161,29 +172,73 @@ def validate_driver_input(
                 f"{source}, column '{col}': constant column (every row is "
                 f"{out[col].iloc[0]:g}); it cannot explain or be explained"
             )
+    check_rank(out[pillars], source)
     out.attrs["dropped_rows"] = dropped
     return out
 
 
+def check_rank(pillars: pd.DataFrame, source: str = "table") -> None:
+    """Stops when some pillars are an exact linear combination of others (and a constant).
+
+    Raises:
+        DriverInputError: naming the columns involved.
+    """
+    values = pillars.to_numpy(float)
+    values = np.column_stack([np.ones(len(values)), values - values.mean(axis=0)])
+    scale = np.linalg.norm(values, axis=0)
+    scale[scale == 0] = 1.0
+    z = values / scale
+    rank = int(np.linalg.matrix_rank(z))
+    if rank == z.shape[1]:
+        return
+    _, _, vt = np.linalg.svd(z, full_matrices=False)
+    null = np.abs(vt[rank:]).max(axis=0)[1:]
+    involved = [str(c) for c, v in zip(pillars.columns, null) if v > 1e-6]
+    raise DriverInputError(
+        f"{source}: the pillars {', '.join(involved)} are perfectly collinear (one is an exact linear "
+        f"combination of the others; rank {rank - 1} of {pillars.shape[1]}); their separate effects cannot "
+        "be told apart: drop one of them with --pillars")
+
+
 def _is_id_column(name: str, target: str) -> bool:
+    """Identifiers and bookkeeping columns: never pillars (the target itself is handled apart)."""
     low = str(name).strip().lower()
     if low in _ID_NAMES or low.endswith("_id") or low.endswith(" id"):
         return True
-    if low in _YEAR_NAMES or low in _RANK_NAMES:
-        return True
-    # Columns derived from the target (e.g. "Index_relative_X") would explain it trivially.
-    return str(target).lower() in low and low != str(target).lower()
+    return low in _YEAR_NAMES or low in _RANK_NAMES or low in _EVALUATION_GROUP_NAMES
+
+
+def infer_pillars(df: pd.DataFrame, target: str) -> tuple[list[str], dict[str, str]]:
+    """Pillar columns of a table from its header, and the columns left out with the reason.
+
+    A column is a pillar unless it is the target, an identifier or
+    bookkeeping column (``id``, ``*_id``, names, year, rank, group), or holds
+    no number at all (a text column such as a name). The cells of the chosen
+    columns are not judged here: :func:`validate_driver_input` checks every
+    one and names the column, CSV line and value of a bad cell, so one bad
+    cell never makes a pillar disappear.
+
+    Returns:
+        ``(pillars, left_out)``: left_out maps column -> reason.
+    """
+    pillars: list[str] = []
+    left_out: dict[str, str] = {}
+    for col in df.columns:
+        if col == target:
+            continue
+        if _is_id_column(col, target):
+            left_out[str(col)] = "identifier or bookkeeping column"
+            continue
+        values = [_to_number(v) for v in df[col].tolist()]
+        if not any(ok and np.isfinite(v) for v, ok in values):
+            left_out[str(col)] = "no numbers (text column)"
+            continue
+        pillars.append(col)
+    return pillars, left_out
 
 
 def _infer_pillars(df: pd.DataFrame, target: str) -> list[str]:
-    pillars = []
-    for col in df.columns:
-        if col == target or _is_id_column(col, target):
-            continue
-        values = [_to_number(v) for v in df[col].tolist()]
-        if all(ok for _, ok in values) and any(np.isfinite(v) for v, _ in values):
-            pillars.append(col)
-    return pillars
+    return infer_pillars(df, target)[0]
 
 
 def _first_present(df: pd.DataFrame, names: Sequence[str]) -> str | None:

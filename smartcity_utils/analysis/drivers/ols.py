@@ -16,6 +16,29 @@ from smartcity_utils.errors import DriverInputError
 VIF_THRESHOLD = 5.0
 
 
+def _check_rank(X: pd.DataFrame, pillars: list[str]) -> None:
+    """Stops when the design is rank deficient, naming the columns involved.
+
+    Raises:
+        DriverInputError: some pillar is an exact linear combination of the
+            others (and of the constant and fixed effects).
+    """
+    values = X.to_numpy(float)
+    scale = np.linalg.norm(values, axis=0)
+    scale[scale == 0] = 1.0
+    z = values / scale
+    rank = np.linalg.matrix_rank(z)
+    if rank == z.shape[1]:
+        return
+    _, _, vt = np.linalg.svd(z, full_matrices=False)
+    null = np.abs(vt[-(z.shape[1] - rank):]).max(axis=0)
+    involved = [c for c, v in zip(X.columns, null) if v > 1e-6 and c in pillars]
+    raise DriverInputError(
+        f"the pillars are perfectly collinear: {', '.join(map(str, involved)) or 'several columns'} "
+        f"are an exact linear combination of each other (rank {rank} of {z.shape[1]}); drop one of them "
+        "or pass --pillars without it")
+
+
 # 1. OLS with robust errors
 # ---------------------------------------------------------------------------
 
@@ -68,8 +91,15 @@ def ols_drivers(
     year_col: str | None = None,
     cohort_col: str | None = None,
     level: float = 0.95,
+    cluster_col: str | None = None,
 ) -> OLSResult:
-    """Regresses the target on the pillars with HC3 robust standard errors.
+    """Regresses the target on the pillars with HC3 robust (or cluster-robust) standard errors.
+
+    Estimand: the difference in the target per point of a pillar's observed
+    (panel-mean) score, the other pillars held equal. It is the naive
+    comparison of the driver analysis: when the same assessors score the
+    pillars and the headline, their shared error biases it (see
+    :mod:`smartcity_utils.analysis.drivers.lead`).
 
     Year and cohort enter as fixed effects (one dummy per level, first level
     dropped) so that a change of scoring rules between years does not load on
@@ -86,6 +116,9 @@ def ols_drivers(
         year_col: Optional column for year fixed effects.
         cohort_col: Optional column for cohort fixed effects.
         level: Confidence level of the intervals.
+        cluster_col: Optional column (regency) whose rows share one cluster:
+            standard errors are then cluster-robust (repeated years of a
+            regency are not independent evidence) instead of HC3.
 
     Returns:
         An :class:`OLSResult` whose ``table`` has the columns ``pillar,
@@ -102,11 +135,11 @@ def ols_drivers(
 
     pillars = _as_list(pillars)
     extra = [c for c in (year_col, cohort_col) if c is not None]
-    _require_columns(df, [target, *pillars, *extra])
-    data = df.loc[:, list(dict.fromkeys([target, *pillars, *extra]))].copy()
+    _require_columns(df, [target, *pillars, *extra] + ([cluster_col] if cluster_col else []))
+    data = df.loc[:, list(dict.fromkeys([target, *pillars, *extra] + ([cluster_col] if cluster_col else [])))].copy()
     num = data[[target, *pillars]].apply(pd.to_numeric, errors="raise").astype(float)
     keep = num.notna().all(axis=1)
-    for col in extra:
+    for col in extra + ([cluster_col] if cluster_col else []):
         keep &= data[col].notna()
     num, data = num[keep], data[keep]
 
@@ -123,7 +156,14 @@ def ols_drivers(
             f"OLS needs at least {X.shape[1] + 1} complete rows for "
             f"{X.shape[1]} parameters; there are {len(y)}"
         )
-    fit = sm.OLS(y, X).fit(cov_type="HC3")
+    _check_rank(X, pillars)
+    if cluster_col and data[cluster_col].nunique() < len(data):
+        codes = pd.factorize(data[cluster_col])[0]
+        fit = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": codes})
+        errors = f"clustered by {cluster_col}"
+    else:
+        fit = sm.OLS(y, X).fit(cov_type="HC3")
+        errors = "HC3"
     ci = fit.conf_int(alpha=1.0 - level)
 
     sd_y = float(y.std(ddof=1))
@@ -139,7 +179,7 @@ def ols_drivers(
     table = _coefficient_table(
         "ols", pillars, coef, ci, scale, fit.bse[pillars], fit.pvalues[pillars],
         vif=vifs, weight=(coef / total).to_numpy() if total != 0 else np.nan,
-        n=int(fit.nobs), r2=float(fit.rsquared),
+        n=int(fit.nobs), r2=float(fit.rsquared), errors=errors,
     )
     table.attrs.update(r2=float(fit.rsquared), n=int(fit.nobs), fixed_effects=extra)
     return OLSResult(

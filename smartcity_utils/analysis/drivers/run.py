@@ -15,19 +15,19 @@ from smartcity_utils.analysis.drivers.inputs import (
     _as_list,
     validate_driver_input,
 )
-from smartcity_utils.analysis.drivers.leave_one_out import (
-    leave_one_pillar_out,
-)
+from smartcity_utils.analysis.drivers.lead import lead_drivers
 from smartcity_utils.analysis.drivers.main_effects import main_effects
 from smartcity_utils.analysis.drivers.mixed import mixed_model_drivers
 from smartcity_utils.analysis.drivers.ols import ols_drivers
 from smartcity_utils.analysis.drivers.rank_methods import (
     ordinal_rank_drivers,
     spearman_rank_drivers,
+    within_group_percentile,
 )
 from smartcity_utils.analysis.drivers.summary import driver_summary
-from smartcity_utils.analysis.ranks import competition_rank
 from smartcity_utils.errors import DriverInputError
+
+PERCENTILE = "__percentile_in_group__"
 
 
 def run_driver_analysis(
@@ -39,40 +39,46 @@ def run_driver_analysis(
     rank_col: str | None = None,
     n_boot: int = 200,
     seed: int = 0,
-    weights: Mapping[str, float] | Sequence[float] | None = None,
-    top: int = 10,
+    rank_group_cols: Sequence[str] | None = None,
+    assessors: pd.DataFrame | None = None,
     source: str = "table",
 ) -> dict[str, pd.DataFrame]:
     """Runs every driver method the columns allow.
 
-    OLS, dominance, main effects and leave-one-pillar-out always run. Rank
-    methods use ``rank_col``, or, when it is ``None``, the rank of the target
-    (highest target = rank 1, within ``year_col`` when given). The mixed
-    model needs ``group_col``. A method that cannot run is listed in the
-    ``"skipped"`` table with the reason instead of stopping the analysis.
+    The lead estimate (errors-in-variables regression, :mod:`.lead`) runs
+    when assessor-level scores are given and the target is a score; OLS,
+    dominance and main effects always run; rank methods work on
+    within-group percentiles (groups: ``rank_group_cols``, by default the
+    year and the evaluation group when present), from ``rank_col`` or, when
+    it is ``None``, from the target; the mixed model needs ``group_col``. A
+    method that cannot run, or cannot be estimated (for example the ordinal
+    logit under separation), is listed in ``"skipped"`` with the reason and
+    stays out of the summary.
 
     Args:
         df: One row per unit.
         target: Column holding the composite score.
         pillars: Pillar columns; defaults to :data:`DEFAULT_PILLARS`.
-        year_col: Optional year column: fixed effects in OLS and the mixed
-            model, and ranks formed within year.
-        group_col: Optional group column (regency) for the mixed model.
-        rank_col: Optional rank column (1 is best).
-        n_boot: Bootstrap replicates for dominance and main effects.
+        year_col: Optional year column: year effects in the regressions and
+            groups of the rank methods.
+        group_col: Optional unit column (regency) repeated over years:
+            bootstrap clusters, clustered OLS errors and the mixed model.
+        rank_col: Optional rank column (1 is best within its group).
+        n_boot: Bootstrap replicates.
         seed: Seed of every bootstrap.
-        weights: Weights for leave-one-pillar-out; equal by default.
-        top: Size of the top and bottom rank bands for the ordinal logit
-            (reduced to a third of the rows on small tables).
+        rank_group_cols: Columns of the groups within which ranks are formed.
+        assessors: Optional assessor-level rows (:func:`.lead.assessor_table`)
+            for the lead estimate.
         source: Name of the table, used in messages.
 
     Returns:
-        A dict with per-pillar tables under ``"ols"``, ``"dominance"``,
+        A dict with per-pillar tables under ``"eiv"`` (lead and naive OLS
+        with the same bootstrap), ``"ols"``, ``"dominance"``,
         ``"main_effect"``, ``"ordinal_logit"``, ``"spearman"``, ``"mixed"``
-        and ``"leave_one_out"`` (those that ran), the unit-level
-        ``"leave_one_out_shifts"``, a ``"skipped"`` table (``method,
-        reason``), a ``"model"`` table (``target, n, r2, adj_r2,
-        rank_source``) and the ``"summary"`` of :func:`driver_summary`.
+        (those that ran), ``"main_effect_bandwidth"``, a ``"skipped"`` table
+        (``method, reason``), a ``"model"`` table (``target, n, r2, adj_r2,
+        rank_source, dropped_rows``) and the ``"summary"`` of
+        :func:`driver_summary`.
 
     Raises:
         DriverInputError: If the input fails :func:`validate_driver_input`.
@@ -86,58 +92,73 @@ def run_driver_analysis(
         try:
             return func(*args, **kwargs)
         except (DriverInputError, ValueError, np.linalg.LinAlgError) as exc:
-            skipped.append({"method": name, "reason": f"{type(exc).__name__}: {exc}"})
+            reason = str(exc) if isinstance(exc, DriverInputError) else f"{type(exc).__name__}: {exc}"
+            skipped.append({"method": name, "reason": reason})
             return None
 
     year = year_col if year_col is not None and year_col in data.columns else None
     if year_col is not None and year is None:
-        skipped.append({"method": "year effects",
-                        "reason": f"year column '{year_col}' not in the table"})
+        skipped.append({"method": "year effects", "reason": f"year column '{year_col}' not in the table"})
     if year is not None and data[year].nunique() < 2:
         year = None
+    cluster = group_col if group_col is not None and group_col in data.columns else None
+    repeated = cluster is not None and data[cluster].nunique() < len(data)
 
-    ols = attempt("ols", ols_drivers, data, target, pillars, year_col=year)
+    if assessors is None:
+        skipped.append({"method": "eiv", "reason": "no assessor-level scores: the measurement error of the "
+                                                   "panels cannot be estimated"})
+    elif cluster is None:
+        skipped.append({"method": "eiv", "reason": "no regency column for the bootstrap clusters"})
+    else:
+        lead = attempt("eiv", lead_drivers, data, assessors, target, pillars, year_col=year, cluster=cluster,
+                       n_boot=n_boot, seed=seed)
+        if lead is not None:
+            results["eiv"] = lead.table
+    ols = attempt("ols", ols_drivers, data, target, pillars, year_col=year,
+                  cluster_col=cluster if repeated else None)
     if ols is not None:
         results["ols"] = ols.table
-    dom = attempt("dominance", dominance_analysis, data, target, pillars,
-                  n_boot=n_boot, seed=seed)
+    dom = attempt("dominance", dominance_analysis, data, target, pillars, n_boot=n_boot, seed=seed,
+                  clusters=data[cluster] if repeated else None)
     if dom is not None:
         results["dominance"] = dom
-    me = attempt("main_effect", main_effects, data, target, pillars,
-                 n_boot=n_boot, seed=seed)
+    me = attempt("main_effect", main_effects, data, target, pillars, n_boot=n_boot, seed=seed)
     if me is not None:
         results["main_effect"] = me
+        results["main_effect_bandwidth"] = me.attrs["bandwidth_sensitivity"]
 
+    if rank_group_cols is None:
+        rank_group_cols = [c for c in (year, "evaluation_group") if c is not None and c in data.columns]
+    rank_group_cols = [c for c in rank_group_cols if c in data.columns]
+    groups = data[rank_group_cols] if rank_group_cols else None
+    where = f"within {' x '.join(rank_group_cols)}" if rank_group_cols else "in the whole table"
     if rank_col is None:
-        rank_name = "__target_rank__"
-        data[rank_name] = competition_rank(data[target], data[year] if year else None)
-        rank_source = f"rank of {target}"
+        data[PERCENTILE] = within_group_percentile(data[target], groups)
+        rank_source = f"percentile of {target} {where}"
     elif rank_col in data.columns:
-        rank_name = rank_col
-        rank_source = rank_col
+        data[PERCENTILE] = within_group_percentile(pd.to_numeric(data[rank_col], errors="coerce"), groups,
+                                                   higher_is_better=False)
+        rank_source = f"percentile of {rank_col} {where}"
     else:
-        rank_name, rank_source = None, "none"
+        rank_source = "none"
         for name in ("ordinal_logit", "spearman"):
             skipped.append({"method": name, "reason": f"rank column '{rank_col}' not in the table"})
-    if rank_name is not None:
-        n_rows = len(data) if year is None else int(data.groupby(year).size().min())
-        band = max(1, min(top, n_rows // 3))
+    if PERCENTILE in data.columns:
         with warnings.catch_warnings():
-            # Convergence problems are recorded in the table's columns.
             warnings.simplefilter("ignore", DriverConvergenceWarning)
-            ordl = attempt("ordinal_logit", ordinal_rank_drivers, data, pillars, rank_name,
-                           top=band, group_col=year)
+            ordl = attempt("ordinal_logit", ordinal_rank_drivers, data, pillars, PERCENTILE,
+                           group_cols=rank_group_cols)
         if ordl is not None:
             results["ordinal_logit"] = ordl
-        sp = attempt("spearman", spearman_rank_drivers, data, pillars, rank_name)
+        sp = attempt("spearman", spearman_rank_drivers, data, pillars, PERCENTILE, group_cols=rank_group_cols)
         if sp is not None:
             results["spearman"] = sp
 
     if group_col is None:
         skipped.append({"method": "mixed", "reason": "no group column given"})
-    elif group_col not in data.columns:
+    elif cluster is None:
         skipped.append({"method": "mixed", "reason": f"group column '{group_col}' not in the table"})
-    elif data[group_col].nunique() == len(data):
+    elif not repeated:
         skipped.append({"method": "mixed",
                         "reason": f"every '{group_col}' has a single row: no repeated measures"})
     else:
@@ -147,12 +168,6 @@ def run_driver_analysis(
                           group_col=group_col, year_col=year)
         if mix is not None:
             results["mixed"] = mix
-
-    lopo = attempt("leave_one_out", leave_one_pillar_out, data, pillars,
-                   weights=weights, group_col=year)
-    if lopo is not None:
-        results["leave_one_out"] = lopo.table
-        results["leave_one_out_shifts"] = lopo.shifts
 
     results["skipped"] = pd.DataFrame(skipped, columns=["method", "reason"])
     results["model"] = pd.DataFrame([{

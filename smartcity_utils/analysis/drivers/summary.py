@@ -1,166 +1,146 @@
-"""The closing table of the driver analysis, in plain words.
+"""The closing table of the driver analysis: per method, what it estimates, its answer, and where it differs from the lead.
+
+Methods estimate different things (a partial coefficient, a share of
+explained variance, a rank correlation), so their answers are set side by
+side, never averaged. The words, in English and Indonesian, live in
+``smartcity_utils/data/driver_text.csv``.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Mapping
 
+import numpy as np
 import pandas as pd
+from scipy import stats
 
-from smartcity_utils.analysis.drivers.ols import VIF_THRESHOLD
-from smartcity_utils.analysis.ranks import competition_rank
+from smartcity_utils import paths
 from smartcity_utils.errors import DriverInputError
 from smartcity_utils.reference import pillar_label
 
+#: Order of the methods in the closing table; the first present is the reference.
+METHOD_ORDER = ("eiv", "ols", "mixed", "dominance", "main_effect", "ordinal_logit", "spearman")
 
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+#: Methods whose estimate is a signed partial association (tested against zero).
+SIGNED = ("eiv", "ols", "mixed", "ordinal_logit", "spearman")
 
+#: Rank correlation of two methods' pillar orders at or above which they are
+#: said to agree: with six pillars, 0.8 allows one swap of neighbours.
+AGREEMENT_RHO = 0.8
 
-# 7. Summary in plain words
-# ---------------------------------------------------------------------------
-
-_METHOD_LABELS = {
-    "ols": "OLS",
-    "dominance": "dominance",
-    "main_effect": "main effect",
-    "ordinal_logit": "ordinal logit",
-    "spearman": "Spearman",
-    "mixed": "mixed model",
-    "leave_one_out": "leave-one-out",
-}
+SUMMARY_COLUMNS = ["method", "is_lead", "method_label", "method_label_id", "estimand", "estimand_id", "answer",
+                   "answer_id", "top_pillar", "order", "rank_correlation_with_lead", "comparison",
+                   "comparison_id"]
 
 
-# Methods whose estimate is signed: importance is its magnitude.
-_SIGNED = {"ols", "ordinal_logit", "spearman", "mixed"}
+@lru_cache(maxsize=1)
+def driver_text() -> pd.DataFrame:
+    """The words of the closing table (``key, en, id``), from ``data/driver_text.csv``."""
+    return pd.read_csv(paths.REFERENCE_DIR / "driver_text.csv").set_index("key")
 
 
-def _per_pillar_tables(results: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+def text(key: str, lang: str = "en", **values: Any) -> str:
+    """One phrase of ``driver_text.csv`` in ``lang`` ("en" or "id"), filled with ``values``."""
+    return str(driver_text().at[key, lang]).format(**values)
+
+
+def _per_method_tables(results: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
     tables = {}
-    for name, value in results.items():
+    for value in results.values():
         table = getattr(value, "table", value)
-        if not isinstance(table, pd.DataFrame):
+        if not isinstance(table, pd.DataFrame) or not {"pillar", "method", "estimate"} <= set(table.columns):
             continue
-        if not {"pillar", "method", "estimate"} <= set(table.columns):
-            continue
-        if table["pillar"].duplicated().any():
-            continue
-        method = str(table["method"].iloc[0]) if len(table) else name
-        tables[method] = table
+        for method, block in table.groupby("method", sort=False):
+            if method in METHOD_ORDER and not block["pillar"].duplicated().any():
+                tables[str(method)] = block.reset_index(drop=True)
     return tables
 
 
-def driver_summary(results: Mapping[str, Any]) -> pd.DataFrame:
-    """Closing table: per pillar, its importance rank under each method.
+def _values(method: str, t: pd.DataFrame) -> pd.DataFrame:
+    """Estimate and interval per pillar on the scale the answer reports (raw slopes for regressions)."""
+    if {"coef", "coef_ci_low", "coef_ci_high"} <= set(t.columns):
+        out = t[["pillar", "coef", "coef_ci_low", "coef_ci_high"]].set_axis(
+            ["pillar", "estimate", "ci_low", "ci_high"], axis=1)
+    else:
+        out = t[["pillar", "estimate"] + [c for c in ("ci_low", "ci_high") if c in t.columns]].copy()
+    if method == "dominance" and "excess_ci_low" in t.columns:
+        out["test_low"], out["test_high"] = t["excess_ci_low"].to_numpy(), t["excess_ci_high"].to_numpy()
+    elif method in SIGNED and "ci_low" in out.columns:
+        out["test_low"], out["test_high"] = out["ci_low"], out["ci_high"]
+    return out.set_index("pillar")
 
-    A pillar's importance under a method is the magnitude of its estimate
-    (standardised coefficient, R-squared share, ``S_i``, log-odds,
-    correlation or mean rank shift); rank 1 is most important. The
-    consensus rank orders pillars by their mean rank over methods. The
-    ``statement`` column says in words how often the pillar comes first and
-    how often its interval excludes zero; ``disagreement`` says where the
-    methods' ranks spread by two or more places and gives the likely reasons
-    (collinearity, weight vs importance, a negative coefficient).
+
+def _fmt(row: pd.Series) -> str:
+    if "ci_low" in row and np.isfinite(row.get("ci_low", np.nan)):
+        return f"{row['estimate']:.2f} [{row['ci_low']:.2f}, {row['ci_high']:.2f}]"
+    return f"{row['estimate']:.2f}"
+
+
+def driver_summary(results: Mapping[str, Any]) -> pd.DataFrame:
+    """Closing table: one row per method with its estimand, its answer and how it compares with the lead.
+
+    The lead is the errors-in-variables regression when it ran, else the
+    ordinary regression. A method's pillar order is by its estimate (largest
+    first). Two methods agree when the rank correlation of their orders is
+    at least :data:`AGREEMENT_RHO` and they put the same pillar first;
+    otherwise ``comparison`` gives the reason that follows from what the
+    method estimates. Only signed quantities are tested against zero; a
+    dominance share is tested against the share by correlation alone; main
+    effects are not tested. Methods that could not be estimated are not in
+    the table (they are in ``skipped``). No causal reading: every estimand is
+    an association in these data.
 
     Args:
-        results: Mapping of method name to per-pillar table (or an object
-            with a ``table`` attribute), as returned by the methods in this
-            module; other entries are ignored.
+        results: Mapping of method name to per-pillar table (``pillar,
+            method, estimate[, ci_low, ci_high]``) or an object with a
+            ``table`` attribute.
 
     Returns:
-        One row per pillar with ``pillar, label, rank_<method>...,
-        n_methods, mean_rank, consensus_rank, n_top, n_interval,
-        n_excludes_zero, statement, disagreement``, sorted by consensus rank.
+        Columns :data:`SUMMARY_COLUMNS`, one row per method that ran.
 
     Raises:
         DriverInputError: If no per-pillar table is found.
     """
-    tables = _per_pillar_tables(results)
+    tables = _per_method_tables(results)
     if not tables:
         raise DriverInputError("driver_summary: no per-pillar result table given")
-    pillars = list(dict.fromkeys(p for t in tables.values() for p in t["pillar"]))
-    ranks = pd.DataFrame(index=pillars)
-    excl = pd.DataFrame(index=pillars, dtype=object)
-    for method, t in tables.items():
-        est = t.set_index("pillar")["estimate"].astype(float)
-        imp = est.abs() if method in _SIGNED else est
-        ranks[method] = competition_rank(imp.reindex(pillars))
-        if {"ci_low", "ci_high"} <= set(t.columns):
-            lo = t.set_index("pillar")["ci_low"].astype(float).reindex(pillars)
-            hi = t.set_index("pillar")["ci_high"].astype(float).reindex(pillars)
-            has = lo.notna() & hi.notna()
-            ex = ((lo > 0) | (hi < 0)).where(has)
-            excl[method] = ex
-    mean_rank = ranks.mean(axis=1, skipna=True)
-    consensus = competition_rank(mean_rank, ascending=True)
-    n_methods = ranks.notna().sum(axis=1)
-    n_top = (ranks == 1).sum(axis=1)
-    n_interval = excl.notna().sum(axis=1) if not excl.empty else pd.Series(0, index=pillars)
-    n_excl = (excl == True).sum(axis=1) if not excl.empty else pd.Series(0, index=pillars)  # noqa: E712
-
-    ols = tables.get("ols")
-    me = tables.get("main_effect")
+    methods = [m for m in METHOD_ORDER if m in tables]
+    lead = methods[0]
+    orders = {m: _values(m, tables[m])["estimate"].astype(float).sort_values(ascending=False, kind="stable")
+              for m in methods}
     rows = []
-    for p in pillars:
-        label = pillar_label(p)
-        k, m = int(n_top[p]), int(n_methods[p])
-        ci_part = (f"interval excludes zero under {int(n_excl[p])} of {int(n_interval[p])}"
-                   if n_interval[p] else "no intervals")
-        if consensus[p] == 1:
-            statement = (f"{label} drives the ranking most under {k} of {m} methods "
-                         f"({ci_part}).")
+    for m in methods:
+        v = _values(m, tables[m])
+        order = orders[m]
+        top = str(order.index[0])
+        fields = {"top": pillar_label(top), "value": _fmt(v.loc[top]), "n": len(v)}
+        if "test_low" in v.columns:
+            fields["n_pos"] = int((v["test_low"] > 0).sum())
+            fields["n_neg"] = int((v["test_high"] < 0).sum())
+        key = ("answer_share" if m == "dominance" and "test_low" in v.columns
+               else "answer_signed" if "test_low" in v.columns else "answer_main_effect")
+        common = [p for p in orders[lead].index if p in order.index]
+        rho = float(stats.spearmanr(orders[lead].loc[common].to_numpy(), order.loc[common].to_numpy())[0]) \
+            if len(common) > 2 else np.nan
+        if m == lead:
+            comparison = {lang: text("lead_self", lang) for lang in ("en", "id")}
+        elif np.isfinite(rho) and rho >= AGREEMENT_RHO and top == orders[lead].index[0]:
+            comparison = {lang: text("agree", lang, rho=f"{rho:.2f}") for lang in ("en", "id")}
+        elif top == orders[lead].index[0]:
+            comparison = {lang: text("disagree_order", lang, top=pillar_label(top), rho=f"{rho:.2f}",
+                                     why=text(f"why_{m}", lang)) for lang in ("en", "id")}
         else:
-            first = f"first under {k} of {m} methods" if k else f"first under none of {m} methods"
-            statement = (f"{label} ranks {_ordinal(int(consensus[p]))} by consensus "
-                         f"(mean rank {mean_rank[p]:.1f}); {first} ({ci_part}).")
-        reasons = []
-        r = ranks.loc[p].dropna()
-        spread = (r.max() - r.min()) if len(r) else 0
-        if ols is not None:
-            o = ols.set_index("pillar")
-            if "vif" in o.columns and p in o.index and o.at[p, "vif"] > VIF_THRESHOLD:
-                reasons.append(
-                    f"collinear with other pillars (VIF {o.at[p, 'vif']:.1f} > "
-                    f"{VIF_THRESHOLD:g}): OLS splits shared variance arbitrarily, "
-                    "dominance shares it")
-            if p in o.index and o.at[p, "estimate"] < 0 and ranks.at[p, "ols"] <= 2:
-                reasons.append("negative OLS coefficient: a suppression effect of correlated pillars")
-        if me is not None and "weight" in me.columns:
-            e = me.set_index("pillar")
-            if p in e.index and abs(e.at[p, "weight_rank"] - e.at[p, "importance_rank"]) >= 2:
-                reasons.append(
-                    f"weight vs importance: its "
-                    f"{'nominal' if e.at[p, 'weight_source'] == 'nominal' else 'OLS-implied'} weight "
-                    f"{e.at[p, 'weight']:.2f} ranks {int(e.at[p, 'weight_rank'])} but its "
-                    f"main effect ranks {int(e.at[p, 'importance_rank'])}")
-        if spread >= 2:
-            lo_m = ", ".join(_METHOD_LABELS.get(x, x) for x in r.index[r == r.min()])
-            hi_m = ", ".join(_METHOD_LABELS.get(x, x) for x in r.index[r == r.max()])
-            dis = (f"methods disagree: rank {int(r.min())} under {lo_m}, "
-                   f"{int(r.max())} under {hi_m}")
-            if "leave_one_out" in r.index and r["leave_one_out"] in (r.min(), r.max()):
-                reasons.append("leave-one-out measures rank moves, which depend on the "
-                               "pillar's spread relative to the other pillars, not on "
-                               "variance explained")
-            disagreement = dis + ("; " + "; ".join(reasons) if reasons else "") + "."
-        elif reasons:
-            disagreement = "methods agree; note: " + "; ".join(reasons) + "."
-        else:
-            disagreement = ""
-        rows.append({"pillar": p, "label": label, "statement": statement,
-                     "disagreement": disagreement})
-    text = pd.DataFrame(rows).set_index("pillar")
-    out = text[["label"]].copy()
-    for method in ranks.columns:
-        out[f"rank_{method}"] = ranks[method]
-    out["n_methods"] = n_methods.astype(int)
-    out["mean_rank"] = mean_rank
-    out["consensus_rank"] = consensus.astype(int)
-    out["n_top"] = n_top.astype(int)
-    out["n_interval"] = n_interval.astype(int)
-    out["n_excludes_zero"] = n_excl.astype(int)
-    out["statement"] = text["statement"]
-    out["disagreement"] = text["disagreement"]
-    out = out.rename_axis("pillar").reset_index()
-    return out.sort_values(["consensus_rank", "mean_rank"], kind="stable").reset_index(drop=True)
+            comparison = {lang: text("disagree", lang, top=pillar_label(top),
+                                     lead_top=pillar_label(orders[lead].index[0]),
+                                     rho=f"{rho:.2f}", why=text(f"why_{m}", lang)) for lang in ("en", "id")}
+        rows.append({
+            "method": m, "is_lead": m == lead,
+            "method_label": text(f"label_{m}", "en"), "method_label_id": text(f"label_{m}", "id"),
+            "estimand": text(f"estimand_{m}", "en"), "estimand_id": text(f"estimand_{m}", "id"),
+            "answer": text(key, "en", **fields), "answer_id": text(key, "id", **fields),
+            "top_pillar": top, "order": ", ".join(map(str, order.index)),
+            "rank_correlation_with_lead": rho if m != lead else 1.0,
+            "comparison": comparison["en"], "comparison_id": comparison["id"],
+        })
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)

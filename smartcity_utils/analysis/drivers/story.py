@@ -1,0 +1,300 @@
+"""What notebook 03 shows: the measurement model, the lead estimates with intervals, the closing table, the findings.
+
+Each function turns analysis results into a small table or a few sentences
+for a reader: labels in English or Indonesian (``data/driver_text.csv``),
+rounded numbers, no column keys. The numbers themselves come from
+:mod:`smartcity_utils.analysis.measurement` and the driver methods.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from smartcity_utils import reference as ref
+from smartcity_utils.analysis.drivers.lead import LEAD_METHOD, assessor_table
+from smartcity_utils.analysis.drivers.run import run_driver_analysis
+from smartcity_utils.analysis.drivers.summary import driver_text, text
+from smartcity_utils.analysis.measurement import assessor_leniency, pillar_structure
+
+#: Headline column: the only target the errors-in-variables correction applies to
+#: (its error covariance is that of an assessor's own headline).
+HEADLINE_TARGET = "final_score"
+
+#: Tables of ``smartcity analyse`` the measurement section reads.
+MEASUREMENT_INPUTS = ("icc", "assessor_variance")
+
+LANGS = ("en", "id")
+
+
+def _label(key: str) -> str:
+    labels = dict(zip(ref.pillars()["pillar_key"], ref.pillars()["pillar"]))
+    labels.update(dict(zip(ref.dimensions()["dimension_key"], ref.dimensions()["dimension"])))
+    return labels.get(key, ref.pillar_label(key))
+
+
+def _interval(est: float, low: float, high: float, digits: int = 2) -> str:
+    if not np.isfinite(est):
+        return ""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return f"{est:.{digits}f}"
+    return f"{est:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def text_keys() -> list[str]:
+    """Keys of ``driver_text.csv``."""
+    return list(driver_text().index)
+
+
+def _headers(keys: Sequence[str], lang: str) -> list[str]:
+    return [text(f"col_{k}", lang) for k in keys]
+
+
+#: Columns shifted by a panel's leniency: every score that is a mean of the panel's assessors.
+LENIENCY_COLUMNS = (*ref.PILLAR_KEYS, *ref.DIMENSION_KEYS, HEADLINE_TARGET)
+
+
+def apply_panel_leniency(frame: pd.DataFrame, rows: pd.DataFrame, unit_cols: Sequence[str] = ("regency_id", "year"),
+                         columns: Sequence[str] = LENIENCY_COLUMNS) -> pd.DataFrame:
+    """Subtracts from each regency-year's panel means the mean leniency of the assessors who scored it.
+
+    Under the crossed model (:func:`~smartcity_utils.analysis.measurement.assessor_leniency`)
+    an assessor's leniency is the same on every item, so a panel mean of any
+    item (and the headline, a weighted mean with weights summing to one) is
+    shifted by the mean leniency of the panel's members. Regency-years
+    without assessor rows keep their scores (shift 0).
+
+    Args:
+        frame: One row per regency-year.
+        rows: Assessor rows with ``unit_cols``, ``assessor`` and ``leniency`` (one row per assessor and item
+            is fine: the leniency is averaged per assessor first).
+        unit_cols: Columns naming a regency-year.
+        columns: Score columns to shift (those present).
+
+    Returns:
+        A copy of ``frame`` with the shifted columns and ``leniency_shift``.
+    """
+    keys = list(unit_cols)
+    per_assessor = rows.groupby(keys + ["assessor"], as_index=False)["leniency"].mean()
+    shift = per_assessor.groupby(keys, as_index=False)["leniency"].mean().rename(
+        columns={"leniency": "leniency_shift"})
+    out = frame.drop(columns="leniency_shift", errors="ignore").merge(shift, on=keys, how="left", validate="m:1")
+    out["leniency_shift"] = out["leniency_shift"].fillna(0.0)
+    for col in [c for c in columns if c in out.columns]:
+        out[col] = out[col] - out["leniency_shift"]
+    return out
+
+
+def leniency_adjusted(frame: pd.DataFrame, scores: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The notebook's rows and the scores with every assessor's estimated leniency removed.
+
+    Fits the crossed random-effects model (regency-year and assessor) on the
+    assessor rows, subtracts each assessor's leniency (BLUP) from their own
+    scores, and shifts the panel means of the regency-years they scored
+    (:func:`apply_panel_leniency`).
+
+    Returns:
+        ``(frame, scores)``, both adjusted.
+    """
+    rows = scores[scores["level"] == "assessor"].copy()
+    rows["item"] = rows["pillar_key"].fillna(rows["dimension_key"])
+    rows = rows.dropna(subset=["item", "score"])
+    fit = assessor_leniency(rows, ["regency_id", "year"], "assessor", "score", item_col="item")
+    adjusted = fit.adjust(rows)
+    out_scores = scores.copy()
+    out_scores.loc[adjusted.index, "score"] = adjusted["score_adjusted"]
+    return apply_panel_leniency(frame, adjusted), out_scores
+
+
+def driver_results(
+    index_ranks: pd.DataFrame,
+    scores: pd.DataFrame,
+    frame: pd.DataFrame,
+    target_col: str,
+    n_boot: int = 200,
+    seed: int = 0,
+    adjust_leniency: bool = False,
+) -> dict[str, pd.DataFrame]:
+    """Runs every driver method on the notebook's rows, the lead estimate included when it applies.
+
+    The errors-in-variables correction needs the assessors' own scores
+    (from every year that has them: one assessor's error covariance is
+    assumed the same across years) and applies to the headline only; for
+    the rank percentile it is listed as not run, with the reason.
+
+    Args:
+        index_ranks: :func:`~smartcity_utils.analysis.index.index_table` output (unused rows are ignored).
+        scores: The processed ``scores`` table.
+        frame: Rows of the notebook (after its filters).
+        target_col: Target column of ``frame``.
+        n_boot: Bootstrap replicates.
+        seed: Seed of every bootstrap.
+        adjust_leniency: Remove each assessor's estimated leniency from the scores first
+            (:func:`leniency_adjusted`); the rank percentile is not adjusted.
+
+    Returns:
+        The dict of :func:`run_driver_analysis`.
+    """
+    if adjust_leniency and target_col == HEADLINE_TARGET:
+        frame, scores = leniency_adjusted(frame, scores)
+    wide = assessor_table(scores) if target_col == HEADLINE_TARGET else None
+    results = run_driver_analysis(frame, target_col, list(ref.PILLAR_KEYS), year_col="year",
+                                  group_col="regency_id", rank_col="rank_computed", n_boot=n_boot, seed=seed,
+                                  assessors=wide, source="regency_year")
+    if wide is None:
+        skipped = results["skipped"]
+        skipped.loc[skipped["method"] == LEAD_METHOD, "reason"] = (
+            f"the correction applies to the headline index only (target here: {target_col})")
+    return results
+
+
+def structure_table(frame: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """How many separate things the pillars measure: per year and pooled, first-component share, alpha, omega.
+
+    Args:
+        frame: One row per regency-year with the six pillar columns and ``year``.
+        lang: "en" or "id".
+    """
+    s = pillar_structure(frame, list(ref.PILLAR_KEYS), by="year")
+    first = s["pca"][s["pca"]["component"] == 1].set_index("group")["share"]
+    rows = []
+    for r in s["reliability"].itertuples():
+        group = text("all_years", lang) if str(r.group) == "all" else str(r.group)
+        rows.append([group, int(r.n_units), f"{100 * first.get(r.group, np.nan):.0f} %",
+                     _interval(r.alpha, r.alpha_ci_low, r.alpha_ci_high),
+                     f"{r.omega_total:.2f}" if np.isfinite(r.omega_total) else ""])
+    return pd.DataFrame(rows, columns=_headers(["year", "units", "first_component", "alpha", "omega"], lang))
+
+
+def reliability_table(icc: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """Inter-rater reliability per pillar and dimension: ICC(1) of one assessor and ICC(k) of the panel mean."""
+    order = list(ref.PILLAR_KEYS) + list(ref.DIMENSION_KEYS)
+    t = icc.set_index("item").reindex([k for k in order if k in set(icc["item"])])
+    rows = [[_label(k), int(r["n_units"]), f"{r['k']:.1f}",
+             _interval(r["icc1"], r["icc1_ci_low"], r["icc1_ci_high"]),
+             _interval(r["icck"], r["icck_ci_low"], r["icck_ci_high"])] for k, r in t.iterrows()]
+    return pd.DataFrame(rows, columns=_headers(["score", "panels", "assessors_per_panel", "icc1", "icck"], lang))
+
+
+def variance_table(variance: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """Where the spread of one assessor's score comes from: regency-year, assessor leniency, halo, the rest."""
+    rows = [[text(f"component_{r.component.replace(':', '_')}", lang), f"{r.sd:.2f}", f"{100 * r.share:.0f} %"]
+            for r in variance.itertuples()]
+    return pd.DataFrame(rows, columns=_headers(["component", "sd", "share"], lang))
+
+
+def _lead_and_naive(results: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Lead table (``pillar, estimate, ci_low, ci_high``) and the naive OLS beside it (or None)."""
+    ols = results["ols"][["pillar", "coef", "coef_ci_low", "coef_ci_high"]].set_axis(
+        ["pillar", "estimate", "ci_low", "ci_high"], axis=1) if "ols" in results else None
+    if LEAD_METHOD in results:
+        lead = results[LEAD_METHOD]
+        return lead[lead["method"] == LEAD_METHOD][["pillar", "estimate", "ci_low", "ci_high"]], ols
+    if ols is None:
+        raise ValueError("neither the lead estimate nor the ordinary regression ran; see the skipped methods")
+    return ols, None
+
+
+def estimates_table(results: dict[str, pd.DataFrame], lang: str = "en") -> pd.DataFrame:
+    """The lead estimate per pillar with its 95 % interval, the ordinary regression beside it."""
+    lead, naive = _lead_and_naive(results)
+    lead = lead.set_index("pillar")
+    key = "label_eiv" if LEAD_METHOD in results else "label_ols"
+    out = pd.DataFrame({text("col_pillar", lang): [_label(p) for p in lead.index],
+                        text(key, lang): [_interval(*lead.loc[p, ["estimate", "ci_low", "ci_high"]]) for p in lead.index]})
+    if naive is not None:
+        naive = naive.set_index("pillar")
+        out[text("label_ols", lang)] = [_interval(*naive.loc[p, ["estimate", "ci_low", "ci_high"]]) for p in lead.index]
+    return out
+
+
+def estimates_for_plot(results: dict[str, pd.DataFrame], lang: str = "en") -> pd.DataFrame:
+    """Lead and naive estimates stacked for :func:`smartcity_utils.report.plots.driver_estimates`, methods labelled."""
+    lead, naive = _lead_and_naive(results)
+    parts = [lead.assign(method=text("label_eiv" if LEAD_METHOD in results else "label_ols", lang))]
+    if naive is not None:
+        parts.append(naive.assign(method=text("label_ols", lang)))
+    return pd.concat(parts, ignore_index=True)
+
+
+def closing_table(summary: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """Per method, in plain words: what it estimates, its answer, and how it compares with the lead."""
+    suffix = "" if lang == "en" else "_id"
+    cols = ["method_label", "estimand", "answer", "comparison"]
+    t = summary[[c + suffix for c in cols]].copy()
+    t.columns = _headers(["method", "estimand", "answer", "comparison"], lang)
+    return t.reset_index(drop=True)
+
+
+def findings(results: dict[str, pd.DataFrame], frame: pd.DataFrame, icc: pd.DataFrame | None,
+             lang: str = "en", target_col: str = HEADLINE_TARGET) -> list[str]:
+    """A few sentences that follow from the numbers: reliability, structure, lead answer, agreement.
+
+    Every sentence states an association in these data, never a cause. When
+    the target is not the headline (the rank percentile), the estimates are
+    in percentile points and a sentence says how to read "index" in the
+    closing table.
+    """
+    headline = target_col == HEADLINE_TARGET
+    out = [] if headline else [text("finding_target_rank", lang)]
+    s = pillar_structure(frame, list(ref.PILLAR_KEYS))
+    first = float(s["pca"].loc[s["pca"]["component"] == 1, "share"].iloc[0])
+    alpha = float(s["reliability"]["alpha"].iloc[0])
+    out.append(text("finding_structure", lang, share=f"{100 * first:.0f}", alpha=f"{alpha:.2f}"))
+    if icc is not None and len(icc):
+        p = icc[icc["item"].isin(ref.PILLAR_KEYS)]
+        if len(p):
+            out.append(text("finding_icc", lang, low1=f"{p['icc1'].min():.2f}", high1=f"{p['icc1'].max():.2f}",
+                            lowk=f"{p['icck'].min():.2f}", highk=f"{p['icck'].max():.2f}",
+                            k=f"{p['k'].mean():.1f}"))
+    lead, naive = _lead_and_naive(results)
+    lead = lead.set_index("pillar").sort_values("estimate", ascending=False)
+    top = lead.index[0]
+    zero = [_label(k) for k, r in lead.iterrows() if r["ci_low"] <= 0 <= r["ci_high"]]
+    out.append(text("finding_lead", lang, top=_label(top),
+                    value=_interval(*lead.loc[top, ["estimate", "ci_low", "ci_high"]]),
+                    order=", ".join(_label(k) for k in lead.index),
+                    unit=text("unit_index" if headline else "unit_percentile", lang)))
+    if zero:
+        out.append(text("finding_zero", lang, pillars=", ".join(zero)))
+    if naive is not None and LEAD_METHOD in results:
+        n = naive.set_index("pillar")
+        out.append(text("finding_naive", lang, top=_label(top), lead=f"{lead.at[top, 'estimate']:.2f}",
+                        naive=f"{n.at[top, 'estimate']:.2f}"))
+    summary = results["summary"]
+    same = int((summary["top_pillar"] == top).sum())
+    out.append(text("finding_agreement", lang, same=same, n=len(summary), top=_label(top)))
+    out.append(text("finding_association", lang))
+    return out
+
+
+def bandwidth_table(sensitivity: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """Main effect of each pillar at half, once and twice the cross-validated bandwidth (one row per pillar)."""
+    wide = sensitivity.pivot_table(index="pillar", columns="bandwidth_multiple", values="estimate", sort=False)
+    rows = [[_label(p)] + [f"{wide.at[p, m]:.2f}" for m in wide.columns] for p in wide.index]
+    return pd.DataFrame(rows, columns=[text("col_pillar", lang)] + [text("col_bandwidth", lang, multiple=f"{m:g}")
+                                                                     for m in wide.columns])
+
+
+def skipped_table(skipped: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """Methods that did not run or could not be estimated, with the reason (one row saying so when none)."""
+    keys = set(text_keys())
+    rows = [[text(f"label_{m}", lang) if f"label_{m}" in keys else str(m), str(r)]
+            for m, r in zip(skipped["method"], skipped["reason"])]
+    return pd.DataFrame(rows or [[text("none_skipped", lang), ""]],
+                        columns=_headers(["not_run", "reason"], lang))
+
+
+def markdown_list(lines: Sequence[str]) -> str:
+    """Sentences as a Markdown bullet list."""
+    return "\n".join(f"- {line}" for line in lines)
+
+
+def load_measurement(processed_dir: str | Path | None) -> dict[str, Any]:
+    """The national ICC and variance-component tables written by ``smartcity analyse``."""
+    from smartcity_utils.analysis.run import load_analysis
+
+    return load_analysis(processed_dir, MEASUREMENT_INPUTS)
