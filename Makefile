@@ -5,9 +5,18 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: all setup clean-data analyse reports run test benchmark lab simulate
+.PHONY: all setup clean-data analyse reports run focus screenshots chromium test benchmark lab simulate
 
-all: run                     ## set up, then clean, analyse and render reports on data/raw
+# The three focus regencies: their reports also in English and as PDF, and side by side.
+FOCUS  := Kukar Paser Kotim
+# Debian's browser, for the browser test and the screenshots; `make test` installs it when missing.
+CHROMIUM := /usr/bin/chromium
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+all: run                     ## set up, then clean, analyse and render reports (data/raw, else the example)
+	@if $(BIN)/python -c "import sys; from smartcity_utils import paths; sys.exit(paths.has_data_files(paths.RAW_DIR))"; \
+	then $(MAKE) --no-print-directory focus screenshots; \
+	else echo "data/raw holds your files: for English reports, PDFs or a comparison, see smartcity report --help"; fi
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,11 +28,28 @@ setup: $(STAMP)              ## create .venv and install the pinned dependencies
 run: setup
 	$(BIN)/smartcity run
 
+# Indonesian last: reports/index.html speaks the language of the last run.
+focus: setup                 ## focus regencies in both languages with PDFs, and their comparison report
+	$(BIN)/smartcity report --quiet --pdf --lang en $(addprefix --regency ,$(FOCUS))
+	$(BIN)/smartcity report --quiet --pdf --lang en --compare $(FOCUS)
+	$(BIN)/smartcity report --quiet --pdf --lang id $(addprefix --regency ,$(FOCUS))
+	$(BIN)/smartcity report --quiet --pdf --lang id --compare $(FOCUS)
+
+screenshots: setup           ## check Paser's reports in Chromium; first screen of each under reports/
+	@if [ -x $(CHROMIUM) ] || command -v chromium >/dev/null; then \
+	  $(BIN)/python -m smartcity_utils.report.browser reports/kabupaten-paser.id.html reports/kabupaten-paser.en.html; \
+	else echo "chromium not found: no browser check or screenshots (make chromium, or make test, installs it)"; fi
+
+chromium:                    ## install Debian's chromium (non-interactive) when it is missing
+	@[ -x $(CHROMIUM) ] || { DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; } || \
+	  echo "could not install chromium: the browser test will fail"
+
 clean-data: setup            ## data/raw -> data/processed only
 	$(BIN)/smartcity clean
 
-test: setup                  ## the full test suite
-	$(BIN)/python -m pytest -q
+test: setup chromium         ## the full test suite, the browser test included (it fails without chromium)
+	SMARTCITY_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q
 
 benchmark: setup             ## speed figures (printed, never asserted)
 	$(BIN)/python benchmarks/bench_clean.py

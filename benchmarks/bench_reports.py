@@ -12,12 +12,15 @@ Prints (no assertions on time):
 * the naive way on ``--sample`` regencies: a serial loop calling the
   ``papermill`` command then ``jupyter nbconvert --to html --no-input``,
   scaled to ``--n``;
-* the speed-up and the per-report cost relative to the floor.
+* the speed-up and the per-report cost relative to the floor;
+* the size of the reports: total of all pages and the largest one (of the
+  runner's output, and of ``--sizes-of`` folders such as ``reports/``).
 
 Usage::
 
     python benchmarks/bench_reports.py            # every regency of the national simulated set
     python benchmarks/bench_reports.py --quick    # a few reports, < 1 min
+    python benchmarks/bench_reports.py --processed data/processed --n 40 --sizes-of reports
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ IMPORTS = ("pandas", "matplotlib", "statsmodels.api")
 _BENCH_CELLS = [
     (
         "parameters",
-        'regency = "Kabupaten Paser"\nyear = 2023\nlang = "id"\ndata_dir = ""\n'
+        'regency = "Kabupaten Paser"\nyear = 2023\nlang = "id"\nprocessed_dir = ""\n'
         'output_dir = ""\ncache_dir = ""\nslug = ""',
     ),
     (
@@ -51,7 +54,7 @@ _BENCH_CELLS = [
         "import numpy as np\nimport pandas as pd\nimport matplotlib.pyplot as plt\n"
         "import statsmodels.api as sm\n"
         "from IPython.display import HTML, Markdown, display\n"
-        "from smartcity_utils.report import write_report_summary",
+        "from smartcity_utils.report.jobs import write_report_summary",
     ),
     (
         None,
@@ -130,6 +133,25 @@ def national_data(n: int) -> tuple[Path, list[tuple[int, str]], int, float]:
     return processed, pairs[:n], year, time.perf_counter() - t0
 
 
+def report_sizes(folder: Path) -> tuple[int, int, str, int]:
+    """Pages (``*.html`` but the index) in ``folder``: count, total bytes, the largest and its bytes."""
+    pages = [p for p in Path(folder).glob("*.html") if p.name != paths.INDEX_PAGE]
+    if not pages:
+        return 0, 0, "", 0
+    largest = max(pages, key=lambda p: p.stat().st_size)
+    return len(pages), sum(p.stat().st_size for p in pages), largest.name, largest.stat().st_size
+
+
+def print_sizes(label: str, folder: Path) -> None:
+    """One line: how many reports, their total size, the mean and the largest (KB, 1 KB = 1024 bytes)."""
+    n, total, name, big = report_sizes(folder)
+    if not n:
+        print(f"report sizes, {label}: no reports in {folder}")
+        return
+    print(f"report sizes, {label}: {n} reports, total {total / 1024:,.0f} KB ({total / 2**20:.1f} MB), "
+          f"mean {total / n / 1024:.0f} KB, largest {name} {big / 1024:.0f} KB")
+
+
 def run_runner(jobs, notebook: Path, workers: int, **kwargs) -> tuple[float, report.RunSummary]:
     """Render ``jobs`` with the runner, forcing a full render."""
     t0 = time.perf_counter()
@@ -173,6 +195,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="reports per alternative runner mode (default 6 per worker; 0 skips)")
     parser.add_argument("--quick", action="store_true", help="small run: n=8, sample=2, mode sample 4")
     parser.add_argument("--keep", action="store_true", help="keep the output folder")
+    parser.add_argument("--processed", type=Path, default=None,
+                        help="render from this processed folder (e.g. data/processed) instead of the national set")
+    parser.add_argument("--sizes-of", type=Path, nargs="*", default=[], metavar="DIR",
+                        help="also print the report sizes of these folders (e.g. reports)")
     args = parser.parse_args(argv)
     if args.quick:
         args.n, args.sample = min(args.n, 8), min(args.sample, 2)
@@ -187,7 +213,17 @@ def main(argv: list[str] | None = None) -> int:
     else:
         notebook = bundled_notebook(work)
     lang, processed_dir = "id", ""
-    if notebook == REAL_NOTEBOOK:
+    if notebook == REAL_NOTEBOOK and args.processed is not None:
+        import pandas as pd
+
+        processed = args.processed.resolve()
+        ry = pd.read_parquet(processed / "regency_year.parquet")
+        year = int(ry["year"].max())
+        latest = ry[ry["year"] == year]
+        pairs = sorted(set(zip(latest["regency_id"].astype(int), latest["regency"])), key=lambda p: p[1])[: args.n]
+        processed_dir = str(processed)
+        print(f"processed folder: {processed} ({len(pairs)} regencies in {year})")
+    elif notebook == REAL_NOTEBOOK:
         processed, pairs, year, prep = national_data(args.n)
         processed_dir = str(processed)
         print(f"national simulated set: {processed} ({len(pairs)} regencies in {year}); "
@@ -212,6 +248,9 @@ def main(argv: list[str] | None = None) -> int:
         print(summary.format().splitlines()[0])
         print(f"runner (process pool, warm kernels): total {total:.1f} s, {per_report:.2f} s/report wall, "
               f"{cost:.2f} s/report inside a worker")
+        print_sizes("this run", work / "runner")
+        for folder in args.sizes_of:
+            print_sizes(str(folder), folder)
 
         if mode_sample > 0:
             sample_jobs = report_jobs.plan_reports(pairs[:mode_sample], year, lang, work / "modes")

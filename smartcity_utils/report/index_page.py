@@ -1,4 +1,9 @@
-"""``reports/index.html``: every rendered report with its badges, and the analysis notebooks.
+"""``reports/index.html``: every report present in the folder, sortable and filterable, offline.
+
+The page is rebuilt from the folder itself (reports, summaries, failed
+notebooks), so rendering one report never drops the others from the list.
+Sorting and filtering use a few lines of inline JavaScript: no CDN, no
+library, the page works from a USB stick.
 """
 
 from __future__ import annotations
@@ -11,113 +16,223 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from smartcity_utils import __version__, paths
-from smartcity_utils.report.jobs import INDEX_NAME
-from smartcity_utils.tables import atomic_write
+from smartcity_utils.report.jobs import FAILED_SUFFIX, INDEX_NAME, STAMP_DIRNAME, SUMMARY_SUFFIX
 
 _INDEX_CSS = """
-body{font-family:system-ui,sans-serif;margin:2rem;color:#222}
-table{border-collapse:collapse;width:100%}
-th,td{border-bottom:1px solid #ddd;padding:.4rem .6rem;text-align:left;vertical-align:top}
-th{background:#f4f4f4}
-.badge{display:inline-block;padding:.1rem .45rem;border-radius:.3rem;font-size:.8rem;font-weight:600}
+body{font-family:"DejaVu Sans",system-ui,sans-serif;margin:1.5rem;color:#222}
+table{border-collapse:collapse;width:100%;font-size:.9rem}
+th,td{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}
+th{background:#f4f4f4;cursor:pointer;user-select:none;white-space:nowrap}
+th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}
+.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{white-space:nowrap}
+.badge{display:inline-block;padding:.05rem .4rem;border-radius:.3rem;font-size:.75rem;font-weight:600}
 .sim{background:#fde68a;color:#7c2d12;border:1px solid #d97706}
 .failed{background:#fecaca;color:#7f1d1d}
-.banner{background:#fde68a;border:2px solid #d97706;padding:.6rem 1rem;margin-bottom:1rem;font-weight:600}
+.banner{background:#b00020;color:#fff;padding:.6rem 1rem;margin-bottom:1rem;font-weight:600;border-radius:4px}
+.filters{display:flex;flex-wrap:wrap;gap:.5rem 1rem;margin:.8rem 0}
+.filters label{font-size:.85rem}
+.filters select,.filters input{margin-left:.3rem}
 """
 
+_INDEX_JS = """
+(function(){
+var t=document.getElementById('reports');if(!t)return;var body=t.tBodies[0];
+var rows=Array.prototype.slice.call(body.rows);
+var f={};document.querySelectorAll('[data-filter]').forEach(function(el){f[el.dataset.filter]=el;
+el.addEventListener('input',apply);});
+function apply(){var shown=0;rows.forEach(function(r){var ok=true;
+Object.keys(f).forEach(function(k){var v=f[k].value;if(!v)return;
+if(k==='min'||k==='max'){var s=parseFloat(r.dataset.score);if(isNaN(s)){ok=false;return;}
+if(k==='min'&&s<parseFloat(v))ok=false;if(k==='max'&&s>parseFloat(v))ok=false;}
+else if(k==='text'){if(r.textContent.toLowerCase().indexOf(v.toLowerCase())<0)ok=false;}
+else if((r.dataset[k]||'')!==v)ok=false;});r.hidden=!ok;if(ok)shown++;});
+document.getElementById('shown').textContent=shown;}
+t.querySelectorAll('th').forEach(function(th,i){th.addEventListener('click',function(){
+var asc=th.getAttribute('aria-sort')!=='ascending';t.querySelectorAll('th').forEach(function(h){h.removeAttribute('aria-sort');});
+th.setAttribute('aria-sort',asc?'ascending':'descending');var num=th.classList.contains('num');
+rows.sort(function(a,b){var x=a.cells[i].dataset.v||a.cells[i].textContent,y=b.cells[i].dataset.v||b.cells[i].textContent;
+if(num){x=parseFloat(x);y=parseFloat(y);if(isNaN(x))x=Infinity;if(isNaN(y))y=Infinity;return asc?x-y:y-x;}
+return asc?x.localeCompare(y):y.localeCompare(x);});rows.forEach(function(r){body.appendChild(r);});});});
+})();
+"""
 
-_FIGURE_KEYS_HIDDEN = {"regency", "regency_id", "slug", "simulated", "year"}
+_STEM_FROM_FILE = re.compile(r"^(?P<stem>[a-z0-9_-]{1,80}(?:\.[a-z]{2})?)(?:\.html|\.ipynb|\.pdf|"
+                             + re.escape(SUMMARY_SUFFIX) + "|" + re.escape(FAILED_SUFFIX) + ")$")
 
 
-def _fmt_value(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.3f}".rstrip("0").rstrip(".")
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def scan_reports(out_dir: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
+    """Every report present in ``out_dir``, by file stem.
+
+    Returns:
+        ``{stem: row}`` with the keys of :func:`write_index` rows, built from
+        the files alone (HTML, notebook, PDF, failed notebook, summary, stamp).
+    """
+    root = Path(out_dir)
+    found: dict[str, dict[str, Any]] = {}
+    for path in sorted(root.iterdir()) if root.is_dir() else []:
+        if path.name == INDEX_NAME or not path.is_file():
+            continue
+        match = _STEM_FROM_FILE.match(path.name)
+        if not match or path.name.endswith(".tmp.ipynb"):
+            continue
+        stem = match.group("stem")
+        row = found.setdefault(stem, {"slug": stem})
+        if path.name.endswith(FAILED_SUFFIX):
+            row["failed_notebook"] = path.name
+            row["status"] = "failed"
+        elif path.name.endswith(SUMMARY_SUFFIX):
+            row["figures"] = _read_json(path)
+        elif path.suffix in (".html", ".ipynb", ".pdf"):
+            row[{".html": "html", ".ipynb": "notebook", ".pdf": "pdf"}[path.suffix]] = path.name
+    for stem, row in found.items():
+        stamp = _read_json(root / STAMP_DIRNAME / f"{stem}.json")
+        figures = row.get("figures") or {}
+        row["regency"] = figures.get("regency") or stamp.get("regency") or stem
+        row.setdefault("regency_id", stamp.get("regency_id", figures.get("regency_id", "")))
+        row["lang"] = figures.get("lang") or (stem.rsplit(".", 1)[1] if "." in stem else "")
+    return {stem: row for stem, row in found.items() if {"html", "notebook", "failed_notebook"} & set(row)}
+
+
+def _fmt(value: Any, digits: int | None = None) -> str:
+    if value is None or value == "":
+        return ""
+    if digits is not None and isinstance(value, (int, float)):
+        return f"{value:.{digits}f}"
     return str(value)
 
 
-def write_index(out_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any]]) -> Path:
-    """Write ``<out_dir>/index.html`` listing every report.
+def write_index(out_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any]] = (), lang: str = "en") -> Path:
+    """Write ``<out_dir>/index.html`` listing every report present.
 
     Args:
-        out_dir: The run's output folder.
-        rows: One mapping per report with keys ``regency``, ``slug`` and
-            optionally ``regency_id``, ``year``, ``status``, ``html``,
-            ``notebook``, ``failed_notebook`` (file names relative to
-            ``out_dir``) and ``figures`` (the dict from
-            :func:`write_report_summary`; ``figures["simulated"]`` shows a
-            SIMULATED DATA badge).
+        out_dir: The reports folder.
+        rows: Reports of the current run (keys ``regency``, ``slug`` (file
+            stem) and optionally ``regency_id``, ``year``, ``lang``,
+            ``status``, ``html``, ``notebook``, ``pdf``, ``failed_notebook``
+            (file names relative to ``out_dir``) and ``figures`` (the dict
+            from :func:`write_report_summary`; ``figures["simulated"]`` shows
+            the simulated-data badge)). They are merged with, and take
+            precedence over, the reports found in the folder.
+        lang: Language of the page's own labels (the reports listed keep theirs).
 
     Returns:
         Path of the index page.
-    """
-    from urllib.parse import quote
 
+    Raises:
+        ValueError: for a link that is not a plain file name.
+    """
+    from smartcity_utils.report.texts import check_lang, text
+    from smartcity_utils.tables import atomic_write
+
+    check_lang(lang)
     root = Path(out_dir).resolve()
-    esc = html.escape
-    figure_keys: list[str] = []
+    merged = scan_reports(root)
     for row in rows:
-        for key in (row.get("figures") or {}):
-            if key not in _FIGURE_KEYS_HIDDEN and key not in figure_keys:
-                figure_keys.append(key)
+        stem = str(row.get("slug") or row.get("regency"))
+        merged[stem] = {**merged.get(stem, {}), **{k: v for k, v in row.items() if v not in (None, "")}}
+    esc = html.escape
+
+    def t(key: str, **values: Any) -> str:
+        return esc(text(lang, key, **values))
 
     def link(name: str | None, label: str) -> str:
         if not name:
             return ""
         # Only file names inside out_dir are linked, and hrefs stay relative.
-        if Path(name).name != name:
+        if Path(name).name != name or name in (".", ".."):
             raise ValueError(f"index links must be plain file names, got {name!r}")
-        return f'<a href="{esc(quote(name))}">{esc(label)}</a>'
+        return f'<a href="{esc(quote(name))}">{t(label)}</a>'
 
-    any_simulated = any((row.get("figures") or {}).get("simulated") for row in rows)
-    head = "".join(f"<th>{esc(k.replace('_', ' '))}</th>" for k in figure_keys)
-    body_rows = []
-    for row in rows:
+    def language(code: str) -> str:
+        return text(lang, f"index_lang_{code}") if code in ("id", "en") else code
+
+    ordered = sorted(merged.values(), key=lambda r: (str(r.get("regency", "")), str(r.get("lang", ""))))
+    any_simulated = any((row.get("figures") or {}).get("simulated") for row in ordered)
+    body_rows, options = [], {"province": set(), "cohort": set(), "group": set(), "lang": set()}
+    for row in ordered:
         figures = row.get("figures") or {}
         badges = []
         if figures.get("simulated"):
-            badges.append('<span class="badge sim">SIMULATED DATA</span>')
-        if row.get("status") == "failed":
-            badges.append('<span class="badge failed">FAILED</span>')
-        links = " · ".join(
-            x
-            for x in (
-                link(row.get("html"), "report"),
-                link(row.get("notebook"), "notebook"),
-                link(row.get("failed_notebook"), "failed notebook"),
-            )
-            if x
-        )
-        cells = "".join(f"<td>{esc(_fmt_value(figures[k])) if k in figures else ''}</td>" for k in figure_keys)
-        year = row.get("year", figures.get("year", ""))
+            badges.append(f'<span class="badge sim">{t("index_badge_simulated")}</span>')
+        if row.get("status") == "failed" or row.get("failed_notebook"):
+            badges.append(f'<span class="badge failed">{t("index_badge_failed")}</span>')
+        links = " · ".join(x for x in (link(row.get("html"), "index_link_report"), link(row.get("pdf"), "index_link_pdf"),
+                                        link(row.get("notebook"), "index_link_notebook"),
+                                        link(row.get("failed_notebook"), "index_link_failed")) if x)
+        values = {"province": _fmt(figures.get("province")), "cohort": _fmt(figures.get("cohort_year")),
+                  "group": _fmt(figures.get("evaluation_group")), "lang": _fmt(row.get("lang"))}
+        for key, value in values.items():
+            if value:
+                options[key].add(value)
+        score = figures.get("final_score")
+        rank, n = figures.get("rank"), figures.get("n_in_group")
+        rank_text = text(lang, "index_rank_of", rank=rank, n=n) if rank is not None and n is not None else _fmt(rank)
+        year = row.get("year") or figures.get("year", "")
+        data = " ".join(f'data-{k}="{esc(v, quote=True)}"' for k, v in values.items())
         body_rows.append(
-            f"<tr><td>{esc(str(row.get('regency', '')))} {' '.join(badges)}</td>"
-            f"<td>{esc(str(row.get('regency_id', '')))}</td><td>{esc(str(year))}</td>"
-            f"{cells}<td>{links}</td></tr>"
-        )
+            f'<tr {data} data-score="{esc(_fmt(score))}"><td>{esc(str(row.get("regency", "")))} {" ".join(badges)}</td>'
+            f"<td>{esc(language(values['lang']))}</td><td>{esc(values['province'])}</td>"
+            f"<td class=\"num\">{esc(values['cohort'])}</td><td>{esc(values['group'])}</td>"
+            f"<td class=\"num\">{esc(str(year))}</td><td class=\"num\">{esc(_fmt(score, 2))}</td>"
+            f'<td class="num" data-v="{esc(_fmt(rank))}">{esc(rank_text)}</td>'
+            f"<td class=\"num\">{esc(_fmt(figures.get('percentile_in_group')))}</td><td>{links}</td></tr>")
+
+    def select(key: str, label: str) -> str:
+        opts = "".join(f'<option value="{esc(v, quote=True)}">{esc(language(v) if key == "lang" else v)}</option>'
+                       for v in sorted(options[key]))
+        return (f'<label>{t(label)}<select data-filter="{key}"><option value="">{t("index_all")}</option>{opts}'
+                "</select></label>")
+
+    filters = ('<div class="filters">' + select("province", "index_col_province")
+               + select("cohort", "index_col_cohort") + select("group", "index_col_group")
+               + select("lang", "index_col_lang")
+               + f'<label>{t("index_filter_from")}<input data-filter="min" type="number" step="0.1" min="0" max="4" '
+               'size="4"></label>'
+               + f'<label>{t("index_filter_to")}<input data-filter="max" type="number" step="0.1" min="0" max="4" '
+               'size="4"></label>'
+               + f'<label>{t("index_search")}<input data-filter="text" type="search"></label></div>')
     # The national analyses (notebooks 01 to 03, exported by `smartcity notebooks`).
     analyses = sorted(p for p in (root / paths.ANALYSIS_DIRNAME).glob("*.html") if re.fullmatch(r"[\w.-]+", p.name))
     analysis_links = " · ".join(
-        f'<a href="analysis/{esc(quote(p.name))}">{esc(p.stem.replace("_", " "))}</a>' for p in analyses)
-    analysis_section = f"<p>National analyses: {analysis_links}</p>" if analyses else ""
-    banner = (
-        '<div class="banner">SIMULATED DATA: reports marked with the badge use simulated, '
-        "not official, figures.</div>"
-        if any_simulated
-        else ""
-    )
+        f'<a href="{paths.ANALYSIS_DIRNAME}/{esc(quote(p.name))}">{esc(_readable(p.stem))}</a>' for p in analyses)
+    analysis_section = f"<p>{t('index_national')}: {analysis_links}</p>" if analyses else ""
+    banner = f'<div class="banner">{t("index_banner")}</div>' if any_simulated else ""
+    columns = [("index_col_regency", ""), ("index_col_lang", ""), ("index_col_province", ""),
+               ("index_col_cohort", "num"), ("index_col_group", ""), ("index_col_year", "num"),
+               ("index_col_score", "num"), ("index_col_rank", "num"), ("index_col_percentile", "num"),
+               ("index_col_links", "")]
+    head = "<tr>" + "".join(f'<th class="{cls}">{t(key)}</th>' if cls else f"<th>{t(key)}</th>"
+                            for key, cls in columns) + "</tr>"
+    shown = f'<span id="shown">{len(ordered)}</span>'
     page = (
-        "<!DOCTYPE html>\n<html lang=\"id\"><head><meta charset=\"utf-8\">"
-        f"<title>Smart city regency reports</title><style>{_INDEX_CSS}</style></head><body>"
-        f"<h1>Smart city regency reports</h1>{banner}"
-        f"<p>{len(rows)} reports. Generated {esc(time.strftime('%Y-%m-%d %H:%M'))} "
-        f"by smartcity_utils {esc(__version__)}.</p>{analysis_section}"
-        f"<table><thead><tr><th>Regency</th><th>ID</th><th>Year</th>{head}<th>Links</th></tr></thead>"
-        f"<tbody>{''.join(body_rows)}</tbody></table></body></html>\n"
+        f"<!DOCTYPE html>\n<html lang=\"{esc(lang)}\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<meta name=\"generator\" content=\"smartcity_utils {esc(__version__)}\">"
+        f"<title>{t('index_title')}</title><style>{_INDEX_CSS}</style></head><body>"
+        f"<h1>{t('index_title')}</h1>{banner}"
+        f"<p>{t('index_count', n=len(ordered), shown='@@SHOWN@@').replace('@@SHOWN@@', shown)} "
+        f"{t('index_generated', date=time.strftime('%Y-%m-%d %H:%M'))}</p>"
+        f"{analysis_section}{filters}"
+        f"<table id=\"reports\"><thead>{head}</thead><tbody>{''.join(body_rows)}</tbody></table>"
+        f"<script>{_INDEX_JS}</script></body></html>\n"
     )
     path = root / INDEX_NAME
     atomic_write(path, page)
     return path
+
+
+def _readable(stem: str) -> str:
+    """``02_compare_cohorts`` -> ``02 compare cohorts``: a file name a reader can read."""
+    return stem.replace("_", " ").replace("-", " ")

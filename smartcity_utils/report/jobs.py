@@ -33,7 +33,7 @@ INDEX_NAME = paths.INDEX_PAGE
 
 #: Bumped when the stamp layout or the rendering pipeline changes in a way that
 #: must invalidate every existing report.
-STAMP_SCHEMA = 1
+STAMP_SCHEMA = 2
 
 
 # Names that are reserved device names on Windows; reports are shared on
@@ -95,13 +95,18 @@ class ReportJob:
         regency_id: Numeric regency code (BPS/Kemendagri).
         year: Evaluation year.
         lang: Report language (``"id"`` or ``"en"``).
-        slug: File-name stem of every output of this report.
+        slug: File-name-safe form of the regency name.
         out_dir: Resolved output folder shared by the run.
-        notebook: Executed notebook, ``<out_dir>/<slug>.ipynb``.
-        html: Exported report without code, ``<out_dir>/<slug>.html``.
-        summary: Headline figures, ``<out_dir>/<slug>.summary.json``.
-        stamp: Skip-unchanged stamp, ``<out_dir>/.stamps/<slug>.json``.
+        notebook: Executed notebook, ``<out_dir>/<stem>.ipynb``.
+        html: Exported report without code, ``<out_dir>/<stem>.html``.
+        summary: Headline figures, ``<out_dir>/<stem>.summary.json``.
+        stamp: Skip-unchanged stamp, ``<out_dir>/.stamps/<stem>.json``.
         failed_notebook: Partially executed notebook kept after a failure.
+        stem: ``<slug>.<lang>``: the file names carry the language, so the
+            Indonesian and English reports of a regency live side by side.
+        source: The notebook to execute; ``None``: the run's notebook.
+        parameters: When set, the notebook's parameters (with the run's
+            ``output_dir``) instead of the per-regency ones.
     """
 
     regency: str
@@ -115,10 +120,34 @@ class ReportJob:
     summary: Path
     stamp: Path
     failed_notebook: Path
+    stem: str = ""
+    source: Path | None = None
+    parameters: Mapping[str, Any] | None = None
+
+    @property
+    def pdf(self) -> Path:
+        """The PDF of the report (written with ``--pdf``)."""
+        return self.out_dir / f"{self.stem}.pdf"
 
     def output_paths(self) -> tuple[Path, ...]:
         """Return every file this job may write."""
         return (self.notebook, self.html, self.summary, self.stamp, self.failed_notebook)
+
+
+#: A report's file stem: the slug, a dot and the language code (``kabupaten-paser.id``).
+STEM_RE = re.compile(r"[a-z0-9_-]{1,80}(?:\.[a-z]{2})?")
+
+
+def report_stem(slug: str, lang: str) -> str:
+    """``<slug>.<lang>``, checked to be a safe file name.
+
+    Raises:
+        ValueError: for a slug or language code that is not file-name safe.
+    """
+    stem = f"{slug}.{lang}" if lang else slug
+    if not STEM_RE.fullmatch(stem):
+        raise ValueError(f"unsafe report file name {stem!r}")
+    return stem
 
 
 def _ensure_inside(path: Path, root: Path) -> None:
@@ -164,6 +193,7 @@ def plan_reports(
         if slug in used:
             raise ValueError(f"cannot make a unique file name for {name!r}")
         used.add(slug)
+        stem = report_stem(slug, lang)
         job = ReportJob(
             regency=name,
             regency_id=int(regency_id),
@@ -171,15 +201,55 @@ def plan_reports(
             lang=str(lang),
             slug=slug,
             out_dir=root,
-            notebook=root / f"{slug}.ipynb",
-            html=root / f"{slug}.html",
-            summary=root / f"{slug}{SUMMARY_SUFFIX}",
-            stamp=root / STAMP_DIRNAME / f"{slug}.json",
-            failed_notebook=root / f"{slug}{FAILED_SUFFIX}",
+            notebook=root / f"{stem}.ipynb",
+            html=root / f"{stem}.html",
+            summary=root / f"{stem}{SUMMARY_SUFFIX}",
+            stamp=root / STAMP_DIRNAME / f"{stem}.json",
+            failed_notebook=root / f"{stem}{FAILED_SUFFIX}",
+            stem=stem,
         )
         for path in job.output_paths():
             _ensure_inside(path, root)
         jobs.append(job)
+    return jobs
+
+
+def plan_notebooks(
+    notebooks: Sequence[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str],
+    parameters: Mapping[str, Mapping[str, Any]] | None = None,
+    lang: str = "en",
+) -> list[ReportJob]:
+    """Plan one job per notebook (the analysis notebooks), for :func:`render_reports`.
+
+    The executed copy and its page keep the notebook's name
+    (``<out_dir>/02_compare_cohorts.ipynb`` and ``.html``).
+
+    Args:
+        notebooks: Notebook files; a bare file name is looked up in ``notebooks/``.
+        out_dir: Folder receiving the executed notebooks, their pages and outputs.
+        parameters: Parameters per notebook file name.
+        lang: Language of the pages.
+
+    Returns:
+        The jobs, in the order given.
+
+    Raises:
+        ValueError: for a notebook name that is not a safe file name, or one given twice.
+    """
+    root = Path(out_dir).expanduser().resolve()
+    jobs: list[ReportJob] = []
+    for number, given in enumerate(notebooks):
+        source = Path(given) if Path(given).name != str(given) else paths.NOTEBOOKS_DIR / str(given)
+        stem = report_stem(source.stem.lower(), "")
+        if any(job.stem == stem for job in jobs):
+            raise ValueError(f"notebook {source.name} is given twice")
+        jobs.append(ReportJob(
+            regency=source.stem, regency_id=number, year=0, lang=lang, slug=stem, out_dir=root,
+            notebook=root / f"{stem}.ipynb", html=root / f"{stem}.html", summary=root / f"{stem}{SUMMARY_SUFFIX}",
+            stamp=root / STAMP_DIRNAME / f"{stem}.json", failed_notebook=root / f"{stem}{FAILED_SUFFIX}",
+            stem=stem, source=source.expanduser().resolve(),
+            parameters=dict((parameters or {}).get(source.name, {}))))
     return jobs
 
 
@@ -203,8 +273,9 @@ def write_report_summary(output_dir: str | os.PathLike[str], slug: str, **figure
     Args:
         output_dir: The run's output folder (the notebook's ``output_dir``
             parameter). Empty means the current directory.
-        slug: The report's slug (the notebook's ``slug`` parameter). If
-            empty, it is derived from ``figures["regency"]``.
+        slug: The report's file stem (the notebook's ``slug`` parameter,
+            ``<slug>.<lang>`` when set by the runner). If empty, it is
+            derived from ``figures["regency"]``.
         **figures: JSON-serialisable values (numpy scalars are converted).
 
     Returns:
@@ -218,7 +289,7 @@ def write_report_summary(output_dir: str | os.PathLike[str], slug: str, **figure
         if not figures.get("regency"):
             raise ValueError("pass slug, or regency=... to derive it")
         slug = safe_slug(str(figures["regency"]))
-    if not re.fullmatch(r"[a-z0-9_-]{1,80}", slug):
+    if not STEM_RE.fullmatch(slug):
         raise ValueError(f"unsafe slug {slug!r}")
     path = Path(output_dir or ".") / f"{slug}{SUMMARY_SUFFIX}"
     text = json.dumps(figures, ensure_ascii=False, indent=2, sort_keys=True, default=_json_default)

@@ -14,8 +14,11 @@ once it is cut out of its report.
 
 from __future__ import annotations
 
+import base64
+import html
 import io
 from collections.abc import Mapping, Sequence
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -26,12 +29,96 @@ from smartcity_utils.analysis.cohorts import measure_values
 from smartcity_utils.analysis.index import load_pillars
 
 SIMULATED_MARKER = "SIMULATED DATA — not official scores"
+"""The English stamp; :func:`marker_text` gives it in each report language."""
 
 
-def _png(fig: Figure) -> bytes:
+def marker_text(lang: str = "en") -> str:
+    """The simulated-data stamp in ``lang`` (from the report texts)."""
+    from smartcity_utils.report.texts import text
+
+    return text(lang, "marker")
+
+
+def _t(lang: str, key: str, **values: object) -> str:
+    from smartcity_utils.report.texts import text
+
+    return text(lang, key, **values)
+
+
+#: Colours of focus regencies: distinct from each other and from the tab10
+#: cohort colours' usual first entries, dark enough to read on white.
+FOCUS_COLOURS = ("#1b1b1b", "#c2185b", "#00796b", "#e65100", "#4527a0", "#827717")
+FOCUS_MARKERS = ("s", "^", "D", "o", "v", "P")
+
+
+def _png(fig: Figure, dpi: int = 100) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
+    fig.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
+
+
+def _compressed_png(fig: Figure, dpi: int = 110) -> bytes:
+    """PNG reduced to a 256-colour palette: the figures use a few flat colours, so nothing visible is lost."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(_png(fig, dpi))).convert("RGB")
+    buffer = io.BytesIO()
+    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def _svg(fig: Figure) -> bytes:
+    """SVG with text kept as text (searchable, selectable, small) and no time stamp."""
+    import matplotlib
+
+    buffer = io.BytesIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "smartcity"}):
+        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    return buffer.getvalue()
+
+
+def figure_alt(fig: Figure) -> str:
+    """A description of ``fig`` from its own texts: title, axis labels, stamp."""
+    parts = []
+    title = fig.get_suptitle().strip() if hasattr(fig, "get_suptitle") else ""
+    if title:
+        parts.append(title)
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        bits = [b for b in (ax.get_title(), ax.get_ylabel(), ax.get_xlabel()) if b]
+        if bits:
+            parts.append(" / ".join(bits))
+    parts += [t.get_text() for t in fig.texts if t.get_gid() == _MARKER_GID][:1]
+    return ". ".join(dict.fromkeys(p for p in parts if p))
+
+
+class FigureHTML:
+    """A figure inlined as an ``<img>`` data URI with its alt text: SVG or compressed PNG, the smaller."""
+
+    def __init__(self, fig: Figure, alt: str | None = None, caption: str = "") -> None:
+        self.alt = alt or figure_alt(fig)
+        self.caption = caption
+        svg = _svg(fig)
+        svg_uri = "data:image/svg+xml," + quote(svg.decode("utf-8"), safe=" =:/;,.-_()'!*+?@~")
+        png = _compressed_png(fig)
+        png_uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+        self.format, self.uri = ("svg", svg_uri) if len(svg_uri) <= len(png_uri) else ("png", png_uri)
+        width, height = fig.get_size_inches()
+        self.aspect = f"{width:.3g} / {height:.3g}"
+
+    def _repr_html_(self) -> str:
+        caption = f"<figcaption>{html.escape(self.caption)}</figcaption>" if self.caption else ""
+        return (f'<figure class="figure"><img src="{html.escape(self.uri, quote=True)}" '
+                f'alt="{html.escape(self.alt, quote=True)}" style="aspect-ratio:{self.aspect}">{caption}</figure>')
+
+    def __repr__(self) -> str:
+        return f"<figure: {self.alt}>"
+
+
+def embed(fig: Figure, alt: str | None = None, caption: str = "") -> FigureHTML:
+    """Wrap ``fig`` for display in a report (an ``<img>`` with a meaningful ``alt``)."""
+    return FigureHTML(fig, alt, caption)
 
 
 def _register_notebook_display() -> None:
@@ -47,7 +134,7 @@ def _register_notebook_display() -> None:
         return
     shell = get_ipython()
     if shell is not None:
-        shell.display_formatter.formatters["image/png"].for_type(Figure, _png)
+        shell.display_formatter.formatters["text/html"].for_type(Figure, lambda fig: embed(fig)._repr_html_())
 
 
 _register_notebook_display()
@@ -55,7 +142,7 @@ _MARKER_GID = "simulated-marker"
 SCORE_RANGE = (0.0, 4.0)
 
 
-def mark_simulated(fig: Figure) -> Figure:
+def mark_simulated(fig: Figure, lang: str = "en") -> Figure:
     """Stamp ``fig`` with the simulated-data marker (idempotent).
 
     Adds a large, rotated, semi-transparent watermark across the figure and a
@@ -63,29 +150,39 @@ def mark_simulated(fig: Figure) -> Figure:
 
     Args:
         fig: The figure to mark.
+        lang: Language of the stamp (``en`` or ``id``).
 
     Returns:
         The same figure.
     """
     if any(t.get_gid() == _MARKER_GID for t in fig.texts):
         return fig
-    fig.text(0.5, 0.5, SIMULATED_MARKER, ha="center", va="center", rotation=25, fontsize=26,
+    marker = marker_text(lang)
+    fig.text(0.5, 0.5, marker, ha="center", va="center", rotation=25, fontsize=26,
              color="red", alpha=0.18, weight="bold", zorder=1000, gid=_MARKER_GID)
-    fig.text(0.5, 0.995, SIMULATED_MARKER, ha="center", va="top", fontsize=11, color="white",
+    fig.text(0.5, 0.995, marker, ha="center", va="top", fontsize=11, color="white",
              weight="bold", gid=_MARKER_GID,
              bbox={"boxstyle": "square,pad=0.3", "facecolor": "red", "edgecolor": "none"})
     return fig
 
 
-def _finish(fig: Figure, title: str | None, simulated: bool) -> Figure:
+def _finish(fig: Figure, title: str | None, simulated: bool, lang: str = "en") -> Figure:
     if simulated:
         # The layout engine makes room for a suptitle but not for figure texts:
         # an empty first suptitle line keeps the banner's strip free.
         fig.suptitle("\n" + (title or ""))
-        mark_simulated(fig)
+        mark_simulated(fig, lang)
     elif title:
         fig.suptitle(title)
     return fig
+
+
+def column_label(column: str, lang: str = "en") -> str:
+    """A column's name for a legend or axis: its report text ``col_<column>`` when there is one, else words."""
+    from smartcity_utils.report.texts import texts
+
+    key = {"cohort_year": "col_cohort"}.get(column, f"col_{column}")
+    return texts()[lang].get(key, column.replace("_", " "))
 
 
 def _pillar_labels(keys: Sequence[str]) -> list[str]:
@@ -105,7 +202,8 @@ def pillar_profile(
     title: str | None = None,
     simulated: bool = True,
     focus_label: str | None = None,
-    cohort_label: str = "cohort median",
+    cohort_label: str | None = None,
+    lang: str = "en",
 ) -> Figure:
     """Dot chart of the six pillar scores: focus regency against its cohort.
 
@@ -120,7 +218,8 @@ def pillar_profile(
         title: Figure title.
         simulated: Stamp the simulated-data marker.
         focus_label: Legend label of the focus (default: its ``regency``).
-        cohort_label: Legend label of the cohort median.
+        cohort_label: Legend label of the cohort median (default: the report text).
+        lang: Language of the labels and the stamp.
 
     Returns:
         The figure.
@@ -130,22 +229,23 @@ def pillar_profile(
     cohort = _as_series(cohort_median, keys)
     if focus_label is None:
         focus_label = str(dict(focus_row).get("regency", "focus regency"))
-    fig = Figure(figsize=(7, 4.5), layout="constrained")
+    fig = Figure(figsize=(7, 4.2), layout="constrained")
     ax = fig.add_subplot()
     y = np.arange(len(keys))[::-1]
     ax.hlines(y, np.fmin(focus, cohort), np.fmax(focus, cohort), color="0.7", lw=3, zorder=1)
-    ax.scatter(cohort, y, marker="|", s=300, color="tab:gray", label=cohort_label, zorder=2)
+    ax.scatter(cohort, y, marker="|", s=300, color="tab:gray", label=cohort_label or _t(lang, "fig_cohort_median"),
+               zorder=2)
     if national_median is not None:
         national = _as_series(national_median, keys)
         ax.scatter(national, y, marker="D", s=30, facecolor="none", edgecolor="black",
-                   label="national median", zorder=2)
+                   label=_t(lang, "fig_national_median"), zorder=2)
     ax.scatter(focus, y, s=70, color="tab:blue", label=focus_label, zorder=3)
     ax.set_yticks(y, _pillar_labels(keys))
     ax.set_xlim(*SCORE_RANGE)
-    ax.set_xlabel("pillar score (0 to 4)")
+    ax.set_xlabel(_t(lang, "fig_pillar_axis"))
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="lower left", fontsize=8)
-    return _finish(fig, title, simulated)
+    return _finish(fig, title, simulated, lang)
 
 
 def trajectories(
@@ -156,8 +256,12 @@ def trajectories(
     title: str | None = None,
     ylabel: str = "score (0 to 4)",
     simulated: bool = True,
+    lang: str = "en",
 ) -> Figure:
     """Median and IQR band per cohort over time, optionally with focus regencies.
+
+    Focus regencies are drawn as thick lines, each in its own colour and
+    marker from :data:`FOCUS_COLOURS`, so that they can be told apart.
 
     Args:
         trajectory: Output of :func:`smartcity_utils.cohorts.cohort_trajectories`
@@ -169,6 +273,7 @@ def trajectories(
         title: Figure title.
         ylabel: Y-axis label.
         simulated: Stamp the simulated-data marker.
+        lang: Language of the axis labels, the legend title and the stamp.
 
     Returns:
         The figure.
@@ -179,17 +284,20 @@ def trajectories(
     ax = fig.add_subplot()
     for cohort, block in trajectory.groupby(cohort_col, sort=True):
         block = block.sort_values(time_col)
-        (line,) = ax.plot(block[time_col], block["median"], marker="o", ms=3, label=f"{cohort}")
-        ax.fill_between(block[time_col], block["q25"], block["q75"], color=line.get_color(), alpha=0.15)
-    for label, series in (focus or {}).items():
+        (line,) = ax.plot(block[time_col], block["median"], marker="o", ms=3, lw=1, alpha=0.8, label=f"{cohort}")
+        ax.fill_between(block[time_col], block["q25"], block["q75"], color=line.get_color(), alpha=0.12)
+    for i, (label, series) in enumerate((focus or {}).items()):
         series = series.dropna().sort_index()
-        ax.plot(series.index, series.to_numpy(), color="black", lw=2.5, marker="s", ms=4, label=label)
+        if len(series):  # a missing year breaks the line instead of bridging it
+            series = series.reindex(range(int(series.index.min()), int(series.index.max()) + 1))
+        ax.plot(series.index, series.to_numpy(dtype=float), color=FOCUS_COLOURS[i % len(FOCUS_COLOURS)], lw=2.8,
+                marker=FOCUS_MARKERS[i % len(FOCUS_MARKERS)], ms=6, label=label, zorder=5)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # years, not 2022.2
-    ax.set_xlabel("calendar year" if time_col == "year" else "years in the programme")
+    ax.set_xlabel(_t(lang, "fig_year_axis" if time_col == "year" else "fig_programme_axis"))
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
-    ax.legend(title=cohort_col, fontsize=8, ncols=2)
-    return _finish(fig, title, simulated)
+    ax.legend(title=column_label(cohort_col, lang), fontsize=8, ncols=2)
+    return _finish(fig, title, simulated, lang)
 
 
 def distributions(
@@ -209,7 +317,8 @@ def distributions(
         measures: Measures to draw (default: the six pillars).
         cohort_col: Column defining the cohort.
         year: Restrict to one calendar year (default: all rows).
-        highlight_ids: ``regency_id`` values drawn as larger black points.
+        highlight_ids: ``regency_id`` values drawn as large points, each in its
+            own colour and marker, named in a legend.
         title: Figure title.
         simulated: Stamp the simulated-data marker.
         seed: Seed of the horizontal jitter (fixed so that figures reproduce).
@@ -222,11 +331,13 @@ def distributions(
     frame = regency_year if year is None else regency_year[regency_year["year"] == year]
     frame = frame[frame[cohort_col].notna()]
     cohorts = sorted(frame[cohort_col].unique())
-    highlight = set(highlight_ids or [])
+    highlight = list(dict.fromkeys(highlight_ids or []))
+    names = regency_year.drop_duplicates("regency_id").set_index("regency_id")["regency"] \
+        if "regency" in regency_year.columns else pd.Series(dtype=str)
     labels = dict(zip(keys, _pillar_labels(keys)))
     ncols = min(3, max(1, len(measures)))
     nrows = int(np.ceil(len(measures) / ncols))
-    fig = Figure(figsize=(4 * ncols, 3.2 * nrows + 0.6), layout="constrained")
+    fig = Figure(figsize=(4 * ncols, 3.2 * nrows + 0.9), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True)
     rng = np.random.default_rng(seed)
     for i, m in enumerate(measures):
@@ -238,16 +349,22 @@ def distributions(
             ax.boxplot(data, positions=pos, widths=0.6, showfliers=False,
                        medianprops={"color": "black"})
         for p, c, v in zip(pos, cohorts, data):
-            ax.scatter(p + rng.uniform(-0.18, 0.18, v.size), v, s=6, alpha=0.4, color="tab:blue")
-            mask = (frame[cohort_col] == c) & frame["regency_id"].isin(highlight) & values.notna()
+            ax.scatter(p + rng.uniform(-0.18, 0.18, v.size), v, s=6, alpha=0.35, color="tab:blue")
+        for j, rid in enumerate(highlight):
+            mask = (frame["regency_id"] == rid) & values.notna()
             if mask.any():
-                ax.scatter(np.full(mask.sum(), p), values[mask], s=40, color="black", zorder=3)
+                where = [cohorts.index(c) + 1 for c in frame.loc[mask, cohort_col]]
+                ax.scatter(where, values[mask], s=55, color=FOCUS_COLOURS[j % len(FOCUS_COLOURS)],
+                           marker=FOCUS_MARKERS[j % len(FOCUS_MARKERS)], edgecolor="white", linewidth=0.6,
+                           zorder=4, label=str(names.get(rid, rid)) if i == 0 else None)
         ax.set_xticks(pos, [str(c) for c in cohorts], rotation=45 if len(cohorts) > 6 else 0)
         ax.set_title(labels.get(m, m), fontsize=10)
         ax.set_ylim(*SCORE_RANGE)
         ax.grid(axis="y", alpha=0.3)
     for ax in axes.flat[len(measures):]:
         ax.set_visible(False)
+    if highlight:
+        fig.legend(loc="outside lower center", ncols=min(len(highlight), 3), fontsize=8)
     return _finish(fig, title, simulated)
 
 
@@ -289,39 +406,131 @@ def driver_estimates(
     return _finish(fig, title, simulated)
 
 
+def _full_years(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per year from first to last, so that a missing year breaks the line instead of bridging it."""
+    years = pd.RangeIndex(int(frame["year"].min()), int(frame["year"].max()) + 1, name="year")
+    return frame.set_index("year").reindex(years).reset_index()
+
+
+def _index_and_percentile_axes(fig: Figure, lang: str, percentile_top: float) -> tuple:
+    """The two panels of a history figure: the index (0 to 4) and the percentile in the group, by year."""
+    ax_score, ax_pct = fig.subplots(1, 2)
+    ax_score.set_ylim(*SCORE_RANGE)
+    ax_score.set_ylabel(_t(lang, "fig_index_axis"))
+    ax_pct.set_ylim(0, percentile_top)
+    ax_pct.set_ylabel(_t(lang, "fig_percentile_axis"))
+    for ax in (ax_score, ax_pct):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # years, not 2022.5
+        ax.set_xlabel(_t(lang, "fig_year_axis"))
+        ax.grid(alpha=0.3)
+    return ax_score, ax_pct
+
+
 def headline_history(
     history: pd.DataFrame,
     title: str | None = None,
     simulated: bool = True,
-    labels: tuple[str, str] = ("headline index (0 to 4)", "rank in group (1 = best)"),
+    lang: str = "en",
 ) -> Figure:
-    """Headline index and rank per year, the rank with its Monte Carlo interval.
+    """Index per year, and the position within the evaluation group per year.
+
+    The right panel shows the percentile within the group (share of the other
+    regencies of the group scoring lower, 100 = best), not the rank: groups
+    differ in size between years (37, 130, 270), and ranks of groups of
+    different sizes on one axis mislead. Each point is labelled ``rank/N``
+    and the percentile interval comes from the rank interval when present.
+    Years without an index leave a gap.
 
     Args:
-        history: Output of :func:`smartcity_utils.profile.headline_history`
-            (``year, final_score, rank_computed, rank_p05, rank_p95``).
+        history: Output of :func:`smartcity_utils.report.profile.headline_history`
+            (``year, final_score, rank_computed, n_in_group, percentile_in_group``
+            and optionally ``percentile_low``, ``percentile_high``).
         title: Figure title.
         simulated: Stamp the simulated-data marker.
-        labels: Y-axis labels of the two panels (language of the report).
+        lang: Language of the labels and the stamp.
 
     Returns:
         The figure.
     """
+    frame = _full_years(history)
     fig = Figure(figsize=(8, 3.4), layout="constrained")
-    ax_score, ax_rank = fig.subplots(1, 2)
-    ax_score.plot(history["year"], history["final_score"], marker="o", color="C0")
-    ax_score.set_ylim(*SCORE_RANGE)
-    ax_score.set_ylabel(labels[0])
-    rank = history["rank_computed"].to_numpy(dtype=float)
-    low = history["rank_p05"].to_numpy(dtype=float)
-    high = history["rank_p95"].to_numpy(dtype=float)
-    ok = ~(np.isnan(low) | np.isnan(high) | np.isnan(rank))
-    ax_rank.errorbar(history["year"][ok], rank[ok], yerr=[np.clip(rank[ok] - low[ok], 0, None),
-                                                          np.clip(high[ok] - rank[ok], 0, None)],
-                     fmt="o-", color="C1", capsize=4)
-    ax_rank.invert_yaxis()  # rank 1 on top
-    ax_rank.set_ylabel(labels[1])
-    for ax in (ax_score, ax_rank):
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.grid(alpha=0.3)
-    return _finish(fig, title, simulated)
+    ax_score, ax_pct = _index_and_percentile_axes(fig, lang, percentile_top=108)  # room for the rank labels
+    ax_score.plot(frame["year"], frame["final_score"].astype(float), marker="o", color="C0")
+    ax_score.set_title(_t(lang, "fig_index_title"), fontsize=10)
+    pct = frame["percentile_in_group"].to_numpy(dtype=float)
+    ax_pct.plot(frame["year"], pct, marker="o", color="C1")
+    if {"percentile_low", "percentile_high"} <= set(frame.columns):
+        low = frame["percentile_low"].to_numpy(dtype=float)
+        high = frame["percentile_high"].to_numpy(dtype=float)
+        ok = ~(np.isnan(low) | np.isnan(high) | np.isnan(pct))
+        ax_pct.errorbar(frame["year"][ok], pct[ok], yerr=[np.clip(pct[ok] - low[ok], 0, None),
+                                                          np.clip(high[ok] - pct[ok], 0, None)],
+                        fmt="none", ecolor="C1", capsize=4)
+    for year, value, rank, n in zip(frame["year"], pct, frame["rank_computed"], frame["n_in_group"]):
+        if not (np.isnan(value) or pd.isna(rank) or pd.isna(n)):
+            ax_pct.annotate(f"{int(rank)}/{int(n)}", (year, value), textcoords="offset points", xytext=(0, 7),
+                            ha="center", fontsize=8)
+    ax_pct.set_title(_t(lang, "fig_percentile_title"), fontsize=10)
+    return _finish(fig, title, simulated, lang)
+
+
+def compare_history(
+    histories: Mapping[str, pd.DataFrame],
+    title: str | None = None,
+    simulated: bool = True,
+    lang: str = "en",
+) -> Figure:
+    """Several regencies' index and percentile within their group, one colour each.
+
+    Args:
+        histories: ``{regency name: headline_history frame}``.
+        title: Figure title.
+        simulated: Stamp the simulated-data marker.
+        lang: Language of the labels and the stamp.
+
+    Returns:
+        The figure.
+    """
+    fig = Figure(figsize=(8, 3.8), layout="constrained")
+    ax_score, ax_pct = _index_and_percentile_axes(fig, lang, percentile_top=105)
+    for i, (name, history) in enumerate(histories.items()):
+        frame = _full_years(history)
+        style = {"color": FOCUS_COLOURS[i % len(FOCUS_COLOURS)], "marker": FOCUS_MARKERS[i % len(FOCUS_MARKERS)],
+                 "lw": 2}
+        ax_score.plot(frame["year"], frame["final_score"].astype(float), label=name, **style)
+        ax_pct.plot(frame["year"], frame["percentile_in_group"].astype(float), **style)
+    fig.legend(loc="outside lower center", ncols=min(len(histories), 3), fontsize=8)
+    return _finish(fig, title, simulated, lang)
+
+
+def compare_profiles(
+    scores: pd.DataFrame,
+    title: str | None = None,
+    simulated: bool = True,
+    lang: str = "en",
+) -> Figure:
+    """Dot chart of the six pillar scores of several regencies, one colour and marker each.
+
+    Args:
+        scores: One row per regency, indexed by name, one column per pillar key.
+        title: Figure title.
+        simulated: Stamp the simulated-data marker.
+        lang: Language of the labels and the stamp.
+
+    Returns:
+        The figure.
+    """
+    keys = load_pillars()["pillar_key"].tolist()
+    fig = Figure(figsize=(7, 4.2), layout="constrained")
+    ax = fig.add_subplot()
+    y = np.arange(len(keys))[::-1]
+    offsets = np.linspace(-0.2, 0.2, max(len(scores), 1)) if len(scores) > 1 else [0.0]
+    for i, (name, row) in enumerate(scores.iterrows()):
+        ax.scatter(_as_series(row, keys), y + offsets[i], s=60, color=FOCUS_COLOURS[i % len(FOCUS_COLOURS)],
+                   marker=FOCUS_MARKERS[i % len(FOCUS_MARKERS)], label=str(name), zorder=3)
+    ax.set_yticks(y, _pillar_labels(keys))
+    ax.set_xlim(*SCORE_RANGE)
+    ax.set_xlabel(_t(lang, "fig_pillar_axis"))
+    ax.grid(axis="x", alpha=0.3)
+    fig.legend(loc="outside lower center", ncols=min(len(scores), 3), fontsize=8)
+    return _finish(fig, title, simulated, lang)

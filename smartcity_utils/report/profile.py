@@ -1,8 +1,13 @@
-"""The numbers of one regency's report: history, pillar position, gaps, Quick Wins, provenance.
+"""The numbers of one regency's report: history, pillar position, effort, rejects, Quick Wins, provenance.
+
+Every function returns plain frames with the numbers; the wording lives in
+:mod:`smartcity_utils.report.narrative` and the formatting in
+:mod:`smartcity_utils.report.tables`.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,9 +16,25 @@ import pandas as pd
 
 from smartcity_utils import paths
 from smartcity_utils import reference as ref
-from smartcity_utils.analysis.ranks import percentile_among
+from smartcity_utils.analysis.ranks import RANK_DECIMALS, percentile_among
 from smartcity_utils.analysis.run import load_analysis, load_processed, processed_folder
 from smartcity_utils.errors import UserError
+
+#: Smallest gap (points on the 0 to 4 scale) between a pillar and the cohort
+#: median that is called a strength or a weakness. Source: the uncertainty of
+#: a pillar score itself. A panel has 3 to 4 assessors (DOMAIN: seed 000 and
+#: the 2022 Kota Kediri panel), and one assessor of four moving a mark by half
+#: a point moves the panel mean by 0.125; in the bundled (simulated) assessor
+#: sheets the median standard error of a panel mean is 0.09. Gaps below 0.10
+#: are within that noise.
+NOTABLE_GAP = 0.10
+
+#: Reject reasons that describe rows which are not regency rows at all (or a
+#: resubmission replaced by a later one); a report does not list them.
+NOT_REGENCY_ROWS = {"blank_row", "footnote_row", "subtotal_row", "superseded"}
+
+#: Monte Carlo draws of the rank intervals when the analysis metadata does not say.
+DEFAULT_DRAWS = 1000
 
 
 @dataclass
@@ -22,20 +43,32 @@ class ReportContext:
 
     index_ranks: pd.DataFrame
     rank_uncertainty: pd.DataFrame
-    drivers: pd.DataFrame
+    driver_estimates: pd.DataFrame
     quick_wins: pd.DataFrame
     scores: pd.DataFrame
     manifest: pd.DataFrame
     published_facts: pd.DataFrame
     folder: Path
+    rejects: pd.DataFrame | None = None
 
     @property
     def input_files(self) -> list[Path]:
         """The files a report reads (for the runner's skip-unchanged stamps)."""
-        names = ["regency_year", "scores", "quick_wins", "manifest", "published_facts"]
-        analysis = ["index_ranks", "rank_uncertainty", "drivers"]
+        names = ["regency_year", "scores", "quick_wins", "manifest", "published_facts", "rejects"]
+        analysis = ["index_ranks", "rank_uncertainty", "driver_estimates"]
         return ([self.folder / f"{n}.parquet" for n in names]
                 + [paths.analysis_dir(self.folder) / f"{n}.parquet" for n in analysis])
+
+    @property
+    def n_draws(self) -> int:
+        """Monte Carlo draws behind the rank intervals (from the analysis metadata)."""
+        import json
+
+        try:
+            meta = json.loads((paths.analysis_dir(self.folder) / paths.ANALYSIS_META).read_text())
+            return int(meta.get("n_draws", DEFAULT_DRAWS))
+        except (OSError, ValueError):
+            return DEFAULT_DRAWS
 
 
 def load_context(processed_dir: str | Path | None = None) -> ReportContext:
@@ -45,11 +78,11 @@ def load_context(processed_dir: str | Path | None = None) -> ReportContext:
         FileNotFoundError: naming the command that creates a missing file.
     """
     folder = processed_folder(processed_dir)
-    tables = load_processed(folder, ("scores", "quick_wins", "manifest", "published_facts"))
-    analysis = load_analysis(folder, ("index_ranks", "rank_uncertainty", "drivers"))
-    return ReportContext(analysis["index_ranks"], analysis["rank_uncertainty"], analysis["drivers"],
+    tables = load_processed(folder, ("scores", "quick_wins", "manifest", "published_facts", "rejects"))
+    analysis = load_analysis(folder, ("index_ranks", "rank_uncertainty", "driver_estimates"))
+    return ReportContext(analysis["index_ranks"], analysis["rank_uncertainty"], analysis["driver_estimates"],
                          tables["quick_wins"], tables["scores"], tables["manifest"], tables["published_facts"],
-                         folder)
+                         folder, tables["rejects"])
 
 
 def report_inputs(processed_dir: str | Path | None = None) -> list[Path]:
@@ -62,7 +95,7 @@ def choose_year(ctx: ReportContext, regency_id: int, year: int | None) -> int:
     """The report year: the one asked for, else the regency's latest.
 
     Raises:
-        ValueError: when the regency has no data, or none in ``year`` (naming the years it has).
+        UserError: when the regency has no data, or none in ``year`` (naming the years it has).
     """
     years = sorted(ctx.index_ranks.loc[ctx.index_ranks["regency_id"] == regency_id, "year"].unique())
     if not years:
@@ -74,18 +107,82 @@ def choose_year(ctx: ReportContext, regency_id: int, year: int | None) -> int:
     return int(year)
 
 
+def rank_to_percentile(rank: float, n: float) -> float:
+    """Percentile in a group of ``n`` of rank ``rank`` without ties: ``100 (n - rank) / (n - 1)``."""
+    if pd.isna(rank) or pd.isna(n) or n < 2:
+        return float("nan")
+    return 100.0 * (float(n) - float(rank)) / (float(n) - 1.0)
+
+
+def group_position(index_ranks: pd.DataFrame) -> pd.DataFrame:
+    """For every regency-year: how many others of its group score lower, and the percentile in the group.
+
+    Returns:
+        ``regency_id, year, n_lower, n_others, percentile_in_group``; the
+        percentile is ``100 (lower + ties / 2) / others`` (ties counted half),
+        the rule a reader can check from "rank r of N" when there are no ties.
+    """
+    frame = index_ranks[["regency_id", "year", "evaluation_group", "final_score"]].copy()
+    frame["score_r"] = frame["final_score"].round(RANK_DECIMALS)
+    out = []
+    for _, block in frame.groupby(["year", "evaluation_group"], sort=False, dropna=False):
+        scores = block["score_r"].to_numpy(dtype=float)
+        valid = scores[~np.isnan(scores)]
+        lower = np.array([(valid < s).sum() if not np.isnan(s) else np.nan for s in scores])
+        ties = np.array([(valid == s).sum() - 1 if not np.isnan(s) else np.nan for s in scores])
+        others = valid.size - 1
+        pct = 100 * (lower + 0.5 * ties) / others if others > 0 else np.full(scores.shape, np.nan)
+        out.append(pd.DataFrame({"regency_id": block["regency_id"].to_numpy(), "year": block["year"].to_numpy(),
+                                 "n_lower": lower, "n_others": others, "percentile_in_group": pct}))
+    return pd.concat(out, ignore_index=True)
+
+
 def headline_history(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
-    """The headline index and rank per year, with the rank's uncertainty interval."""
+    """The headline index and rank per year, the rank's interval, and the position in the group.
+
+    Returns:
+        One row per year with ``year, evaluation_group, n_in_group,
+        final_score, final_score_source, rank_computed, rank_reported,
+        rank_p05, rank_p95, n_lower, n_others, percentile_in_group,
+        percentile_low, percentile_high, is_simulated``.
+    """
     own = ctx.index_ranks[ctx.index_ranks["regency_id"] == regency_id]
-    cols = ["year", "evaluation_group", "final_score", "final_score_source", "rank_computed", "rank_reported",
-            "n_in_group", "percentile_year", "is_simulated"]
+    cols = ["year", "evaluation_group", "n_in_group", "final_score", "final_score_source", "rank_computed",
+            "rank_reported", "is_simulated"]
     unc = ctx.rank_uncertainty[ctx.rank_uncertainty["regency_id"] == regency_id]
-    unc = unc[["year", "rank_median", "rank_p05", "rank_p95"]]
-    return own[cols].merge(unc, on="year", how="left", validate="1:1").sort_values("year", ignore_index=True)
+    unc = unc[["year", "rank_p05", "rank_p95"]]
+    group = ctx.index_ranks[ctx.index_ranks["year"].isin(own["year"])]
+    position = group_position(group)
+    position = position[position["regency_id"] == regency_id].drop(columns="regency_id")
+    out = (own[cols].merge(unc, on="year", how="left", validate="1:1")
+           .merge(position, on="year", how="left", validate="1:1").sort_values("year", ignore_index=True))
+    # A better rank (smaller number) is a higher percentile.
+    out["percentile_high"] = [rank_to_percentile(r, n) for r, n in zip(out["rank_p05"], out["n_in_group"])]
+    out["percentile_low"] = [rank_to_percentile(r, n) for r, n in zip(out["rank_p95"], out["n_in_group"])]
+    return out
+
+
+def group_changes(history: pd.DataFrame) -> list[dict]:
+    """Years in which the evaluation group (or its size) differs from the previous year with an index."""
+    rows = history.dropna(subset=["final_score"]).sort_values("year")
+    changes = []
+    for prev, cur in zip(rows.iloc[:-1].itertuples(), rows.iloc[1:].itertuples()):
+        if prev.evaluation_group != cur.evaluation_group or prev.n_in_group != cur.n_in_group:
+            changes.append({"year": int(cur.year), "prev_year": int(prev.year), "prev_group": prev.evaluation_group,
+                            "prev_n": int(prev.n_in_group), "group": cur.evaluation_group, "n": int(cur.n_in_group)})
+    return changes
+
+
+def missing_years(history: pd.DataFrame) -> list[int]:
+    """Years between the first and the last index without an index of this regency."""
+    years = set(int(y) for y in history.dropna(subset=["final_score"])["year"])
+    if not years:
+        return []
+    return [y for y in range(min(years), max(years) + 1) if y not in years]
 
 
 def pillar_position(index_ranks: pd.DataFrame, regency_id: int, year: int,
-                    cohort_col: str = "cohort_year") -> pd.DataFrame:
+                    cohort_col: str = "cohort_year", threshold: float = NOTABLE_GAP) -> pd.DataFrame:
     """Each pillar of the regency against its cohort and the nation in ``year``.
 
     Args:
@@ -94,11 +191,13 @@ def pillar_position(index_ranks: pd.DataFrame, regency_id: int, year: int,
         regency_id: The regency.
         year: The year compared.
         cohort_col: Column defining the cohort (``cohort_year``, ``province``, ...).
+        threshold: Smallest gap called a strength or weakness (:data:`NOTABLE_GAP`).
 
     Returns:
         One row per pillar: ``pillar_key, pillar, score, cohort_median,
         cohort_best, national_median, gap_to_cohort_median, percentile_in_cohort``
-        (share of other cohort members scoring lower, ties half, times 100).
+        (share of other cohort members scoring lower, ties half, times 100) and
+        ``verdict`` (``strength``, ``weakness`` or ``near_median``).
     """
     year_rows = index_ranks[index_ranks["year"] == year]
     own = year_rows[year_rows["regency_id"] == regency_id].iloc[0]
@@ -109,53 +208,139 @@ def pillar_position(index_ranks: pd.DataFrame, regency_id: int, year: int,
         others = cohort.loc[cohort["regency_id"] != regency_id, key].dropna().to_numpy()
         score = own[key]
         pct = percentile_among(np.append(others, score), score) if pd.notna(score) else np.nan
+        gap = score - cohort[key].median()
+        shown = round(float(gap), 2) if pd.notna(gap) else np.nan  # judged as the reader sees it
+        verdict = ("strength" if shown >= threshold else "weakness" if shown <= -threshold else "near_median") \
+            if pd.notna(gap) else None
         rows.append({"pillar_key": key, "pillar": names[key], "score": score,
                      "cohort_median": cohort[key].median(), "cohort_best": cohort[key].max(),
                      "national_median": year_rows[key].median(),
-                     "gap_to_cohort_median": score - cohort[key].median(), "percentile_in_cohort": pct})
+                     "gap_to_cohort_median": gap, "percentile_in_cohort": pct, "verdict": verdict})
     return pd.DataFrame(rows)
 
 
-def strengths_and_weaknesses(position: pd.DataFrame, n: int = 2) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Up to ``n`` pillars above and up to ``n`` below the cohort median, furthest first."""
+def strengths_and_weaknesses(position: pd.DataFrame, n: int = 2,
+                             threshold: float = NOTABLE_GAP) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Up to ``n`` pillars at least ``threshold`` above and below the cohort median, furthest first."""
     ranked = position.dropna(subset=["gap_to_cohort_median"]).sort_values("gap_to_cohort_median")
-    above = ranked[ranked["gap_to_cohort_median"] > 0]
-    below = ranked[ranked["gap_to_cohort_median"] < 0]
+    shown = ranked["gap_to_cohort_median"].round(2)
+    above = ranked[shown >= threshold]
+    below = ranked[shown <= -threshold]
     return above.tail(n)[::-1], below.head(n)
 
 
-def gap_to_cohort_best(ctx: ReportContext, regency_id: int, year: int,
-                       cohort_col: str = "cohort_year") -> pd.DataFrame:
-    """How each pillar contributes to the gap from the cohort's best regency.
+def _rank_at(score: float, others: np.ndarray) -> int:
+    return int(1 + np.sum(np.round(others, RANK_DECIMALS) > round(float(score), RANK_DECIMALS)))
 
-    Uses the national OLS slopes of the headline on the pillars (the driver
-    model): ``contribution = slope x (best regency's pillar - own pillar)``.
-    ``rank_if_closed`` is the rank the regency would hold in its evaluation
-    group if that pillar alone reached the best regency's level and the
-    headline moved by the model's slope: where effort would move the rank most.
+
+def effort_table(ctx: ReportContext, regency_id: int, year: int, cohort_col: str = "cohort_year",
+                 threshold: float = NOTABLE_GAP) -> pd.DataFrame:
+    """Where effort goes with the rank most: each pillar's room to the cohort's best, and its association.
+
+    For each pillar: ``room`` is the gap from the regency's score to the best
+    score on that pillar in its cohort; ``estimate`` [``ci_low``, ``ci_high``]
+    is the national association of the pillar with the index, other pillars
+    equal (``driver_estimates``). ``assoc_index`` is the index plus
+    ``estimate x room`` (with ``assoc_index_low``/``_high`` from the
+    interval): the average index of regencies with that pillar higher by the
+    room, other pillars equal. ``assoc_rank_low``/``_high`` is where such an
+    index would rank in the regency's group this year. A pillar is
+    ``clear`` when its interval excludes zero; ``candidate`` when it is clear,
+    positive, and the room is at least ``threshold``. Sorted by ``estimate x room``.
+
+    Returns:
+        One row per pillar; ``attrs["rank_now"]`` and ``attrs["n_in_group"]``
+        give the current rank.
     """
     year_rows = ctx.index_ranks[ctx.index_ranks["year"] == year]
     own = year_rows[year_rows["regency_id"] == regency_id].iloc[0]
-    cohort = year_rows[(year_rows[cohort_col] == own[cohort_col]) & year_rows["final_score"].notna()]
-    best = cohort.loc[cohort["final_score"].idxmax()]
-    ols = ctx.drivers[ctx.drivers["method"] == "ols"].set_index("pillar")
+    cohort = year_rows[year_rows[cohort_col] == own[cohort_col]]
     group = year_rows[year_rows["evaluation_group"] == own["evaluation_group"]]
-    others = group.loc[group["regency_id"] != regency_id, "final_score"].dropna().to_numpy()
+    others = group.loc[group["regency_id"] != regency_id, "final_score"].dropna().to_numpy(dtype=float)
+    estimates = ctx.driver_estimates.set_index("pillar_key")
     names = ref.pillars().set_index("pillar_key")["pillar"]
     rows = []
     for key in ref.PILLAR_KEYS:
-        slope = float(ols.at[key, "coef"]) if key in ols.index else np.nan
-        gap = best[key] - own[key]
-        gain = slope * max(gap, 0.0) if pd.notna(gap) else np.nan
-        new_score = own["final_score"] + (gain if pd.notna(gain) else 0.0)
-        rows.append({"pillar_key": key, "pillar": names[key], "own": own[key], "cohort_best_regency": best[key],
-                     "gap": gap, "slope": slope, "contribution": slope * gap if pd.notna(gap) else np.nan,
-                     "headline_gain_if_closed": gain, "rank_now": own["rank_computed"],
-                     "rank_if_closed": int(1 + np.sum(np.round(others, 10) > round(new_score, 10)))})
-    out = pd.DataFrame(rows).sort_values("headline_gain_if_closed", ascending=False, ignore_index=True)
-    out.attrs["best_regency"] = best["regency"]
-    out.attrs["headline_gap"] = best["final_score"] - own["final_score"]
+        best = cohort[key].max()
+        room = max(best - own[key], 0.0) if pd.notna(best) and pd.notna(own[key]) else np.nan
+        est, lo, hi = (estimates.loc[key, c] if key in estimates.index else np.nan
+                       for c in ("estimate", "ci_low", "ci_high"))
+        row = {"pillar_key": key, "pillar": names[key], "score": own[key], "cohort_best": best, "room": room,
+               "estimate": est, "ci_low": lo, "ci_high": hi,
+               "clear": bool(pd.notna(lo) and pd.notna(hi) and (lo > 0 or hi < 0))}
+        base = own["final_score"]
+        if pd.notna(room) and pd.notna(est) and pd.notna(base):
+            row.update(assoc_index=base + est * room, assoc_index_low=base + lo * room,
+                       assoc_index_high=base + hi * room, assoc_gain=est * room)
+            ranks = [_rank_at(base + b * room, others) for b in (lo, hi)]
+            row.update(assoc_rank_low=min(ranks), assoc_rank_high=max(ranks))
+        else:
+            row.update(assoc_index=np.nan, assoc_index_low=np.nan, assoc_index_high=np.nan, assoc_gain=np.nan,
+                       assoc_rank_low=np.nan, assoc_rank_high=np.nan)
+        row["candidate"] = bool(row["clear"] and pd.notna(est) and est > 0 and pd.notna(room) and room >= threshold)
+        rows.append(row)
+    out = pd.DataFrame(rows).sort_values("assoc_gain", ascending=False, ignore_index=True, na_position="last")
+    out.attrs["rank_now"] = own["rank_computed"]
+    out.attrs["n_in_group"] = own["n_in_group"]
+    out.attrs["method"] = str(ctx.driver_estimates["method"].iloc[0]) if len(ctx.driver_estimates) else ""
     return out
+
+
+#: The cleaner's suggestion for an unknown name ("did you mean Kabupaten X? ...",
+#: or "nearest known name: Kabupaten X; ...") names the nearest known regency.
+_NEAREST = re.compile(r"(?:nearest known name:|did you mean)\s*([^;?]+)")
+
+
+def rejects_for(ctx: ReportContext, regency_id: int, regency: str) -> pd.DataFrame:
+    """The rejected rows and values that belong to this regency, with how they were matched.
+
+    A reject belongs to the regency when its regency name resolves to it
+    (``resolved``: e.g. a duplicate row), when the cleaner's nearest known name
+    for an unknown name is this regency (``nearest``: e.g. a typo), when it is
+    a value of a kept row of this regency (``row``), or when it comes from a
+    file that holds only this regency (``file``: an assessor workbook).
+    Non-regency rows (blank, footnote, subtotal) and superseded form answers
+    are left out.
+
+    Returns:
+        ``source_file, source_row, column, value, reason, suggestion, nearest, match``.
+    """
+    from smartcity_utils.regencies import regency_resolver
+
+    cols = ["source_file", "source_row", "column", "value", "reason", "suggestion", "nearest", "match"]
+    rejects = ctx.rejects
+    if rejects is None or rejects.empty:
+        return pd.DataFrame(columns=cols)
+    rejects = rejects[~rejects["reason"].isin(NOT_REGENCY_ROWS)].copy()
+    resolver = regency_resolver()
+    own_rows = set()
+    for table in (ctx.scores, ctx.quick_wins):
+        if table is not None and len(table):
+            mine = table[table["regency_id"] == regency_id]
+            own_rows |= set(zip(mine["source_file"], mine["source_row"]))
+    files = pd.concat([t[["source_file", "regency_id"]] for t in (ctx.scores, ctx.quick_wins)
+                       if t is not None and len(t)])
+    single = files.groupby("source_file")["regency_id"].agg(lambda s: s.unique().tolist())
+    own_files = {f for f, ids in single.items() if ids == [regency_id]}
+    matches, nearest = [], []
+    for rec in rejects.itertuples():
+        near = _NEAREST.search(str(rec.suggestion or ""))
+        nearest.append(near.group(1).strip() if near else "")
+        match = None
+        if rec.column in ("regency", "") or str(rec.reason).endswith("_regency"):
+            res = resolver.resolve(rec.value) if isinstance(rec.value, str) and rec.value else None
+            if res is not None and res.regency_id == regency_id:
+                match = "resolved"
+            elif str(rec.reason) == "unknown_regency" and near and near.group(1).strip() == regency:
+                match = "nearest"
+        if match is None and (rec.source_file, rec.source_row) in own_rows:
+            match = "row"
+        if match is None and rec.source_file in own_files:
+            match = "file"
+        matches.append(match)
+    rejects["match"] = matches
+    rejects["nearest"] = nearest
+    return rejects[rejects["match"].notna()][cols].sort_values(["source_file", "source_row"], ignore_index=True)
 
 
 def quick_wins_of(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
@@ -163,7 +348,9 @@ def quick_wins_of(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
     qw = ctx.quick_wins[ctx.quick_wins["regency_id"] == regency_id]
     cols = ["year", "pillar_key", "programme_name", "score_output", "score_outcome", "score_impact",
             "score_sustainability", "is_simulated"]
-    return qw[cols].sort_values(["year", "pillar_key"], ignore_index=True)
+    out = qw[cols].sort_values(["year", "pillar_key"], ignore_index=True)
+    names = ref.pillars().set_index("pillar_key")["pillar"]
+    return out.assign(pillar=out["pillar_key"].map(names))
 
 
 def provenance(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
@@ -183,10 +370,20 @@ def published_for(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
     """The real published figures about this regency, with their sources."""
     facts = ctx.published_facts
     return facts[facts["regency_id"] == regency_id][["index", "year", "metric", "value", "rank", "rank_of",
-                                                     "source_url"]]
+                                                     "source_url"]].reset_index(drop=True)
 
 
-def headline_figures(history: pd.DataFrame, year: int) -> dict[str, object]:
+def published_sources(ctx: ReportContext) -> pd.DataFrame:
+    """Every source address of the real figures, with the regencies and years it covers."""
+    facts = ctx.published_facts.dropna(subset=["source_url"])
+    return (facts.groupby("source_url", sort=False)
+            .agg(region=("region", lambda s: ", ".join(dict.fromkeys(s))),
+                 years=("year", lambda s: ", ".join(str(y) for y in sorted(set(s)))))
+            .reset_index())
+
+
+def headline_figures(history: pd.DataFrame, year: int, current: pd.Series | None = None,
+                     lang: str = "") -> dict[str, object]:
     """The figures shown in the report index for ``year``."""
     row = history[history["year"] == year].iloc[0]
 
@@ -194,8 +391,15 @@ def headline_figures(history: pd.DataFrame, year: int) -> dict[str, object]:
         return None if pd.isna(value) else kind(value)
 
     # "simulated" is the key the report index turns into its simulated-data badge.
-    return {"year": int(year), "final_score": _num(round(row["final_score"], 2)),
-            "rank": _num(row["rank_computed"], int), "n_in_group": _num(row["n_in_group"], int),
-            "rank_p05": _num(row["rank_p05"], lambda v: int(round(v))),
-            "rank_p95": _num(row["rank_p95"], lambda v: int(round(v))),
-            "evaluation_group": str(row["evaluation_group"]), "simulated": bool(row["is_simulated"])}
+    figures = {"year": int(year), "final_score": _num(round(row["final_score"], 2)),
+               "rank": _num(row["rank_computed"], int), "n_in_group": _num(row["n_in_group"], int),
+               "percentile_in_group": _num(row["percentile_in_group"], lambda v: int(round(v))),
+               "rank_p05": _num(row["rank_p05"], lambda v: int(round(v))),
+               "rank_p95": _num(row["rank_p95"], lambda v: int(round(v))),
+               "evaluation_group": str(row["evaluation_group"]), "simulated": bool(row["is_simulated"])}
+    if current is not None:
+        figures["province"] = str(current["province"])
+        figures["cohort_year"] = _num(current["cohort_year"], int)
+    if lang:
+        figures["lang"] = lang
+    return figures

@@ -1,6 +1,8 @@
 """The one notebook runner: per-regency reports and the analysis notebooks, executed with papermill.
 
-This is the runner behind ``smartcity report`` and ``smartcity notebooks``. The work is split so that a
+This is the runner behind ``smartcity report`` and ``smartcity notebooks``
+(:func:`render_reports`; :func:`run_notebooks` plans the analysis notebooks
+and calls it). The work is split so that a
 run of several hundred regencies stays close to the cost of executing the
 notebook body itself:
 
@@ -13,8 +15,9 @@ notebook body itself:
    matplotlib and statsmodels costs several seconds (see
    :func:`kernel_floor_seconds`), usually far more than the report body. Each
    worker therefore keeps one kernel alive and runs successive notebooks in it
-   through papermill (a small papermill engine that borrows the worker's kernel
-   manager). Between notebooks the kernel's namespace is wiped
+   through papermill's public ``execute_notebook(..., km=...)`` (the worker's
+   kernel manager is handed over; nbclient leaves a kernel it does not own
+   running). Between notebooks the kernel's namespace is wiped
    (``%reset -f``), open figures are closed and the working directory is
    restored; imported modules stay loaded, which is the whole gain. After any
    failure, or every ``max_reports_per_kernel`` reports, the kernel is
@@ -31,23 +34,28 @@ notebook body itself:
    caller's GIL. ``workers=1`` runs in the calling process. Kernels talk over
    IPC sockets, which avoids the TCP port race of kernels started in parallel.
 4. **Skip unchanged.** Each successful report gets a stamp,
-   ``<out_dir>/.stamps/<slug>.json``, holding a hash of the notebook bytes, the
+   ``<out_dir>/.stamps/<stem>.json`` (``<stem>`` is ``<slug>.<lang>``), holding a hash of the notebook bytes, the
    parameters, the input data files and the package version. A rerun skips
    jobs whose stamp matches unless ``force=True``. A failed job removes its
    stamp so the next run retries it.
 5. **Atomic outputs.** Every file is written to a temporary file in the same
    folder and moved into place with :func:`os.replace`, so an interrupted or
    failing run leaves the previous good report untouched. The partially
-   executed notebook of a failing report is kept as ``<slug>.failed.ipynb``.
+   executed notebook of a failing report is kept as ``<stem>.failed.ipynb``.
+6. **Lean, offline pages.** The HTML is nbconvert's ``basic`` output in a
+   small page of :mod:`smartcity_utils.report.page` (the report's ``lang``,
+   print stylesheet, no CDN scripts); ``pdf=True`` adds a PDF per report.
 
 Notebooks report their headline figures with :func:`write_report_summary`;
-the runner collects them into ``<out_dir>/index.html``.
+the runner collects them, with every other report present in the folder, into
+``<out_dir>/index.html``.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import functools
 import json
 import logging
 import multiprocessing
@@ -63,8 +71,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from smartcity_utils import paths
 from smartcity_utils.report.index_page import write_index
+from smartcity_utils.report.page import export_notebook, make_exporter, write_pdf
+from smartcity_utils.report.texts import LANGUAGES
 from smartcity_utils.report.jobs import (
     STAMP_DIRNAME,
     ReportJob,
@@ -76,9 +85,6 @@ from smartcity_utils.report.jobs import (
 from smartcity_utils.tables import atomic_write, make_temp
 
 KERNEL_NAME = "python3"
-
-
-_ENGINE_NAME = "smartcity-warm"
 
 
 _EXCERPT_CHARS = 400
@@ -93,33 +99,63 @@ get_ipython().run_line_magic("reset", "-f")
 """
 
 
+@functools.cache
+def _kernel_manager_class() -> type:
+    """jupyter_client's kernel manager, remembering the clients it hands out.
+
+    papermill runs a notebook in a kernel manager passed as ``km``, with
+    nbclient, which leaves the channels of its client open when it does not
+    own the manager (so the kernel can serve the next notebook). The runner
+    closes them after each notebook; otherwise every report leaks sockets and
+    a heartbeat thread. Only public API: ``KernelManager.client()``.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class TrackingKernelManager(AsyncKernelManager):
+        """A kernel manager that can close every client it handed out."""
+
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.handed_out: list[Any] = []
+
+        def client(self, **kwargs: Any) -> Any:
+            kc = super().client(**kwargs)
+            self.handed_out.append(kc)
+            return kc
+
+        def close_clients(self) -> None:
+            while self.handed_out:
+                with contextlib.suppress(Exception):
+                    self.handed_out.pop().stop_channels()
+
+    return TrackingKernelManager
+
+
 class _WarmKernel:
     """One kernel kept alive across several notebooks of a worker."""
 
-    def __init__(self, cwd: Path, max_reports: int) -> None:
-        self.cwd = cwd
+    def __init__(self, max_reports: int) -> None:
         self.max_reports = max(1, max_reports)
         self.km: Any = None
         self.used = 0
         self.ipc_dir: str | None = None
 
-    def acquire(self) -> Any:
-        """Return a clean kernel manager, starting or recycling as needed."""
+    def acquire(self, cwd: Path) -> Any:
+        """Return a clean kernel manager working in ``cwd``, starting or recycling as needed."""
         from jupyter_core.utils import run_sync
 
         if self.km is not None and (self.used >= self.max_reports or not run_sync(self.km.is_alive)()):
             self.shutdown()
         if self.km is None:
-            self._start()
+            self._start(cwd)
         elif self.used:
-            if not self._reset():
+            if not self._reset(cwd):
                 self.shutdown()
-                return self.acquire()
+                return self.acquire(cwd)
         self.used += 1
         return self.km
 
-    def _start(self, attempts: int = 2) -> None:
-        from jupyter_client.manager import AsyncKernelManager
+    def _start(self, cwd: Path, attempts: int = 2) -> None:
         from jupyter_core.utils import run_sync
 
         for attempt in range(attempts):
@@ -127,8 +163,9 @@ class _WarmKernel:
             # kernels at the same moment race for the same free ports and a
             # kernel dies with "Address already in use".
             self.ipc_dir = tempfile.mkdtemp(prefix="sc-kernel-")
-            km = AsyncKernelManager(kernel_name=KERNEL_NAME, transport="ipc", ip=os.path.join(self.ipc_dir, "k"))
-            run_sync(km.start_kernel)(cwd=str(self.cwd))
+            km = _kernel_manager_class()(kernel_name=KERNEL_NAME, transport="ipc",
+                                         ip=os.path.join(self.ipc_dir, "k"))
+            run_sync(km.start_kernel)(cwd=str(cwd))
             self.km = km
             self.used = 0
             kc = km.blocking_client()
@@ -143,19 +180,24 @@ class _WarmKernel:
             finally:
                 kc.stop_channels()
 
-    def _reset(self) -> bool:
+    def _reset(self, cwd: Path) -> bool:
         kc = self.km.blocking_client()
         kc.start_channels()
         try:
             kc.wait_for_ready(timeout=60)
             reply = kc.execute_interactive(
-                _RESET_CODE.format(cwd=str(self.cwd)), store_history=False, timeout=60, output_hook=lambda msg: None
+                _RESET_CODE.format(cwd=str(cwd)), store_history=False, timeout=60, output_hook=lambda msg: None
             )
             return reply["content"].get("status") == "ok"
         except Exception:
             return False
         finally:
             kc.stop_channels()
+
+    def release(self) -> None:
+        """Close the client channels the last notebook opened; the kernel stays."""
+        if self.km is not None:
+            self.km.close_clients()
 
     def discard(self) -> None:
         """Drop the kernel after a failure so no half-run state leaks on."""
@@ -168,6 +210,7 @@ class _WarmKernel:
         from jupyter_core.utils import run_sync
 
         km, self.km = self.km, None
+        km.close_clients()
         try:
             run_sync(km.shutdown_kernel)(now=True)
         except Exception:
@@ -181,71 +224,13 @@ class _WarmKernel:
             self.ipc_dir = None
 
 
-def _register_engine() -> None:
-    """Register the papermill engine that runs in a borrowed kernel."""
-    from papermill.clientwrap import PapermillNotebookClient
-    from papermill.engines import NBClientEngine, papermill_engines
-    from papermill.utils import merge_kwargs, remove_args
-
-    if _ENGINE_NAME in papermill_engines._engines:
-        return
-
-    class WarmKernelEngine(NBClientEngine):
-        """NBClientEngine that leaves the kernel running after the notebook."""
-
-        @classmethod
-        def execute_managed_notebook(
-            cls,
-            nb_man,
-            kernel_name,
-            log_output=False,
-            stdout_file=None,
-            stderr_file=None,
-            start_timeout=60,
-            execution_timeout=None,
-            **kwargs,
-        ):
-            kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
-            final_kwargs = merge_kwargs(
-                kwargs,
-                timeout=execution_timeout,
-                startup_timeout=start_timeout,
-                kernel_name=kernel_name,
-                log_output=log_output,
-                stdout_file=stdout_file,
-                stderr_file=stderr_file,
-            )
-            client = PapermillNotebookClient(nb_man, **final_kwargs)
-            try:
-                return client.execute()
-            finally:
-                # The client does not own the borrowed kernel manager, so it
-                # leaves its own channels open; close them or each report
-                # leaks sockets and a heartbeat thread.
-                kc = getattr(client, "kc", None)
-                if kc is not None:
-                    try:
-                        kc.stop_channels()
-                    except Exception:
-                        pass
-                    client.kc = None
-
-    papermill_engines.register(_ENGINE_NAME, WarmKernelEngine)
-
-
 class _Worker:
     """Executes and exports reports; one per worker process or thread."""
 
-    def __init__(self, notebook_path: str, reuse_kernels: bool, max_reports_per_kernel: int) -> None:
-        from nbconvert import HTMLExporter
-
-        _register_engine()
-        self.notebook_path = Path(notebook_path)
-        self.kernel = _WarmKernel(
-            self.notebook_path.parent, max_reports_per_kernel if reuse_kernels else 1
-        )
+    def __init__(self, reuse_kernels: bool, max_reports_per_kernel: int) -> None:
+        self.kernel = _WarmKernel(max_reports_per_kernel if reuse_kernels else 1)
         # Building the exporter loads its templates; do it once per worker.
-        self.exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+        self.exporter = make_exporter()
         # The runner passes regency_id and slug on top of the notebook's
         # declared parameters; papermill would warn about them on every report.
         logging.getLogger("papermill").setLevel(logging.ERROR)
@@ -258,29 +243,34 @@ class _Worker:
         import papermill as pm
 
         job: ReportJob = task["job"]
+        notebook = Path(task["notebook"])
         started = time.perf_counter()
-        result: dict[str, Any] = {"slug": job.slug, "regency": job.regency, "regency_id": job.regency_id}
+        result: dict[str, Any] = {"slug": job.stem, "regency": job.regency, "regency_id": job.regency_id}
         # Papermill writes the executed notebook here; it only replaces the
         # previous good notebook once the whole report has succeeded.
         tmp = make_temp(job.notebook, suffix=".tmp.ipynb")
         try:
-            km = self.kernel.acquire()
-            with _deadline(task["timeout"]):
-                nb = pm.execute_notebook(
-                    str(self.notebook_path),
-                    str(tmp),
-                    parameters=task["parameters"],
-                    engine_name=_ENGINE_NAME,
-                    kernel_name=KERNEL_NAME,
-                    execution_timeout=task["timeout"],
-                    request_save_on_cell_execute=False,
-                    progress_bar=False,
-                    log_output=False,
-                    report_mode=False,
-                    km=km,
-                )
-            body, _ = self.exporter.from_notebook_node(nb, resources={"metadata": {"name": job.regency}})
-            atomic_write(job.html, body)
+            # Kernels work in the notebook's folder, as in JupyterLab.
+            km = self.kernel.acquire(notebook.parent)
+            try:
+                with _deadline(task["timeout"]):
+                    nb = pm.execute_notebook(
+                        str(notebook),
+                        str(tmp),
+                        parameters=task["parameters"],
+                        kernel_name=KERNEL_NAME,
+                        execution_timeout=task["timeout"],
+                        request_save_on_cell_execute=False,
+                        progress_bar=False,
+                        log_output=False,
+                        report_mode=False,
+                        km=km,
+                    )
+            finally:
+                self.kernel.release()
+            atomic_write(job.html, export_notebook(nb, job.lang, self.exporter))
+            if task.get("pdf"):
+                write_pdf(job.html, job.pdf)
             os.replace(tmp, job.notebook)
             job.failed_notebook.unlink(missing_ok=True)
             stamp = {
@@ -371,11 +361,11 @@ def _describe_failure(exc: BaseException, partial: Path) -> dict[str, Any]:
 _PROCESS_WORKER: _Worker | None = None
 
 
-def _init_process_worker(notebook_path: str, reuse_kernels: bool, max_reports: int) -> None:
+def _init_process_worker(reuse_kernels: bool, max_reports: int) -> None:
     global _PROCESS_WORKER
     from multiprocessing import util
 
-    _PROCESS_WORKER = _Worker(notebook_path, reuse_kernels, max_reports)
+    _PROCESS_WORKER = _Worker(reuse_kernels, max_reports)
     # Pool workers leave through multiprocessing's exit path, which skips
     # atexit but runs these finalizers; without it warm kernels are orphaned.
     util.Finalize(_PROCESS_WORKER, _PROCESS_WORKER.close, exitpriority=10)
@@ -433,7 +423,7 @@ class RunSummary:
 
 def render_reports(
     jobs: Sequence[ReportJob],
-    notebook_path: str | os.PathLike[str],
+    notebook_path: str | os.PathLike[str] | None = None,
     *,
     workers: int | None = None,
     timeout: int = 600,
@@ -446,11 +436,17 @@ def render_reports(
     max_reports_per_kernel: int = 50,
     pool: Literal["process", "thread"] = "process",
     index: bool = True,
+    pdf: bool = False,
+    label: str = "reports",
 ) -> RunSummary:
-    """Execute the report notebook once per job and export HTML without code.
+    """Execute a notebook once per job and export HTML without code: the one runner of the package.
 
-    Each notebook receives the parameters ``regency`` (exact display name),
-    ``regency_id``, ``year``, ``lang``, ``slug``, ``output_dir`` (the run's
+    It renders the per-regency reports and the analysis notebooks alike
+    (:func:`run_notebooks`). A job with ``parameters`` (see
+    :func:`~smartcity_utils.report.jobs.plan_notebooks`) runs its own notebook
+    with exactly those parameters plus ``output_dir`` and
+    ``extra_parameters``. Any other job receives the parameters ``regency`` (exact display name),
+    ``regency_id``, ``year``, ``lang``, ``slug`` (the file stem ``<slug>.<lang>``), ``output_dir`` (the run's
     folder), ``processed_dir`` (``""`` unless given in ``extra_parameters``) and
     ``cache_dir`` (what ``precompute`` returned, else ``""``), then anything in
     ``extra_parameters``. Kernels start in the notebook's folder, as in
@@ -458,8 +454,10 @@ def render_reports(
     directory does not matter.
 
     Args:
-        jobs: Planned jobs from :func:`plan_reports`; all share one out_dir.
-        notebook_path: The parameterised report notebook.
+        jobs: Planned jobs from :func:`plan_reports` or :func:`plan_notebooks`;
+            all share one out_dir.
+        notebook_path: The parameterised notebook of every job without a
+            ``source`` of its own.
         workers: Parallel workers; defaults to ``os.cpu_count()``. ``1``
             runs in the calling process.
         timeout: Per-cell execution timeout in seconds.
@@ -475,7 +473,9 @@ def render_reports(
         reuse_kernels: Keep one warm kernel per worker (see module doc).
         max_reports_per_kernel: Recycle a warm kernel after this many reports.
         pool: ``"process"`` or ``"thread"`` workers.
-        index: Write ``<out_dir>/index.html`` at the end.
+        index: Write ``<out_dir>/index.html`` at the end (every report in the folder).
+        pdf: Also write ``<stem>.pdf`` beside each report (WeasyPrint).
+        label: What the progress bar counts.
 
     Returns:
         The run summary; callers should exit non-zero if ``failed`` is
@@ -486,9 +486,11 @@ def render_reports(
         ValueError: If jobs use different output folders or bad options.
     """
     started = time.perf_counter()
-    notebook = Path(notebook_path).expanduser().resolve()
-    if not notebook.is_file():
-        raise FileNotFoundError(f"report notebook not found: {notebook}")
+    default = Path(notebook_path).expanduser().resolve() if notebook_path is not None else None
+    sources = {job.stem: (job.source or default) for job in jobs}
+    for notebook in set(sources.values()):
+        if notebook is None or not Path(notebook).is_file():
+            raise FileNotFoundError(f"notebook not found: {notebook}")
     if pool not in ("process", "thread"):
         raise ValueError(f"pool must be 'process' or 'thread', not {pool!r}")
     if timeout is not None and timeout <= 0:
@@ -501,20 +503,23 @@ def render_reports(
     if len(out_dirs) != 1:
         raise ValueError("all jobs of a run must share one output folder")
     out_dir = out_dirs.pop()
-    if len({job.slug for job in jobs}) != len(jobs):
-        raise ValueError("job slugs must be unique; use plan_reports")
+    if len(sources) != len(jobs):
+        raise ValueError("job file names must be unique; use plan_reports")
     (out_dir / STAMP_DIRNAME).mkdir(parents=True, exist_ok=True)
 
     extra = dict(extra_parameters or {})
-    run_digest = _run_digest(notebook, [Path(p) for p in input_files])
+    inputs = [Path(p) for p in input_files]
+    run_digests = {nb: _run_digest(Path(nb), inputs) for nb in set(sources.values())}
 
     def parameters_for(job: ReportJob, cache_dir: str) -> dict[str, Any]:
+        if job.parameters is not None:
+            return {"output_dir": str(out_dir), **extra, **job.parameters}
         params: dict[str, Any] = {
             "regency": job.regency,
             "regency_id": job.regency_id,
             "year": job.year,
             "lang": job.lang,
-            "slug": job.slug,
+            "slug": job.stem,
             "processed_dir": "",
             "output_dir": str(out_dir),
             "cache_dir": cache_dir,
@@ -528,9 +533,11 @@ def render_reports(
     pending: list[tuple[int, ReportJob, str]] = []
     results: list[dict[str, Any] | None] = [None] * len(jobs)
     for i, job in enumerate(jobs):
-        digest = _job_digest(run_digest, parameters_for(job, extra.get("cache_dir", "")))
+        digest = _job_digest(run_digests[sources[job.stem]], parameters_for(job, extra.get("cache_dir", "")))
         if not force and _stamp_matches(job, digest):
-            results[i] = {"slug": job.slug, "regency": job.regency, "regency_id": job.regency_id, "status": "skipped"}
+            results[i] = {"slug": job.stem, "regency": job.regency, "regency_id": job.regency_id, "status": "skipped"}
+            if pdf and not job.pdf.is_file():
+                results[i] = _pdf_of_skipped(job, results[i])
         else:
             pending.append((i, job, digest))
 
@@ -543,11 +550,12 @@ def render_reports(
             if produced is not None and "cache_dir" not in extra:
                 cache_dir = str(Path(produced).resolve())
         tasks = [
-            {"job": job, "parameters": parameters_for(job, cache_dir), "digest": digest, "timeout": timeout}
+            {"job": job, "notebook": str(sources[job.stem]), "parameters": parameters_for(job, cache_dir),
+             "digest": digest, "timeout": timeout, "pdf": pdf}
             for _, job, digest in pending
         ]
         n_workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
-        done = _execute_tasks(tasks, str(notebook), n_workers, pool, reuse_kernels, max_reports_per_kernel, progress)
+        done = _execute_tasks(tasks, n_workers, pool, reuse_kernels, max_reports_per_kernel, progress, label)
         for (i, _, _), res in zip(pending, done):
             results[i] = res
 
@@ -559,13 +567,14 @@ def render_reports(
     if index:
         rows = []
         for job, res in zip(jobs, final):
-            figures = read_report_summary(out_dir, job.slug)
+            figures = read_report_summary(out_dir, job.stem)
             rows.append(
                 {
                     "regency": job.regency,
                     "regency_id": job.regency_id,
                     "year": job.year,
-                    "slug": job.slug,
+                    "slug": job.stem,
+                    "lang": job.lang,
                     "status": res["status"],
                     "html": job.html.name if job.html.is_file() else None,
                     "notebook": job.notebook.name if job.notebook.is_file() else None,
@@ -573,25 +582,36 @@ def render_reports(
                     "figures": figures,
                 }
             )
-        summary.index = write_index(out_dir, rows)
+        # The index speaks the language of the run's reports (it lists the reports of every language).
+        summary.index = write_index(out_dir, rows, lang=jobs[0].lang if jobs[0].lang in LANGUAGES else "en")
     summary.elapsed = time.perf_counter() - started
     return summary
 
 
+def _pdf_of_skipped(job: ReportJob, result: dict[str, Any]) -> dict[str, Any]:
+    """Add the missing PDF of an unchanged report; a failure fails that report only."""
+    try:
+        write_pdf(job.html, job.pdf)
+    except Exception as exc:  # noqa: BLE001 - one failing PDF must not stop the run
+        return {**result, "status": "failed", "cell_index": None, "cell_source": "", "ename": type(exc).__name__,
+                "evalue": f"PDF not written: {exc}"}
+    return result
+
+
 def _execute_tasks(
     tasks: list[dict[str, Any]],
-    notebook: str,
     n_workers: int,
     pool: str,
     reuse_kernels: bool,
     max_reports: int,
     progress: bool,
+    label: str = "reports",
 ) -> list[dict[str, Any]]:
     """Run tasks on the chosen workers, returning results in task order."""
     from tqdm.auto import tqdm
 
     results: list[dict[str, Any] | None] = [None] * len(tasks)
-    bar = tqdm(total=len(tasks), desc="reports", unit="report", disable=not progress)
+    bar = tqdm(total=len(tasks), desc=label, unit=label.rstrip("s"), disable=not progress)
 
     def record(i: int, res: dict[str, Any]) -> None:
         results[i] = res
@@ -601,7 +621,7 @@ def _execute_tasks(
 
     try:
         if n_workers == 1:
-            worker = _Worker(notebook, reuse_kernels, max_reports)
+            worker = _Worker(reuse_kernels, max_reports)
             try:
                 for i, task in enumerate(tasks):
                     record(i, worker.run(task))
@@ -617,7 +637,7 @@ def _execute_tasks(
                 n_workers,
                 mp_context=ctx,
                 initializer=_init_process_worker,
-                initargs=(notebook, reuse_kernels, max_reports),
+                initargs=(reuse_kernels, max_reports),
             ) as ex:
                 futures = {ex.submit(_run_in_process, t): i for i, t in enumerate(tasks)}
                 for fut in cf.as_completed(futures):
@@ -630,7 +650,7 @@ def _execute_tasks(
             def run_threaded(task: dict[str, Any]) -> dict[str, Any]:
                 w = getattr(local, "worker", None)
                 if w is None:
-                    w = local.worker = _Worker(notebook, reuse_kernels, max_reports)
+                    w = local.worker = _Worker(reuse_kernels, max_reports)
                     with lock:
                         created.append(w)
                 return w.run(task)
@@ -655,7 +675,7 @@ def _future_result(fut: cf.Future, task: dict[str, Any]) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001
         job: ReportJob = task["job"]
         return {
-            "slug": job.slug,
+            "slug": job.stem,
             "regency": job.regency,
             "regency_id": job.regency_id,
             "status": "failed",
@@ -702,40 +722,36 @@ def kernel_floor_seconds(imports: Sequence[str] = ("pandas", "matplotlib", "stat
 ANALYSIS_NOTEBOOKS = ("01_clean_evaluations.ipynb", "02_compare_cohorts.ipynb", "03_pillar_drivers.ipynb")
 
 
-def run_notebooks(out_dir: Path, notebooks: tuple[str, ...] = ANALYSIS_NOTEBOOKS,
-                  parameters: dict[str, dict] | None = None) -> list[Path]:
-    """Execute the analysis notebooks with papermill into ``out_dir``.
+def run_notebooks(
+    out_dir: str | os.PathLike[str],
+    notebooks: Sequence[str | os.PathLike[str]] = ANALYSIS_NOTEBOOKS,
+    parameters: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    timeout: int = 3600,
+    **options: Any,
+) -> RunSummary:
+    """Execute the analysis notebooks into ``out_dir`` with :func:`render_reports`.
+
+    Everything the runner does for reports holds here: warm kernels in
+    parallel, the time limit, one failing notebook not stopping the others,
+    skipping unchanged notebooks, and the executed notebook beside its page
+    (``02_compare_cohorts.ipynb`` and ``.html``), which the reports'
+    ``index.html`` links.
 
     Args:
-        out_dir: Folder for the executed copies (and the notebooks' output files).
-        notebooks: Notebook file names under ``notebooks/``.
-        parameters: Extra parameters per notebook file name.
+        out_dir: Folder for the executed copies and the notebooks' output files.
+        notebooks: Notebook files; bare names are looked up in ``notebooks/``.
+        parameters: Parameters per notebook file name (``output_dir`` is
+            always ``out_dir``).
+        timeout: Time limit of one notebook in seconds (an analysis
+            notebook refits the national models, so longer than a report's).
+        **options: Passed on to :func:`render_reports` (``workers``,
+            ``force``, ``input_files``, ``progress``, ``extra_parameters``, ...).
 
     Returns:
-        The executed notebooks.
+        The run summary.
     """
-    import papermill as pm
-    from jupyter_client.manager import KernelManager
-    from nbconvert import HTMLExporter
+    from smartcity_utils.report.jobs import plan_notebooks
 
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    done = []
-    for name in notebooks:
-        target = out_dir / name
-        # Local sockets instead of TCP ports: no port races, no "unencrypted TCP" warning.
-        with tempfile.TemporaryDirectory(prefix="sc-kernel-") as sockets:
-            km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "k"))
-            try:
-                pm.execute_notebook(str(paths.NOTEBOOKS_DIR / name), str(target), kernel_name="python3",
-                                    parameters={"output_dir": str(out_dir), **(parameters or {}).get(name, {})},
-                                    cwd=str(paths.NOTEBOOKS_DIR), progress_bar=False, km=km)
-            finally:
-                if km.has_kernel:
-                    km.shutdown_kernel(now=True)
-        # A readable copy without code, linked from reports/index.html.
-        body, _ = exporter.from_filename(str(target))
-        target.with_suffix(".html").write_text(body, encoding="utf-8")
-        done.append(target)
-    return done
+    jobs = plan_notebooks(notebooks, out_dir, parameters)
+    return render_reports(jobs, timeout=timeout, index=False, label="notebooks", **options)

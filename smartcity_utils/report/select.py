@@ -35,7 +35,8 @@ def choose_regencies(regency_year: pd.DataFrame, names: list[str], cohort: int |
         raise UserError("say which reports to render: --regency NAME (repeatable), --cohort YEAR or --all")
     rows = regency_year if year is None else regency_year[regency_year["year"] == year]
     if year is not None and rows.empty:
-        raise UserError(f"no data for year {year}; years with data: {sorted(regency_year['year'].unique())}")
+        known = sorted(int(y) for y in regency_year["year"].unique())
+        raise UserError(f"no data for year {year}; years with data: {known}")
     chosen: dict[int, str] = {}
     if names:
         ids = resolve_regencies(names)
@@ -54,3 +55,28 @@ def choose_regencies(regency_year: pd.DataFrame, names: list[str], cohort: int |
         chosen.update(dict.fromkeys(rows["regency_id"], ""))
     names_by_id = regency_year.drop_duplicates("regency_id").set_index("regency_id")["regency"]
     return [(int(i), str(names_by_id[i])) for i in sorted(chosen, key=lambda i: names_by_id[i])]
+
+
+COMPARE_NOTEBOOK = paths.NOTEBOOKS_DIR / "11_compare_regencies.ipynb"
+
+
+def comparison_job(regency_year: pd.DataFrame, names: list[str], year: int, lang: str, out_dir: Path):
+    """The one job of a comparison report, and the canonical names of its regencies.
+
+    The file name is ``compare-<the names as given>.<lang>.html``.
+
+    Raises:
+        UserError: fewer than two distinct regencies, or one without data.
+    """
+    from smartcity_utils.report.jobs import plan_reports
+
+    ids = list(dict.fromkeys(resolve_regencies(names)))
+    if len(ids) < 2:
+        raise UserError("--compare needs at least two different regencies")
+    have = set(regency_year["regency_id"])
+    missing = [n for n, i in zip(names, resolve_regencies(names)) if i not in have]
+    if missing:
+        raise UserError(f"no evaluation data for: {', '.join(missing)}")
+    canonical = regency_year.drop_duplicates("regency_id").set_index("regency_id")["regency"]
+    job = plan_reports([(0, "compare " + " ".join(names))], year, lang, out_dir)[0]
+    return job, [str(canonical[i]) for i in ids]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+from urllib.parse import quote
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -47,10 +50,15 @@ def _figures(simulated: bool) -> dict[str, Figure]:
             pd.DataFrame({"pillar": PILLARS * 2, "method": ["ols"] * 6 + ["leave_one_out"] * 6,
                           "estimate": np.linspace(0.1, 0.6, 12), "ci_low": [0.0] * 6 + [np.nan] * 6,
                           "ci_high": [0.7] * 6 + [np.nan] * 6}), simulated=simulated),
-        "headline_history": plots.headline_history(
-            pd.DataFrame({"year": [2022, 2023, 2024], "final_score": [2.9, 3.1, 3.2], "rank_computed": [8, 5, 9],
-                          "rank_p05": [6, 3, np.nan], "rank_p95": [12, 9, np.nan]}), simulated=simulated),
+        "headline_history": plots.headline_history(_history(), simulated=simulated),
     }
+
+
+def _history() -> pd.DataFrame:
+    # 2021 has no index (a rejected row): the line must break there, not bridge 2020 to 2022.
+    return pd.DataFrame({"year": [2020, 2022, 2023], "final_score": [2.9, 3.1, 3.2], "rank_computed": [8, 37, 49],
+                         "n_in_group": [37, 130, 270], "percentile_in_group": [80.6, 72.1, 82.2],
+                         "percentile_low": [47.2, 49.6, np.nan], "percentile_high": [86.1, 91.5, np.nan]})
 
 
 def _texts(fig: Figure) -> list[str]:
@@ -98,3 +106,77 @@ def test_figures_display_as_png_in_a_kernel():
     # Inside IPython the module registers a PNG formatter for Figure objects.
     png = plots._png(_figures(False)["profile"])
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_headline_history_breaks_at_missing_years_and_labels_rank_of_n():
+    fig = plots.headline_history(_history(), simulated=False)
+    ax_score, ax_pct = fig.axes
+    years = list(ax_score.lines[0].get_xdata())
+    scores = ax_score.lines[0].get_ydata()
+    assert years == [2020, 2021, 2022, 2023]
+    assert np.isnan(scores[1]) and scores[2] == pytest.approx(3.1)
+    # The position panel shows percentiles (not ranks of groups of different sizes), labelled "rank/N".
+    assert [t.get_text() for t in ax_pct.texts] == ["8/37", "37/130", "49/270"]
+    assert ax_pct.get_ylim()[1] <= 110
+
+
+@pytest.mark.parametrize("lang, other", [("id", "en"), ("en", "id")])
+def test_report_figures_speak_the_report_language(lang, other):
+    from smartcity_utils.report.texts import texts
+
+    table = _table()
+    figures = [plots.headline_history(_history(), title="T", lang=lang),
+               plots.pillar_profile(table.iloc[0], table[PILLARS].median(), national_median=table[PILLARS].median(),
+                                    lang=lang),
+               plots.compare_history({"A": _history()}, lang=lang),
+               plots.compare_profiles(table.set_index("regency")[PILLARS].head(2), lang=lang)]
+    own = texts()[lang]
+    foreign = {v for k, v in texts()[other].items() if k.startswith(("fig_", "marker")) and v != own[k]
+               and "{" not in v}
+    for fig in figures:
+        shown = _all_texts(fig)
+        assert own["marker"] in shown
+        assert own["fig_year_axis"] in shown or own["fig_pillar_axis"] in shown
+        assert not foreign & set(shown), foreign & set(shown)
+
+
+def _all_texts(fig: Figure) -> list[str]:
+    out = [t.get_text() for t in fig.texts] + [fig.get_suptitle()]
+    for ax in fig.axes:
+        out += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+        out += [t.get_text() for t in ax.get_yticklabels() + ax.get_xticklabels()]
+        legend = ax.get_legend()
+        if legend is not None:
+            out += [t.get_text() for t in legend.get_texts()]
+    for legend in fig.legends:
+        out += [t.get_text() for t in legend.get_texts()]
+    return [t.strip() for t in out if t and t.strip()]
+
+
+def test_embedded_figure_is_the_smaller_format_with_an_alt_text():
+    fig = plots.headline_history(_history(), title="Paser", lang="en")
+    shown = plots.embed(fig)
+    svg_len = len(quote(plots._svg(fig).decode("utf-8"), safe=" =:/;,.-_()'!*+?@~"))
+    png_len = len(base64.b64encode(plots._compressed_png(fig)))
+    assert shown.format == ("svg" if svg_len <= png_len else "png")
+    assert len(shown.uri) <= min(svg_len, png_len) + len("data:image/svg+xml;base64,")
+    html = shown._repr_html_()
+    assert html.count("<img ") == 1 and f'data:image/{"svg+xml" if shown.format == "svg" else "png"}' in html
+    # The alt text is built from the figure's own title, axes and stamp, never a placeholder.
+    assert "Paser" in shown.alt and "index (0 to 4)" in shown.alt and plots.SIMULATED_MARKER in shown.alt
+    assert "No description" not in html
+    assert len(shown.uri) < 120_000  # a figure stays small enough for a report under 400 KB
+    custom = plots.embed(fig, alt="Two charts")
+    assert 'alt="Two charts"' in custom._repr_html_()
+
+
+def test_trajectories_break_focus_lines_at_missing_years_and_label_the_legend():
+    traj = cohort_trajectories(_table(), "smart_economy")
+    focus = {"Kukar": pd.Series({2019: 2.9, 2021: 2.9, 2022: 3.4}), "Paser": pd.Series({2022: 2.9, 2023: 3.2})}
+    fig = plots.trajectories(traj, focus=focus, simulated=False)
+    ax = fig.axes[0]
+    kukar = next(line for line in ax.lines if line.get_label() == "Kukar")
+    paser = next(line for line in ax.lines if line.get_label() == "Paser")
+    assert list(kukar.get_xdata()) == [2019, 2020, 2021, 2022] and np.isnan(kukar.get_ydata()[1])
+    assert kukar.get_color() != paser.get_color() and kukar.get_marker() != paser.get_marker()
+    assert ax.get_legend().get_title().get_text() == "Cohort"  # not the column name cohort_year

@@ -24,11 +24,18 @@ def _context() -> profile.ReportContext:
         {"regency_id": 4, "regency": "Kab D", "final_score": 2.50, **base, "smart_governance": 2.0},
     ]
     index_ranks = pd.DataFrame(rows).assign(year=2023, cohort_year=2021, evaluation_group="Nasional",
-                                            province="P", is_simulated=True)
+                                            province="P", is_simulated=True, n_in_group=4,
+                                            final_score_source="reported")
     index_ranks["rank_computed"] = index_ranks["final_score"].rank(ascending=False, method="min")
-    drivers = pd.DataFrame({"pillar": PILLARS, "method": "ols", "coef": [0.4, 0.1, 0.2, 0.1, 0.1, 0.05]})
+    index_ranks["rank_reported"] = index_ranks["rank_computed"]
+    # The national associations (driver_estimates): governance clearly positive, environment unclear.
+    drivers = pd.DataFrame({"pillar_key": PILLARS, "estimate": [0.4, 0.1, 0.2, 0.1, 0.1, 0.05],
+                            "ci_low": [0.3, 0.05, 0.1, 0.05, 0.05, -0.02],
+                            "ci_high": [0.5, 0.15, 0.3, 0.15, 0.15, 0.12], "method": "eiv",
+                            "estimand": "difference per point", "is_simulated": True})
+    uncertainty = index_ranks[["regency_id", "year"]].assign(rank_p05=[2, 1, 1, 4], rank_p95=[4, 2, 3, 4])
     empty = pd.DataFrame()
-    return profile.ReportContext(index_ranks, empty, drivers, empty, empty, empty, empty, Path("."))
+    return profile.ReportContext(index_ranks, uncertainty, drivers, empty, empty, empty, empty, Path("."))
 
 
 def test_pillar_position_against_cohort():
@@ -47,18 +54,101 @@ def test_strengths_and_weaknesses_keep_their_sign():
     assert list(weak["pillar_key"]) == ["smart_governance"]  # the only one below
 
 
-def test_gap_to_cohort_best_uses_the_driver_slopes():
-    gap = profile.gap_to_cohort_best(_context(), 1, 2023)
-    assert gap.attrs["best_regency"] == "Kab B"
-    assert gap.attrs["headline_gap"] == pytest.approx(0.40)
-    gov = gap.set_index("pillar_key").loc["smart_governance"]
-    # Best has 4.0, focus 2.0: gap 2.0 x slope 0.4 = 0.8; 3.00 + 0.8 = 3.80 beats everyone.
-    assert gov["contribution"] == pytest.approx(0.8)
-    assert (gov["rank_now"], gov["rank_if_closed"]) == (3, 1)
-    branding = gap.set_index("pillar_key").loc["smart_branding"]
-    assert branding["gap"] == pytest.approx(-0.5) and branding["headline_gain_if_closed"] == 0
-    assert branding["rank_if_closed"] == 3  # already above the best: no gain, rank unchanged
-    assert gap.iloc[0]["pillar_key"] == "smart_governance"  # largest gain first
+def test_effort_table_uses_the_driver_estimates_with_their_intervals():
+    effort = profile.effort_table(_context(), 1, 2023)
+    assert effort.attrs["rank_now"] == 3 and effort.attrs["n_in_group"] == 4 and effort.attrs["method"] == "eiv"
+    gov = effort.set_index("pillar_key").loc["smart_governance"]
+    # Cohort best 4.0, focus 2.0: room 2.0; 3.00 + 2.0 x [0.3, 0.4, 0.5] = 3.6, 3.8, 4.0: above everyone else.
+    assert gov["room"] == pytest.approx(2.0)
+    assert (gov["assoc_index_low"], gov["assoc_index"], gov["assoc_index_high"]) == pytest.approx((3.6, 3.8, 4.0))
+    assert (gov["assoc_rank_low"], gov["assoc_rank_high"]) == (1, 1)
+    assert gov["clear"] and gov["candidate"]
+    branding = effort.set_index("pillar_key").loc["smart_branding"]
+    assert branding["room"] == 0 and branding["assoc_gain"] == 0 and not branding["candidate"]  # already the best
+    env = effort.set_index("pillar_key").loc["smart_environment"]
+    assert not env["clear"] and not env["candidate"]  # its interval includes zero
+    assert effort.iloc[0]["pillar_key"] == "smart_governance"  # largest associated difference first
+
+
+def test_effort_rank_range_from_the_interval():
+    ctx = _context()
+    ctx.driver_estimates.loc[0, ["estimate", "ci_low", "ci_high"]] = [0.15, 0.0, 0.3]
+    gov = profile.effort_table(ctx, 1, 2023).set_index("pillar_key").loc["smart_governance"]
+    # 3.00 + 2.0 x [0.0, 0.3] = 3.0 .. 3.6: rank 3 (behind 3.40 and 3.10) .. rank 1.
+    assert (gov["assoc_rank_low"], gov["assoc_rank_high"]) == (1, 3)
+    assert not gov["clear"] and not gov["candidate"]
+
+
+def test_threshold_decides_strength_and_weakness():
+    ranks = _context().index_ranks
+    ranks.loc[ranks["regency_id"] == 1, "smart_economy"] = 3.09  # +0.09 over the median 3.0: within the noise
+    ranks.loc[ranks["regency_id"] == 1, "smart_living"] = 2.90  # -0.10: just a weakness
+    pos = profile.pillar_position(ranks, 1, 2023).set_index("pillar_key")
+    assert pos.loc["smart_economy", "verdict"] == "near_median"
+    assert pos.loc["smart_living", "verdict"] == "weakness"
+    strong, weak = profile.strengths_and_weaknesses(pos.reset_index(), threshold=0.6)
+    assert strong.empty and list(weak["pillar_key"]) == []  # branding +0.5, governance -0.5: below 0.6
+
+
+def test_headline_history_counts_the_position_in_the_group():
+    history = profile.headline_history(_context(), 1)
+    row = history.iloc[0]
+    # Focus 3.00 among 3.40, 3.10, 2.50: one of three others lower -> 33 %; rank 3 of 4 -> (4 - 3) / 3 the same.
+    assert (row["n_lower"], row["n_others"]) == (1, 3)
+    assert row["percentile_in_group"] == pytest.approx(100 / 3)
+    assert row["percentile_in_group"] == pytest.approx(profile.rank_to_percentile(3, 4))
+    # The rank interval 2..4 becomes the percentile interval 0..66.7 (a better rank is a higher percentile).
+    assert (row["percentile_low"], row["percentile_high"]) == pytest.approx((0.0, 200 / 3))
+
+
+def test_group_position_counts_ties_half():
+    ranks = pd.DataFrame({"regency_id": [1, 2, 3, 4], "year": 2023, "evaluation_group": "G",
+                          "final_score": [3.0, 3.0, 2.0, 4.0]})
+    pos = profile.group_position(ranks).set_index("regency_id")
+    assert pos.loc[1, "percentile_in_group"] == pytest.approx(100 * (1 + 0.5) / 3)
+    assert pos.loc[4, "percentile_in_group"] == 100 and pos.loc[3, "percentile_in_group"] == 0
+
+
+def test_group_changes_and_missing_years():
+    history = pd.DataFrame({"year": [2019, 2021, 2022, 2023], "final_score": [2.9, 2.9, 3.4, 3.3],
+                            "evaluation_group": ["Nasional", "Nasional", "Angkatan 2017", "Nasional"],
+                            "n_in_group": [75, 100, 25, 130]})
+    changes = profile.group_changes(history)
+    assert [c["year"] for c in changes] == [2021, 2022, 2023]
+    assert changes[1] == {"year": 2022, "prev_year": 2021, "prev_group": "Nasional", "prev_n": 100,
+                          "group": "Angkatan 2017", "n": 25}
+    assert profile.missing_years(history) == [2020]
+
+
+def _rejects_context() -> profile.ReportContext:
+    ctx = _context()
+    ctx.scores = pd.DataFrame({"regency_id": [358, 358, 361], "source_file": ["a_kukar.xlsx", "rekap.xlsx", "rekap.xlsx"],
+                               "source_row": [5, 10, 11]})
+    ctx.quick_wins = pd.DataFrame(columns=["regency_id", "source_file", "source_row"])
+    ctx.rejects = pd.DataFrame([
+        # A typo: the cleaner's nearest known name is Kukar.
+        ("rekap.xlsx", 28, "regency", "Kutai Kartanegra", "unknown_regency",
+         "did you mean Kabupaten Kutai Kartanegara? If the name is right, add it to regency_aliases.csv"),
+        # A typo of another regency.
+        ("rekap.xlsx", 29, "regency", "Pasr", "unknown_regency", "did you mean Kabupaten Paser? ..."),
+        # A duplicate row whose name resolves to Kukar.
+        ("rekap.xlsx", 30, "regency", "Kukar", "duplicate_row", "identical to row 10; remove one"),
+        # A value of a kept row of Kukar, and one of a file holding only Kukar.
+        ("rekap.xlsx", 10, "smart_living", "n/a", "missing", "no score given"),
+        ("a_kukar.xlsx", 7, "impact", "4.7", "out_of_range", "check the value"),
+        # Not regency rows at all.
+        ("rekap.xlsx", 99, "", "Sumber: simulasi", "footnote_row", "not a regency row"),
+        ("rekap.xlsx", 11, "smart_living", "n/a", "missing", "no score given"),
+    ], columns=["source_file", "source_row", "column", "value", "reason", "suggestion"])
+    return ctx
+
+
+def test_rejects_of_the_regency_with_how_they_were_matched():
+    found = profile.rejects_for(_rejects_context(), 358, "Kabupaten Kutai Kartanegara")
+    matched = dict(zip(zip(found["source_file"], found["source_row"]), found["match"]))
+    assert matched == {("rekap.xlsx", 28): "nearest", ("rekap.xlsx", 30): "resolved", ("rekap.xlsx", 10): "row",
+                       ("a_kukar.xlsx", 7): "file"}
+    assert found.set_index("source_row").loc[28, "nearest"] == "Kabupaten Kutai Kartanegara"
 
 
 def test_choose_year_and_texts():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import threading
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from smartcity_utils import tables
 from smartcity_utils.report import index_page
 from smartcity_utils.report import jobs as report_jobs
 from smartcity_utils.report import runner as report
+from smartcity_utils.report.texts import texts
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 REPORT_NB = FIXTURES / "report_fixture.ipynb"
@@ -56,28 +58,35 @@ def _cache_maker(root: Path, calls: list[int]):
 # --------------------------------------------------------------------------- slugs
 
 
-@pytest.mark.parametrize(
-    ("name", "expected_prefix"),
-    [
-        pytest.param("Kota Kediri", "kota-kediri", id="plain"),
-        pytest.param("Kab. Paser", "kab-paser-", id="dot"),
-        pytest.param("../../etc/passwd", "etc-passwd-", id="traversal"),
-        pytest.param('Kab. "Paser"/Utara', "kab-paser-utara-", id="slash-quotes"),
-        pytest.param("Kota Bau-Bau", "kota-bau-bau-", id="hyphen"),
-        pytest.param("Kabupaten Pidië Jäya", "kabupaten-pidie-jaya-", id="accents"),
-        pytest.param("Ｋｏｔａ　Ｍａｌａｎｇ", "kota-malang-", id="fullwidth"),
-        pytest.param("東京", "report-", id="non-latin"),
-        pytest.param("...", "report-", id="only-dots"),
-        pytest.param(".hidden", "hidden-", id="leading-dot"),
-        pytest.param("C:\\Windows\\x", "c-windows-x-", id="backslash"),
-        pytest.param("con", "con-", id="reserved"),
-        pytest.param("A" * 200, "a" * 20, id="long"),
-    ],
-)
+# id | name as written | what the slug starts with. Only the plain name keeps a
+# readable slug alone; every other name loses information, so its slug ends
+# with a hash of the name ("-" and 8 hex digits).
+_SLUG_CASES = """
+plain      | Kota Kediri               | kota-kediri
+dot        | Kab. Paser                | kab-paser-
+traversal  | ../../etc/passwd          | etc-passwd-
+quotes     | Kab. "Paser"/Utara        | kab-paser-utara-
+hyphen     | Kota Bau-Bau              | kota-bau-bau-
+accents    | Kabupaten Pidië Jäya      | kabupaten-pidie-jaya-
+fullwidth  | Ｋｏｔａ　Ｍａｌａｎｇ    | kota-malang-
+non-latin  | 東京                      | report-
+only-dots  | ...                       | report-
+dot-first  | .hidden                   | hidden-
+backslash  | C:\\Windows\\x        | c-windows-x-
+reserved   | con                       | con-
+"""
+SLUG_CASES = [pytest.param(name, prefix, id=case) for case, name, prefix in
+              (map(str.strip, line.split("|")) for line in _SLUG_CASES.strip().splitlines())]
+SLUG_CASES.append(pytest.param("A" * 200, "a" * 20, id="long"))
+
+
+@pytest.mark.parametrize(("name", "expected_prefix"), SLUG_CASES)
 def test_safe_slug_is_safe(name, expected_prefix):
     slug = report_jobs.safe_slug(name)
     assert SLUG_RE.fullmatch(slug), slug
     assert slug.startswith(expected_prefix)
+    if expected_prefix.endswith("-"):  # a lossy name: the slug ends with the hash of the name
+        assert re.fullmatch(re.escape(expected_prefix) + "[0-9a-f]{8}", slug), slug
     assert not slug.startswith(".") and "/" not in slug and "\\" not in slug
     assert report_jobs.safe_slug(name) == slug  # deterministic across runs
 
@@ -104,10 +113,27 @@ def test_plan_reports_dedupes_and_keeps_paths_inside(tmp_path):
     assert jobs[2].regency == TRICKY
 
 
-def test_plan_reports_rejects_escaping_path(tmp_path, monkeypatch):
-    monkeypatch.setattr(report_jobs, "safe_slug", lambda name: "../evil")
+@pytest.mark.parametrize("slug", ["../evil", "a/b", ".hidden", "x" * 81])
+def test_plan_reports_rejects_escaping_path(tmp_path, monkeypatch, slug):
+    # Should a slug ever come out unsafe, no file name is made of it.
+    monkeypatch.setattr(report_jobs, "safe_slug", lambda name: slug)
+    with pytest.raises(ValueError, match="unsafe report file name"):
+        report_jobs.plan_reports([(1, "x")], 2023, "id", tmp_path / "out")
+    assert not list(tmp_path.rglob("*"))
+
+
+def test_plan_reports_keeps_paths_inside_even_through_a_link(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "kota-kediri.id.html").symlink_to(tmp_path / "elsewhere.html")
     with pytest.raises(ValueError, match="escapes"):
-        report_jobs.plan_reports([(1, "x")], 2023, "id", tmp_path)
+        report_jobs.plan_reports([(1, "Kota Kediri")], 2023, "id", tmp_path / "out")
+
+
+def test_file_names_carry_the_language(tmp_path):
+    indonesian = report_jobs.plan_reports([(6401, "Kabupaten Paser")], 2023, "id", tmp_path)[0]
+    english = report_jobs.plan_reports([(6401, "Kabupaten Paser")], 2023, "en", tmp_path)[0]
+    assert (indonesian.html.name, english.html.name) == ("kabupaten-paser.id.html", "kabupaten-paser.en.html")
+    assert not set(indonesian.output_paths()) & set(english.output_paths())
 
 
 def test_plan_reports_rejects_duplicate_ids(tmp_path):
@@ -165,7 +191,7 @@ def test_index_links_and_escapes(rendered):
         assert (jobs[0].out_dir / href).is_file()
     assert "<b>&</b>" not in page
     assert html.escape(TRICKY) in page
-    assert "SIMULATED DATA" in page
+    assert texts()["id"]["index_banner"] in page  # the run's language: Indonesian
 
 
 def test_failure_does_not_stop_others(tmp_path):
@@ -185,7 +211,7 @@ def test_failure_does_not_stop_others(tmp_path):
     assert not bad.html.exists() and not bad.stamp.exists()
     assert "Kota Gagal" in summary.format() and "cell 4" in summary.format()
     assert all(j.html.is_file() for j in (jobs[0], jobs[2]))
-    assert "kota-gagal.failed.ipynb" in _hrefs((tmp_path / "index.html").read_text(encoding="utf-8"))
+    assert "kota-gagal.id.failed.ipynb" in _hrefs((tmp_path / "index.html").read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("workers", [pytest.param(1, id="in_process"), pytest.param(2, id="process_pool")])
@@ -262,3 +288,48 @@ def test_index_links_the_national_analyses(tmp_path):
     (tmp_path / "analysis" / "02_compare_cohorts.ipynb").write_text("{}", encoding="utf-8")
     page = index_page.write_index(tmp_path, []).read_text(encoding="utf-8")
     assert _hrefs(page) == ["analysis/02_compare_cohorts.html"]
+
+
+# --------------------------------------------------------------------------- the analysis notebooks, same runner
+
+
+def test_analysis_notebooks_go_through_the_same_runner(tmp_path):
+    data = tmp_path / "input.csv"
+    data.write_text("a\n1\n")
+    out = tmp_path / "analysis"
+    parameters = {REPORT_NB.name: {"regency": "Kota Kediri"}, FAILING_NB.name: {"regency": "Kota Gagal"}}
+    kwargs = dict(workers=2, progress=False, input_files=[data], timeout=120)
+
+    first = report.run_notebooks(out, [REPORT_NB, FAILING_NB], parameters, **kwargs)
+    assert first.ok == 1 and [f["regency"] for f in first.failed] == ["failing_fixture"]
+    assert "no data for Kota Gagal" in first.failed[0]["evalue"]  # the other notebook ran on
+    assert (out / "failing_fixture.failed.ipynb").is_file() and not (out / "failing_fixture.html").exists()
+    # The executed notebook beside its page, with only the parameters given and output_dir.
+    page = (out / "report_fixture.html").read_text(encoding="utf-8")
+    assert "regency=Kota Kediri" in page and "fixture_marker_value" not in page
+    executed = json.loads((out / "report_fixture.ipynb").read_text(encoding="utf-8"))
+    injected = next(c for c in executed["cells"] if "injected-parameters" in c["metadata"].get("tags", []))
+    assert "regency_id" not in "".join(injected["source"]) and str(out) in "".join(injected["source"])
+    assert json.loads((out / "kota-kediri.summary.json").read_text(encoding="utf-8"))["national"] == "none"
+    assert not (out / "index.html").exists()  # the reports' index links these pages instead
+
+    second = report.run_notebooks(out, [REPORT_NB, FAILING_NB], parameters, **kwargs)
+    assert (second.ok, second.skipped, len(second.failed)) == (0, 1, 1)  # unchanged skipped, failure retried
+    parameters[REPORT_NB.name] = {"regency": "Kota Malang"}
+    assert report.run_notebooks(out, [REPORT_NB], parameters, **kwargs).ok == 1
+
+
+def test_warm_kernel_leaves_no_channels_open_between_reports(tmp_path):
+    # nbclient leaves the channels of a borrowed kernel open; the runner closes them after every notebook.
+    jobs = report_jobs.plan_reports([(1, "Kota A"), (2, "Kota B"), (3, "Kota C")], 2023, "id", tmp_path)
+    worker = report._Worker(reuse_kernels=True, max_reports_per_kernel=50)
+    threads = []
+    try:
+        for job in jobs:
+            task = {"job": job, "notebook": str(REPORT_NB), "digest": "-", "timeout": 120,
+                    "parameters": {"regency": job.regency, "output_dir": str(tmp_path), "slug": job.stem}}
+            assert worker.run(task)["status"] == "ok"
+            threads.append(threading.active_count())
+    finally:
+        worker.close()
+    assert threads[0] == threads[-1], threads

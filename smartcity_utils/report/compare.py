@@ -1,0 +1,140 @@
+"""Several regencies side by side: index and position over the years, pillar profiles, Quick Wins.
+
+The numbers behind ``notebooks/11_compare_regencies.ipynb`` (``smartcity
+report --compare Kukar Paser Kotim``). Positions are percentiles within each
+regency's own evaluation group, shown with "rank r of N", for the reason given
+in :func:`smartcity_utils.report.plots.headline_history`.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from smartcity_utils import reference as ref
+from smartcity_utils.report import profile
+from smartcity_utils.report.tables import (
+    MISSING,
+    ReaderTable,
+    fmt_int,
+    fmt_pct,
+    fmt_score,
+    fmt_signed,
+    group_label,
+    reader_table,
+)
+from smartcity_utils.report.texts import text
+
+
+def names_of(ctx: profile.ReportContext, regency_ids: list[int]) -> dict[int, str]:
+    """Canonical names of the regencies, in the order given."""
+    names = ctx.index_ranks.drop_duplicates("regency_id").set_index("regency_id")["regency"]
+    return {int(i): str(names[i]) for i in regency_ids}
+
+
+def histories(ctx: profile.ReportContext, regency_ids: list[int]) -> dict[str, pd.DataFrame]:
+    """``{name: headline history}`` of each regency."""
+    return {name: profile.headline_history(ctx, rid) for rid, name in names_of(ctx, regency_ids).items()}
+
+
+def history_table(histories_by_name: dict[str, pd.DataFrame], lang: str) -> ReaderTable:
+    """Year by regency: index, and rank of N with the percentile in the group, in one cell per regency."""
+    found = {int(y) for h in histories_by_name.values() for y in h.dropna(subset=["final_score"])["year"]}
+    years = list(range(min(found), max(found) + 1)) if found else []  # a year without any index shows as "-"
+    frame = pd.DataFrame({"year": years})
+    columns: dict[str, object] = {"year": "year"}
+    labels = {}
+    for i, (name, history) in enumerate(histories_by_name.items()):
+        by_year = history.set_index("year")
+        cells = []
+        for year in years:
+            if year not in by_year.index or pd.isna(by_year.at[year, "final_score"]):
+                cells.append(MISSING)
+                continue
+            row = by_year.loc[year]
+            cells.append(f"{fmt_score(row['final_score'])} · "
+                         + text(lang, "rank_of", rank=fmt_int(row["rank_computed"]), n=fmt_int(row["n_in_group"]))
+                         + f" · {fmt_pct(row['percentile_in_group'])} %")
+        frame[f"r{i}"] = cells
+        columns[f"r{i}"] = "text"
+        labels[f"r{i}"] = name
+    return reader_table(frame, columns, lang, labels=labels)
+
+
+def pillar_scores(ctx: profile.ReportContext, regency_ids: list[int], year: int) -> pd.DataFrame:
+    """Pillar scores of each regency in ``year`` (or its latest year before), one row per regency name."""
+    rows = {}
+    for rid, name in names_of(ctx, regency_ids).items():
+        own = ctx.index_ranks[(ctx.index_ranks["regency_id"] == rid) & (ctx.index_ranks["year"] <= year)]
+        if len(own):
+            rows[name] = own.sort_values("year").iloc[-1][list(ref.PILLAR_KEYS)].astype(float)
+    return pd.DataFrame(rows).T
+
+
+def pillar_table(scores: pd.DataFrame, lang: str) -> ReaderTable:
+    """Pillars by regency, 2 decimals."""
+    names = ref.pillars().set_index("pillar_key")["pillar"]
+    frame = scores.T.reset_index(names="pillar_key")
+    frame.insert(0, "pillar", frame["pillar_key"].map(names))
+    cols = {f"r{i}": n for i, n in enumerate(scores.index)}
+    frame = frame.rename(columns={n: c for c, n in cols.items()})
+    return reader_table(frame, {"pillar": "text", **dict.fromkeys(cols, "score")}, lang, labels=cols)
+
+
+def quick_wins_table(ctx: profile.ReportContext, regency_ids: list[int], lang: str) -> ReaderTable:
+    """The Quick Win programmes of each regency's latest year with any, and the mean of their four scores."""
+    parts = []
+    for rid, name in names_of(ctx, regency_ids).items():
+        qw = profile.quick_wins_of(ctx, rid)
+        if len(qw):
+            latest = qw[qw["year"] == qw["year"].max()]
+            parts.append(latest.assign(regency=name))
+    if not parts:
+        frame = pd.DataFrame(columns=["regency", "year", "pillar", "programme_name", "quick_win_score"])
+    else:
+        frame = pd.concat(parts, ignore_index=True)
+        frame["quick_win_score"] = frame[["score_output", "score_outcome", "score_impact",
+                                          "score_sustainability"]].mean(axis=1)
+    return reader_table(frame, {"regency": "text", "year": "year", "pillar": "text",
+                                "programme_name": ("text", "col_programme"), "quick_win_score": "score"}, lang)
+
+
+def summary_sentences(histories_by_name: dict[str, pd.DataFrame], year: int, lang: str) -> list[str]:
+    """One sentence per regency: index, rank of N and percentile in ``year``, and the change since its previous index."""
+    out = []
+    for name, history in histories_by_name.items():
+        rows = history.dropna(subset=["final_score"]).sort_values("year")
+        now = rows[rows["year"] == year]
+        if now.empty:
+            out.append(text(lang, "compare_no_index", name=name, year=year))
+            continue
+        row = now.iloc[0]
+        earlier = rows[rows["year"] < year]
+        if earlier.empty:
+            change = text(lang, "compare_change_none")
+        else:
+            prev = earlier.iloc[-1]
+            delta = round(float(row["final_score"]), 2) - round(float(prev["final_score"]), 2)
+            change = text(lang, "compare_change", delta=fmt_signed(delta), prev_year=int(prev["year"]))
+        out.append(text(lang, "compare_summary_item", name=name, year=year, score=fmt_score(row["final_score"]),
+                        rank=fmt_int(row["rank_computed"]), n=fmt_int(row["n_in_group"]),
+                        group=group_label(row["evaluation_group"], lang), pct=fmt_pct(row["percentile_in_group"]),
+                        change=change))
+    return out
+
+
+def notes(ctx: profile.ReportContext, regency_ids: list[int], histories_by_name: dict[str, pd.DataFrame],
+          lang: str) -> list[str]:
+    """Notes under the history table: years ranked in a group other than the national one, and rejected rows."""
+    groups = []
+    for name, history in histories_by_name.items():
+        for row in history.dropna(subset=["final_score"]).itertuples():
+            if str(row.evaluation_group).strip().lower() != "nasional":
+                groups.append((int(row.year), text(lang, "compare_group_item", year=int(row.year), name=name,
+                                                   group=group_label(row.evaluation_group, lang),
+                                                   n=fmt_int(row.n_in_group))))
+    out = [text(lang, "compare_groups_note", items="; ".join(item for _, item in sorted(groups)))] if groups else []
+    counts = {name: len(profile.rejects_for(ctx, rid, name)) for rid, name in names_of(ctx, regency_ids).items()}
+    rejected = [f"{name} {n}" for name, n in counts.items() if n]
+    out.append(text(lang, "compare_rejects", items=", ".join(rejected)) if rejected
+               else text(lang, "compare_rejects_none"))
+    return out

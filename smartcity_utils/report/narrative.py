@@ -1,0 +1,240 @@
+"""The sentences of a report (the summary at the top, the notes, the methods) and the findings of notebooks 01 and 02.
+
+Each sentence is built from the same frames the report's tables show
+(:mod:`smartcity_utils.report.profile`), formatted with the same rounding
+(:mod:`smartcity_utils.report.tables`), so that a reader can find every number
+of the summary again further down. The driver sentences describe associations
+across regencies and never claim what a change would cause.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+
+from smartcity_utils.report.profile import NOT_REGENCY_ROWS, NOTABLE_GAP, group_changes, missing_years
+from smartcity_utils.report.tables import (
+    category_text,
+    coded_text,
+    fmt_int,
+    fmt_p,
+    fmt_pct,
+    fmt_range,
+    fmt_score,
+    fmt_signed,
+    group_label,
+    measure_label,
+)
+from smartcity_utils.report.texts import HTMLBlock, text
+
+
+def _source(lang: str, source: object) -> str:
+    key = str(source)
+    return text(lang, key) if key in ("reported", "computed") else key
+
+
+def index_sentence(history: pd.DataFrame, year: int, lang: str) -> str:
+    """Index and rank this year, with the rank's plausible range and the share of the group scoring lower."""
+    row = history[history["year"] == year].iloc[0]
+    return text(lang, "summary_index", year=year, score=fmt_score(row["final_score"]),
+                source=_source(lang, row["final_score_source"]), rank=fmt_int(row["rank_computed"]),
+                n=fmt_int(row["n_in_group"]), group=group_label(row["evaluation_group"], lang), low=fmt_int(row["rank_p05"]),
+                high=fmt_int(row["rank_p95"]), ahead=fmt_int(row["n_lower"]), others=fmt_int(row["n_others"]),
+                pct=fmt_pct(row["percentile_in_group"]))
+
+
+def change_sentences(history: pd.DataFrame, year: int, lang: str) -> list[str]:
+    """The change since the previous year with an index; the rank change only within the same group."""
+    rows = history.dropna(subset=["final_score"]).sort_values("year")
+    earlier = rows[rows["year"] < year]
+    if earlier.empty:
+        return [text(lang, "summary_first_year", year=year)]
+    prev, cur = earlier.iloc[-1], rows[rows["year"] == year].iloc[0]
+    delta = round(float(cur["final_score"]), 2) - round(float(prev["final_score"]), 2)
+    if abs(delta) < 0.005:
+        out = [text(lang, "summary_change_same", prev_year=int(prev["year"]), score=fmt_score(cur["final_score"]))]
+    else:
+        out = [text(lang, "summary_change", prev_year=int(prev["year"]),
+                    direction=text(lang, "rose" if delta > 0 else "fell"), delta=fmt_score(abs(delta)),
+                    prev_score=fmt_score(prev["final_score"]), score=fmt_score(cur["final_score"]))]
+    if prev["evaluation_group"] != cur["evaluation_group"] or prev["n_in_group"] != cur["n_in_group"]:
+        out.append(text(lang, "summary_group_change", prev_group=group_label(prev["evaluation_group"], lang),
+                        prev_n=fmt_int(prev["n_in_group"]), group=group_label(cur["evaluation_group"], lang),
+                        n=fmt_int(cur["n_in_group"]), prev_pct=fmt_pct(prev["percentile_in_group"]),
+                        pct=fmt_pct(cur["percentile_in_group"])))
+    else:
+        out.append(text(lang, "summary_rank_change", prev_rank=fmt_int(prev["rank_computed"]),
+                        rank=fmt_int(cur["rank_computed"]), n=fmt_int(cur["n_in_group"])))
+    return out
+
+
+def history_notes(history: pd.DataFrame, year: int, n_draws: int, lang: str) -> list[str]:
+    """The notes under the history table: how the percentile is counted, group changes, years without an index."""
+    now = history[history["year"] == year].iloc[0]
+    # Ranks give the better rank to ties ("min"): rank - 1 regencies score strictly higher.
+    ties = now["n_others"] - now["n_lower"] - (now["rank_computed"] - 1)
+    notes = [text(lang, "headline_note", year=year, lower=fmt_int(now["n_lower"]), others=fmt_int(now["n_others"]),
+                  ties=fmt_int(ties), pct=fmt_pct(now["percentile_in_group"]), n_draws=n_draws)]
+    changes = [text(lang, "group_change_item", year=c["year"], prev_group=group_label(c["prev_group"], lang),
+                    prev_n=c["prev_n"], group=group_label(c["group"], lang), n=c["n"])
+               for c in group_changes(history)]
+    if changes:
+        notes.append(text(lang, "group_change", changes="; ".join(changes)))
+    outside = history[(history["rank_computed"] < history["rank_p05"]) | (history["rank_computed"] > history["rank_p95"])]
+    if len(outside):
+        notes.append(text(lang, "rank_outside_range", years=", ".join(str(int(y)) for y in outside["year"])))
+    gaps = missing_years(history)
+    if gaps:
+        notes.append(text(lang, "missing_year", years=", ".join(map(str, gaps))))
+    return notes
+
+
+def pillar_sentences(strong: pd.DataFrame, weak: pd.DataFrame, lang: str,
+                     threshold: float = NOTABLE_GAP) -> list[str]:
+    """The two strongest and two weakest pillars against the cohort median (beyond the threshold)."""
+    def items(frame: pd.DataFrame) -> str:
+        return ", ".join(f"{r.pillar} ({fmt_signed(r.gap_to_cohort_median)})" for r in frame.itertuples())
+
+    limit = f"{threshold:.2f}"
+    return [text(lang, "summary_strong", items=items(strong)) if len(strong)
+            else text(lang, "summary_strong_none", threshold=limit),
+            text(lang, "summary_weak", items=items(weak)) if len(weak)
+            else text(lang, "summary_weak_none", threshold=limit)]
+
+
+def effort_sentence(effort: pd.DataFrame, lang: str) -> str:
+    """Where effort goes with the rank most, in associational words, with the interval."""
+    candidates = effort[effort["candidate"]]
+    if candidates.empty:
+        return text(lang, "summary_effort_none")
+    top = candidates.iloc[0]
+    return text(lang, "summary_effort", pillar=top["pillar"], estimate=fmt_score(top["estimate"]),
+                low=fmt_score(top["ci_low"]), high=fmt_score(top["ci_high"]), room=fmt_score(top["room"]),
+                assoc_index=fmt_score(top["assoc_index"]), ranks=fmt_range(top["assoc_rank_low"], top["assoc_rank_high"]),
+                n=fmt_int(effort.attrs.get("n_in_group")), rank_now=fmt_int(effort.attrs.get("rank_now")))
+
+
+def summary_sentences(history: pd.DataFrame, year: int, strong: pd.DataFrame, weak: pd.DataFrame,
+                      effort: pd.DataFrame, lang: str) -> list[str]:
+    """The summary at the top of a report, one sentence per finding."""
+    return ([index_sentence(history, year, lang)] + change_sentences(history, year, lang)
+            + pillar_sentences(strong, weak, lang) + [effort_sentence(effort, lang)])
+
+
+def bullet_html(sentences: list[str], heading: str = "", note: str = "") -> HTMLBlock:
+    """Sentences as an HTML list under an optional ``<h2>``."""
+    head = f"<h2>{html.escape(heading)}</h2>" if heading else ""
+    items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
+    tail = f'<p class="table-note">{html.escape(note)}</p>' if note else ""
+    return HTMLBlock(f'<section class="summary">{head}<ul>{items}</ul>{tail}</section>', "\n".join(sentences))
+
+
+def methods_html(lang: str, n_draws: int, method: str, sources: pd.DataFrame) -> HTMLBlock:
+    """The methods in plain words, with links to the sources of the real figures."""
+    paragraphs = [text(lang, "methods_index"), text(lang, "methods_ranks"),
+                  text(lang, "methods_intervals", n_draws=n_draws),
+                  text(lang, "methods_drivers", method=coded_text(lang, "method_", method or "ols", "method_other")),
+                  text(lang, "methods_simulated")]
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    links = "".join(
+        f'<li>{html.escape(r.region)} ({html.escape(r.years)}): '
+        f'<a href="{html.escape(r.source_url, quote=True)}">{html.escape(r.source_url)}</a></li>'
+        for r in sources.itertuples())
+    return HTMLBlock(f'<section class="methods"><h2>{html.escape(text(lang, "methods"))}</h2>{body}'
+            f"<p>{html.escape(text(lang, 'methods_sources'))}</p><ul class=\"sources\">{links}</ul></section>",
+                     "\n".join(paragraphs))
+
+
+# --------------------------------------------------------------------------- findings of the analysis notebooks
+
+#: Holm-corrected p-value below which a cohort difference is called clear (the usual 5 % level).
+CLEAR_P = 0.05
+
+
+def cleaning_findings(tables: dict[str, pd.DataFrame], summary: dict[str, pd.DataFrame],
+                      reproduction: pd.DataFrame, share_simulated: float, lang: str = "en",
+                      top: int = 3) -> list[str]:
+    """What the cleaning found, one sentence per finding, from the tables notebook 01 shows.
+
+    Args:
+        tables: The processed tables (``manifest``, ``rejects``).
+        summary: :func:`smartcity_utils.analysis.quality.quality_summary` (``cohort_coverage``).
+        reproduction: :func:`smartcity_utils.analysis.quality.published_reproduction`.
+        share_simulated: Share of simulated score values (0 to 1).
+        lang: Language of the sentences.
+        top: How many reject reasons to name.
+    """
+    manifest = tables["manifest"]
+    out = [text(lang, "finding_files", files=len(manifest), read=f"{int(manifest['rows_read'].sum()):,}",
+                kept=f"{int(manifest['rows_kept'].sum()):,}", rejected=f"{int(manifest['rows_rejected'].sum()):,}")]
+    rejects = tables["rejects"]
+    counts = rejects.loc[~rejects["reason"].isin(NOT_REGENCY_ROWS), "reason"].value_counts()
+    if len(counts):
+        items = ", ".join(f"{coded_text(lang, 'reason_', r, 'reason_other')} ({n})"
+                          for r, n in counts.head(top).items())
+        out.append(text(lang, "finding_reasons", items=items))
+    else:
+        out.append(text(lang, "finding_reasons_none"))
+    coverage = summary.get("cohort_coverage")
+    if coverage is not None and len(coverage):
+        years = [c for c in coverage.columns if c != "members"]
+        joined = coverage.index.astype(int).to_numpy()
+        # Members of the cohorts that had joined by each year, and how many of them have scores.
+        members = {y: int(coverage.loc[joined <= int(y), "members"].sum()) for y in years}
+        scored = {y: int(coverage[y].sum()) for y in years}
+        thin = min((y for y in years if members[y]), key=lambda y: scored[y] / members[y])
+        out.append(text(lang, "finding_coverage", first=min(years), last=max(years), year=thin,
+                        scored=scored[thin], members=members[thin]))
+    out.append(text(lang, "finding_published", found=int(reproduction["matches"].sum()), total=len(reproduction)))
+    out.append(text(lang, "finding_simulated", share=fmt_pct(100 * share_simulated)))
+    return out
+
+
+def _cohort_test_sentences(comparison, lang: str) -> list[str]:
+    time_word = text(lang, "time_calendar" if comparison.time_col == "year" else "time_programme")
+    kruskal = comparison.kruskal.dropna(subset=["p_holm"])
+    clear = int((kruskal["p_holm"] < CLEAR_P).sum())
+    out = [text(lang, "finding_cohort_tests", time=time_word, clear=clear, tests=len(kruskal))]
+    pairs = comparison.pairwise[comparison.pairwise["p_holm"] < CLEAR_P]
+    if pairs.empty:
+        return out + [text(lang, "finding_cohort_none", time=time_word)]
+    top = pairs.loc[pairs["cliffs_delta"].abs().idxmax()]
+    when = text(lang, "when_calendar" if comparison.time_col == "year" else "when_programme",
+                point=category_text(top[comparison.time_col]))
+    out.append(text(lang, "finding_cohort_largest", when=when,
+                    a=category_text(top["cohort_a"]), b=category_text(top["cohort_b"]),
+                    direction=text(lang, "higher" if top["cliffs_delta"] > 0 else "lower"),
+                    measure=measure_label(top["measure"], lang), median_a=fmt_score(top["median_a"]),
+                    median_b=fmt_score(top["median_b"]), delta=fmt_signed(top["cliffs_delta"]),
+                    p=fmt_p(top["p_holm"])))
+    return out
+
+
+def cohort_findings(focus: pd.DataFrame, by_calendar, by_programme, lang: str = "en") -> list[str]:
+    """What notebook 02 found: cohort differences at equal calendar year and at equal years in the programme,
+    and each focus regency's latest position in its cohort.
+
+    Args:
+        focus: :func:`smartcity_utils.analysis.cohorts.focus_vs_cohort` (with ``final_score`` among the measures).
+        by_calendar: :func:`smartcity_utils.analysis.cohorts.compare_cohorts` with ``by="calendar"``.
+        by_programme: The same with ``by="programme_year"``.
+        lang: Language of the sentences.
+    """
+    out = _cohort_test_sentences(by_calendar, lang) + _cohort_test_sentences(by_programme, lang)
+    for regency, block in focus.groupby("regency", sort=False):
+        latest = block[block["year"] == block.loc[block["measure"] == "final_score", "year"].max()]
+        head = latest[latest["measure"] == "final_score"]
+        pillars = latest[latest["measure"] != "final_score"].dropna(subset=["gap_to_median"])
+        if head.empty or pillars.empty:
+            continue
+        row = head.iloc[0]
+        best = pillars.loc[pillars["gap_to_median"].idxmax()]
+        worst = pillars.loc[pillars["gap_to_median"].idxmin()]
+        out.append(text(lang, "finding_focus", regency=regency, year=int(row["year"]), score=fmt_score(row["score"]),
+                        pct=fmt_pct(row["percentile_in_cohort"]), cohort=category_text(row["cohort"]),
+                        gap=fmt_signed(row["gap_to_median"]), best=measure_label(best["measure"], lang),
+                        best_gap=fmt_signed(best["gap_to_median"]), worst=measure_label(worst["measure"], lang),
+                        worst_gap=fmt_signed(worst["gap_to_median"])))
+    out.append(text(lang, "finding_cohort_caveat"))
+    return out

@@ -1,0 +1,138 @@
+"""A report's HTML page and PDF: the executed notebook's outputs in a lean, offline, printable page.
+
+nbconvert's ``basic`` template gives the outputs without its 264 KB of
+notebook CSS and without the require.js and MathJax scripts it loads from a
+CDN (reports must work offline and show no formulas). :func:`page_html`
+wraps them in a page with the report's ``lang`` attribute, a small screen
+stylesheet and a print stylesheet for A4 (tables that fit the page width,
+rows and figures never cut across pages).
+
+PDFs are written with WeasyPrint: it installs from PyPI with pip alone (no
+browser download; it needs the Pango system library, present on Debian and
+in the conda environment), and it implements CSS paged media (``@page``, page
+breaks), so the PDF follows the same print stylesheet as the browser.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from pathlib import Path
+
+from smartcity_utils.tables import atomic_write
+
+PAGE_CSS = """
+*{box-sizing:border-box}
+body{font-family:"DejaVu Sans","Noto Sans",system-ui,sans-serif;color:#1d1d1d;line-height:1.45;
+ max-width:62rem;margin:0 auto;padding:.75rem 1.25rem 2rem;font-size:15px}
+h1{font-size:1.55rem;margin:.6rem 0 .2rem}
+h2{font-size:1.2rem;margin:1.6rem 0 .5rem;padding-bottom:.2rem;border-bottom:1px solid #d0d0d0}
+h3{font-size:1.05rem}
+p,li{max-width:48rem}
+a{color:#0b57d0;overflow-wrap:anywhere}
+.table-wrap{margin:.6rem 0 1rem;max-width:100%}
+table{border-collapse:collapse;width:100%;font-size:.86rem}
+caption{text-align:left;font-weight:600;padding:.2rem 0}
+th,td{padding:.28rem .45rem;border-bottom:1px solid #e0e0e0;text-align:left;vertical-align:top;overflow-wrap:break-word;
+ hyphens:manual}
+th{background:#f3f3f3;font-weight:600}
+.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{white-space:nowrap}
+code{font-size:.85em;overflow-wrap:anywhere}
+.table-note{font-size:.82rem;color:#555;margin:.25rem 0}
+figure{margin:.8rem 0 1.2rem}
+figure img{display:block;width:100%;max-width:52rem;height:auto}
+figcaption{font-size:.85rem;color:#555}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;font-size:.85rem}
+.summary ul{padding-left:1.2rem}
+.summary li{margin:.25rem 0}
+.simulated-banner{print-color-adjust:exact;-webkit-print-color-adjust:exact}
+@page{size:A4;margin:14mm 12mm 16mm}
+@media print{
+ body{max-width:none;padding:0;font-size:9.5pt}
+ h2{break-after:avoid;page-break-after:avoid}
+ tr,figure,img,.simulated-banner,.summary li{break-inside:avoid;page-break-inside:avoid}
+ thead{display:table-header-group}
+ table{font-size:8.5pt}
+ figure img{max-width:100%}
+ a{color:inherit;text-decoration:none}
+}
+"""
+
+_ANCHOR = re.compile(r'<a class="anchor-link" href="#[^"]*">[^<]*</a>')
+_STDERR = re.compile(r'<div class="output_subarea output_stream output_stderr output_text">\s*<pre>.*?</pre>\s*</div>',
+                     re.S)
+_H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+_DEFAULT_ALT = 'alt="No description has been provided for this image"'
+
+
+def page_html(body: str, lang: str, title: str = "") -> str:
+    """Wrap notebook output HTML (nbconvert ``basic`` template) in a lean, offline page.
+
+    Args:
+        body: The exported outputs.
+        lang: Language of the page (its ``lang`` attribute).
+        title: Page title; default: the text of the first ``<h1>``.
+
+    Returns:
+        The whole page.
+    """
+    body = _ANCHOR.sub("", body)
+    body = _STDERR.sub("", body)  # warnings are for the notebook's author, not for a reader
+    if not title:
+        found = _H1.search(body)
+        title = html.unescape(_TAG.sub("", found.group(1))).strip() if found else "Report"
+    # nbconvert's placeholder alt says nothing; figures of this package carry their own alt text.
+    body = body.replace(_DEFAULT_ALT, f'alt="{html.escape(title, quote=True)}"')
+    return (f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{html.escape(title)}</title>\n<style>{PAGE_CSS}</style>\n</head>\n<body>\n<main>\n"
+            f"{body}\n</main>\n</body>\n</html>\n")
+
+
+#: Cells tagged so are for the notebook's reader in JupyterLab (its purpose,
+#: in English) and are left out of the exported report.
+REMOVE_TAG = "remove-cell"
+
+
+def make_exporter():
+    """The nbconvert exporter of reports: outputs only, no code, no notebook CSS or scripts."""
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    config = Config()
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_cell_tags = {REMOVE_TAG}
+    return HTMLExporter(config=config, template_name="basic", exclude_input=True, exclude_input_prompt=True,
+                        exclude_output_prompt=True)
+
+
+def export_notebook(nb, lang: str, exporter=None, title: str = "") -> str:
+    """The page of an executed notebook node."""
+    body, _ = (exporter or make_exporter()).from_notebook_node(nb)
+    return page_html(body, lang, title)
+
+
+def write_pdf(html_path: str | os.PathLike[str], pdf_path: str | os.PathLike[str] | None = None) -> Path:
+    """Write the PDF of a report page with WeasyPrint (A4, the page's print stylesheet).
+
+    Args:
+        html_path: The report page.
+        pdf_path: Target (default: beside the page, ``.pdf``).
+
+    Returns:
+        The PDF written (atomically).
+    """
+    import logging
+
+    from weasyprint import HTML
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    source = Path(html_path)
+    target = Path(pdf_path) if pdf_path else source.with_suffix(".pdf")
+    data = HTML(filename=str(source), base_url=str(source.parent)).write_pdf()
+    atomic_write(target, data)
+    return target

@@ -1,0 +1,440 @@
+"""Tables formatted for a reader: labels in the report's language, rounded numbers, "-" for missing.
+
+A report shows no data frame as pandas prints it. :func:`reader_table` takes a
+frame and a column specification (which columns, of which kind) and returns
+a :class:`ReaderTable`: HTML without an index column, numbers rounded to what
+the data support, missing values shown as ``-`` with a note under the table.
+
+Rounding (defined once here):
+
+* scores and indices: 2 decimals (the evaluation publishes 2, e.g. Paser
+  2022: 2.88);
+* ranks and counts: whole numbers;
+* percentiles: whole numbers (a group of 37 resolves steps of about 3 %).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+import pandas as pd
+
+from smartcity_utils.report.texts import text
+
+MISSING = "-"
+
+#: Column kinds and what they show.
+KINDS = ("text", "score", "signed", "rank", "int", "pct", "year", "link", "bool", "range", "interval", "code", "p")
+
+#: Smallest p-value printed as a number; below it a table shows "< 0.001"
+#: (three decimals is what a test on a few dozen regencies supports).
+P_FLOOR = 0.001
+
+
+def _missing(value: object) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt_score(value: object) -> str:
+    """A score or index: 2 decimals, ``-`` when missing."""
+    if _missing(value):
+        return MISSING
+    v = round(float(value), 2)
+    return f"{v + 0.0:.2f}" if v != 0 else "0.00"  # never "-0.00"
+
+
+def fmt_signed(value: object) -> str:
+    """A difference: 2 decimals with its sign (``+0.30``, ``−0.12``)."""
+    if _missing(value):
+        return MISSING
+    v = round(float(value), 2)
+    return f"+{v:.2f}" if v > 0 else (f"−{abs(v):.2f}" if v < 0 else "0.00")
+
+
+def fmt_int(value: object) -> str:
+    """A rank or count: a whole number (``8``, not ``8.0``)."""
+    return MISSING if _missing(value) else str(int(round(float(value))))
+
+
+def fmt_pct(value: object) -> str:
+    """A percentile (0 to 100): a whole number."""
+    return MISSING if _missing(value) else str(int(math.floor(float(value) + 0.5)))
+
+
+def fmt_p(value: object) -> str:
+    """A p-value: ``< 0.001`` below :data:`P_FLOOR`, else 3 decimals (never ``0.0``)."""
+    if _missing(value):
+        return MISSING
+    v = float(value)
+    return f"< {P_FLOOR:g}" if v < P_FLOOR else f"{v:.3f}"
+
+
+def fmt_range(low: object, high: object) -> str:
+    """A rank range ``low–high`` (one number when both agree)."""
+    if _missing(low) or _missing(high):
+        return MISSING
+    lo, hi = fmt_int(low), fmt_int(high)
+    return lo if lo == hi else f"{lo}–{hi}"
+
+
+def fmt_interval(low: object, high: object) -> str:
+    """A confidence interval ``[low, high]`` with 2 decimals."""
+    if _missing(low) or _missing(high):
+        return MISSING
+    return f"[{fmt_score(low)}, {fmt_score(high)}]"
+
+
+def _link(value: object) -> str:
+    if _missing(value):
+        return MISSING
+    url = str(value)
+    host = urlparse(url).netloc or url
+    return f'<a href="{html.escape(url, quote=True)}">{html.escape(host)}</a>'
+
+
+def format_cell(value: object, kind: str, lang: str) -> str:
+    """The HTML of one cell of ``kind`` (escaped; links as anchors)."""
+    if kind == "score":
+        return fmt_score(value)
+    if kind == "signed":
+        return fmt_signed(value)
+    if kind in ("rank", "int", "year"):
+        return fmt_int(value)
+    if kind == "pct":
+        return fmt_pct(value)
+    if kind == "p":
+        return fmt_p(value)
+    if kind == "link":
+        return _link(value)
+    if kind == "bool":
+        return MISSING if _missing(value) else text(lang, "yes" if bool(value) else "no")
+    if kind in ("range", "interval"):
+        low, high = value if isinstance(value, tuple) else (None, None)
+        return fmt_range(low, high) if kind == "range" else fmt_interval(low, high)
+    if kind == "code":
+        return MISSING if _missing(value) or str(value) == "" else f"<code>{html.escape(str(value))}</code>"
+    return MISSING if _missing(value) or str(value) == "" else html.escape(str(value))
+
+
+_NUMERIC = {"score", "signed", "rank", "int", "pct", "year", "range", "interval", "p"}
+
+
+@dataclass
+class ReaderTable:
+    """A formatted table: header labels, cell HTML, and the notes shown under it."""
+
+    labels: list[str]
+    kinds: list[str]
+    rows: list[list[str]]
+    notes: list[str]
+    caption: str = ""
+
+    def to_html(self) -> str:
+        """The table as HTML (class ``reader``; numeric columns right-aligned)."""
+        def cls(kind: str) -> str:
+            return ' class="num"' if kind in _NUMERIC else ""
+
+        head = "".join(f"<th{cls(k)} scope=\"col\">{html.escape(lab)}</th>" for lab, k in zip(self.labels, self.kinds))
+        body = "".join("<tr>" + "".join(f"<td{cls(k)}>{c}</td>" for c, k in zip(row, self.kinds)) + "</tr>"
+                       for row in self.rows)
+        caption = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
+        notes = "".join(f'<p class="table-note">{html.escape(n)}</p>' for n in self.notes)
+        return (f'<div class="table-wrap"><table class="reader">{caption}<thead><tr>{head}</tr></thead>'
+                f"<tbody>{body}</tbody></table>{notes}</div>")
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def __repr__(self) -> str:
+        return " | ".join(self.labels) + f" ({len(self.rows)} rows)"
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def reader_table(frame: pd.DataFrame, columns: Mapping[str, str | tuple[str, str]], lang: str,
+                 caption: str = "", notes: list[str] | None = None,
+                 labels: Mapping[str, str] | None = None) -> ReaderTable:
+    """Format ``frame`` for a reader.
+
+    Args:
+        frame: The data; its index is never shown.
+        columns: ``{column: kind}`` in display order. The label is the report
+            text ``col_<column>`` in ``lang``. A value ``(kind, label_key)``
+            takes the label from ``label_key`` instead. Kinds ``range`` and
+            ``interval`` read two columns ``<column>_low`` and ``<column>_high``.
+        lang: Report language.
+        caption: Optional caption (already in ``lang``).
+        notes: Notes shown under the table; the missing-value note is added
+            when a cell shows ``-``.
+        labels: Labels given as they are (names of regencies as column
+            headings), instead of a report text.
+
+    Returns:
+        The formatted table.
+
+    Raises:
+        KeyError: for a column that is not in ``frame`` or a label without text.
+        ValueError: for an unknown kind.
+    """
+    literal = dict(labels or {})
+    labels, kinds, getters = [], [], []
+    for column, spec in columns.items():
+        kind, label_key = (spec, f"col_{column}") if isinstance(spec, str) else spec
+        if kind not in KINDS:
+            raise ValueError(f"unknown column kind {kind!r}; kinds: {KINDS}")
+        if kind in ("range", "interval"):
+            for part in (f"{column}_low", f"{column}_high"):
+                if part not in frame.columns:
+                    raise KeyError(f"column {part!r} missing for {kind} {column!r}")
+        elif column not in frame.columns:
+            raise KeyError(f"column {column!r} not in the table; columns: {list(frame.columns)}")
+        labels.append(literal[column] if column in literal else text(lang, label_key))
+        kinds.append(kind)
+        getters.append(column)
+    rows = []
+    for record in frame.to_dict("records"):
+        row = []
+        for column, kind in zip(getters, kinds):
+            value = ((record[f"{column}_low"], record[f"{column}_high"]) if kind in ("range", "interval")
+                     else record[column])
+            row.append(format_cell(value, kind, lang))
+        rows.append(row)
+    notes = list(notes or [])
+    if any(cell == MISSING for row in rows for cell in row):
+        notes.append(text(lang, "missing_note"))
+    return ReaderTable(labels, kinds, rows, notes, caption)
+
+
+# --------------------------------------------------------------------------- the report's tables
+
+
+def coded_text(lang: str, prefix: str, code: object, fallback_key: str | None = None) -> str:
+    """The report text ``<prefix><code>`` in ``lang``; an unlisted code as words (or the ``fallback_key`` text)."""
+    from smartcity_utils.report.texts import texts
+
+    if _missing(code):
+        return MISSING
+    key = f"{prefix}{code}"
+    table = texts()[lang]
+    if key in table:
+        return table[key]
+    plain = str(code).replace("_", " ")  # an unlisted code still reads as words
+    return text(lang, fallback_key, code=plain) if fallback_key else plain
+
+
+_COHORT_GROUP = re.compile(r"^\s*angkatan\s+(\d{4})\s*$", re.IGNORECASE)
+
+
+def group_label(group: object, lang: str) -> str:
+    """An evaluation group's name in the report's language (``Nasional``, ``Angkatan 2021`` as in the data)."""
+    if _missing(group):
+        return MISSING
+    found = _COHORT_GROUP.match(str(group))
+    if found:
+        return text(lang, "group_cohort", year=found.group(1))
+    if str(group).strip().lower() == "nasional":
+        return text(lang, "group_national")
+    return str(group)
+
+
+def history_table(history: pd.DataFrame, lang: str) -> ReaderTable:
+    """Index and rank per year: rank of N, the rank's plausible range, the percentile in the group."""
+    frame = history.assign(
+        evaluation_group=[group_label(g, lang) for g in history["evaluation_group"]],
+        source=[coded_text(lang, "", s) if s in ("reported", "computed") else s
+                for s in history["final_score_source"]],
+        rank_of=[text(lang, "rank_of", rank=fmt_int(r), n=fmt_int(n)) if not _missing(r) else MISSING
+                 for r, n in zip(history["rank_computed"], history["n_in_group"])],
+        rank_range_low=history["rank_p05"], rank_range_high=history["rank_p95"])
+    return reader_table(frame, {"year": "year", "evaluation_group": ("text", "col_group"),
+                                "final_score": ("score", "col_index"), "source": "text", "rank_of": "text",
+                                "rank_range": "range", "percentile_in_group": ("pct", "col_percentile"),
+                                "rank_reported": "rank"}, lang)
+
+
+def position_table(position: pd.DataFrame, lang: str) -> ReaderTable:
+    """The six pillars against the cohort and the nation, with the reading (strength, weakness, near the median)."""
+    frame = position.assign(verdict=[coded_text(lang, "", v) for v in position["verdict"]])
+    return reader_table(frame, {"pillar": "text", "score": "score", "cohort_median": "score",
+                                "cohort_best": "score", "national_median": "score",
+                                "gap_to_cohort_median": ("signed", "col_gap"),
+                                "percentile_in_cohort": ("pct", "col_pct_cohort"), "verdict": "text"}, lang)
+
+
+def effort_table(effort: pd.DataFrame, lang: str) -> ReaderTable:
+    """Per pillar: room to the cohort's best, the association with its interval, the associated index and rank."""
+    frame = effort.assign(interval_low=effort["ci_low"], interval_high=effort["ci_high"],
+                          assoc_rank_range_low=effort["assoc_rank_low"], assoc_rank_range_high=effort["assoc_rank_high"])
+    notes = [text(lang, "effort_weak_association", pillar=r.pillar) for r in effort.itertuples() if not r.clear]
+    return reader_table(frame, {"pillar": "text", "score": "score", "cohort_best": "score", "room": "signed",
+                                "estimate": "score", "interval": "interval", "assoc_index": ("score", "col_assoc_index"),
+                                "assoc_rank_range": ("range", "col_assoc_rank")}, lang, notes=notes)
+
+
+def quick_wins_table(quick_wins: pd.DataFrame, lang: str) -> ReaderTable:
+    """The Quick Win programmes and their four scores."""
+    return reader_table(quick_wins, {"year": "year", "pillar": "text", "programme_name": ("text", "col_programme"),
+                                     "score_output": ("score", "col_output"), "score_outcome": ("score", "col_outcome"),
+                                     "score_impact": ("score", "col_impact"),
+                                     "score_sustainability": ("score", "col_sustainability")}, lang)
+
+
+def rejects_table(rejects: pd.DataFrame, lang: str) -> ReaderTable:
+    """The regency's rejected rows and values: file, row, value, reason and the fix, in the report's language."""
+    def fix(rec) -> str:
+        if rec.reason == "unknown_regency":
+            return (text(lang, "fix_unknown_regency", name=rec.nearest) if rec.nearest
+                    else text(lang, "fix_unknown_regency_plain"))
+        return coded_text(lang, "fix_", rec.reason, "fix_other") if f"fix_{rec.reason}" in _keys(lang) \
+            else text(lang, "fix_other")
+
+    frame = rejects.assign(
+        file=rejects["source_file"], row=rejects["source_row"],
+        reason_text=[coded_text(lang, "reason_", r, "reason_other") for r in rejects["reason"]],
+        fix=[fix(r) for r in rejects.itertuples()],
+        match_text=[coded_text(lang, "match_", m) for m in rejects["match"]])
+    return reader_table(frame, {"file": "code", "row": "int", "value": "text",
+                                "reason_text": ("text", "col_reason"), "fix": "text",
+                                "match_text": ("text", "col_match")}, lang)
+
+
+def _keys(lang: str) -> set[str]:
+    from smartcity_utils.report.texts import texts
+
+    return set(texts()[lang])
+
+
+def published_table(published: pd.DataFrame, lang: str) -> ReaderTable:
+    """The real published figures with their source links (figure names in the report's language)."""
+    from smartcity_utils import reference as ref
+
+    pillars = ref.pillars().set_index("pillar_key")["pillar"]
+    published = published.assign(metric_text=[pillars[m] if m in pillars.index else coded_text(lang, "metric_", m)
+                                              for m in published["metric"]])
+    return reader_table(published, {"year": "year", "metric_text": ("text", "col_metric"),
+                                    "value": ("score", "col_published_value"), "rank": ("rank", "col_published_rank"),
+                                    "rank_of": ("int", "col_n"), "source_url": ("link", "col_link")}, lang)
+
+
+def provenance_table(provenance: pd.DataFrame, lang: str) -> ReaderTable:
+    """The raw files behind the numbers, with their hashes."""
+    provenance = provenance.assign(layout_text=[coded_text(lang, "layout_", v) for v in provenance["layout"]])
+    return reader_table(provenance, {"source_file": ("code", "col_file"), "layout_text": ("text", "col_layout"),
+                                     "years": "text", "values": "int", "is_simulated": ("bool", "col_simulated"),
+                                     "sha256": ("code", "col_hash")}, lang)
+
+
+# --------------------------------------------------------------------------- the analysis notebooks' tables
+
+
+def measure_label(measure: object, lang: str) -> str:
+    """A measure's name for a reader: the pillar or dimension name, "Index" for the headline."""
+    from smartcity_utils import reference as ref
+
+    if measure == "final_score":
+        return text(lang, "col_index")
+    names = {**ref.pillars().set_index("pillar_key")["pillar"].to_dict()}
+    if measure in names:
+        return names[measure]
+    return coded_text(lang, "metric_", measure)
+
+
+def category_text(value: object) -> str:
+    """A category (cohort year, province) as text: ``2017``, never ``2017.0``."""
+    if _missing(value):
+        return MISSING
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _time_label(time_col: str) -> str:
+    return "col_year" if time_col == "year" else "col_years_in_programme"
+
+
+def focus_cohort_table(focus: pd.DataFrame, lang: str) -> ReaderTable:
+    """Focus regencies against their cohort (rows of :func:`smartcity_utils.analysis.cohorts.focus_vs_cohort`)."""
+    frame = focus.assign(measure_text=[measure_label(m, lang) for m in focus["measure"]],
+                         cohort_text=[category_text(c) for c in focus["cohort"]])
+    return reader_table(frame, {"regency": "text", "year": "year", "measure_text": ("text", "col_measure"),
+                                "cohort_text": ("text", "col_cohort"), "score": "score",
+                                "cohort_median": "score", "cohort_best": "score", "n_in_cohort": "int",
+                                "percentile_in_cohort": ("pct", "col_pct_cohort"),
+                                "gap_to_median": ("signed", "col_gap")}, lang)
+
+
+def kruskal_table(kruskal: pd.DataFrame, time_col: str, lang: str) -> ReaderTable:
+    """Kruskal-Wallis across cohorts per measure and time point, p-values as ``< 0.001`` or 3 decimals."""
+    frame = kruskal.assign(measure_text=[measure_label(m, lang) for m in kruskal["measure"]])
+    return reader_table(frame, {"measure_text": ("text", "col_measure"), time_col: ("int", _time_label(time_col)),
+                                "n_cohorts": "int", "n": ("int", "col_n_values"),
+                                "statistic": ("score", "col_statistic"), "p_value": "p", "p_holm": "p"}, lang)
+
+
+def pairwise_table(pairwise: pd.DataFrame, time_col: str, lang: str, top: int = 15) -> ReaderTable:
+    """The ``top`` pairs of cohorts with the largest effect (Cliff's delta, either sign)."""
+    order = pairwise["cliffs_delta"].abs().sort_values(ascending=False, kind="stable").index
+    frame = pairwise.loc[order[:top]]
+    frame = frame.assign(measure_text=[measure_label(m, lang) for m in frame["measure"]],
+                         cohort_a=[category_text(c) for c in frame["cohort_a"]],
+                         cohort_b=[category_text(c) for c in frame["cohort_b"]])
+    return reader_table(frame, {"measure_text": ("text", "col_measure"), time_col: ("int", _time_label(time_col)),
+                                "cohort_a": "text", "cohort_b": "text", "median_a": "score", "median_b": "score",
+                                "cliffs_delta": "signed", "p_holm": "p"}, lang)
+
+
+#: Columns whose values are codes with a report text (``<prefix><code>``), and columns naming a measure.
+_CODE_COLUMNS = {"reason": "reason_", "layout": "layout_"}
+_MEASURE_COLUMNS = {"measure", "metric", "key", "pillar_key", "column"}
+#: Generic column names whose label is another report text.
+_LABEL_KEYS = {"n": "col_count", "key": "col_measure"}
+
+
+def plain_table(frame: pd.DataFrame, lang: str = "en") -> ReaderTable:
+    """Any summary frame for a reader, without naming its columns one by one.
+
+    A named index becomes the first column(s); labels are the report texts
+    ``col_<column>`` where they exist, else the column name in words; codes
+    (reasons, layouts, measures) are translated; whole numbers show without
+    decimals, other numbers with 2, booleans as yes/no.
+    """
+    data = frame.reset_index() if any(n is not None for n in frame.index.names) else frame.reset_index(drop=True)
+    data = data.copy()
+    words = _table_words(lang)
+    columns, labels = {}, {}
+    for column in data.columns:
+        name = str(column)
+        values = data[column]
+        if name in _CODE_COLUMNS:
+            data[column] = [coded_text(lang, _CODE_COLUMNS[name], v) for v in values]
+            kind = "text"
+        elif name in _MEASURE_COLUMNS:
+            data[column] = [measure_label(v, lang) if not _missing(v) else MISSING for v in values]
+            kind = "text"
+        elif pd.api.types.is_bool_dtype(values):
+            kind = "bool"
+        elif pd.api.types.is_numeric_dtype(values):
+            numbers = pd.to_numeric(values, errors="coerce").dropna()
+            kind = "int" if numbers.empty or (numbers == numbers.round()).all() else "score"
+        else:
+            kind = "text"
+        columns[column] = kind
+        labels[column] = words.get(_LABEL_KEYS.get(name, f"col_{name}"), name.replace("_", " ").capitalize())
+    return reader_table(data, columns, lang, labels=labels)
+
+
+def _table_words(lang: str) -> dict[str, str]:
+    from smartcity_utils.report.texts import texts
+
+    return texts()[lang]

@@ -1,0 +1,88 @@
+"""Rendered reports checked in a real browser: headless Chromium (Debian's ``chromium`` package).
+
+Without Chromium these tests skip on a workstation, but fail under ``make test``
+(which installs it, and sets SMARTCITY_REQUIRE_BROWSER) and in CI (``CI`` set).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from fixtures.example_run import processed_example
+
+from smartcity_utils import commands
+from smartcity_utils.report import browser
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+LAYOUTS = {
+    "screen-1280px": {"width": browser.SCREEN[0]},
+    "print-a4": {"width": browser.A4_TEXT_WIDTH_PX, "print_layout": True},
+}
+
+
+def _chromium() -> str:
+    try:
+        return browser.find_chromium()
+    except browser.BrowserMissing as exc:
+        if os.environ.get("CI") or os.environ.get("SMARTCITY_REQUIRE_BROWSER"):
+            pytest.fail(f"the browser check must run here: {exc}")
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory) -> Path:
+    _chromium()
+    processed = processed_example(tmp_path_factory)
+    out = tmp_path_factory.mktemp("browser-reports")
+    for lang in ("id", "en"):
+        assert commands.report(["Paser"], lang=lang, workers=1, out_dir=str(out), progress=False,
+                               processed_dir=str(processed)) == 0
+    return out
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_report_fits_loads_and_shows_the_banner_first(reports, lang, layout):
+    result = browser.check_page(reports / f"kabupaten-paser.{lang}.html", **LAYOUTS[layout])
+    assert result["viewport"][0] == LAYOUTS[layout]["width"]
+    assert not result["overflow"], result["wide_elements"]
+    assert len(result["images"]) >= 2 and all(image["loaded"] for image in result["images"]), result["images"]
+    assert result["banner_visible"] and result["banner_top"] < 100, result
+    assert result["lang"] == lang and result["scripts"] == 0
+
+
+def test_the_check_sees_overflow_broken_images_and_a_hidden_banner(tmp_path):
+    _chromium()
+    page = tmp_path / "bad.html"
+    page.write_text(
+        '<!DOCTYPE html><html lang="en"><body><div style="height:2000px">tall</div>'
+        '<div class="simulated-banner">SIMULATED</div><table style="width:3000px"><tr><td>wide</td></tr></table>'
+        '<img src="missing.png" alt="gone"></body></html>', encoding="utf-8")
+    result = browser.check_page(page)
+    assert result["overflow"] and result["scroll_width"] >= 3000
+    assert [image["loaded"] for image in result["images"]] == [False]
+    assert result["banner_present"] and not result["banner_visible"]
+
+
+def test_index_filters_and_sorts_in_the_browser(reports):
+    _chromium()
+    index = reports / "index.html"
+    # Both languages of Paser are listed; filtering by language leaves one.
+    script = """<script>window.addEventListener('load', function () {
+      var select = document.querySelector('[data-filter=lang]'); select.value = 'en';
+      select.dispatchEvent(new Event('input'));
+      var shown = document.getElementById('shown').textContent;
+      var th = document.querySelectorAll('#reports th')[1]; th.click();
+      var first = document.querySelector('#reports tbody tr').dataset.lang;
+      th.click();
+      var after = document.querySelector('#reports tbody tr').dataset.lang;
+      var out = document.createElement('pre'); out.id = 'probe'; out.textContent = [shown, first, after].join(',');
+      document.body.appendChild(out);});</script>"""
+    probe = index.with_name("probe-index.html")
+    probe.write_text(index.read_text(encoding="utf-8").replace("</body>", script + "</body>"), encoding="utf-8")
+    dom = browser._run(["--virtual-time-budget=5000", "--dump-dom", probe.resolve().as_uri()]).stdout
+    probe.unlink()
+    assert '<pre id="probe">1,en,id</pre>' in dom

@@ -1,0 +1,136 @@
+"""The sentences of a report: each number comes from the frames below it, and the driver wording is associational."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from smartcity_utils.report import narrative
+from smartcity_utils.report.texts import texts
+
+
+def _history(groups=("Nasional", "Nasional"), sizes=(130, 130)) -> pd.DataFrame:
+    return pd.DataFrame({"year": [2023, 2024], "evaluation_group": list(groups), "n_in_group": list(sizes),
+                         "final_score": [3.156, 3.237333], "final_score_source": ["reported", "computed"],
+                         "rank_computed": [37.0, 30.0], "rank_p05": [12.0, 20.0], "rank_p95": [66.0, 45.0],
+                         "n_lower": [93, 100], "n_others": [129, 129],
+                         "percentile_in_group": [72.093, 100 * 100 / 129]})
+
+
+def _numbers(sentence: str) -> list[str]:
+    return re.findall(r"\d+(?:\.\d+)?", sentence)
+
+
+def test_index_sentence_numbers_come_from_the_history_row():
+    sentence = narrative.index_sentence(_history(), 2024, "en")
+    assert _numbers(sentence) == ["2024", "3.24", "30", "130", "20", "45", "100", "129", "78"]
+    assert "National" in sentence and texts()["en"]["computed"] in sentence
+
+
+def test_change_within_the_same_group_gives_the_rank_change():
+    first, second = narrative.change_sentences(_history(), 2024, "en")
+    # 3.24 - 3.16 = 0.08 from the rounded figures the reader sees.
+    assert "risen by 0.08 (from 3.16 to 3.24)" in first
+    assert _numbers(second) == ["37", "30", "130"]
+
+
+def test_change_of_group_says_ranks_cannot_be_compared_and_gives_percentiles():
+    sentences = narrative.change_sentences(_history(("Angkatan 2021", "Nasional"), (37, 130)), 2024, "id")
+    assert "turun" not in sentences[0] and "naik sebesar 0.08" in sentences[0]
+    assert "Angkatan 2021 (37 daerah)" in sentences[1] and "Nasional (130)" in sentences[1]
+    assert "tidak dapat dibandingkan" in sentences[1] and "72 % menjadi 78 %" in sentences[1]
+
+
+def test_first_year_and_unchanged_index():
+    assert narrative.change_sentences(_history().iloc[1:], 2024, "en") == [
+        texts()["en"]["summary_first_year"].format(year=2024)]
+    flat = _history().assign(final_score=[3.241, 3.237])
+    assert "has not changed (3.24)" in narrative.change_sentences(flat, 2024, "en")[0]
+
+
+def _position() -> pd.DataFrame:
+    return pd.DataFrame({"pillar": ["Smart Branding", "Smart Governance", "Smart Living"],
+                         "gap_to_cohort_median": [0.51, 0.17, -0.16]})
+
+
+def test_pillar_sentences_name_the_gaps_and_say_when_none_passes_the_threshold():
+    position = _position()
+    strong, weak = position.iloc[:2], position.iloc[2:]
+    up, down = narrative.pillar_sentences(strong, weak, "en")
+    assert "Smart Branding (+0.51), Smart Governance (+0.17)" in up
+    assert "Smart Living (−0.16)" in down
+    none_up, none_down = narrative.pillar_sentences(strong.iloc[:0], weak.iloc[:0], "en", threshold=0.1)
+    assert "0.10 points above" in none_up and "0.10 points below" in none_down
+
+
+def _effort(candidate: bool = True) -> pd.DataFrame:
+    effort = pd.DataFrame({"pillar": ["Smart Governance", "Smart Environment"], "estimate": [0.39627, 0.01],
+                           "ci_low": [0.362949, -0.02], "ci_high": [0.429498, 0.04], "room": [0.8125, 0.58],
+                           "assoc_index": [3.56, 3.24], "assoc_rank_low": [8.0, 44.0], "assoc_rank_high": [12.0, 54.0],
+                           "candidate": [candidate, False]})
+    effort.attrs.update(rank_now=49.0, n_in_group=270)
+    return effort
+
+
+CAUSAL = re.compile(r"\b(would raise|will raise|raises the|would move|will move|leads to|causes|improv\w+ the rank|"
+                    r"akan menaikkan|akan meningkatkan|menyebabkan)\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_effort_sentence_is_associational_with_its_interval(lang):
+    sentence = narrative.effort_sentence(_effort(), lang)
+    assert "Smart Governance" in sentence and "0.40 [0.36, 0.43]" in sentence and "0.81" in sentence
+    assert "3.56" in sentence and "8–12" in sentence and "270" in sentence and "49" in sentence
+    assert not CAUSAL.search(sentence)
+    assert narrative.effort_sentence(_effort(candidate=False), lang) == texts()[lang]["summary_effort_none"]
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_every_report_text_avoids_causal_driver_wording(lang):
+    causal = [k for k, v in texts()[lang].items() if CAUSAL.search(v)]
+    assert causal == []
+
+
+def test_summary_puts_the_sentences_in_order():
+    position = _position()
+    summary = narrative.summary_sentences(_history(), 2024, position.iloc[:2], position.iloc[2:], _effort(), "en")
+    assert len(summary) == 6
+    assert summary[0].startswith("In 2024") and "Strongest" in summary[3] and "Weakest" in summary[4]
+    assert "Smart Governance" in summary[5]
+    block = narrative.bullet_html(summary, "Summary", "note")
+    assert block.markup.count("<li>") == 6 and "<h2>Summary</h2>" in block.markup
+
+
+def test_history_notes_show_a_checkable_percentile_group_changes_and_gaps():
+    history = pd.DataFrame({"year": [2019, 2021, 2022], "evaluation_group": ["Nasional", "Nasional", "Angkatan 2017"],
+                            "n_in_group": [75, 100, 25], "final_score": [2.93, 2.92, 3.36],
+                            "rank_computed": [25.0, 46.0, 15.0], "n_lower": [49, 52, 9], "n_others": [74, 99, 24],
+                            "percentile_in_group": [66.9, 53.5, 100 * 9.5 / 24]})
+    history = history.assign(rank_p05=[12.0, 27.0, 7.0], rank_p95=[38.0, 66.0, 18.0])
+    note, groups, gap = narrative.history_notes(history, 2022, 1000, "en")
+    # Rank 15 of 25: 14 score higher, 9 lower, so 1 tie: (9 + 1 / 2) / 24 = 39.6 % -> 40.
+    assert "9 of the other 24 score lower and 1 score the same, so (9 + 1 ÷ 2) ÷ 24 = 40 %" in note
+    assert "1000 Monte Carlo draws" in note
+    assert "2022: National of 100 → Cohort 2017 of 25" in groups
+    assert "No index for 2020" in gap
+
+
+def test_methods_name_the_draws_the_method_and_link_every_source():
+    sources = pd.DataFrame({"source_url": ["https://a.example/x?p=1&q=2", "https://b.example/y"],
+                            "region": ["Kabupaten Paser", "Kota Kediri"], "years": ["2022", "2020, 2023"]})
+    block = narrative.methods_html("id", 1000, "eiv", sources)
+    assert "1000 kali" in block.markup and "errors-in-variables" in block.markup
+    assert "metode: mixed model" in narrative.methods_html("id", 10, "mixed_model", sources).plain
+    assert block.markup.count("<a href=") == 2 and 'href="https://a.example/x?p=1&amp;q=2"' in block.markup
+    assert "Kabupaten Paser (2022)" in block.markup
+    assert np.all([p in block.plain for p in ("Indeks.", "Peringkat.", "Simulasi.")])
+
+
+def test_history_notes_explain_a_rank_outside_its_plausible_range():
+    history = _history().assign(rank_computed=[37.0, 130.0], rank_p95=[66.0, 129.0])
+    notes = narrative.history_notes(history, 2024, 1000, "en")
+    assert notes[-1].startswith("In 2024 the rank lies just outside its plausible range")
+    assert not any("outside" in n for n in narrative.history_notes(_history(), 2024, 1000, "en"))
