@@ -24,17 +24,30 @@ def build_parser() -> argparse.ArgumentParser:
         description="Clean, analyse and report Indonesia's smart city evaluation data.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    def _raw_options(p: argparse.ArgumentParser) -> None:
+        """The raw-folder options of ``clean`` and ``run``."""
+        p.add_argument("--raw", default=None, metavar="DIR",
+                       help="raw folder (default: data/raw when it holds data files, else the bundled example)")
+        which = p.add_mutually_exclusive_group()
+        which.add_argument("--example", action="store_true",
+                           help="read the bundled simulated example (data/example/raw) only")
+        which.add_argument("--with-example", action="store_true",
+                           help="read your folder and the bundled example together; where both have a "
+                                "regency-year, your real rows win and the simulated ones are set aside")
+
     p = sub.add_parser("run", help="clean, analyse, execute notebooks and render all reports (the main job)")
     p.add_argument("--workers", type=int, default=None, help="parallel report workers (default: CPU cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.set_defaults(func=lambda a: commands.run(workers=a.workers, progress=not a.quiet))
+    _raw_options(p)
+    p.set_defaults(func=lambda a: commands.run(workers=a.workers, progress=not a.quiet, raw_dir=a.raw,
+                                               example=a.example, with_example=a.with_example))
 
     p = sub.add_parser("clean", help="read the raw files, write validated tables and rejects to data/processed")
-    p.add_argument("--raw", default=None,
-                   help="raw folder (default: data/raw when it holds data files, else the bundled example)")
+    _raw_options(p)
     p.add_argument("--out", default=str(paths.PROCESSED_DIR), help="output folder (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=lambda a: commands.clean(a.raw, a.out, progress=not a.quiet))
+    p.set_defaults(func=lambda a: commands.clean(a.raw, a.out, progress=not a.quiet, example=a.example,
+                                                 with_example=a.with_example))
 
     p = sub.add_parser("analyse", help="index reconciliation, ranks, rank uncertainty and driver tables")
     p.add_argument("--processed", default=str(paths.PROCESSED_DIR), help="processed folder (default: %(default)s)")
@@ -44,7 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("notebooks", help="execute the analysis notebooks 01 to 03 with papermill")
     p.add_argument("--out", default=str(paths.ANALYSIS_REPORTS_DIR), help="folder for executed copies")
     p.add_argument("--processed", default=str(paths.PROCESSED_DIR), help="processed folder (default: %(default)s)")
-    p.set_defaults(func=lambda a: commands.notebooks(a.out, a.processed))
+    p.add_argument("--workers", type=int, default=None, help="parallel workers (default: CPU cores)")
+    p.add_argument("--force", action="store_true", help="execute even when notebooks and data have not changed")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=lambda a: commands.notebooks(a.out, a.processed, workers=a.workers, force=a.force,
+                                                     progress=not a.quiet))
 
     p = sub.add_parser("template", help="write an Excel template for assessor score sheets")
     p.add_argument("--out", default="penilaian_asesor_template.xlsx", help="file to write (default: %(default)s)")
@@ -73,9 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=int, default=600,
                    help="time limit in seconds for each report, per cell and for the whole notebook")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--pdf", action="store_true", help="also write a PDF beside each report (A4, WeasyPrint)")
+    p.add_argument("--compare", nargs="+", default=None, metavar="NAME",
+                   help="one comparison report of these regencies side by side (e.g. --compare Kukar Paser Kotim)")
     p.set_defaults(func=lambda a: commands.report(
         a.regency, cohort=a.cohort, every=a.all, lang=a.lang, year=a.year, workers=a.workers, force=a.force,
-        out_dir=a.out, timeout=a.timeout, progress=not a.quiet, processed_dir=a.processed))
+        out_dir=a.out, timeout=a.timeout, progress=not a.quiet, processed_dir=a.processed, pdf=a.pdf,
+        compare=a.compare))
     return parser
 
 

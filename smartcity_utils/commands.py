@@ -9,61 +9,106 @@ line.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 from smartcity_utils import paths
 
 
-def clean(raw_dir: str | Path | None, out_dir: str | Path, progress: bool = True) -> int:
-    """Read every file of ``raw_dir``, write the validated tables and rejects to ``out_dir``.
+def clean(raw_dir: str | Path | None, out_dir: str | Path, progress: bool = True, example: bool = False,
+          with_example: bool = False) -> int:
+    """Read every file of the raw folder(s), write the validated tables and rejects to ``out_dir``.
 
     Without ``raw_dir``: the user's ``data/raw`` when it holds data files, else
-    the bundled simulated example (``paths.default_raw_dir``); the choice is printed.
+    the bundled simulated example (``paths.default_raw_dir``). ``example``
+    reads the example only, ``with_example`` the user's folder and the example
+    (real and simulated rows are still never averaged). The folders read are
+    printed, and listed per file in the manifest (``raw_folder``).
     """
     from smartcity_utils.clean import run_clean
 
-    if raw_dir is None:
-        raw_dir = paths.default_raw_dir()
-        which = ("your files" if raw_dir == paths.RAW_DIR else
-                 "the bundled simulated example (data/raw/ holds no data files of yours)")
-        print(f"reading {raw_dir}: {which}")
-    cleaned = run_clean(Path(raw_dir), Path(out_dir), progress=progress)
+    folders = paths.raw_folders(raw_dir, example=example, with_example=with_example)
+    for folder in folders:
+        note = paths.describe_raw_folder(folder)
+        if raw_dir is None and not example and not with_example and folder == paths.EXAMPLE_RAW_DIR:
+            note += f" ({paths.RAW_DIR} holds no data files of yours)"
+        print(f"reading {folder}: {note}")
+    cleaned = run_clean(folders if len(folders) > 1 else folders[0], Path(out_dir), progress=progress)
     m = cleaned.manifest
     print(f"cleaned {len(m)} files: {int(m.rows_read.sum())} rows read, {int(m.rows_kept.sum())} kept, "
           f"{int(m.rows_rejected.sum())} rows and {len(cleaned.rejects)} values listed in rejects "
           f"-> {out_dir}")
+    for row in m.itertuples():
+        notes = []
+        if row.values_rejected:
+            notes.append(f"{int(row.rows_rejected)} of {int(row.rows_read)} rows rejected "
+                         f"({row.top_reject_reasons})")
+        if row.ignored_columns:
+            notes.append(f"columns ignored: {row.ignored_columns}")
+        if row.sheets_skipped:
+            notes.append(f"sheets skipped: {row.sheets_skipped}")
+        if notes:
+            print(f"  {row.source_file}: " + "; ".join(notes))
     if len(cleaned.rejects):
         top = cleaned.rejects["reason"].value_counts().head(8)
-        print("rejects by reason: " + ", ".join(f"{k} {v}" for k, v in top.items()))
+        print("rejects by reason: " + ", ".join(f"{k} {int(v)}" for k, v in top.items()))
+        print(f"each reject with its file, sheet, row and a suggested fix: {Path(out_dir) / 'rejects.csv'}")
     return 0
 
 
 def analyse(processed_dir: str | Path, seed: int = 0) -> int:
     """Index reconciliation, ranks, rank uncertainty and driver tables into ``<processed>/analysis``."""
-    from smartcity_utils.analysis.run import run_analysis
+    from smartcity_utils.analysis.run import analysis_summary, run_analysis
+    from smartcity_utils.errors import DataNote
 
-    written = run_analysis(Path(processed_dir), seed=seed)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataNote)
+        written = run_analysis(Path(processed_dir), seed=seed)
+    # A note of ours the user should act on (a year without weights, say) is printed once, as one line;
+    # warnings of the libraries are shown as they are.
+    ours = [w for w in caught if issubclass(w.category, DataNote)]
+    for w in caught:
+        if w not in ours:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    for message in dict.fromkeys(str(w.message) for w in ours):
+        print(f"note: {message}")
     print(f"analysis tables written: {', '.join(sorted(p.name for p in written))}")
+    print(analysis_summary(processed_dir))
     return 0
 
 
-def notebooks(out_dir: str | Path, processed_dir: str | Path) -> int:
-    """Execute the analysis notebooks 01 to 03 into ``out_dir`` (notebook and HTML)."""
+def notebooks(out_dir: str | Path, processed_dir: str | Path, workers: int | None = None, force: bool = False,
+              progress: bool = True) -> int:
+    """Execute the analysis notebooks 01 to 03 into ``out_dir`` (notebook and HTML); 1 when one failed.
+
+    They run through the report runner: in parallel, each with a time limit,
+    skipped when neither they nor the processed tables changed.
+    """
+    from smartcity_utils.analysis.run import processed_folder
     from smartcity_utils.report.runner import ANALYSIS_NOTEBOOKS, run_notebooks
 
+    folder = processed_folder(processed_dir)
+    # The notebooks read any processed or analysis table: all of them go into the stamps.
+    inputs = sorted(folder.glob("*.parquet")) + sorted(paths.analysis_dir(folder).glob("*.parquet"))
     # The cleaning has its own command; notebook 01 only summarises its outputs here.
-    parameters = {name: {"processed_dir": str(processed_dir)} for name in ANALYSIS_NOTEBOOKS}
+    parameters = {name: {"processed_dir": str(folder)} for name in ANALYSIS_NOTEBOOKS}
     parameters["01_clean_evaluations.ipynb"]["run_cleaning"] = False
-    for path in run_notebooks(Path(out_dir), parameters=parameters):
-        print(f"executed {path}")
-    return 0
+    summary = run_notebooks(Path(out_dir), parameters=parameters, workers=workers, force=force,
+                            progress=progress, input_files=inputs)
+    print(summary.format())
+    return 1 if summary.failed else 0
 
 
 def report(regencies: list[str], cohort: int | None = None, every: bool = False, lang: str = "id",
            year: int | None = None, workers: int | None = None, force: bool = False,
            out_dir: str | Path = paths.REPORTS_DIR, timeout: int = 600, progress: bool = True,
-           processed_dir: str | Path | None = None) -> int:
-    """Render the reports asked for; exit status 1 when any report failed."""
+           processed_dir: str | Path | None = None, pdf: bool = False,
+           compare: list[str] | None = None) -> int:
+    """Render the reports asked for; exit status 1 when any report failed.
+
+    With ``compare`` (two or more names), render one comparison report of
+    those regencies side by side instead; ``pdf`` adds a PDF beside each report.
+    """
     from smartcity_utils.analysis.run import load_processed, run_analysis
     from smartcity_utils.analysis.run import processed_folder as resolve_processed
     from smartcity_utils.regencies import resolve_regencies
@@ -71,18 +116,30 @@ def report(regencies: list[str], cohort: int | None = None, every: bool = False,
     from smartcity_utils.report.profile import report_inputs
     from smartcity_utils.report.runner import render_reports
     from smartcity_utils.report.select import (
+        COMPARE_NOTEBOOK,
         REPORT_NOTEBOOK,
         analysis_is_stale,
         choose_regencies,
+        comparison_job,
     )
+    from smartcity_utils.report.texts import check_lang
 
-    resolve_regencies(regencies)  # unknown names stop here, before any data is read
+    check_lang(lang)
+    resolve_regencies(list(regencies) + list(compare or []))  # unknown names stop here, before any data is read
     folder = resolve_processed(processed_dir)
     regency_year = load_processed(folder, ("regency_year",))["regency_year"]
-    # One year for the whole run, so that the index compares like with like.
-    year = year if year is not None else int(regency_year["year"].max())
-    chosen = choose_regencies(regency_year, regencies, cohort, every, year)
-    jobs = plan_reports(chosen, year, lang, Path(out_dir))
+    # One year for the whole run, so that the index compares like with like: by default the
+    # latest year that has an index (a reported one, or dimension weights to compute one).
+    year = year if year is not None else _latest_year_with_index(regency_year)
+    # Absolute, because the notebooks run in another working folder.
+    extra = {"processed_dir": str(folder.resolve())}
+    if compare:
+        job, names = comparison_job(regency_year, compare, year, lang, Path(out_dir))
+        jobs, notebook = [job], COMPARE_NOTEBOOK
+        extra["regencies"] = names
+    else:
+        chosen = choose_regencies(regency_year, regencies, cohort, every, year)
+        jobs, notebook = plan_reports(chosen, year, lang, Path(out_dir)), REPORT_NOTEBOOK
 
     def precompute() -> Path:
         if analysis_is_stale(folder):
@@ -91,9 +148,9 @@ def report(regencies: list[str], cohort: int | None = None, every: bool = False,
 
     if not progress:
         os.environ["TQDM_DISABLE"] = "1"
-    summary = render_reports(jobs, REPORT_NOTEBOOK, workers=workers, timeout=timeout, force=force,
-                             extra_parameters={"processed_dir": str(folder)}, precompute=precompute,
-                             progress=progress, input_files=report_inputs(folder))
+    summary = render_reports(jobs, notebook, workers=workers, timeout=timeout, force=force,
+                             extra_parameters=extra, precompute=precompute,
+                             progress=progress, input_files=report_inputs(folder), pdf=pdf)
     print(summary.format())
     return 1 if summary.failed else 0
 
@@ -105,6 +162,17 @@ def drivers(table: str, target: str, pillars: list[str] | None = None, as_json: 
     return drivers_command(table, target, pillars, as_json)
 
 
+def _latest_year_with_index(regency_year) -> int:
+    """The latest year with a reported index or with dimension weights; else the latest year."""
+    from smartcity_utils import reference as ref
+
+    years = {int(y) for y in ref.dimension_weights()["year"].unique()}
+    years |= {int(y) for y in regency_year.loc[regency_year["final_score_reported"].notna(), "year"].unique()}
+    present = sorted(int(y) for y in regency_year["year"].unique())
+    usable = [y for y in present if y in years]
+    return (usable or present)[-1]
+
+
 def template(out: str | Path, assessors: int = 4) -> int:
     """Write an Excel template for assessor score sheets."""
     from smartcity_utils.clean.template import write_template
@@ -114,12 +182,18 @@ def template(out: str | Path, assessors: int = 4) -> int:
     return 0
 
 
-def run(workers: int | None = None, progress: bool = True) -> int:
-    """The main job: clean, analyse, execute the notebooks and render every report."""
+def run(workers: int | None = None, progress: bool = True, raw_dir: str | Path | None = None,
+        example: bool = False, with_example: bool = False) -> int:
+    """The main job: clean, analyse, execute the notebooks and render every report.
+
+    ``raw_dir``, ``example`` and ``with_example`` choose the raw folders as in :func:`clean`.
+    """
     steps = [
-        ("clean", lambda: clean(None, paths.PROCESSED_DIR, progress=progress)),
+        ("clean", lambda: clean(raw_dir, paths.PROCESSED_DIR, progress=progress, example=example,
+                                with_example=with_example)),
         ("analyse", lambda: analyse(paths.PROCESSED_DIR)),
-        ("notebooks", lambda: notebooks(paths.ANALYSIS_REPORTS_DIR, paths.PROCESSED_DIR)),
+        ("notebooks", lambda: notebooks(paths.ANALYSIS_REPORTS_DIR, paths.PROCESSED_DIR, workers=workers,
+                                        progress=progress)),
         ("report", lambda: report([], every=True, lang="id", workers=workers, out_dir=paths.REPORTS_DIR,
                                   progress=progress)),
     ]

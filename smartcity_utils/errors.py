@@ -27,3 +27,11 @@ class DriverInputError(UserError):
 
 class MissingInputError(UserError, FileNotFoundError):
     """A table that an earlier step writes is not there yet; the message names the command that makes it."""
+
+
+class RawConflictError(RawFileError):
+    """Two raw files give different values for the same thing and no rule says which one holds."""
+
+
+class DataNote(UserWarning):
+    """Something about the data the user should know and can act on; the run goes on (printed once)."""
