@@ -58,7 +58,11 @@ def change_sentences(history: pd.DataFrame, year: int, lang: str) -> list[str]:
         out = [text(lang, "summary_change", prev_year=int(prev["year"]),
                     direction=text(lang, "rose" if delta > 0 else "fell"), delta=fmt_score(abs(delta)),
                     prev_score=fmt_score(prev["final_score"]), score=fmt_score(cur["final_score"]))]
-    if prev["evaluation_group"] != cur["evaluation_group"] or prev["n_in_group"] != cur["n_in_group"]:
+    if prev["evaluation_group"] == cur["evaluation_group"] and prev["n_in_group"] != cur["n_in_group"]:
+        out.append(text(lang, "summary_group_resized", group=group_label(cur["evaluation_group"], lang),
+                        prev_n=fmt_int(prev["n_in_group"]), n=fmt_int(cur["n_in_group"]),
+                        prev_pct=fmt_pct(prev["percentile_in_group"]), pct=fmt_pct(cur["percentile_in_group"])))
+    elif prev["evaluation_group"] != cur["evaluation_group"]:
         out.append(text(lang, "summary_group_change", prev_group=group_label(prev["evaluation_group"], lang),
                         prev_n=fmt_int(prev["n_in_group"]), group=group_label(cur["evaluation_group"], lang),
                         n=fmt_int(cur["n_in_group"]), prev_pct=fmt_pct(prev["percentile_in_group"]),

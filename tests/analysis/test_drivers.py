@@ -598,3 +598,18 @@ def test_main_effect_bandwidth_is_cross_validated_with_a_sensitivity_table():
     # A wiggly relation needs a narrow bandwidth; noise alone is corrected to about zero.
     assert chosen.at["a", "bandwidth"] < 0.5 and chosen.at["a", "estimate"] > 0.6
     assert chosen.at["b", "estimate"] < 0.05
+
+
+# --- estimand wording ---------------------------------------------------------
+
+
+def test_estimands_of_any_table_speak_of_its_columns_not_of_regency_years():
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame(rng.normal(0, 1, (50, 3)), columns=["a", "b", "c"])
+    df["y"] = df @ np.array([0.2, 0.5, 0.3]) + rng.normal(0, 0.1, 50)
+    table = run.run_driver_analysis(df, "y", ["a", "b", "c"], n_boot=5, source="my.csv")["summary"]
+    regency = run.run_driver_analysis(df, "y", ["a", "b", "c"], n_boot=5, source="regency_year")["summary"]
+    for sentence in table["estimand"]:
+        assert "index" not in sentence and "regency" not in sentence and "panel" not in sentence, sentence
+    assert any("index" in sentence for sentence in regency["estimand"])
+    assert (table["estimand_id"] != regency["estimand_id"]).all()

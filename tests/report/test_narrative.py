@@ -44,6 +44,12 @@ def test_change_of_group_says_ranks_cannot_be_compared_and_gives_percentiles():
     assert "tidak dapat dibandingkan" in sentences[1] and "72 % menjadi 78 %" in sentences[1]
 
 
+def test_same_group_of_another_size_says_it_grew_not_changed():
+    sentences = narrative.change_sentences(_history(("Nasional", "Nasional"), (130, 270)), 2024, "en")
+    assert "The National group went from 130 to 270 regencies" in sentences[1]
+    assert "cannot be compared" in sentences[1] and "changed from" not in sentences[1]
+
+
 def test_first_year_and_unchanged_index():
     assert narrative.change_sentences(_history().iloc[1:], 2024, "en") == [
         texts()["en"]["summary_first_year"].format(year=2024)]

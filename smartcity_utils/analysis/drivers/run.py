@@ -178,5 +178,5 @@ def run_driver_analysis(
         "rank_source": rank_source,
         "dropped_rows": ", ".join(map(str, data.attrs.get("dropped_rows", []))),
     }])
-    results["summary"] = driver_summary(results)
+    results["summary"] = driver_summary(results, any_table=source != "regency_year")
     return results

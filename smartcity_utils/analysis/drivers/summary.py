@@ -77,7 +77,13 @@ def _fmt(row: pd.Series) -> str:
     return f"{row['estimate']:.2f}"
 
 
-def driver_summary(results: Mapping[str, Any]) -> pd.DataFrame:
+def _estimand_key(method: str, any_table: bool) -> str:
+    """The key of a method's estimand sentence: for regency-years, or for any table when one exists."""
+    key = f"table_estimand_{method}"
+    return key if any_table and key in driver_text().index else f"estimand_{method}"
+
+
+def driver_summary(results: Mapping[str, Any], any_table: bool = False) -> pd.DataFrame:
     """Closing table: one row per method with its estimand, its answer and how it compares with the lead.
 
     The lead is the errors-in-variables regression when it ran, else the
@@ -95,6 +101,9 @@ def driver_summary(results: Mapping[str, Any]) -> pd.DataFrame:
         results: Mapping of method name to per-pillar table (``pillar,
             method, estimate[, ci_low, ci_high]``) or an object with a
             ``table`` attribute.
+        any_table: The rows are those of a user's table (``smartcity
+            drivers``), not regency-years: estimands speak of the target and
+            the columns, not of the index, panels and years.
 
     Returns:
         Columns :data:`SUMMARY_COLUMNS`, one row per method that ran.
@@ -137,7 +146,8 @@ def driver_summary(results: Mapping[str, Any]) -> pd.DataFrame:
         rows.append({
             "method": m, "is_lead": m == lead,
             "method_label": text(f"label_{m}", "en"), "method_label_id": text(f"label_{m}", "id"),
-            "estimand": text(f"estimand_{m}", "en"), "estimand_id": text(f"estimand_{m}", "id"),
+            "estimand": text(_estimand_key(m, any_table), "en"),
+            "estimand_id": text(_estimand_key(m, any_table), "id"),
             "answer": text(key, "en", **fields), "answer_id": text(key, "id", **fields),
             "top_pillar": top, "order": ", ".join(map(str, order.index)),
             "rank_correlation_with_lead": rho if m != lead else 1.0,
