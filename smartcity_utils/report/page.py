@@ -32,7 +32,8 @@ h3{font-size:1.05rem}
 p,li{max-width:48rem}
 a{color:#0b57d0;overflow-wrap:anywhere}
 .table-wrap{margin:.6rem 0 1rem;max-width:100%}
-table{border-collapse:collapse;width:100%;font-size:.86rem}
+table{border-collapse:collapse;width:100%;font-size:.86rem;margin-bottom:1.2rem}
+.table-wrap table{margin-bottom:0}
 caption{text-align:left;font-weight:600;padding:.2rem 0}
 th,td{padding:.28rem .45rem;border-bottom:1px solid #e0e0e0;text-align:left;vertical-align:top;overflow-wrap:break-word;
  hyphens:manual}
