@@ -28,7 +28,7 @@ import pandas as pd
 
 from smartcity_simulator import simulate_panels
 from smartcity_utils.analysis.drivers.lead import assessor_table_from_wide, lead_drivers
-from smartcity_utils.analysis.drivers.ols import ols_drivers
+from smartcity_utils.analysis.drivers.ols import ols_as_estimates, ols_drivers
 from smartcity_utils.reference import PILLAR_KEYS
 
 #: Years whose assessor-level rows the bundled example has (assessor workbooks 2022-2023, form 2024).
@@ -47,8 +47,7 @@ def one_seed(seed: int, n_boot: int = N_BOOT) -> pd.DataFrame:
     lead = lead_drivers(units, wide, n_boot=n_boot, seed=seed).table
     lead = lead[lead["method"] == "eiv"][["pillar", "estimate", "ci_low", "ci_high"]].assign(method="lead (EIV)")
     ols = ols_drivers(units, "final_score", list(PILLAR_KEYS), year_col="year", cluster_col="regency_id").table
-    ols = ols[["pillar", "coef", "coef_ci_low", "coef_ci_high"]].set_axis(
-        ["pillar", "estimate", "ci_low", "ci_high"], axis=1).assign(method="naive OLS")
+    ols = ols_as_estimates(ols).assign(method="naive OLS")
     out = pd.concat([lead, ols], ignore_index=True)
     out["truth"] = out["pillar"].map(sim["parameters"]["beta_k"])
     out["seed"] = seed

@@ -1069,28 +1069,11 @@ def simulate_raw(out_dir: Path, *, seed: int = 2017, national: bool = False,
             match = reference.match_pillar if key in ref.pillars else reference.match_dimension
             if match(alias) != key:
                 raise ValueError(f"header variant {alias!r} is not an alias of {key}")
-    params = json.loads(json.dumps(DEFAULT_PARAMS))
-    gaz = _load_gazetteer()
     published_path = Path(published_path) if published_path else _default_published_path()
-    pub_all = pd.read_csv(published_path)
-    pub = pub_all[(pub_all["index"] == "GMSC_eval")
-                  & pub_all.region.isin(set(gaz.regency))].copy()
-
-    members = _choose_members(gaz, ref, pub, np.random.default_rng([seed, 1]), national,
-                              params["kalimantan_weight"])
-    evaluated = _choose_evaluations(members, pub, np.random.default_rng([seed, 5]))
-    clipped = {"latent": 0, "assessor": 0, "refit": 0}
-    rys, maturity, leniency, delta_by_year = _simulate_scores(
-        members, evaluated, ref, params, seed, national, gaz, clipped)
-    for ry in rys.values():
-        ry.recap = _panel_recap(ry)
-        ry.final = _final_cents(ry.recap[6:], ref.weights[ry.year], ref.dims)
-    applied = _apply_published(rys, pub, ref, seed)
-    for ry in rys.values():
-        _refit_panel(ry, clipped)
-    for year in YEARS:
-        _assign_ranks(rys, year)
-    _check_published(rys, pub)
+    gen = _generate(seed, national, None, published_path, ref)
+    params, gaz, pub, members, evaluated, clipped, rys, maturity, leniency, delta_by_year, applied = (
+        gen.params, gen.gaz, gen.pub, gen.members, gen.evaluated, gen.clipped, gen.rys, gen.maturity,
+        gen.leniency, gen.delta_by_year, gen.applied)
 
     protected = set(pub.region)
     faults = _Faults()
@@ -1169,13 +1152,69 @@ def _assessor_error(params: dict[str, Any]) -> dict[str, Any]:
             "variance": round(shared + params["sd_a"] ** 2, 6), "covariance_between_scores": round(shared, 6)}
 
 
+@dataclass
+class _Generated:
+    """Everything the generating model draws, before any file is written."""
+
+    params: dict[str, Any]
+    gaz: pd.DataFrame
+    pub: pd.DataFrame
+    members: dict
+    evaluated: dict
+    clipped: dict[str, int]
+    rys: dict
+    maturity: Any
+    leniency: dict
+    delta_by_year: dict
+    applied: list
+
+
+def _generate(seed: int, national: bool, params: dict[str, Any] | None, published_path: Path,
+              ref: Any) -> _Generated:
+    """The generating model shared by :func:`simulate_raw` and :func:`simulate_panels`.
+
+    Membership, evaluations, latent scores, assessor panels, the published
+    figures written into the recaps, the refit of the panels to the recaps,
+    the ranks within year and group, and the check that every published
+    figure is reproduced exactly.
+
+    Raises:
+        RuntimeError: If a published figure could not be reproduced exactly.
+    """
+    full = json.loads(json.dumps(DEFAULT_PARAMS))
+    full.update(params or {})
+    gaz = _load_gazetteer()
+    pub_all = pd.read_csv(published_path)
+    pub = pub_all[(pub_all["index"] == "GMSC_eval")
+                  & pub_all.region.isin(set(gaz.regency))].copy()
+
+    members = _choose_members(gaz, ref, pub, np.random.default_rng([seed, 1]), national,
+                              full["kalimantan_weight"])
+    evaluated = _choose_evaluations(members, pub, np.random.default_rng([seed, 5]))
+    clipped = {"latent": 0, "assessor": 0, "refit": 0}
+    rys, maturity, leniency, delta_by_year = _simulate_scores(
+        members, evaluated, ref, full, seed, national, gaz, clipped)
+    for ry in rys.values():
+        ry.recap = _panel_recap(ry)
+        ry.final = _final_cents(ry.recap[6:], ref.weights[ry.year], ref.dims)
+    applied = _apply_published(rys, pub, ref, seed)
+    for ry in rys.values():
+        _refit_panel(ry, clipped)
+    for year in YEARS:
+        _assign_ranks(rys, year)
+    _check_published(rys, pub)
+    return _Generated(params=full, gaz=gaz, pub=pub, members=members, evaluated=evaluated, clipped=clipped,
+                      rys=rys, maturity=maturity, leniency=leniency, delta_by_year=delta_by_year, applied=applied)
+
+
 def simulate_panels(seed: int = 2017, national: bool = False, params: dict[str, Any] | None = None,
                     published_path: Path | None = None) -> dict[str, Any]:
     """The simulated scores without writing files: panel means, assessor scores and the truth.
 
-    Runs the same generating model as :func:`simulate_raw` (membership,
-    evaluations, latent scores, assessor panels, published figures and the
-    refit of the panels to the recaps) and returns tables instead of
+    Runs the same generating model as :func:`simulate_raw` (:func:`_generate`:
+    membership, evaluations, latent scores, assessor panels, published
+    figures, the refit of the panels to the recaps and the check that the
+    published figures are reproduced) and returns tables instead of
     workbooks, for coverage studies over many seeds.
 
     Args:
@@ -1190,24 +1229,14 @@ def simulate_panels(seed: int = 2017, national: bool = False, params: dict[str, 
         pillar scores as ``true_<pillar>``), "assessors": one row per
         regency-year and assessor (pillar and dimension scores), "parameters":
         the parameters used, "weights": {year: {dimension: weight}}}``.
+
+    Raises:
+        RuntimeError: If a published figure could not be reproduced exactly.
     """
     ref = _load_reference()
-    full = json.loads(json.dumps(DEFAULT_PARAMS))
-    full.update(params or {})
-    gaz = _load_gazetteer()
-    pub_all = pd.read_csv(Path(published_path) if published_path else _default_published_path())
-    pub = pub_all[(pub_all["index"] == "GMSC_eval") & pub_all.region.isin(set(gaz.regency))].copy()
-    members = _choose_members(gaz, ref, pub, np.random.default_rng([seed, 1]), national,
-                              full["kalimantan_weight"])
-    evaluated = _choose_evaluations(members, pub, np.random.default_rng([seed, 5]))
-    clipped = {"latent": 0, "assessor": 0, "refit": 0}
-    rys, _, _, _ = _simulate_scores(members, evaluated, ref, full, seed, national, gaz, clipped)
-    for ry in rys.values():
-        ry.recap = _panel_recap(ry)
-        ry.final = _final_cents(ry.recap[6:], ref.weights[ry.year], ref.dims)
-    _apply_published(rys, pub, ref, seed)
-    for ry in rys.values():
-        _refit_panel(ry, clipped)
+    gen = _generate(seed, national, params,
+                    Path(published_path) if published_path else _default_published_path(), ref)
+    full, rys = gen.params, gen.rys
     items = ref.pillars + ref.dims
     unit_rows, assessor_rows = [], []
     for ry in rys.values():

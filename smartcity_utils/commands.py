@@ -30,7 +30,7 @@ def clean(raw_dir: str | Path | None, out_dir: str | Path, progress: bool = True
     folders = paths.raw_folders(raw_dir, example=example, with_example=with_example)
     for folder in folders:
         note = paths.describe_raw_folder(folder)
-        if raw_dir is None and not example and not with_example and folder == paths.EXAMPLE_RAW_DIR:
+        if raw_dir is None and not example and not with_example and paths.is_example(folder):
             note += f" ({paths.RAW_DIR} holds no data files of yours)"
         print(f"reading {folder}: {note}")
     cleaned = run_clean(folders if len(folders) > 1 else folders[0], Path(out_dir), progress=progress)
@@ -40,7 +40,7 @@ def clean(raw_dir: str | Path | None, out_dir: str | Path, progress: bool = True
           f"-> {out_dir}")
     for row in m.itertuples():
         notes = []
-        if row.values_rejected:
+        if row.rows_rejected or row.values_rejected:
             notes.append(f"{int(row.rows_rejected)} of {int(row.rows_read)} rows rejected "
                          f"({row.top_reject_reasons})")
         if row.ignored_columns:

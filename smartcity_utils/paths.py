@@ -53,6 +53,11 @@ def has_data_files(folder: str | Path) -> bool:
         for p in folder.rglob("*"))
 
 
+def is_example(folder: str | Path) -> bool:
+    """True when ``folder`` (absolute or relative to the working directory) is the bundled example."""
+    return Path(folder).resolve() == EXAMPLE_RAW_DIR.resolve()
+
+
 def default_raw_dir() -> Path:
     """The user's ``data/raw`` when it holds data files, else the bundled example ``data/example/raw``."""
     return RAW_DIR if has_data_files(RAW_DIR) else EXAMPLE_RAW_DIR
@@ -79,14 +84,13 @@ def raw_folders(raw: str | Path | None = None, example: bool = False, with_examp
         return [EXAMPLE_RAW_DIR]
     if with_example:
         own = Path(raw) if raw is not None else RAW_DIR
-        folders = [own] if own.resolve() != EXAMPLE_RAW_DIR.resolve() else []
+        folders = [] if is_example(own) else [own]
         return folders + [EXAMPLE_RAW_DIR]
     return [Path(raw)] if raw is not None else [default_raw_dir()]
 
 
 def describe_raw_folder(folder: str | Path) -> str:
     """What a raw folder is, in words: the bundled simulated example, or the user's files."""
-    folder = Path(folder)
-    if folder.resolve() == EXAMPLE_RAW_DIR.resolve():
+    if is_example(folder):
         return "the bundled simulated example"
     return "your files"

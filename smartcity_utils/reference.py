@@ -68,6 +68,12 @@ def dimensions() -> pd.DataFrame:
 PILLAR_KEYS: tuple[str, ...] = tuple(pillars()["pillar_key"])
 
 
+@functools.cache
+def pillar_names() -> dict[str, str]:
+    """Pillar key -> pillar name, in the canonical order."""
+    return dict(zip(pillars()["pillar_key"], pillars()["pillar"]))
+
+
 DIMENSION_KEYS: tuple[str, ...] = tuple(dimensions()["dimension_key"])
 
 

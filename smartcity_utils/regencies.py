@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from rapidfuzz import fuzz
-from rapidfuzz import process as fuzz_process
 
 from smartcity_utils.errors import ReferenceTableError, UserError
 from smartcity_utils.reference import _read, missing_tokens, nearest, normalise_label
@@ -76,6 +74,9 @@ _KIND_WORDS = {"kabupaten": "kabupaten", "kab": "kabupaten", "kota": "kota", "ko
 
 #: At most this many names are listed for a partial name ("Timur" is in 40 names); the rest are counted.
 MAX_SUGGESTIONS = 10
+
+#: Between the names of a suggestion (``Kabupaten Kutai Barat or Kabupaten Kutai Timur``).
+OR = " or "
 
 
 def _blank(value: object) -> bool:
@@ -171,7 +172,7 @@ class RegencyResolver:
         if hits:
             shown = hits[:MAX_SUGGESTIONS]
             more = f" (and {len(hits) - len(shown)} more)" if len(hits) > len(shown) else ""
-            return " or ".join(shown) + more
+            return OR.join(shown) + more
         return nearest(text, choices or self._choices) or nearest(text, self._choices)
 
     def _resolve(self, raw: object, province: object, kind: object = None) -> Resolution:
@@ -194,7 +195,7 @@ class RegencyResolver:
         if candidates and len(candidates) == 1:
             return Resolution(candidates[0])
         if candidates:
-            names = " or ".join(sorted(self.name(c) for c in candidates))
+            names = OR.join(sorted(self.name(c) for c in candidates))
             return Resolution(None, "ambiguous_regency", names)
         if key.rstrip(".") in _KIND_WORDS:
             return Resolution(None, "unknown_regency", None)  # "Kota" alone: a kind, not a name to guess from
@@ -232,18 +233,15 @@ def resolve_regencies(names: list[str] | str) -> list[int]:
     for name in names:
         res = resolver.resolve(name)
         if res.regency_id is None:
-            if res.reason == "unknown_regency":
-                hits = resolver.containing(name)
-                if hits:
-                    hint = "names containing it: " + ", ".join(hits)
-                else:
-                    near = fuzz_process.extract(normalise_label(name), resolver._choices, processor=normalise_label,
-                                                scorer=fuzz.ratio, limit=3)
-                    hint = "nearest known names: " + ", ".join(h[0] for h in near)
-            elif res.reason == "blank_regency":
+            if res.reason == "blank_regency":
                 hint = "give a name"
-            else:
+            elif res.reason == "ambiguous_regency":
                 hint = f"it could be {res.suggestion}"
+            elif res.suggestion:
+                # resolve() already suggested every name containing it, else the nearest one.
+                hint = "did you mean: " + ", ".join(res.suggestion.split(OR))
+            else:
+                hint = "no known name is close"
             problems.append(f"{name!r} ({res.reason.replace('_', ' ')}; {hint})")
         else:
             ids.append(res.regency_id)

@@ -25,6 +25,27 @@ def is_blank(value: object) -> bool:
 FOOTNOTE_MARK = re.compile(r"(?<=[\d%])(\*+|[\u2020\u2021\u00b9\u00b2\u00b3]+|\(\d\))$")
 
 
+def _without_marks(text: str) -> tuple[str, str]:
+    """A number's text without spaces, a trailing footnote mark and a ``%`` sign; and the marks removed."""
+    text = text.replace("\u00a0", "").replace(" ", "")
+    # A footnote mark ("3,25*", "3,25 (1)") refers to a note below the table; the number stands.
+    mark = FOOTNOTE_MARK.search(text)
+    text = FOOTNOTE_MARK.sub("", text)
+    # "85%" on a 0 to 100 sheet is 85 points; the sheet's scale decides the conversion.
+    percent = "%" if text.endswith("%") else ""
+    return text.removesuffix("%"), percent + (mark.group(0) if mark else "")
+
+
+def dropped_marks(value: object) -> str:
+    """The footnote mark or ``%`` sign ``parse_number`` drops from a cell it reads (``"3,25*"`` -> ``"*"``).
+
+    Empty when the cell is not text, holds no mark, or is not read as a number.
+    """
+    if not isinstance(value, str) or parse_number(value)[1] is not None:
+        return ""
+    return _without_marks(value.strip())[1]
+
+
 def parse_number(value: object) -> tuple[float | None, str | None]:
     """A cell as a number: decimal commas accepted; returns (number, reject reason)."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
@@ -36,11 +57,7 @@ def parse_number(value: object) -> tuple[float | None, str | None]:
     text = str(value).strip()
     if text.casefold() in ref.missing_tokens():
         return None, "missing"
-    text = text.replace("\u00a0", "").replace(" ", "")
-    # A footnote mark ("3,25*", "3,25 (1)") refers to a note below the table; the number stands.
-    text = FOOTNOTE_MARK.sub("", text)
-    # "85%" on a 0 to 100 sheet is 85 points; the sheet's scale decides the conversion.
-    text = text.removesuffix("%")
+    text, _marks = _without_marks(text)
     if re.fullmatch(r"-?\d+,\d+", text):
         text = text.replace(",", ".")
     try:

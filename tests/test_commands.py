@@ -1,5 +1,7 @@
 """The command layer: choices made for the user before any stage runs."""
 
+from pathlib import Path
+
 import pandas as pd
 
 from smartcity_utils import commands
@@ -26,3 +28,35 @@ def test_default_report_year_takes_a_reported_index_without_weights():
 def test_default_report_year_falls_back_to_the_latest_year():
     table = _years([(1990, float("nan")), (1991, float("nan"))])
     assert commands._latest_year_with_index(table) == 1991
+
+
+def _cleaned_with(manifest_rows: list[dict]):
+    from smartcity_utils.clean import Cleaned
+
+    base = {"source_file": "a.xlsx", "rows_read": 5, "rows_kept": 5, "rows_rejected": 0, "values_rejected": 0,
+            "top_reject_reasons": "", "ignored_columns": "", "sheets_skipped": ""}
+    manifest = pd.DataFrame([{**base, **row} for row in manifest_rows])
+    empty = pd.DataFrame()
+    return Cleaned(empty, empty, empty, empty, empty, pd.DataFrame(columns=["reason"]), manifest)
+
+
+def test_clean_summary_names_a_file_with_rejected_rows(tmp_path, monkeypatch, capsys):
+    cleaned = _cleaned_with([{"source_file": "rows_only.xlsx", "rows_kept": 3, "rows_rejected": 2,
+                              "top_reject_reasons": "blank_regency 2"},
+                             {"source_file": "clean.xlsx"}])
+    monkeypatch.setattr("smartcity_utils.clean.run_clean", lambda *args, **kwargs: cleaned)
+    assert commands.clean(tmp_path, tmp_path / "out", progress=False) == 0
+    printed = capsys.readouterr().out
+    assert "  rows_only.xlsx: 2 of 5 rows rejected (blank_regency 2)" in printed
+    assert "clean.xlsx:" not in printed
+
+
+def test_clean_names_the_example_given_as_a_relative_path(tmp_path, monkeypatch, capsys):
+    from smartcity_utils import paths
+
+    monkeypatch.chdir(paths.EXAMPLE_DIR)
+    monkeypatch.setattr(paths, "default_raw_dir", lambda: Path("raw"))
+    monkeypatch.setattr("smartcity_utils.clean.run_clean", lambda *args, **kwargs: _cleaned_with([{}]))
+    assert commands.clean(None, tmp_path / "out", progress=False) == 0
+    printed = capsys.readouterr().out
+    assert f"reading raw: the bundled simulated example ({paths.RAW_DIR} holds no data files of yours)" in printed

@@ -29,6 +29,7 @@ from scipy import linalg, optimize, sparse, stats
 __all__ = [
     "LeniencyResult",
     "assessor_leniency",
+    "assessor_rows",
     "cronbach_alpha",
     "eiv_drivers",
     "error_covariance",
@@ -252,6 +253,24 @@ def _icc_oneway(values: np.ndarray, codes: np.ndarray, level: float) -> dict[str
             "df_between": df1, "df_within": df2, "icc1": icc1, "icc1_ci_low": lo,
             "icc1_ci_high": hi, "icck": sb(icc1), "icck_ci_low": sb(lo), "icck_ci_high": sb(hi),
             "var_unit": (msb - msw) / n0, "var_residual": msw}
+
+
+def assessor_rows(scores: pd.DataFrame, average: bool = True) -> pd.DataFrame:
+    """Assessor-level scores in long form with ``item`` (the pillar or dimension key).
+
+    Args:
+        scores: The processed ``scores`` table; only ``level == "assessor"``
+            rows with an item and a score are used.
+        average: Average duplicate rows, giving one row per regency-year,
+            assessor and item (``regency_id, year, assessor, item, score``);
+            ``False`` keeps every row with its index and columns.
+    """
+    rows = scores[scores["level"] == "assessor"].copy()
+    rows["item"] = rows["pillar_key"].fillna(rows["dimension_key"])
+    rows = rows.dropna(subset=["item", "score"])
+    if not average:
+        return rows
+    return rows.groupby(["regency_id", "year", "assessor", "item"], as_index=False)["score"].mean()
 
 
 def _rating_rows(scores_long: pd.DataFrame, unit_cols: str | Sequence[str], rater_col: str, value_col: str,

@@ -70,7 +70,10 @@ def published_reproduction(regency_year: pd.DataFrame, published: pd.DataFrame) 
     dimension scores with the matching column.
 
     Returns:
-        ``regency, year, metric, published, in_data, published_rank, rank_in_data, matches``.
+        ``regency, year, metric, published, in_data, published_rank, rank_in_data, matches,
+        is_simulated``; ``is_simulated`` is the flag of the regency-year row ``in_data`` comes
+        from (False when there is no such row): the published figures are real, the data beside
+        them may not be.
     """
     facts = published[(published["index"] == "GMSC_eval") & published["regency_id"].notna()].copy()
     ry = regency_year.set_index(["regency_id", "year"])
@@ -80,11 +83,12 @@ def published_reproduction(regency_year: pd.DataFrame, published: pd.DataFrame) 
         column = "final_score_reported" if fact.metric == "indeks_smart_city" else fact.metric
         in_data = ry.at[key, column] if key in ry.index and column in ry.columns else None
         rank = ry.at[key, "rank_reported"] if key in ry.index and fact.metric == "indeks_smart_city" else None
+        simulated = bool(ry.at[key, "is_simulated"]) if key in ry.index else False
         matches = in_data is not None and pd.notna(in_data) and abs(float(in_data) - float(fact.value)) < 1e-9
         if pd.notna(fact.rank) and fact.metric == "indeks_smart_city":
             matches = matches and rank is not None and pd.notna(rank) and int(rank) == int(fact.rank)
         rows.append({"regency": fact.region, "year": int(fact.year), "metric": fact.metric,
                      "published": fact.value, "in_data": in_data, "published_rank": fact.rank,
-                     "rank_in_data": rank, "matches": bool(matches)})
+                     "rank_in_data": rank, "matches": bool(matches), "is_simulated": simulated})
     return pd.DataFrame(rows, columns=["regency", "year", "metric", "published", "in_data", "published_rank",
-                                       "rank_in_data", "matches"])
+                                       "rank_in_data", "matches", "is_simulated"]).astype({"is_simulated": bool})

@@ -89,7 +89,7 @@ def rank_scores(
     return competition_rank(df[score_col], df[cols] if cols else None, ascending=ascending).rename(score_col)
 
 
-def _mid_rank_percentile(n_lower, ties_others, n):
+def mid_rank_percentile(n_lower, ties_others, n):
     """The one percentile rule: ``100 * (n_lower + 0.5 * n_tied_others) / (n - 1)``.
 
     100 is the unique best of the group, 0 the unique worst, 50 when everyone
@@ -103,7 +103,7 @@ def _mid_rank_percentile(n_lower, ties_others, n):
     return 100.0 * (n_lower + 0.5 * ties_others) / others
 
 
-def _percentile_within(df: pd.DataFrame, score_col: str, cols: list[str]) -> pd.Series:
+def percentile_within(df: pd.DataFrame, score_col: str, cols: list[str]) -> pd.Series:
     """Share of the *others* in the group scoring strictly lower, ties counted half.
 
     ``100 * (n_lower + 0.5 * n_tied_others) / (n - 1)``: 100 is the unique best,
@@ -121,7 +121,12 @@ def _percentile_within(df: pd.DataFrame, score_col: str, cols: list[str]) -> pd.
         lo = grouped.rank(method="min", ascending=True, na_option="keep")
         hi = grouped.rank(method="max", ascending=True, na_option="keep")
         n = grouped.transform("count").astype(float)
-    return _mid_rank_percentile(lo - 1, hi - lo, n)
+    return mid_rank_percentile(lo - 1, hi - lo, n)
+
+
+#: Earlier private names, kept for the modules that import them.
+_mid_rank_percentile = mid_rank_percentile
+_percentile_within = percentile_within
 
 
 def percentile_among(values: Sequence[float] | np.ndarray, x: float) -> float:
@@ -140,7 +145,7 @@ def percentile_among(values: Sequence[float] | np.ndarray, x: float) -> float:
     if np.isnan(x) or v.size < 2:
         return float("nan")
     x = round(float(x), RANK_DECIMALS)
-    return float(_mid_rank_percentile(int((v < x).sum()), int((v == x).sum()) - 1, v.size))
+    return float(mid_rank_percentile(int((v < x).sum()), int((v == x).sum()) - 1, v.size))
 
 
 def add_ranks(
@@ -178,7 +183,7 @@ def add_ranks(
         out["n_in_group"] = out.groupby(cols, dropna=False, sort=False)[score_col].transform("count")
     else:
         out["n_in_group"] = out[score_col].notna().sum()
-    out["percentile_year"] = _percentile_within(out, score_col, ["year"])
-    pct_cohort = _percentile_within(out, score_col, ["year", cohort_col])
+    out["percentile_year"] = percentile_within(out, score_col, ["year"])
+    pct_cohort = percentile_within(out, score_col, ["year", cohort_col])
     out["percentile_cohort"] = pct_cohort.where(out[cohort_col].notna())
     return out

@@ -80,16 +80,33 @@ def driver_frame(index_ranks: pd.DataFrame) -> pd.DataFrame:
 MIN_NATIONAL_ROWS = len(PILLAR_KEYS) + 2
 
 
-def _require_national_set(index_ranks: pd.DataFrame, folder: Path) -> None:
-    """Stop with a one-line error when the data are too few for models across regencies."""
-    complete = index_ranks.dropna(subset=list(PILLAR_KEYS) + ["final_score"])
+def require_national_rows(frame: pd.DataFrame, source: str, fix: str) -> None:
+    """Stop with a one-line error when the rows are too few for models across regencies.
+
+    Needs :data:`MIN_NATIONAL_ROWS` regency-years with all six pillars and an
+    index, from two regencies or more.
+
+    Args:
+        frame: Regency-year rows (incomplete ones do not count).
+        source: What the rows are (a folder, a selection), first in the message.
+        fix: The sentence that says what to do, last in the message.
+
+    Raises:
+        DriverInputError: too few complete rows or a single regency.
+    """
+    complete = frame.dropna(subset=list(PILLAR_KEYS) + ["final_score"])
     if len(complete) < MIN_NATIONAL_ROWS or complete["regency_id"].nunique() < 2:
         raise DriverInputError(
-            f"{folder}: the national models compare regencies and need at least {MIN_NATIONAL_ROWS} "
+            f"{source}: the national models compare regencies and need at least {MIN_NATIONAL_ROWS} "
             f"regency-years with all six pillars and an index, from two regencies or more; these data have "
-            f"{len(complete)} from {complete['regency_id'].nunique()} regency(ies). Add the other regencies' "
-            "files, or run with --with-example to set your files among the simulated example "
-            "(your real rows replace the simulated ones)")
+            f"{len(complete)} from {complete['regency_id'].nunique()} regency(ies). {fix}")
+
+
+def _require_national_set(index_ranks: pd.DataFrame, folder: Path) -> None:
+    """Stop with a one-line error when the data are too few for models across regencies."""
+    require_national_rows(index_ranks, str(folder),
+                          "Add the other regencies' files, or run with --with-example to set your files among the "
+                          "simulated example (your real rows replace the simulated ones)")
 
 
 def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1000,
@@ -160,13 +177,15 @@ def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1
     for name in MEASUREMENT_TABLES:
         tables[name] = plain_for_parquet(measurement[name].assign(is_simulated=simulated))
     written = write_tables(tables, paths.analysis_dir(folder))
-    rank_meta = {**uncertainty.attrs.get("assumptions", {}),
+    # The rank uncertainty and the sidecars cover every regency-year, not only the complete ones.
+    any_simulated = bool(index_ranks["is_simulated"].any())
+    rank_meta = {"is_simulated": any_simulated, **uncertainty.attrs.get("assumptions", {}),
                  "published_ranks_outside_5_95_band": outside,
                  "dimension_error_cov": dim_cov.round(6).to_dict()}
     atomic_write(paths.analysis_dir(folder) / RANK_UNCERTAINTY_META, json.dumps(rank_meta, indent=2))
     lead_table = results.get("eiv")
-    meta = {"n_regency_years": int(len(index_ranks)), "n_driver_rows": int(len(frame)), "seed": seed,
-            "n_draws": n_draws, "n_boot": n_boot, "r2": _model_r2(results),
+    meta = {"is_simulated": any_simulated, "n_regency_years": int(len(index_ranks)), "n_driver_rows": int(len(frame)),
+            "seed": seed, "n_draws": n_draws, "n_boot": n_boot, "r2": _model_r2(results),
             "lead_assumptions": lead_table.attrs.get("assumptions", {}) if lead_table is not None else {},
             "sobol_steps": measurement["rank_sensitivity"].attrs.get("steps", []),
             "published_ranks_outside_5_95_band": outside}
@@ -175,12 +194,16 @@ def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1
 
 
 def analysis_summary(path: str | Path | None = None) -> str:
-    """One line on the cached analysis: the lead driver method and the published ranks outside their band."""
+    """One line on the cached analysis: the lead driver method and the published ranks outside their band.
+
+    The line starts with ``simulated data: `` when the analysis ran on simulated rows.
+    """
     meta = json.loads((paths.analysis_dir(processed_folder(path)) / paths.ANALYSIS_META).read_text(encoding="utf-8"))
     lead = ("errors-in-variables regression corrected for the assessors' shared error" if meta.get("lead_assumptions")
             else "ordinary regression (no assessor-level scores for the correction)")
     band = meta.get("published_ranks_outside_5_95_band", {})
-    return (f"lead driver method: {lead}; published ranks outside their own 5-95 % band: "
+    prefix = "simulated data: " if meta.get("is_simulated") else ""
+    return (f"{prefix}lead driver method: {lead}; published ranks outside their own 5-95 % band: "
             f"{band.get('n_outside', 0)} of {band.get('n_published_ranks', 0)}")
 
 
@@ -205,16 +228,19 @@ def measurement_tables(index_ranks: pd.DataFrame, scores: pd.DataFrame, wide: pd
         Tables named as in :data:`MEASUREMENT_TABLES`, and ``_dimension_cov``
         (one assessor's dimension error covariance, for the rank uncertainty).
     """
-    from smartcity_utils.analysis.measurement import assessor_leniency, error_covariance, icc, pillar_structure
+    from smartcity_utils.analysis.measurement import (
+        assessor_leniency,
+        assessor_rows,
+        error_covariance,
+        icc,
+        pillar_structure,
+    )
     from smartcity_utils.analysis.sensitivity import sobol_rank_sensitivity
 
     pillars, dims = list(PILLAR_KEYS), list(DIMENSION_KEYS)
     frame = driver_frame(index_ranks)
     structure = pillar_structure(frame, pillars, by="year")
-    rows = scores[scores["level"] == "assessor"].copy()
-    rows["item"] = rows["pillar_key"].fillna(rows["dimension_key"])
-    rows = rows.dropna(subset=["item", "score"])
-    rows = rows.groupby(["regency_id", "year", "assessor", "item"], as_index=False)["score"].mean()
+    rows = assessor_rows(scores)
     # "group" is a year or "all" (pooled): text, so that the column has one type.
     out: dict[str, Any] = {name: structure[key].assign(group=structure[key]["group"].astype(str))
                            for name, key in (("pillar_correlation", "correlation"), ("pillar_pca", "pca"),
@@ -263,21 +289,16 @@ def lead_driver_estimates(drivers: pd.DataFrame) -> pd.DataFrame:
     from a bootstrap over regencies. When it could not run (no assessor-level
     scores), the OLS slopes with regency-clustered intervals, labelled as such.
     """
-    from smartcity_utils.analysis.drivers.lead import LEAD_ESTIMAND, LEAD_METHOD
+    from smartcity_utils.analysis.drivers.lead import LEAD_METHOD
+    from smartcity_utils.analysis.drivers.ols import ols_as_estimates
+    from smartcity_utils.analysis.drivers.summary import text
 
     lead = drivers[drivers["method"] == LEAD_METHOD]
     if len(lead):
-        out = pd.DataFrame({"pillar_key": lead["pillar"], "estimate": lead["estimate"], "ci_low": lead["ci_low"],
-                            "ci_high": lead["ci_high"], "method": LEAD_METHOD, "estimand": LEAD_ESTIMAND,
-                            "is_simulated": lead["is_simulated"]})
-        return out[DRIVER_ESTIMATE_COLUMNS].reset_index(drop=True)
-    ols = drivers[drivers["method"] == "ols"]
-    out = pd.DataFrame({"pillar_key": ols["pillar"], "estimate": ols["coef"], "ci_low": ols["coef_ci_low"],
-                        "ci_high": ols["coef_ci_high"], "method": "ols",
-                        "estimand": "difference in the headline index per point of the pillar's panel-mean score, "
-                                    "other pillars held equal (association across regency-years; not corrected "
-                                    "for the assessors' shared error)",
-                        "is_simulated": ols["is_simulated"]})
+        method, out = LEAD_METHOD, lead[["pillar", "estimate", "ci_low", "ci_high", "is_simulated"]]
+    else:
+        method, out = "ols", ols_as_estimates(drivers[drivers["method"] == "ols"], extra=["is_simulated"])
+    out = out.rename(columns={"pillar": "pillar_key"}).assign(method=method, estimand=text(f"estimand_{method}", "en"))
     return out[DRIVER_ESTIMATE_COLUMNS].reset_index(drop=True)
 
 

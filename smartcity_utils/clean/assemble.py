@@ -28,9 +28,9 @@ from smartcity_utils.clean.precedence import (
     set_aside_simulated,
 )
 from smartcity_utils.clean.published import parse_published
-from smartcity_utils.clean.quick_wins import parse_quick_wins
+from smartcity_utils.clean.quick_wins import FILLED, parse_quick_wins
 from smartcity_utils.clean.recap import parse_recap
-from smartcity_utils.clean.rows import DEFAULT_GROUP, DIMENSIONS, PILLARS, Collector
+from smartcity_utils.clean.rows import DEFAULT_GROUP, DIMENSIONS, MARK_DROPPED, PILLARS, Collector
 from smartcity_utils.clean.sheets import (
     DATA_SUFFIXES,
     EXPECTED_LAYOUTS,
@@ -144,8 +144,9 @@ SET_ASIDE = "set_aside_simulated"
 
 
 #: Reasons that are no fault of the row: another row holds instead (a later answer, a revision,
-#: the same value elsewhere, real data). They do not count in ``regency_year.n_rows_rejected``.
-REPLACED = frozenset({SET_ASIDE, "superseded", "superseded_by_revision", "duplicate_value"})
+#: the same value elsewhere, real data), or a note on a kept value (filled down from a merged
+#: cell, read without its footnote mark). They do not count in ``regency_year.n_rows_rejected``.
+REPLACED = frozenset({SET_ASIDE, "superseded", "superseded_by_revision", "duplicate_value", FILLED, MARK_DROPPED})
 
 
 #: Reject reasons shown per file in the summary of ``smartcity clean``.
@@ -258,7 +259,7 @@ def _folder_labels(folders: list[Path]) -> list[str]:
         return [""]
     labels = []
     for folder in folders:
-        label = "example" if folder.resolve() == paths.EXAMPLE_RAW_DIR.resolve() else folder.name or "raw"
+        label = "example" if paths.is_example(folder) else folder.name or "raw"
         while label in labels:
             label += "_"
         labels.append(label)

@@ -51,6 +51,7 @@ def parse_assessor(sheet: Sheet, out: rows.Collector) -> None:
         if reason:
             out.reject_row(sheet, i, "score", rows.cell(row, c_s), reason, fix)
             continue
+        rows.note_marks(sheet, i, "score", rows.cell(row, c_s), out)
         out.scores.append({"regency_id": rid.regency_id, "year": year, "stage": stage, "assessor": assessor,
                            "level": "assessor", "pillar_key": target[0], "dimension_key": target[1],
                            "score": score, "is_simulated": rows.simulated_flag(sheet, row, c_sim, i, out),

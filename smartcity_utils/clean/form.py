@@ -32,6 +32,7 @@ def parse_form(sheet: Sheet, out: rows.Collector) -> None:
         if reason:
             out.reject_row(sheet, i, "score", rows.cell(row, cols["score"]), reason, fix)
             continue
+        rows.note_marks(sheet, i, "score", rows.cell(row, cols["score"]), out)
         raw_time = rows.cell(row, cols["submitted_at"])
         submitted = parse_timestamp(raw_time)
         if submitted is None and not is_blank(raw_time):

@@ -19,7 +19,9 @@ The rules (also in ``docs/data_model.md``, section "Precedence"):
    ``superseded_by_revision`` with both values and both files. When neither
    file, or both, are marked, the run stops (``RawConflictError``) and names
    both files and both values: the order in which file names sort never
-   decides.
+   decides. The evaluation group (``Kelompok``) and the cohort (``Angkatan``)
+   of a recap row follow the same rule; a recap without a group column gives
+   no group (the default ``Nasional`` is used only when no file gives one).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from collections import defaultdict
 import pandas as pd
 
 from smartcity_utils import regencies
-from smartcity_utils.clean.rows import DIMENSIONS, PILLARS, Collector
+from smartcity_utils.clean.rows import DEFAULT_GROUP, DIMENSIONS, PILLARS, Collector
 from smartcity_utils.errors import RawConflictError
 from smartcity_utils.reference import normalise_label
 
@@ -41,6 +43,12 @@ REVISION_MARK = re.compile(r"revisi")
 MAX_CONFLICTS_SHOWN = 3
 
 RECAP_VALUES = PILLARS + DIMENSIONS + ["final_score_reported", "rank_reported"]
+
+#: Recap values that label a regency-year rather than score it; decided by the same rules.
+RECAP_LABEL_VALUES = ["evaluation_group", "cohort_year_recap"]
+
+#: Column names shown in rejects and conflicts where they differ from the record's keys.
+RECAP_LABELS = {"cohort_year_recap": "cohort_year"}
 
 
 def is_revision(file_name: str, titles: list[str]) -> bool:
@@ -171,6 +179,22 @@ def _decide(holders: list[tuple[dict, object]], revisions: set[str]) -> tuple[di
     return None
 
 
+def _list_loser(out: Collector, rec: dict, layout: str, column: str, value: object,
+                winner: tuple[dict, object], what: str, whole_row: bool) -> None:
+    """List a value another file also gives: the same (``duplicate_value``) or replaced by a revision."""
+    if value == winner[1]:
+        _listing(out, rec, layout, column, value, "duplicate_value",
+                 f"the same {what} is in {_where(winner[0])}; kept once", whole_row=whole_row)
+    else:
+        _listing(out, rec, layout, column, value, "superseded_by_revision",
+                 f"the revision {_where(winner[0])} gives {winner[1]} and wins", whole_row=whole_row)
+
+
+def _unset(column: str, value: object) -> bool:
+    """A value a file does not give: empty, or the default evaluation group of a recap without one."""
+    return _missing(value) or (column == "evaluation_group" and value == DEFAULT_GROUP)
+
+
 def resolve_recap(out: Collector, revisions: set[str]) -> list[dict]:
     """Rules 2 and 3 for recap rows: one record per regency and year; losers listed, panel scores pruned."""
     by_key: dict[tuple[int, int], list[dict]] = defaultdict(list)
@@ -201,28 +225,21 @@ def resolve_recap(out: Collector, revisions: set[str]) -> list[dict]:
         # Several files: the marked revision leads, else the first file; value by value below.
         per_file.sort(key=lambda r: r["source_file"] not in revisions)
         merged = dict(per_file[0])
-        for col in RECAP_VALUES:
-            holders = [(rec, rec.get(col)) for rec in per_file if not _missing(rec.get(col))]
+        for col in RECAP_VALUES + RECAP_LABEL_VALUES:
+            holders = [(rec, rec.get(col)) for rec in per_file if not _unset(col, rec.get(col))]
             if not holders:
                 continue
             winner = _decide(holders, revisions)
+            shown = RECAP_LABELS.get(col, col)
             if winner is None:
-                conflicts.add(rid, year, col, holders)
+                conflicts.add(rid, year, shown, holders)
                 continue
             merged[col] = winner[1]
             for rec, value in holders:
                 if rec is winner[0]:
                     continue
                 dropped_values.add((rec["source_file"], rec["source_sheet"], rec["source_row"], col))
-                if value == winner[1]:
-                    _listing(out, rec, "recap", col, value, "duplicate_value",
-                             f"the same value is in {_where(winner[0])}; kept once", whole_row=False)
-                else:
-                    _listing(out, rec, "recap", col, value, "superseded_by_revision",
-                             f"the revision {_where(winner[0])} gives {winner[1]} and wins", whole_row=False)
-        for col in ("evaluation_group", "cohort_year_recap"):
-            if _missing(merged.get(col)):
-                merged[col] = next((r[col] for r in per_file if not _missing(r.get(col))), None)
+                _list_loser(out, rec, "recap", shown, value, winner, "value", whole_row=False)
         kept.append(merged)
     conflicts.raise_if_any()
     out.scores = [s for s in out.scores
@@ -256,10 +273,7 @@ def resolve_assessor_duplicates(out: Collector, form: list[dict], revisions: set
             if rec is winner[0] or rec["source_file"] == winner[0]["source_file"]:
                 continue
             dropped.add(rec["_status_key"])
-            reason = "duplicate_value" if value == winner[1] else "superseded_by_revision"
-            fix = (f"the same score is in {_where(winner[0])}; kept once" if value == winner[1] else
-                   f"the revision {_where(winner[0])} gives {winner[1]} and wins")
-            _listing(out, rec, rec["layout"], "score", value, reason, fix, whole_row=True)
+            _list_loser(out, rec, rec["layout"], "score", value, winner, "score", whole_row=True)
     conflicts.raise_if_any()
     out.scores = [s for s in out.scores if s.get("_status_key") not in dropped or s["layout"] == "recap"]
     return [f for f in form if f["_status_key"] not in dropped]

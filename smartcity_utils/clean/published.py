@@ -28,6 +28,8 @@ def parse_published(sheet: Sheet, out: rows.Collector) -> None:
             number, reason = parse_number(record[name])
             if reason == "not_a_number":
                 out.reject_value(sheet, i, name, record[name], reason, _SUGGEST[reason])
+            elif reason is None:
+                rows.note_marks(sheet, i, name, record[name], out)
             record[name] = number
         # World cities (IMD) are not regencies; their id stays empty, which is not an error.
         record["regency_id"] = resolver.resolve(record["region"]).regency_id

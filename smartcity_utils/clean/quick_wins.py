@@ -5,7 +5,9 @@ followed by empty ones. Only that case is filled down: a row whose regency
 cell is empty while its pillar and programme are filled, directly under a
 programme row of a named regency (no blank or note row in between), takes the
 regency (and the province and year, where those are empty too) of the row
-above. Any other empty regency is rejected as ``blank_regency``.
+above. Each value filled down is listed in ``rejects`` as a note on the kept
+row (reason ``filled_from_merged_cell``, naming the row it was taken from).
+Any other empty regency is rejected as ``blank_regency``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from smartcity_utils.values import is_blank, parse_score
 
 #: Columns a merged cell can span and that are filled down with the regency.
 FILL_DOWN = ("regency", "province", "kind", "year")
+
+#: Reject reason of a value filled down from a merged cell: a note, the row is kept.
+FILLED = "filled_from_merged_cell"
 
 
 def parse_quick_wins(sheet: Sheet, out: rows.Collector) -> None:
@@ -35,17 +40,21 @@ def parse_quick_wins(sheet: Sheet, out: rows.Collector) -> None:
         if merged_below:
             for name in FILL_DOWN:
                 j = cols[name]
-                if j is not None and is_blank(rows.cell(row, j)):
+                if j is not None and is_blank(rows.cell(row, j)) and not is_blank(above[name]):
                     row += [None] * (j + 1 - len(row))
                     row[j] = above[name]
+                    shown = int(row[j]) if isinstance(row[j], float) and row[j].is_integer() else row[j]
+                    out.reject_value(sheet, i, name, shown, FILLED,
+                                     f"taken from row {above['_row']}, the first row of the merged cell")
         kind = rows.row_kind(row, rows.cell(row, cols["regency"]))
+        origin = above["_row"] if merged_below else i + 1
         above = None
         if kind:
             out.reject_row(sheet, i, "", " | ".join(str(c) for c in row if not is_blank(c))[:200], kind,
                            "not a programme row; nothing to do")
             continue
         if not is_blank(rows.cell(row, cols["regency"])):
-            above = {name: rows.cell(row, cols[name]) for name in FILL_DOWN}
+            above = {name: rows.cell(row, cols[name]) for name in FILL_DOWN} | {"_row": origin}
         found = rows.regency_and_year(sheet, i, row, cols, out)
         if found is None:
             continue
@@ -65,5 +74,7 @@ def parse_quick_wins(sheet: Sheet, out: rows.Collector) -> None:
             record[name] = score
             if reason:
                 out.reject_value(sheet, i, name, rows.cell(row, cols[name]), reason, fix)
+            else:
+                rows.note_marks(sheet, i, name, rows.cell(row, cols[name]), out)
         out.quick_wins.append(record)
         out.keep(sheet, i)

@@ -58,6 +58,7 @@ def parse_recap(sheet: Sheet, out: rows.Collector) -> None:
             if reason:
                 out.reject_value(sheet, i, key, rows.cell(row, j), reason, fix)
             else:
+                rows.note_marks(sheet, i, key, rows.cell(row, j), out)
                 out.scores.append({"regency_id": rid, "year": year, "stage": "final", "assessor": None,
                                    "level": "panel", "pillar_key": key if kind_ == "pillar" else None,
                                    "dimension_key": key if kind_ == "dimension" else None, "score": score,
@@ -69,6 +70,8 @@ def parse_recap(sheet: Sheet, out: rows.Collector) -> None:
             record["final_score_reported"] = score
             if reason:
                 out.reject_value(sheet, i, "final_score", rows.cell(row, c_final), reason, fix)
+            else:
+                rows.note_marks(sheet, i, "final_score", rows.cell(row, c_final), out)
         if c_rank is not None:
             number, reason = parse_number(rows.cell(row, c_rank))
             if reason is None and (number < 1 or not float(number).is_integer()):
@@ -76,5 +79,7 @@ def parse_recap(sheet: Sheet, out: rows.Collector) -> None:
             record["rank_reported"] = int(number) if reason is None else None
             if reason:
                 out.reject_value(sheet, i, "rank", rows.cell(row, c_rank), reason, "a rank is a whole number from 1")
+            else:
+                rows.note_marks(sheet, i, "rank", rows.cell(row, c_rank), out)
         out.recap.append(record)
         out.keep(sheet, i)

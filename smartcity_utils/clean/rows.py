@@ -15,7 +15,7 @@ import numpy as np
 from smartcity_utils import reference as ref
 from smartcity_utils import regencies
 from smartcity_utils.clean.sheets import Sheet, declared_scale
-from smartcity_utils.values import is_blank, parse_flag, parse_number, parse_stage, parse_year
+from smartcity_utils.values import dropped_marks, is_blank, parse_flag, parse_number, parse_stage, parse_year
 
 PILLARS = list(ref.PILLAR_KEYS)
 
@@ -69,6 +69,19 @@ class Collector:
             "column": column, "value": "" if value is None else str(value), "reason": reason,
             "suggestion": suggestion or "", "layout": sheet.layout or "",
         })
+
+
+#: Reject reason of a number kept without the footnote mark or % sign written after it: a note.
+MARK_DROPPED = "footnote_mark"
+
+
+def note_marks(sheet: Sheet, i: int, column: str, value: object, out: Collector) -> None:
+    """List a number read without its footnote mark or ``%`` sign (``3,25*``): the value is kept."""
+    marks = dropped_marks(value)
+    if marks:
+        out.reject_value(sheet, i, column, value, MARK_DROPPED,
+                         f"the number is kept without {marks!r}; a footnote below the table is not read, "
+                         "and a % sign leaves the conversion to the sheet's scale")
 
 
 def stage_or_first(sheet: Sheet, i: int, value: object, out: Collector) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import pandas as pd
 
 from smartcity_utils import reference as ref
+from smartcity_utils.errors import UserError
+from smartcity_utils.regencies import regency_resolver, resolve_regencies
 from smartcity_utils.report import profile
 from smartcity_utils.report.tables import (
     MISSING,
@@ -25,10 +27,57 @@ from smartcity_utils.report.tables import (
 from smartcity_utils.report.texts import text
 
 
-def names_of(ctx: profile.ReportContext, regency_ids: list[int]) -> dict[int, str]:
-    """Canonical names of the regencies, in the order given."""
-    names = ctx.index_ranks.drop_duplicates("regency_id").set_index("regency_id")["regency"]
-    return {int(i): str(names[i]) for i in regency_ids}
+def names_of(ctx: profile.ReportContext | None, regency_ids: list[int]) -> dict[int, str]:
+    """Canonical names of the regencies (from the gazetteer), in the order given."""
+    resolver = regency_resolver()
+    return {int(i): resolver.name(int(i)) for i in regency_ids}
+
+
+def setup(data: profile.ReportContext | pd.DataFrame, regencies: list[str],
+          year: int | None = None) -> tuple[list[int], dict[int, str], int]:
+    """The regencies and the year of a comparison, checked once.
+
+    Args:
+        data: The report context, or any table with ``regency_id`` and ``year``
+            (``regency_year``), and ``final_score`` when it has an index.
+        regencies: Names, aliases or codes as given, two or more different regencies.
+        year: The year compared; None: the latest year in which one of them has an index.
+
+    Returns:
+        ``(regency ids, {id: canonical name}, year)``.
+
+    Raises:
+        UserError: an unknown name, fewer than two different regencies, one
+            without evaluation data, or a year without data.
+    """
+    rows = data.index_ranks if isinstance(data, profile.ReportContext) else data
+    given = resolve_regencies(list(regencies))
+    ids = list(dict.fromkeys(given))
+    if len(ids) < 2:
+        raise UserError(f"a comparison needs at least two different regencies, got {list(regencies)}")
+    have = set(rows["regency_id"])
+    missing = [n for n, i in zip(regencies, given) if i not in have]
+    if missing:
+        raise UserError(f"no evaluation data for: {', '.join(missing)}")
+    own = rows[rows["regency_id"].isin(ids)]
+    if year in (None, 0, ""):
+        indexed = own.dropna(subset=["final_score"]) if "final_score" in own.columns else own
+        year = int((indexed if len(indexed) else own)["year"].max())
+    elif int(year) not in set(rows["year"]):
+        raise UserError(f"no data for year {year}; years with data: {sorted(int(y) for y in rows['year'].unique())}")
+    return ids, names_of(None, ids), int(year)
+
+
+def page_simulated(ctx: profile.ReportContext, histories_by_name: dict[str, pd.DataFrame], year: int) -> bool:
+    """Whether a comparison shows simulated numbers: in any history, or among the regencies ranked with them.
+
+    Ranks and percentiles of every year shown, and of ``year``, come from all
+    the regencies of that year, so a simulated one among them makes the page simulated.
+    """
+    years = {int(year)} | {int(y) for h in histories_by_name.values() for y in h["year"]}
+    shown = ctx.index_ranks[ctx.index_ranks["year"].isin(years)]
+    return (any(bool(h["is_simulated"].astype(bool).any()) for h in histories_by_name.values())
+            or bool(shown["is_simulated"].astype(bool).any()))
 
 
 def histories(ctx: profile.ReportContext, regency_ids: list[int]) -> dict[str, pd.DataFrame]:
@@ -72,7 +121,7 @@ def pillar_scores(ctx: profile.ReportContext, regency_ids: list[int], year: int)
 
 def pillar_table(scores: pd.DataFrame, lang: str) -> ReaderTable:
     """Pillars by regency, 2 decimals."""
-    names = ref.pillars().set_index("pillar_key")["pillar"]
+    names = ref.pillar_names()
     frame = scores.T.reset_index(names="pillar_key")
     frame.insert(0, "pillar", frame["pillar_key"].map(names))
     cols = {f"r{i}": n for i, n in enumerate(scores.index)}
@@ -93,7 +142,7 @@ def quick_wins_table(ctx: profile.ReportContext, regency_ids: list[int], lang: s
     else:
         frame = pd.concat(parts, ignore_index=True)
         frame["quick_win_score"] = frame[["score_output", "score_outcome", "score_impact",
-                                          "score_sustainability"]].mean(axis=1)
+                                          "score_sustainability"]].mean(axis=1, skipna=False)
     return reader_table(frame, {"regency": "text", "year": "year", "pillar": "text",
                                 "programme_name": ("text", "col_programme"), "quick_win_score": "score"}, lang)
 
@@ -102,18 +151,16 @@ def summary_sentences(histories_by_name: dict[str, pd.DataFrame], year: int, lan
     """One sentence per regency: index, rank of N and percentile in ``year``, and the change since its previous index."""
     out = []
     for name, history in histories_by_name.items():
-        rows = history.dropna(subset=["final_score"]).sort_values("year")
-        now = rows[rows["year"] == year]
+        now = history.dropna(subset=["final_score"])
+        now = now[now["year"] == year]
         if now.empty:
             out.append(text(lang, "compare_no_index", name=name, year=year))
             continue
         row = now.iloc[0]
-        earlier = rows[rows["year"] < year]
-        if earlier.empty:
+        prev, delta = profile.previous_index(history, year)
+        if prev is None:
             change = text(lang, "compare_change_none")
         else:
-            prev = earlier.iloc[-1]
-            delta = round(float(row["final_score"]), 2) - round(float(prev["final_score"]), 2)
             change = text(lang, "compare_change", delta=fmt_signed(delta), prev_year=int(prev["year"]))
         out.append(text(lang, "compare_summary_item", name=name, year=year, score=fmt_score(row["final_score"]),
                         rank=fmt_int(row["rank_computed"]), n=fmt_int(row["n_in_group"]),

@@ -178,7 +178,7 @@ def write_index(out_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any
                 options[key].add(value)
         score = figures.get("final_score")
         rank, n = figures.get("rank"), figures.get("n_in_group")
-        rank_text = text(lang, "index_rank_of", rank=rank, n=n) if rank is not None and n is not None else _fmt(rank)
+        rank_text = text(lang, "rank_of", rank=rank, n=n) if rank is not None and n is not None else _fmt(rank)
         year = row.get("year") or figures.get("year", "")
         data = " ".join(f'data-{k}="{esc(v, quote=True)}"' for k, v in values.items())
         body_rows.append(
@@ -195,8 +195,8 @@ def write_index(out_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any
         return (f'<label>{t(label)}<select data-filter="{key}"><option value="">{t("index_all")}</option>{opts}'
                 "</select></label>")
 
-    filters = ('<div class="filters">' + select("province", "index_col_province")
-               + select("cohort", "index_col_cohort") + select("group", "index_col_group")
+    filters = ('<div class="filters">' + select("province", "col_province")
+               + select("cohort", "col_cohort") + select("group", "col_group")
                + select("lang", "index_col_lang")
                + f'<label>{t("index_filter_from")}<input data-filter="min" type="number" step="0.1" min="0" max="4" '
                'size="4"></label>'
@@ -209,9 +209,9 @@ def write_index(out_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any
         f'<a href="{paths.ANALYSIS_DIRNAME}/{esc(quote(p.name))}">{esc(_readable(p.stem))}</a>' for p in analyses)
     analysis_section = f"<p>{t('index_national')}: {analysis_links}</p>" if analyses else ""
     banner = f'<div class="banner">{t("index_banner")}</div>' if any_simulated else ""
-    columns = [("index_col_regency", ""), ("index_col_lang", ""), ("index_col_province", ""),
-               ("index_col_cohort", "num"), ("index_col_group", ""), ("index_col_year", "num"),
-               ("index_col_score", "num"), ("index_col_rank", "num"), ("index_col_percentile", "num"),
+    columns = [("index_col_regency", ""), ("index_col_lang", ""), ("col_province", ""),
+               ("col_cohort", "num"), ("col_group", ""), ("col_year", "num"),
+               ("index_col_score", "num"), ("col_rank", "num"), ("col_percentile", "num"),
                ("index_col_links", "")]
     head = "<tr>" + "".join(f'<th class="{cls}">{t(key)}</th>' if cls else f"<th>{t(key)}</th>"
                             for key, cls in columns) + "</tr>"

@@ -13,7 +13,13 @@ import html
 
 import pandas as pd
 
-from smartcity_utils.report.profile import NOT_REGENCY_ROWS, NOTABLE_GAP, group_changes, missing_years
+from smartcity_utils.report.profile import (
+    NOT_REGENCY_ROWS,
+    NOTABLE_GAP,
+    group_changes,
+    missing_years,
+    previous_index,
+)
 from smartcity_utils.report.tables import (
     category_text,
     coded_text,
@@ -46,12 +52,10 @@ def index_sentence(history: pd.DataFrame, year: int, lang: str) -> str:
 
 def change_sentences(history: pd.DataFrame, year: int, lang: str) -> list[str]:
     """The change since the previous year with an index; the rank change only within the same group."""
-    rows = history.dropna(subset=["final_score"]).sort_values("year")
-    earlier = rows[rows["year"] < year]
-    if earlier.empty:
+    prev, delta = previous_index(history, year)
+    if prev is None:
         return [text(lang, "summary_first_year", year=year)]
-    prev, cur = earlier.iloc[-1], rows[rows["year"] == year].iloc[0]
-    delta = round(float(cur["final_score"]), 2) - round(float(prev["final_score"]), 2)
+    cur = history[history["year"] == year].iloc[0]
     if abs(delta) < 0.005:
         out = [text(lang, "summary_change_same", prev_year=int(prev["year"]), score=fmt_score(cur["final_score"]))]
     else:

@@ -25,8 +25,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from smartcity_utils import reference as ref
 from smartcity_utils.analysis.cohorts import measure_values
-from smartcity_utils.analysis.index import load_pillars
 
 SIMULATED_MARKER = "SIMULATED DATA — not official scores"
 """The English stamp; :func:`marker_text` gives it in each report language."""
@@ -186,7 +186,7 @@ def column_label(column: str, lang: str = "en") -> str:
 
 
 def _pillar_labels(keys: Sequence[str]) -> list[str]:
-    names = load_pillars().set_index("pillar_key")["pillar"]
+    names = ref.pillar_names()
     return [names.get(k, k) for k in keys]
 
 
@@ -224,7 +224,7 @@ def pillar_profile(
     Returns:
         The figure.
     """
-    keys = load_pillars()["pillar_key"].tolist()
+    keys = list(ref.pillar_names())
     focus = _as_series(focus_row, keys)
     cohort = _as_series(cohort_median, keys)
     if focus_label is None:
@@ -309,6 +309,7 @@ def distributions(
     title: str | None = None,
     simulated: bool = True,
     seed: int = 0,
+    lang: str = "en",
 ) -> Figure:
     """Box and strip plots of scores per cohort, one panel per measure.
 
@@ -322,11 +323,12 @@ def distributions(
         title: Figure title.
         simulated: Stamp the simulated-data marker.
         seed: Seed of the horizontal jitter (fixed so that figures reproduce).
+        lang: Language of the simulated-data stamp.
 
     Returns:
         The figure.
     """
-    keys = load_pillars()["pillar_key"].tolist()
+    keys = list(ref.pillar_names())
     measures = list(measures) if measures is not None else keys
     frame = regency_year if year is None else regency_year[regency_year["year"] == year]
     frame = frame[frame[cohort_col].notna()]
@@ -365,7 +367,7 @@ def distributions(
         ax.set_visible(False)
     if highlight:
         fig.legend(loc="outside lower center", ncols=min(len(highlight), 3), fontsize=8)
-    return _finish(fig, title, simulated)
+    return _finish(fig, title, simulated, lang)
 
 
 def driver_estimates(
@@ -386,7 +388,7 @@ def driver_estimates(
         The figure.
     """
     methods = list(methods or dict.fromkeys(drivers["method"]))
-    keys = [k for k in load_pillars()["pillar_key"] if k in set(drivers["pillar"])]
+    keys = [k for k in ref.pillar_names() if k in set(drivers["pillar"])]
     fig = Figure(figsize=(3.1 * len(methods), 3.6), layout="constrained")
     axes = fig.subplots(1, len(methods), sharey=True, squeeze=False)[0]
     y = np.arange(len(keys))[::-1]
@@ -520,7 +522,7 @@ def compare_profiles(
     Returns:
         The figure.
     """
-    keys = load_pillars()["pillar_key"].tolist()
+    keys = list(ref.pillar_names())
     fig = Figure(figsize=(7, 4.2), layout="constrained")
     ax = fig.add_subplot()
     y = np.arange(len(keys))[::-1]

@@ -7,7 +7,6 @@ Every function returns plain frames with the numbers; the wording lives in
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,8 +15,14 @@ import pandas as pd
 
 from smartcity_utils import paths
 from smartcity_utils import reference as ref
-from smartcity_utils.analysis.ranks import RANK_DECIMALS, percentile_among
+from smartcity_utils.analysis.ranks import (
+    competition_rank,
+    mid_rank_percentile,
+    percentile_among,
+    percentile_within,
+)
 from smartcity_utils.analysis.run import load_analysis, load_processed, processed_folder
+from smartcity_utils.clean.assemble import REPLACED
 from smartcity_utils.errors import UserError
 
 #: Smallest gap (points on the 0 to 4 scale) between a pillar and the cohort
@@ -29,9 +34,10 @@ from smartcity_utils.errors import UserError
 #: are within that noise.
 NOTABLE_GAP = 0.10
 
-#: Reject reasons that describe rows which are not regency rows at all (or a
-#: resubmission replaced by a later one); a report does not list them.
-NOT_REGENCY_ROWS = {"blank_row", "footnote_row", "subtotal_row", "superseded"}
+#: Reject reasons that describe rows which are not regency rows at all, or rows
+#: that are no fault of their own (replaced by a later answer, a revision, real
+#: data...: ``clean.assemble.REPLACED``); a report does not list them.
+NOT_REGENCY_ROWS = {"blank_row", "footnote_row", "subtotal_row"} | REPLACED
 
 #: Monte Carlo draws of the rank intervals when the analysis metadata does not say.
 DEFAULT_DRAWS = 1000
@@ -92,26 +98,55 @@ def report_inputs(processed_dir: str | Path | None = None) -> list[Path]:
 
 
 def choose_year(ctx: ReportContext, regency_id: int, year: int | None) -> int:
-    """The report year: the one asked for, else the regency's latest.
+    """The report year: the one asked for, else the regency's latest year with an index.
 
     Raises:
-        UserError: when the regency has no data, or none in ``year`` (naming the years it has).
+        UserError: when the regency has no data, none in ``year`` (naming the
+            years it has), or no index in ``year`` (naming the years with one).
     """
-    years = sorted(ctx.index_ranks.loc[ctx.index_ranks["regency_id"] == regency_id, "year"].unique())
+    own = ctx.index_ranks[ctx.index_ranks["regency_id"] == regency_id]
+    years = sorted(int(y) for y in own["year"].unique())
     if not years:
         raise UserError(f"regency {regency_id} has no evaluation data")
+    indexed = sorted(int(y) for y in own.dropna(subset=["final_score"])["year"].unique())
     if year in (None, 0, ""):
-        return int(years[-1])
+        if not indexed:
+            raise UserError(f"regency {regency_id} has no index in any year; years with data: {years}")
+        return indexed[-1]
     if int(year) not in years:
-        raise UserError(f"no data for year {year}; this regency has {[int(y) for y in years]}")
+        raise UserError(f"no data for year {year}; this regency has {years}")
+    if int(year) not in indexed:
+        raise UserError(f"no index in {year} for this regency; years with an index: {indexed}")
     return int(year)
+
+
+def page_simulated(ctx: ReportContext, regency_id: int, year: int) -> tuple[bool, list[int]]:
+    """Whether a regency's page shows simulated numbers, and the regency's own real years.
+
+    The page is simulated when any of its numbers comes from simulated rows:
+    the regency's own history, the other regencies of ``year`` behind the
+    cohort and national medians, ranks and percentiles (``index_ranks``), or
+    the national associations of the effort table (``driver_estimates``).
+
+    Returns:
+        ``(simulated, real_years)``: ``real_years`` are the regency's years
+        built from real files only, named by the mixed banner.
+    """
+    own = ctx.index_ranks[ctx.index_ranks["regency_id"] == regency_id]
+    year_rows = ctx.index_ranks[ctx.index_ranks["year"] == year]
+    drivers = ctx.driver_estimates
+    simulated = (bool(own["is_simulated"].astype(bool).any()) or bool(year_rows["is_simulated"].astype(bool).any())
+                 or bool(drivers is not None and "is_simulated" in drivers.columns
+                         and drivers["is_simulated"].astype(bool).any()))
+    real_years = sorted(int(y) for y in own.loc[~own["is_simulated"].astype(bool), "year"].unique())
+    return simulated, real_years
 
 
 def rank_to_percentile(rank: float, n: float) -> float:
     """Percentile in a group of ``n`` of rank ``rank`` without ties: ``100 (n - rank) / (n - 1)``."""
-    if pd.isna(rank) or pd.isna(n) or n < 2:
+    if pd.isna(rank) or pd.isna(n):
         return float("nan")
-    return 100.0 * (float(n) - float(rank)) / (float(n) - 1.0)
+    return float(mid_rank_percentile(float(n) - float(rank), 0.0, float(n)))
 
 
 def group_position(index_ranks: pd.DataFrame) -> pd.DataFrame:
@@ -122,19 +157,15 @@ def group_position(index_ranks: pd.DataFrame) -> pd.DataFrame:
         percentile is ``100 (lower + ties / 2) / others`` (ties counted half),
         the rule a reader can check from "rank r of N" when there are no ties.
     """
-    frame = index_ranks[["regency_id", "year", "evaluation_group", "final_score"]].copy()
-    frame["score_r"] = frame["final_score"].round(RANK_DECIMALS)
-    out = []
-    for _, block in frame.groupby(["year", "evaluation_group"], sort=False, dropna=False):
-        scores = block["score_r"].to_numpy(dtype=float)
-        valid = scores[~np.isnan(scores)]
-        lower = np.array([(valid < s).sum() if not np.isnan(s) else np.nan for s in scores])
-        ties = np.array([(valid == s).sum() - 1 if not np.isnan(s) else np.nan for s in scores])
-        others = valid.size - 1
-        pct = 100 * (lower + 0.5 * ties) / others if others > 0 else np.full(scores.shape, np.nan)
-        out.append(pd.DataFrame({"regency_id": block["regency_id"].to_numpy(), "year": block["year"].to_numpy(),
-                                 "n_lower": lower, "n_others": others, "percentile_in_group": pct}))
-    return pd.concat(out, ignore_index=True)
+    cols = ["year", "evaluation_group"]
+    frame = index_ranks[["regency_id", *cols, "final_score"]].reset_index(drop=True)
+    scored = frame["final_score"].astype(float)
+    # A worse competition rank counted from the bottom: the regencies scoring strictly lower.
+    n_lower = competition_rank(scored, frame[cols], ascending=True) - 1
+    n_others = scored.groupby([frame[c] for c in cols], dropna=False, sort=False).transform("count") - 1
+    return pd.DataFrame({"regency_id": frame["regency_id"], "year": frame["year"], "n_lower": n_lower,
+                         "n_others": n_others,
+                         "percentile_in_group": percentile_within(frame, "final_score", cols)})
 
 
 def headline_history(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
@@ -160,6 +191,26 @@ def headline_history(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
     out["percentile_high"] = [rank_to_percentile(r, n) for r, n in zip(out["rank_p05"], out["n_in_group"])]
     out["percentile_low"] = [rank_to_percentile(r, n) for r, n in zip(out["rank_p95"], out["n_in_group"])]
     return out
+
+
+def previous_index(history: pd.DataFrame, year: int) -> tuple[pd.Series | None, float | None]:
+    """The latest row before ``year`` with an index, and the change of the index since then.
+
+    The change is the difference of the two indices as shown (2 decimals), so
+    that a reader can subtract the printed numbers and find it.
+
+    Returns:
+        ``(previous row, change)``; ``(None, None)`` when there is no earlier
+        index, and change None when ``year`` has no index.
+    """
+    rows = history.dropna(subset=["final_score"]).sort_values("year")
+    earlier = rows[rows["year"] < year]
+    if earlier.empty:
+        return None, None
+    prev, now = earlier.iloc[-1], rows[rows["year"] == year]
+    if now.empty:
+        return prev, None
+    return prev, round(float(now["final_score"].iloc[0]), 2) - round(float(prev["final_score"]), 2)
 
 
 def group_changes(history: pd.DataFrame) -> list[dict]:
@@ -202,7 +253,7 @@ def pillar_position(index_ranks: pd.DataFrame, regency_id: int, year: int,
     year_rows = index_ranks[index_ranks["year"] == year]
     own = year_rows[year_rows["regency_id"] == regency_id].iloc[0]
     cohort = year_rows[year_rows[cohort_col] == own[cohort_col]]
-    names = ref.pillars().set_index("pillar_key")["pillar"]
+    names = ref.pillar_names()
     rows = []
     for key in ref.PILLAR_KEYS:
         others = cohort.loc[cohort["regency_id"] != regency_id, key].dropna().to_numpy()
@@ -220,17 +271,25 @@ def pillar_position(index_ranks: pd.DataFrame, regency_id: int, year: int,
 
 
 def strengths_and_weaknesses(position: pd.DataFrame, n: int = 2,
-                             threshold: float = NOTABLE_GAP) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Up to ``n`` pillars at least ``threshold`` above and below the cohort median, furthest first."""
+                             threshold: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Up to ``n`` strengths and weaknesses, furthest from the cohort median first.
+
+    The pillars are those :func:`pillar_position` called a ``strength`` or a
+    ``weakness`` in ``verdict``; a ``threshold`` other than the one used there
+    judges the shown (rounded) gaps again.
+    """
     ranked = position.dropna(subset=["gap_to_cohort_median"]).sort_values("gap_to_cohort_median")
-    shown = ranked["gap_to_cohort_median"].round(2)
-    above = ranked[shown >= threshold]
-    below = ranked[shown <= -threshold]
+    if threshold is None:
+        above, below = ranked[ranked["verdict"] == "strength"], ranked[ranked["verdict"] == "weakness"]
+    else:
+        shown = ranked["gap_to_cohort_median"].round(2)
+        above, below = ranked[shown >= threshold], ranked[shown <= -threshold]
     return above.tail(n)[::-1], below.head(n)
 
 
 def _rank_at(score: float, others: np.ndarray) -> int:
-    return int(1 + np.sum(np.round(others, RANK_DECIMALS) > round(float(score), RANK_DECIMALS)))
+    """Where ``score`` would rank among ``others`` (the one rank rule)."""
+    return int(competition_rank(np.append(np.asarray(others, dtype=float), float(score))).iloc[-1])
 
 
 def effort_table(ctx: ReportContext, regency_id: int, year: int, cohort_col: str = "cohort_year",
@@ -258,7 +317,7 @@ def effort_table(ctx: ReportContext, regency_id: int, year: int, cohort_col: str
     group = year_rows[year_rows["evaluation_group"] == own["evaluation_group"]]
     others = group.loc[group["regency_id"] != regency_id, "final_score"].dropna().to_numpy(dtype=float)
     estimates = ctx.driver_estimates.set_index("pillar_key")
-    names = ref.pillars().set_index("pillar_key")["pillar"]
+    names = ref.pillar_names()
     rows = []
     for key in ref.PILLAR_KEYS:
         best = cohort[key].max()
@@ -284,11 +343,6 @@ def effort_table(ctx: ReportContext, regency_id: int, year: int, cohort_col: str
     out.attrs["n_in_group"] = own["n_in_group"]
     out.attrs["method"] = str(ctx.driver_estimates["method"].iloc[0]) if len(ctx.driver_estimates) else ""
     return out
-
-
-#: The cleaner's suggestion for an unknown name ("did you mean Kabupaten X? ...",
-#: or "nearest known name: Kabupaten X; ...") names the nearest known regency.
-_NEAREST = re.compile(r"(?:nearest known name:|did you mean)\s*([^;?]+)")
 
 
 def rejects_for(ctx: ReportContext, regency_id: int, regency: str) -> pd.DataFrame:
@@ -324,15 +378,17 @@ def rejects_for(ctx: ReportContext, regency_id: int, regency: str) -> pd.DataFra
     own_files = {f for f, ids in single.items() if ids == [regency_id]}
     matches, nearest = [], []
     for rec in rejects.itertuples():
-        near = _NEAREST.search(str(rec.suggestion or ""))
-        nearest.append(near.group(1).strip() if near else "")
-        match = None
+        match, near = None, ""
         if rec.column in ("regency", "") or str(rec.reason).endswith("_regency"):
             res = resolver.resolve(rec.value) if isinstance(rec.value, str) and rec.value else None
+            if res is not None and res.regency_id is None:
+                # The nearest known name(s): "Kabupaten X", or "Kabupaten X or Kota X" for a shared bare name.
+                near = res.suggestion or ""
             if res is not None and res.regency_id == regency_id:
                 match = "resolved"
-            elif str(rec.reason) == "unknown_regency" and near and near.group(1).strip() == regency:
+            elif near and regency in near.split(" or "):
                 match = "nearest"
+        nearest.append(near)
         if match is None and (rec.source_file, rec.source_row) in own_rows:
             match = "row"
         if match is None and rec.source_file in own_files:
@@ -349,7 +405,7 @@ def quick_wins_of(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
     cols = ["year", "pillar_key", "programme_name", "score_output", "score_outcome", "score_impact",
             "score_sustainability", "is_simulated"]
     out = qw[cols].sort_values(["year", "pillar_key"], ignore_index=True)
-    names = ref.pillars().set_index("pillar_key")["pillar"]
+    names = ref.pillar_names()
     return out.assign(pillar=out["pillar_key"].map(names))
 
 
@@ -383,8 +439,12 @@ def published_sources(ctx: ReportContext) -> pd.DataFrame:
 
 
 def headline_figures(history: pd.DataFrame, year: int, current: pd.Series | None = None,
-                     lang: str = "") -> dict[str, object]:
-    """The figures shown in the report index for ``year``."""
+                     lang: str = "", simulated: bool | None = None) -> dict[str, object]:
+    """The figures shown in the report index for ``year``.
+
+    ``simulated``: whether the page shows simulated numbers (:func:`page_simulated`);
+    None takes the regency's own row of ``year`` only.
+    """
     row = history[history["year"] == year].iloc[0]
 
     def _num(value, kind=float):
@@ -396,7 +456,8 @@ def headline_figures(history: pd.DataFrame, year: int, current: pd.Series | None
                "percentile_in_group": _num(row["percentile_in_group"], lambda v: int(round(v))),
                "rank_p05": _num(row["rank_p05"], lambda v: int(round(v))),
                "rank_p95": _num(row["rank_p95"], lambda v: int(round(v))),
-               "evaluation_group": str(row["evaluation_group"]), "simulated": bool(row["is_simulated"])}
+               "evaluation_group": str(row["evaluation_group"]),
+               "simulated": bool(row["is_simulated"]) if simulated is None else bool(simulated)}
     if current is not None:
         figures["province"] = str(current["province"])
         figures["cohort_year"] = _num(current["cohort_year"], int)

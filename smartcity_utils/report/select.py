@@ -9,7 +9,7 @@ import pandas as pd
 
 from smartcity_utils import paths
 from smartcity_utils.errors import UserError
-from smartcity_utils.regencies import resolve_regencies
+from smartcity_utils.regencies import regency_resolver, resolve_regencies
 
 REPORT_NOTEBOOK = paths.REPORT_NOTEBOOK
 
@@ -53,8 +53,8 @@ def choose_regencies(regency_year: pd.DataFrame, names: list[str], cohort: int |
         chosen.update(dict.fromkeys(members, ""))
     if every:
         chosen.update(dict.fromkeys(rows["regency_id"], ""))
-    names_by_id = regency_year.drop_duplicates("regency_id").set_index("regency_id")["regency"]
-    return [(int(i), str(names_by_id[i])) for i in sorted(chosen, key=lambda i: names_by_id[i])]
+    resolver = regency_resolver()
+    return sorted(((int(i), resolver.name(int(i))) for i in chosen), key=lambda pair: pair[1])
 
 
 COMPARE_NOTEBOOK = paths.NOTEBOOKS_DIR / "11_compare_regencies.ipynb"
@@ -68,15 +68,9 @@ def comparison_job(regency_year: pd.DataFrame, names: list[str], year: int, lang
     Raises:
         UserError: fewer than two distinct regencies, or one without data.
     """
+    from smartcity_utils.report.compare import setup
     from smartcity_utils.report.jobs import plan_reports
 
-    ids = list(dict.fromkeys(resolve_regencies(names)))
-    if len(ids) < 2:
-        raise UserError("--compare needs at least two different regencies")
-    have = set(regency_year["regency_id"])
-    missing = [n for n, i in zip(names, resolve_regencies(names)) if i not in have]
-    if missing:
-        raise UserError(f"no evaluation data for: {', '.join(missing)}")
-    canonical = regency_year.drop_duplicates("regency_id").set_index("regency_id")["regency"]
+    ids, canonical, year = setup(regency_year, names, year)
     job = plan_reports([(0, "compare " + " ".join(names))], year, lang, out_dir)[0]
-    return job, [str(canonical[i]) for i in ids]
+    return job, [canonical[i] for i in ids]

@@ -319,8 +319,8 @@ def published_table(published: pd.DataFrame, lang: str) -> ReaderTable:
     """The real published figures with their source links (figure names in the report's language)."""
     from smartcity_utils import reference as ref
 
-    pillars = ref.pillars().set_index("pillar_key")["pillar"]
-    published = published.assign(metric_text=[pillars[m] if m in pillars.index else coded_text(lang, "metric_", m)
+    pillars = ref.pillar_names()
+    published = published.assign(metric_text=[pillars[m] if m in pillars else coded_text(lang, "metric_", m)
                                               for m in published["metric"]])
     return reader_table(published, {"year": "year", "metric_text": ("text", "col_metric"),
                                     "value": ("score", "col_published_value"), "rank": ("rank", "col_published_rank"),
@@ -344,7 +344,7 @@ def measure_label(measure: object, lang: str) -> str:
 
     if measure == "final_score":
         return text(lang, "col_index")
-    names = {**ref.pillars().set_index("pillar_key")["pillar"].to_dict()}
+    names = ref.pillar_names()
     if measure in names:
         return names[measure]
     return coded_text(lang, "metric_", measure)

@@ -613,3 +613,85 @@ def test_estimands_of_any_table_speak_of_its_columns_not_of_regency_years():
         assert "index" not in sentence and "regency" not in sentence and "panel" not in sentence, sentence
     assert any("index" in sentence for sentence in regency["estimand"])
     assert (table["estimand_id"] != regency["estimand_id"]).all()
+
+
+def test_bad_rank_cell_stops_with_line_and_value(tmp_path):
+    # A rank cell that is not a number used to become NaN silently.
+    data = _linear_rows(n=20)
+    rows = [[i + 1, *r] for i, r in enumerate(data.tolist())]
+    rows[3][0] = "ke-4"  # CSV line 5
+    path = _table(tmp_path, ["rank", "a", "b", "c", "score"], rows)
+    with pytest.raises(DriverInputError, match=r"row 5, column 'rank': value 'ke-4' is not a number"):
+        drivers_command(str(path), "score", None, False, out=io.StringIO(), n_boot=5)
+
+
+def test_rank_cell_with_decimal_comma_is_parsed(tmp_path):
+    data = _linear_rows(n=20)
+    rows = [[f'"{i + 1},0"', *r] for i, r in enumerate(data.tolist())]
+    path = _table(tmp_path, ["rank", "a", "b", "c", "score"], rows)
+    buf = io.StringIO()
+    assert drivers_command(str(path), "score", None, True, out=buf, n_boot=5) == 0
+    payload = json.loads(buf.getvalue())
+    assert payload["rank_dropped_rows"] == []
+    assert payload["methods"]["spearman"][0]["n"] == 20
+
+
+def test_rows_without_rank_are_recorded_as_left_out_of_the_rank_methods(tmp_path):
+    data = _linear_rows(n=20)
+    rows = [[i + 1, *r] for i, r in enumerate(data.tolist())]
+    rows[6][0] = ""  # CSV line 8: no rank, still used by the regression
+    path = _table(tmp_path, ["rank", "a", "b", "c", "score"], rows)
+    text, js = io.StringIO(), io.StringIO()
+    assert drivers_command(str(path), "score", None, False, out=text, n_boot=5) == 0
+    assert "Rows left out of the rank methods for a missing rank or group (CSV line numbers): 8" in text.getvalue()
+    drivers_command(str(path), "score", None, True, out=js, n_boot=5)
+    payload = json.loads(js.getvalue())
+    assert payload["rank_dropped_rows"] == [8] and payload["dropped_rows"] == [] and payload["n"] == 20
+    assert payload["methods"]["spearman"][0]["n"] == 19
+
+
+def test_rank_methods_record_the_rows_they_leave_out():
+    frame = _latent_rank_frame()
+    frame.loc[frame.index[[3, 7]], "percentile"] = np.nan
+    sp = spearman_rank_drivers(frame, PILLARS[:3], "percentile")
+    assert sp.attrs["dropped_rows"] == list(frame.index[[3, 7]])
+    ordl = ordinal_rank_drivers(frame, PILLARS[:3], "percentile", share=0.25)
+    assert ordl.attrs["dropped_rows"] == list(frame.index[[3, 7]])
+
+
+def test_collinear_columns_names_the_null_space():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(30, 3))
+    assert inputs.collinear_columns(x, ["a", "b", "c"]) == (3, [])
+    dependent = np.column_stack([x, x[:, 0] - 2 * x[:, 1]])
+    rank, involved = inputs.collinear_columns(dependent, ["a", "b", "c", "d"])
+    assert rank == 3 and involved == ["a", "b", "d"]
+
+
+def test_one_interval_format_for_closing_table_and_notebook():
+    from smartcity_utils.analysis.drivers.summary import format_interval
+
+    assert format_interval(0.4123, 0.3, 0.55) == "0.41 [0.30, 0.55]"
+    assert format_interval(0.4123, np.nan, np.nan) == "0.41"
+    assert format_interval(0.4123, 0.3, np.nan) == "0.41"
+    assert format_interval(np.nan, 0.3, 0.5) == ""
+    assert format_interval(0.4123, 0.3, 0.55, digits=1) == "0.4 [0.3, 0.6]"
+
+
+def test_ols_estimates_are_the_raw_slopes_and_carry_the_estimand_of_driver_text(known_truth):
+    from smartcity_utils.analysis.drivers.ols import ols_as_estimates
+    from smartcity_utils.analysis.drivers.summary import text
+    from smartcity_utils.analysis.run import lead_driver_estimates
+
+    t = ols_drivers(known_truth, "score", PILLARS).table
+    est = ols_as_estimates(t, extra=["n"])
+    assert list(est.columns) == ["pillar", "estimate", "ci_low", "ci_high", "n"]
+    np.testing.assert_array_equal(est["estimate"], t["coef"])
+    np.testing.assert_array_equal(est["ci_high"], t["coef_ci_high"])
+    out = lead_driver_estimates(t.assign(is_simulated=False))
+    assert (out["estimand"] == text("estimand_ols", "en")).all() and (out["method"] == "ols").all()
+    np.testing.assert_array_equal(out["estimate"], t["coef"])
+    lead = t.assign(method="eiv", is_simulated=True)
+    out = lead_driver_estimates(pd.concat([lead, t.assign(is_simulated=True)]))
+    assert (out["estimand"] == text("estimand_eiv", "en")).all()
+    np.testing.assert_array_equal(out["estimate"], t["estimate"])

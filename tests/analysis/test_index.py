@@ -296,6 +296,8 @@ def test_analysis_summary_names_the_lead_method_and_the_band_count(tmp_path, lea
     (folder / paths.ANALYSIS_META).write_text(json.dumps(meta), encoding="utf-8")
     line = analysis_summary(tmp_path)
     assert line.startswith(expected) and line.endswith("band: 1 of 541")
+    (folder / paths.ANALYSIS_META).write_text(json.dumps({**meta, "is_simulated": True}), encoding="utf-8")
+    assert analysis_summary(tmp_path) == "simulated data: " + line
 
 
 def test_year_without_weights_leaves_the_other_years(recwarn):

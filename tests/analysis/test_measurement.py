@@ -315,3 +315,19 @@ def test_split_panel_drivers_near_truth():
     eiv = res.query("method == 'split_eiv'").set_index("pillar")
     np.testing.assert_allclose(eiv["estimate"].reindex(PILLARS), BETA, atol=0.05)
     assert (eiv["ci_low"] < eiv["ci_high"]).all()
+
+
+def test_assessor_rows_average_duplicates():
+    from smartcity_utils.analysis.measurement import assessor_rows
+
+    scores = pd.DataFrame({
+        "level": ["assessor", "assessor", "assessor", "panel", "assessor"],
+        "regency_id": [1, 1, 1, 1, 1], "year": 2023, "assessor": ["A", "A", "B", None, "B"],
+        "pillar_key": ["smart_governance", "smart_governance", "smart_governance", "smart_governance", None],
+        "dimension_key": [None, None, None, None, None],
+        "score": [3.0, 4.0, 2.0, 9.0, 1.0],
+    })
+    rows = assessor_rows(scores)
+    assert rows[["assessor", "item", "score"]].values.tolist() == [["A", "smart_governance", 3.5],
+                                                                   ["B", "smart_governance", 2.0]]
+    assert len(assessor_rows(scores, average=False)) == 3

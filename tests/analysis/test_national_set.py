@@ -32,3 +32,9 @@ def test_enough_complete_rows_pass_and_incomplete_ones_do_not_count():
     holed.loc[0, PILLAR_KEYS[0]] = np.nan
     with pytest.raises(DriverInputError, match=f"have {run.MIN_NATIONAL_ROWS - 1} from"):
         run._require_national_set(holed, run.processed_folder(None))
+
+
+def test_the_notebook_check_is_the_same_as_the_national_one():
+    with pytest.raises(DriverInputError, match=f"need at least {run.MIN_NATIONAL_ROWS} .*Widen the years"):
+        run.require_national_rows(_rows(run.MIN_NATIONAL_ROWS - 1, 4), "the chosen rows", "Widen the years.")
+    run.require_national_rows(_rows(run.MIN_NATIONAL_ROWS, 4), "the chosen rows", "Widen the years.")

@@ -56,3 +56,13 @@ def test_03_rank_target_and_group_filter(processed, tmp_path):
              target="rank", years=[2023], n_boot=20)
     model = pd.read_csv(tmp_path / "drivers_model.csv")
     assert model["target"].item() == "percentile_year" and model["n"].item() >= 100
+
+
+def test_analysis_sidecars_say_the_data_are_simulated(processed):
+    from smartcity_utils import paths
+    from smartcity_utils.analysis.run import RANK_UNCERTAINTY_META, analysis_summary
+
+    folder = paths.analysis_dir(processed)
+    for name in (RANK_UNCERTAINTY_META, paths.ANALYSIS_META):
+        assert json.loads((folder / name).read_text(encoding="utf-8"))["is_simulated"] is True, name
+    assert analysis_summary(processed).startswith("simulated data: ")

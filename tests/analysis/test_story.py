@@ -86,3 +86,25 @@ def test_bandwidth_table_puts_the_three_bandwidths_side_by_side():
     assert list(t.columns) == ["Pillar", "Main effect, 0.5 x chosen bandwidth", "Main effect, 1 x chosen bandwidth",
                                "Main effect, 2 x chosen bandwidth"]
     assert t.iloc[0].tolist() == ["Smart Governance", "0.82", "0.75", "0.56"]
+
+
+def test_page_is_simulated_when_the_measurement_tables_are():
+    # The notebook's rows are real, but the reliability tables come from every year, simulated ones included.
+    frame = pd.DataFrame({"regency_id": [1, 2], "is_simulated": [False, False]})
+    real = {"icc": pd.DataFrame({"item": ["x"], "is_simulated": [False]}),
+            "assessor_variance": pd.DataFrame({"component": ["unit"], "is_simulated": [False]})}
+    assert story.page_simulated(frame, real) is False
+    mixed = {**real, "assessor_variance": pd.DataFrame({"component": ["unit"], "is_simulated": [True]})}
+    assert story.page_simulated(frame, mixed) is True
+    assert story.page_simulated(frame.assign(is_simulated=[False, True]), real) is True
+    assert story.page_simulated(frame) is False
+
+
+def test_leniency_is_fitted_on_one_row_per_assessor_and_item():
+    # A duplicated assessor row must not weigh twice in the leniency fit.
+    scores, frame, _ = _scores_with_leniency(n_units=30, n_raters=8)
+    once = story.leniency_adjusted(frame, scores)[0]
+    assessor = scores[scores["level"] == "assessor"]
+    doubled = pd.concat([scores, assessor.iloc[:40]], ignore_index=True)
+    twice = story.leniency_adjusted(frame, doubled)[0]
+    np.testing.assert_allclose(twice["leniency_shift"], once["leniency_shift"], atol=1e-8)

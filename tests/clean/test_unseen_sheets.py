@@ -15,7 +15,7 @@ from clean_helpers import DIMENSIONS, PILLARS, assert_rows_accounted, assessor_r
 from smartcity_utils import reference as ref
 from smartcity_utils.clean.assemble import clean_raw_folder
 from smartcity_utils.errors import RawFileError
-from smartcity_utils.values import parse_number, parse_stage
+from smartcity_utils.values import dropped_marks, parse_number, parse_stage
 
 P6 = [3.0, 2.5, 3.5, 3.0, 3.25, 2.75]
 PILLAR_KEYS = list(ref.PILLAR_KEYS)
@@ -76,6 +76,16 @@ def test_parse_number_marks(value, expected):
     assert parse_number(value) == expected
 
 
+@pytest.mark.parametrize("value, marks", [
+    pytest.param("3,25*", "*", id="asterisk"), pytest.param("3,25 (1)", "(1)", id="numbered_note"),
+    pytest.param("85%", "%", id="percent"), pytest.param("80%*", "%*", id="percent_and_mark"),
+    pytest.param("3,25", "", id="plain"), pytest.param(3.25, "", id="number"),
+    pytest.param("*", "", id="mark_alone_is_not_a_number"),
+])
+def test_dropped_marks(value, marks):
+    assert dropped_marks(value) == marks
+
+
 def test_footnote_marks_and_percent_strings_in_a_sheet(tmp_path):
     raw = tmp_path / "raw"
     rows = [["REKAP TAHUN 2022 (Skala 0-100)"], ["Kabupaten/Kota", *PILLARS, "Nilai Akhir"],
@@ -85,7 +95,16 @@ def test_footnote_marks_and_percent_strings_in_a_sheet(tmp_path):
     cleaned = clean_raw_folder(raw)
     assert _pillars(cleaned, "Kabupaten Paser", 2022) == [3.4, 3.0, 3.2, 2.8, 2.5, 3.6]
     assert cleaned.regency_year["final_score_reported"].tolist() == [3.1]
-    assert cleaned.rejects["reason"].tolist() == ["footnote_row"]
+    notes = cleaned.rejects["reason"] == "footnote_mark"
+    assert cleaned.rejects.loc[~notes, "reason"].tolist() == ["footnote_row"]
+    # Each number read without its mark is listed with the text as written; the row stays kept, no fault.
+    assert cleaned.rejects.loc[notes, ["source_row", "column", "value"]].values.tolist() == [
+        [3, "final_score", "77,5%"], [3, "smart_branding", "75 %"], [3, "smart_economy", "80%*"],
+        [3, "smart_environment", "90%"], [3, "smart_governance", "85%"], [3, "smart_society", "62,5%"]]
+    assert "without '%*'" in cleaned.rejects.loc[notes & (cleaned.rejects["column"] == "smart_economy"),
+                                                 "suggestion"].iloc[0]
+    assert cleaned.regency_year["n_rows_rejected"].tolist() == [0]
+    assert cleaned.manifest[["rows_kept", "rows_rejected"]].values.tolist() == [[1, 1]]
     assert_rows_accounted(cleaned, {"rekap.xlsx": 2})
 
 
@@ -228,7 +247,19 @@ def test_merged_regency_cells_in_a_quick_win_register(tmp_path):
         ["Kabupaten Kutai Kartanegara", 2022, "Bangmus Kebulan"],
         ["Kabupaten Paser", 2022, "Program A"],
         ["Kabupaten Paser", 2022, "Program B"]]
-    assert cleaned.rejects[["source_row", "reason"]].values.tolist() == [[7, "blank_row"], [8, "blank_regency"]]
+    notes = cleaned.rejects["reason"] == "filled_from_merged_cell"
+    assert cleaned.rejects.loc[~notes, ["source_row", "reason"]].values.tolist() == [[7, "blank_row"],
+                                                                                  [8, "blank_regency"]]
+    # Each value filled down is listed as a note on its kept row, naming the row it was taken from.
+    assert cleaned.rejects.loc[notes, ["source_row", "column", "value", "suggestion"]].values.tolist() == [
+        [3, "regency", "Kabupaten Kutai Kartanegara", "taken from row 2, the first row of the merged cell"],
+        [3, "year", "2022", "taken from row 2, the first row of the merged cell"],
+        [4, "regency", "Kabupaten Kutai Kartanegara", "taken from row 2, the first row of the merged cell"],
+        [4, "year", "2022", "taken from row 2, the first row of the merged cell"],
+        [6, "regency", "Kabupaten Paser", "taken from row 5, the first row of the merged cell"]]
+    m = cleaned.manifest.iloc[0]
+    assert (m["rows_kept"], m["rows_rejected"]) == (5, 2)
+    assert cleaned.regency_year.empty  # no scores; the notes count as no fault in n_rows_rejected
     assert_rows_accounted(cleaned, {"register_quick_win.xlsx": 7})
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import openpyxl
 import pandas as pd
 import pytest
@@ -113,6 +115,17 @@ def test_raw_folder_switches(kwargs, expected):
     assert [("example" if p == paths.EXAMPLE_RAW_DIR else str(p)) for p in got] == expected
 
 
+def test_example_recognised_by_a_relative_path(tmp_path, monkeypatch):
+    from smartcity_utils.clean.assemble import _folder_labels
+
+    monkeypatch.chdir(paths.EXAMPLE_DIR)
+    assert paths.is_example("raw") and paths.is_example(paths.EXAMPLE_RAW_DIR)
+    assert not paths.is_example(tmp_path)
+    assert paths.raw_folders("raw", with_example=True) == [paths.EXAMPLE_RAW_DIR]
+    assert paths.describe_raw_folder("raw") == "the bundled simulated example"
+    assert _folder_labels([tmp_path / "mine", Path("raw")]) == ["mine/", "example/"]
+
+
 def test_example_switch_refuses_a_folder_too():
     with pytest.raises(UserError, match="--example reads the bundled example only"):
         paths.raw_folders("X", example=True)
@@ -222,6 +235,62 @@ def test_one_file_never_blanks_another(tmp_path):
     assert (row["final_score_reported"], row["rank_reported"]) == (2.88, 8)
 
 
+GROUP_HEADER = ["Kabupaten/Kota", "Provinsi", *PILLARS, "Nilai Akhir", "Peringkat", "Kelompok"]
+
+
+def _recap_with_group(path, group):
+    """A recap of Kab. Paser 2022; ``group`` None writes no Kelompok column at all."""
+    row = ["Kab. Paser", "", *P6, 2.88, 8]
+    if group is None:
+        return workbook(path, {"Rekap": recap_rows(2022, [row])})
+    return workbook(path, {"Rekap": recap_rows(2022, [row + [group]], header=GROUP_HEADER)})
+
+
+@pytest.mark.parametrize("first, second", [
+    pytest.param(None, "Kota Besar", id="group_in_second_file"),
+    pytest.param("Kota Besar", None, id="group_in_first_file"),
+])
+def test_evaluation_group_taken_from_the_file_that_gives_it(tmp_path, first, second):
+    raw = tmp_path / "raw"
+    _recap_with_group(raw / "a.xlsx", first)
+    _recap_with_group(raw / "b.xlsx", second)
+    assert clean_raw_folder(raw).regency_year.iloc[0]["evaluation_group"] == "Kota Besar"
+
+
+@pytest.mark.parametrize("first, second", [
+    pytest.param("Kota Besar", "Kota Sedang", id="in_name_order"),
+    pytest.param("Kota Sedang", "Kota Besar", id="swapped"),
+])
+def test_two_files_with_different_groups_stop_the_run(tmp_path, first, second):
+    raw = tmp_path / "raw"
+    _recap_with_group(raw / "a.xlsx", first)
+    _recap_with_group(raw / "b.xlsx", second)
+    with pytest.raises(RawConflictError) as err:
+        clean_raw_folder(raw)
+    assert f"Kabupaten Paser 2022 evaluation_group: a.xlsx, sheet 'Rekap' row 3 gives {first}, " \
+           f"b.xlsx, sheet 'Rekap' row 3 gives {second}" in str(err.value)
+
+
+def test_two_files_with_different_cohorts_stop_the_run(tmp_path):
+    raw = tmp_path / "raw"
+    header = ["Kabupaten/Kota", "Provinsi", *PILLARS, "Nilai Akhir", "Peringkat", "Angkatan"]
+    for name, cohort in (("a.xlsx", 2021), ("b.xlsx", 2020)):
+        workbook(raw / name, {"Rekap": recap_rows(2022, [["Kab. Paser", "", *P6, 2.88, 8, cohort]], header=header)})
+    with pytest.raises(RawConflictError, match="Kabupaten Paser 2022 cohort_year: a.xlsx, sheet 'Rekap' row 3 "
+                                               "gives 2021, b.xlsx, sheet 'Rekap' row 3 gives 2020"):
+        clean_raw_folder(raw)
+
+
+def test_revision_decides_the_evaluation_group(tmp_path):
+    raw = tmp_path / "raw"
+    _recap_with_group(raw / "a_revisi.xlsx", "Kota Sedang")
+    _recap_with_group(raw / "b.xlsx", "Kota Besar")
+    cleaned = clean_raw_folder(raw)
+    assert cleaned.regency_year.iloc[0]["evaluation_group"] == "Kota Sedang"
+    lost = cleaned.rejects.query("reason == 'superseded_by_revision'")
+    assert lost[["source_file", "column", "value"]].values.tolist() == [["b.xlsx", "evaluation_group", "Kota Besar"]]
+
+
 def test_same_assessor_in_two_workbooks_kept_once_or_revised(tmp_path):
     raw = tmp_path / "raw"
     sheet = assessor_rows("Kab. Paser", 2023, "Asesor A", [3.0] * 11)
@@ -303,6 +372,16 @@ def test_partial_name_suggests_every_regency_containing_it(name):
     assert res.suggestion == "Kabupaten Kutai Barat or Kabupaten Kutai Kartanegara or Kabupaten Kutai Timur"
     with pytest.raises(UserError, match="Kabupaten Kutai Barat, Kabupaten Kutai Kartanegara, Kabupaten Kutai Timur"):
         resolve_regencies([name])
+
+
+@pytest.mark.parametrize("name, hint", [
+    pytest.param("Kutai Kartanegra", "did you mean: Kabupaten Kutai Kartanegara)", id="misspelt"),
+    pytest.param("Xyzzyqq", "no known name is close)", id="nothing_close"),
+])
+def test_unknown_name_given_by_the_user_shows_the_resolver_suggestion(name, hint):
+    with pytest.raises(UserError) as err:
+        resolve_regencies([name])
+    assert str(err.value) == f"unknown regency names: {name!r} (unknown regency; {hint}"
 
 
 def test_pillar_names_shared_by_template_and_helpers():

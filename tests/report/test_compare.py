@@ -8,10 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from smartcity_utils.errors import UserError
 from smartcity_utils.reference import PILLAR_KEYS
+from smartcity_utils.regencies import regency_resolver
 from smartcity_utils.report import compare, profile
 
 PILLARS = list(PILLAR_KEYS)
+# The names a report shows are the gazetteer's names of the regency ids.
+K1, K2, K3 = (regency_resolver().name(i) for i in (1, 2, 3))
 
 
 def _context() -> profile.ReportContext:
@@ -19,7 +23,7 @@ def _context() -> profile.ReportContext:
     # Year 2022: three regencies in one group of 3; 2023: regency 2 has no row (rejected).
     for year, scores in ((2022, {1: 3.0, 2: 2.5, 3: 3.5}), (2023, {1: 3.2, 3: 2.9})):
         for rid, score in scores.items():
-            rows.append({"regency_id": rid, "regency": f"Kab {rid}", "year": year, "final_score": score,
+            rows.append({"regency_id": rid, "regency": regency_resolver().name(rid), "year": year, "final_score": score,
                          "evaluation_group": "Nasional", "n_in_group": len(scores), "final_score_source": "reported",
                          "is_simulated": True, **{p: score + 0.1 * i for i, p in enumerate(PILLARS)}})
     ranks = pd.DataFrame(rows)
@@ -38,7 +42,7 @@ def _context() -> profile.ReportContext:
 def test_history_table_one_cell_per_regency_and_year_with_missing_years():
     ctx = _context()
     table = compare.history_table(compare.histories(ctx, [1, 2]), "en")
-    assert table.labels == ["Year", "Kab 1", "Kab 2"]
+    assert table.labels == ["Year", K1, K2]
     # 2022: Kab 1 scores 3.0, rank 2 of 3, higher than one of the two others (50 %).
     assert table.rows[0] == ["2022", "3.00 · 2 of 3 · 50 %", "2.50 · 3 of 3 · 0 %"]
     assert table.rows[1] == ["2023", "3.20 · 1 of 2 · 100 %", "-"]
@@ -47,18 +51,18 @@ def test_history_table_one_cell_per_regency_and_year_with_missing_years():
 
 def test_pillar_scores_take_each_regency_latest_year_up_to_the_year():
     scores = compare.pillar_scores(_context(), [1, 2], 2023)
-    assert list(scores.index) == ["Kab 1", "Kab 2"]
-    assert scores.loc["Kab 1", "smart_governance"] == pytest.approx(3.2)  # 2023
-    assert scores.loc["Kab 2", "smart_governance"] == pytest.approx(2.5)  # its latest: 2022
+    assert list(scores.index) == [K1, K2]
+    assert scores.loc[K1, "smart_governance"] == pytest.approx(3.2)  # 2023
+    assert scores.loc[K2, "smart_governance"] == pytest.approx(2.5)  # its latest: 2022
     table = compare.pillar_table(scores, "id")
-    assert table.labels == ["Pilar", "Kab 1", "Kab 2"] and len(table) == 6
+    assert table.labels == ["Pilar", K1, K2] and len(table) == 6
     assert table.rows[1][1:] == ["3.30", "2.60"]  # Smart Branding, 2 decimals
 
 
 def test_quick_wins_of_each_regency_latest_year_with_the_mean_score():
     table = compare.quick_wins_table(_context(), [1, 3, 2], "en")
-    assert [r[:4] for r in table.rows] == [["Kab 1", "2023", "Smart Economy", "Bangmus"],
-                                           ["Kab 3", "2022", "Smart Living", "Siruni"]]
+    assert [r[:4] for r in table.rows] == [[K1, "2023", "Smart Economy", "Bangmus"],
+                                           [K3, "2022", "Smart Living", "Siruni"]]
     assert [r[4] for r in table.rows] == ["3.00", "2.00"]  # mean of (4, 3, 3, 2) and of (2, 2, 2, 2)
     assert np.all([len(r) == 5 for r in table.rows])
 
@@ -70,10 +74,51 @@ def test_summary_sentences_and_notes_from_the_histories():
     histories = compare.histories(ctx, [1, 2, 3])
     first, second, third = compare.summary_sentences(histories, 2023, "en")
     # Kab 1: 3.2 in 2023, rank 1 of 2 (100 %), 3.20 - 3.00 = +0.20 since 2022.
-    assert first == ("Kab 1: in 2023 index 3.20, rank 1 of 2 in its evaluation group (National), percentile 100 "
+    assert first == (f"{K1}: in 2023 index 3.20, rank 1 of 2 in its evaluation group (National), percentile 100 "
                      "in the group; index +0.20 since 2022.")
-    assert second == "Kab 2: no index in 2023."
+    assert second == f"{K2}: no index in 2023."
     assert "−0.60 since 2022" in third
     groups, rejects = compare.notes(ctx, [1, 2, 3], histories, "en")
-    assert "2022, Kab 3 in Cohort 2021 of 3" in groups
+    assert f"2022, {K3} in Cohort 2021 of 3" in groups
     assert rejects == "No row or value of these regencies was rejected during cleaning."
+
+
+def test_names_come_from_the_gazetteer_not_from_the_table():
+    ctx = _context()
+    ctx.index_ranks["regency"] = "an old spelling"
+    assert compare.names_of(ctx, [3, 1]) == {3: K3, 1: K1}
+
+
+def test_setup_checks_the_regencies_once_and_picks_their_latest_year_with_an_index():
+    ctx = _context()
+    assert compare.setup(ctx, [K1, K2], 2022) == ([1, 2], {1: K1, 2: K2}, 2022)
+    assert compare.setup(ctx, [K1, K2], None)[2] == 2023
+    # Regency 1 has no index in 2023: the latest year with an index of either is 2022.
+    ctx.index_ranks.loc[(ctx.index_ranks["regency_id"] == 1) & (ctx.index_ranks["year"] == 2023),
+                        "final_score"] = np.nan
+    assert compare.setup(ctx, [K1, K2], None)[2] == 2022
+    # The same checks on the regency table the command line reads.
+    assert compare.setup(ctx.index_ranks[["regency_id", "year"]], [K1, K3], None)[2] == 2023
+    with pytest.raises(UserError, match="at least two"):
+        compare.setup(ctx, [K1, K1], None)
+    with pytest.raises(UserError, match="no evaluation data for: Kabupaten Paser"):
+        compare.setup(ctx, [K1, "Kabupaten Paser"], None)
+    with pytest.raises(UserError, match="no data for year 2010"):
+        compare.setup(ctx, [K1, K2], 2010)
+
+
+def test_quick_win_mean_with_a_missing_score_shows_missing():
+    ctx = _context()
+    ctx.quick_wins.loc[2, "score_impact"] = np.nan  # Kab 3's only programme
+    table = compare.quick_wins_table(ctx, [1, 3], "en")
+    assert [r[4] for r in table.rows] == ["3.00", "-"]
+    assert table.notes  # the "-" is explained
+
+
+def test_comparison_is_simulated_when_any_regency_shown_or_ranked_with_them_is():
+    ctx = _context()
+    ctx.index_ranks["is_simulated"] = False
+    assert not compare.page_simulated(ctx, compare.histories(ctx, [1, 2]), 2023)
+    # Regencies 1 and 2 are real, but regency 3 shares their ranks and percentiles.
+    ctx.index_ranks.loc[ctx.index_ranks["regency_id"] == 3, "is_simulated"] = True
+    assert compare.page_simulated(ctx, compare.histories(ctx, [1, 2]), 2023)

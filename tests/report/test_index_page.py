@@ -146,7 +146,7 @@ def test_index_works_offline_in_the_readers_language(folder):
         assert not re.search(r"https?://|//cdn|@import", text)
         assert page.headings[0] == texts()[lang]["index_col_regency"]
         other = "en" if lang == "id" else "id"
-        assert texts()[other]["index_col_rank"] not in page.headings
+        assert texts()[other]["col_rank"] not in page.headings
         visible = re.sub(r"<(script|style)>.*?</\1>|<[^>]+>", " ", text, flags=re.S)
         assert not re.findall(r"\b[a-z]+_[a-z_]+\b", visible)  # no programmer names for the reader
 

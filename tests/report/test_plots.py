@@ -180,3 +180,11 @@ def test_trajectories_break_focus_lines_at_missing_years_and_label_the_legend():
     assert list(kukar.get_xdata()) == [2019, 2020, 2021, 2022] and np.isnan(kukar.get_ydata()[1])
     assert kukar.get_color() != paser.get_color() and kukar.get_marker() != paser.get_marker()
     assert ax.get_legend().get_title().get_text() == "Cohort"  # not the column name cohort_year
+
+
+def test_distributions_stamp_the_simulated_marker_in_the_report_language():
+    from smartcity_utils.report.texts import texts
+
+    fig = plots.distributions(_table(), measures=["smart_living"], simulated=True, lang="id")
+    shown = _all_texts(fig)
+    assert texts()["id"]["marker"] in shown and texts()["en"]["marker"] not in shown

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from smartcity_utils.errors import UserError
 from smartcity_utils.reference import PILLAR_KEYS
 from smartcity_utils.report import profile, texts
 
@@ -160,3 +161,67 @@ def test_choose_year_and_texts():
     with pytest.raises(ValueError, match="language 'fr'"):
         texts.text("fr", "title", regency="x")
     assert set(texts.texts()["id"]) == set(texts.texts()["en"])  # every text in both languages
+
+
+def test_a_real_regency_among_simulated_others_gets_the_mixed_banner():
+    ctx = _context()
+    ctx.index_ranks["is_simulated"] = ctx.index_ranks["regency_id"] != 1  # only regency 1 is real
+    ctx.driver_estimates["is_simulated"] = False
+    simulated, real_years = profile.page_simulated(ctx, 1, 2023)
+    assert (simulated, real_years) == (True, [2023])  # its medians, ranks and percentiles use simulated others
+    assert texts.banner_plain(simulated, "en", real_years) == texts.text("en", "banner_mixed", years="2023")
+    assert texts.banner_plain(simulated, "en", real_years) != texts.REAL_TEXT["en"]
+    figures = profile.headline_figures(profile.headline_history(ctx, 1), 2023, simulated=simulated)
+    assert figures["simulated"] is True  # the index badge says so too
+    # Simulated national associations alone make the page simulated.
+    ctx.index_ranks["is_simulated"] = False
+    assert profile.page_simulated(ctx, 1, 2023) == (False, [2023])
+    ctx.driver_estimates["is_simulated"] = True
+    assert profile.page_simulated(ctx, 1, 2023)[0]
+
+
+def test_choose_year_refuses_a_year_without_an_index_naming_those_with_one():
+    ctx = _context()
+    extra = ctx.index_ranks[ctx.index_ranks["regency_id"] == 1].assign(year=2024, final_score=float("nan"))
+    ctx.index_ranks = pd.concat([ctx.index_ranks, extra], ignore_index=True)
+    assert profile.choose_year(ctx, 1, None) == 2023  # the latest year with an index
+    with pytest.raises(UserError, match="no index in 2024.*years with an index: \\[2023\\]"):
+        profile.choose_year(ctx, 1, 2024)
+
+
+def test_strengths_and_weaknesses_follow_the_verdict():
+    pos = profile.pillar_position(_context().index_ranks, 1, 2023)
+    strong, weak = profile.strengths_and_weaknesses(pos)
+    assert list(strong["pillar_key"]) == ["smart_branding"] and list(weak["pillar_key"]) == ["smart_governance"]
+    pos.loc[pos["pillar_key"] == "smart_branding", "verdict"] = "near_median"
+    assert profile.strengths_and_weaknesses(pos)[0].empty
+
+
+def test_previous_index_and_the_change_of_the_shown_values():
+    history = pd.DataFrame({"year": [2020, 2021, 2022], "final_score": [2.004, float("nan"), 2.996]})
+    prev, delta = profile.previous_index(history, 2022)
+    assert int(prev["year"]) == 2020 and delta == pytest.approx(1.0)  # 3.00 - 2.00 as printed
+    assert profile.previous_index(history, 2020) == (None, None)
+
+
+def test_an_ambiguous_name_belongs_to_each_regency_it_may_mean():
+    from smartcity_utils.regencies import regency_resolver
+
+    resolver = regency_resolver()
+    kab = resolver.resolve("Kabupaten Kediri").regency_id
+    ctx = _rejects_context()
+    ctx.rejects = pd.DataFrame([("rekap.xlsx", 40, "regency", "Kediri", "ambiguous_regency", "say which")],
+                               columns=["source_file", "source_row", "column", "value", "reason", "suggestion"])
+    found = profile.rejects_for(ctx, kab, "Kabupaten Kediri")
+    assert list(found["match"]) == ["nearest"]
+    assert found["nearest"].iloc[0] == "Kabupaten Kediri or Kota Kediri"
+
+
+def test_rows_replaced_through_no_fault_of_their_own_are_not_listed():
+    from smartcity_utils.clean.assemble import REPLACED
+
+    assert REPLACED <= profile.NOT_REGENCY_ROWS
+    ctx = _rejects_context()
+    ctx.rejects = pd.DataFrame([("rekap.xlsx", 10, "smart_living", "3", reason, "") for reason in sorted(REPLACED)],
+                               columns=["source_file", "source_row", "column", "value", "reason", "suggestion"])
+    assert profile.rejects_for(ctx, 358, "Kabupaten Kutai Kartanegara").empty

@@ -254,3 +254,22 @@ def test_other_files_untouched(tmp_path):
     keep.write_text("mine", encoding="utf-8")
     simulate_raw(tmp_path, seed=7, truth_dir=tmp_path.parent / f"{tmp_path.name}-truth")
     assert keep.read_text(encoding="utf-8") == "mine"
+
+
+def test_panels_come_from_the_same_model_as_the_files(monkeypatch):
+    # simulate_panels and simulate_raw share one generating model, the check of the published figures included.
+    from smartcity_simulator import simulate as sim_module
+
+    units = sim_module.simulate_panels(seed=2017)["units"]
+    truth = pd.read_csv(paths.EXAMPLE_TRUTH_DIR / "simulation_truth_regency_year.csv")
+    both = units.merge(truth, on=["regency", "year"], suffixes=("", "_truth"), validate="1:1")
+    assert len(both) == len(truth) == len(units)
+    assert (both["final_score"] - both["final_score_truth"]).abs().max() < 1e-9
+    assert (both["smart_governance"] - both["recap_smart_governance"]).abs().max() < 1e-9
+
+    def refuse(rys, pub):
+        raise RuntimeError("published figure not reproduced")
+
+    monkeypatch.setattr(sim_module, "_check_published", refuse)
+    with pytest.raises(RuntimeError, match="not reproduced"):
+        sim_module.simulate_panels(seed=2017)

@@ -38,6 +38,9 @@ def _text_report(results: dict[str, pd.DataFrame], target: str, left_out: dict[s
         lines.append("Left out: " + "; ".join(f"{c} ({why})" for c, why in left_out.items()))
     if model.get("dropped_rows"):
         lines.append(f"Rows left out for a missing value (CSV line numbers): {model['dropped_rows']}")
+    if model.get("rank_dropped_rows"):
+        lines.append("Rows left out of the rank methods for a missing rank or group (CSV line numbers): "
+                     f"{model['rank_dropped_rows']}")
     for row in results["summary"].itertuples():
         lines += ["", f"{row.method_label}{' [lead]' if row.is_lead else ''}",
                   f"  estimates: {row.estimand}", f"  answer:    {row.answer}", f"  order:     {row.order}",
@@ -102,8 +105,6 @@ def drivers_command(
     rank_col = _first_present(df, _RANK_NAMES)
     eval_col = _first_present(df, _EVALUATION_GROUP_NAMES)
     rank_groups = [c for c in (year_col, eval_col) if c is not None]
-    if rank_col is not None:
-        df[rank_col] = pd.to_numeric(df[rank_col].str.replace(",", ".", regex=False), errors="coerce")
     results = run_driver_analysis(
         df, target, pillars, year_col=year_col, group_col=group_col,
         rank_col=rank_col, n_boot=n_boot, seed=seed, rank_group_cols=rank_groups, source=path.name,
@@ -117,6 +118,7 @@ def drivers_command(
             "pillars": list(pillars),
             "left_out": left_out,
             "dropped_rows": [int(r) for r in str(model["dropped_rows"]).split(", ") if r],
+            "rank_dropped_rows": [int(r) for r in str(model.get("rank_dropped_rows", "")).split(", ") if r],
             "summary_fields": SUMMARY_COLUMNS,
             "summary": json.loads(results["summary"].to_json(orient="records")),
             "skipped": json.loads(results["skipped"].to_json(orient="records")),

@@ -95,6 +95,7 @@ def validate_driver_input(
     target: str,
     pillars: Sequence[str] | None = None,
     source: str = "table",
+    rank_col: str | None = None,
 ) -> pd.DataFrame:
     """Checks a table for the driver analysis and returns it with numeric columns.
 
@@ -102,16 +103,20 @@ def validate_driver_input(
     is line 1, so the first data row is row 2. Empty cells and the tokens of
     ``data/missing_tokens.csv`` count as missing; rows with a missing target
     or pillar are dropped and their row numbers kept in
-    ``result.attrs["dropped_rows"]``.
+    ``result.attrs["dropped_rows"]``; the CSV line of every kept row is in
+    ``result.attrs["row_numbers"]``. A rank column, when given and present,
+    is parsed the same way (a bad cell stops the run); a missing rank leaves
+    the row in, for the methods that do not use the rank.
 
     Args:
         df: The table as read (text or numbers).
         target: Column holding the composite score.
         pillars: Pillar columns; defaults to :data:`DEFAULT_PILLARS`.
         source: Name of the table or file, used in messages.
+        rank_col: Optional rank column, parsed to floats when present.
 
     Returns:
-        A copy of ``df`` with the target and pillar columns as floats and
+        A copy of ``df`` with the target, pillar and rank columns as floats and
         incomplete rows removed.
 
     Raises:
@@ -133,7 +138,10 @@ def validate_driver_input(
             raise DriverInputError(_missing_column_message(col, available, source))
 
     out = df.copy()
-    for col in [target, *pillars]:
+    numeric = [target, *pillars]
+    if rank_col is not None and rank_col in df.columns and rank_col not in numeric:
+        numeric.append(rank_col)
+    for col in numeric:
         series = out[col]
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
             out[col] = series.astype(float)
@@ -148,7 +156,7 @@ def validate_driver_input(
                 )
             parsed[pos] = number
         out[col] = parsed
-    for col in [target, *pillars]:
+    for col in numeric:
         bad = ~np.isfinite(out[col].to_numpy(float)) & out[col].notna().to_numpy()
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
@@ -158,6 +166,7 @@ def validate_driver_input(
 
     incomplete = out[[target, *pillars]].isna().any(axis=1).to_numpy()
     dropped = [int(i) + 2 for i in np.flatnonzero(incomplete)]
+    kept = [int(i) + 2 for i in np.flatnonzero(~incomplete)]
     out = out.loc[~incomplete]
     need = len(pillars) + 2
     if len(out) < need:
@@ -174,7 +183,33 @@ def validate_driver_input(
             )
     check_rank(out[pillars], source)
     out.attrs["dropped_rows"] = dropped
+    out.attrs["row_numbers"] = kept
     return out
+
+
+def collinear_columns(values: np.ndarray, names: Sequence[Any]) -> tuple[int, list[Any]]:
+    """Rank of a design and the columns in its null space (those that are exact linear combinations).
+
+    Columns are scaled to unit length first, so that the rank does not depend
+    on their units.
+
+    Args:
+        values: The design, one column per name.
+        names: Name of every column.
+
+    Returns:
+        ``(rank, involved)``: ``involved`` is empty when the design has full rank.
+    """
+    z = np.asarray(values, dtype=float)
+    scale = np.linalg.norm(z, axis=0)
+    scale[scale == 0] = 1.0
+    z = z / scale
+    rank = int(np.linalg.matrix_rank(z))
+    if rank == z.shape[1]:
+        return rank, []
+    _, _, vt = np.linalg.svd(z, full_matrices=False)
+    null = np.abs(vt[rank:]).max(axis=0)
+    return rank, [c for c, v in zip(names, null) if v > 1e-6]
 
 
 def check_rank(pillars: pd.DataFrame, source: str = "table") -> None:
@@ -185,15 +220,10 @@ def check_rank(pillars: pd.DataFrame, source: str = "table") -> None:
     """
     values = pillars.to_numpy(float)
     values = np.column_stack([np.ones(len(values)), values - values.mean(axis=0)])
-    scale = np.linalg.norm(values, axis=0)
-    scale[scale == 0] = 1.0
-    z = values / scale
-    rank = int(np.linalg.matrix_rank(z))
-    if rank == z.shape[1]:
+    rank, involved = collinear_columns(values, [None, *map(str, pillars.columns)])
+    if rank == values.shape[1]:
         return
-    _, _, vt = np.linalg.svd(z, full_matrices=False)
-    null = np.abs(vt[rank:]).max(axis=0)[1:]
-    involved = [str(c) for c, v in zip(pillars.columns, null) if v > 1e-6]
+    involved = [c for c in involved if c is not None]
     raise DriverInputError(
         f"{source}: the pillars {', '.join(involved)} are perfectly collinear (one is an exact linear "
         f"combination of the others; rank {rank - 1} of {pillars.shape[1]}); their separate effects cannot "

@@ -19,13 +19,9 @@ import numpy as np
 import pandas as pd
 
 from smartcity_utils import reference as ref
+from smartcity_utils.analysis.drivers.summary import text
 from smartcity_utils.analysis.measurement import eiv_drivers, error_covariance
 from smartcity_utils.errors import DriverInputError
-
-#: The estimand of the lead method, in one sentence (also in ``driver_estimates``).
-LEAD_ESTIMAND = ("difference in the headline index per point of a pillar's error-free score (the score a "
-                 "very large panel would give), the other pillars held equal, within a year, across "
-                 "regency-years")
 
 #: Name of the lead method in every table.
 LEAD_METHOD = "eiv"
@@ -140,7 +136,7 @@ def lead_drivers(
 ) -> LeadResult:
     """The lead estimate: errors-in-variables regression of the headline on the pillars.
 
-    Estimand: :data:`LEAD_ESTIMAND`. Checked assumptions: the same assessors
+    Estimand: the sentence ``estimand_eiv`` of ``driver_text.csv``. Checked assumptions: the same assessors
     score pillars and headline (their error covariance, headline included,
     enters the correction); repeated years of a regency (the bootstrap
     resamples whole regencies, years pooled); year-to-year shifts of the
@@ -191,7 +187,7 @@ def lead_drivers(
     table["method"] = table["method"].replace({"ols": "ols_bootstrap"})
     known = int((units["n_assessors"].fillna(0) > 0).sum()) if "n_assessors" in units.columns else 0
     assumptions = {
-        "estimand": LEAD_ESTIMAND,
+        "estimand": text("estimand_eiv", "en"),
         "error_covariance": (f"one assessor's error covariance from {sigma.attrs['n_panels']} panels "
                              f"({sigma.attrs['n_assessor_rows']} assessor rows, {sigma.attrs['df']} degrees of "
                              "freedom), pooled within panels; treated as known"),

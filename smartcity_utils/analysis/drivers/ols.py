@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from smartcity_utils.analysis.drivers.inputs import _as_list, _require_columns
+from smartcity_utils.analysis.drivers.inputs import _as_list, _require_columns, collinear_columns
 from smartcity_utils.errors import DriverInputError
 
 #: Variance inflation factor above which a pillar is flagged as collinear.
@@ -23,20 +23,26 @@ def _check_rank(X: pd.DataFrame, pillars: list[str]) -> None:
         DriverInputError: some pillar is an exact linear combination of the
             others (and of the constant and fixed effects).
     """
-    values = X.to_numpy(float)
-    scale = np.linalg.norm(values, axis=0)
-    scale[scale == 0] = 1.0
-    z = values / scale
-    rank = np.linalg.matrix_rank(z)
-    if rank == z.shape[1]:
+    rank, involved = collinear_columns(X.to_numpy(float), list(X.columns))
+    if rank == X.shape[1]:
         return
-    _, _, vt = np.linalg.svd(z, full_matrices=False)
-    null = np.abs(vt[-(z.shape[1] - rank):]).max(axis=0)
-    involved = [c for c, v in zip(X.columns, null) if v > 1e-6 and c in pillars]
+    involved = [c for c in involved if c in pillars]
     raise DriverInputError(
         f"the pillars are perfectly collinear: {', '.join(map(str, involved)) or 'several columns'} "
-        f"are an exact linear combination of each other (rank {rank} of {z.shape[1]}); drop one of them "
+        f"are an exact linear combination of each other (rank {rank} of {X.shape[1]}); drop one of them "
         "or pass --pillars without it")
+
+
+def ols_as_estimates(t: pd.DataFrame, extra: Sequence[str] = ()) -> pd.DataFrame:
+    """A regression table on the scale of its raw slopes: ``pillar, estimate, ci_low, ci_high`` (and ``extra``).
+
+    The raw coefficient and its interval (``coef, coef_ci_low,
+    coef_ci_high``) become ``estimate, ci_low, ci_high``: the difference in
+    the target per point of the pillar, the scale the notebook, the closing
+    table and the reports show.
+    """
+    cols = ["pillar", "coef", "coef_ci_low", "coef_ci_high", *extra]
+    return t[cols].set_axis(["pillar", "estimate", "ci_low", "ci_high", *extra], axis=1)
 
 
 # 1. OLS with robust errors

@@ -136,7 +136,9 @@ def ordinal_rank_drivers(
     Returns:
         One row per pillar with ``pillar, method ("ordinal_logit"), estimate``
         (log-odds per within-group SD), ``ci_low, ci_high, std_err, p_value,
-        odds_ratio, converged, n, bands`` (counts per band as text).
+        odds_ratio, converged, n, bands`` (counts per band as text);
+        ``attrs["dropped_rows"]`` holds the index labels of the rows left out
+        for a missing value.
 
     Raises:
         DriverInputError: a missing column, fewer than two populated bands,
@@ -150,7 +152,9 @@ def ordinal_rank_drivers(
     _require_columns(df, cols)
     data = df.loc[:, list(dict.fromkeys(cols))].copy()
     data[[*pillars, percentile_col]] = data[[*pillars, percentile_col]].apply(pd.to_numeric, errors="raise")
-    data = data.dropna()
+    complete = data.notna().all(axis=1)
+    dropped = [i for i, ok in zip(data.index, complete) if not ok]
+    data = data[complete]
     band = rank_bands(data[percentile_col], share=share)
     counts = band.value_counts().reindex(["bottom", "middle", "top"]).fillna(0).astype(int)
     if (counts > 0).sum() < 2:
@@ -196,7 +200,7 @@ def ordinal_rank_drivers(
             "bands": ", ".join(f"{k}={v}" for k, v in counts.items()),
         }
     )
-    table.attrs.update(n=len(data), converged=converged)
+    table.attrs.update(n=len(data), converged=converged, dropped_rows=dropped)
     return table
 
 
@@ -234,7 +238,8 @@ def spearman_rank_drivers(
 
     Returns:
         One row per pillar with ``pillar, method ("spearman"), estimate,
-        ci_low, ci_high, p_value, n``.
+        ci_low, ci_high, p_value, n``; ``attrs["dropped_rows"]`` holds the
+        index labels of the rows left out for a missing value.
 
     Raises:
         DriverInputError: If a column is missing or there are fewer than four rows.
@@ -243,6 +248,8 @@ def spearman_rank_drivers(
     group_cols = list(group_cols or [])
     data = _numeric_frame(df, [*pillars, percentile_col])
     groups = df.loc[data.index, group_cols] if group_cols else None
+    kept = set(data.index)
+    dropped = [i for i in df.index if i not in kept]
     n = len(data)
     if n < 4:
         raise DriverInputError(f"Spearman intervals need at least 4 rows; there are {n}")
@@ -272,5 +279,5 @@ def spearman_rank_drivers(
         rows.append({"pillar": p, "method": "spearman", "estimate": float(rho),
                      "ci_low": low, "ci_high": high, "p_value": float(pval), "n": n})
     table = pd.DataFrame(rows)
-    table.attrs.update(n=n)
+    table.attrs.update(n=n, dropped_rows=dropped)
     return table

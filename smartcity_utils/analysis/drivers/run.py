@@ -77,14 +77,16 @@ def run_driver_analysis(
         ``"main_effect"``, ``"ordinal_logit"``, ``"spearman"``, ``"mixed"``
         (those that ran), ``"main_effect_bandwidth"``, a ``"skipped"`` table
         (``method, reason``), a ``"model"`` table (``target, n, r2, adj_r2,
-        rank_source, dropped_rows``) and the ``"summary"`` of
+        rank_source, dropped_rows, rank_dropped_rows``: CSV line numbers of
+        the rows left out of every method, and of the rank methods only) and the ``"summary"`` of
         :func:`driver_summary`.
 
     Raises:
         DriverInputError: If the input fails :func:`validate_driver_input`.
     """
     pillars = _as_list(pillars)
-    data = validate_driver_input(df, target, pillars, source=source)
+    data = validate_driver_input(df, target, pillars, source=source, rank_col=rank_col)
+    row_numbers = np.asarray(data.attrs.get("row_numbers", np.arange(len(data)) + 2))
     results: dict[str, pd.DataFrame] = {}
     skipped: list[dict[str, str]] = []
 
@@ -136,14 +138,17 @@ def run_driver_analysis(
         data[PERCENTILE] = within_group_percentile(data[target], groups)
         rank_source = f"percentile of {target} {where}"
     elif rank_col in data.columns:
-        data[PERCENTILE] = within_group_percentile(pd.to_numeric(data[rank_col], errors="coerce"), groups,
-                                                   higher_is_better=False)
+        data[PERCENTILE] = within_group_percentile(data[rank_col], groups, higher_is_better=False)
         rank_source = f"percentile of {rank_col} {where}"
     else:
         rank_source = "none"
         for name in ("ordinal_logit", "spearman"):
             skipped.append({"method": name, "reason": f"rank column '{rank_col}' not in the table"})
+    rank_dropped: list[int] = []
     if PERCENTILE in data.columns:
+        # The rank methods use complete rows only: say which rows they leave out.
+        lost = data[[*pillars, PERCENTILE, *rank_group_cols]].isna().any(axis=1).to_numpy()
+        rank_dropped = [int(r) for r in row_numbers[lost]]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DriverConvergenceWarning)
             ordl = attempt("ordinal_logit", ordinal_rank_drivers, data, pillars, PERCENTILE,
@@ -177,6 +182,7 @@ def run_driver_analysis(
         "adj_r2": ols.adj_r2 if ols is not None else np.nan,
         "rank_source": rank_source,
         "dropped_rows": ", ".join(map(str, data.attrs.get("dropped_rows", []))),
+        "rank_dropped_rows": ", ".join(map(str, rank_dropped)),
     }])
     results["summary"] = driver_summary(results, any_table=source != "regency_year")
     return results

@@ -17,8 +17,9 @@ import pandas as pd
 from smartcity_utils import reference as ref
 from smartcity_utils.analysis.drivers.lead import LEAD_METHOD, assessor_table
 from smartcity_utils.analysis.drivers.run import run_driver_analysis
-from smartcity_utils.analysis.drivers.summary import driver_text, text
-from smartcity_utils.analysis.measurement import assessor_leniency, pillar_structure
+from smartcity_utils.analysis.drivers.ols import ols_as_estimates
+from smartcity_utils.analysis.drivers.summary import driver_text, format_interval, text
+from smartcity_utils.analysis.measurement import assessor_leniency, assessor_rows, pillar_structure
 
 #: Headline column: the only target the errors-in-variables correction applies to
 #: (its error covariance is that of an assessor's own headline).
@@ -34,14 +35,6 @@ def _label(key: str) -> str:
     labels = dict(zip(ref.pillars()["pillar_key"], ref.pillars()["pillar"]))
     labels.update(dict(zip(ref.dimensions()["dimension_key"], ref.dimensions()["dimension"])))
     return labels.get(key, ref.pillar_label(key))
-
-
-def _interval(est: float, low: float, high: float, digits: int = 2) -> str:
-    if not np.isfinite(est):
-        return ""
-    if not (np.isfinite(low) and np.isfinite(high)):
-        return f"{est:.{digits}f}"
-    return f"{est:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
 
 def text_keys() -> list[str]:
@@ -99,11 +92,8 @@ def leniency_adjusted(frame: pd.DataFrame, scores: pd.DataFrame) -> tuple[pd.Dat
     Returns:
         ``(frame, scores)``, both adjusted.
     """
-    rows = scores[scores["level"] == "assessor"].copy()
-    rows["item"] = rows["pillar_key"].fillna(rows["dimension_key"])
-    rows = rows.dropna(subset=["item", "score"])
-    fit = assessor_leniency(rows, ["regency_id", "year"], "assessor", "score", item_col="item")
-    adjusted = fit.adjust(rows)
+    fit = assessor_leniency(assessor_rows(scores), ["regency_id", "year"], "assessor", "score", item_col="item")
+    adjusted = fit.adjust(assessor_rows(scores, average=False))
     out_scores = scores.copy()
     out_scores.loc[adjusted.index, "score"] = adjusted["score_adjusted"]
     return apply_panel_leniency(frame, adjusted), out_scores
@@ -164,7 +154,7 @@ def structure_table(frame: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     for r in s["reliability"].itertuples():
         group = text("all_years", lang) if str(r.group) == "all" else str(r.group)
         rows.append([group, int(r.n_units), f"{100 * first.get(r.group, np.nan):.0f} %",
-                     _interval(r.alpha, r.alpha_ci_low, r.alpha_ci_high),
+                     format_interval(r.alpha, r.alpha_ci_low, r.alpha_ci_high),
                      f"{r.omega_total:.2f}" if np.isfinite(r.omega_total) else ""])
     return pd.DataFrame(rows, columns=_headers(["year", "units", "first_component", "alpha", "omega"], lang))
 
@@ -174,8 +164,8 @@ def reliability_table(icc: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     order = list(ref.PILLAR_KEYS) + list(ref.DIMENSION_KEYS)
     t = icc.set_index("item").reindex([k for k in order if k in set(icc["item"])])
     rows = [[_label(k), int(r["n_units"]), f"{r['k']:.1f}",
-             _interval(r["icc1"], r["icc1_ci_low"], r["icc1_ci_high"]),
-             _interval(r["icck"], r["icck_ci_low"], r["icck_ci_high"])] for k, r in t.iterrows()]
+             format_interval(r["icc1"], r["icc1_ci_low"], r["icc1_ci_high"]),
+             format_interval(r["icck"], r["icck_ci_low"], r["icck_ci_high"])] for k, r in t.iterrows()]
     return pd.DataFrame(rows, columns=_headers(["score", "panels", "assessors_per_panel", "icc1", "icck"], lang))
 
 
@@ -188,8 +178,7 @@ def variance_table(variance: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
 
 def _lead_and_naive(results: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Lead table (``pillar, estimate, ci_low, ci_high``) and the naive OLS beside it (or None)."""
-    ols = results["ols"][["pillar", "coef", "coef_ci_low", "coef_ci_high"]].set_axis(
-        ["pillar", "estimate", "ci_low", "ci_high"], axis=1) if "ols" in results else None
+    ols = ols_as_estimates(results["ols"]) if "ols" in results else None
     if LEAD_METHOD in results:
         lead = results[LEAD_METHOD]
         return lead[lead["method"] == LEAD_METHOD][["pillar", "estimate", "ci_low", "ci_high"]], ols
@@ -204,10 +193,12 @@ def estimates_table(results: dict[str, pd.DataFrame], lang: str = "en") -> pd.Da
     lead = lead.set_index("pillar")
     key = "label_eiv" if LEAD_METHOD in results else "label_ols"
     out = pd.DataFrame({text("col_pillar", lang): [_label(p) for p in lead.index],
-                        text(key, lang): [_interval(*lead.loc[p, ["estimate", "ci_low", "ci_high"]]) for p in lead.index]})
+                        text(key, lang): [format_interval(*lead.loc[p, ["estimate", "ci_low", "ci_high"]])
+                                          for p in lead.index]})
     if naive is not None:
         naive = naive.set_index("pillar")
-        out[text("label_ols", lang)] = [_interval(*naive.loc[p, ["estimate", "ci_low", "ci_high"]]) for p in lead.index]
+        out[text("label_ols", lang)] = [format_interval(*naive.loc[p, ["estimate", "ci_low", "ci_high"]])
+                                        for p in lead.index]
     return out
 
 
@@ -255,7 +246,7 @@ def findings(results: dict[str, pd.DataFrame], frame: pd.DataFrame, icc: pd.Data
     top = lead.index[0]
     zero = [_label(k) for k, r in lead.iterrows() if r["ci_low"] <= 0 <= r["ci_high"]]
     out.append(text("finding_lead", lang, top=_label(top),
-                    value=_interval(*lead.loc[top, ["estimate", "ci_low", "ci_high"]]),
+                    value=format_interval(*lead.loc[top, ["estimate", "ci_low", "ci_high"]]),
                     order=", ".join(_label(k) for k in lead.index),
                     unit=text("unit_index" if headline else "unit_percentile", lang)))
     if zero:
@@ -291,6 +282,26 @@ def skipped_table(skipped: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
 def markdown_list(lines: Sequence[str]) -> str:
     """Sentences as a Markdown bullet list."""
     return "\n".join(f"- {line}" for line in lines)
+
+
+def page_simulated(frame: pd.DataFrame, measurement: dict[str, Any] | None = None) -> bool:
+    """Whether anything on the page comes from simulated rows.
+
+    The notebook's rows may all be real while the reliability and variance
+    tables (and the error covariance of the lead estimate) come from every
+    year, simulated ones included: the page is simulated when either is.
+
+    Args:
+        frame: Rows of the notebook (after its filters).
+        measurement: Tables of :func:`load_measurement` (those with ``is_simulated`` count).
+    """
+    if "is_simulated" in frame.columns and bool(frame["is_simulated"].fillna(False).astype(bool).any()):
+        return True
+    for table in (measurement or {}).values():
+        if isinstance(table, pd.DataFrame) and "is_simulated" in table.columns \
+                and bool(table["is_simulated"].fillna(False).astype(bool).any()):
+            return True
+    return False
 
 
 def load_measurement(processed_dir: str | Path | None) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from smartcity_utils import paths
+from smartcity_utils.analysis.drivers.ols import ols_as_estimates
 from smartcity_utils.errors import DriverInputError
 from smartcity_utils.reference import pillar_label
 
@@ -60,8 +61,7 @@ def _per_method_tables(results: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
 def _values(method: str, t: pd.DataFrame) -> pd.DataFrame:
     """Estimate and interval per pillar on the scale the answer reports (raw slopes for regressions)."""
     if {"coef", "coef_ci_low", "coef_ci_high"} <= set(t.columns):
-        out = t[["pillar", "coef", "coef_ci_low", "coef_ci_high"]].set_axis(
-            ["pillar", "estimate", "ci_low", "ci_high"], axis=1)
+        out = ols_as_estimates(t)
     else:
         out = t[["pillar", "estimate"] + [c for c in ("ci_low", "ci_high") if c in t.columns]].copy()
     if method == "dominance" and "excess_ci_low" in t.columns:
@@ -71,10 +71,13 @@ def _values(method: str, t: pd.DataFrame) -> pd.DataFrame:
     return out.set_index("pillar")
 
 
-def _fmt(row: pd.Series) -> str:
-    if "ci_low" in row and np.isfinite(row.get("ci_low", np.nan)):
-        return f"{row['estimate']:.2f} [{row['ci_low']:.2f}, {row['ci_high']:.2f}]"
-    return f"{row['estimate']:.2f}"
+def format_interval(est: float, low: float = np.nan, high: float = np.nan, digits: int = 2) -> str:
+    """``est [low, high]`` rounded; the estimate alone when the interval is missing, empty when the estimate is."""
+    if not np.isfinite(est):
+        return ""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return f"{est:.{digits}f}"
+    return f"{est:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
 
 def _estimand_key(method: str, any_table: bool) -> str:
@@ -123,7 +126,8 @@ def driver_summary(results: Mapping[str, Any], any_table: bool = False) -> pd.Da
         v = _values(m, tables[m])
         order = orders[m]
         top = str(order.index[0])
-        fields = {"top": pillar_label(top), "value": _fmt(v.loc[top]), "n": len(v)}
+        value = format_interval(*v.loc[top].reindex(["estimate", "ci_low", "ci_high"]).astype(float))
+        fields = {"top": pillar_label(top), "value": value, "n": len(v)}
         if "test_low" in v.columns:
             fields["n_pos"] = int((v["test_low"] > 0).sum())
             fields["n_neg"] = int((v["test_high"] < 0).sum())
