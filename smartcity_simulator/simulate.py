@@ -1026,6 +1026,25 @@ def _write_cohorts(out_dir, members, gaz, ref):
     return path
 
 
+def _write_groups(out_dir, rys):
+    """The evaluation-group register: every group of every year with its number of members.
+
+    Ranks are computed only within a group whose size is known; the register
+    gives the size of each simulated group (the rows of every recap year, the
+    regencies of the form year).
+    """
+    sizes: dict[tuple[int, str], int] = {}
+    for ry in rys.values():
+        sizes[(ry.year, ry.group)] = sizes.get((ry.year, ry.group), 0) + 1
+    rows = [["Tahun", "Kelompok", "Jumlah Peserta", "Lingkup Peringkat", "Sumber", "Simulasi"]]
+    for (year, group), n in sorted(sizes.items()):
+        scope = "nasional" if group == "Nasional" else "angkatan"
+        rows.append([year, group, n, scope, "simulasi", "ya"])
+    path = out_dir / "kelompok" / "register_kelompok.csv"
+    atomic_write(path, _csv_bytes(rows))
+    return path
+
+
 # --------------------------------------------------------------------------
 # Public API
 
@@ -1084,6 +1103,7 @@ def simulate_raw(out_dir: Path, *, seed: int = 2017, national: bool = False,
     files["form"] = [_write_form(out_dir, rys, ref, gaz, params, seed, faults, clipped)]
     files["quick_wins"] = [_write_quick_wins(out_dir, rys, ref, params, seed, faults)]
     files["cohorts"] = [_write_cohorts(out_dir, members, gaz, ref)]
+    files["groups"] = [_write_groups(out_dir, rys)]
     # The real published facts travel with the simulated files; an existing
     # copy in out_dir is left as it is.
     target_pub = out_dir / "published_facts.csv"

@@ -84,16 +84,26 @@ def notebooks(out_dir: str | Path, processed_dir: str | Path, workers: int | Non
     They run through the report runner: in parallel, each with a time limit,
     skipped when neither they nor the processed tables changed.
     """
-    from smartcity_utils.analysis.run import processed_folder
+    from smartcity_utils.analysis.run import analysis_coverage, processed_folder
     from smartcity_utils.report.runner import ANALYSIS_NOTEBOOKS, run_notebooks
 
     folder = processed_folder(processed_dir)
+    # A page the data cannot carry is not executed; its executed copies from an earlier run are removed,
+    # so that the report index never links a page about other data.
+    coverage = analysis_coverage(folder)
+    needs = {"02_compare_cohorts.ipynb": coverage["cohorts"], "03_pillar_drivers.ipynb": coverage["drivers"]}
+    chosen = [name for name in ANALYSIS_NOTEBOOKS if needs.get(name) is None]
+    for name, reason in needs.items():
+        if reason is not None:
+            print(f"{Path(name).stem} skipped: it {reason}")
+            for stale in Path(out_dir).glob(f"{Path(name).stem}.*"):
+                stale.unlink()
     # The notebooks read any processed or analysis table: all of them go into the stamps.
     inputs = sorted(folder.glob("*.parquet")) + sorted(paths.analysis_dir(folder).glob("*.parquet"))
     # The cleaning has its own command; notebook 01 only summarises its outputs here.
-    parameters = {name: {"processed_dir": str(folder)} for name in ANALYSIS_NOTEBOOKS}
+    parameters = {name: {"processed_dir": str(folder)} for name in chosen}
     parameters["01_clean_evaluations.ipynb"]["run_cleaning"] = False
-    summary = run_notebooks(Path(out_dir), parameters=parameters, workers=workers, force=force,
+    summary = run_notebooks(Path(out_dir), notebooks=chosen, parameters=parameters, workers=workers, force=force,
                             progress=progress, input_files=inputs)
     print(summary.format())
     return 1 if summary.failed else 0
@@ -109,8 +119,9 @@ def report(regencies: list[str], cohort: int | None = None, every: bool = False,
     With ``compare`` (two or more names), render one comparison report of
     those regencies side by side instead; ``pdf`` adds a PDF beside each report.
     """
-    from smartcity_utils.analysis.run import load_processed, run_analysis
+    from smartcity_utils.analysis.run import load_analysis, load_processed, run_analysis
     from smartcity_utils.analysis.run import processed_folder as resolve_processed
+    from smartcity_utils.errors import UserError
     from smartcity_utils.regencies import resolve_regencies
     from smartcity_utils.report.jobs import plan_reports
     from smartcity_utils.report.profile import report_inputs
@@ -128,17 +139,23 @@ def report(regencies: list[str], cohort: int | None = None, every: bool = False,
     resolve_regencies(list(regencies) + list(compare or []))  # unknown names stop here, before any data is read
     folder = resolve_processed(processed_dir)
     regency_year = load_processed(folder, ("regency_year",))["regency_year"]
-    # One year for the whole run, so that the index compares like with like: by default the
-    # latest year that has an index (a reported one, or dimension weights to compute one).
-    year = year if year is not None else _latest_year_with_index(regency_year)
-    # Absolute, because the notebooks run in another working folder.
-    extra = {"processed_dir": str(folder.resolve())}
+    if regency_year.empty:
+        raise UserError(f"{folder / 'regency_year.parquet'} holds no regency-year: the raw files gave no score, "
+                        "index or rank; add evaluation files to the raw folder and run `smartcity clean`")
+    # Reports read the analysis tables: computed here when missing or older than the cleaning.
+    if analysis_is_stale(folder):
+        print("the analysis is missing or older than the processed tables: running `smartcity analyse` first")
+        analyse(folder)
+    index_ranks = load_analysis(folder, ("index_ranks",))["index_ranks"]
+    # By default each regency's report is of its latest year with an index (a reported one, or
+    # dimension weights to compute one); --year sets one year for every report.
+    extra = {"processed_dir": str(folder.resolve())}  # absolute: the notebooks run in another folder
     if compare:
-        job, names = comparison_job(regency_year, compare, year, lang, Path(out_dir))
+        job, names = comparison_job(index_ranks, compare, year, lang, Path(out_dir))
         jobs, notebook = [job], COMPARE_NOTEBOOK
         extra["regencies"] = names
     else:
-        chosen = choose_regencies(regency_year, regencies, cohort, every, year)
+        chosen = choose_regencies(index_ranks, regencies, cohort, every, year)
         jobs, notebook = plan_reports(chosen, year, lang, Path(out_dir)), REPORT_NOTEBOOK
 
     def precompute() -> Path:
@@ -160,17 +177,6 @@ def drivers(table: str, target: str, pillars: list[str] | None = None, as_json: 
     from smartcity_utils.analysis.drivers.command import drivers_command
 
     return drivers_command(table, target, pillars, as_json)
-
-
-def _latest_year_with_index(regency_year) -> int:
-    """The latest year with a reported index or with dimension weights; else the latest year."""
-    from smartcity_utils import reference as ref
-
-    years = {int(y) for y in ref.dimension_weights()["year"].unique()}
-    years |= {int(y) for y in regency_year.loc[regency_year["final_score_reported"].notna(), "year"].unique()}
-    present = sorted(int(y) for y in regency_year["year"].unique())
-    usable = [y for y in present if y in years]
-    return (usable or present)[-1]
 
 
 def template(out: str | Path, assessors: int = 4) -> int:

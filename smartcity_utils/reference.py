@@ -122,14 +122,32 @@ def missing_tokens() -> frozenset[str]:
     return frozenset(t.strip().casefold() for t in _read("missing_tokens.csv")["token"])
 
 
+#: How a year's dimension weights are known: a source gives them, they reproduce a published
+#: index, or nothing gives them and they are assumed (``dimension_weights.csv``, column ``status``).
+WEIGHT_STATUSES = ("documented", "inferred", "assumed")
+
+
 def dimension_weights() -> pd.DataFrame:
-    """Weights of the evaluation dimensions per year (``year, dimension_key, weight, source``)."""
+    """Weights of the evaluation dimensions per year (``year, dimension_key, weight, status, source, source_url``)."""
     frame = _read("dimension_weights.csv").astype({"year": int, "weight": float})
+    unknown = set(frame["status"]) - set(WEIGHT_STATUSES)
+    if unknown:
+        raise ReferenceTableError(f"dimension_weights.csv has statuses {sorted(unknown)}; use {list(WEIGHT_STATUSES)}")
     sums = frame.groupby("year")["weight"].sum()
     bad = sums[(sums - 1).abs() > 1e-9]
     if not bad.empty:
         raise ReferenceTableError(f"dimension weights do not sum to 1 for years {bad.to_dict()}")
     return frame
+
+
+def evaluation_groups() -> pd.DataFrame:
+    """Evaluation groups documented in public sources: ``year, evaluation_group, rank_scope, cohort_from,
+    cohort_to, n_members, source, source_url`` (a letter ranked ``n_members`` regencies of those cohorts)."""
+    frame = _read("evaluation_groups.csv")
+    bounds = frame["cohorts"].str.split("-", n=1, expand=True).reindex(columns=[0, 1])
+    frame["cohort_from"] = bounds[0].astype(int)
+    frame["cohort_to"] = bounds[1].fillna(bounds[0]).astype(int)
+    return frame.drop(columns="cohorts").astype({"year": int, "n_members": int})
 
 
 def cohort_sizes() -> pd.DataFrame:

@@ -50,7 +50,20 @@ def gazetteer() -> pd.DataFrame:
     missing = set(codes["regency"]) - set(table.dropna(subset=["kemendagri_code"])["regency"])
     if missing:
         raise ReferenceTableError(f"regency_codes.csv names regencies absent from the gazetteer: {sorted(missing)}")
+    # ``areaid`` still has some names from before a rename: the current name is shown, the former one resolves.
+    renames = renamed_regencies()
+    unknown = set(renames["former_name"]) - set(table["regency"])
+    if unknown:
+        raise ReferenceTableError(f"regency_renames.csv renames regencies absent from the gazetteer: {sorted(unknown)}")
+    current = dict(zip(renames["former_name"], renames["name"]))
+    table["former_name"] = table["regency"].where(table["regency"].isin(list(current)))
+    table["regency"] = table["regency"].map(lambda name: current.get(name, name))
     return table
+
+
+def renamed_regencies() -> pd.DataFrame:
+    """Regencies renamed by law since the gazetteer's names were fixed (``former_name, name, year, source``)."""
+    return _read("regency_renames.csv").astype({"year": int})
 
 
 _PREFIXES = (
@@ -65,6 +78,43 @@ def _name_key(text: object) -> str:
     for pattern, repl in _PREFIXES:
         s = pattern.sub(repl, s)
     return s
+
+
+#: Inside a name, spaces, hyphens and the word "dan" are written either way by regional pages
+#: ("Labuhan Batu" and "Labuhanbatu", "Tulangbawang" and "Tulang Bawang", "Pangkajene dan
+#: Kepulauan" and "Pangkajene Kepulauan"); the compact key drops them. A test checks that no two
+#: of the 514 names share a compact key that did not share their plain one.
+_COMPACT_DROP = re.compile(r"(?<![^\s-])dan(?![^\s-])|[\s-]+")
+
+
+def _compact_key(key: str) -> str:
+    """``_name_key`` without the spaces, hyphens and ``dan`` inside the name (the kind word kept apart)."""
+    kind, _, bare = key.partition(" ")
+    if kind not in ("kabupaten", "kota") or not bare:
+        return _COMPACT_DROP.sub("", key)
+    return f"{kind} {_COMPACT_DROP.sub('', bare)}"
+
+
+_PARENTHESIS = re.compile(r"^(?P<main>[^(]*?)\s*\((?P<inner>[^)]*)\)\s*$")
+
+
+def name_variants(name: str) -> list[str]:
+    """The spellings a canonical gazetteer name stands for.
+
+    ``Kabupaten Selayar (Kepulauan Selayar)`` is also ``Kabupaten Selayar`` and
+    ``Kabupaten Kepulauan Selayar``; ``Kabupaten Adm. Kepulauan Seribu`` also
+    ``Kabupaten Kepulauan Seribu``.
+    """
+    variants = [name]
+    kind, _, rest = name.partition(" ")
+    match = _PARENTHESIS.match(rest)
+    if match:
+        inner = match.group("inner")
+        variants += [f"{kind} {match.group('main')}", f"{kind} {inner}"]
+    for variant in list(variants):
+        if re.search(r"\badm\.?\s", variant, flags=re.IGNORECASE):
+            variants.append(re.sub(r"\badm\.?\s+", "", variant, flags=re.IGNORECASE))
+    return list(dict.fromkeys(variants))
 
 
 #: Words of a kind column (``Jenis``) and what they mean; also never taken as a partial name.
@@ -114,10 +164,14 @@ class RegencyResolver:
         self.table = table.set_index("regency_id", drop=False)
         self._full: dict[str, list[int]] = {}
         self._bare: dict[str, list[int]] = {}
-        for rid, name in zip(table["regency_id"], table["regency"]):
-            key = _name_key(name)
-            self._full.setdefault(key, []).append(rid)
-            self._bare.setdefault(key.split(" ", 1)[1], []).append(rid)
+        for rid, name, former in zip(table["regency_id"], table["regency"], table["former_name"]):
+            names = name_variants(name) + (name_variants(former) if isinstance(former, str) else [])
+            for variant in names:
+                key = _name_key(variant)
+                for index, k in ((self._full, key), (self._bare, key.split(" ", 1)[1]),
+                                 (self._full, _compact_key(key)), (self._bare, _compact_key(key).split(" ", 1)[1])):
+                    if rid not in index.setdefault(k, []):
+                        index[k].append(rid)
         by_name = {n: r for n, r in zip(table["regency"], table["regency_id"])}
         self._alias: dict[str, int] = {}
         for alias, target in zip(*(_read("regency_aliases.csv")[c] for c in ("alias", "regency"))):
@@ -184,8 +238,9 @@ class RegencyResolver:
         if text.isdigit() and int(text) in self.table.index:
             return Resolution(int(text))
         key = _name_key(text)
+        compact = _compact_key(key)
         candidates = self._full.get(key) or ([self._alias[key]] if key in self._alias else None)
-        candidates = candidates or self._bare.get(key)
+        candidates = candidates or self._bare.get(key) or self._full.get(compact) or self._bare.get(compact)
         if candidates and len(candidates) > 1 and not _blank(province):
             prov = normalise_label(province)
             candidates = [c for c in candidates if normalise_label(self.table.at[c, "province"]) == prov] or candidates

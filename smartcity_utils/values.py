@@ -66,7 +66,8 @@ def parse_number(value: object) -> tuple[float | None, str | None]:
         return None, "not_a_number"
 
 
-_SUGGEST = {
+#: The suggested fix of each reason ``parse_number`` gives.
+SUGGEST = {
     "missing": "no score given; fill it in the source if it exists",
     "not_a_number": "write the score as a number, e.g. 3,25 or 3.25",
 }
@@ -76,11 +77,52 @@ def parse_score(value: object, scale: int) -> tuple[float | None, str | None, st
     """A score converted to the 0 to 4 scale; returns (score, reason, suggestion)."""
     number, reason = parse_number(value)
     if reason:
-        return None, reason, _SUGGEST[reason]
+        return None, reason, SUGGEST[reason]
     score = number / 25.0 if scale == 100 else number
     if not 0.0 <= score <= 4.0:
         return None, "out_of_range", f"scores run from 0 to {scale} on this sheet; check the value"
     return round(score, 6), None, None
+
+
+#: A rank written with its group size, as letters and regional pages quote it:
+#: "8 dari 37", "8/37", "8 of 37", "ke-8 dari 37 kabupaten/kota".
+_RANK_OF = re.compile(r"^(?:peringkat\s*)?(?:ke\s*-?\s*)?(\d+)\s*(?:/|dari|of)\s*(\d+)\b.*$")
+_RANK_ALONE = re.compile(r"^(?:peringkat\s*)?(?:ke\s*-?\s*)?(\d+)$")
+
+
+def parse_rank(value: object) -> tuple[int | None, int | None, str | None]:
+    """A rank cell: ``(rank, group size or None, reject reason)``.
+
+    ``8``, ``8.0``, ``ke-8``, ``8 dari 37``, ``8/37`` and ``8 of 37`` are read;
+    a rank is a whole number from 1, and not above its group's size.
+    """
+    if isinstance(value, str) and value.strip():
+        text = ref.normalise_label(value).replace(" / ", "/")
+        if text not in ref.missing_tokens():
+            match = _RANK_OF.match(text) or _RANK_ALONE.match(text)
+            if match is None:
+                return None, None, "bad_rank"
+            rank = int(match.group(1))
+            size = int(match.group(2)) if match.re is _RANK_OF else None
+            if rank < 1 or (size is not None and rank > size):
+                return None, None, "bad_rank"
+            return rank, size, None
+    number, reason = parse_number(value)
+    if reason:
+        return None, None, reason
+    if number < 1 or not float(number).is_integer():
+        return None, None, "bad_rank"
+    return int(number), None, None
+
+
+def parse_count(value: object) -> tuple[int | None, str | None]:
+    """A whole number from 1 (a group size): ``(count, reject reason)``."""
+    number, reason = parse_number(value)
+    if reason:
+        return None, reason
+    if number < 1 or not float(number).is_integer():
+        return None, "bad_count"
+    return int(number), None
 
 
 TRUE_FLAGS = {"ya", "yes", "y", "true", "1", "simulasi"}

@@ -266,7 +266,51 @@ def reconcile_index(
     out["difference"] = difference
     out["tolerance"] = tol
     out["status"] = status
+    known = weights_of_years(frame["year"].unique()) if weights is None else None
+    out["weights_status"] = (frame["year"].astype(int).map(known["weights_status"]).fillna("none")
+                             if known is not None else "given")
+    out["verdict"] = reconciliation_verdict(out["status"], out["weights_status"])
     return out
+
+
+#: What a reconciliation says, in codes a report turns into words: the computed index agrees with the
+#: published one within the rounding of the source; or it differs, with weights that a source documents
+#: (then a score is suspect), or with weights no source gives for that year (then the weights are).
+VERDICTS = ("agrees", "differs_documented", "differs_weights_unknown", "no_reported", "no_computed")
+
+
+def reconciliation_verdict(status: pd.Series, weights_status: pd.Series) -> pd.Series:
+    """The verdict of each reconciliation row (:data:`VERDICTS`)."""
+    documented = weights_status.isin(["documented", "given"])
+    verdict = np.select([status == "ok", (status == "mismatch") & documented, status == "mismatch",
+                         status == "no_reported"],
+                        ["agrees", "differs_documented", "differs_weights_unknown", "no_reported"], "no_computed")
+    return pd.Series(verdict, index=status.index)
+
+
+def weights_of_years(years: Sequence[int]) -> pd.DataFrame:
+    """Per year: the dimension weights as a reader writes them (``10/20/30/20/20``), their status and source.
+
+    A year the reference table does not cover has status ``none``: no index is computed for it.
+
+    Returns:
+        Indexed by year: ``weights`` (text, in dimension order), one column per dimension key,
+        ``weights_status`` (documented, inferred, assumed or none), ``weights_source``, ``weights_source_url``.
+    """
+    table = load_dimension_weights()
+    rows = []
+    for year in sorted({int(y) for y in years}):
+        block = table[table["year"] == year].set_index("dimension_key").reindex(dimension_keys())
+        if block["weight"].isna().all():
+            rows.append({"year": year, "weights": None, "weights_status": "none", "weights_source": None,
+                         "weights_source_url": None})
+            continue
+        rows.append({"year": year, **block["weight"].to_dict(),
+                     "weights": "/".join(f"{100 * w:.0f}" for w in block["weight"]),
+                     "weights_status": block["status"].iloc[0], "weights_source": block["source"].iloc[0],
+                     "weights_source_url": block["source_url"].iloc[0] or None})
+    return pd.DataFrame(rows).set_index("year") if rows else pd.DataFrame(
+        columns=["weights", "weights_status", "weights_source", "weights_source_url"])
 
 
 def headline_score(table: pd.DataFrame) -> pd.Series:

@@ -148,18 +148,49 @@ def percentile_among(values: Sequence[float] | np.ndarray, x: float) -> float:
     return float(mid_rank_percentile(int((v < x).sum()), int((v == x).sum()) - 1, v.size))
 
 
+def group_completeness(regency_year: pd.DataFrame, score_col: str,
+                       by: Sequence[str] | str | None = DEFAULT_BY) -> pd.DataFrame:
+    """Whether each row's group is held whole: its size known and every member loaded with a score.
+
+    The size is the table's ``group_size`` (from the files or the documented
+    groups, see ``clean.assemble``). A table without that column is taken to
+    hold whole groups (a simulation, a test frame): its size is the number of
+    scored rows.
+
+    Returns:
+        ``n_loaded`` (rows of the group with a score), ``group_size`` and
+        ``group_complete``, aligned on the table.
+    """
+    cols = _group_cols(regency_year, by)
+    scored = regency_year[score_col].astype(float)
+    if cols:
+        n_loaded = scored.groupby([regency_year[c] for c in cols], dropna=False, sort=False).transform("count")
+    else:
+        n_loaded = pd.Series(scored.notna().sum(), index=regency_year.index)
+    if "group_size" in regency_year.columns:
+        size = pd.to_numeric(regency_year["group_size"]).astype("Float64")
+    else:
+        size = n_loaded.astype("Float64")
+    complete = (size.notna() & (n_loaded.astype("Float64") == size)).fillna(False).astype(bool)
+    return pd.DataFrame({"n_loaded": n_loaded.astype(int), "group_size": size, "group_complete": complete},
+                        index=regency_year.index)
+
+
 def add_ranks(
     regency_year: pd.DataFrame,
     score_col: str = "final_score_computed",
     by: Sequence[str] | str | None = DEFAULT_BY,
     cohort_col: str = "cohort_year",
 ) -> pd.DataFrame:
-    """Add ranks and percentiles of ``score_col``.
+    """Add ranks and percentiles of ``score_col``, only where the comparison set is held whole.
 
-    Percentiles use one definition throughout: the share of the *other*
-    regencies in the comparison set that score strictly lower, ties counted
-    half, times 100 (100 = unique best, 0 = unique worst, 50 = all tied; NaN
-    when the set has a single score).
+    A rank among whatever rows happen to be loaded means nothing: a rank is
+    computed only within a group whose size is known and whose every member is
+    loaded (:func:`group_completeness`); elsewhere it is left empty and the
+    published rank stands alone. Percentiles use one definition throughout:
+    the share of the *other* regencies in the comparison set that score
+    strictly lower, ties counted half, times 100 (100 = unique best, 0 =
+    unique worst, 50 = all tied; NaN when the set has a single score).
 
     Args:
         regency_year: The ``regency_year`` table.
@@ -169,21 +200,39 @@ def add_ranks(
         cohort_col: Column defining the cohort for ``percentile_cohort``.
 
     Returns:
-        A copy with ``rank_computed`` (competition rank within ``by``),
-        ``n_in_group`` (scored regencies in the group), ``percentile_year``
-        (within the year, all groups) and ``percentile_cohort`` (within the
-        year and cohort; NaN where the cohort is unknown).
+        A copy with ``group_complete``, ``n_loaded`` (scored rows of the
+        group), ``n_in_group`` (the group's size where known), ``rank_computed``
+        (competition rank within ``by``, complete groups only),
+        ``percentile_year`` (within the year, all groups, when every group of
+        the year is complete) and ``percentile_cohort`` (within the year and
+        cohort, when every member of the cohort, ``cohort_size``, has a score).
     """
     if score_col not in regency_year.columns:
         raise KeyError(f"no column {score_col!r} to rank; compute the index first (analysis.index.compute_index)")
     out = regency_year.copy()
     cols = _group_cols(out, by)
-    out["rank_computed"] = rank_scores(out, score_col, by=cols)
-    if cols:
-        out["n_in_group"] = out.groupby(cols, dropna=False, sort=False)[score_col].transform("count")
-    else:
-        out["n_in_group"] = out[score_col].notna().sum()
-    out["percentile_year"] = percentile_within(out, score_col, ["year"])
+    whole = group_completeness(out, score_col, cols)
+    out["group_complete"] = whole["group_complete"]
+    out["n_loaded"] = whole["n_loaded"]
+    out["n_in_group"] = whole["group_size"].astype("float64")
+    out["rank_computed"] = rank_scores(out, score_col, by=cols).where(out["group_complete"])
+    year_whole = out.groupby("year")["group_complete"].transform("all") if "year" in out.columns else whole["group_complete"]
+    out["percentile_year"] = percentile_within(out, score_col, ["year"]).where(year_whole)
     pct_cohort = percentile_within(out, score_col, ["year", cohort_col])
-    out["percentile_cohort"] = pct_cohort.where(out[cohort_col].notna())
+    out["percentile_cohort"] = pct_cohort.where(out[cohort_col].notna() & cohort_complete(out, score_col, cohort_col))
     return out
+
+
+def cohort_complete(table: pd.DataFrame, score_col: str, cohort_col: str = "cohort_year") -> pd.Series:
+    """Whether every member of a row's cohort has a score in that year (``cohort_size`` members).
+
+    A table without ``cohort_size`` is taken to hold whole cohorts.
+    """
+    if cohort_col not in table.columns:
+        return pd.Series(False, index=table.index)
+    loaded = table[score_col].astype(float).groupby([table["year"], table[cohort_col]], dropna=False,
+                                                      sort=False).transform("count")
+    if "cohort_size" not in table.columns:
+        return table[cohort_col].notna()
+    size = pd.to_numeric(table["cohort_size"]).astype("Float64")
+    return (size.notna() & (loaded.astype("Float64") == size)).fillna(False).astype(bool)

@@ -83,8 +83,7 @@ MIN_NATIONAL_ROWS = len(PILLAR_KEYS) + 2
 def require_national_rows(frame: pd.DataFrame, source: str, fix: str) -> None:
     """Stop with a one-line error when the rows are too few for models across regencies.
 
-    Needs :data:`MIN_NATIONAL_ROWS` regency-years with all six pillars and an
-    index, from two regencies or more.
+    The rule is :func:`national_set_gap`'s.
 
     Args:
         frame: Regency-year rows (incomplete ones do not count).
@@ -94,24 +93,47 @@ def require_national_rows(frame: pd.DataFrame, source: str, fix: str) -> None:
     Raises:
         DriverInputError: too few complete rows or a single regency.
     """
-    complete = frame.dropna(subset=list(PILLAR_KEYS) + ["final_score"])
-    if len(complete) < MIN_NATIONAL_ROWS or complete["regency_id"].nunique() < 2:
-        raise DriverInputError(
-            f"{source}: the national models compare regencies and need at least {MIN_NATIONAL_ROWS} "
-            f"regency-years with all six pillars and an index, from two regencies or more; these data have "
-            f"{len(complete)} from {complete['regency_id'].nunique()} regency(ies). {fix}")
+    gap = national_set_gap(frame)
+    if gap is not None:
+        raise DriverInputError(f"{source}: the national models compare regencies and {national_gap_text(gap)} "
+                               f"regency(ies). {fix}")
 
 
-def _require_national_set(index_ranks: pd.DataFrame, folder: Path) -> None:
-    """Stop with a one-line error when the data are too few for models across regencies."""
-    require_national_rows(index_ranks, str(folder),
-                          "Add the other regencies' files, or run with --with-example to set your files among the "
-                          "simulated example (your real rows replace the simulated ones)")
+def national_set_gap(index_ranks: pd.DataFrame) -> dict[str, int] | None:
+    """What the data lack for models across regencies (``needed``, ``rows``, ``regencies``); None when they
+    hold enough."""
+    complete = driver_frame(index_ranks)
+    n, regencies = len(complete), int(complete["regency_id"].nunique())
+    if n >= MIN_NATIONAL_ROWS and regencies >= 2:
+        return None
+    return {"needed": MIN_NATIONAL_ROWS, "rows": n, "regencies": regencies}
+
+
+def national_gap_text(gap: dict[str, int]) -> str:
+    """The gap of :func:`national_set_gap` in one phrase (the command line's and the metadata's words)."""
+    return (f"needs at least {gap['needed']} regency-years with all six pillars and an index, from two "
+            f"regencies or more; these data have {gap['rows']} from {gap['regencies']}")
+
+
+#: Tables only the national models write (partial data leave them out).
+NATIONAL_ONLY_TABLES = ("drivers", "drivers_summary", "drivers_skipped") + MEASUREMENT_TABLES
+
+#: The steps of the national analysis that partial data skip, in the order the analysis runs them.
+NATIONAL_STEPS = ("measurement model", "rank uncertainty", "driver models")
 
 
 def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1000,
                  n_boot: int = 200) -> list[Path]:
-    """Compute and cache the national analysis tables.
+    """Compute and cache the analysis tables the data support.
+
+    Always: the headline index from the dimension scores, its reconciliation
+    with the reported one (with the year's weights and their status), and the
+    ranks where an evaluation group is held whole. The national models (the
+    measurement model, rank uncertainty, the driver models) compare regencies:
+    they run when the data hold enough regency-years with all six pillars and
+    an index (:data:`MIN_NATIONAL_ROWS`), and are otherwise skipped with the
+    reason written to the metadata (``skipped``), so that a folder of a few
+    real letters still gets its tables.
 
     Args:
         path: Processed folder (default ``data/processed``).
@@ -122,18 +144,62 @@ def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1
     Returns:
         The files written under ``<processed>/analysis``.
     """
-    from smartcity_utils.analysis.drivers.run import run_driver_analysis
     from smartcity_utils.analysis.index import reconcile_index
-    from smartcity_utils.analysis.rank_uncertainty import WEIGHT_SPREAD, rank_uncertainty
-
-    from smartcity_utils.analysis.drivers.lead import assessor_table, panel_sizes
 
     folder = processed_folder(path)
     data = load_processed(folder, ("regency_year", "scores"))
     index_ranks = index_table(data["regency_year"])
-    _require_national_set(index_ranks, folder)
     reconciliation = reconcile_index(index_ranks)
-    scores = data["scores"]
+    # Reported ranks beside ours: they differ where a row of the group was
+    # rejected during cleaning (the source ranked a regency we could not keep).
+    ranks = index_ranks[["regency_id", "year", "rank_reported", "rank_computed", "is_simulated"]]
+    reconciliation = reconciliation.merge(ranks, on=["regency_id", "year"], how="left", validate="1:1")
+    reconciliation["rank_difference"] = reconciliation["rank_computed"] - reconciliation["rank_reported"]
+    gap = national_set_gap(index_ranks)
+    if gap is None:
+        tables, rank_meta, meta = _national_models(index_ranks, data["scores"], seed, n_draws, n_boot)
+        skipped = {}
+    else:
+        tables, rank_meta, meta = _without_national_models(index_ranks)
+        skipped = {step: national_gap_text(gap) for step in NATIONAL_STEPS}
+        meta["national_gap"] = gap
+    tables = {"index_ranks": index_ranks, "reconciliation": reconciliation, **tables}
+    written = write_tables(tables, paths.analysis_dir(folder))
+    # A skipped model leaves no table from an earlier run behind (it would describe other data).
+    for name in NATIONAL_ONLY_TABLES:
+        if name not in tables:
+            for suffix in (".parquet", ".csv"):
+                (paths.analysis_dir(folder) / f"{name}{suffix}").unlink(missing_ok=True)
+    any_simulated = bool(index_ranks["is_simulated"].any())
+    atomic_write(paths.analysis_dir(folder) / RANK_UNCERTAINTY_META,
+                 json.dumps({"is_simulated": any_simulated, **rank_meta}, indent=2))
+    meta = {"is_simulated": any_simulated, "n_regency_years": int(len(index_ranks)), "seed": seed,
+            "n_draws": n_draws, "n_boot": n_boot, **meta, "skipped": skipped}
+    atomic_write(paths.analysis_dir(folder) / paths.ANALYSIS_META, json.dumps(meta, indent=2))
+    return written
+
+
+def _without_national_models(index_ranks: pd.DataFrame) -> tuple[dict, dict, dict]:
+    """Empty tables in the shapes the national models write, for data that cannot carry them."""
+    empty_uncertainty = pd.DataFrame(columns=["regency_id", "year", "evaluation_group", "rank_p05", "rank_p50",
+                                              "rank_p95", "panel_model", "weight_spread", "is_simulated"])
+    tables = {"rank_uncertainty": empty_uncertainty.astype({"regency_id": "int64", "year": "int64",
+                                                            "rank_p05": float, "rank_p50": float,
+                                                            "rank_p95": float}),
+              "driver_estimates": pd.DataFrame(columns=DRIVER_ESTIMATE_COLUMNS).astype(
+                  {"estimate": float, "ci_low": float, "ci_high": float, "is_simulated": bool})}
+    meta = {"n_driver_rows": int(len(driver_frame(index_ranks))), "r2": None, "lead_assumptions": {},
+            "sobol_steps": [], "published_ranks_outside_5_95_band": {}}
+    return tables, {}, meta
+
+
+def _national_models(index_ranks: pd.DataFrame, scores: pd.DataFrame, seed: int, n_draws: int,
+                     n_boot: int) -> tuple[dict, dict, dict]:
+    """The measurement model, rank uncertainty and driver models: tables, rank metadata, run metadata."""
+    from smartcity_utils.analysis.drivers.lead import assessor_table, panel_sizes
+    from smartcity_utils.analysis.drivers.run import run_driver_analysis
+    from smartcity_utils.analysis.rank_uncertainty import WEIGHT_SPREAD, rank_uncertainty
+
     assessors = scores[(scores["level"] == "assessor") & scores["dimension_key"].notna()]
     wide = assessor_table(scores)
     measurement = measurement_tables(index_ranks, scores, wide)
@@ -151,11 +217,6 @@ def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1
     uncertainty["weight_spread"] = WEIGHT_SPREAD
     # Every table says whether its numbers come from simulated rows.
     flags = index_ranks[["regency_id", "year", "is_simulated"]]
-    # Reported ranks beside ours: they differ where a row of the group was
-    # rejected during cleaning (the source ranked a regency we could not keep).
-    ranks = index_ranks[["regency_id", "year", "rank_reported", "rank_computed", "is_simulated"]]
-    reconciliation = reconciliation.merge(ranks, on=["regency_id", "year"], how="left", validate="1:1")
-    reconciliation["rank_difference"] = reconciliation["rank_computed"] - reconciliation["rank_reported"]
     assumptions = uncertainty.attrs.get("assumptions", {})
     uncertainty = uncertainty.merge(flags, on=["regency_id", "year"], how="left", validate="1:1")
     uncertainty.attrs["assumptions"] = assumptions
@@ -171,26 +232,44 @@ def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1
     drivers["is_simulated"] = simulated
     summary = results["summary"].assign(is_simulated=simulated)
     skipped = results.get("skipped", pd.DataFrame(columns=["method", "reason"]))
-    tables = {"index_ranks": index_ranks, "reconciliation": reconciliation, "rank_uncertainty": uncertainty,
-              "drivers": plain_for_parquet(drivers), "driver_estimates": lead_driver_estimates(drivers),
+    tables = {"rank_uncertainty": uncertainty, "drivers": plain_for_parquet(drivers),
+              "driver_estimates": lead_driver_estimates(drivers),
               "drivers_summary": plain_for_parquet(summary), "drivers_skipped": plain_for_parquet(skipped)}
     for name in MEASUREMENT_TABLES:
         tables[name] = plain_for_parquet(measurement[name].assign(is_simulated=simulated))
-    written = write_tables(tables, paths.analysis_dir(folder))
     # The rank uncertainty and the sidecars cover every regency-year, not only the complete ones.
-    any_simulated = bool(index_ranks["is_simulated"].any())
-    rank_meta = {"is_simulated": any_simulated, **uncertainty.attrs.get("assumptions", {}),
-                 "published_ranks_outside_5_95_band": outside,
+    rank_meta = {**uncertainty.attrs.get("assumptions", {}), "published_ranks_outside_5_95_band": outside,
                  "dimension_error_cov": dim_cov.round(6).to_dict()}
-    atomic_write(paths.analysis_dir(folder) / RANK_UNCERTAINTY_META, json.dumps(rank_meta, indent=2))
     lead_table = results.get("eiv")
-    meta = {"is_simulated": any_simulated, "n_regency_years": int(len(index_ranks)), "n_driver_rows": int(len(frame)),
-            "seed": seed, "n_draws": n_draws, "n_boot": n_boot, "r2": _model_r2(results),
+    meta = {"n_driver_rows": int(len(frame)), "r2": _model_r2(results),
             "lead_assumptions": lead_table.attrs.get("assumptions", {}) if lead_table is not None else {},
             "sobol_steps": measurement["rank_sensitivity"].attrs.get("steps", []),
             "published_ranks_outside_5_95_band": outside}
-    atomic_write(paths.analysis_dir(folder) / paths.ANALYSIS_META, json.dumps(meta, indent=2))
-    return written
+    return tables, rank_meta, meta
+
+
+#: The fewest regency-years with an index and a known cohort, in two cohorts or more, for a comparison of
+#: cohorts: as many as the national models need (a comparison across the nation, not of a few letters).
+MIN_COHORT_ROWS = MIN_NATIONAL_ROWS
+
+
+def analysis_coverage(path: str | Path | None = None) -> dict[str, str | None]:
+    """What the cached analysis can show, per kind of analysis page: None, or what the data lack.
+
+    ``cohorts``: a comparison of cohorts needs :data:`MIN_COHORT_ROWS` regency-years
+    with an index and a known cohort, from two cohorts or more. ``drivers``: the
+    pillar driver models need the national models to have run (``skipped`` in the metadata).
+    """
+    folder = processed_folder(path)
+    meta = json.loads((paths.analysis_dir(folder) / paths.ANALYSIS_META).read_text(encoding="utf-8"))
+    index_ranks = load_analysis(folder, ("index_ranks",))["index_ranks"]
+    known = index_ranks.dropna(subset=["final_score", "cohort_year"])
+    cohorts = None
+    if len(known) < MIN_COHORT_ROWS or known["cohort_year"].nunique() < 2:
+        cohorts = (f"needs at least {MIN_COHORT_ROWS} regency-years with an index and a known cohort, from two "
+                   f"cohorts or more; these data have {len(known)} from {known['cohort_year'].nunique()}")
+    drivers = next(iter(meta.get("skipped", {}).values()), None)
+    return {"cohorts": cohorts, "drivers": drivers}
 
 
 def analysis_summary(path: str | Path | None = None) -> str:
@@ -199,10 +278,13 @@ def analysis_summary(path: str | Path | None = None) -> str:
     The line starts with ``simulated data: `` when the analysis ran on simulated rows.
     """
     meta = json.loads((paths.analysis_dir(processed_folder(path)) / paths.ANALYSIS_META).read_text(encoding="utf-8"))
+    prefix = "simulated data: " if meta.get("is_simulated") else ""
+    skipped = meta.get("skipped", {})
+    if skipped:
+        return "\n".join(f"{prefix}{step} skipped: {reason}" for step, reason in skipped.items())
     lead = ("errors-in-variables regression corrected for the assessors' shared error" if meta.get("lead_assumptions")
             else "ordinary regression (no assessor-level scores for the correction)")
     band = meta.get("published_ranks_outside_5_95_band", {})
-    prefix = "simulated data: " if meta.get("is_simulated") else ""
     return (f"{prefix}lead driver method: {lead}; published ranks outside their own 5-95 % band: "
             f"{band.get('n_outside', 0)} of {band.get('n_published_ranks', 0)}")
 

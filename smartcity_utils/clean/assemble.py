@@ -21,8 +21,10 @@ from smartcity_utils import reference as ref
 from smartcity_utils.clean.assessor import is_blank_assessor_sheet, parse_assessor
 from smartcity_utils.clean.cohorts import parse_cohorts
 from smartcity_utils.clean.form import _supersede_resubmissions, parse_form
+from smartcity_utils.clean.groups import parse_groups
 from smartcity_utils.clean.precedence import (
     is_revision,
+    list_replaced,
     resolve_assessor_duplicates,
     resolve_recap,
     set_aside_simulated,
@@ -40,11 +42,12 @@ from smartcity_utils.clean.sheets import (
     is_ignored_sheet,
     read_grid_file,
 )
-from smartcity_utils.errors import RawFileError
+from smartcity_utils.errors import RawConflictError, RawFileError
 from smartcity_utils.tables import write_tables
 from smartcity_utils.values import is_blank
 
-TABLES = ("scores", "regency_year", "quick_wins", "published_facts", "regencies", "rejects", "manifest")
+TABLES = ("scores", "regency_year", "quick_wins", "published_facts", "regencies", "evaluation_groups", "rejects",
+          "manifest")
 
 
 @dataclass
@@ -56,6 +59,7 @@ class Cleaned:
     quick_wins: pd.DataFrame
     published_facts: pd.DataFrame
     regencies: pd.DataFrame
+    evaluation_groups: pd.DataFrame
     rejects: pd.DataFrame
     manifest: pd.DataFrame
 
@@ -65,7 +69,8 @@ class Cleaned:
 
 
 PARSERS = {"recap": parse_recap, "assessor": parse_assessor, "form": parse_form,
-           "quick_wins": parse_quick_wins, "cohorts": parse_cohorts, "published": parse_published}
+           "quick_wins": parse_quick_wins, "cohorts": parse_cohorts, "groups": parse_groups,
+           "published": parse_published}
 
 
 def discover_files(raw_dir: Path) -> list[Path]:
@@ -127,15 +132,21 @@ SCORE_COLUMNS = ["regency_id", "regency", "province", "kind", "year", "stage", "
                  "source_sheet", "source_row"]
 
 
-REGENCY_YEAR_COLUMNS = (["regency_id", "regency", "province", "kind", "cohort_year", "years_in_programme",
-                         "evaluation_group", "year"] + PILLARS + DIMENSIONS +
-                        ["final_score_reported", "rank_reported", "n_assessors", "n_assessors_real",
-                         "n_assessors_simulated", "n_rows_rejected", "n_values_set_aside", "source_layout",
-                         "is_simulated"])
+#: A reported rank and what it is a rank in (``rank_of``: the group's size; ``rank_scope``: as the source
+#: words it), and a rank within the province, which sources quote beside the national one.
+RANK_COLUMNS = ["final_score_reported", "rank_reported", "rank_of", "rank_scope", "rank_province_reported",
+                "rank_province_of"]
+
+
+REGENCY_YEAR_COLUMNS = (["regency_id", "regency", "province", "kind", "cohort_year", "cohort_size",
+                         "years_in_programme", "evaluation_group", "group_size", "year"] + PILLARS + DIMENSIONS +
+                        RANK_COLUMNS + ["n_assessors", "n_assessors_real",
+                                        "n_assessors_simulated", "n_rows_rejected", "n_values_set_aside",
+                                        "source_layout", "source_files", "source_url", "is_simulated"])
 
 
 MANIFEST_COLUMNS = ["source_file", "raw_folder", "layout", "is_revision", "sha256", "rows_read", "rows_kept",
-                    "rows_rejected", "values_rejected", "top_reject_reasons", "sheets_skipped",
+                    "rows_rejected", "values_rejected", "top_reject_reasons", "values_missing", "sheets_skipped",
                     "ignored_columns", "code_version"]
 
 
@@ -162,7 +173,7 @@ REJECT_COLUMNS = ["source_file", "source_sheet", "source_row", "column", "value"
 
 
 def _build_regency_year(recap: list[dict], scores: pd.DataFrame, regencies: pd.DataFrame,
-                        rejects: pd.DataFrame, row_context: dict) -> pd.DataFrame:
+                        rejects: pd.DataFrame, row_context: dict, groups: pd.DataFrame) -> pd.DataFrame:
     """One row per regency and year, with where its values came from.
 
     A recap row gives the panel values; where it has none for a pillar or a
@@ -172,9 +183,9 @@ def _build_regency_year(recap: list[dict], scores: pd.DataFrame, regencies: pd.D
     of a regency-year that has real ones.
     """
     value_cols = PILLARS + DIMENSIONS
-    base = pd.DataFrame(recap, columns=["regency_id", "year", "evaluation_group", "is_simulated",
-                                        "final_score_reported", "rank_reported"] + value_cols)
-    base["source_layout"] = "recap"
+    base = pd.DataFrame(recap, columns=["regency_id", "year", "evaluation_group", "is_simulated", "layout",
+                                        "source_url", "source_file", "source_files"] + RANK_COLUMNS + value_cols)
+    base["source_files"] = base["source_files"].astype(object).where(base["source_files"].notna(), base["source_file"])
     assessed = scores[scores["level"] == "assessor"].copy()
     keys = ["regency_id", "year"]
     if not assessed.empty:
@@ -189,12 +200,13 @@ def _build_regency_year(recap: list[dict], scores: pd.DataFrame, regencies: pd.D
         sim = assessed[assessed["is_simulated"]].groupby(keys)["assessor"].nunique()
         meta = assessed.groupby(keys).agg(
             n_assessors=("assessor", "nunique"), is_simulated_a=("is_simulated", "any"),
-            layouts=("layout", lambda s: "+".join(sorted(set(s)))))
+            layouts=("layout", lambda s: "+".join(sorted(set(s)))),
+            files_a=("source_file", lambda s: "; ".join(dict.fromkeys(s))))
         meta["n_assessors_real"] = real.reindex(meta.index).fillna(0)
         meta["n_assessors_simulated"] = sim.reindex(meta.index).fillna(0)
         agg = wide.join(meta).reset_index()
     else:
-        agg = pd.DataFrame(columns=keys + value_cols + ["n_assessors", "is_simulated_a", "layouts",
+        agg = pd.DataFrame(columns=keys + value_cols + ["n_assessors", "is_simulated_a", "layouts", "files_a",
                                                          "n_assessors_real", "n_assessors_simulated"])
     merged = base.merge(agg, on=keys, how="outer", suffixes=("", "_a"), validate="1:1", indicator=True)
     has_recap = merged["_merge"] != "right_only"
@@ -203,14 +215,17 @@ def _build_regency_year(recap: list[dict], scores: pd.DataFrame, regencies: pd.D
         gap = merged[col].isna() & merged[f"{col}_a"].notna()
         filled |= gap & has_recap
         merged[col] = merged[col].where(~gap, merged[f"{col}_a"])
-    merged["source_layout"] = merged["layouts"].where(~has_recap, "recap")
-    merged.loc[filled, "source_layout"] = "recap+" + merged.loc[filled, "layouts"]
+    merged["source_layout"] = merged["layouts"].where(~has_recap, merged["layout"])
+    merged.loc[filled, "source_layout"] = merged.loc[filled, "layout"] + "+" + merged.loc[filled, "layouts"]
     merged["is_simulated"] = merged["is_simulated"].where(has_recap, merged["is_simulated_a"])
-    merged["evaluation_group"] = merged["evaluation_group"].where(has_recap, DEFAULT_GROUP)
+    # Every file that gave the regency-year a value: the recap's, then the assessor sheets' filling its gaps.
+    merged["source_files"] = merged["source_files"].where(has_recap, merged["files_a"])
+    merged.loc[filled, "source_files"] = merged.loc[filled, "source_files"] + "; " + merged.loc[filled, "files_a"]
     base = merged
     for col in value_cols + ["final_score_reported"]:
         base[col] = pd.to_numeric(base[col]).astype("float64")
-    base["rank_reported"] = pd.array(base["rank_reported"], dtype="Int64")
+    for col in ("rank_reported", "rank_of", "rank_province_reported", "rank_province_of"):
+        base[col] = pd.array(pd.to_numeric(base[col]), dtype="Int64")
     for col in ("n_assessors", "n_assessors_real", "n_assessors_simulated"):
         base[col] = pd.array(pd.to_numeric(base[col]).fillna(0).astype(int), dtype="Int64")
     base["is_simulated"] = base["is_simulated"].astype(bool)
@@ -222,7 +237,98 @@ def _build_regency_year(recap: list[dict], scores: pd.DataFrame, regencies: pd.D
     base = base.merge(regencies[["regency_id", "regency", "province", "kind", "cohort_year"]],
                       on="regency_id", how="left", validate="m:1")
     base["years_in_programme"] = (base["year"].astype("Int64") - base["cohort_year"]).astype("Int64")
+    base = _with_groups(base, groups)
+    base["cohort_size"] = _cohort_sizes(base["cohort_year"], regencies)
     return base[REGENCY_YEAR_COLUMNS].sort_values(["year", "regency_id"], ignore_index=True)
+
+
+def _with_groups(base: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+    """The evaluation group of every regency-year, and the group's size where it is known.
+
+    A row whose files name no group is, when real, put in the documented group
+    of its year that ranked its cohort (``evaluation_groups.csv``: in 2024 the
+    191 of the 2017-2022 cohorts, the 50 of the 2023 cohort), when exactly one
+    does; otherwise in the default group (``Nasional``). A group's size is the
+    declared one (a register or the reference table), else the size its rows
+    give with their ranks ("8 dari 37") when they all agree; unknown otherwise.
+    A rank without its own size takes the size of a declared group.
+    """
+    base = base.copy()
+    unset = base["evaluation_group"].isna()
+    documented = groups[groups["source_file"] == REFERENCE_GROUPS]
+    for idx in base.index[unset & ~base["is_simulated"]]:
+        year, cohort = base.at[idx, "year"], base.at[idx, "cohort_year"]
+        if pd.isna(cohort):
+            continue
+        hits = documented[(documented["year"] == year) & (documented["cohort_from"] <= cohort)
+                          & (documented["cohort_to"] >= cohort)]
+        if len(hits) == 1:
+            base.at[idx, "evaluation_group"] = hits["evaluation_group"].iloc[0]
+    base["evaluation_group"] = base["evaluation_group"].fillna(DEFAULT_GROUP)
+    declared = groups.set_index(["year", "evaluation_group"])["n_members"]
+    keys = pd.MultiIndex.from_arrays([base["year"], base["evaluation_group"]])
+    size = pd.Series(declared.reindex(keys).to_numpy(), index=base.index, dtype="Float64")
+    given = base.groupby(["year", "evaluation_group"])["rank_of"].transform(
+        lambda s: s.dropna().iloc[0] if s.dropna().nunique() == 1 else pd.NA)
+    base["group_size"] = pd.array(size.fillna(pd.to_numeric(given).astype("Float64")).round(), dtype="Int64")
+    has_rank = base["rank_reported"].notna() & base["rank_of"].isna()
+    base.loc[has_rank, "rank_of"] = pd.array(size[has_rank].round(), dtype="Int64")
+    scopes = groups.set_index(["year", "evaluation_group"])["rank_scope"]
+    scope = pd.Series(scopes.reindex(keys).to_numpy(), index=base.index)
+    base["rank_scope"] = base["rank_scope"].where(base["rank_scope"].notna() | base["rank_reported"].isna(), scope)
+    return base
+
+
+def _cohort_sizes(cohort_year: pd.Series, regencies: pd.DataFrame) -> pd.Series:
+    """Members of each row's cohort: the published size (``cohort_sizes.csv``), else the regencies known to it."""
+    published = ref.cohort_sizes().set_index("cohort_year")["n_regencies"]
+    known = regencies["cohort_year"].value_counts()
+    sizes = [published.get(int(c), known.get(int(c))) if pd.notna(c) else None for c in cohort_year]
+    return pd.array(sizes, dtype="Int64")
+
+
+#: The file name under which the documented evaluation groups appear in ``evaluation_groups``.
+REFERENCE_GROUPS = "smartcity_utils/data/evaluation_groups.csv"
+
+
+GROUP_COLUMNS = ["year", "evaluation_group", "n_members", "rank_scope", "cohort_from", "cohort_to", "source",
+                 "source_url", "is_simulated", "source_file", "source_row"]
+
+
+def _build_groups(out: Collector) -> pd.DataFrame:
+    """The evaluation groups: the documented ones, then the registers' (real before simulated).
+
+    Two real sources that give one group two sizes stop the run; a simulated
+    group beside a real one of the same year and name is set aside.
+    """
+    documented = ref.evaluation_groups().assign(is_simulated=False, source_file=REFERENCE_GROUPS)
+    documented["source_row"] = range(2, len(documented) + 2)
+    rows = documented.to_dict("records") + sorted(out.groups, key=lambda r: bool(r["is_simulated"]))
+    kept: dict[tuple[int, str], dict] = {}
+    conflicts = []
+    for rec in rows:
+        key = (rec["year"], rec["evaluation_group"])
+        first = kept.get(key)
+        if first is None:
+            kept[key] = rec
+        elif rec["is_simulated"] and not first["is_simulated"]:
+            list_replaced(out, {**rec, "source_sheet": "", "regency_id": None}, "groups", "evaluation_group",
+                          rec["evaluation_group"], SET_ASIDE,
+                          f"the real group {key[1]} {key[0]} is given by {first['source_file']}; simulated values "
+                          "are never used beside real ones", whole_row=True, counted=False)
+        elif rec["n_members"] == first["n_members"]:
+            list_replaced(out, {**rec, "source_sheet": "", "regency_id": None}, "groups", "rank_of",
+                          rec["n_members"], "duplicate_value",
+                          f"the same size is in {first['source_file']} row {first['source_row']}; kept once",
+                          whole_row=True, counted=False)
+        else:
+            conflicts.append(f"{key[1]} {key[0]}: {first['source_file']} row {first['source_row']} gives "
+                             f"{first['n_members']}, {rec['source_file']} row {rec['source_row']} gives {rec['n_members']}")
+    if conflicts:
+        raise RawConflictError("two sources give an evaluation group different sizes: " + "; ".join(conflicts[:3])
+                               + ". Correct or remove one of them and rerun")
+    table = pd.DataFrame(list(kept.values())).reindex(columns=GROUP_COLUMNS)
+    return table.astype({"year": "int64", "n_members": "int64", "is_simulated": bool, "source_row": "int64"})
 
 
 def _reject_counts(rejects: pd.DataFrame, row_context: dict) -> pd.DataFrame:
@@ -354,6 +460,7 @@ def clean_raw_folder(raw_dir: Path | list[Path], progress: bool = False) -> Clea
     recap = resolve_recap(out, revisions)
     form = resolve_assessor_duplicates(out, form, revisions)
     regencies = _build_regencies(out, recap)
+    groups = _build_groups(out)
     score_records = [{k: v for k, v in r.items() if k in SCORE_COLUMNS} for r in out.scores + form]
     scores = pd.DataFrame(score_records, columns=[c for c in SCORE_COLUMNS if c not in ("regency", "province", "kind")])
     scores = _with_names(scores, SCORE_COLUMNS)
@@ -363,17 +470,18 @@ def clean_raw_folder(raw_dir: Path | list[Path], progress: bool = False) -> Clea
                                 ignore_index=True, na_position="first")
     rejects = pd.DataFrame(out.rejects, columns=REJECT_COLUMNS).astype({"source_row": "int64"}).sort_values(
         ["source_file", "source_sheet", "source_row", "column"], ignore_index=True, kind="stable")
-    regency_year = _build_regency_year(recap, scores, regencies, rejects, out.row_context)
+    regency_year = _build_regency_year(recap, scores, regencies, rejects, out.row_context, groups)
     quick_wins = _with_names(pd.DataFrame(out.quick_wins, columns=[c for c in QUICK_WIN_COLUMNS if c not in
                                                                    ("regency", "province")]), QUICK_WIN_COLUMNS)
     published = pd.DataFrame(out.published, columns=["index", "year", "region", "regency_id", "metric", "value",
                                                      "rank", "rank_of", "rank_scope", "source_url",
                                                      "is_simulated", "source_file", "source_row"])
     published["regency_id"] = pd.array(published["regency_id"], dtype="Int64")
+    published["value"] = pd.to_numeric(published["value"]).astype("float64")
     for col in ("rank", "rank_of"):
-        published[col] = pd.array(published[col].round(), dtype="Int64") if len(published) else published[col]
+        published[col] = pd.array(pd.to_numeric(published[col]).round(), dtype="Int64")
     manifest = _manifest([name for _, _, name in files], info, out, rejects)
-    cleaned = Cleaned(scores, regency_year, quick_wins, published, regencies, rejects, manifest)
+    cleaned = Cleaned(scores, regency_year, quick_wins, published, regencies, groups, rejects, manifest)
     from smartcity_utils.clean.schemas import validate_tables
 
     validate_tables(cleaned)
@@ -390,10 +498,11 @@ def _manifest(names: list[str], info: dict[str, dict], out: Collector, rejects: 
     for name in names:
         kept, rejected = per_file[(name, "kept")], per_file[(name, "rejected")]
         reasons = rejects.loc[rejects["source_file"] == name, "reason"].value_counts().head(TOP_REASONS)
+        missing = "; ".join(f"{column} {n}" for (file, column), n in sorted(out.missing.items()) if file == name)
         rows.append({"source_file": name, **info[name], "rows_read": kept + rejected, "rows_kept": kept,
                      "rows_rejected": rejected, "values_rejected": int(values_rejected.get(name, 0)),
                      "top_reject_reasons": "; ".join(f"{k} {int(v)}" for k, v in reasons.items()),
-                     "code_version": version})
+                     "values_missing": missing, "code_version": version})
     return pd.DataFrame(rows, columns=MANIFEST_COLUMNS).astype(
         {"rows_read": "int64", "rows_kept": "int64", "rows_rejected": "int64", "values_rejected": "int64",
          "is_revision": bool})

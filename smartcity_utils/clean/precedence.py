@@ -42,13 +42,15 @@ REVISION_MARK = re.compile(r"revisi")
 #: Conflicts named in the error message before "and N more".
 MAX_CONFLICTS_SHOWN = 3
 
-RECAP_VALUES = PILLARS + DIMENSIONS + ["final_score_reported", "rank_reported"]
+RECAP_VALUES = PILLARS + DIMENSIONS + ["final_score_reported", "rank_reported", "rank_of",
+                                       "rank_province_reported", "rank_province_of"]
 
 #: Recap values that label a regency-year rather than score it; decided by the same rules.
-RECAP_LABEL_VALUES = ["evaluation_group", "cohort_year_recap"]
+RECAP_LABEL_VALUES = ["evaluation_group", "cohort_year_recap", "rank_scope"]
 
 #: Column names shown in rejects and conflicts where they differ from the record's keys.
-RECAP_LABELS = {"cohort_year_recap": "cohort_year"}
+RECAP_LABELS = {"cohort_year_recap": "cohort_year", "final_score_reported": "final_score", "rank_reported": "rank",
+                "rank_province_reported": "rank_province"}
 
 
 def is_revision(file_name: str, titles: list[str]) -> bool:
@@ -65,16 +67,22 @@ def _name(regency_id: int) -> str:
     return regencies.regency_resolver().name(regency_id)
 
 
-def _listing(out: Collector, rec: dict, layout: str, column: str, value: object, reason: str,
+def list_replaced(out: Collector, rec: dict, layout: str, column: str, value: object, reason: str,
              suggestion: str, whole_row: bool, counted: bool = True) -> None:
-    """List a row or value another one replaces; ``counted`` rows count in ``regency_year``'s provenance."""
-    key = (rec["source_file"], rec["source_sheet"], rec["source_row"])
+    """List a row or value another one replaces; ``counted`` rows count in ``regency_year``'s provenance.
+
+    ``rec`` names the row (``source_file``, ``source_sheet``, ``source_row``; ``regency_id`` and
+    ``year`` for the provenance counts).
+    """
+    # A published-facts record gathers several rows of its file: each value names its own row.
+    row = rec.get("_rows", {}).get(column, rec["source_row"])
+    key = (rec["source_file"], rec["source_sheet"], row)
     if whole_row:
         out.row_status[key] = "rejected"
-    if counted:
+    if counted and rec.get("regency_id") is not None:
         out.row_context.setdefault(key, (rec["regency_id"], rec["year"]))
     out.rejects.append({"source_file": rec["source_file"], "source_sheet": rec["source_sheet"],
-                        "source_row": rec["source_row"], "column": column,
+                        "source_row": row, "column": RECAP_LABELS.get(column, column),
                         "value": "" if _missing(value) else str(value), "reason": reason,
                         "suggestion": suggestion, "layout": layout})
 
@@ -108,7 +116,7 @@ def _set_aside_simulated_scores(out: Collector) -> None:
     def aside(rec: dict, layout: str, column: str, value: object) -> bool:
         key = (rec["regency_id"], rec["year"])
         if rec["is_simulated"] and key in real:
-            _listing(out, rec, layout, column, value, "set_aside_simulated",
+            list_replaced(out, rec, layout, column, value, "set_aside_simulated",
                      f"real rows for {_name(key[0])} {key[1]} exist ({real[key]}); simulated values "
                      "are never averaged with real ones", whole_row=True)
             return True
@@ -135,7 +143,7 @@ def _set_aside_simulated_quick_wins(out: Collector) -> None:
     for rec in out.quick_wins:
         key = (rec["regency_id"], rec["year"])
         if rec["is_simulated"] and key in real:
-            _listing(out, rec, "quick_wins", "programme_name", rec["programme_name"], "set_aside_simulated",
+            list_replaced(out, rec, "quick_wins", "programme_name", rec["programme_name"], "set_aside_simulated",
                      f"real Quick Win programmes for {_name(key[0])} {key[1]} exist ({real[key]}); "
                      "simulated ones are never shown beside them", whole_row=True, counted=False)
         else:
@@ -183,16 +191,16 @@ def _list_loser(out: Collector, rec: dict, layout: str, column: str, value: obje
                 winner: tuple[dict, object], what: str, whole_row: bool) -> None:
     """List a value another file also gives: the same (``duplicate_value``) or replaced by a revision."""
     if value == winner[1]:
-        _listing(out, rec, layout, column, value, "duplicate_value",
+        list_replaced(out, rec, layout, column, value, "duplicate_value",
                  f"the same {what} is in {_where(winner[0])}; kept once", whole_row=whole_row)
     else:
-        _listing(out, rec, layout, column, value, "superseded_by_revision",
+        list_replaced(out, rec, layout, column, value, "superseded_by_revision",
                  f"the revision {_where(winner[0])} gives {winner[1]} and wins", whole_row=whole_row)
 
 
-def _unset(column: str, value: object) -> bool:
-    """A value a file does not give: empty, or the default evaluation group of a recap without one."""
-    return _missing(value) or (column == "evaluation_group" and value == DEFAULT_GROUP)
+def _unset(value: object) -> bool:
+    """A value a file does not give (a recap without a group column gives no group)."""
+    return _missing(value)
 
 
 def resolve_recap(out: Collector, revisions: set[str]) -> list[dict]:
@@ -215,7 +223,7 @@ def resolve_recap(out: Collector, revisions: set[str]) -> list[dict]:
                 continue
             same = all(_same(first.get(k), rec.get(k)) for k in RECAP_VALUES)
             where = f"{first['source_file']} row {first['source_row']}"
-            _listing(out, rec, "recap", "regency", _name(rid), "duplicate_row",
+            list_replaced(out, rec, "recap", "regency", _name(rid), "duplicate_row",
                      f"identical to {where}; remove one" if same else
                      f"conflicts with {where}, which was kept; correct the source", whole_row=True)
             dropped_rows.add((rec["source_file"], rec["source_sheet"], rec["source_row"]))
@@ -226,7 +234,7 @@ def resolve_recap(out: Collector, revisions: set[str]) -> list[dict]:
         per_file.sort(key=lambda r: r["source_file"] not in revisions)
         merged = dict(per_file[0])
         for col in RECAP_VALUES + RECAP_LABEL_VALUES:
-            holders = [(rec, rec.get(col)) for rec in per_file if not _unset(col, rec.get(col))]
+            holders = [(rec, rec.get(col)) for rec in per_file if not _unset(rec.get(col))]
             if not holders:
                 continue
             winner = _decide(holders, revisions)
@@ -238,13 +246,19 @@ def resolve_recap(out: Collector, revisions: set[str]) -> list[dict]:
             for rec, value in holders:
                 if rec is winner[0]:
                     continue
-                dropped_values.add((rec["source_file"], rec["source_sheet"], rec["source_row"], col))
-                _list_loser(out, rec, "recap", shown, value, winner, "value", whole_row=False)
+                row = rec.get("_rows", {}).get(col, rec["source_row"])
+                dropped_values.add((rec["source_file"], rec["source_sheet"], row, col))
+                _list_loser(out, rec, rec.get("layout", "recap"), col, value, winner, "value", whole_row=False)
+        merged["layout"] = "+".join(dict.fromkeys(r.get("layout", "recap") for r in per_file))
+        merged["source_files"] = "; ".join(dict.fromkeys(r["source_file"] for r in per_file))
+        urls = " ".join(r["source_url"] for r in per_file if r.get("source_url"))
+        merged["source_url"] = " ".join(dict.fromkeys(urls.split())) or None
         kept.append(merged)
     conflicts.raise_if_any()
     out.scores = [s for s in out.scores
                   if s.get("_status_key") not in dropped_rows
-                  and (s["layout"] != "recap" or (*s["_status_key"], _score_key(s)) not in dropped_values)]
+                  and (s["layout"] not in ("recap", "published")
+                       or (*s["_status_key"], _score_key(s)) not in dropped_values)]
     return kept
 
 

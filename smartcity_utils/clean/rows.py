@@ -8,6 +8,7 @@ it (``keep``) or lists it in the rejects with a reason and a suggested fix
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +25,11 @@ DIMENSIONS = list(ref.DIMENSION_KEYS)
 
 
 DEFAULT_GROUP = "Nasional"
+
+
+#: Reason of a value a file leaves empty. In a kept row it is no fault: it is counted per file and
+#: column in the manifest (``values_missing``); a row that holds nothing else is still rejected.
+MISSING = "missing"
 
 
 #: Texts in the regency column that mark a subtotal rather than a regency.
@@ -43,7 +49,11 @@ class Collector:
     quick_wins: list[dict] = field(default_factory=list)
     cohorts: list[dict] = field(default_factory=list)
     published: list[dict] = field(default_factory=list)
+    groups: list[dict] = field(default_factory=list)
     rejects: list[dict] = field(default_factory=list)
+    #: (file, column) -> cells of kept rows that the file leaves empty (or writes ``-``, ``n/a``):
+    #: counted once per file in the manifest, never one reject per cell.
+    missing: Counter = field(default_factory=Counter)
     row_status: dict[tuple[str, str, int], str] = field(default_factory=dict)
     layouts: dict[str, set] = field(default_factory=dict)
     #: (file, sheet, row) -> (regency_id, year) once a row's regency and year are known, so that
@@ -59,11 +69,20 @@ class Collector:
 
     def reject_row(self, sheet: Sheet, i: int, column: str, value: object, reason: str,
                    suggestion: str | None = None) -> None:
+        """List a whole row as rejected (a row with nothing to keep, ``missing`` included)."""
         self.row_status[(sheet.file, sheet.sheet, i + 1)] = "rejected"
-        self.reject_value(sheet, i, column, value, reason, suggestion)
+        self._append(sheet, i, column, value, reason, suggestion)
 
     def reject_value(self, sheet: Sheet, i: int, column: str, value: object, reason: str,
                      suggestion: str | None = None) -> None:
+        """List one value of a kept row; an empty cell is counted as missing instead (``missing``)."""
+        if reason == MISSING:
+            self.missing[(sheet.file, column)] += 1
+            return
+        self._append(sheet, i, column, value, reason, suggestion)
+
+    def _append(self, sheet: Sheet, i: int, column: str, value: object, reason: str,
+                suggestion: str | None) -> None:
         self.rejects.append({
             "source_file": sheet.file, "source_sheet": sheet.sheet, "source_row": i + 1,
             "column": column, "value": "" if value is None else str(value), "reason": reason,

@@ -47,7 +47,7 @@ def is_ignored_sheet(name: str) -> bool:
     return bool(name) and words[0] in IGNORED_SHEETS
 
 
-LAYOUTS = ("recap", "assessor", "form", "quick_wins", "cohorts", "published")
+LAYOUTS = ("recap", "assessor", "form", "quick_wins", "cohorts", "groups", "published")
 
 
 PUBLISHED_COLUMNS = ["index", "year", "region", "metric", "value", "rank", "rank_of", "rank_scope", "source_url"]
@@ -60,9 +60,11 @@ HEADER_SEARCH_ROWS: int | None = None
 
 #: Layouts a file could be, named in the error for a file that matches none.
 EXPECTED_LAYOUTS = (
-    "a recap (a 'Kabupaten/Kota' column and at least one pillar or dimension column), "
+    "a recap (a 'Kabupaten/Kota' column and at least one pillar, dimension or smart city index column "
+    "such as 'Nilai Akhir' or 'Indeks Smart City'), "
     "an assessor sheet ('No | Pilar | Dimensi | Nilai'), a form export ('Kode Pertanyaan', 'Nilai'), "
-    "a Quick Win register ('Nama Program'), a cohort register ('Angkatan') or published facts"
+    "a Quick Win register ('Nama Program'), a cohort register ('Angkatan'), "
+    "an evaluation-group register ('Tahun | Kelompok | Jumlah Peserta') or published facts"
 )
 
 
@@ -182,17 +184,20 @@ def detect_layout(sheet: Sheet) -> None:
             layout = "form"
         elif {"pillar", "dimension", "score"} <= names:
             layout = "assessor"
-        elif "regency" in names and (score_cols or below_scores):
-            # Strict: a recap names at least one pillar or dimension (in this row or, under
-            # merged group cells, in the next); a regency and a total alone could be anything.
+        elif "regency" in names and (score_cols or below_scores or "final_score" in names):
+            # Strict: a recap names at least one pillar, dimension or smart city index column (in this
+            # row or, under merged group cells, in the next); a regency and a generic total
+            # ("Skor Total | Ranking", a budget ranking) could be anything.
             layout = "recap"
         elif {"regency", "cohort_year"} <= names:
             layout = "cohorts"
+        elif {"year", "evaluation_group", "rank_of"} <= names:
+            layout = "groups"
         else:
             if "regency" in names and not near_miss:
                 found = ", ".join(repr(str(c).strip()) for j, c in enumerate(row) if j in cols)
-                near_miss = (f" Row {i + 1} has the columns {found} but no pillar or dimension column, "
-                             "so it is not a recap.")
+                near_miss = (f" Row {i + 1} has the columns {found} but no pillar, dimension or smart city "
+                             "index column, so it is not a recap.")
             title_parts.extend(str(c) for c in row if not is_blank(c))
             continue
         header_rows = [i]

@@ -166,7 +166,7 @@ def plan_reports(
 
     Args:
         regencies: ``(regency_id, display name)`` pairs.
-        year: Evaluation year passed to every notebook.
+        year: Evaluation year passed to every notebook; None: each regency's latest year with an index.
         lang: Report language passed to every notebook.
         out_dir: Folder receiving all outputs; created if missing.
 
@@ -197,7 +197,7 @@ def plan_reports(
         job = ReportJob(
             regency=name,
             regency_id=int(regency_id),
-            year=int(year),
+            year=int(year) if year is not None else 0,  # 0: the regency's latest year with an index
             lang=str(lang),
             slug=slug,
             out_dir=root,

@@ -40,14 +40,109 @@ def _source(lang: str, source: object) -> str:
     return text(lang, key) if key in ("reported", "computed") else key
 
 
-def index_sentence(history: pd.DataFrame, year: int, lang: str) -> str:
-    """Index and rank this year, with the rank's plausible range and the share of the group scoring lower."""
+def published_rank_text(row: pd.Series, lang: str) -> str | None:
+    """The published rank with its group, as a reader needs it: "8 of 37 (nasional)"; None without one."""
+    if pd.isna(row.get("rank_reported")):
+        return None
+    scope = row.get("rank_scope")
+    scope = (group_label(row["evaluation_group"], lang) if pd.isna(scope) or not str(scope).strip() else str(scope))
+    if pd.notna(row.get("rank_of")):
+        return text(lang, "published_rank_of", rank=fmt_int(row["rank_reported"]), n=fmt_int(row["rank_of"]),
+                    scope=scope)
+    return text(lang, "published_rank_alone", rank=fmt_int(row["rank_reported"]), scope=scope)
+
+
+def province_rank_text(row: pd.Series, lang: str) -> str | None:
+    """The published rank within the province ("4 of 38 in the province"); None without one."""
+    if pd.isna(row.get("rank_province_reported")):
+        return None
+    if pd.notna(row.get("rank_province_of")):
+        return text(lang, "province_rank_of", rank=fmt_int(row["rank_province_reported"]),
+                    n=fmt_int(row["rank_province_of"]))
+    return text(lang, "province_rank_alone", rank=fmt_int(row["rank_province_reported"]))
+
+
+def rank_sentences(history: pd.DataFrame, year: int, lang: str) -> list[str]:
+    """The published rank (with its group and size) and the computed one, or why none is computed."""
     row = history[history["year"] == year].iloc[0]
-    return text(lang, "summary_index", year=year, score=fmt_score(row["final_score"]),
-                source=_source(lang, row["final_score_source"]), rank=fmt_int(row["rank_computed"]),
-                n=fmt_int(row["n_in_group"]), group=group_label(row["evaluation_group"], lang), low=fmt_int(row["rank_p05"]),
-                high=fmt_int(row["rank_p95"]), ahead=fmt_int(row["n_lower"]), others=fmt_int(row["n_others"]),
-                pct=fmt_pct(row["percentile_in_group"]))
+    published, province = published_rank_text(row, lang), province_rank_text(row, lang)
+    out = []
+    if published and province:
+        out.append(text(lang, "summary_published_ranks", rank=published, province_rank=province))
+    elif published or province:
+        out.append(text(lang, "summary_published_rank", rank=published or province))
+    else:
+        out.append(text(lang, "summary_no_rank_reported", year=year))
+    group = group_label(row["evaluation_group"], lang)
+    if pd.notna(row["rank_computed"]):
+        key = "summary_rank_computed" if pd.notna(row.get("rank_p05")) else "summary_rank_computed_no_range"
+        out.append(text(lang, key, n=fmt_int(row["n_in_group"]), group=group, rank=fmt_int(row["rank_computed"]),
+                        low=fmt_int(row.get("rank_p05")), high=fmt_int(row.get("rank_p95")),
+                        ahead=fmt_int(row["n_lower"]), others=fmt_int(row["n_others"]),
+                        pct=fmt_pct(row["percentile_in_group"])))
+    elif pd.notna(row.get("group_size")):
+        out.append(text(lang, "summary_rank_not_computed_partial", loaded=fmt_int(row["n_loaded"]),
+                        size=fmt_int(row["group_size"]), group=group))
+    else:
+        out.append(text(lang, "summary_rank_not_computed_size", group=group))
+    return out
+
+
+def index_sentence(history: pd.DataFrame, year: int, lang: str) -> str:
+    """The index this year and where it comes from (reported, or computed from the dimension scores)."""
+    row = history[history["year"] == year].iloc[0]
+    return text(lang, "summary_index_only", year=year, score=fmt_score(row["final_score"]),
+                source=_source(lang, row["final_score_source"]))
+
+
+def weights_status_text(status: object, lang: str) -> str:
+    """How a year's weights are known, in words (documented, inferred from a letter, assumed, not known)."""
+    return coded_text(lang, "weights_", status if isinstance(status, str) else "none")
+
+
+def check_sentence(letter: pd.DataFrame, year: int, lang: str) -> str | None:
+    """The computed index beside the reported one, and the verdict in words; None without dimension scores."""
+    rows = letter[letter["year"] == year]
+    if rows.empty:
+        return None
+    row = rows.iloc[0]
+    if pd.isna(row.get("weights")):
+        return text(lang, "check_no_weights", year=year)
+    if pd.isna(row["final_score_computed"]):
+        return None
+    values = {"year": year, "weights": row["weights"], "status": weights_status_text(row["weights_status"], lang),
+              "computed": fmt_score(row["final_score_computed"], decimals=3),
+              "reported": fmt_score(row["final_score_reported"]), "difference": fmt_score(abs(row["difference"]))}
+    key = {"agrees": "check_agrees", "differs_documented": "check_differs_documented",
+           "differs_weights_unknown": "check_differs_weights_unknown"}.get(row["verdict"], "check_no_reported")
+    return text(lang, key, **values)
+
+
+def verdict_text(row: pd.Series, lang: str) -> str:
+    """The check of one year in a table cell: "agrees", "differs by 0.12"."""
+    difference = row.get("difference")
+    return text(lang, f"verdict_{row['verdict']}", difference=fmt_score(abs(difference)) if pd.notna(difference) else "")
+
+
+def gap_sentences(gaps: list[dict], year: int, regency: str, lang: str) -> list[str]:
+    """One sentence per thing the data lack for a full report (:func:`profile.what_is_missing`)."""
+    out = []
+    for gap in gaps:
+        code = gap["code"]
+        if code == "no_dimensions":
+            out.append(text(lang, "gap_no_dimensions", year=year))
+        elif code == "no_pillars":
+            out.append(text(lang, "gap_no_pillars", year=year))
+        elif code == "cohort_unknown":
+            out.append(text(lang, "gap_cohort_unknown", regency=regency))
+        elif code == "cohort_not_whole":
+            out.append(text(lang, "gap_cohort_not_whole", loaded=gap["loaded"], size=gap["size"], cohort=gap["cohort"],
+                            year=year) if gap["size"] is not None
+                       else text(lang, "gap_cohort_size_unknown", cohort=gap["cohort"]))
+        elif code == "national_models":
+            out.append(text(lang, "gap_national_models", needed=gap["needed"], rows=gap["rows"],
+                            regencies=gap["regencies"]))
+    return out
 
 
 def change_sentences(history: pd.DataFrame, year: int, lang: str) -> list[str]:
@@ -62,6 +157,8 @@ def change_sentences(history: pd.DataFrame, year: int, lang: str) -> list[str]:
         out = [text(lang, "summary_change", prev_year=int(prev["year"]),
                     direction=text(lang, "rose" if delta > 0 else "fell"), delta=fmt_score(abs(delta)),
                     prev_score=fmt_score(prev["final_score"]), score=fmt_score(cur["final_score"]))]
+    if pd.isna(prev["rank_computed"]) or pd.isna(cur["rank_computed"]):
+        return out  # ranks are compared only where both years have one computed in a whole group
     if prev["evaluation_group"] == cur["evaluation_group"] and prev["n_in_group"] != cur["n_in_group"]:
         out.append(text(lang, "summary_group_resized", group=group_label(cur["evaluation_group"], lang),
                         prev_n=fmt_int(prev["n_in_group"]), n=fmt_int(cur["n_in_group"]),
@@ -80,10 +177,15 @@ def change_sentences(history: pd.DataFrame, year: int, lang: str) -> list[str]:
 def history_notes(history: pd.DataFrame, year: int, n_draws: int, lang: str) -> list[str]:
     """The notes under the history table: how the percentile is counted, group changes, years without an index."""
     now = history[history["year"] == year].iloc[0]
-    # Ranks give the better rank to ties ("min"): rank - 1 regencies score strictly higher.
-    ties = now["n_others"] - now["n_lower"] - (now["rank_computed"] - 1)
-    notes = [text(lang, "headline_note", year=year, lower=fmt_int(now["n_lower"]), others=fmt_int(now["n_others"]),
-                  ties=fmt_int(ties), pct=fmt_pct(now["percentile_in_group"]), n_draws=n_draws)]
+    notes = []
+    if pd.notna(now["rank_computed"]):
+        # Ranks give the better rank to ties ("min"): rank - 1 regencies score strictly higher.
+        ties = now["n_others"] - now["n_lower"] - (now["rank_computed"] - 1)
+        notes.append(text(lang, "headline_note", year=year, lower=fmt_int(now["n_lower"]),
+                          others=fmt_int(now["n_others"]), ties=fmt_int(ties), pct=fmt_pct(now["percentile_in_group"]),
+                          n_draws=n_draws))
+    if "rank_reported" in history.columns and history["rank_reported"].notna().any():
+        notes.append(text(lang, "rank_separate_note"))
     changes = [text(lang, "group_change_item", year=c["year"], prev_group=group_label(c["prev_group"], lang),
                     prev_n=c["prev_n"], group=group_label(c["group"], lang), n=c["n"])
                for c in group_changes(history)]
@@ -124,10 +226,26 @@ def effort_sentence(effort: pd.DataFrame, lang: str) -> str:
 
 
 def summary_sentences(history: pd.DataFrame, year: int, strong: pd.DataFrame, weak: pd.DataFrame,
-                      effort: pd.DataFrame, lang: str) -> list[str]:
-    """The summary at the top of a report, one sentence per finding."""
-    return ([index_sentence(history, year, lang)] + change_sentences(history, year, lang)
-            + pillar_sentences(strong, weak, lang) + [effort_sentence(effort, lang)])
+                      effort: pd.DataFrame, lang: str, letter: pd.DataFrame | None = None,
+                      gaps: list[dict] | None = None, regency: str = "") -> list[str]:
+    """The summary at the top of a report, one sentence per finding and one per thing the data lack.
+
+    The pillar sentences need the regency's pillars and its whole cohort; the
+    effort sentence needs the national driver estimates too. Where they are
+    missing, the gap sentences say so instead.
+    """
+    gaps = list(gaps or [])
+    codes = {g["code"] for g in gaps}
+    out = [index_sentence(history, year, lang)] + rank_sentences(history, year, lang)
+    check = check_sentence(letter, year, lang) if letter is not None else None
+    if check:
+        out.append(check)
+    out += change_sentences(history, year, lang)
+    if not codes & {"no_pillars", "cohort_unknown", "cohort_not_whole"}:
+        out += pillar_sentences(strong, weak, lang)
+    if effort.attrs.get("available", True) and "national_models" not in codes:
+        out.append(effort_sentence(effort, lang))
+    return out + gap_sentences(gaps, year, regency, lang)
 
 
 def bullet_html(sentences: list[str], heading: str = "", note: str = "") -> HTMLBlock:

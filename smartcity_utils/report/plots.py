@@ -106,11 +106,14 @@ class FigureHTML:
         self.format, self.uri = ("svg", svg_uri) if len(svg_uri) <= len(png_uri) else ("png", png_uri)
         width, height = fig.get_size_inches()
         self.aspect = f"{width:.3g} / {height:.3g}"
+        # Shown at the size it was drawn for: an 8-inch figure fills the 52rem column, a smaller one less.
+        self.max_width = f"{min(52.0, 6.5 * width):.3g}rem"
 
     def _repr_html_(self) -> str:
         caption = f"<figcaption>{html.escape(self.caption)}</figcaption>" if self.caption else ""
         return (f'<figure class="figure"><img src="{html.escape(self.uri, quote=True)}" '
-                f'alt="{html.escape(self.alt, quote=True)}" style="aspect-ratio:{self.aspect}">{caption}</figure>')
+                f'alt="{html.escape(self.alt, quote=True)}" style="aspect-ratio:{self.aspect};max-width:min(100%,{self.max_width})">'
+                f"{caption}</figure>")
 
     def __repr__(self) -> str:
         return f"<figure: {self.alt}>"
@@ -414,15 +417,26 @@ def _full_years(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.set_index("year").reindex(years).reset_index()
 
 
-def _index_and_percentile_axes(fig: Figure, lang: str, percentile_top: float) -> tuple:
-    """The two panels of a history figure: the index (0 to 4) and the percentile in the group, by year."""
-    ax_score, ax_pct = fig.subplots(1, 2)
+def _index_and_percentile_axes(fig: Figure, lang: str, percentile_top: float, years: pd.Series | None = None,
+                               with_percentile: bool = True) -> tuple:
+    """The panels of a history figure: the index (0 to 4) and, when there is one, the percentile in the group.
+
+    ``years`` fixes the horizontal axis to the years shown (one year is one tick, not a century).
+    """
+    axes = fig.subplots(1, 2) if with_percentile else (fig.subplots(1, 1), None)
+    ax_score, ax_pct = axes
     ax_score.set_ylim(*SCORE_RANGE)
     ax_score.set_ylabel(_t(lang, "fig_index_axis"))
-    ax_pct.set_ylim(0, percentile_top)
-    ax_pct.set_ylabel(_t(lang, "fig_percentile_axis"))
-    for ax in (ax_score, ax_pct):
+    if ax_pct is not None:
+        ax_pct.set_ylim(0, percentile_top)
+        ax_pct.set_ylabel(_t(lang, "fig_percentile_axis"))
+    for ax in (a for a in (ax_score, ax_pct) if a is not None):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # years, not 2022.5
+        if years is not None and len(years):
+            first, last = int(min(years)), int(max(years))
+            ax.set_xlim(first - 0.5, last + 0.5)
+            if last - first < 8:
+                ax.set_xticks(range(first, last + 1))
         ax.set_xlabel(_t(lang, "fig_year_axis"))
         ax.grid(alpha=0.3)
     return ax_score, ax_pct
@@ -455,11 +469,15 @@ def headline_history(
         The figure.
     """
     frame = _full_years(history)
-    fig = Figure(figsize=(8, 3.4), layout="constrained")
-    ax_score, ax_pct = _index_and_percentile_axes(fig, lang, percentile_top=108)  # room for the rank labels
+    pct = frame["percentile_in_group"].to_numpy(dtype=float)
+    with_percentile = bool(np.isfinite(pct).any())  # a rank computed in a group held whole, in some year
+    fig = Figure(figsize=(8, 3.4) if with_percentile else (5, 3.4), layout="constrained")
+    ax_score, ax_pct = _index_and_percentile_axes(fig, lang, percentile_top=108, years=frame["year"],
+                                                  with_percentile=with_percentile)  # room for the rank labels
     ax_score.plot(frame["year"], frame["final_score"].astype(float), marker="o", color="C0")
     ax_score.set_title(_t(lang, "fig_index_title"), fontsize=10)
-    pct = frame["percentile_in_group"].to_numpy(dtype=float)
+    if not with_percentile:
+        return _finish(fig, title, simulated, lang)
     ax_pct.plot(frame["year"], pct, marker="o", color="C1")
     if {"percentile_low", "percentile_high"} <= set(frame.columns):
         low = frame["percentile_low"].to_numpy(dtype=float)

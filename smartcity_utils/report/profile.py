@@ -56,14 +56,27 @@ class ReportContext:
     published_facts: pd.DataFrame
     folder: Path
     rejects: pd.DataFrame | None = None
+    reconciliation: pd.DataFrame | None = None
 
     @property
     def input_files(self) -> list[Path]:
         """The files a report reads (for the runner's skip-unchanged stamps)."""
         names = ["regency_year", "scores", "quick_wins", "manifest", "published_facts", "rejects"]
-        analysis = ["index_ranks", "rank_uncertainty", "driver_estimates"]
+        analysis = ["index_ranks", "rank_uncertainty", "driver_estimates", "reconciliation"]
         return ([self.folder / f"{n}.parquet" for n in names]
-                + [paths.analysis_dir(self.folder) / f"{n}.parquet" for n in analysis])
+                + [paths.analysis_dir(self.folder) / f"{n}.parquet" for n in analysis]
+                + [paths.analysis_dir(self.folder) / paths.ANALYSIS_META])
+
+    @property
+    def national_gap(self) -> dict[str, int] | None:
+        """What the data lacked for the national models, when the analysis skipped them (``analysis_meta.json``)."""
+        import json
+
+        try:
+            meta = json.loads((paths.analysis_dir(self.folder) / paths.ANALYSIS_META).read_text())
+        except (OSError, ValueError):
+            return None
+        return meta.get("national_gap")
 
     @property
     def n_draws(self) -> int:
@@ -85,10 +98,10 @@ def load_context(processed_dir: str | Path | None = None) -> ReportContext:
     """
     folder = processed_folder(processed_dir)
     tables = load_processed(folder, ("scores", "quick_wins", "manifest", "published_facts", "rejects"))
-    analysis = load_analysis(folder, ("index_ranks", "rank_uncertainty", "driver_estimates"))
+    analysis = load_analysis(folder, ("index_ranks", "rank_uncertainty", "driver_estimates", "reconciliation"))
     return ReportContext(analysis["index_ranks"], analysis["rank_uncertainty"], analysis["driver_estimates"],
                          tables["quick_wins"], tables["scores"], tables["manifest"], tables["published_facts"],
-                         folder, tables["rejects"])
+                         folder, tables["rejects"], analysis["reconciliation"])
 
 
 def report_inputs(processed_dir: str | Path | None = None) -> list[Path]:
@@ -168,6 +181,13 @@ def group_position(index_ranks: pd.DataFrame) -> pd.DataFrame:
                          "percentile_in_group": percentile_within(frame, "final_score", cols)})
 
 
+#: Columns of ``index_ranks`` a report's history carries beside the index and rank, where they exist:
+#: the published rank's group (size and scope), the rank in the province, and whether the group is
+#: held whole (``n_loaded`` of ``group_size`` members loaded).
+HISTORY_EXTRA = ("rank_of", "rank_scope", "rank_province_reported", "rank_province_of", "group_complete",
+                 "n_loaded", "group_size", "cohort_year", "cohort_size", "source_layout")
+
+
 def headline_history(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
     """The headline index and rank per year, the rank's interval, and the position in the group.
 
@@ -179,7 +199,7 @@ def headline_history(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
     """
     own = ctx.index_ranks[ctx.index_ranks["regency_id"] == regency_id]
     cols = ["year", "evaluation_group", "n_in_group", "final_score", "final_score_source", "rank_computed",
-            "rank_reported", "is_simulated"]
+            "rank_reported", "is_simulated"] + [c for c in HISTORY_EXTRA if c in own.columns]
     unc = ctx.rank_uncertainty[ctx.rank_uncertainty["regency_id"] == regency_id]
     unc = unc[["year", "rank_p05", "rank_p95"]]
     group = ctx.index_ranks[ctx.index_ranks["year"].isin(own["year"])]
@@ -190,7 +210,101 @@ def headline_history(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
     # A better rank (smaller number) is a higher percentile.
     out["percentile_high"] = [rank_to_percentile(r, n) for r, n in zip(out["rank_p05"], out["n_in_group"])]
     out["percentile_low"] = [rank_to_percentile(r, n) for r, n in zip(out["rank_p95"], out["n_in_group"])]
+    # A percentile is only worked out where the rank is (a group held whole).
+    complete = out["rank_computed"].notna()
+    for col in ("n_lower", "n_others", "percentile_in_group"):
+        out[col] = out[col].where(complete)
+    out["improvement"] = improvements(out)
     return out
+
+
+def improvements(history: pd.DataFrame) -> pd.Series:
+    """Each year's index minus the previous year's, as the letters quote it ("tingkat improvement").
+
+    Differences of the indices as shown (2 decimals), so that a reader can
+    subtract the printed numbers; empty for the first year with an index and
+    where the year before has none (a gap is not an improvement of one year).
+    """
+    shown = history.set_index("year")["final_score"].astype(float).round(2)
+    previous = shown.reindex(shown.index - 1).to_numpy()
+    return pd.Series(shown.to_numpy() - previous, index=history.index).round(2)
+
+
+def letter_history(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
+    """What an evaluation letter shows, per year: the five dimension scores, the year's weights, the
+    index computed from them beside the reported one, and the verdict of the check.
+
+    Returns:
+        One row per year with any dimension score or a reported index: ``year``, the five dimension
+        keys, ``weights`` (``10/20/30/20/20``), ``weights_status``, ``weights_source``,
+        ``weights_source_url``, ``final_score_computed``, ``final_score_reported``, ``difference``,
+        ``tolerance``, ``verdict`` (:data:`smartcity_utils.analysis.index.VERDICTS`).
+    """
+    from smartcity_utils.analysis.index import reconcile_index, weights_of_years
+
+    own = ctx.index_ranks[ctx.index_ranks["regency_id"] == regency_id]
+    dims = list(ref.DIMENSION_KEYS)
+    own = own[own[dims].notna().any(axis=1) | own["final_score_reported"].notna()]
+    if own.empty:
+        return pd.DataFrame(columns=["year", *dims, "weights", "weights_status", "weights_source",
+                                     "weights_source_url", "final_score_computed", "final_score_reported",
+                                     "difference", "tolerance", "verdict"])
+    check = ctx.reconciliation
+    if check is None or "verdict" not in check.columns:
+        check = reconcile_index(own)
+    check = check[check["regency_id"] == regency_id][["year", "final_score_computed", "difference", "tolerance",
+                                                      "verdict"]]
+    weights = weights_of_years(own["year"])[["weights", "weights_status", "weights_source", "weights_source_url"]]
+    out = (own[["year", *dims, "final_score_reported"]]
+           .merge(check, on="year", how="left", validate="1:1")
+           .merge(weights, left_on="year", right_index=True, how="left", validate="m:1"))
+    return out.sort_values("year", ignore_index=True)
+
+
+def what_is_missing(ctx: ReportContext, regency_id: int, year: int) -> list[dict]:
+    """What the data lack for a full report of ``year``, one item per gap (the report says each in a sentence).
+
+    Returns:
+        Dicts with ``code`` and the numbers its sentence needs: ``no_dimensions``,
+        ``no_pillars``, ``no_rank`` (no rank reported), ``group_not_whole``
+        (``group``, ``loaded``, ``size``; size None when unknown),
+        ``cohort_unknown``, ``cohort_not_whole`` (``cohort``, ``loaded``, ``size``),
+        ``national_models`` (``needed``, ``rows``, ``regencies``).
+    """
+    rows = ctx.index_ranks
+    row = rows[(rows["regency_id"] == regency_id) & (rows["year"] == year)].iloc[0]
+    gaps: list[dict] = []
+    if row[list(ref.DIMENSION_KEYS)].isna().all():
+        gaps.append({"code": "no_dimensions"})
+    if row[list(ref.PILLAR_KEYS)].isna().all():
+        gaps.append({"code": "no_pillars"})
+    if pd.isna(row["rank_reported"]):
+        gaps.append({"code": "no_rank"})
+    if not bool(row.get("group_complete", True)):
+        size = row.get("group_size")
+        gaps.append({"code": "group_not_whole", "group": row["evaluation_group"], "loaded": int(row["n_loaded"]),
+                     "size": None if pd.isna(size) else int(size)})
+    if pd.isna(row["cohort_year"]):
+        gaps.append({"code": "cohort_unknown"})
+    elif not cohort_is_whole(rows, regency_id, year):
+        block = rows[(rows["year"] == year) & (rows["cohort_year"] == row["cohort_year"])]
+        size = row.get("cohort_size")
+        gaps.append({"code": "cohort_not_whole", "cohort": int(row["cohort_year"]),
+                     "loaded": int(block["final_score"].notna().sum()),
+                     "size": None if pd.isna(size) else int(size)})
+    if ctx.national_gap:
+        gaps.append({"code": "national_models", **ctx.national_gap})
+    return gaps
+
+
+def cohort_is_whole(index_ranks: pd.DataFrame, regency_id: int, year: int) -> bool:
+    """Whether every member of the regency's cohort has an index in ``year`` (the cohort comparison needs it)."""
+    from smartcity_utils.analysis.ranks import cohort_complete
+
+    year_rows = index_ranks[index_ranks["year"] == year]
+    whole = cohort_complete(year_rows, "final_score")
+    own = year_rows["regency_id"] == regency_id
+    return bool(whole[own].any())
 
 
 def previous_index(history: pd.DataFrame, year: int) -> tuple[pd.Series | None, float | None]:
@@ -215,7 +329,8 @@ def previous_index(history: pd.DataFrame, year: int) -> tuple[pd.Series | None, 
 
 def group_changes(history: pd.DataFrame) -> list[dict]:
     """Years in which the evaluation group (or its size) differs from the previous year with an index."""
-    rows = history.dropna(subset=["final_score"]).sort_values("year")
+    # Only years with a rank computed in a group held whole have a group size to compare.
+    rows = history.dropna(subset=["final_score", "rank_computed", "n_in_group"]).sort_values("year")
     changes = []
     for prev, cur in zip(rows.iloc[:-1].itertuples(), rows.iloc[1:].itertuples()):
         if prev.evaluation_group != cur.evaluation_group or prev.n_in_group != cur.n_in_group:
@@ -252,22 +367,30 @@ def pillar_position(index_ranks: pd.DataFrame, regency_id: int, year: int,
     """
     year_rows = index_ranks[index_ranks["year"] == year]
     own = year_rows[year_rows["regency_id"] == regency_id].iloc[0]
-    cohort = year_rows[year_rows[cohort_col] == own[cohort_col]]
+    # A cohort or a nation is compared with only when the data hold it whole: a median of the few
+    # members that happen to be loaded is not the cohort's.
+    cohort_whole = cohort_col != "cohort_year" or cohort_is_whole(index_ranks, regency_id, year)
+    nation_whole = bool(year_rows["group_complete"].all()) if "group_complete" in year_rows.columns else True
+    cohort = (year_rows[year_rows[cohort_col] == own[cohort_col]] if cohort_whole and pd.notna(own[cohort_col])
+              else year_rows.iloc[0:0])
     names = ref.pillar_names()
     rows = []
     for key in ref.PILLAR_KEYS:
         others = cohort.loc[cohort["regency_id"] != regency_id, key].dropna().to_numpy()
         score = own[key]
-        pct = percentile_among(np.append(others, score), score) if pd.notna(score) else np.nan
-        gap = score - cohort[key].median()
+        pct = percentile_among(np.append(others, score), score) if pd.notna(score) and len(cohort) else np.nan
+        gap = score - cohort[key].median() if len(cohort) else np.nan
         shown = round(float(gap), 2) if pd.notna(gap) else np.nan  # judged as the reader sees it
         verdict = ("strength" if shown >= threshold else "weakness" if shown <= -threshold else "near_median") \
             if pd.notna(gap) else None
         rows.append({"pillar_key": key, "pillar": names[key], "score": score,
-                     "cohort_median": cohort[key].median(), "cohort_best": cohort[key].max(),
-                     "national_median": year_rows[key].median(),
+                     "cohort_median": cohort[key].median() if len(cohort) else np.nan,
+                     "cohort_best": cohort[key].max() if len(cohort) else np.nan,
+                     "national_median": year_rows[key].median() if nation_whole else np.nan,
                      "gap_to_cohort_median": gap, "percentile_in_cohort": pct, "verdict": verdict})
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out.attrs.update(cohort_whole=bool(len(cohort)), nation_whole=nation_whole)
+    return out
 
 
 def strengths_and_weaknesses(position: pd.DataFrame, n: int = 2,
@@ -313,7 +436,10 @@ def effort_table(ctx: ReportContext, regency_id: int, year: int, cohort_col: str
     """
     year_rows = ctx.index_ranks[ctx.index_ranks["year"] == year]
     own = year_rows[year_rows["regency_id"] == regency_id].iloc[0]
-    cohort = year_rows[year_rows[cohort_col] == own[cohort_col]]
+    # The cohort's best and the rank at an index need the cohort and the group held whole.
+    cohort_whole = cohort_col != "cohort_year" or cohort_is_whole(ctx.index_ranks, regency_id, year)
+    group_whole = bool(own.get("group_complete", True))
+    cohort = year_rows[year_rows[cohort_col] == own[cohort_col]] if cohort_whole else year_rows.iloc[0:0]
     group = year_rows[year_rows["evaluation_group"] == own["evaluation_group"]]
     others = group.loc[group["regency_id"] != regency_id, "final_score"].dropna().to_numpy(dtype=float)
     estimates = ctx.driver_estimates.set_index("pillar_key")
@@ -331,7 +457,7 @@ def effort_table(ctx: ReportContext, regency_id: int, year: int, cohort_col: str
         if pd.notna(room) and pd.notna(est) and pd.notna(base):
             row.update(assoc_index=base + est * room, assoc_index_low=base + lo * room,
                        assoc_index_high=base + hi * room, assoc_gain=est * room)
-            ranks = [_rank_at(base + b * room, others) for b in (lo, hi)]
+            ranks = [_rank_at(base + b * room, others) for b in (lo, hi)] if group_whole else [np.nan, np.nan]
             row.update(assoc_rank_low=min(ranks), assoc_rank_high=max(ranks))
         else:
             row.update(assoc_index=np.nan, assoc_index_low=np.nan, assoc_index_high=np.nan, assoc_gain=np.nan,
@@ -342,6 +468,9 @@ def effort_table(ctx: ReportContext, regency_id: int, year: int, cohort_col: str
     out.attrs["rank_now"] = own["rank_computed"]
     out.attrs["n_in_group"] = own["n_in_group"]
     out.attrs["method"] = str(ctx.driver_estimates["method"].iloc[0]) if len(ctx.driver_estimates) else ""
+    # The section is shown when it has something to say: driver estimates, the regency's pillars and
+    # its cohort held whole.
+    out.attrs["available"] = bool(len(ctx.driver_estimates) and cohort_whole and out["score"].notna().any())
     return out
 
 
@@ -410,11 +539,22 @@ def quick_wins_of(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
 
 
 def provenance(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
-    """Which raw files the regency's numbers came from, with their hashes."""
+    """Which raw files the regency's numbers came from, with their hashes.
+
+    Scores count per value; a file that gave only an index or a rank (a
+    provincial table of final scores) counts once per regency-year it gave.
+    """
     own = ctx.scores[ctx.scores["regency_id"] == regency_id]
     qw = ctx.quick_wins[ctx.quick_wins["regency_id"] == regency_id].assign(layout="quick_wins")
-    used = pd.concat([own[["source_file", "layout", "year", "is_simulated"]],
-                      qw[["source_file", "layout", "year", "is_simulated"]]])
+    parts = [own[["source_file", "layout", "year", "is_simulated"]], qw[["source_file", "layout", "year", "is_simulated"]]]
+    if "source_files" in ctx.index_ranks.columns:
+        years = ctx.index_ranks[ctx.index_ranks["regency_id"] == regency_id]
+        given = years.assign(source_file=years["source_files"].fillna("").str.split("; ")).explode("source_file")
+        given = given[(given["source_file"] != "") & ~given["source_file"].isin(set(own["source_file"]))]
+        layouts = ctx.manifest.set_index("source_file")["layout"]
+        given = given.assign(layout=given["source_file"].map(layouts))
+        parts.append(given[["source_file", "layout", "year", "is_simulated"]])
+    used = pd.concat(parts)
     summary = used.groupby(["source_file", "layout"]).agg(
         years=("year", lambda s: ", ".join(str(y) for y in sorted(set(s)))), values=("year", "size"),
         is_simulated=("is_simulated", "any")).reset_index()
@@ -451,8 +591,13 @@ def headline_figures(history: pd.DataFrame, year: int, current: pd.Series | None
         return None if pd.isna(value) else kind(value)
 
     # "simulated" is the key the report index turns into its simulated-data badge.
+    # The rank computed in a group held whole; else the published rank with its group's size.
+    computed = pd.notna(row["rank_computed"])
+    rank = row["rank_computed"] if computed else row["rank_reported"]
+    size = row["n_in_group"] if computed else row.get("rank_of")
     figures = {"year": int(year), "final_score": _num(round(row["final_score"], 2)),
-               "rank": _num(row["rank_computed"], int), "n_in_group": _num(row["n_in_group"], int),
+               "rank": _num(rank, int), "n_in_group": _num(size, int),
+               "rank_kind": "computed" if computed else ("published" if pd.notna(rank) else None),
                "percentile_in_group": _num(row["percentile_in_group"], lambda v: int(round(v))),
                "rank_p05": _num(row["rank_p05"], lambda v: int(round(v))),
                "rank_p95": _num(row["rank_p95"], lambda v: int(round(v))),

@@ -27,23 +27,30 @@ def choose_regencies(regency_year: pd.DataFrame, names: list[str], cohort: int |
                      year: int | None) -> list[tuple[int, str]]:
     """(regency_id, canonical name) of every regency to report on.
 
+    A report is of a year with an index: with ``index_ranks`` (which has
+    ``final_score``), only regency-years with an index count; without
+    ``year``, a regency counts when it has an index in any year.
+
     Raises:
-        ValueError: no selection, an unknown name (with the nearest names), a
-            cohort without members, or regencies without data in ``year``.
+        UserError: no selection, an unknown name (with the nearest names), a
+            cohort without members, or regencies without an index in ``year``.
     """
     if not (names or cohort or every):
         raise UserError("say which reports to render: --regency NAME (repeatable), --cohort YEAR or --all")
+    if "final_score" in regency_year.columns:
+        regency_year = regency_year[regency_year["final_score"].notna()]
     rows = regency_year if year is None else regency_year[regency_year["year"] == year]
     if year is not None and rows.empty:
         known = sorted(int(y) for y in regency_year["year"].unique())
-        raise UserError(f"no data for year {year}; years with data: {known}")
+        raise UserError(f"no index in {year}; years with an index: {known}")
     chosen: dict[int, str] = {}
     if names:
         ids = resolve_regencies(names)
         missing = [n for n, i in zip(names, ids) if i not in set(rows["regency_id"])]
         if missing:
-            where = f"in {year}" if year is not None else "in the processed data"
-            raise UserError(f"no evaluation data {where} for: {', '.join(missing)}")
+            where = f"in {year}" if year is not None else "in any year"
+            raise UserError(f"no index (reported, or computed from five dimension scores) {where} for: "
+                            f"{', '.join(missing)}")
         chosen.update(dict.fromkeys(ids, ""))
     if cohort is not None:
         members = rows.loc[rows["cohort_year"] == cohort, "regency_id"]

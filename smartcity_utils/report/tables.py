@@ -45,12 +45,12 @@ def _missing(value: object) -> bool:
         return False
 
 
-def fmt_score(value: object) -> str:
-    """A score or index: 2 decimals, ``-`` when missing."""
+def fmt_score(value: object, decimals: int = 2) -> str:
+    """A score or index: 2 decimals (3 for a computed index set beside a reported one), ``-`` when missing."""
     if _missing(value):
         return MISSING
-    v = round(float(value), 2)
-    return f"{v + 0.0:.2f}" if v != 0 else "0.00"  # never "-0.00"
+    v = round(float(value), decimals)
+    return f"{v + 0.0:.{decimals}f}" if v != 0 else f"{0:.{decimals}f}"  # never "-0.00"
 
 
 def fmt_signed(value: object) -> str:
@@ -95,11 +95,14 @@ def fmt_interval(low: object, high: object) -> str:
 
 
 def _link(value: object) -> str:
-    if _missing(value):
+    """One link per address (a cell may hold several, separated by spaces), shown by its host."""
+    if _missing(value) or not str(value).strip():
         return MISSING
-    url = str(value)
-    host = urlparse(url).netloc or url
-    return f'<a href="{html.escape(url, quote=True)}">{html.escape(host)}</a>'
+    anchors = []
+    for url in str(value).split():
+        host = urlparse(url).netloc or url
+        anchors.append(f'<a href="{html.escape(url, quote=True)}">{html.escape(host)}</a>')
+    return ", ".join(anchors)
 
 
 def format_cell(value: object, kind: str, lang: str) -> str:
@@ -249,18 +252,53 @@ def group_label(group: object, lang: str) -> str:
 
 
 def history_table(history: pd.DataFrame, lang: str) -> ReaderTable:
-    """Index and rank per year: rank of N, the rank's plausible range, the percentile in the group."""
+    """Index and ranks per year: the published rank with its group, the rank computed where the group is
+    held whole (with its plausible range and the percentile), and the change since the year before."""
+    from smartcity_utils.report.narrative import published_rank_text
+
     frame = history.assign(
         evaluation_group=[group_label(g, lang) for g in history["evaluation_group"]],
         source=[coded_text(lang, "", s) if s in ("reported", "computed") else s
                 for s in history["final_score_source"]],
-        rank_of=[text(lang, "rank_of", rank=fmt_int(r), n=fmt_int(n)) if not _missing(r) else MISSING
-                 for r, n in zip(history["rank_computed"], history["n_in_group"])],
+        rank_published=[published_rank_text(row, lang) or MISSING for _, row in history.iterrows()],
+        rank_computed_of=[text(lang, "rank_of", rank=fmt_int(r), n=fmt_int(n)) if not _missing(r) else MISSING
+                          for r, n in zip(history["rank_computed"], history["n_in_group"])],
         rank_range_low=history["rank_p05"], rank_range_high=history["rank_p95"])
     return reader_table(frame, {"year": "year", "evaluation_group": ("text", "col_group"),
-                                "final_score": ("score", "col_index"), "source": "text", "rank_of": "text",
-                                "rank_range": "range", "percentile_in_group": ("pct", "col_percentile"),
-                                "rank_reported": "rank"}, lang)
+                                "final_score": ("score", "col_index"), "source": "text",
+                                "improvement": "signed", "rank_published": ("text", "col_rank_published"),
+                                "rank_computed_of": ("text", "col_rank_computed"),
+                                "rank_range": "range", "percentile_in_group": ("pct", "col_percentile")}, lang)
+
+
+def letter_table(letter: pd.DataFrame, lang: str) -> ReaderTable:
+    """Per year, as the letter gives it: the five dimension scores, the index computed from them with the
+    year's weights, the reported index, and the check."""
+    from smartcity_utils.report.narrative import verdict_text
+
+    frame = letter.assign(check=[verdict_text(row, lang) for _, row in letter.iterrows()])
+    return reader_table(frame, {"year": "year", "baseline": "score", "output": ("score", "col_output"),
+                                "outcome": ("score", "col_outcome"), "impact": ("score", "col_impact"),
+                                "quick_wins": "score", "final_score_computed": ("score", "col_computed_index"),
+                                "final_score_reported": ("score", "col_reported_index"), "check": "text"}, lang)
+
+
+def weights_table(letter: pd.DataFrame, lang: str) -> ReaderTable:
+    """The dimension weights of each year of the letter table, how they are known, and their source."""
+    from smartcity_utils.report.narrative import weights_status_text
+
+    frame = letter.drop_duplicates("year")
+    frame = frame.assign(status=[weights_status_text(s, lang) for s in frame["weights_status"]])
+    return reader_table(frame, {"year": "year", "weights": "text", "status": ("text", "col_weights_status"),
+                                "weights_source_url": ("link", "col_weights_source")}, lang)
+
+
+def own_pillars_table(position: pd.DataFrame, lang: str) -> ReaderTable:
+    """The regency's pillar scores alone (when neither its cohort nor the nation is held whole in the data)."""
+    columns = {"pillar": "text", "score": "score"}
+    if position["national_median"].notna().any():
+        columns["national_median"] = "score"
+    return reader_table(position, columns, lang)
 
 
 def position_table(position: pd.DataFrame, lang: str) -> ReaderTable:

@@ -98,7 +98,8 @@ def test_reconcile_kota_kediri_2022_is_ok_with_file_weights():
     # half a unit of 2 decimals (0.005) + sum_j w_j * 0.005 (= 0.005) + 1e-9
     assert row["tolerance"] == pytest.approx(0.010000001, abs=1e-12)
     assert list(out.columns) == ["regency_id", "regency", "year", "final_score_reported",
-                                 "final_score_computed", "difference", "tolerance", "status"]
+                                 "final_score_computed", "difference", "tolerance", "status", "weights_status", "verdict"]
+    assert (row["weights_status"], row["verdict"]) == ("inferred", "agrees")
 
 
 def test_reconcile_flags_mismatch_and_missing():

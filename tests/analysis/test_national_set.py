@@ -1,4 +1,4 @@
-"""The national models stop with a clear message when the data hold too few regencies."""
+"""The national models run only on a national set; with fewer rows the analysis says what is missing."""
 
 import numpy as np
 import pandas as pd
@@ -15,26 +15,24 @@ def _rows(n_rows: int, n_regencies: int) -> pd.DataFrame:
     return frame.assign(final_score=frame.mean(axis=1), regency_id=np.arange(n_rows) % n_regencies)
 
 
-def test_one_regency_of_the_users_own_stops_with_the_fix():
-    with pytest.raises(DriverInputError, match=r"have 1 from 1 regency.*--with-example"):
-        run._require_national_set(_rows(1, 1), run.processed_folder("/tmp/own"))
+@pytest.mark.parametrize("n_rows, n_regencies, gap", [
+    pytest.param(1, 1, {"needed": run.MIN_NATIONAL_ROWS, "rows": 1, "regencies": 1}, id="one_letter"),
+    pytest.param(run.MIN_NATIONAL_ROWS + 3, 1, {"needed": run.MIN_NATIONAL_ROWS, "rows": run.MIN_NATIONAL_ROWS + 3,
+                                               "regencies": 1}, id="many_years_of_one_regency"),
+    pytest.param(run.MIN_NATIONAL_ROWS, 4, None, id="enough"),
+])
+def test_national_set_gap(n_rows, n_regencies, gap):
+    assert run.national_set_gap(_rows(n_rows, n_regencies)) == gap
 
 
-def test_many_years_of_one_regency_are_not_a_national_set():
-    with pytest.raises(DriverInputError, match="from 1 regency"):
-        run._require_national_set(_rows(run.MIN_NATIONAL_ROWS + 3, 1), run.processed_folder(None))
-
-
-def test_enough_complete_rows_pass_and_incomplete_ones_do_not_count():
-    enough = _rows(run.MIN_NATIONAL_ROWS, 4)
-    run._require_national_set(enough, run.processed_folder(None))
-    holed = enough.copy()
+def test_incomplete_rows_do_not_count():
+    holed = _rows(run.MIN_NATIONAL_ROWS, 4)
     holed.loc[0, PILLAR_KEYS[0]] = np.nan
-    with pytest.raises(DriverInputError, match=f"have {run.MIN_NATIONAL_ROWS - 1} from"):
-        run._require_national_set(holed, run.processed_folder(None))
+    assert run.national_set_gap(holed)["rows"] == run.MIN_NATIONAL_ROWS - 1
+    assert "these data have 7 from 4" in run.national_gap_text(run.national_set_gap(holed))
 
 
 def test_the_notebook_check_is_the_same_as_the_national_one():
-    with pytest.raises(DriverInputError, match=f"need at least {run.MIN_NATIONAL_ROWS} .*Widen the years"):
+    with pytest.raises(DriverInputError, match=f"needs at least {run.MIN_NATIONAL_ROWS} .*Widen the years"):
         run.require_national_rows(_rows(run.MIN_NATIONAL_ROWS - 1, 4), "the chosen rows", "Widen the years.")
     run.require_national_rows(_rows(run.MIN_NATIONAL_ROWS, 4), "the chosen rows", "Widen the years.")

@@ -13,7 +13,7 @@ from smartcity_utils.paths import EXAMPLE_RAW_DIR, EXAMPLE_TRUTH_DIR
 
 #: Fault kinds the simulator plants, and the reject reason each must produce.
 REJECTED_AS = {
-    "superseded": "superseded", "footnote_row": "footnote_row", "blank_row": "blank_row", "missing": "missing",
+    "superseded": "superseded", "footnote_row": "footnote_row", "blank_row": "blank_row",
     "out_of_range": "out_of_range", "regency_misspelling": "unknown_regency", "unknown_regency": "unknown_regency",
     "duplicate_row": "duplicate_row", "subtotal_row": "subtotal_row",
 }
@@ -32,8 +32,13 @@ def faults():
                        dtype={"sheet": str, "row": int})
 
 
+#: Fault kinds that are no reject: a cell left empty (or ``-``, ``n/a``) is counted per file and column in
+#: the manifest (``values_missing``).
+COUNTED = {"missing"}
+
+
 def test_fault_list_covers_the_fault_kinds(faults):
-    assert set(faults["fault"]) <= set(REJECTED_AS) | RESOLVED
+    assert set(faults["fault"]) <= set(REJECTED_AS) | RESOLVED | COUNTED
     assert {"regency_misspelling", "unknown_regency", "out_of_range", "duplicate_row", "superseded",
             "decimal_comma_text", "pillar_variant", "regency_variant", "subtotal_row"} <= set(faults["fault"])
 
@@ -46,6 +51,7 @@ def test_every_planted_rejection_is_in_rejects(bundled, faults):
     assert not missing, missing[:5]
     unknown = rejects[rejects.reason == "unknown_regency"]
     assert (unknown["suggestion"] != "").all()
+    assert not (rejects["reason"] == "missing").any(), "an empty cell of a kept row is counted, not rejected"
     misspelt = planted[planted.fault == "regency_misspelling"]
     for f in misspelt.itertuples():
         suggestion = unknown.loc[(unknown.source_file == f.file) & (unknown.source_row == f.row), "suggestion"]
@@ -54,11 +60,35 @@ def test_every_planted_rejection_is_in_rejects(bundled, faults):
 
 
 def test_no_reject_that_was_not_planted(bundled, faults):
-    planted = set(zip(faults.file, faults.sheet, faults.row))
+    planted = set(zip(faults.file, faults.sheet, faults.row)) | _set_aside_by_published(bundled)
+    real = bundled.regency_year.loc[~bundled.regency_year["is_simulated"], ["regency", "year"]]
+    assert set(map(tuple, real.to_numpy().tolist())) == set(
+        map(tuple, bundled.published_facts.query("index == 'GMSC_eval'")[["region", "year"]].drop_duplicates()
+            .to_numpy().tolist()))
     extra = bundled.rejects[[(f, s, r) not in planted for f, s, r in
                              zip(bundled.rejects.source_file, bundled.rejects.source_sheet,
                                  bundled.rejects.source_row)]]
     assert extra.empty, extra.head()
+
+
+def test_planted_empty_cells_are_counted_once_per_file(bundled, faults):
+    planted = faults[faults["fault"] == "missing"]
+    assert len(planted) >= 3
+    counted = {}
+    for row in bundled.manifest.itertuples():
+        for item in filter(None, row.values_missing.split("; ")):
+            column, n = item.rsplit(" ", 1)
+            counted[row.source_file] = counted.get(row.source_file, 0) + int(n)
+    for file, block in planted.groupby("file"):
+        # Every planted empty cell is counted; a real export may leave more cells empty than were planted.
+        assert counted.get(file, 0) >= len(block), (file, counted.get(file), len(block))
+
+
+def _set_aside_by_published(bundled) -> set[tuple[str, str, int]]:
+    """Rows set aside because a real published figure holds for their regency-year."""
+    rejects = bundled.rejects
+    aside = rejects[rejects["reason"] == "set_aside_simulated"]
+    return set(zip(aside.source_file, aside.source_sheet, aside.source_row))
 
 
 def test_resolved_variants_are_kept(bundled, faults):
@@ -92,14 +122,18 @@ def test_published_facts_reproduced(bundled):
     assert check["matches"].all(), check[~check["matches"]]
     paser = check.query("regency == 'Kabupaten Paser' and year == 2022").iloc[0]
     assert (paser["in_data"], paser["rank_in_data"]) == (2.88, 8)
-    ry = bundled.regency_year.set_index(["regency", "year"])
-    group = ry.loc[("Kabupaten Paser", 2022), "evaluation_group"]
-    assert (bundled.regency_year.query("year == 2022").evaluation_group == group).sum() == 37
+    # The published figure itself is Paser's 2022 row: real, with its rank's group size, and no
+    # simulated pillar beside it.
+    row = bundled.regency_year.set_index(["regency", "year"]).loc[("Kabupaten Paser", 2022)]
+    assert not row["is_simulated"] and row["source_layout"] == "published"
+    assert (row["rank_reported"], row["rank_of"]) == (8, 37)
+    assert row[list(ref.PILLAR_KEYS)].isna().all()
 
 
 def test_bundled_rows_are_simulated_except_published(bundled):
-    assert bundled.regency_year["is_simulated"].all()
-    assert bundled.scores["is_simulated"].all()
+    ry = bundled.regency_year
+    assert (ry["is_simulated"] == (ry["source_layout"] != "published")).all()
+    assert (bundled.scores["is_simulated"] == (bundled.scores["layout"] != "published")).all()
     assert not bundled.published_facts["is_simulated"].any()
 
 

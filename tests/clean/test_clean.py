@@ -157,7 +157,6 @@ def test_every_raw_row_is_kept_or_rejected(raw_dir, cleaned):
 
 
 EXPECTED_REJECTS = [
-    ("rekap/rekap_2022.xlsx", 7, "smart_branding", "missing"),
     ("rekap/rekap_2022.xlsx", 7, "smart_environment", "out_of_range"),
     ("rekap/rekap_2022.xlsx", 8, "", "blank_row"),
     ("rekap/rekap_2022.xlsx", 9, "", "subtotal_row"),
@@ -178,16 +177,23 @@ EXPECTED_REJECTS = [
     ("formulir/ekspor_2024.csv", 9, "submitted_at", "bad_timestamp"),
     ("formulir/ekspor_2024.csv", 10, "stage", "bad_stage"),
     ("rekap/rekap_2022.xlsx", 7, "cohort_year", "bad_year"),
-    ("register_quick_win.csv", 2, "score_sustainability", "missing"),
     ("register_quick_win.csv", 3, "score_outcome", "not_a_number"),
     ("register_angkatan.csv", 3, "cohort_year", "cohort_conflict"),
 ]
+
+
+#: Cells of kept rows left empty (or "-", "n/a"): counted once per file and column, never a reject.
+EXPECTED_MISSING = {"rekap/rekap_2022.xlsx": "smart_branding 1", "register_quick_win.csv": "score_sustainability 1"}
 
 
 def test_each_fault_is_listed_with_reason(cleaned):
     got = set(cleaned.rejects[["source_file", "source_row", "column", "reason"]].itertuples(index=False, name=None))
     missing = [e for e in EXPECTED_REJECTS if e not in got]
     assert not missing
+    values_missing = cleaned.manifest.set_index("source_file")["values_missing"]
+    assert {f: values_missing[f] for f in EXPECTED_MISSING} == EXPECTED_MISSING
+    # A row that holds nothing but an empty score is still a rejected row.
+    assert ("asesor/penilaian_kotim_2023.xlsx", 11, "score", "missing") in got
     suggestions = cleaned.rejects.set_index(["source_file", "source_row"])["suggestion"]
     assert "Kabupaten Kutai Kartanegara" in suggestions.loc[("rekap/rekap_2022.xlsx", 11)]
     assert "Kota Kediri" in suggestions.loc[("rekap/rekap_2019.xlsx", 6)]
@@ -225,8 +231,10 @@ def test_assessor_sheets_and_form_aggregate_to_regency_year(cleaned):
 
 
 def test_simulated_flag_is_carried(cleaned):
-    assert cleaned.scores["is_simulated"].all()
-    assert cleaned.regency_year["is_simulated"].all()
+    # Everything but the published figures (which feed their regency-years) is simulated in this folder.
+    scores, ry = cleaned.scores, cleaned.regency_year
+    assert (scores["is_simulated"] == (scores["layout"] != "published")).all()
+    assert (ry["is_simulated"] == ~ry["source_layout"].str.startswith("published")).all()
     assert not cleaned.published_facts["is_simulated"].any()
     paser = cleaned.published_facts.query("region == 'Kabupaten Paser' and metric == 'indeks_smart_city'")
     assert paser[["value", "rank", "rank_of"]].iloc[0].tolist() == [2.88, 8, 37]
@@ -247,7 +255,7 @@ def test_two_runs_give_identical_outputs(raw_dir, tmp_path):
     run_clean(raw_dir, a)
     run_clean(raw_dir, b)
     files = sorted(p.name for p in a.iterdir())
-    assert files == sorted(p.name for p in b.iterdir()) and len(files) == 14
+    assert files == sorted(p.name for p in b.iterdir()) and len(files) == 16
     for name in files:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
 

@@ -52,14 +52,17 @@ def test_balikpapan_round_trip_with_example(balikpapan_with_example):
     assert (row["is_simulated"], row["n_assessors_real"], row["n_assessors_simulated"]) == (False, 3, 0)
     assert (row["n_assessors"], row["source_layout"]) == (3, "assessor")
     aside = cleaned.rejects.query("reason == 'set_aside_simulated'")
-    assert set(aside.source_file) == {"example/formulir/ekspor_formulir_2024.csv"}
-    assert row["n_values_set_aside"] == len(aside) > 0
-    assert aside["suggestion"].str.contains("Kota Balikpapan 2024").all()
+    # The user's Balikpapan 2024 sets aside the example's simulated form answers for it; the example's
+    # own published figures set aside its simulated rows of those regency-years.
+    mine = aside[aside["suggestion"].str.contains("Kota Balikpapan 2024")]
+    assert set(mine.source_file) == {"example/formulir/ekspor_formulir_2024.csv"}
+    assert row["n_values_set_aside"] == len(mine) > 0
+    assert (aside.drop(mine.index)["suggestion"].str.contains(r"\(example/published_facts.csv\)")).all()
     used = cleaned.scores.query("regency == 'Kota Balikpapan' and year == 2024")
     assert not used["is_simulated"].any() and set(used.assessor) == set(BALIKPAPAN)
     # The rest of the example is still there, simulated, and its files say which folder they came from.
     others = cleaned.regency_year.query("regency != 'Kota Balikpapan' or year != 2024")
-    assert len(others) > 500 and others["is_simulated"].all()
+    assert len(others) > 500 and (others["is_simulated"] == (others["source_layout"] != "published")).all()
     folders = cleaned.manifest.set_index("source_file")["raw_folder"]
     assert folders["example/formulir/ekspor_formulir_2024.csv"] == str(paths.EXAMPLE_RAW_DIR)
     assert folders.filter(like="penilaian_balikpapan").index.tolist() == ["user0/penilaian_balikpapan_2024.xlsx"]
@@ -332,7 +335,7 @@ def test_total_and_rank_only_is_not_a_recap(tmp_path):
         clean_raw_folder(raw)
     message = str(err.value)
     assert message.startswith("skor.xlsx, sheet 'Sheet1': no header row found")
-    assert "no pillar or dimension column, so it is not a recap" in message and "\n" not in message
+    assert "no pillar, dimension or smart city index column, so it is not a recap" in message and "\n" not in message
 
 
 def test_template_instructions_in_indonesian_and_english(tmp_path):

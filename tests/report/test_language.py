@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from smartcity_utils import commands, paths
-from smartcity_utils.analysis.index import index_table
+from smartcity_utils.analysis.index import index_table, reconcile_index
 from smartcity_utils.analysis.rank_uncertainty import rank_uncertainty
 from smartcity_utils.clean.assemble import run_clean
 from smartcity_utils.paths import EXAMPLE_RAW_DIR
@@ -51,7 +51,7 @@ def rendered(tmp_path_factory) -> dict[str, Path]:
     uncertainty = rank_uncertainty(index_ranks, n_draws=30, seed=0)
     analysis = paths.analysis_dir(folder)
     analysis.mkdir(parents=True, exist_ok=True)
-    write_tables({"index_ranks": index_ranks, "rank_uncertainty": uncertainty,
+    write_tables({"index_ranks": index_ranks, "rank_uncertainty": uncertainty, "reconciliation": reconcile_index(index_ranks),
                   "driver_estimates": _driver_estimates(index_ranks)}, analysis)
     (analysis / paths.ANALYSIS_META).write_text(json.dumps({"n_draws": 30}), encoding="utf-8")
     out = tmp_path_factory.mktemp("reports")

@@ -26,8 +26,65 @@ def _numbers(sentence: str) -> list[str]:
 
 def test_index_sentence_numbers_come_from_the_history_row():
     sentence = narrative.index_sentence(_history(), 2024, "en")
-    assert _numbers(sentence) == ["2024", "3.24", "30", "130", "20", "45", "100", "129", "78"]
-    assert "National" in sentence and texts()["en"]["computed"] in sentence
+    assert _numbers(sentence) == ["2024", "3.24"] and texts()["en"]["computed"] in sentence
+    published, computed = narrative.rank_sentences(_history(), 2024, "en")
+    assert published == "No rank is reported for 2024."
+    assert _numbers(computed) == ["130", "30", "20", "45", "100", "129", "78"] and "National" in computed
+
+
+def _letter_row(**values) -> pd.DataFrame:
+    """One year of a regency's history as a letter gives it: an index and a rank, maybe with its group."""
+    row = {"year": 2022, "evaluation_group": "Nasional", "n_in_group": np.nan, "final_score": 2.88,
+           "final_score_source": "reported", "rank_computed": np.nan, "rank_p05": np.nan, "rank_p95": np.nan,
+           "n_lower": np.nan, "n_others": np.nan, "percentile_in_group": np.nan, "rank_reported": 8,
+           "rank_of": 37, "rank_scope": "nasional", "rank_province_reported": np.nan, "rank_province_of": np.nan,
+           "group_size": np.nan, "n_loaded": 1}
+    return pd.DataFrame([{**row, **values}])
+
+
+@pytest.mark.parametrize("values, lang, expected", [
+    pytest.param({}, "en", ["Published rank: 8 of 37 (nasional).",
+                            "No rank is computed from these data: the size of its evaluation group (National) is not "
+                            "known, so the data cannot show that the whole group is there."], id="letter_of_37"),
+    pytest.param({"rank_of": np.nan, "rank_reported": 22}, "en",
+                 ["Published rank: 22 (nasional; the size of the group is not given)."], id="rank_without_size"),
+    pytest.param({"rank_province_reported": 4, "rank_province_of": 38, "rank_reported": 22, "rank_of": np.nan}, "id",
+                 ["Peringkat yang dipublikasikan: 22 (nasional; jumlah anggota kelompok tidak disebutkan); "
+                  "4 dari 38 di provinsi."], id="national_and_provincial"),
+    pytest.param({"group_size": 37}, "en",
+                 ["Published rank: 8 of 37 (nasional).",
+                  "No rank is computed from these data: only 1 of the 37 regencies of its evaluation group (National) "
+                  "are in them, and a rank among the few that happen to be loaded would mean nothing."],
+                 id="group_partly_loaded"),
+    pytest.param({"rank_scope": np.nan, "evaluation_group": "Angkatan 2021"}, "en",
+                 ["Published rank: 8 of 37 (Cohort 2021)."], id="scope_from_the_group"),
+])
+def test_published_rank_carries_its_group_and_no_rank_is_computed_among_few_rows(values, lang, expected):
+    sentences = narrative.rank_sentences(_letter_row(**values), 2022, lang)
+    assert sentences[:len(expected)] == expected
+    assert not any(re.search(r"\b1 of 1\b|\b1 dari 1\b", s) for s in sentences)
+
+
+def _letter(computed: float, reported: float, status: str, verdict: str) -> pd.DataFrame:
+    return pd.DataFrame([{"year": 2022, "weights": "10/20/30/20/20", "weights_status": status,
+                          "final_score_computed": computed, "final_score_reported": reported,
+                          "difference": computed - reported, "verdict": verdict}])
+
+
+@pytest.mark.parametrize("letter, lang, parts", [
+    pytest.param(_letter(3.315, 3.31, "inferred", "agrees"), "en",
+                 ["10/20/30/20/20, inferred from a published letter", "the index is 3.315", "reported 3.31 agrees"],
+                 id="kediri_2022_agrees"),
+    pytest.param(_letter(2.90, 2.75, "assumed", "differs_weights_unknown"), "en",
+                 ["the index is 2.900, against a reported 2.75", "differ by 0.15", "No source gives the weights of 2022"],
+                 id="differs_with_assumed_weights"),
+    pytest.param(_letter(2.90, 2.75, "documented", "differs_documented"), "id",
+                 ["indeksnya 2.900", "selisihnya 0.15", "padahal bobot 2022 terdokumentasi"],
+                 id="differs_with_documented_weights"),
+])
+def test_check_sentence_says_both_numbers_and_the_verdict(letter, lang, parts):
+    sentence = narrative.check_sentence(letter, 2022, lang)
+    assert all(p in sentence for p in parts), sentence
 
 
 def test_change_within_the_same_group_gives_the_rank_change():
@@ -103,11 +160,28 @@ def test_every_report_text_avoids_causal_driver_wording(lang):
 def test_summary_puts_the_sentences_in_order():
     position = _position()
     summary = narrative.summary_sentences(_history(), 2024, position.iloc[:2], position.iloc[2:], _effort(), "en")
-    assert len(summary) == 6
-    assert summary[0].startswith("In 2024") and "Strongest" in summary[3] and "Weakest" in summary[4]
-    assert "Smart Governance" in summary[5]
+    assert len(summary) == 8
+    assert summary[0].startswith("In 2024") and summary[1].startswith("No rank is reported")
+    assert summary[2].startswith("Among the 130") and summary[3].startswith("Since 2023")
+    assert "Strongest" in summary[5] and "Weakest" in summary[6] and "Smart Governance" in summary[7]
     block = narrative.bullet_html(summary, "Summary", "note")
-    assert block.markup.count("<li>") == 6 and "<h2>Summary</h2>" in block.markup
+    assert block.markup.count("<li>") == 8 and "<h2>Summary</h2>" in block.markup
+
+
+def test_summary_of_a_letter_says_what_is_missing_instead_of_pillar_and_effort_sentences():
+    position = _position()
+    gaps = [{"code": "no_pillars"}, {"code": "cohort_unknown"},
+            {"code": "national_models", "needed": 8, "rows": 1, "regencies": 1}]
+    effort = _effort().iloc[:0]
+    effort.attrs["available"] = False
+    summary = narrative.summary_sentences(_letter_row(), 2022, position.iloc[:0], position.iloc[:0], effort, "en",
+                                          letter=_letter(2.90, 2.88, "inferred", "differs_weights_unknown"),
+                                          gaps=gaps, regency="Kabupaten Paser")
+    text_all = " ".join(summary)
+    assert "Strongest" not in text_all and "Where effort goes" not in text_all
+    assert "no pillar scores for 2022" in text_all and "cohort of Kabupaten Paser is not known" in text_all
+    assert "need at least 8 regency-years" in text_all and "these data have 1 from 1" in text_all
+    assert "Published rank: 8 of 37 (nasional)." in summary
 
 
 def test_history_notes_show_a_checkable_percentile_group_changes_and_gaps():

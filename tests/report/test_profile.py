@@ -113,7 +113,7 @@ def test_group_position_counts_ties_half():
 def test_group_changes_and_missing_years():
     history = pd.DataFrame({"year": [2019, 2021, 2022, 2023], "final_score": [2.9, 2.9, 3.4, 3.3],
                             "evaluation_group": ["Nasional", "Nasional", "Angkatan 2017", "Nasional"],
-                            "n_in_group": [75, 100, 25, 130]})
+                            "n_in_group": [75, 100, 25, 130], "rank_computed": [3.0, 4.0, 5.0, 6.0]})
     changes = profile.group_changes(history)
     assert [c["year"] for c in changes] == [2021, 2022, 2023]
     assert changes[1] == {"year": 2022, "prev_year": 2021, "prev_group": "Nasional", "prev_n": 100,

@@ -1,0 +1,67 @@
+"""The sections of a regency report that depend on what the data hold.
+
+Real data are partial: a letter gives five dimension scores, an index and a
+rank; a provincial table a name and a final score; pillar scores come only
+sometimes. Each function returns what one section shows, in display order
+(headings, paragraphs, figures, tables): the full section when the data carry
+it, and one sentence saying what is missing when they do not. The notebook
+displays the list as it is.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from smartcity_utils.report import narrative, plots, profile, tables
+from smartcity_utils.report.texts import heading, paragraph, text
+
+
+def letter(letter_rows: pd.DataFrame, lang: str) -> list[object]:
+    """The evaluation letter per year: dimension scores, the index computed beside the reported one, the
+    check, and the weights of each year with how they are known."""
+    blocks: list[object] = [heading(text(lang, "letter"))]
+    if letter_rows.empty:
+        return blocks + [paragraph(text(lang, "no_letter"))]
+    blocks += [tables.letter_table(letter_rows, lang), paragraph(text(lang, "letter_note"), css="table-note")]
+    with_weights = letter_rows.dropna(subset=["weights"])
+    if len(with_weights):
+        blocks += [heading(text(lang, "weights_heading"), 3), tables.weights_table(with_weights, lang)]
+    return blocks
+
+
+def pillar_profile(current: pd.Series, position: pd.DataFrame, gaps: list[dict], name: str, year: int,
+                   simulated: bool, lang: str) -> list[object]:
+    """The pillars against the cohort and the nation; the regency's own scores alone when neither is held
+    whole; one sentence when the data hold no pillar score."""
+    blocks: list[object] = [heading(text(lang, "profile"))]
+    codes = {g["code"] for g in gaps}
+    if "no_pillars" in codes:
+        return blocks + [paragraph(text(lang, "gap_no_pillars", year=year))]
+    if not position.attrs.get("cohort_whole", True):
+        cohort_gaps = [g for g in gaps if g["code"] in ("cohort_unknown", "cohort_not_whole")]
+        return blocks + [paragraph(*narrative.gap_sentences(cohort_gaps, year, name, lang)),
+                         tables.own_pillars_table(position, lang)]
+    by_key = position.set_index("pillar_key")
+    figure = plots.pillar_profile(current, by_key["cohort_median"], national_median=by_key["national_median"],
+                                  title=text(lang, "fig_profile_title", regency=name, year=year),
+                                  simulated=simulated, lang=lang)
+    return blocks + [plots.embed(figure, alt=text(lang, "alt_profile", regency=name, year=year)),
+                     tables.position_table(position, lang),
+                     paragraph(text(lang, "profile_note", threshold=f"{profile.NOTABLE_GAP:.2f}",
+                                    reason=text(lang, "threshold_reason")), css="table-note")]
+
+
+def effort(effort_rows: pd.DataFrame, year: int, lang: str) -> list[object]:
+    """Where effort goes with the rank most, or the one sentence saying what the section needs."""
+    blocks: list[object] = [heading(text(lang, "effort"))]
+    if not effort_rows.attrs.get("available", True):
+        return blocks + [paragraph(text(lang, "effort_unavailable"))]
+    return blocks + [paragraph(narrative.effort_sentence(effort_rows, lang)), tables.effort_table(effort_rows, lang),
+                     paragraph(text(lang, "effort_note", year=year), css="table-note")]
+
+
+def subtitle(current: pd.Series, year: int, lang: str) -> str:
+    """Province, cohort (or that it is not known) and the evaluation year."""
+    if pd.isna(current["cohort_year"]):
+        return text(lang, "subtitle_no_cohort", province=current["province"], year=year)
+    return text(lang, "subtitle", province=current["province"], cohort=int(current["cohort_year"]), year=year)
