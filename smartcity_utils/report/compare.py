@@ -24,7 +24,7 @@ from smartcity_utils.report.tables import (
     group_label,
     reader_table,
 )
-from smartcity_utils.report.texts import text
+from smartcity_utils.report.texts import heading, paragraph, text
 
 
 def names_of(ctx: profile.ReportContext | None, regency_ids: list[int]) -> dict[int, str]:
@@ -99,24 +99,46 @@ def history_table(histories_by_name: dict[str, pd.DataFrame], lang: str) -> Read
             if year not in by_year.index or pd.isna(by_year.at[year, "final_score"]):
                 cells.append(MISSING)
                 continue
-            row = by_year.loc[year]
-            cells.append(f"{fmt_score(row['final_score'])} · "
-                         + text(lang, "rank_of", rank=fmt_int(row["rank_computed"]), n=fmt_int(row["n_in_group"]))
-                         + f" · {fmt_pct(row['percentile_in_group'])} %")
+            cells.append(" · ".join([fmt_score(by_year.at[year, "final_score"]),
+                                     *rank_phrases(by_year.loc[year], lang)]))
         frame[f"r{i}"] = cells
         columns[f"r{i}"] = "text"
         labels[f"r{i}"] = name
     return reader_table(frame, columns, lang, labels=labels)
 
 
+def rank_phrases(row: pd.Series, lang: str) -> list[str]:
+    """A year's ranks in a comparison cell: the one computed in a group held whole (with the percentile),
+    and the published one with its group; nothing when neither exists."""
+    from smartcity_utils.report.narrative import published_rank_text
+
+    out = []
+    if pd.notna(row.get("rank_computed")):
+        out.append(text(lang, "compare_rank_computed", rank=text(lang, "rank_of", rank=fmt_int(row["rank_computed"]),
+                                                                   n=fmt_int(row["n_in_group"])),
+                        pct=fmt_pct(row["percentile_in_group"])))
+    published = published_rank_text(row, lang)
+    if published:
+        out.append(text(lang, "compare_rank_published", rank=published))
+    return out
+
+
 def pillar_scores(ctx: profile.ReportContext, regency_ids: list[int], year: int) -> pd.DataFrame:
-    """Pillar scores of each regency in ``year`` (or its latest year before), one row per regency name."""
+    """Pillar scores of each regency with any, in ``year`` or its latest year before with pillar scores.
+
+    One row per regency, labelled with its name, and with the year in brackets
+    when that year is not ``year`` (a letter of an earlier year).
+    """
     rows = {}
+    pillars = list(ref.PILLAR_KEYS)
     for rid, name in names_of(ctx, regency_ids).items():
         own = ctx.index_ranks[(ctx.index_ranks["regency_id"] == rid) & (ctx.index_ranks["year"] <= year)]
+        own = own[own[pillars].notna().any(axis=1)]
         if len(own):
-            rows[name] = own.sort_values("year").iloc[-1][list(ref.PILLAR_KEYS)].astype(float)
-    return pd.DataFrame(rows).T
+            latest = own.sort_values("year").iloc[-1]
+            label = name if int(latest["year"]) == int(year) else f"{name} ({int(latest['year'])})"
+            rows[label] = latest[pillars].astype(float)
+    return pd.DataFrame(rows, index=pillars).T
 
 
 def pillar_table(scores: pd.DataFrame, lang: str) -> ReaderTable:
@@ -147,6 +169,25 @@ def quick_wins_table(ctx: profile.ReportContext, regency_ids: list[int], lang: s
                                 "programme_name": ("text", "col_programme"), "quick_win_score": "score"}, lang)
 
 
+def profiles_section(scores: pd.DataFrame, year: int, names: str, simulated: bool, lang: str) -> list[object]:
+    """The pillar profiles side by side (figure and table), or one sentence when no regency has pillar scores."""
+    from smartcity_utils.report import plots
+
+    blocks: list[object] = [heading(text(lang, "compare_profiles", year=year))]
+    if scores.empty:
+        return blocks + [paragraph(text(lang, "compare_no_pillars", year=year))]
+    figure = plots.compare_profiles(scores, title=text(lang, "fig_compare_profile_title", year=year),
+                                    simulated=simulated, lang=lang)
+    return blocks + [plots.embed(figure, alt=text(lang, "alt_compare_profile", names=names, year=year)),
+                     pillar_table(scores, lang)]
+
+
+def quick_wins_section(ctx: profile.ReportContext, regency_ids: list[int], lang: str) -> object:
+    """The Quick Win table, or one sentence when none of the regencies has a programme registered."""
+    table = quick_wins_table(ctx, regency_ids, lang)
+    return table if len(table) else paragraph(text(lang, "compare_no_quick_wins"))
+
+
 def summary_sentences(histories_by_name: dict[str, pd.DataFrame], year: int, lang: str) -> list[str]:
     """One sentence per regency: index, rank of N and percentile in ``year``, and the change since its previous index."""
     out = []
@@ -162,10 +203,9 @@ def summary_sentences(histories_by_name: dict[str, pd.DataFrame], year: int, lan
             change = text(lang, "compare_change_none")
         else:
             change = text(lang, "compare_change", delta=fmt_signed(delta), prev_year=int(prev["year"]))
+        ranks = "; ".join(rank_phrases(row, lang)) or text(lang, "compare_no_rank")
         out.append(text(lang, "compare_summary_item", name=name, year=year, score=fmt_score(row["final_score"]),
-                        rank=fmt_int(row["rank_computed"]), n=fmt_int(row["n_in_group"]),
-                        group=group_label(row["evaluation_group"], lang), pct=fmt_pct(row["percentile_in_group"]),
-                        change=change))
+                        ranks=ranks, change=change))
     return out
 
 
@@ -174,7 +214,7 @@ def notes(ctx: profile.ReportContext, regency_ids: list[int], histories_by_name:
     """Notes under the history table: years ranked in a group other than the national one, and rejected rows."""
     groups = []
     for name, history in histories_by_name.items():
-        for row in history.dropna(subset=["final_score"]).itertuples():
+        for row in history.dropna(subset=["final_score", "rank_computed"]).itertuples():
             if str(row.evaluation_group).strip().lower() != "nasional":
                 groups.append((int(row.year), text(lang, "compare_group_item", year=int(row.year), name=name,
                                                    group=group_label(row.evaluation_group, lang),

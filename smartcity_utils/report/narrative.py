@@ -256,19 +256,29 @@ def bullet_html(sentences: list[str], heading: str = "", note: str = "") -> HTML
     return HTMLBlock(f'<section class="summary">{head}<ul>{items}</ul>{tail}</section>', "\n".join(sentences))
 
 
-def methods_html(lang: str, n_draws: int, method: str, sources: pd.DataFrame) -> HTMLBlock:
-    """The methods in plain words, with links to the sources of the real figures."""
-    paragraphs = [text(lang, "methods_index"), text(lang, "methods_ranks"),
-                  text(lang, "methods_intervals", n_draws=n_draws),
-                  text(lang, "methods_drivers", method=coded_text(lang, "method_", method or "ols", "method_other")),
-                  text(lang, "methods_simulated")]
+def methods_html(lang: str, n_draws: int, method: str, sources: pd.DataFrame, intervals: bool = True,
+                 simulated: bool = True) -> HTMLBlock:
+    """The methods in plain words, with links to the sources of the real figures.
+
+    Only the methods behind numbers the page shows: no paragraph on the driver
+    models when none ran (``method`` empty), on rank intervals when there are
+    none, or on the simulator when the page holds real data only.
+    """
+    paragraphs = [text(lang, "methods_index"), text(lang, "methods_ranks")]
+    if intervals:
+        paragraphs.append(text(lang, "methods_intervals", n_draws=n_draws))
+    if method:
+        paragraphs.append(text(lang, "methods_drivers", method=coded_text(lang, "method_", method, "method_other")))
+    if simulated:
+        paragraphs.append(text(lang, "methods_simulated"))
     body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
     links = "".join(
         f'<li>{html.escape(r.region)} ({html.escape(r.years)}): '
         f'<a href="{html.escape(r.source_url, quote=True)}">{html.escape(r.source_url)}</a></li>'
         for r in sources.itertuples())
-    return HTMLBlock(f'<section class="methods"><h2>{html.escape(text(lang, "methods"))}</h2>{body}'
-            f"<p>{html.escape(text(lang, 'methods_sources'))}</p><ul class=\"sources\">{links}</ul></section>",
+    listed = (f"<p>{html.escape(text(lang, 'methods_sources'))}</p><ul class=\"sources\">{links}</ul>" if links
+              else "")
+    return HTMLBlock(f'<section class="methods"><h2>{html.escape(text(lang, "methods"))}</h2>{body}{listed}</section>',
                      "\n".join(paragraphs))
 
 

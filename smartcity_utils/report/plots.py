@@ -511,14 +511,19 @@ def compare_history(
     Returns:
         The figure.
     """
-    fig = Figure(figsize=(8, 3.8), layout="constrained")
-    ax_score, ax_pct = _index_and_percentile_axes(fig, lang, percentile_top=105)
+    years = pd.concat([h["year"] for h in histories.values()]) if histories else pd.Series(dtype=int)
+    # The percentile panel only where some year has a rank computed in a group held whole.
+    with_percentile = any(h["percentile_in_group"].notna().any() for h in histories.values())
+    fig = Figure(figsize=(8, 3.8) if with_percentile else (5.5, 3.8), layout="constrained")
+    ax_score, ax_pct = _index_and_percentile_axes(fig, lang, percentile_top=105, years=years,
+                                                  with_percentile=with_percentile)
     for i, (name, history) in enumerate(histories.items()):
         frame = _full_years(history)
         style = {"color": FOCUS_COLOURS[i % len(FOCUS_COLOURS)], "marker": FOCUS_MARKERS[i % len(FOCUS_MARKERS)],
                  "lw": 2}
         ax_score.plot(frame["year"], frame["final_score"].astype(float), label=name, **style)
-        ax_pct.plot(frame["year"], frame["percentile_in_group"].astype(float), **style)
+        if ax_pct is not None:
+            ax_pct.plot(frame["year"], frame["percentile_in_group"].astype(float), **style)
     fig.legend(loc="outside lower center", ncols=min(len(histories), 3), fontsize=8)
     return _finish(fig, title, simulated, lang)
 

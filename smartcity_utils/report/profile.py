@@ -210,9 +210,9 @@ def headline_history(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
     # A better rank (smaller number) is a higher percentile.
     out["percentile_high"] = [rank_to_percentile(r, n) for r, n in zip(out["rank_p05"], out["n_in_group"])]
     out["percentile_low"] = [rank_to_percentile(r, n) for r, n in zip(out["rank_p95"], out["n_in_group"])]
-    # A percentile is only worked out where the rank is (a group held whole).
+    # A percentile and a plausible range are only worked out where the rank is (a group held whole).
     complete = out["rank_computed"].notna()
-    for col in ("n_lower", "n_others", "percentile_in_group"):
+    for col in ("n_lower", "n_others", "percentile_in_group", "rank_p05", "rank_p95"):
         out[col] = out[col].where(complete)
     out["improvement"] = improvements(out)
     return out
@@ -569,9 +569,12 @@ def published_for(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
                                                      "source_url"]].reset_index(drop=True)
 
 
-def published_sources(ctx: ReportContext) -> pd.DataFrame:
-    """Every source address of the real figures, with the regencies and years it covers."""
+def published_sources(ctx: ReportContext, regency_ids: list[int] | None = None) -> pd.DataFrame:
+    """The source addresses of the real figures (of ``regency_ids`` only, when given), with the regencies
+    and years each covers."""
     facts = ctx.published_facts.dropna(subset=["source_url"])
+    if regency_ids is not None:
+        facts = facts[facts["regency_id"].isin(list(regency_ids))]
     return (facts.groupby("source_url", sort=False)
             .agg(region=("region", lambda s: ", ".join(dict.fromkeys(s))),
                  years=("year", lambda s: ", ".join(str(y) for y in sorted(set(s)))))

@@ -28,7 +28,7 @@ def _context() -> profile.ReportContext:
                          "is_simulated": True, **{p: score + 0.1 * i for i, p in enumerate(PILLARS)}})
     ranks = pd.DataFrame(rows)
     ranks["rank_computed"] = ranks.groupby("year")["final_score"].rank(ascending=False, method="min")
-    ranks["rank_reported"] = ranks["rank_computed"]
+    ranks["rank_reported"] = np.nan  # no letter: the ranks are computed in a group of 3 held whole
     unc = ranks[["regency_id", "year"]].assign(rank_p05=1.0, rank_p95=3.0)
     qw = pd.DataFrame({"regency_id": [1, 1, 3], "year": [2022, 2023, 2022],
                        "pillar_key": ["smart_governance", "smart_economy", "smart_living"],
@@ -44,18 +44,34 @@ def test_history_table_one_cell_per_regency_and_year_with_missing_years():
     table = compare.history_table(compare.histories(ctx, [1, 2]), "en")
     assert table.labels == ["Year", K1, K2]
     # 2022: Kab 1 scores 3.0, rank 2 of 3, higher than one of the two others (50 %).
-    assert table.rows[0] == ["2022", "3.00 · 2 of 3 · 50 %", "2.50 · 3 of 3 · 0 %"]
-    assert table.rows[1] == ["2023", "3.20 · 1 of 2 · 100 %", "-"]
+    assert table.rows[0] == ["2022", "3.00 · rank 2 of 3 in its group, percentile 50",
+                             "2.50 · rank 3 of 3 in its group, percentile 0"]
+    assert table.rows[1] == ["2023", "3.20 · rank 1 of 2 in its group, percentile 100", "-"]
     assert table.notes  # the missing cell is explained
+
+
+def test_a_letter_shows_its_published_rank_with_its_group_and_no_computed_one():
+    ctx = _context()
+    letters = ctx.index_ranks["year"] == 2022
+    # The data hold only these regencies of a letter group of 37: nothing is ranked among them.
+    ctx.index_ranks.loc[letters, ["rank_computed", "n_in_group"]] = np.nan
+    ctx.index_ranks.loc[letters, "rank_reported"] = [8, 15, 3]
+    ctx.index_ranks["rank_of"] = np.where(letters, 37, np.nan)
+    ctx.index_ranks["rank_scope"] = "nasional"
+    table = compare.history_table(compare.histories(ctx, [1, 2]), "en")
+    assert table.rows[0] == ["2022", "3.00 · published rank 8 of 37 (nasional)", "2.50 · published rank 15 of 37 (nasional)"]
+    first = compare.summary_sentences(compare.histories(ctx, [1, 2]), 2022, "id")[0]
+    assert first == f"{K1}: pada 2022 indeks 3.00; peringkat dipublikasikan 8 dari 37 (nasional); belum ada indeks sebelumnya."
 
 
 def test_pillar_scores_take_each_regency_latest_year_up_to_the_year():
     scores = compare.pillar_scores(_context(), [1, 2], 2023)
-    assert list(scores.index) == [K1, K2]
+    # A regency shown with an earlier year says so in its label.
+    assert list(scores.index) == [K1, f"{K2} (2022)"]
     assert scores.loc[K1, "smart_governance"] == pytest.approx(3.2)  # 2023
-    assert scores.loc[K2, "smart_governance"] == pytest.approx(2.5)  # its latest: 2022
+    assert scores.loc[f"{K2} (2022)", "smart_governance"] == pytest.approx(2.5)  # its latest: 2022
     table = compare.pillar_table(scores, "id")
-    assert table.labels == ["Pilar", K1, K2] and len(table) == 6
+    assert table.labels == ["Pilar", K1, f"{K2} (2022)"] and len(table) == 6
     assert table.rows[1][1:] == ["3.30", "2.60"]  # Smart Branding, 2 decimals
 
 
@@ -74,8 +90,7 @@ def test_summary_sentences_and_notes_from_the_histories():
     histories = compare.histories(ctx, [1, 2, 3])
     first, second, third = compare.summary_sentences(histories, 2023, "en")
     # Kab 1: 3.2 in 2023, rank 1 of 2 (100 %), 3.20 - 3.00 = +0.20 since 2022.
-    assert first == (f"{K1}: in 2023 index 3.20, rank 1 of 2 in its evaluation group (National), percentile 100 "
-                     "in the group; index +0.20 since 2022.")
+    assert first == f"{K1}: in 2023 index 3.20; rank 1 of 2 in its group, percentile 100; index +0.20 since 2022."
     assert second == f"{K2}: no index in 2023."
     assert "−0.60 since 2022" in third
     groups, rejects = compare.notes(ctx, [1, 2, 3], histories, "en")
