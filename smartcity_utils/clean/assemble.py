@@ -25,6 +25,7 @@ from smartcity_utils.clean.groups import parse_groups
 from smartcity_utils.clean.precedence import (
     is_revision,
     list_replaced,
+    row_reference,
     resolve_assessor_duplicates,
     resolve_recap,
     set_aside_simulated,
@@ -142,7 +143,8 @@ REGENCY_YEAR_COLUMNS = (["regency_id", "regency", "province", "kind", "cohort_ye
                          "years_in_programme", "evaluation_group", "group_size", "year"] + PILLARS + DIMENSIONS +
                         RANK_COLUMNS + ["n_assessors", "n_assessors_real",
                                         "n_assessors_simulated", "n_rows_rejected", "n_values_set_aside",
-                                        "source_layout", "source_files", "source_url", "is_simulated"])
+                                        "source_layout", "source_files", "source_rows", "source_url",
+                                        "is_simulated"])
 
 
 MANIFEST_COLUMNS = ["source_file", "raw_folder", "layout", "is_revision", "sha256", "rows_read", "rows_kept",
@@ -184,8 +186,12 @@ def _build_regency_year(recap: list[dict], scores: pd.DataFrame, regencies: pd.D
     """
     value_cols = PILLARS + DIMENSIONS
     base = pd.DataFrame(recap, columns=["regency_id", "year", "evaluation_group", "is_simulated", "layout",
-                                        "source_url", "source_file", "source_files"] + RANK_COLUMNS + value_cols)
+                                        "source_url", "source_file", "source_files", "source_rows"]
+                        + RANK_COLUMNS + value_cols)
     base["source_files"] = base["source_files"].astype(object).where(base["source_files"].notna(), base["source_file"])
+    single = [row_reference(r) for r in recap]
+    base["source_rows"] = base["source_rows"].astype(object).where(base["source_rows"].notna(),
+                                                                  pd.Series(single, index=base.index, dtype=object))
     assessed = scores[scores["level"] == "assessor"].copy()
     keys = ["regency_id", "year"]
     if not assessed.empty:

@@ -87,6 +87,15 @@ def list_replaced(out: Collector, rec: dict, layout: str, column: str, value: ob
                         "suggestion": suggestion, "layout": layout})
 
 
+def row_reference(rec: dict) -> str:
+    """Where a record's values stand in its file: ``rekap.xlsx (Kaltim) row 5``; the rows of a published-facts
+    record, which gathers several, as ``fakta.csv rows 2, 3``."""
+    sheet = f" ({rec['source_sheet']})" if rec.get("source_sheet") else ""
+    rows = sorted(set(rec.get("_rows", {}).values())) or [rec["source_row"]]
+    label = "row" if len(rows) == 1 else "rows"
+    return f"{rec['source_file']}{sheet} {label} {', '.join(str(r) for r in rows)}"
+
+
 def _where(rec: dict) -> str:
     sheet = f", sheet {rec['source_sheet']!r}" if rec["source_sheet"] else ""
     return f"{rec['source_file']}{sheet} row {rec['source_row']}"
@@ -251,6 +260,7 @@ def resolve_recap(out: Collector, revisions: set[str]) -> list[dict]:
                 _list_loser(out, rec, rec.get("layout", "recap"), col, value, winner, "value", whole_row=False)
         merged["layout"] = "+".join(dict.fromkeys(r.get("layout", "recap") for r in per_file))
         merged["source_files"] = "; ".join(dict.fromkeys(r["source_file"] for r in per_file))
+        merged["source_rows"] = "; ".join(row_reference(r) for r in per_file)
         urls = " ".join(r["source_url"] for r in per_file if r.get("source_url"))
         merged["source_url"] = " ".join(dict.fromkeys(urls.split())) or None
         kept.append(merged)

@@ -64,10 +64,26 @@ def assert_rows_accounted(cleaned, expected_rows: dict[str, int]) -> None:
     assert (m.rows_read == m.rows_kept + m.rows_rejected).all()
     assert m.rows_read.to_dict() == expected_rows
     cols = ["source_file", "source_sheet", "source_row"]
-    seen = pd.concat([cleaned.scores[cols], cleaned.quick_wins[cols], cleaned.rejects[cols]]).drop_duplicates()
+    published = cleaned.published_facts.assign(source_sheet="")[cols]
+    seen = pd.concat([cleaned.scores[cols], cleaned.quick_wins[cols], cleaned.rejects[cols], published,
+                      _recap_rows(cleaned.regency_year)]).drop_duplicates()
     for file, n in expected_rows.items():
         assert (seen.source_file == file).sum() == n, (file, seen[seen.source_file == file])
     assert_plain_numbers(cleaned.rejects["value"].tolist() + cleaned.rejects["suggestion"].tolist())
+
+
+def _recap_rows(regency_year: pd.DataFrame) -> pd.DataFrame:
+    """The raw rows named in ``regency_year.source_rows`` (``rekap.xlsx (Kaltim) row 5; fakta.csv rows 2, 3``)."""
+    import re
+
+    found = []
+    for text in regency_year.get("source_rows", pd.Series(dtype=object)).dropna():
+        for part in text.split("; "):
+            match = re.fullmatch(r"(.+?)(?: \((.+)\))? rows? ([\d, ]+)", part)
+            for row in match.group(3).split(", "):
+                found.append({"source_file": match.group(1), "source_sheet": match.group(2) or "",
+                              "source_row": int(row)})
+    return pd.DataFrame(found, columns=["source_file", "source_sheet", "source_row"])
 
 
 def assert_plain_numbers(messages: list[str]) -> None:

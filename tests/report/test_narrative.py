@@ -180,7 +180,7 @@ def test_summary_of_a_letter_says_what_is_missing_instead_of_pillar_and_effort_s
     text_all = " ".join(summary)
     assert "Strongest" not in text_all and "Where effort goes" not in text_all
     assert "no pillar scores for 2022" in text_all and "cohort of Kabupaten Paser is not known" in text_all
-    assert "need at least 8 regency-years" in text_all and "these data have 1 from 1" in text_all
+    assert "need at least 8 regency-years" in text_all and "hold 1 such regency-years, from 1 regency" in text_all
     assert "Published rank: 8 of 37 (nasional)." in summary
 
 
