@@ -769,8 +769,10 @@ def _eiv_core(
     bb_ols, _ = _eiv_solve(covb, p, None, None, inv_mb)
     tail = (1 - level) / 2
     rows = []
+    draws = {}
     for method, est, boots, ok in ((method_names[0], b_eiv[0], bb_eiv, okb),
                                    (method_names[1], b_ols[0], bb_ols, np.isfinite(bb_ols).all(1))):
+        draws[method] = boots[ok]
         bs = boots[ok]
         lo, hi = (np.quantile(bs, [tail, 1 - tail], axis=0) if len(bs) >= 2
                   else (np.full(p, np.nan), np.full(p, np.nan)))
@@ -780,7 +782,8 @@ def _eiv_core(
                          "ci_high": float(hi[j]), "se": float(se[j]), "method": method,
                          "n_units": int(n), "n_clusters": int(G), "n_boot": int(len(W)),
                          "n_boot_failed": int(len(W) - len(bs))})
-    return pd.DataFrame(rows)
+    # The bootstrap draws (draws x pillars, failed ones dropped), for probabilities of orders.
+    return pd.DataFrame(rows), draws
 
 
 def eiv_drivers(
@@ -794,7 +797,9 @@ def eiv_drivers(
     seed: int = 0,
     level: float = 0.95,
     error_target: str | None = None,
-) -> pd.DataFrame:
+    error_scale: str | float | np.ndarray | None = None,
+    return_draws: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Estimates the linear association of the headline with each true (error-free) pillar score, holding the other pillars fixed, correcting for assessor measurement error.
 
     Method-of-moments errors-in-variables estimator
@@ -831,26 +836,38 @@ def eiv_drivers(
         level: interval coverage.
         error_target: row of ``error_cov`` holding the headline error (default:
             ``target`` if present, else "headline").
+        error_scale: column name, scalar or array: a unit's assessor error
+            covariance is ``error_scale * error_cov`` (default 1 everywhere).
+            Used to show how the estimate moves when the error in some units
+            (years without assessor rows) differs from the one measured.
+        return_draws: Also return the bootstrap draws per method (draws x pillars).
 
     Returns:
         One row per pillar and method ("eiv", "ols") with estimate, ci_low,
         ci_high, se (bootstrap SD), method, n_units, n_clusters, n_boot,
-        n_boot_failed.
+        n_boot_failed; with ``return_draws``, ``(table, {method: draws})``.
 
     Raises:
         ValueError: if S_xx - Sigma_uu * mean(1/m) is not positive definite.
     """
     pillars = list(pillars)
-    cols = pillars + [target] + ([panel_size] if isinstance(panel_size, str) else []) + _as_list(cluster)
+    cols = (pillars + [target] + ([panel_size] if isinstance(panel_size, str) else []) + _as_list(cluster)
+            + ([error_scale] if isinstance(error_scale, str) else []))
     _require(units, cols, "eiv_drivers")
     mask = units[cols].notna().all(axis=1).to_numpy()
     d = units[mask]
-    if isinstance(panel_size, str):
-        m = d[panel_size].to_numpy(float)
-    else:
-        m = np.broadcast_to(np.asarray(panel_size, float), (len(units),))[mask]
+
+    def per_unit(value, default):
+        if isinstance(value, str):
+            return d[value].to_numpy(float)
+        return np.broadcast_to(np.asarray(default if value is None else value, float), (len(units),))[mask]
+
+    m = per_unit(panel_size, 1.0)
+    scale = per_unit(error_scale, 1.0)
     if np.any(m <= 0):
         raise ValueError("panel sizes must be positive")
+    if np.any(scale < 0):
+        raise ValueError("error scales must be non-negative")
     if error_target is None:
         error_target = target if target in error_cov.index else "headline"
     missing = [c for c in pillars + [error_target] if c not in error_cov.index]
@@ -859,8 +876,9 @@ def eiv_drivers(
     s_uu = error_cov.loc[pillars, pillars].to_numpy(float)
     s_uy = error_cov.loc[pillars, error_target].to_numpy(float)
     clusters = d[cluster].to_numpy() if cluster else np.arange(len(d))
-    return _eiv_core(d[pillars].to_numpy(float), d[target].to_numpy(float), 1.0 / m, s_uu, s_uy,
-                     clusters, n_boot, seed, level, pillars)
+    table, draws = _eiv_core(d[pillars].to_numpy(float), d[target].to_numpy(float), scale / m, s_uu, s_uy,
+                             clusters, n_boot, seed, level, pillars)
+    return (table, draws) if return_draws else table
 
 
 # ---------------------------------------------------------------------------
@@ -936,8 +954,8 @@ def split_panel_drivers(
     units = xp.join(mp).join(yh, how="inner").reset_index()
     s_uu = sigma.loc[list(pillars), list(pillars)].to_numpy(float)
     clusters = units[cluster].to_numpy() if cluster else np.arange(len(units))
-    out = _eiv_core(units[list(pillars)].to_numpy(float), units["_y"].to_numpy(float),
-                    1.0 / units["_m"].to_numpy(float), s_uu, np.zeros(len(pillars)), clusters,
-                    n_boot, seed, level, list(pillars), ("split_eiv", "split_ols"))
+    out, _ = _eiv_core(units[list(pillars)].to_numpy(float), units["_y"].to_numpy(float),
+                       1.0 / units["_m"].to_numpy(float), s_uu, np.zeros(len(pillars)), clusters,
+                       n_boot, seed, level, list(pillars), ("split_eiv", "split_ols"))
     out.attrs["error_cov"] = sigma
     return out

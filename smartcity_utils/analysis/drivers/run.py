@@ -19,6 +19,7 @@ from smartcity_utils.analysis.drivers.lead import lead_drivers
 from smartcity_utils.analysis.drivers.main_effects import main_effects
 from smartcity_utils.analysis.drivers.mixed import mixed_model_drivers
 from smartcity_utils.analysis.drivers.ols import ols_drivers
+from smartcity_utils.analysis.drivers.orders import normal_draws, order_probabilities
 from smartcity_utils.analysis.drivers.rank_methods import (
     ordinal_rank_drivers,
     spearman_rank_drivers,
@@ -116,10 +117,20 @@ def run_driver_analysis(
                        n_boot=n_boot, seed=seed)
         if lead is not None:
             results["eiv"] = lead.table
+            results["eiv_sensitivity"] = lead.sensitivity
+            est = lead.table[lead.table["method"] == "eiv"].set_index("pillar")["estimate"].reindex(pillars)
+            if lead.draws is not None:
+                results["order"] = order_probabilities(lead.draws, pillars, est.to_numpy(),
+                                                       source=f"bootstrap over whole {cluster} clusters")
     ols = attempt("ols", ols_drivers, data, target, pillars, year_col=year,
                   cluster_col=cluster if repeated else None)
     if ols is not None:
         results["ols"] = ols.table
+        if "order" not in results:
+            coef = ols.fit.params[pillars].to_numpy()
+            draws = normal_draws(coef, ols.fit.cov_params().loc[pillars, pillars].to_numpy(), seed=seed)
+            results["order"] = order_probabilities(
+                draws, pillars, coef, source=f"normal approximation of the ordinary regression ({ols.table['errors'].iloc[0]} errors)")
     dom = attempt("dominance", dominance_analysis, data, target, pillars, n_boot=n_boot, seed=seed,
                   clusters=data[cluster] if repeated else None)
     if dom is not None:
@@ -180,6 +191,9 @@ def run_driver_analysis(
         "n": len(data),
         "r2": ols.r2 if ols is not None else np.nan,
         "adj_r2": ols.adj_r2 if ols is not None else np.nan,
+        "residual_sd": ols.residual_sd if ols is not None else np.nan,
+        "reset_p": ols.specification.get("reset_p", np.nan) if ols is not None else np.nan,
+        "linear": ols.specification.get("linear", True) if ols is not None else True,
         "rank_source": rank_source,
         "dropped_rows": ", ".join(map(str, data.attrs.get("dropped_rows", []))),
         "rank_dropped_rows": ", ".join(map(str, rank_dropped)),
