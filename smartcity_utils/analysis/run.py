@@ -232,6 +232,7 @@ def measurement_tables(index_ranks: pd.DataFrame, scores: pd.DataFrame, wide: pd
         (one assessor's dimension error covariance, for the rank uncertainty).
     """
     from smartcity_utils.analysis.measurement import (
+        LENIENCY_COMPONENTS,
         assessor_leniency,
         assessor_rows,
         error_covariance,
@@ -251,7 +252,7 @@ def measurement_tables(index_ranks: pd.DataFrame, scores: pd.DataFrame, wide: pd
     out["icc"] = icc(rows, ["regency_id", "year"], "assessor", "score", item_col="item").assign(
         kind=lambda t: np.where(t["item"].isin(pillars), "pillar", "dimension"))
     fit = assessor_leniency(rows, ["regency_id", "year"], "assessor", "score", item_col="item",
-                            components=("unit", "rater", "unit:rater"))
+                            components=LENIENCY_COMPONENTS)
     out["assessor_leniency"] = fit.leniency
     out["assessor_variance"] = fit.variance_components.assign(converged=fit.converged)
     sigma = error_covariance(wide.dropna(subset=pillars + ["headline"]), ["regency_id", "year"], "assessor",

@@ -70,7 +70,8 @@ class LeadResult:
             assessor rows (``where = "other years"``) or in every regency-year
             (``"every year"``): ``where, factor, pillar, value``; plus the
             bound per pillar (``where = "bound"``: ``low`` and ``high``, the smallest and largest value over
-            those factors and the measured error).
+            those factors and the measured error; a factor the data rule out, where the corrected covariance
+            is not positive definite, has NaN values and stays out of the bound).
         draws: Bootstrap draws of the lead estimate (draws x pillars), for the probabilities of orders.
     """
 
@@ -291,15 +292,14 @@ def _error_size_sensitivity(centred: pd.DataFrame, pillars: list[str], fit, lead
         try:
             est = fit(centred.assign(_scale=scale), "_scale", boot=0)[0]
         except DriverInputError:
-            # The correction is not estimable with that much error: the bound is open on that side.
+            # Not estimable: the pillars' observed covariance is smaller than that much error would give, so
+            # the data rule that error size out; it stays in the table (NaN) and out of the bound.
             rows += [{"where": where, "factor": k, "pillar": p, "value": np.nan} for p in pillars]
             continue
         est = est[est["method"] == LEAD_METHOD]
         rows += [{"where": where, "factor": k, "pillar": r.pillar, "value": r.estimate} for r in est.itertuples()]
     out = pd.DataFrame(rows)
-    # A factor whose correction is not estimable leaves the bound open (NaN) on that pillar.
-    grouped = out.groupby("pillar", sort=False)["value"]
-    bound = grouped.agg(["min", "max"]).where(~grouped.apply(lambda v: v.isna().any()))
+    bound = out.groupby("pillar", sort=False)["value"].agg(["min", "max"])
     out = pd.concat([out, pd.DataFrame({"where": "bound", "factor": np.nan, "pillar": bound.index,
                                         "value": np.nan, "low": bound["min"].to_numpy(),
                                         "high": bound["max"].to_numpy()})], ignore_index=True)

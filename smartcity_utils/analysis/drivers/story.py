@@ -19,7 +19,12 @@ from smartcity_utils.analysis.drivers.lead import LEAD_METHOD, assessor_table
 from smartcity_utils.analysis.drivers.run import run_driver_analysis
 from smartcity_utils.analysis.drivers.ols import ols_as_estimates
 from smartcity_utils.analysis.drivers.summary import driver_text, format_interval, text
-from smartcity_utils.analysis.measurement import assessor_leniency, assessor_rows, pillar_structure
+from smartcity_utils.analysis.measurement import (
+    LENIENCY_COMPONENTS,
+    assessor_leniency,
+    assessor_rows,
+    pillar_structure,
+)
 
 #: Headline column: the only target the errors-in-variables correction applies to
 #: (its error covariance is that of an assessor's own headline).
@@ -92,7 +97,8 @@ def leniency_adjusted(frame: pd.DataFrame, scores: pd.DataFrame) -> tuple[pd.Dat
     Returns:
         ``(frame, scores)``, both adjusted.
     """
-    fit = assessor_leniency(assessor_rows(scores), ["regency_id", "year"], "assessor", "score", item_col="item")
+    fit = assessor_leniency(assessor_rows(scores), ["regency_id", "year"], "assessor", "score", item_col="item",
+                            components=LENIENCY_COMPONENTS)
     adjusted = fit.adjust(assessor_rows(scores, average=False))
     out_scores = scores.copy()
     out_scores.loc[adjusted.index, "score"] = adjusted["score_adjusted"]
