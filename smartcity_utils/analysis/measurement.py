@@ -35,6 +35,7 @@ __all__ = [
     "error_covariance",
     "icc",
     "omega_total",
+    "pillar_mean_vs_dimensions",
     "pillar_structure",
     "split_panel_drivers",
 ]
@@ -213,6 +214,56 @@ def pillar_structure(
             "reliability": pd.DataFrame(rel_rows, columns=["group", "n_units", "n_items", "alpha", "alpha_ci_low",
                                                            "alpha_ci_high", "omega_total", "omega_converged",
                                                            "omega_method"])}
+
+
+#: Two scores on the published two-decimal scale count as equal when they differ by at most half a cent, what
+#: rounding the plain mean of six two-decimal scores to two decimals can move it.
+EQUAL_TOLERANCE = 0.005
+
+
+def pillar_mean_vs_dimensions(
+    frame: pd.DataFrame,
+    pillars: Sequence[str],
+    dimensions: Sequence[str],
+    by: str | None = "year",
+    tolerance: float = EQUAL_TOLERANCE,
+) -> pd.DataFrame:
+    """Estimates how close the plain mean of the pillar scores is to each dimension score, per group and pooled.
+
+    A referee's check on what the pillars are: in the published Kota Kediri
+    2022 letter the mean of the six pillar scores equals the Impact score
+    (3.07). Where that holds generally, the pillars are the Impact breakdown
+    and the index contains the Impact weight times their mean by its own
+    formula, so part of any pillar-to-index association is that weight.
+
+    Args:
+        frame: One row per unit with the pillar and dimension columns.
+        pillars: Pillar columns (their plain mean is compared).
+        dimensions: Dimension columns.
+        by: Grouping column (year), or None for the pooled rows only.
+        tolerance: Largest difference counted as equal.
+
+    Returns:
+        One row per group and dimension: ``group`` (a year, or "all"),
+        ``dimension, n_units, share_equal`` (share of units with
+        ``|mean - dimension| <= tolerance``), ``mean_abs_difference, correlation``.
+    """
+    pillars, dimensions = list(pillars), list(dimensions)
+    _require(frame, pillars + dimensions + _as_list(by), "pillar_mean_vs_dimensions")
+    groups = ([(g, d) for g, d in frame.groupby(by, sort=True)] if by else []) + [(ALL, frame)]
+    rows = []
+    for g, d in groups:
+        mean = d[pillars].astype(float).mean(axis=1, skipna=False)
+        for dim in dimensions:
+            pair = pd.DataFrame({"m": mean, "d": d[dim].astype(float)}).dropna()
+            diff = (pair["m"] - pair["d"]).abs()
+            r = pair["m"].corr(pair["d"]) if len(pair) > 2 else np.nan
+            rows.append({"group": str(g), "dimension": dim, "n_units": int(len(pair)),
+                         "share_equal": float((diff <= tolerance + 1e-9).mean()) if len(pair) else np.nan,
+                         "mean_abs_difference": float(diff.mean()) if len(pair) else np.nan,
+                         "correlation": float(r)})
+    return pd.DataFrame(rows, columns=["group", "dimension", "n_units", "share_equal", "mean_abs_difference",
+                                       "correlation"])
 
 
 # ---------------------------------------------------------------------------

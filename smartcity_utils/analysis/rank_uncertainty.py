@@ -49,8 +49,11 @@ from smartcity_utils.analysis.ranks import (
 #: weight, see :func:`dirichlet_concentration`). Source: the two published
 #: weight sets (DOMAIN.md: Baseline/Output/Outcome/Impact/Quick Win
 #: 10/20/30/20/20 and 10/20/30/30/10) differ by 10 points on Impact and Quick
-#: Win; 0.25 gives a 20 % weight a standard deviation of 5 points, so the
-#: other published set lies about two standard deviations away.
+#: Win; 0.25 gives a 20 % weight a standard deviation of 5 points: each of the
+#: two weights is two standard deviations from the other set, and both at once
+#: are reached by about 0.1 % of the draws (:func:`scenario_reach`). The band is
+#: therefore the spread around one set, and the other set is shown beside it as a
+#: named scenario (:func:`scenario_ranks`), never called plausible by the band.
 WEIGHT_SPREAD = 0.25
 
 #: Column whose value a regency-year keeps in every draw when one of its
@@ -186,8 +189,9 @@ class RankModel:
             "model": "one model for every year; ranks within " + " x ".join(_as_cols(self.by)),
             "assessors": "; ".join(panels) if panels else "off (panel means taken as exact)",
             "weights": (f"Dirichlet around each year's weights, weight_spread = {self.weight_spread} (a 20 % weight "
-                        f"has sd {100 * 0.2 * self.weight_spread:.0f} points; the two published weight sets differ by 10 points "
-                        "on Impact and Quick Win)" if self.weight_spread > 0
+                        f"has sd {100 * 0.2 * self.weight_spread:.0f} points); the published weight sets are ranked "
+                        "as named scenarios beside the band (weight_scenarios), with the share of draws that reach "
+                        "them (weight_scenario_sets)" if self.weight_spread > 0
                         else "off (each year's weights fixed)"),
             "missing_dimension": (f"a regency-year missing a dimension score keeps its {FALLBACK_SCORE} in "
                                   "every draw (it keeps its place; its own band has no width from the draws)"),
@@ -610,3 +614,114 @@ def rank_uncertainty_naive(regency_year: pd.DataFrame, model: RankModel | None =
                            **options) -> pd.DataFrame:
     """:func:`rank_uncertainty` with a per-draw pandas loop; identical output, slower."""
     return rank_uncertainty(regency_year, model, top_n=top_n, naive=True, **options)
+
+
+# Published weight sets as named scenarios
+# --------------------------------------------------------------------------
+
+#: File of the published weight sets (``scenario, label_en, label_id, dimension_key, weight, source``).
+WEIGHT_SCENARIOS_FILE = "weight_scenarios.csv"
+
+
+def weight_scenarios(path=None) -> pd.DataFrame:
+    """The published weight sets, one row per set and dimension, each with its source.
+
+    A third set found in the sources, 10/20/40/30/20 (a Bandung article),
+    sums to 120 %: a reporting error, so it is not a scenario.
+
+    Raises:
+        ValueError: a set that does not sum to 1, an unknown dimension or a
+            weight that is not a number, naming the file, row and value.
+    """
+    from smartcity_utils import paths
+
+    path = path or paths.REFERENCE_DIR / WEIGHT_SCENARIOS_FILE
+    frame = pd.read_csv(path)
+    keys = dimension_keys()
+    for row, r in zip(range(2, len(frame) + 2), frame.itertuples()):
+        if r.dimension_key not in keys:
+            raise ValueError(f"{path}, row {row}, column 'dimension_key': {r.dimension_key!r} is not one of "
+                             f"{keys}; fix the key")
+        if not isinstance(r.weight, (int, float)) or not np.isfinite(r.weight) or r.weight < 0:
+            raise ValueError(f"{path}, row {row}, column 'weight': {r.weight!r} is not a weight; "
+                             "write a share between 0 and 1")
+    sums = frame.groupby("scenario")["weight"].sum()
+    bad = sums[(sums - 1).abs() > 1e-9]
+    if len(bad):
+        raise ValueError(f"{path}, column 'weight': set {bad.index[0]!r} sums to {bad.iloc[0]:g}, not 1; fix its rows")
+    return frame
+
+
+def scenario_ranks(regency_year: pd.DataFrame, scenarios: pd.DataFrame | None = None,
+                   by: Sequence[str] | str | None = DEFAULT_BY) -> pd.DataFrame:
+    """The index and rank of every regency-year under its year's weights and under each published set.
+
+    Ranks are formed within ``by`` and only where the group is fully loaded
+    (:data:`GROUP_COMPLETE`); a regency-year missing a dimension has no index
+    or rank here.
+
+    Returns:
+        One row per regency-year and weight set: ``regency_id, year`` (and the
+        ``by`` columns), ``scenario`` ("year_weights" for the year's own),
+        ``index``, ``rank``.
+    """
+    scenarios = weight_scenarios() if scenarios is None else scenarios
+    keys = dimension_keys()
+    units = regency_year.reset_index(drop=True)
+    cols = _group_cols(units, by)
+    ident = units[list(dict.fromkeys(["regency_id", "year", *cols]))]
+    rankable = rankable_rows(units)
+    dims = units[keys].to_numpy(float)
+    years = units["year"].astype(int).to_numpy()
+    wide = _weights_wide(None, np.unique(years))
+    sets = {"year_weights": wide.reindex(years).to_numpy(float)}
+    for name, block in scenarios.groupby("scenario", sort=False):
+        w = block.set_index("dimension_key")["weight"].reindex(keys).fillna(0.0).to_numpy(float)
+        sets[str(name)] = np.tile(w, (len(units), 1))
+    parts = []
+    for name, w in sets.items():
+        index = np.where(rankable, np.sum(dims * w, axis=1), np.nan)
+        frame = ident.assign(scenario=name, index=index)
+        frame["rank"] = rank_scores(frame, "index", by=cols).to_numpy()
+        parts.append(frame)
+    return pd.concat(parts, ignore_index=True)
+
+
+def scenario_reach(scenarios: pd.DataFrame | None = None, weights=None, weight_spread: float = WEIGHT_SPREAD,
+                   n_draws: int = 20_000, seed: int = 0) -> pd.DataFrame:
+    """How often the Dirichlet of the rank bands reaches each published set, per year.
+
+    ``share_of_draws_reaching`` is the share of Dirichlet draws
+    (:func:`draw_weights`) in which every weight that differs between the
+    set and the year's weights has moved at least as far towards the set
+    (for 10/20/30/20/20 against 10/20/30/30/10: Impact down 10 points or more
+    and Quick Win up 10 points or more). Per weight such a move is two
+    standard deviations; both at once, far rarer. A set the draws almost
+    never reach is outside what the band covers: it is shown as a named
+    scenario, not called plausible by the band. ``max_weight_difference`` is
+    the largest difference of one weight from the year's, in weight points.
+
+    Returns:
+        ``year, scenario, max_weight_difference, share_of_draws_reaching``.
+    """
+    from smartcity_utils.reference import dimension_weights
+
+    scenarios = weight_scenarios() if scenarios is None else scenarios
+    keys = dimension_keys()
+    long = dimension_weights() if weights is None else weights
+    wide = _weights_wide(long, sorted(set(long["year"].astype(int))))
+    rng = np.random.default_rng(seed)
+    rows = []
+    for year, base in wide.iterrows():
+        base = base.reindex(keys).to_numpy(float)
+        draws = draw_weights(base, n_draws, weight_spread, rng)
+        for name, block in scenarios.groupby("scenario", sort=False):
+            w = block.set_index("dimension_key")["weight"].reindex(keys).fillna(0.0).to_numpy(float)
+            diff = w - base
+            moved = np.abs(diff) > 1e-12
+            # Moved at least as far towards the set, in every weight that differs (a tiny slack for rounding).
+            toward = (draws[:, moved] - base[moved]) * np.sign(diff[moved]) >= np.abs(diff[moved]) - 1e-9
+            rows.append({"year": int(year), "scenario": str(name), "max_weight_difference": round(float(np.abs(
+                diff).max()), 6), "share_of_draws_reaching": float(np.mean(toward.all(axis=1))) if moved.any()
+                else 1.0})
+    return pd.DataFrame(rows)

@@ -35,14 +35,12 @@ ANALYSIS_TABLES = ("index_ranks", "reconciliation", "rank_uncertainty", "drivers
 
 #: The measurement model and the sensitivity of the ranking, written beside the tables above.
 MEASUREMENT_TABLES = ("pillar_correlation", "pillar_pca", "pillar_reliability", "icc", "assessor_leniency",
-                      "assessor_variance", "error_covariance", "rank_sensitivity")
+                      "assessor_variance", "error_covariance", "rank_sensitivity", "weight_scenarios",
+                      "weight_scenario_sets", "pillar_mean_dimensions")
 
 #: Sidecar with the assumptions of the rank uncertainty model.
 RANK_UNCERTAINTY_META = "rank_uncertainty_meta.json"
 
-#: Half-width of each dimension weight's range in the Sobol analysis, in weight
-#: units: the two published weight sets (DOMAIN.md) differ by 0.10 on Impact and Quick Win.
-SOBOL_WEIGHT_HALF_WIDTH = 0.10
 
 
 def processed_folder(path: str | Path | None = None) -> Path:
@@ -219,13 +217,15 @@ def analysis_summary(path: str | Path | None = None) -> str:
 BAND_CHECK_SETS = 20
 
 
-def measurement_tables(index_ranks: pd.DataFrame, scores: pd.DataFrame, wide: pd.DataFrame) -> dict[str, Any]:
-    """The measurement model: pillar structure, inter-rater reliability, assessor leniency, error covariance, Sobol.
+def measurement_tables(index_ranks: pd.DataFrame, scores: pd.DataFrame, wide: pd.DataFrame,
+                       sobol_n_base: int | None = None) -> dict[str, Any]:
+    """The measurement model and the weights: structure, reliability, leniency, error covariance, Sobol, scenarios.
 
     Args:
         index_ranks: :func:`index_table` output.
         scores: The processed ``scores`` table (assessor-level rows are used).
         wide: :func:`~smartcity_utils.analysis.drivers.lead.assessor_table` of ``scores``.
+        sobol_n_base: Sobol base sample size (default :data:`~smartcity_utils.analysis.sensitivity.SOBOL_N_BASE`).
 
     Returns:
         Tables named as in :data:`MEASUREMENT_TABLES`, and ``_dimension_cov``
@@ -239,7 +239,17 @@ def measurement_tables(index_ranks: pd.DataFrame, scores: pd.DataFrame, wide: pd
         icc,
         pillar_structure,
     )
-    from smartcity_utils.analysis.sensitivity import sobol_rank_sensitivity
+    from smartcity_utils.analysis.rank_uncertainty import (
+        WEIGHT_SPREAD,
+        dirichlet_concentration,
+        rankable_rows,
+        scenario_reach,
+        scenario_ranks,
+    )
+    from smartcity_utils.analysis.measurement import pillar_mean_vs_dimensions
+    from smartcity_utils.analysis.sensitivity import OUTPUT_QUANTITY, SOBOL_N_BASE, sobol_rank_sensitivity
+
+    sobol_n_base = SOBOL_N_BASE if sobol_n_base is None else sobol_n_base
 
     pillars, dims = list(PILLAR_KEYS), list(DIMENSION_KEYS)
     frame = driver_frame(index_ranks)
@@ -266,18 +276,27 @@ def measurement_tables(index_ranks: pd.DataFrame, scores: pd.DataFrame, wide: pd
     out["_dimension_cov"] = pd.DataFrame(dim_cov.to_numpy(), index=dim_cov.index, columns=dim_cov.columns)
     weights = dimension_weights()
     parts, steps = [], []
-    for year, block in index_ranks.dropna(subset=dims).groupby("year"):
+    concentration = dirichlet_concentration(WEIGHT_SPREAD, len(dims))
+    rankable = index_ranks[rankable_rows(index_ranks)]
+    for year, block in rankable.dropna(subset=dims).groupby("year"):
         base = weights[weights["year"] == year].set_index("dimension_key")["weight"]
         if base.empty or block["evaluation_group"].nunique() == len(block):
             steps.append(f"{year}: skipped (no weights or no group with two members)")
             continue
-        res = sobol_rank_sensitivity(block, base.reindex(dims).to_dict(), SOBOL_WEIGHT_HALF_WIDTH, n_base=256,
-                                     seed=int(year), groups="evaluation_group", num_resamples=100)
+        res = sobol_rank_sensitivity(block, base.reindex(dims).to_dict(), 0.0, n_base=sobol_n_base,
+                                     seed=int(year), groups="evaluation_group", num_resamples=100,
+                                     aggregations=("arithmetic",), weight_model="dirichlet",
+                                     concentration=concentration)
         steps += [f"{year}: {step}" for step in res.attrs["steps"]]
-        parts.append(res.assign(year=int(year), output_mean=res.attrs["output_mean"]))
+        parts.append(res.assign(year=int(year), output_mean=res.attrs["output_mean"],
+                                top_resolved=res.attrs["top_resolved"]))
     sensitivity = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     sensitivity.attrs["steps"] = steps
+    sensitivity.attrs["output"] = OUTPUT_QUANTITY
     out["rank_sensitivity"] = sensitivity
+    out["weight_scenarios"] = scenario_ranks(index_ranks)
+    out["weight_scenario_sets"] = scenario_reach(weight_spread=WEIGHT_SPREAD)
+    out["pillar_mean_dimensions"] = pillar_mean_vs_dimensions(index_ranks, pillars, dims)
     return out
 
 
