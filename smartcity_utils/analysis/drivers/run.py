@@ -26,6 +26,7 @@ from smartcity_utils.analysis.drivers.rank_methods import (
     within_group_percentile,
 )
 from smartcity_utils.analysis.drivers.summary import driver_summary
+from smartcity_utils.analysis.rank_uncertainty import rankable_rows
 from smartcity_utils.errors import DriverInputError
 
 PERCENTILE = "__percentile_in_group__"
@@ -145,28 +146,40 @@ def run_driver_analysis(
     rank_group_cols = [c for c in rank_group_cols if c in data.columns]
     groups = data[rank_group_cols] if rank_group_cols else None
     where = f"within {' x '.join(rank_group_cols)}" if rank_group_cols else "in the whole table"
+    # Ranks only where the evaluation group is fully loaded: a rank among the rows that happen to be loaded
+    # means nothing (GROUP_COMPLETE absent: every group complete).
+    complete = rankable_rows(data)
+    if not complete.all():
+        skipped.append({"method": "rank rows", "reason": f"{int((~complete).sum())} rows of evaluation groups that "
+                                                         "are not fully loaded left out of the rank methods"})
+    if groups is not None:
+        groups = groups[complete]
     if rank_col is None:
-        data[PERCENTILE] = within_group_percentile(data[target], groups)
+        data[PERCENTILE] = np.nan
+        data.loc[complete, PERCENTILE] = within_group_percentile(data.loc[complete, target], groups)
         rank_source = f"percentile of {target} {where}"
     elif rank_col in data.columns:
-        data[PERCENTILE] = within_group_percentile(data[rank_col], groups, higher_is_better=False)
+        data[PERCENTILE] = np.nan
+        data.loc[complete, PERCENTILE] = within_group_percentile(data.loc[complete, rank_col], groups,
+                                                                 higher_is_better=False)
         rank_source = f"percentile of {rank_col} {where}"
     else:
         rank_source = "none"
         for name in ("ordinal_logit", "spearman"):
             skipped.append({"method": name, "reason": f"rank column '{rank_col}' not in the table"})
     rank_dropped: list[int] = []
+    rank_data = data[complete] if PERCENTILE in data.columns else data
     if PERCENTILE in data.columns:
         # The rank methods use complete rows only: say which rows they leave out.
         lost = data[[*pillars, PERCENTILE, *rank_group_cols]].isna().any(axis=1).to_numpy()
         rank_dropped = [int(r) for r in row_numbers[lost]]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DriverConvergenceWarning)
-            ordl = attempt("ordinal_logit", ordinal_rank_drivers, data, pillars, PERCENTILE,
-                           group_cols=rank_group_cols)
+            ordl = attempt("ordinal_logit", ordinal_rank_drivers, rank_data, pillars, PERCENTILE,
+                           group_cols=rank_group_cols, cluster_col=cluster if repeated else None)
         if ordl is not None:
             results["ordinal_logit"] = ordl
-        sp = attempt("spearman", spearman_rank_drivers, data, pillars, PERCENTILE, group_cols=rank_group_cols)
+        sp = attempt("spearman", spearman_rank_drivers, rank_data, pillars, PERCENTILE, group_cols=rank_group_cols)
         if sp is not None:
             results["spearman"] = sp
 
@@ -198,5 +211,8 @@ def run_driver_analysis(
         "dropped_rows": ", ".join(map(str, data.attrs.get("dropped_rows", []))),
         "rank_dropped_rows": ", ".join(map(str, rank_dropped)),
     }])
-    results["summary"] = driver_summary(results, any_table=source != "regency_year")
+    corr = data[pillars].astype(float).corr().to_numpy()
+    off = corr[~np.eye(len(pillars), dtype=bool)]
+    results["summary"] = driver_summary(results, any_table=source != "regency_year",
+                                        pillar_correlation=float(np.nanmean(off)) if off.size else None)
     return results

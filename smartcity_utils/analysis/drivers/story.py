@@ -30,8 +30,20 @@ from smartcity_utils.analysis.measurement import (
 #: (its error covariance is that of an assessor's own headline).
 HEADLINE_TARGET = "final_score"
 
-#: Tables of ``smartcity analyse`` the measurement section reads.
-MEASUREMENT_INPUTS = ("icc", "assessor_variance")
+#: Tables of ``smartcity analyse`` the notebook reads: the measurement model, the rank bands, the weight
+#: scenarios and Sobol indices, and the pillar mean against the dimensions.
+MEASUREMENT_INPUTS = ("icc", "assessor_variance", "rank_uncertainty", "rank_sensitivity", "weight_scenarios",
+                      "weight_scenario_sets", "pillar_mean_dimensions")
+
+#: First-component shares that decide how the pillars' structure is read: at or above 70 % they largely move
+#: as one (with six items alpha is then above 0.9), below 50 % they measure largely separate things, and in
+#: between they share a common part. Cronbach's alpha of six items with a first component of 50 % is about 0.8.
+ONE_THING_SHARE = 0.70
+SEPARATE_SHARE = 0.50
+
+#: Share of a year's regency-years whose pillar mean equals a dimension score at or above which the pillars are
+#: read as that dimension's breakdown: 90 %, so that a few rounding or entry differences do not hide it.
+BREAKDOWN_SHARE = 0.90
 
 LANGS = ("en", "id")
 
@@ -226,11 +238,25 @@ def closing_table(summary: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     return t.reset_index(drop=True)
 
 
+def structure_reading(share: float, alpha: float, lang: str = "en") -> str:
+    """The sentence on how many things the pillars measure, chosen from the first-component share."""
+    key = ("finding_structure_one" if share >= ONE_THING_SHARE else
+           "finding_structure_separate" if share < SEPARATE_SHARE else "finding_structure_partly")
+    return text(key, lang, share=f"{100 * share:.0f}", alpha=f"{alpha:.2f}")
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.0f}" if np.isfinite(value) else "n/a"
+
+
 def findings(results: dict[str, pd.DataFrame], frame: pd.DataFrame, icc: pd.DataFrame | None,
              lang: str = "en", target_col: str = HEADLINE_TARGET) -> list[str]:
-    """A few sentences that follow from the numbers: reliability, structure, lead answer, agreement.
+    """A few sentences, each computed from the numbers it describes: reliability, structure, lead answer, order.
 
-    Every sentence states an association in these data, never a cause. When
+    Every sentence states an association in these data, never a cause. An
+    order of the pillars is stated only with the share of the lead's
+    sampling draws that give it, each step with its own share; other methods
+    are not counted as independent votes (they reuse the same scores). When
     the target is not the headline (the rank percentile), the estimates are
     in percentile points and a sentence says how to read "index" in the
     closing table.
@@ -240,7 +266,7 @@ def findings(results: dict[str, pd.DataFrame], frame: pd.DataFrame, icc: pd.Data
     s = pillar_structure(frame, list(ref.PILLAR_KEYS))
     first = float(s["pca"].loc[s["pca"]["component"] == 1, "share"].iloc[0])
     alpha = float(s["reliability"]["alpha"].iloc[0])
-    out.append(text("finding_structure", lang, share=f"{100 * first:.0f}", alpha=f"{alpha:.2f}"))
+    out.append(structure_reading(first, alpha, lang))
     if icc is not None and len(icc):
         p = icc[icc["item"].isin(ref.PILLAR_KEYS)]
         if len(p):
@@ -251,10 +277,23 @@ def findings(results: dict[str, pd.DataFrame], frame: pd.DataFrame, icc: pd.Data
     lead = lead.set_index("pillar").sort_values("estimate", ascending=False)
     top = lead.index[0]
     zero = [_label(k) for k, r in lead.iterrows() if r["ci_low"] <= 0 <= r["ci_high"]]
+    order = results.get("order")
+    p_first = p_order = np.nan
+    source = "bootstrap"
+    if isinstance(order, pd.DataFrame) and len(order):
+        o = order.set_index("pillar")
+        p_first, p_order = float(o.at[top, "p_first"]), float(order["p_this_order"].iloc[0])
+        source = "bootstrap" if "bootstrap" in str(order["source"].iloc[0]) else "normal"
     out.append(text("finding_lead", lang, top=_label(top),
                     value=format_interval(*lead.loc[top, ["estimate", "ci_low", "ci_high"]]),
                     order=", ".join(_label(k) for k in lead.index),
-                    unit=text("unit_index" if headline else "unit_percentile", lang)))
+                    unit=text("unit_index" if headline else "unit_percentile", lang),
+                    p_first=_pct(p_first), p_order=_pct(p_order), source=text(f"source_{source}", "en"),
+                    source_id=text(f"source_{source}", "id")))
+    if isinstance(order, pd.DataFrame) and len(order) > 1:
+        pairs = "; ".join(f"{_label(r.pillar)} > {_label(r.next_pillar)} {r.p_above_next:.2f}"
+                          for r in order.itertuples() if r.next_pillar is not None and pd.notna(r.next_pillar))
+        out.append(text("finding_neighbours", lang, pairs=pairs))
     if zero:
         out.append(text("finding_zero", lang, pillars=", ".join(zero)))
     if naive is not None and LEAD_METHOD in results:
@@ -262,8 +301,10 @@ def findings(results: dict[str, pd.DataFrame], frame: pd.DataFrame, icc: pd.Data
         out.append(text("finding_naive", lang, top=_label(top), lead=f"{lead.at[top, 'estimate']:.2f}",
                         naive=f"{n.at[top, 'estimate']:.2f}"))
     summary = results["summary"]
-    same = int((summary["top_pillar"] == top).sum())
-    out.append(text("finding_agreement", lang, same=same, n=len(summary), top=_label(top)))
+    others = summary[~summary["is_lead"]]
+    if len(others):
+        out.append(text("finding_agreement", lang, same=int((others["top_pillar"] == top).sum()), n=len(others),
+                        top=_label(top)))
     out.append(text("finding_association", lang))
     return out
 
