@@ -241,7 +241,7 @@ def lead_drivers(
         else:
             parts.append(alone[alone["method"] == LEAD_METHOD].assign(method=MEASURED_METHOD))
             measured_note = (f"estimated again on the {n_measured} regency-years with their own assessor rows "
-                             f"alone ({MEASURED_METHOD}), beside the pooled one")
+                             "alone, beside the pooled one")
     elif n_other:
         measured_note = f"only {n_measured} regency-years with assessor rows: too few for an estimate of their own"
     table = pd.concat(parts, ignore_index=True)
@@ -253,7 +253,7 @@ def lead_drivers(
                f"{n_other} regency-years without assessor rows, and " if n_other else "")
     sensitivity_note = (f"bound: the pooled estimate recomputed with one assessor's error covariance "
                         f"{factors}{', '.join(f'{k:g}' for k in ERROR_SCALE_EVERY_YEAR)} times it in every "
-                        f"regency-year; the lead interval widened by that range is {BOUND_METHOD}")
+                        "regency-year; the lead interval widened by that range is given beside the lead")
     known = int((units["n_assessors"].fillna(0) > 0).sum()) if "n_assessors" in units.columns else 0
     assumptions = {
         "estimand": text("estimand_eiv", "en"),
@@ -262,22 +262,28 @@ def lead_drivers(
                              "freedom), pooled within panels; treated as known"),
         "carried_to_other_years": (
             f"the error covariance measured in {n_measured} regency-years with assessor rows is assumed to hold in "
-            f"the {n_other} without them ({n_other / max(len(data), 1):.0%} of the rows); these data cannot check it; "
+            f"the {n_other} without them ({100 * n_other / max(len(data), 1):.0f} % of the rows); these data cannot "
+            "check it; "
             f"{measured_note}" if n_other else measured_note),
         "independent_within_panel": ("assessors of one panel are assumed to err independently of each other; if "
                                      "they move towards each other (moderation), the spread within panels, and "
                                      "so the correction, understates the error"),
-        "panel_size": (f"n_assessors for {known} regency-years; {len(data) - known} without assessor data "
-                       f"assumed to have {assumed:.2f} (harmonic mean of the observed panel sizes)"),
+        "panel_size": (f"the panel's own size for {known} regency-years; {len(data) - known} without assessor data "
+                       f"assumed to have {assumed:.2f} assessors (harmonic mean of the observed panel sizes)"),
         "linear": "the index is taken as linear in the pillars within a year (see the specification test)",
         "year_effects": "every column centred within year" if years else "none (one year)",
-        "intervals": f"{level:.0%} percentile bootstrap over whole {cluster} clusters ({n_boot} draws)",
+        "intervals": f"{100 * level:.0f} % percentile bootstrap over whole {_clusters(cluster)} ({n_boot} draws)",
         "not_in_intervals": ("sampling error of the error covariance; dependence between regencies "
                              "scored by the same assessor; error sizes other than the measured one (see the bound)"),
     }
     table.attrs["assumptions"] = assumptions
     table.attrs["sensitivity_note"] = sensitivity_note
     return LeadResult(table=table, error_cov=sigma, assumptions=assumptions, sensitivity=sensitivity, draws=draws)
+
+
+def _clusters(cluster: str) -> str:
+    """The bootstrap's clusters in words."""
+    return {"regency_id": "regencies"}.get(cluster, f"{cluster} clusters")
 
 
 def _error_size_sensitivity(centred: pd.DataFrame, pillars: list[str], fit, lead: pd.DataFrame,

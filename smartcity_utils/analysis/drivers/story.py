@@ -356,3 +356,169 @@ def load_measurement(processed_dir: str | Path | None) -> dict[str, Any]:
     from smartcity_utils.analysis.run import load_analysis
 
     return load_analysis(processed_dir, MEASUREMENT_INPUTS)
+
+
+# Assumptions, sensitivity, orders, weights and what the pillars are
+# ---------------------------------------------------------------------------
+
+
+def assessor_note(frame: pd.DataFrame, scores: pd.DataFrame, lang: str = "en") -> str:
+    """What the notebook's years have of assessor-level rows; said before any number.
+
+    Empty when every year shown has assessor rows. Otherwise names the years
+    without them and says that the corrected estimate there rests on the
+    error covariance measured in the other years, carried over unchecked.
+    """
+    rows = scores[scores["level"] == "assessor"] if "level" in scores.columns else scores
+    have = sorted(int(y) for y in rows["year"].dropna().unique())
+    shown = sorted(int(y) for y in frame["year"].dropna().unique())
+    missing = [y for y in shown if y not in have]
+    if not missing:
+        return ""
+    measured = ", ".join(map(str, have)) or text("none_word", lang)
+    key = "note_no_assessor_years_all" if len(missing) == len(shown) else "note_no_assessor_years_some"
+    return text(key, lang, years=", ".join(map(str, missing)), measured=measured)
+
+
+def assumptions_table(results: dict[str, pd.DataFrame], lang: str = "en") -> pd.DataFrame:
+    """The assumptions the lead estimate rests on, one row each, in plain words."""
+    lead = results.get(LEAD_METHOD)
+    found = dict(lead.attrs.get("assumptions", {})) if isinstance(lead, pd.DataFrame) else {}
+    rows = [[text(f"assumption_{k}", lang) if f"assumption_{k}" in set(text_keys()) else k.replace("_", " "), v]
+            for k, v in found.items()]
+    if not rows:
+        rows = [[text("assumption_none", lang), ""]]
+    return pd.DataFrame(rows, columns=_headers(["assumption", "statement"], lang))
+
+
+def sensitivity_table(results: dict[str, pd.DataFrame], lang: str = "en") -> pd.DataFrame:
+    """Per pillar: the pooled lead, the estimate from the years with assessor rows alone, the error-size bound."""
+    from smartcity_utils.analysis.drivers.lead import BOUND_METHOD, MEASURED_METHOD
+
+    lead = results.get(LEAD_METHOD)
+    if not isinstance(lead, pd.DataFrame):
+        return pd.DataFrame(columns=_headers(["pillar", "pooled", "measured", "bound", "widened"], lang))
+    by = {m: b.set_index("pillar") for m, b in lead.groupby("method")}
+    sens = results.get("eiv_sensitivity", pd.DataFrame())
+    bound = sens[sens["where"] == "bound"].set_index("pillar") if len(sens) else pd.DataFrame()
+    rows = []
+    for p in by[LEAD_METHOD].index:
+        cell = lambda m: (format_interval(*by[m].loc[p, ["estimate", "ci_low", "ci_high"]])
+                          if m in by and p in by[m].index else "")  # noqa: E731
+        rng = (f"{bound.at[p, 'low']:.2f} {text('to_word', lang)} {bound.at[p, 'high']:.2f}"
+               if p in bound.index and np.isfinite(bound.at[p, "low"]) else "")
+        rows.append([_label(p), cell(LEAD_METHOD), cell(MEASURED_METHOD), rng, cell(BOUND_METHOD)])
+    return pd.DataFrame(rows, columns=_headers(["pillar", "pooled", "measured", "bound", "widened"], lang))
+
+
+def order_table(results: dict[str, pd.DataFrame], lang: str = "en") -> pd.DataFrame:
+    """The lead's order of the pillars with the share of draws for the first place and for each step."""
+    order = results.get("order")
+    if not isinstance(order, pd.DataFrame) or order.empty:
+        return pd.DataFrame(columns=_headers(["position", "pillar", "p_first", "p_above_next"], lang))
+    rows = [[int(r.position), _label(r.pillar), f"{r.p_first:.2f}",
+             f"{r.p_above_next:.2f} ({text('above_word', lang)} {_label(r.next_pillar)})"
+             if isinstance(r.next_pillar, str) else ""] for r in order.itertuples()]
+    return pd.DataFrame(rows, columns=_headers(["position", "pillar", "p_first", "p_above_next"], lang))
+
+
+def specification_sentence(results: dict[str, pd.DataFrame], lang: str = "en") -> str:
+    """The specification test in words: linear in the pillars or not, with its p-value."""
+    model = results["model"].iloc[0]
+    p = model.get("reset_p", np.nan)
+    if not np.isfinite(p):
+        return ""
+    return text("finding_linear" if bool(model.get("linear", True)) else "finding_not_linear", lang, p=f"{p:.3f}")
+
+
+def _years(table: pd.DataFrame, years: Sequence[int] | None) -> pd.DataFrame:
+    if not years or "year" not in table.columns:
+        return table
+    return table[table["year"].astype(int).isin([int(y) for y in years])]
+
+
+def scenario_table(measurement: dict[str, Any], years: Sequence[int] | None = None, lang: str = "en") -> pd.DataFrame:
+    """Per year and published weight set: how often the band's draws reach it, and how ranks move under it.
+
+    Ranks under each set are compared with the ranks under the year's own
+    weights and with each regency-year's 5-95 % band (weights and panels).
+    """
+    from smartcity_utils.analysis.rank_uncertainty import weight_scenarios
+
+    ranks = _years(measurement["weight_scenarios"], years)
+    sets = _years(measurement["weight_scenario_sets"], years)
+    band = measurement["rank_uncertainty"][["regency_id", "year", "rank_p05", "rank_p95"]]
+    labels = weight_scenarios().drop_duplicates("scenario").set_index("scenario")[f"label_{lang}"]
+    own = ranks[ranks["scenario"] == "year_weights"][["regency_id", "year", "rank"]].rename(columns={"rank": "own"})
+    rows = []
+    for r in sets.itertuples():
+        block = ranks[(ranks["scenario"] == r.scenario) & (ranks["year"] == r.year)]
+        block = block.merge(own, on=["regency_id", "year"], validate="1:1").merge(band, on=["regency_id", "year"],
+                                                                                     how="left", validate="1:1")
+        block = block.dropna(subset=["rank", "own"])
+        if block.empty:
+            continue
+        moved = (block["rank"] - block["own"]).abs()
+        outside = ((block["rank"] < block["rank_p05"]) | (block["rank"] > block["rank_p95"])).mean()
+        same = r.max_weight_difference == 0
+        rows.append([int(r.year), labels.get(r.scenario, r.scenario),
+                     text("same_weights", lang) if same else f"{100 * r.share_of_draws_reaching:.1f} %",
+                     f"{moved.mean():.1f}", f"{moved.max():.0f}", f"{100 * outside:.0f} %"])
+    return pd.DataFrame(rows, columns=_headers(["year", "weight_set", "reached", "rank_moved_mean", "rank_moved_max",
+                                                "outside_band"], lang))
+
+
+def sobol_table(measurement: dict[str, Any], years: Sequence[int] | None = None, lang: str = "en") -> pd.DataFrame:
+    """First-order and total Sobol index of each dimension weight, per year, with 95 % intervals."""
+    t = _years(measurement["rank_sensitivity"], years)
+    rows = [[int(r.year), _label(str(r.input).removeprefix("w_")), format_interval(r.S1, r.S1_ci_low, r.S1_ci_high),
+             format_interval(r.ST, r.ST_ci_low, r.ST_ci_high)] for r in t.itertuples()]
+    return pd.DataFrame(rows, columns=_headers(["year", "weight", "sobol_first", "sobol_total"], lang))
+
+
+def sobol_sentences(measurement: dict[str, Any], years: Sequence[int] | None = None, lang: str = "en") -> list[str]:
+    """What the Sobol output is and, per year, whether the first-order intervals tell the largest apart."""
+    t = _years(measurement["rank_sensitivity"], years)
+    out = [text("sobol_output", lang)]
+    for year, block in t.groupby("year"):
+        top = block.sort_values("S1", ascending=False).iloc[0]
+        key = "sobol_resolved" if bool(block["top_resolved"].iloc[0]) else "sobol_not_resolved"
+        out.append(text(key, lang, year=int(year), weight=_label(str(top["input"]).removeprefix("w_")),
+                        mean=f"{block['output_mean'].iloc[0]:.1f}"))
+    return out
+
+
+def pillar_mean_table(measurement: dict[str, Any], years: Sequence[int] | None = None,
+                      lang: str = "en") -> pd.DataFrame:
+    """Per year, how often the mean of the six pillars equals each dimension score, and how far it is on average."""
+    t = measurement["pillar_mean_dimensions"]
+    if years:
+        t = t[t["group"].isin([str(int(y)) for y in years] + ["all"])]
+    rows = [[text("all_years", lang) if r.group == "all" else r.group, _label(r.dimension), int(r.n_units),
+             f"{100 * r.share_equal:.0f} %", f"{r.mean_abs_difference:.2f}",
+             f"{r.correlation:.2f}" if np.isfinite(r.correlation) else ""] for r in t.itertuples()]
+    return pd.DataFrame(rows, columns=_headers(["year", "dimension", "units", "share_equal", "mean_difference",
+                                                "correlation"], lang))
+
+
+def pillar_mean_reading(measurement: dict[str, Any], years: Sequence[int] | None = None,
+                        lang: str = "en") -> list[str]:
+    """What the pillar-mean diagnostic implies for reading the driver estimates, per year."""
+    t = measurement["pillar_mean_dimensions"]
+    t = t[t["group"] != "all"]
+    if years:
+        t = t[t["group"].isin([str(int(y)) for y in years])]
+    weights = ref.dimension_weights()
+    out = []
+    for group, block in t.groupby("group"):
+        best = block.sort_values(["share_equal", "mean_abs_difference"], ascending=[False, True]).iloc[0]
+        if best["share_equal"] >= BREAKDOWN_SHARE:
+            w = weights[(weights["year"] == int(group)) & (weights["dimension_key"] == best["dimension"])]["weight"]
+            w = float(w.iloc[0]) if len(w) else np.nan
+            out.append(text("pillar_mean_breakdown", lang, year=group, dimension=_label(best["dimension"]),
+                            share=f"{100 * best['share_equal']:.0f}", weight=f"{w:.2f}",
+                            per_pillar=f"{w / len(ref.PILLAR_KEYS):.3f}"))
+        else:
+            out.append(text("pillar_mean_not_breakdown", lang, year=group, dimension=_label(best["dimension"]),
+                            share=f"{100 * best['share_equal']:.0f}", diff=f"{best['mean_abs_difference']:.2f}"))
+    return out
