@@ -525,7 +525,7 @@ def rank_uncertainty(regency_year: pd.DataFrame, model: RankModel | None = None,
     model = _model(model, options)
     units, ranks = (rank_draws_naive if naive else rank_draws)(regency_year, model)
     out = summarise_rank_draws(units, ranks, top_n=top_n)
-    out["panel_model"] = panel_model_labels(units, model)
+    out.insert(out.columns.get_loc("rank_median"), "panel_model", panel_model_labels(units, model))
     out.attrs["assumptions"] = model.assumptions()
     return out
 

@@ -42,9 +42,10 @@ BOUND_METHOD = "eiv_bound"
 
 #: Factors on one assessor's error covariance for the bound of the lead estimate. In the regency-years
 #: without assessor rows the error is not measured: the stress benchmark (benchmarks/stress_drivers.py)
-#: finds the lead intervals below 90 % coverage when it is twice the measured one, so the bound runs from half
-#: to four times (error sd from 0.7 to 2 times). In every year: within-panel spread understates the error when
-#: assessors move towards each other (halfway to the panel mean gives a quarter of the spread, hence 4).
+#: finds the lead intervals at 89 % instead of 95 % when its sd there is twice the measured one, so the bound
+#: runs from half to four times the covariance (error sd from 0.7 to 2 times). In every year: within-panel spread
+#: understates the error when assessors move towards each other (halfway to the panel mean leaves a quarter of
+#: the within-panel variance, hence 4).
 ERROR_SCALE_OTHER_YEARS = (0.5, 2.0, 4.0)
 ERROR_SCALE_EVERY_YEAR = (2.0, 4.0)
 
