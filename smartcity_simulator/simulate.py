@@ -45,7 +45,16 @@ every regency it scores) and, for each regency-year ``rt`` it scores, a halo
 
 rounded to 2 decimals. Leniency and halo make one assessor's errors correlate
 across pillars and with the headline, as in real panels where the same
-assessors score both. A recap value is the panel
+assessors score both.
+
+Departures for stress tests (:data:`SCENARIO_DEFAULTS`, :data:`STRESS_SCENARIOS`):
+``simulate_panels(scenario=...)`` can give each assessor a leniency that
+differs by item, let assessors move towards their panel's mean
+(moderation), make the error size depend on the regency's level or on the
+year, change the panel sizes by year, and make the headline non-linear in
+the pillars or give it an interaction of two pillars. The defaults leave the
+model exactly as above, and ``simulate_raw`` never departs from it, so the
+bundled files stay as they are. A recap value is the panel
 mean rounded half up to 2 decimals; the reported final score (*Nilai Akhir*)
 is ``sum_j w_tj * d_rtj`` of the rounded dimension scores, rounded half up.
 All values are clipped to [0, 4]; the counts of clipped values are written to
@@ -175,6 +184,53 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "resubmission_share": 0.03,
     "kalimantan_weight": 3.0,
 }
+
+#: Departures from the generating model, for stress tests of the estimators (``simulate_panels(scenario=...)``).
+#: Every default leaves the model of the module docstring unchanged and draws no random number, so the
+#: bundled example files stay byte-identical; the values are not written to the truth JSON.
+SCENARIO_DEFAULTS: dict[str, Any] = {
+    # sd of an assessor's leniency specific to one item (pillar or dimension), added to l_a.
+    "sd_l_item": 0.0,
+    # Share of the way each assessor moves towards the panel's mean before rounding (0: independent assessors).
+    "moderation": 0.0,
+    # {year: factor} on every assessor error (leniency, halo, noise) in that year.
+    "error_scale_by_year": {},
+    # h: an assessor's noise sd is sd_a * exp(h * z), z = m_r / sd_m the regency's standardised maturity.
+    "heteroscedastic": 0.0,
+    # {year: (smallest, largest)} assessors per panel in that year (default 3 to 4, 4 in national mode).
+    "panel_sizes_by_year": {},
+    # kappa: index_rt += kappa * (linear part - its centre)^2 (negative: a ceiling).
+    "headline_curvature": 0.0,
+    # (pillar_a, pillar_b, gamma): index_rt += gamma * (p_a - centre_a) * (p_b - centre_b).
+    "interaction": None,
+}
+
+#: Years whose assessor-level rows the stress tests keep (as the bundled example: workbooks 2022-2023, form 2024);
+#: panel means of the other years are used without their assessors.
+ASSESSOR_YEARS = (2022, 2023, 2024)
+_OTHER_YEARS = tuple(y for y in YEARS if y not in ASSESSOR_YEARS)
+
+#: Named departures for the stress benchmark: each a plausible way real panels differ from the model.
+STRESS_SCENARIOS: dict[str, dict[str, Any]] = {
+    "as simulated": {},
+    "leniency differs by item": {"sd_l_item": 0.10},
+    "panel moderation (halfway to the panel mean)": {"moderation": 0.5},
+    "error sd grows with the regency's level": {"heteroscedastic": 0.5},
+    "error sd x2 in years without assessor rows": {"error_scale_by_year": {y: 2.0 for y in _OTHER_YEARS}},
+    "panels of 2 then of 5": {"panel_sizes_by_year": {**{y: (2, 2) for y in _OTHER_YEARS},
+                                                       **{y: (5, 5) for y in ASSESSOR_YEARS}}},
+    "non-linear headline (ceiling)": {"headline_curvature": -0.8},
+    "interaction of two pillars": {"interaction": ("smart_governance", "smart_economy", 0.4)},
+}
+
+
+def _scenario(scenario: dict[str, Any] | None) -> dict[str, Any]:
+    """The full set of departures: :data:`SCENARIO_DEFAULTS` updated with ``scenario`` (unknown keys refused)."""
+    unknown = sorted(set(scenario or {}) - set(SCENARIO_DEFAULTS))
+    if unknown:
+        raise ValueError(f"unknown scenario keys {unknown}; known: {sorted(SCENARIO_DEFAULTS)}")
+    return {**SCENARIO_DEFAULTS, **(scenario or {})}
+
 
 _PILLAR_REMARKS = {
     "smart_governance": ("Perlu integrasi SPBE dan Satu Data",
@@ -484,8 +540,9 @@ def _choose_evaluations(members: dict[str, int], pub: pd.DataFrame,
 # Simulation core
 
 
-def _simulate_scores(members, evaluated, ref, params, seed, national, gaz, clipped):
+def _simulate_scores(members, evaluated, ref, params, seed, national, gaz, clipped, scenario=None):
     pillars, dims = ref.pillars, ref.dims
+    sc = _scenario(scenario)
     rng = np.random.default_rng([seed, 2])
     order = gaz[gaz.regency.isin(members)].regency.tolist()
     maturity = {n: float(rng.normal(0, params["sd_m"])) for n in order}
@@ -506,6 +563,15 @@ def _simulate_scores(members, evaluated, ref, params, seed, national, gaz, clipp
     leniency = {name: float(rng_a.normal(0, params["sd_l"])) for name in pool}
     # The halo has its own stream, so the other draws stay those of earlier versions.
     rng_h = np.random.default_rng([seed, 6])
+    # Item-specific leniency (a departure, drawn only when asked) has a stream of its own too.
+    n_items = len(pillars) + len(dims)
+    leniency_item = ({name: np.random.default_rng([seed, 7, i]).normal(0, sc["sd_l_item"], n_items)
+                      for i, name in enumerate(pool)} if sc["sd_l_item"] > 0 else None)
+    centre_p = params["mu"] + a
+    lin_centre = float(beta @ centre_p)
+    if sc["interaction"] is not None:
+        ia, ib, gamma = sc["interaction"]
+        ia, ib = pillars.index(ia), pillars.index(ib)
 
     rys: dict[tuple[str, int], _RY] = {}
     for year in YEARS:
@@ -521,6 +587,10 @@ def _simulate_scores(members, evaluated, ref, params, seed, national, gaz, clipp
             p = np.clip(p, 0, 4)
             u = float(rng.normal(0, params["sd_u"]))
             idx = params["c"] + float(beta @ p) + u
+            if sc["headline_curvature"]:
+                idx += sc["headline_curvature"] * (float(beta @ p) - lin_centre) ** 2
+            if sc["interaction"] is not None:
+                idx += gamma * (p[ia] - centre_p[ia]) * (p[ib] - centre_p[ib])
             clipped["latent"] += int(idx < 0 or idx > 4)
             idx = float(np.clip(idx, 0, 4))
             v = rng.normal(0, params["sd_v"], len(dims))
@@ -529,17 +599,44 @@ def _simulate_scores(members, evaluated, ref, params, seed, national, gaz, clipp
             clipped["latent"] += int(np.sum((d < 0) | (d > 4)))
             d = np.clip(d, 0, 4)
             ry.true_p, ry.true_index, ry.u, ry.true_d = p, idx, u, d
-            n_ass = 4 if national else int(rng_a.integers(3, 5))
+            if year in sc["panel_sizes_by_year"]:
+                lo, hi = sc["panel_sizes_by_year"][year]
+                n_ass = int(rng_a.integers(lo, hi + 1))
+            else:
+                n_ass = 4 if national else int(rng_a.integers(3, 5))
             panel_idx = sorted(rng_a.choice(n_pool, size=n_ass, replace=False))
             ry.panel = [pool[i] for i in panel_idx]
             truth = np.concatenate([p, d])
             halo = rng_h.normal(0, params["sd_h"], n_ass)
-            raw = (truth[None, :] + (np.array([leniency[x] for x in ry.panel]) + halo)[:, None]
-                   + rng_a.normal(0, params["sd_a"], (n_ass, truth.size)))
+            shared = (np.array([leniency[x] for x in ry.panel]) + halo)[:, None]
+            noise = rng_a.normal(0, params["sd_a"], (n_ass, truth.size))
+            if sc == SCENARIO_DEFAULTS:
+                raw = truth[None, :] + shared + noise
+            else:
+                # z: the regency's standardised maturity (mean 0, sd 1 by construction).
+                z = maturity[name] / params["sd_m"]
+                raw = truth[None, :] + _departed_error(sc, shared, noise, ry, year, z, leniency_item)
             clipped["assessor"] += int(np.sum((raw < 0) | (raw > 4)))
             ry.scores = np.rint(np.clip(raw, 0, 4) * 100).astype(int)
             rys[(name, year)] = ry
     return rys, maturity, leniency, delta_by_year
+
+
+def _departed_error(sc: dict[str, Any], shared: np.ndarray, noise: np.ndarray, ry: _RY, year: int,
+                    z: float, leniency_item: dict[str, np.ndarray] | None) -> np.ndarray:
+    """Assessor errors (n_assessors x items) under the departures of ``sc`` (see :data:`SCENARIO_DEFAULTS`).
+
+    ``z`` is the regency's standardised maturity (for the heteroscedastic departure).
+    """
+    if sc["heteroscedastic"]:
+        noise = noise * np.exp(sc["heteroscedastic"] * z)
+    err = shared + noise
+    if leniency_item is not None:
+        err = err + np.array([leniency_item[x] for x in ry.panel])
+    err = err * float(sc["error_scale_by_year"].get(year, 1.0))
+    if sc["moderation"]:
+        err = (1 - sc["moderation"]) * err + sc["moderation"] * err.mean(axis=0, keepdims=True)
+    return err
 
 
 def _panel_recap(ry: _RY) -> np.ndarray:
@@ -1190,7 +1287,7 @@ class _Generated:
 
 
 def _generate(seed: int, national: bool, params: dict[str, Any] | None, published_path: Path,
-              ref: Any) -> _Generated:
+              ref: Any, scenario: dict[str, Any] | None = None) -> _Generated:
     """The generating model shared by :func:`simulate_raw` and :func:`simulate_panels`.
 
     Membership, evaluations, latent scores, assessor panels, the published
@@ -1213,7 +1310,7 @@ def _generate(seed: int, national: bool, params: dict[str, Any] | None, publishe
     evaluated = _choose_evaluations(members, pub, np.random.default_rng([seed, 5]))
     clipped = {"latent": 0, "assessor": 0, "refit": 0}
     rys, maturity, leniency, delta_by_year = _simulate_scores(
-        members, evaluated, ref, full, seed, national, gaz, clipped)
+        members, evaluated, ref, full, seed, national, gaz, clipped, scenario)
     for ry in rys.values():
         ry.recap = _panel_recap(ry)
         ry.final = _final_cents(ry.recap[6:], ref.weights[ry.year], ref.dims)
@@ -1228,7 +1325,7 @@ def _generate(seed: int, national: bool, params: dict[str, Any] | None, publishe
 
 
 def simulate_panels(seed: int = 2017, national: bool = False, params: dict[str, Any] | None = None,
-                    published_path: Path | None = None) -> dict[str, Any]:
+                    published_path: Path | None = None, scenario: dict[str, Any] | None = None) -> dict[str, Any]:
     """The simulated scores without writing files: panel means, assessor scores and the truth.
 
     Runs the same generating model as :func:`simulate_raw` (:func:`_generate`:
@@ -1242,11 +1339,15 @@ def simulate_panels(seed: int = 2017, national: bool = False, params: dict[str, 
         national: As in :func:`simulate_raw`.
         params: Parameters replacing entries of ``DEFAULT_PARAMS``.
         published_path: Published facts to reproduce.
+        scenario: Departures from the model (keys of :data:`SCENARIO_DEFAULTS`), e.g. one of
+            :data:`STRESS_SCENARIOS`; None keeps the model.
 
     Returns:
         ``{"units": one row per regency-year (regency, year, evaluation_group,
         pillar and dimension panel means, final_score, n_assessors, the true
-        pillar scores as ``true_<pillar>``), "assessors": one row per
+        pillar scores as ``true_<pillar>``, ``true_index``, ``shift_cents`` (the
+        shift that reproduces a published figure) and ``true_final_score`` (the
+        true index plus that shift: what an error-free panel would publish)), "assessors": one row per
         regency-year and assessor (pillar and dimension scores), "parameters":
         the parameters used, "weights": {year: {dimension: weight}}}``.
 
@@ -1255,7 +1356,7 @@ def simulate_panels(seed: int = 2017, national: bool = False, params: dict[str, 
     """
     ref = _load_reference()
     gen = _generate(seed, national, params,
-                    Path(published_path) if published_path else _default_published_path(), ref)
+                    Path(published_path) if published_path else _default_published_path(), ref, scenario)
     full, rys = gen.params, gen.rys
     items = ref.pillars + ref.dims
     unit_rows, assessor_rows = [], []
@@ -1264,6 +1365,8 @@ def simulate_panels(seed: int = 2017, national: bool = False, params: dict[str, 
                "final_score": ry.final / 100, "n_assessors": len(ry.panel)}
         row.update({k: v / 100 for k, v in zip(items, ry.recap)})
         row.update({f"true_{k}": float(v) for k, v in zip(ref.pillars, ry.true_p)})
+        row.update(true_index=float(ry.true_index), shift_cents=int(ry.shift),
+                   true_final_score=float(ry.true_index) + ry.shift / 100)
         unit_rows.append(row)
         for name, scores in zip(ry.panel, ry.scores):
             a = {"regency": ry.regency, "year": ry.year, "assessor": name}

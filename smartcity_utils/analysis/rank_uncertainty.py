@@ -3,19 +3,22 @@
 The model (each source switchable):
 
 * **Assessors.** A published score is the mean of a panel of 3 to 4
-  assessors; another panel would have given another mean. Where the
-  assessor-level scores exist, each draw resamples the panel's assessors with
-  replacement after scaling their deviations from the panel mean by
-  ``sqrt(m / (m - 1))`` so that the draws' variance is the unbiased ``s^2 / m``
-  (the plain bootstrap gives ``(m - 1) / m`` of it). Where only the panel
-  mean exists (the recaps), each draw adds a panel error drawn from
-  ``N(0, Sigma / m)``, ``Sigma`` the covariance of one assessor's dimension
-  errors estimated within the panels that do have assessor rows and ``m``
-  the assumed panel size.
+  assessors; another panel would have given another mean. Each draw adds a
+  panel error drawn from ``N(0, Sigma / m)``: ``Sigma`` is the covariance of
+  one assessor's dimension errors pooled over every panel with assessor rows
+  (``panel_variance="pooled"``, the default) and ``m`` the panel's own size
+  where its assessor rows exist, else the assumed size. One panel's own
+  spread rests on 2 or 3 degrees of freedom: resampling its own assessors
+  (``panel_variance="resample"``, after scaling their deviations from the
+  panel mean by ``sqrt(m / (m - 1))``) gives bands that hold the true rank
+  about 80 % of the time where 90 % is meant, the pooled one about 90 %
+  (``benchmarks/stress_drivers.py``); the resampling is kept for comparison.
 * **Weights.** Each year's dimension weights are drawn from a Dirichlet
   centred on that year's weights, with spread :data:`WEIGHT_SPREAD`.
 
-Ranks are competition ranks within year and evaluation group in every draw.
+Ranks are competition ranks within year and evaluation group in every draw,
+and only where the group is fully loaded (``group_complete``, when the table
+has it): a rank among whatever rows happen to be loaded means nothing.
 """
 
 from __future__ import annotations
@@ -46,8 +49,11 @@ from smartcity_utils.analysis.ranks import (
 #: weight, see :func:`dirichlet_concentration`). Source: the two published
 #: weight sets (DOMAIN.md: Baseline/Output/Outcome/Impact/Quick Win
 #: 10/20/30/20/20 and 10/20/30/30/10) differ by 10 points on Impact and Quick
-#: Win; 0.25 gives a 20 % weight a standard deviation of 5 points, so the
-#: other published set lies about two standard deviations away.
+#: Win; 0.25 gives a 20 % weight a standard deviation of 5 points: each of the
+#: two weights is two standard deviations from the other set, and both at once
+#: are reached by about 0.1 % of the draws (:func:`scenario_reach`). The band is
+#: therefore the spread around one set, and the other set is shown beside it as a
+#: named scenario (:func:`scenario_ranks`), never called plausible by the band.
 WEIGHT_SPREAD = 0.25
 
 #: Column whose value a regency-year keeps in every draw when one of its
@@ -57,6 +63,17 @@ FALLBACK_SCORE = "final_score"
 
 #: Choices of the assessor part of the model.
 ASSESSOR_MODELS = ("resample", "none")
+
+#: How a panel's error variance is set: one covariance pooled over all panels (divided by the panel's size), or
+#: each panel's own assessors resampled (its own 2-3 degrees of freedom; under-covers, kept for comparison).
+PANEL_VARIANCES = ("pooled", "resample")
+
+#: Column saying whether a regency-year's evaluation group is fully loaded (its size known); where it is
+#: False no rank is formed. Absent: every group counts as complete.
+GROUP_COMPLETE = "group_complete"
+
+#: Nominal coverage of a 5-95 % band.
+BAND_NOMINAL = 0.90
 
 
 def dirichlet_concentration(weight_spread: float, n_dimensions: int) -> float:
@@ -135,6 +152,11 @@ class RankModel:
             model-based panel error ``N(0, panel_error_cov / panel_size)`` per
             draw. None switches it off.
         panel_size: Assumed panel size for those regency-years.
+        panel_variance: ``"pooled"`` (default): every regency-year gets
+            ``N(0, panel_error_cov / m)`` with its own ``m`` where its assessor
+            rows exist (``panel_error_cov`` estimated from ``assessor_scores``
+            when not given); ``"resample"``: regency-years with assessor rows
+            resample their own assessors (see the module docstring).
     """
 
     n_draws: int = 1000
@@ -145,25 +167,36 @@ class RankModel:
     weights: pd.DataFrame | Mapping[str, float] | None = None
     panel_error_cov: np.ndarray | None = None
     panel_size: float | None = None
+    panel_variance: str = "pooled"
 
     def assumptions(self) -> dict[str, object]:
         """The model's assumptions and switches in plain words, for a table's metadata."""
         panels = []
-        if self.assessor_scores is not None:
+        pooled = self.panel_variance == "pooled"
+        if self.assessor_scores is not None and not pooled:
             panels.append("where assessor-level scores exist, assessors resampled with replacement after scaling "
                           "deviations from the panel mean by sqrt(m/(m-1)), so the draws vary by the unbiased s^2/m")
-        if self.panel_error_cov is not None:
+        if pooled and (self.panel_error_cov is not None or self.assessor_scores is not None):
+            size = f"m = {self.panel_size:.2f}" if self.panel_size else "m their own"
+            panels.append("every regency-year: a panel error drawn from N(0, Sigma/m), Sigma one assessor's "
+                          "dimension error covariance pooled within every panel with assessor rows, m the panel's "
+                          f"own size where its assessor rows exist, else assumed ({size}); assessors of one panel "
+                          "taken to err independently, and Sigma taken to hold in years without assessor rows")
+        elif self.panel_error_cov is not None:
             panels.append("elsewhere, a panel error drawn from N(0, Sigma/m), Sigma the covariance of one "
                           f"assessor's dimension errors within panels, m = {self.panel_size:.2f}")
         return {
             "model": "one model for every year; ranks within " + " x ".join(_as_cols(self.by)),
             "assessors": "; ".join(panels) if panels else "off (panel means taken as exact)",
             "weights": (f"Dirichlet around each year's weights, weight_spread = {self.weight_spread} (a 20 % weight "
-                        f"has sd {100 * 0.2 * self.weight_spread:.0f} points; the two published weight sets differ by 10 points "
-                        "on Impact and Quick Win)" if self.weight_spread > 0
+                        f"has sd {100 * 0.2 * self.weight_spread:.0f} points); the published weight sets are ranked "
+                        "as named scenarios beside the band (weight_scenarios), with the share of draws that reach "
+                        "them (weight_scenario_sets)" if self.weight_spread > 0
                         else "off (each year's weights fixed)"),
             "missing_dimension": (f"a regency-year missing a dimension score keeps its {FALLBACK_SCORE} in "
                                   "every draw (it keeps its place; its own band has no width from the draws)"),
+            "complete_groups": (f"no band where {GROUP_COMPLETE} is False (the evaluation group is not fully "
+                                "loaded, so a rank among the loaded rows means nothing)"),
             "switches": "weight_spread=0 turns the weights off; assessor_scores=None and panel_error_cov=None "
                         "turn the panels off",
             "n_draws": self.n_draws,
@@ -196,6 +229,7 @@ class _Draws:
     group_cols: list[str]
     n_draws: int
     fallback: np.ndarray  # (n_units,) the table's index, used where a dimension is missing
+    rankable: np.ndarray  # (n_units,) False where the evaluation group is not fully loaded
 
 
 def _prepare_draws(regency_year: pd.DataFrame, model: RankModel) -> _Draws:
@@ -204,6 +238,9 @@ def _prepare_draws(regency_year: pd.DataFrame, model: RankModel) -> _Draws:
     panel_error_cov, panel_size = model.panel_error_cov, model.panel_size
     if n_draws < 1:
         raise ValueError(f"n_draws must be >= 1, got {n_draws}")
+    if model.panel_variance not in PANEL_VARIANCES:
+        raise ValueError(f"panel_variance must be one of {PANEL_VARIANCES}, got {model.panel_variance!r}")
+    pooled = model.panel_variance == "pooled"
     keys = dimension_keys()
     units = regency_year.reset_index(drop=True)
     cols = _group_cols(units, by)
@@ -218,6 +255,7 @@ def _prepare_draws(regency_year: pd.DataFrame, model: RankModel) -> _Draws:
         int(y): draw_weights(wide.loc[y].to_numpy(), n_draws, weight_spread, rng) for y in wide.index
     }
     assessor_units: dict[int, tuple[np.ndarray, np.ndarray, pd.DataFrame]] = {}
+    own_size: dict[int, int] = {}
     if assessor_scores is not None:
         need = {"regency_id", "year", "assessor", "dimension_key", "score"}
         missing = need - set(assessor_scores.columns)
@@ -244,6 +282,11 @@ def _prepare_draws(regency_year: pd.DataFrame, model: RankModel) -> _Draws:
             rows = block.reset_index()
             rows[keys] = values
             assessor_units[i] = (values, None, rows)
+        if pooled:
+            own_size = {i: int(values.shape[0]) for i, (values, _, _) in assessor_units.items()}
+            if panel_error_cov is None:
+                panel_error_cov = dimension_error_cov(tidy)
+            assessor_units = {}
         for i in sorted(assessor_units):
             values, _, rows = assessor_units[i]
             m = values.shape[0]
@@ -251,13 +294,19 @@ def _prepare_draws(regency_year: pd.DataFrame, model: RankModel) -> _Draws:
             assessor_units[i] = (values, idx, rows)
     model_units: dict[int, np.ndarray] = {}
     if panel_error_cov is not None:
-        if not panel_size or panel_size <= 0:
-            raise ValueError("panel_size must be positive when panel_error_cov is given")
+        sizes = own_size if pooled and assessor_scores is not None else {}
+        if (not panel_size or panel_size <= 0) and len(sizes) < len(units):
+            if sizes:
+                # The assumed size of a panel without assessor rows: the harmonic mean of the known ones.
+                panel_size = len(sizes) / sum(1.0 / v for v in sizes.values())
+            else:
+                raise ValueError("panel_size must be positive when panel_error_cov is given")
         dims = units[keys].to_numpy(dtype=float)
-        cov = np.asarray(panel_error_cov, dtype=float) / panel_size
+        base_cov = np.asarray(panel_error_cov, dtype=float)
         for i in range(len(units)):
             if i in assessor_units or np.isnan(dims[i]).all():
                 continue
+            cov = base_cov / sizes.get(i, panel_size)
             model_units[i] = dims[i] + rng.multivariate_normal(np.zeros(len(keys)), cov, size=n_draws)
     return _Draws(
         units=units,
@@ -270,7 +319,33 @@ def _prepare_draws(regency_year: pd.DataFrame, model: RankModel) -> _Draws:
         n_draws=n_draws,
         fallback=(units[FALLBACK_SCORE].to_numpy(dtype=float) if FALLBACK_SCORE in units.columns
                   else np.full(len(units), np.nan)),
+        rankable=rankable_rows(units),
     )
+
+
+def rankable_rows(units: pd.DataFrame) -> np.ndarray:
+    """True where a rank can be formed: the evaluation group is fully loaded (:data:`GROUP_COMPLETE`).
+
+    A table without the column counts as complete everywhere.
+    """
+    if GROUP_COMPLETE not in units.columns:
+        return np.ones(len(units), bool)
+    return units[GROUP_COMPLETE].fillna(False).astype(bool).to_numpy()
+
+
+def dimension_error_cov(assessor_scores: pd.DataFrame) -> np.ndarray:
+    """One assessor's dimension error covariance, pooled within every panel (see ``measurement.error_covariance``).
+
+    Args:
+        assessor_scores: Tidy rows ``regency_id, year, assessor, dimension_key, score``.
+    """
+    from smartcity_utils.analysis.measurement import error_covariance
+
+    keys = dimension_keys()
+    tidy = assessor_scores[assessor_scores["dimension_key"].isin(keys)]
+    tidy = tidy.groupby(["regency_id", "year", "assessor", "dimension_key"], as_index=False)["score"].mean()
+    cov = error_covariance(tidy, ["regency_id", "year"], "assessor", keys, item_col="dimension_key")
+    return cov.reindex(index=keys, columns=keys).to_numpy(float)
 
 
 def _rank_min_columns(block: np.ndarray) -> np.ndarray:
@@ -335,6 +410,7 @@ def rank_draws(regency_year: pd.DataFrame, model: RankModel | None = None,
     # A regency-year missing a dimension keeps the table's index in every draw: it still takes its place.
     scores = np.where(np.isnan(scores), d.fallback[:, None], scores)
     scores = np.round(scores, RANK_DECIMALS)
+    scores[~d.rankable] = np.nan  # no rank in a group that is not fully loaded
     ranks = np.full(scores.shape, np.nan)
     if d.group_cols:
         groups = d.units.groupby(d.group_cols, dropna=False, sort=False).indices.values()
@@ -386,6 +462,7 @@ def rank_draws_naive(regency_year: pd.DataFrame, model: RankModel | None = None,
         )
         frame = compute_index(frame, weights=w_long)
         frame["final_score_computed"] = frame["final_score_computed"].fillna(pd.Series(d.fallback, frame.index))
+        frame.loc[~d.rankable, "final_score_computed"] = np.nan
         ranks[:, draw] = rank_scores(frame, "final_score_computed", by=d.group_cols).to_numpy()
     return d.units, ranks
 
@@ -448,11 +525,203 @@ def rank_uncertainty(regency_year: pd.DataFrame, model: RankModel | None = None,
     model = _model(model, options)
     units, ranks = (rank_draws_naive if naive else rank_draws)(regency_year, model)
     out = summarise_rank_draws(units, ranks, top_n=top_n)
+    out.insert(out.columns.get_loc("rank_median"), "panel_model", panel_model_labels(units, model))
     out.attrs["assumptions"] = model.assumptions()
     return out
+
+
+def panel_model_labels(units: pd.DataFrame, model: RankModel) -> list[str]:
+    """Per regency-year, which panel error its band carries (in words)."""
+    has = set()
+    if model.assessor_scores is not None:
+        has = set(map(tuple, model.assessor_scores[["regency_id", "year"]].drop_duplicates()
+                      .astype({"year": int}).to_numpy().tolist()))
+    keys = list(zip(units["regency_id"], units["year"].astype(int)))
+    rankable = rankable_rows(units)
+    pooled = model.panel_variance == "pooled"
+    out = []
+    for key, ok in zip(keys, rankable):
+        if not ok:
+            out.append("no band: evaluation group not fully loaded")
+        elif key in has:
+            out.append("pooled error covariance / own panel size" if pooled
+                       else "assessors resampled, (m-1)/m corrected")
+        elif model.panel_error_cov is not None or (pooled and has):
+            out.append("pooled error covariance / assumed panel size")
+        else:
+            out.append("no panel error (panel mean taken as exact)")
+    return out
+
+
+def band_coverage_check(regency_year: pd.DataFrame, model: RankModel, n_rep: int = 20,
+                        seed: int = 1) -> dict[str, object]:
+    """How often a 5-95 % band holds the true rank, on panels simulated from the data at hand.
+
+    The published ranks cannot check the bands (the bands are centred on
+    the published scores). Instead the table's dimension scores are taken as
+    the truth, ``n_rep`` sets of panel means are drawn around them from the
+    model's panel error (``N(0, Sigma / m)``), the bands are computed from
+    each drawn set as from real data (weights fixed: they are known here) and
+    each band is checked against the rank of the truth. It measures whether
+    the band procedure holds its nominal 90 % at this table's spacing of
+    scores and group sizes, under the panel model itself; departures from
+    that model are measured by ``benchmarks/stress_drivers.py``.
+
+    Args:
+        regency_year: The table the bands were computed for.
+        model: The :class:`RankModel` used (its panel error covariance is needed).
+        n_rep: Simulated sets of panels.
+        seed: Seed of the simulated panels.
+
+    Returns:
+        ``n_rep``, ``n_bands`` (regency-years with a band, summed over sets),
+        ``coverage`` (share of bands holding the true rank), ``nominal``.
+    """
+    from dataclasses import replace
+
+    cov = model.panel_error_cov
+    if cov is None and model.assessor_scores is not None:
+        cov = dimension_error_cov(model.assessor_scores)
+    if cov is None:
+        return {"n_rep": 0, "n_bands": 0, "coverage": None, "nominal": BAND_NOMINAL,
+                "note": "no panel error covariance: nothing to check"}
+    # The bands as computed from data (pooled panel model, weights known here), and the truth (no panel error).
+    banding = replace(model, weight_spread=0.0, panel_variance="pooled", panel_error_cov=np.asarray(cov, float))
+    units, truth = rank_draws(regency_year, replace(banding, n_draws=1, panel_error_cov=None, assessor_scores=None))
+    truth = truth[:, 0]
+    # The panel error of each regency-year: drawn once per set, as the panel model says.
+    d = _prepare_draws(regency_year, replace(banding, n_draws=n_rep, seed=seed, weight_spread=0.0))
+    keys = dimension_keys()
+    complete = ~np.isnan(d.dims).any(axis=1)
+    hits = total = 0
+    for rep in range(n_rep):
+        drawn = units.copy()
+        values = d.dims.copy()
+        for i, draws in d.model_units.items():
+            values[i] = draws[rep]
+        drawn[keys] = values
+        _, ranks = rank_draws(drawn, replace(banding, seed=seed + 1 + rep))
+        band = summarise_rank_draws(drawn, ranks)
+        low, high = band["rank_p05"].to_numpy(), band["rank_p95"].to_numpy()
+        ok = np.isfinite(truth) & np.isfinite(low) & complete
+        hits += int(((low <= truth) & (truth <= high) & ok).sum())
+        total += int(ok.sum())
+    return {"n_rep": int(n_rep), "n_bands": int(total), "coverage": round(hits / total, 4) if total else None,
+            "nominal": BAND_NOMINAL}
 
 
 def rank_uncertainty_naive(regency_year: pd.DataFrame, model: RankModel | None = None, top_n: int = 10,
                            **options) -> pd.DataFrame:
     """:func:`rank_uncertainty` with a per-draw pandas loop; identical output, slower."""
     return rank_uncertainty(regency_year, model, top_n=top_n, naive=True, **options)
+
+
+# Published weight sets as named scenarios
+# --------------------------------------------------------------------------
+
+#: File of the published weight sets (``scenario, label_en, label_id, dimension_key, weight, source``).
+WEIGHT_SCENARIOS_FILE = "weight_scenarios.csv"
+
+
+def weight_scenarios(path=None) -> pd.DataFrame:
+    """The published weight sets, one row per set and dimension, each with its source.
+
+    A third set found in the sources, 10/20/40/30/20 (a Bandung article),
+    sums to 120 %: a reporting error, so it is not a scenario.
+
+    Raises:
+        ValueError: a set that does not sum to 1, an unknown dimension or a
+            weight that is not a number, naming the file, row and value.
+    """
+    from smartcity_utils import paths
+
+    path = path or paths.REFERENCE_DIR / WEIGHT_SCENARIOS_FILE
+    frame = pd.read_csv(path)
+    keys = dimension_keys()
+    for row, r in zip(range(2, len(frame) + 2), frame.itertuples()):
+        if r.dimension_key not in keys:
+            raise ValueError(f"{path}, row {row}, column 'dimension_key': {r.dimension_key!r} is not one of "
+                             f"{keys}; fix the key")
+        if not isinstance(r.weight, (int, float)) or not np.isfinite(r.weight) or r.weight < 0:
+            raise ValueError(f"{path}, row {row}, column 'weight': {r.weight!r} is not a weight; "
+                             "write a share between 0 and 1")
+    sums = frame.groupby("scenario")["weight"].sum()
+    bad = sums[(sums - 1).abs() > 1e-9]
+    if len(bad):
+        raise ValueError(f"{path}, column 'weight': set {bad.index[0]!r} sums to {bad.iloc[0]:g}, not 1; fix its rows")
+    return frame
+
+
+def scenario_ranks(regency_year: pd.DataFrame, scenarios: pd.DataFrame | None = None,
+                   by: Sequence[str] | str | None = DEFAULT_BY) -> pd.DataFrame:
+    """The index and rank of every regency-year under its year's weights and under each published set.
+
+    Ranks are formed within ``by`` and only where the group is fully loaded
+    (:data:`GROUP_COMPLETE`); a regency-year missing a dimension has no index
+    or rank here.
+
+    Returns:
+        One row per regency-year and weight set: ``regency_id, year`` (and the
+        ``by`` columns), ``scenario`` ("year_weights" for the year's own),
+        ``index``, ``rank``.
+    """
+    scenarios = weight_scenarios() if scenarios is None else scenarios
+    keys = dimension_keys()
+    units = regency_year.reset_index(drop=True)
+    cols = _group_cols(units, by)
+    ident = units[list(dict.fromkeys(["regency_id", "year", *cols]))]
+    rankable = rankable_rows(units)
+    dims = units[keys].to_numpy(float)
+    years = units["year"].astype(int).to_numpy()
+    wide = _weights_wide(None, np.unique(years))
+    sets = {"year_weights": wide.reindex(years).to_numpy(float)}
+    for name, block in scenarios.groupby("scenario", sort=False):
+        w = block.set_index("dimension_key")["weight"].reindex(keys).fillna(0.0).to_numpy(float)
+        sets[str(name)] = np.tile(w, (len(units), 1))
+    parts = []
+    for name, w in sets.items():
+        index = np.where(rankable, np.sum(dims * w, axis=1), np.nan)
+        frame = ident.assign(scenario=name, index=index)
+        frame["rank"] = rank_scores(frame, "index", by=cols).to_numpy()
+        parts.append(frame)
+    return pd.concat(parts, ignore_index=True)
+
+
+def scenario_reach(scenarios: pd.DataFrame | None = None, weights=None, weight_spread: float = WEIGHT_SPREAD,
+                   n_draws: int = 20_000, seed: int = 0) -> pd.DataFrame:
+    """How often the Dirichlet of the rank bands reaches each published set, per year.
+
+    ``share_of_draws_reaching`` is the share of Dirichlet draws
+    (:func:`draw_weights`) in which every weight that differs between the
+    set and the year's weights has moved at least as far towards the set
+    (for 10/20/30/20/20 against 10/20/30/30/10: Impact down 10 points or more
+    and Quick Win up 10 points or more). Per weight such a move is two
+    standard deviations; both at once, far rarer. A set the draws almost
+    never reach is outside what the band covers: it is shown as a named
+    scenario, not called plausible by the band. ``max_weight_difference`` is
+    the largest difference of one weight from the year's, in weight points.
+
+    Returns:
+        ``year, scenario, max_weight_difference, share_of_draws_reaching``.
+    """
+    from smartcity_utils.reference import dimension_weights
+
+    scenarios = weight_scenarios() if scenarios is None else scenarios
+    keys = dimension_keys()
+    long = dimension_weights() if weights is None else weights
+    wide = _weights_wide(long, sorted(set(long["year"].astype(int))))
+    rng = np.random.default_rng(seed)
+    rows = []
+    for year, base in wide.iterrows():
+        base = base.reindex(keys).to_numpy(float)
+        draws = draw_weights(base, n_draws, weight_spread, rng)
+        for name, block in scenarios.groupby("scenario", sort=False):
+            w = block.set_index("dimension_key")["weight"].reindex(keys).fillna(0.0).to_numpy(float)
+            diff = w - base
+            moved = np.abs(diff) > 1e-12
+            # Moved at least as far towards the set, in every weight that differs (a tiny slack for rounding).
+            toward = (draws[:, moved] - base[moved]) * np.sign(diff[moved]) >= np.abs(diff[moved]) - 1e-9
+            rows.append({"year": int(year), "scenario": str(name), "max_weight_difference": round(float(np.abs(
+                diff).max()), 6), "share_of_draws_reaching": float(np.mean(toward.all(axis=1))) if moved.any()
+                else 1.0})
+    return pd.DataFrame(rows)

@@ -35,14 +35,12 @@ ANALYSIS_TABLES = ("index_ranks", "reconciliation", "rank_uncertainty", "drivers
 
 #: The measurement model and the sensitivity of the ranking, written beside the tables above.
 MEASUREMENT_TABLES = ("pillar_correlation", "pillar_pca", "pillar_reliability", "icc", "assessor_leniency",
-                      "assessor_variance", "error_covariance", "rank_sensitivity")
+                      "assessor_variance", "error_covariance", "rank_sensitivity", "weight_scenarios",
+                      "weight_scenario_sets", "pillar_mean_dimensions")
 
 #: Sidecar with the assumptions of the rank uncertainty model.
 RANK_UNCERTAINTY_META = "rank_uncertainty_meta.json"
 
-#: Half-width of each dimension weight's range in the Sobol analysis, in weight
-#: units: the two published weight sets (DOMAIN.md) differ by 0.10 on Impact and Quick Win.
-SOBOL_WEIGHT_HALF_WIDTH = 0.10
 
 
 def processed_folder(path: str | Path | None = None) -> Path:
@@ -189,7 +187,7 @@ def _without_national_models(index_ranks: pd.DataFrame) -> tuple[dict, dict, dic
               "driver_estimates": pd.DataFrame(columns=DRIVER_ESTIMATE_COLUMNS).astype(
                   {"estimate": float, "ci_low": float, "ci_high": float, "is_simulated": bool})}
     meta = {"n_driver_rows": int(len(driver_frame(index_ranks))), "r2": None, "lead_assumptions": {},
-            "sobol_steps": [], "published_ranks_outside_5_95_band": {}}
+            "sobol_steps": [], "true_rank_coverage_check": {}}
     return tables, {}, meta
 
 
@@ -198,7 +196,12 @@ def _national_models(index_ranks: pd.DataFrame, scores: pd.DataFrame, seed: int,
     """The measurement model, rank uncertainty and driver models: tables, rank metadata, run metadata."""
     from smartcity_utils.analysis.drivers.lead import assessor_table, panel_sizes
     from smartcity_utils.analysis.drivers.run import run_driver_analysis
-    from smartcity_utils.analysis.rank_uncertainty import WEIGHT_SPREAD, rank_uncertainty
+    from smartcity_utils.analysis.rank_uncertainty import (
+        WEIGHT_SPREAD,
+        RankModel,
+        band_coverage_check,
+        rank_uncertainty,
+    )
 
     assessors = scores[(scores["level"] == "assessor") & scores["dimension_key"].notna()]
     wide = assessor_table(scores)
@@ -206,21 +209,17 @@ def _national_models(index_ranks: pd.DataFrame, scores: pd.DataFrame, seed: int,
     dims = list(DIMENSION_KEYS)
     dim_cov = measurement["_dimension_cov"]
     _, assumed_m = panel_sizes(index_ranks, wide.dropna(subset=dims))
-    uncertainty = rank_uncertainty(index_ranks, n_draws=n_draws, seed=seed, weight_spread=WEIGHT_SPREAD,
-                                   assessor_scores=assessors[["regency_id", "year", "assessor",
-                                                              "dimension_key", "score"]],
-                                   panel_error_cov=dim_cov.to_numpy(), panel_size=assumed_m)
-    has_assessors = set(map(tuple, assessors[["regency_id", "year"]].drop_duplicates().to_numpy().tolist()))
-    uncertainty["panel_model"] = [
-        "assessors resampled, (m-1)/m corrected" if (r, y) in has_assessors else "model-based panel error"
-        for r, y in zip(uncertainty["regency_id"], uncertainty["year"])]
+    rank_model = RankModel(n_draws=n_draws, seed=seed, weight_spread=WEIGHT_SPREAD,
+                           assessor_scores=assessors[["regency_id", "year", "assessor", "dimension_key", "score"]],
+                           panel_error_cov=dim_cov.to_numpy(), panel_size=assumed_m)
+    uncertainty = rank_uncertainty(index_ranks, rank_model)
     uncertainty["weight_spread"] = WEIGHT_SPREAD
     # Every table says whether its numbers come from simulated rows.
     flags = index_ranks[["regency_id", "year", "is_simulated"]]
     assumptions = uncertainty.attrs.get("assumptions", {})
     uncertainty = uncertainty.merge(flags, on=["regency_id", "year"], how="left", validate="1:1")
     uncertainty.attrs["assumptions"] = assumptions
-    outside = published_outside_band(uncertainty, index_ranks)
+    band_check = band_coverage_check(index_ranks, rank_model, n_rep=BAND_CHECK_SETS, seed=seed + 1)
     frame = driver_frame(index_ranks)
     results = run_driver_analysis(frame, target="final_score", pillars=list(PILLAR_KEYS), year_col="year",
                                   group_col="regency_id", rank_col="rank_computed", n_boot=n_boot, seed=seed,
@@ -238,13 +237,17 @@ def _national_models(index_ranks: pd.DataFrame, scores: pd.DataFrame, seed: int,
     for name in MEASUREMENT_TABLES:
         tables[name] = plain_for_parquet(measurement[name].assign(is_simulated=simulated))
     # The rank uncertainty and the sidecars cover every regency-year, not only the complete ones.
-    rank_meta = {**uncertainty.attrs.get("assumptions", {}), "published_ranks_outside_5_95_band": outside,
+    rank_meta = {**uncertainty.attrs.get("assumptions", {}), "true_rank_coverage_check": band_check,
                  "dimension_error_cov": dim_cov.round(6).to_dict()}
     lead_table = results.get("eiv")
     meta = {"n_driver_rows": int(len(frame)), "r2": _model_r2(results),
             "lead_assumptions": lead_table.attrs.get("assumptions", {}) if lead_table is not None else {},
+            "lead_sensitivity": lead_table.attrs.get("sensitivity_note", "") if lead_table is not None else "",
+            "specification_test": {"test": "RESET (powers 2 and 3 of the fitted values) on the ordinary regression",
+                                   "p_value": _model_value(results, "reset_p")},
             "sobol_steps": measurement["rank_sensitivity"].attrs.get("steps", []),
-            "published_ranks_outside_5_95_band": outside}
+            "sobol_output": measurement["rank_sensitivity"].attrs.get("output", ""),
+            "true_rank_coverage_check": band_check}
     return tables, rank_meta, meta
 
 
@@ -273,7 +276,7 @@ def analysis_coverage(path: str | Path | None = None) -> dict[str, str | None]:
 
 
 def analysis_summary(path: str | Path | None = None) -> str:
-    """One line on the cached analysis: the lead driver method and the published ranks outside their band.
+    """One line on the cached analysis: the lead driver method and how often a rank band holds the true rank.
 
     The line starts with ``simulated data: `` when the analysis ran on simulated rows.
     """
@@ -284,40 +287,51 @@ def analysis_summary(path: str | Path | None = None) -> str:
         return "\n".join(f"{prefix}{step} skipped: {reason}" for step, reason in skipped.items())
     lead = ("errors-in-variables regression corrected for the assessors' shared error" if meta.get("lead_assumptions")
             else "ordinary regression (no assessor-level scores for the correction)")
-    band = meta.get("published_ranks_outside_5_95_band", {})
-    return (f"{prefix}lead driver method: {lead}; published ranks outside their own 5-95 % band: "
-            f"{band.get('n_outside', 0)} of {band.get('n_published_ranks', 0)}")
+    check = meta.get("true_rank_coverage_check", {})
+    band = ("no rank bands checked" if check.get("coverage") is None else
+            f"5-95 % rank bands hold the true rank {100 * check['coverage']:.0f} % of the time (nominal "
+            f"{100 * check['nominal']:.0f} %) on {check['n_rep']} sets of panels simulated from these scores")
+    return f"{prefix}lead driver method: {lead}; {band}"
 
 
-def published_outside_band(uncertainty: pd.DataFrame, index_ranks: pd.DataFrame) -> dict[str, int]:
-    """How many reported ranks fall outside their own 5 to 95 % Monte Carlo band."""
-    merged = uncertainty.merge(index_ranks[["regency_id", "year", "rank_reported"]], on=["regency_id", "year"],
-                               how="left", validate="1:1")
-    has = merged["rank_reported"].notna() & merged["rank_p05"].notna()
-    out = has & ((merged["rank_reported"] < merged["rank_p05"]) | (merged["rank_reported"] > merged["rank_p95"]))
-    return {"n_published_ranks": int(has.sum()), "n_outside": int(out.sum())}
+#: Sets of panels simulated from the data at hand to check the rank bands' coverage of the true rank:
+#: 20 sets of about 800 bands give the coverage to about +-0.5 points (binomial, bands within a set dependent).
+BAND_CHECK_SETS = 20
 
 
-def measurement_tables(index_ranks: pd.DataFrame, scores: pd.DataFrame, wide: pd.DataFrame) -> dict[str, Any]:
-    """The measurement model: pillar structure, inter-rater reliability, assessor leniency, error covariance, Sobol.
+def measurement_tables(index_ranks: pd.DataFrame, scores: pd.DataFrame, wide: pd.DataFrame,
+                       sobol_n_base: int | None = None) -> dict[str, Any]:
+    """The measurement model and the weights: structure, reliability, leniency, error covariance, Sobol, scenarios.
 
     Args:
         index_ranks: :func:`index_table` output.
         scores: The processed ``scores`` table (assessor-level rows are used).
         wide: :func:`~smartcity_utils.analysis.drivers.lead.assessor_table` of ``scores``.
+        sobol_n_base: Sobol base sample size (default :data:`~smartcity_utils.analysis.sensitivity.SOBOL_N_BASE`).
 
     Returns:
         Tables named as in :data:`MEASUREMENT_TABLES`, and ``_dimension_cov``
         (one assessor's dimension error covariance, for the rank uncertainty).
     """
     from smartcity_utils.analysis.measurement import (
+        LENIENCY_COMPONENTS,
         assessor_leniency,
         assessor_rows,
         error_covariance,
         icc,
         pillar_structure,
     )
-    from smartcity_utils.analysis.sensitivity import sobol_rank_sensitivity
+    from smartcity_utils.analysis.rank_uncertainty import (
+        WEIGHT_SPREAD,
+        dirichlet_concentration,
+        rankable_rows,
+        scenario_reach,
+        scenario_ranks,
+    )
+    from smartcity_utils.analysis.measurement import pillar_mean_vs_dimensions
+    from smartcity_utils.analysis.sensitivity import OUTPUT_QUANTITY, SOBOL_N_BASE, sobol_rank_sensitivity
+
+    sobol_n_base = SOBOL_N_BASE if sobol_n_base is None else sobol_n_base
 
     pillars, dims = list(PILLAR_KEYS), list(DIMENSION_KEYS)
     frame = driver_frame(index_ranks)
@@ -330,7 +344,7 @@ def measurement_tables(index_ranks: pd.DataFrame, scores: pd.DataFrame, wide: pd
     out["icc"] = icc(rows, ["regency_id", "year"], "assessor", "score", item_col="item").assign(
         kind=lambda t: np.where(t["item"].isin(pillars), "pillar", "dimension"))
     fit = assessor_leniency(rows, ["regency_id", "year"], "assessor", "score", item_col="item",
-                            components=("unit", "rater", "unit:rater"))
+                            components=LENIENCY_COMPONENTS)
     out["assessor_leniency"] = fit.leniency
     out["assessor_variance"] = fit.variance_components.assign(converged=fit.converged)
     sigma = error_covariance(wide.dropna(subset=pillars + ["headline"]), ["regency_id", "year"], "assessor",
@@ -344,18 +358,27 @@ def measurement_tables(index_ranks: pd.DataFrame, scores: pd.DataFrame, wide: pd
     out["_dimension_cov"] = pd.DataFrame(dim_cov.to_numpy(), index=dim_cov.index, columns=dim_cov.columns)
     weights = dimension_weights()
     parts, steps = [], []
-    for year, block in index_ranks.dropna(subset=dims).groupby("year"):
+    concentration = dirichlet_concentration(WEIGHT_SPREAD, len(dims))
+    rankable = index_ranks[rankable_rows(index_ranks)]
+    for year, block in rankable.dropna(subset=dims).groupby("year"):
         base = weights[weights["year"] == year].set_index("dimension_key")["weight"]
         if base.empty or block["evaluation_group"].nunique() == len(block):
             steps.append(f"{year}: skipped (no weights or no group with two members)")
             continue
-        res = sobol_rank_sensitivity(block, base.reindex(dims).to_dict(), SOBOL_WEIGHT_HALF_WIDTH, n_base=256,
-                                     seed=int(year), groups="evaluation_group", num_resamples=100)
+        res = sobol_rank_sensitivity(block, base.reindex(dims).to_dict(), 0.0, n_base=sobol_n_base,
+                                     seed=int(year), groups="evaluation_group", num_resamples=100,
+                                     aggregations=("arithmetic",), weight_model="dirichlet",
+                                     concentration=concentration)
         steps += [f"{year}: {step}" for step in res.attrs["steps"]]
-        parts.append(res.assign(year=int(year), output_mean=res.attrs["output_mean"]))
+        parts.append(res.assign(year=int(year), output_mean=res.attrs["output_mean"],
+                                top_resolved=res.attrs["top_resolved"]))
     sensitivity = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     sensitivity.attrs["steps"] = steps
+    sensitivity.attrs["output"] = OUTPUT_QUANTITY
     out["rank_sensitivity"] = sensitivity
+    out["weight_scenarios"] = scenario_ranks(index_ranks)
+    out["weight_scenario_sets"] = scenario_reach(weight_spread=WEIGHT_SPREAD)
+    out["pillar_mean_dimensions"] = pillar_mean_vs_dimensions(index_ranks, pillars, dims)
     return out
 
 
@@ -382,6 +405,13 @@ def lead_driver_estimates(drivers: pd.DataFrame) -> pd.DataFrame:
         method, out = "ols", ols_as_estimates(drivers[drivers["method"] == "ols"], extra=["is_simulated"])
     out = out.rename(columns={"pillar": "pillar_key"}).assign(method=method, estimand=text(f"estimand_{method}", "en"))
     return out[DRIVER_ESTIMATE_COLUMNS].reset_index(drop=True)
+
+
+def _model_value(results: dict, column: str) -> float | None:
+    model = results.get("model")
+    if isinstance(model, pd.DataFrame) and column in model.columns and len(model) and pd.notna(model[column].iloc[0]):
+        return float(model[column].iloc[0])
+    return None
 
 
 def _model_r2(results: dict) -> float | None:

@@ -695,3 +695,129 @@ def test_ols_estimates_are_the_raw_slopes_and_carry_the_estimand_of_driver_text(
     out = lead_driver_estimates(pd.concat([lead, t.assign(is_simulated=True)]))
     assert (out["estimand"] == text("estimand_eiv", "en")).all()
     np.testing.assert_array_equal(out["estimate"], t["estimate"])
+
+
+# --- issue 15: labels, orders, foreign tables ----------------------------------------------------------
+
+
+def test_ordinal_logit_reports_log_odds_with_the_odds_ratio_and_clusters_by_regency():
+    # Input: one data set, then the same rows four times over as four years of each regency.
+    # Expected: the same log-odds; model-based errors halve (four times the rows), errors clustered by regency
+    # stay near the single-copy ones (the copies are no new evidence); odds ratio = exp(log-odds).
+    df = _latent_rank_frame(n=240)
+    once = ordinal_rank_drivers(df, PILLARS[:3], "percentile", share=0.25).set_index("pillar")
+    four = pd.concat([df.assign(regency_id=np.arange(len(df)))] * 4, ignore_index=True)
+    naive = ordinal_rank_drivers(four, PILLARS[:3], "percentile", share=0.25).set_index("pillar")
+    clustered = ordinal_rank_drivers(four, PILLARS[:3], "percentile", share=0.25,
+                                     cluster_col="regency_id").set_index("pillar")
+    g = "smart_governance"
+    # (the standardisation divides by n - 1, so four copies move the scale a little)
+    np.testing.assert_allclose(clustered.at[g, "estimate"], once.at[g, "estimate"], rtol=1e-2)
+    assert naive.at[g, "std_err"] == pytest.approx(once.at[g, "std_err"] / 2, rel=0.05)
+    assert clustered.at[g, "std_err"] == pytest.approx(once.at[g, "std_err"], rel=0.15)
+    assert clustered.at[g, "errors"] == "clustered by regency_id" and naive.at[g, "errors"] == "model-based"
+    assert clustered.at[g, "odds_ratio"] == pytest.approx(np.exp(clustered.at[g, "estimate"]))
+    assert clustered.at[g, "odds_ratio_ci_low"] == pytest.approx(np.exp(clustered.at[g, "ci_low"]))
+    summary = driver_summary({"ordinal_logit": clustered.reset_index()}).iloc[0]
+    assert "log-odds" in summary["answer"] and "odds multiplied by" in summary["answer"]
+    assert "log-odds" in summary["estimand"] and "how much the odds rise" not in summary["estimand"].lower()
+
+
+def test_order_probabilities_by_hand():
+    from smartcity_utils.analysis.drivers.orders import order_probabilities
+
+    # Four draws of three estimates; order by estimate a > b > c.
+    draws = np.array([[3.0, 2.0, 1.0], [3.0, 1.0, 2.0], [1.0, 3.0, 2.0], [3.0, 2.0, 1.0]])
+    t = order_probabilities(draws, ["a", "b", "c"], [2.5, 2.0, 1.5]).set_index("pillar")
+    assert t["position"].tolist() == [1, 2, 3]
+    assert t["p_first"].tolist() == [0.75, 0.25, 0.0]
+    assert t.at["a", "p_above_next"] == 0.75 and t.at["b", "p_above_next"] == 0.75
+    assert t["p_this_order"].iloc[0] == 0.5  # draws 1 and 4
+    assert np.isnan(t.at["c", "p_above_next"])
+
+
+def test_no_method_counts_as_an_independent_vote():
+    from smartcity_utils.analysis.drivers.summary import text
+
+    words = text("finding_agreement", "en", same=6, n=6, top="Smart Governance")
+    assert "6 of the other 6" in words and "not independent confirmation" in words
+    # OLS: bias, not too narrow intervals.
+    assert "bias" in text("why_ols", "en") and "too narrow" not in text("why_ols", "en")
+
+
+def test_json_estimate_is_the_number_the_text_reports(tmp_path):
+    # Input: a table whose target is 2 x a + 1 x b + noise, columns on very different scales.
+    # Expected: the JSON "estimate" of the regression is the raw slope the text prints, not a standardised one.
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(0, 1, 80), rng.normal(0, 10, 80)
+    y = 2 * a + 1 * b + rng.normal(0, 0.5, 80)
+    path = _table(tmp_path, ["a", "b", "y"], np.column_stack([a, b, y]).round(4).tolist())
+    js, txt = io.StringIO(), io.StringIO()
+    drivers_command(str(path), "y", None, True, out=js, n_boot=5)
+    drivers_command(str(path), "y", None, False, out=txt, n_boot=5)
+    ols = {r["pillar"]: r for r in json.loads(js.getvalue())["methods"]["ols"]}
+    assert ols["a"]["estimate"] == pytest.approx(2.0, abs=0.1) and ols["a"]["estimate"] == ols["a"]["coef"]
+    assert f"{ols['a']['estimate']:.2f} [" in txt.getvalue()
+    assert abs(ols["b"]["std_estimate"]) > abs(ols["a"]["std_estimate"])
+
+
+def _copy_table(tmp_path, exact: bool = False):
+    rng = np.random.default_rng(9)
+    x = rng.normal(3, 0.5, (40, 3))
+    y = x @ [0.5, 0.3, 0.2] + (0 if exact else rng.normal(0, 0.1, 40))
+    rows = np.column_stack([x, y.round(4), (y * 100 - 250).round(4)])  # the last column: the target shifted, rescaled
+    return _table(tmp_path, ["a", "b", "c", "index", "index_relative"], rows.tolist())
+
+
+def test_a_copy_of_the_target_is_named_and_left_out(tmp_path):
+    # Input: a column that is the target times 100 minus 250. Old: taken as a fourth pillar and ranked first.
+    # Expected: left out, named, with the reason; the three real pillars analysed.
+    path = _copy_table(tmp_path)
+    js, txt = io.StringIO(), io.StringIO()
+    drivers_command(str(path), "index", None, True, out=js, n_boot=5)
+    payload = json.loads(js.getvalue())
+    assert payload["pillars"] == ["a", "b", "c"]
+    assert "function of the target" in payload["left_out"]["index_relative"]
+    drivers_command(str(path), "index", None, False, out=txt, n_boot=5)
+    assert "index_relative ((almost) a function of the target 'index'" in txt.getvalue()
+    with pytest.raises(DriverInputError, match=r"column 'index_relative': \(almost\) a function of the target"):
+        drivers_command(str(path), "index", ["a", "index_relative"], False, out=io.StringIO(), n_boot=5)
+
+
+def test_r_squared_of_one_is_said_to_be_a_formula(tmp_path):
+    # Input: the target an exact weighted sum of the columns, rounded to 4 decimals. Expected: a note before the
+    # slopes that it is a formula and the intervals come from rounding.
+    path = _copy_table(tmp_path, exact=True)
+    js = io.StringIO()
+    drivers_command(str(path), "index", None, True, out=js, n_boot=5)
+    payload = json.loads(js.getvalue())
+    assert payload["exact_formula"] is True
+    assert any("is a formula of the columns" in n and "rounding index to 4 decimals" in n for n in payload["notes"])
+    noisy = io.StringIO()
+    drivers_command(str(_copy_table(tmp_path)), "index", None, True, out=noisy, n_boot=5)
+    assert json.loads(noisy.getvalue())["exact_formula"] is False
+
+
+@pytest.mark.parametrize("curved, linear", [pytest.param(False, True, id="linear_target"),
+                                             pytest.param(True, False, id="curved_target_flagged")])
+def test_specification_test_says_when_the_target_is_not_linear(tmp_path, curved, linear):
+    rng = np.random.default_rng(4)
+    x = rng.normal(0, 1, (300, 2))
+    lin = x @ [1.0, 0.5]
+    y = lin + (0.8 * lin**2 if curved else 0) + rng.normal(0, 0.3, 300)
+    path = _table(tmp_path, ["a", "b", "y"], np.column_stack([x, y]).round(5).tolist())
+    js = io.StringIO()
+    drivers_command(str(path), "y", None, True, out=js, n_boot=5)
+    spec = json.loads(js.getvalue())["specification_test"]
+    assert spec["linear"] is linear
+    assert (spec["p_value"] < 0.001) if curved else (spec["p_value"] > 0.05)
+
+
+@pytest.mark.skipif(not VALIDATION_CSV.is_file(), reason="shared validation table not present")
+def test_validation_table_copy_of_the_target_left_out_and_formula_said(tmp_path):
+    js = io.StringIO()
+    drivers_command(str(VALIDATION_CSV), "SmartCity_Index", None, True, out=js, n_boot=5)
+    payload = json.loads(js.getvalue())
+    assert "SmartCity_Index_relative_Edmonton" in payload["left_out"]
+    assert "SmartCity_Index_relative_Edmonton" not in payload["pillars"] and len(payload["pillars"]) == 6
+    assert payload["exact_formula"] is True

@@ -201,7 +201,8 @@ def test_assessor_bootstrap_known_probability():
                  {"regency_id": 2, "year": 2022, **{k: 3.1 for k in DIMS}}])
     assessors = pd.DataFrame([{"regency_id": 1, "year": 2022, "assessor": a, "dimension_key": k, "score": s}
                               for a, s in (("X", 3.0), ("Y", 3.4)) for k in DIMS])
-    out = rank_uncertainty.rank_uncertainty(df, n_draws=4000, weight_spread=0.0, assessor_scores=assessors, top_n=1)
+    out = rank_uncertainty.rank_uncertainty(df, n_draws=4000, weight_spread=0.0, assessor_scores=assessors, top_n=1,
+                                            panel_variance="resample")
     assert out.loc[0, "share_top1"] == pytest.approx(0.75, abs=0.03)
     assert out.loc[1, "share_top1"] == pytest.approx(0.25, abs=0.03)
 
@@ -216,7 +217,7 @@ def test_vectorised_equals_naive_with_assessors_groups_and_missing():
         for rid in (0, 1, 5) for a in range(rid % 3 + 2) for k in DIMS
     ])
     assessors = assessors.drop(index=[0])  # one missing assessor value
-    kwargs = dict(n_draws=60, seed=11, weight_spread=0.7, assessor_scores=assessors)
+    kwargs = dict(n_draws=60, seed=11, weight_spread=0.7, assessor_scores=assessors, panel_variance="resample")
     _, fast = rank_uncertainty.rank_draws(df, **kwargs)
     _, slow = rank_uncertainty.rank_draws_naive(df, **kwargs)
     assert np.array_equal(fast, slow, equal_nan=True)
@@ -241,7 +242,8 @@ def test_assessor_resampling_has_the_unbiased_variance_of_a_panel_mean(scores, e
     df = _frame([{"regency_id": 1, "year": 2022, **{k: 3.2 for k in DIMS}}])
     assessors = pd.DataFrame([{"regency_id": 1, "year": 2022, "assessor": f"a{i}", "dimension_key": k, "score": s}
                               for i, s in enumerate(scores) for k in DIMS])
-    model = rank_uncertainty.RankModel(n_draws=40000, weight_spread=0.0, assessor_scores=assessors)
+    model = rank_uncertainty.RankModel(n_draws=40000, weight_spread=0.0, assessor_scores=assessors,
+                                       panel_variance="resample")
     values, idx, _ = rank_uncertainty._prepare_draws(df, model).assessor_units[0]
     means = values[idx][:, :, 0].mean(axis=1)
     assert means.var() == pytest.approx(expected_var, rel=0.05)
@@ -258,14 +260,19 @@ def test_rank_model_assumptions_follow_the_switches():
         rank_uncertainty.rank_uncertainty(df, rank_uncertainty.RankModel(), n_draws=5)
 
 
-def test_published_ranks_outside_their_band_are_counted():
-    from smartcity_utils.analysis.run import published_outside_band
-
-    band = pd.DataFrame({"regency_id": [1, 2, 3, 4], "year": 2022, "rank_p05": [1.0, 2.0, 5.0, np.nan],
-                         "rank_p95": [3.0, 6.0, 9.0, np.nan]})
-    published = pd.DataFrame({"regency_id": [1, 2, 3, 4], "year": 2022,
-                              "rank_reported": [2, 7, np.nan, 1]})  # inside, above the band, none, unscored
-    assert published_outside_band(band, published) == {"n_published_ranks": 2, "n_outside": 1}
+def test_pooled_panel_error_uses_each_panels_own_size():
+    # Input: one regency-year with 2 assessors, one with 4, one without assessor rows; pooled covariance Sigma.
+    # Expected: panel errors of variance Sigma/2, Sigma/4 and Sigma/(assumed 2.67: harmonic mean of 2 and 4).
+    df = _frame([{"regency_id": r, "year": 2022, **{k: 3.0 for k in DIMS}} for r in (1, 2, 3)])
+    assessors = pd.DataFrame([{"regency_id": r, "year": 2022, "assessor": f"a{i}", "dimension_key": k,
+                               "score": 3.0 + 0.1 * i}
+                              for r, m in ((1, 2), (2, 4)) for i in range(m) for k in DIMS])
+    sigma = np.eye(len(DIMS)) * 0.06
+    model = rank_uncertainty.RankModel(n_draws=40000, weight_spread=0.0, assessor_scores=assessors,
+                                       panel_error_cov=sigma)
+    draws = rank_uncertainty._prepare_draws(df, model).model_units
+    for i, m in ((0, 2), (1, 4), (2, 2 / (1 / 2 + 1 / 4))):
+        assert draws[i][:, 0].var() == pytest.approx(0.06 / m, rel=0.05), i
 
 
 def test_regency_year_missing_a_dimension_keeps_its_place_in_every_draw():
@@ -285,7 +292,7 @@ def test_regency_year_missing_a_dimension_keeps_its_place_in_every_draw():
     pytest.param({"estimand": "x"}, "lead driver method: errors-in-variables regression", id="corrected"),
     pytest.param({}, "lead driver method: ordinary regression (no assessor-level scores", id="no_assessors"),
 ])
-def test_analysis_summary_names_the_lead_method_and_the_band_count(tmp_path, lead, expected):
+def test_analysis_summary_names_the_lead_method_and_the_true_rank_coverage(tmp_path, lead, expected):
     import json
 
     from smartcity_utils import paths
@@ -293,10 +300,13 @@ def test_analysis_summary_names_the_lead_method_and_the_band_count(tmp_path, lea
 
     folder = paths.analysis_dir(tmp_path)
     folder.mkdir(parents=True)
-    meta = {"lead_assumptions": lead, "published_ranks_outside_5_95_band": {"n_published_ranks": 541, "n_outside": 1}}
+    meta = {"lead_assumptions": lead,
+            "true_rank_coverage_check": {"n_rep": 20, "n_bands": 16000, "coverage": 0.9043, "nominal": 0.9}}
     (folder / paths.ANALYSIS_META).write_text(json.dumps(meta), encoding="utf-8")
     line = analysis_summary(tmp_path)
-    assert line.startswith(expected) and line.endswith("band: 1 of 541")
+    assert line.startswith(expected)
+    assert line.endswith("5-95 % rank bands hold the true rank 90 % of the time (nominal 90 %) on 20 sets of panels "
+                         "simulated from these scores")
     (folder / paths.ANALYSIS_META).write_text(json.dumps({**meta, "is_simulated": True}), encoding="utf-8")
     assert analysis_summary(tmp_path) == "simulated data: " + line
 

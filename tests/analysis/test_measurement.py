@@ -210,6 +210,58 @@ def test_leniency_reml_matches_statsmodels_mixedlm():
     np.testing.assert_allclose(own.leniency["se"], ref.leniency["se"], rtol=0.10)
 
 
+def simulate_with_item_differences(rng, n_units=60, n_raters=20, n_items=4, sd_u=0.4, sd_r=0.12, sd_h=0.10,
+                                   sd_ui=0.2, sd_e=0.15):
+    """Assessor rows with true item-to-item differences within a regency-year (unit:item) and a halo."""
+    item_mean = np.linspace(2.0, 2.6, n_items)
+    u = rng.normal(0, sd_u, n_units)
+    ui = rng.normal(0, sd_ui, (n_units, n_items))
+    b = rng.normal(0, sd_r, n_raters)
+    rows = []
+    for i in range(n_units):
+        for r in rng.choice(n_raters, size=rng.choice([3, 4]), replace=False):
+            halo = rng.normal(0, sd_h)
+            for j in range(n_items):
+                rows.append((i, 2022, f"Asesor {r}", f"item{j}",
+                             item_mean[j] + u[i] + ui[i, j] + b[r] + halo + rng.normal(0, sd_e)))
+    return pd.DataFrame(rows, columns=["regency_id", "year", "assessor", "item", "score"])
+
+
+FOUR_TERMS = ("unit", "rater", "unit:rater", "unit:item")
+
+
+@pytest.mark.parametrize("components, expected_residual", [
+    # Input: true item differences sd 0.2 and own noise sd 0.15 (0.0225).
+    # Without the unit:item term the item differences land in the residual: 0.04 + 0.0225.
+    pytest.param(("unit", "rater", "unit:rater"), 0.04 + 0.0225, id="without_item_term_residual_inflated"),
+    # With it the residual is the assessor's own noise again.
+    pytest.param(FOUR_TERMS, 0.0225, id="with_item_term_residual_is_own_noise"),
+])
+def test_regency_year_by_item_term_keeps_pillar_differences_out_of_the_noise(components, expected_residual):
+    frame = simulate_with_item_differences(np.random.default_rng(21), n_units=250, n_raters=30)
+    fit = assessor_leniency(frame, ["regency_id", "year"], "assessor", item_col="item", components=components)
+    vc = fit.variance_components.set_index("component")["variance"]
+    assert vc["residual"] == pytest.approx(expected_residual, rel=0.12)
+    if "unit:item" in components:
+        assert vc["unit:item"] == pytest.approx(0.2**2, rel=0.15)
+        assert vc["unit:rater"] == pytest.approx(0.10**2, abs=0.004)
+    else:  # the halo is understated too
+        assert vc["unit:rater"] < 0.10**2 - 0.004
+
+
+def test_four_term_sparse_reml_matches_statsmodels_mixedlm():
+    # Independent computation: statsmodels MixedLM with one variance component per term, on a small panel.
+    frame = simulate_with_item_differences(np.random.default_rng(22), n_units=30, n_raters=10, n_items=3)
+    own = assessor_leniency(frame, ["regency_id", "year"], "assessor", item_col="item", components=FOUR_TERMS)
+    ref = assessor_leniency(frame, ["regency_id", "year"], "assessor", item_col="item", components=FOUR_TERMS,
+                            engine="statsmodels")
+    a = own.variance_components.set_index("component")["variance"]
+    b = ref.variance_components.set_index("component")["variance"].reindex(a.index)
+    np.testing.assert_allclose(a, b, rtol=0.03, atol=5e-4)
+    np.testing.assert_allclose(own.leniency["leniency"], ref.leniency["leniency"], atol=3e-3)
+    np.testing.assert_allclose(own.fixed_effects["mean"], ref.fixed_effects["mean"], atol=2e-3)
+
+
 # ---------------------------------------------------------------------------
 # 4. error covariance
 # ---------------------------------------------------------------------------

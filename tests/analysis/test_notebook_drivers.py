@@ -22,8 +22,8 @@ def processed(tmp_path_factory) -> Path:
 
 
 #: Section headings of notebook 03, in the order the story is told.
-SECTIONS = ("## 1. The measurement model", "## 2. Which pillars go with the index", "## 3. In plain words",
-            "## 4. Findings")
+SECTIONS = ("## 1. The measurement model", "## 2. Which pillars go with the index", "## 3. The weights of the index",
+            "## 4. In plain words", "## 5. Findings")
 
 #: Raw artefacts a reader must never see.
 ARTEFACTS = ("LinAlgError", "np.int64", "np.float64", "Traceback", "smart_governance", "consensus")
@@ -47,8 +47,25 @@ def test_03_drivers_find_the_strongest_pillar(processed, tmp_path):
     assert "ICC(1)" in text and "Cronbach" in text  # the measurement tables are shown
     assert "Corrected regression (lead)" in text and "Regresi terkoreksi (utama)" in text
     assert "What it estimates" in text and "Yang diestimasi" in text
-    for artefact in ARTEFACTS:
+    # Issue 15: the assumptions, the measured-years estimate and bound, the order probabilities, the weight
+    # scenarios, the Sobol result and what the pillars are, all shown.
+    for shown in ("Years without assessor rows", "Assessors of one panel", "Corrected, years with assessor rows only",
+                  "Interval widened by that range", "Share of draws above the next", "Published weight set",
+                  "Dirichlet draws reaching it", "First-order Sobol index", "Output of the Sobol analysis",
+                  "Pillar mean equals it", "Specification test (RESET)", "log-odds"):
+        assert shown in text, shown
+    for artefact in ARTEFACTS + ("eiv_measured", "eiv_bound", "regency_id", "n_assessors"):
         assert artefact not in text, artefact
+
+
+def test_03_on_a_year_without_assessor_rows_says_so_before_any_number(processed, tmp_path):
+    # Input: years [2019], which has no assessor-level rows. Expected: the first output after the banner says so,
+    # before the count of regency-years or any estimate.
+    nb = _execute("03_pillar_drivers.ipynb", tmp_path, processed_dir=str(processed), years=[2019], n_boot=20)
+    text = _text(nb)
+    note = text.index("No assessor-level rows in 2019")
+    assert note < text.index("regency-years, ") and note < text.index("Corrected regression (lead)")
+    assert "carried over to 2019 unchecked" in text
 
 
 def test_03_rank_target_and_group_filter(processed, tmp_path):
@@ -66,3 +83,10 @@ def test_analysis_sidecars_say_the_data_are_simulated(processed):
     for name in (RANK_UNCERTAINTY_META, paths.ANALYSIS_META):
         assert json.loads((folder / name).read_text(encoding="utf-8"))["is_simulated"] is True, name
     assert analysis_summary(processed).startswith("simulated data: ")
+    # The published-rank count (near-tautological: bands are centred on the published scores) is replaced by the
+    # coverage of true ranks on panels simulated from these scores; the lead's assumptions are in the sidecar.
+    meta = json.loads((folder / paths.ANALYSIS_META).read_text(encoding="utf-8"))
+    check = meta["true_rank_coverage_check"]
+    assert "published_ranks_outside_5_95_band" not in meta and 0.8 < check["coverage"] < 0.97
+    assert {"carried_to_other_years", "independent_within_panel", "linear"} <= set(meta["lead_assumptions"])
+    assert "hold the true rank" in analysis_summary(processed)

@@ -69,3 +69,21 @@ def test_bad_arguments_raise(kwargs):
     args = {"spread": 0.05, **kwargs}
     with pytest.raises(ValueError):
         sobol_rank_sensitivity(scores_two_dimensions(), WEIGHTS, n_base=8, **args)
+
+
+def test_dirichlet_weights_only_the_weights_that_move_ranks_have_total_effect():
+    # Input: units differ in baseline and outcome only; weights drawn from the Dirichlet of the rank bands.
+    # Expected: the other weights' Gamma components only rescale the index (no rank moves): total index 0.
+    from smartcity_utils.analysis.rank_uncertainty import WEIGHT_SPREAD, dirichlet_concentration
+
+    c = dirichlet_concentration(WEIGHT_SPREAD, len(DIMS))
+    out = sobol_rank_sensitivity(scores_two_dimensions(), WEIGHTS, 0.0, n_base=512, aggregations=("arithmetic",),
+                                 weight_model="dirichlet", concentration=c).set_index("input")
+    for dim in ("output", "impact", "quick_wins"):
+        assert out.loc[f"w_{dim}", "ST"] == pytest.approx(0.0, abs=1e-9)
+    assert out.loc["w_baseline", "ST"] > 0.2 and out.loc["w_outcome", "ST"] > 0.2
+    assert "percentile rank" in out.attrs["output"]
+    top, second = out.sort_values("S1", ascending=False).iloc[:2].itertuples()
+    assert out.attrs["top_resolved"] == bool(top.S1_ci_low > second.S1_ci_high)
+    with pytest.raises(ValueError, match="concentration"):
+        sobol_rank_sensitivity(scores_two_dimensions(), WEIGHTS, 0.0, n_base=8, weight_model="dirichlet")

@@ -108,3 +108,48 @@ def test_leniency_is_fitted_on_one_row_per_assessor_and_item():
     doubled = pd.concat([scores, assessor.iloc[:40]], ignore_index=True)
     twice = story.leniency_adjusted(frame, doubled)[0]
     np.testing.assert_allclose(twice["leniency_shift"], once["leniency_shift"], atol=1e-8)
+
+
+@pytest.mark.parametrize("share, alpha, expected", [
+    # The table of the issue: first component 31 %, alpha 0.46 -> not "move as one".
+    pytest.param(0.31, 0.46, "measure largely separate things", id="separate"),
+    pytest.param(0.60, 0.85, "share a common part but also differ", id="partly"),
+    pytest.param(0.75, 0.93, "largely move as one", id="one"),
+])
+def test_structure_sentence_follows_its_numbers(share, alpha, expected):
+    sentence = story.structure_reading(share, alpha)
+    assert expected in sentence and f"{100 * share:.0f} %" in sentence and f"{alpha:.2f}" in sentence
+
+
+def test_assessor_note_before_any_number_for_a_year_without_assessor_rows():
+    # Input: notebook rows of 2019 only; assessor rows exist for 2022 and 2023. Expected: the note names 2019
+    # and the years the error covariance comes from. Rows of 2023 only: no note.
+    scores = pd.DataFrame({"level": "assessor", "year": [2022, 2023], "regency_id": 1, "assessor": "A"})
+    note = story.assessor_note(pd.DataFrame({"year": [2019, 2019]}), scores)
+    assert note.startswith("No assessor-level rows in 2019") and "measured in 2022, 2023" in note
+    assert story.assessor_note(pd.DataFrame({"year": [2023]}), scores) == ""
+
+
+def _pillar_mean_frame():
+    # Kota Kediri 2022 as published: six pillar scores whose mean is its Impact score, 3.07.
+    kediri = {"smart_governance": 2.75, "smart_branding": 2.75, "smart_economy": 3.50, "smart_society": 3.33,
+              "smart_living": 3.33, "smart_environment": 2.75, "baseline": 3.60, "output": 3.21, "outcome": 3.23,
+              "impact": 3.07, "quick_wins": 3.65}
+    other = {**kediri, "impact": 2.50}
+    return pd.DataFrame([{**kediri, "year": 2022}, {**other, "year": 2021}])
+
+
+def test_pillar_mean_equals_impact_for_kota_kediri_2022_and_the_reading_says_what_it_implies():
+    from smartcity_utils.analysis.measurement import pillar_mean_vs_dimensions
+
+    t = pillar_mean_vs_dimensions(_pillar_mean_frame(), PILLARS, list(DIMENSION_KEYS)).set_index(
+        ["group", "dimension"])
+    assert t.loc[("2022", "impact"), "share_equal"] == 1.0
+    assert t.loc[("2022", "impact"), "mean_abs_difference"] == pytest.approx(abs(np.mean(
+        [2.75, 2.75, 3.50, 3.33, 3.33, 2.75]) - 3.07))
+    assert t.loc[("2021", "impact"), "share_equal"] == 0.0
+    lines = story.pillar_mean_reading({"pillar_mean_dimensions": t.reset_index()})
+    # 2022 weights 10/20/30/20/20: the Impact weight 0.20, a sixth of it per pillar.
+    assert lines[1].startswith("2022: the mean of the six pillars equals the Impact score in 100 %")
+    assert "0.033 of each pillar's slope" in lines[1]
+    assert lines[0].startswith("2021: the mean of the six pillars is not a dimension score")

@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from python_calamine import CalamineWorkbook
@@ -273,3 +274,91 @@ def test_panels_come_from_the_same_model_as_the_files(monkeypatch):
     monkeypatch.setattr(sim_module, "_check_published", refuse)
     with pytest.raises(RuntimeError, match="not reproduced"):
         sim_module.simulate_panels(seed=2017)
+
+
+# --- departures from the model, for the stress benchmark ----------------------------------------------
+
+
+def _within_sd(assessors: pd.DataFrame, years) -> float:
+    """Spread of the assessors' governance scores around their panel's mean, in ``years``."""
+    rows = assessors[assessors["year"].isin(years)]
+    dev = rows["smart_governance"] - rows.groupby(["regency", "year"])["smart_governance"].transform("mean")
+    return float(dev.std())
+
+
+@pytest.fixture(scope="module")
+def as_simulated():
+    from smartcity_simulator.simulate import simulate_panels
+
+    return simulate_panels(seed=5)
+
+
+def test_default_scenario_is_the_model_itself(as_simulated):
+    # Input: the empty scenario. Expected: the very same panels as without one (no extra random draw).
+    from smartcity_simulator.simulate import simulate_panels
+
+    again = simulate_panels(seed=5, scenario={})
+    pd.testing.assert_frame_equal(again["assessors"], as_simulated["assessors"])
+    pd.testing.assert_frame_equal(again["units"], as_simulated["units"])
+    units = as_simulated["units"]
+    # An error-free panel publishes the true index plus the shift that reproduces a published figure.
+    assert (units["true_final_score"] - units["true_index"] - units["shift_cents"] / 100).abs().max() < 1e-12
+
+
+@pytest.mark.parametrize("scenario, years, low, high", [
+    pytest.param({"moderation": 0.5}, (2019, 2024), 0.4, 0.6, id="moderation_halves_the_spread"),
+    pytest.param({"error_scale_by_year": {2019: 2.0, 2020: 2.0, 2021: 2.0}}, (2019, 2020, 2021), 1.8, 2.2,
+                 id="error_doubled_in_2019_21"),
+    pytest.param({"error_scale_by_year": {2019: 2.0, 2020: 2.0, 2021: 2.0}}, (2022, 2023, 2024), 0.95, 1.05,
+                 id="error_kept_in_2022_24"),
+    pytest.param({"sd_l_item": 0.10}, (2019, 2024), 1.1, 1.4, id="item_leniency_adds_spread"),
+])
+def test_departures_change_the_assessor_spread_as_stated(as_simulated, scenario, years, low, high):
+    from smartcity_simulator.simulate import simulate_panels
+
+    years = list(range(years[0], years[-1] + 1)) if len(years) == 2 else list(years)
+    ratio = _within_sd(simulate_panels(seed=5, scenario=scenario)["assessors"], years) / _within_sd(
+        as_simulated["assessors"], years)
+    assert low < ratio < high, ratio
+
+
+def test_panel_sizes_by_year():
+    from smartcity_simulator.simulate import simulate_panels
+
+    units = simulate_panels(seed=5, scenario={"panel_sizes_by_year": {2019: (2, 2), 2024: (5, 5)}})["units"]
+    sizes = units.groupby("year")["n_assessors"].agg(["min", "max"])
+    assert sizes.loc[2019].tolist() == [2, 2] and sizes.loc[2024].tolist() == [5, 5]
+    assert sizes.loc[2021].tolist() == [3, 4]
+
+
+@pytest.mark.parametrize("scenario", [
+    pytest.param({"headline_curvature": -0.8}, id="ceiling"),
+    pytest.param({"interaction": ("smart_governance", "smart_economy", 0.4)}, id="interaction"),
+])
+def test_non_linear_headlines_leave_the_linear_part_and_the_pillars(as_simulated, scenario):
+    # Input: the same seed with a non-linear headline. Expected: same true pillars, a different true
+    # index whose departure from the linear one is the stated term.
+    from smartcity_simulator.simulate import DEFAULT_PARAMS, simulate_panels
+
+    units = simulate_panels(seed=5, scenario=scenario)["units"]
+    base = as_simulated["units"]
+    pillars = [c for c in units.columns if c.startswith("true_smart_")]
+    pd.testing.assert_frame_equal(units[pillars], base[pillars])
+    beta = pd.Series(DEFAULT_PARAMS["beta_k"]).rename(lambda k: f"true_{k}")
+    centre = DEFAULT_PARAMS["mu"] + pd.Series(DEFAULT_PARAMS["a_k"]).rename(lambda k: f"true_{k}")
+    if "headline_curvature" in scenario:
+        lin = units[pillars] @ beta[pillars]
+        term = scenario["headline_curvature"] * (lin - float(beta[pillars] @ centre[pillars])) ** 2
+    else:
+        a, b, gamma = scenario["interaction"]
+        term = gamma * (units[f"true_{a}"] - centre[f"true_{a}"]) * (units[f"true_{b}"] - centre[f"true_{b}"])
+    inside = units["true_index"].between(0.01, 3.99) & base["true_index"].between(0.01, 3.99)  # not clipped
+    diff = (units["true_index"] - base["true_index"])[inside]
+    np.testing.assert_allclose(diff, term[inside], atol=1e-9)
+
+
+def test_unknown_scenario_key_is_refused():
+    from smartcity_simulator.simulate import simulate_panels
+
+    with pytest.raises(ValueError, match="unknown scenario keys"):
+        simulate_panels(seed=5, scenario={"moderaton": 0.5})

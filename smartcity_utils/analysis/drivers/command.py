@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+import numpy as np
 import pandas as pd
 
 from smartcity_utils.analysis.drivers.inputs import (
@@ -19,6 +20,7 @@ from smartcity_utils.analysis.drivers.inputs import (
     _first_present,
     _missing_column_message,
     infer_pillars,
+    target_copies,
 )
 from smartcity_utils.analysis.drivers.run import run_driver_analysis
 from smartcity_utils.analysis.drivers.summary import SUMMARY_COLUMNS
@@ -29,11 +31,50 @@ from smartcity_utils.tables import sniff_delimiter
 # ---------------------------------------------------------------------------
 
 
-def _text_report(results: dict[str, pd.DataFrame], target: str, left_out: dict[str, str]) -> str:
+#: R-squared at or above which the target is read as an exact formula of the columns: the residual spread is
+#: then a hundredth of the target's standard deviation or less, what rounding the target leaves.
+EXACT_FORMULA_R2 = 0.9999
+
+
+def _decimals(values: pd.Series) -> int | None:
+    """Most decimals written in a column's cells (None when no cell is a plain number)."""
+    shown = [str(v).strip().replace(",", ".") for v in values.tolist()]
+    shown = [v for v in shown if v.replace(".", "", 1).lstrip("-").isdigit()]
+    return max((len(v.split(".")[1]) if "." in v else 0) for v in shown) if shown else None
+
+
+def model_notes(results: dict[str, pd.DataFrame], target: str, raw_target: pd.Series) -> dict[str, object]:
+    """What the reader must know before the slopes: an exact formula, a non-linear target; in words and values."""
+    model = results["model"].iloc[0]
+    r2, notes = model["r2"], []
+    exact = bool(pd.notna(r2) and r2 >= EXACT_FORMULA_R2)
+    if exact:
+        d = _decimals(raw_target)
+        rounding = (10.0 ** -d) / np.sqrt(12) if d is not None else np.nan
+        notes.append(f"R-squared is {r2:.5f}: {target} is a formula of the columns (residual sd "
+                     f"{model['residual_sd']:.3g}; rounding {target} to {d} decimals alone gives {rounding:.3g}); "
+                     "the slopes are the formula's weights and their intervals come from that rounding, not from "
+                     "sampling")
+    p = model.get("reset_p", np.nan)
+    linear = bool(model.get("linear", True))
+    if pd.notna(p):
+        notes.append(f"specification test (RESET, squares and cubes of the fitted values): p = {p:.3g}; " + (
+            "no sign that the relation is curved" if linear else
+            f"{target} is not linear in the columns: the slopes below are a linear summary, not weights"))
+    return {"exact_formula": exact, "linear": linear, "reset_p": None if pd.isna(p) else float(p), "notes": notes}
+
+
+def _text_report(results: dict[str, pd.DataFrame], target: str, left_out: dict[str, str],
+                 notes: dict[str, object] | None = None) -> str:
     model = results["model"].iloc[0]
     r2 = "n/a" if pd.isna(model["r2"]) else f"{model['r2']:.4f}"
     lines = [f"Which pillars go with {target}: n = {int(model['n'])}, R-squared = {r2}, "
              f"ranks as {model['rank_source']}", ""]
+    for note in (notes or {}).get("notes", []):
+        lines.append(f"Note: {note}")
+    assumptions = _lead_assumptions(results)
+    if assumptions:
+        lines.append("Assumptions of the lead method: " + "; ".join(assumptions.values()))
     if left_out:
         lines.append("Left out: " + "; ".join(f"{c} ({why})" for c, why in left_out.items()))
     if model.get("dropped_rows"):
@@ -41,6 +82,13 @@ def _text_report(results: dict[str, pd.DataFrame], target: str, left_out: dict[s
     if model.get("rank_dropped_rows"):
         lines.append("Rows left out of the rank methods for a missing rank or group (CSV line numbers): "
                      f"{model['rank_dropped_rows']}")
+    order = results.get("order")
+    if isinstance(order, pd.DataFrame) and len(order) > 1:
+        steps = "; ".join(f"{r.pillar} > {r.next_pillar} {r.p_above_next:.2f}" for r in order.itertuples()
+                          if isinstance(r.next_pillar, str))
+        lines.append(f"Order of the lead estimates: {', '.join(order['pillar'])} (this whole order in "
+                     f"{100 * order['p_this_order'].iloc[0]:.0f} % of {int(order['n_draws'].iloc[0])} draws, "
+                     f"{order['source'].iloc[0]}; share of draws in which each stays above the next: {steps})")
     for row in results["summary"].itertuples():
         lines += ["", f"{row.method_label}{' [lead]' if row.is_lead else ''}",
                   f"  estimates: {row.estimand}", f"  answer:    {row.answer}", f"  order:     {row.order}",
@@ -49,6 +97,20 @@ def _text_report(results: dict[str, pd.DataFrame], target: str, left_out: dict[s
         lines += ["", "Not run or not estimable:"]
         lines += [f"  {r.method}: {r.reason}" for r in results["skipped"].itertuples()]
     return "\n".join(lines) + "\n"
+
+
+def _lead_assumptions(results: dict[str, pd.DataFrame]) -> dict[str, str]:
+    """The lead method's assumptions in words: the corrected regression's own, else the ordinary regression's."""
+    lead = results.get("eiv")
+    if isinstance(lead, pd.DataFrame) and lead.attrs.get("assumptions"):
+        return dict(lead.attrs["assumptions"])
+    ols = results.get("ols")
+    if not isinstance(ols, pd.DataFrame):
+        return {}
+    return {"measurement": "the columns are taken as measured without error (no assessor-level scores to correct "
+                           "for a shared error)",
+            "linear": "the target is taken as linear in the columns (see the specification test)",
+            "independence": f"rows independent, standard errors {ols['errors'].iloc[0]}"}
 
 
 def drivers_command(
@@ -100,6 +162,15 @@ def drivers_command(
         pillars, left_out = infer_pillars(df, target)
         if not pillars:
             raise DriverInputError(f"{path.name}: no numeric pillar columns besides '{target}'")
+    else:
+        missing = [c for c in pillars if c not in df.columns]
+        if missing:
+            raise DriverInputError(_missing_column_message(missing[0], list(df.columns), path.name))
+        copies = target_copies(df, target, pillars)
+        if copies:
+            name, fit = next(iter(copies.items()))
+            raise DriverInputError(f"{path.name}, column '{name}': (almost) a function of the target '{target}' "
+                                   f"(fit {fit:.4f}), a copy of what is to be explained; leave it out of --pillars")
     year_col = _first_present(df, _YEAR_NAMES)
     group_col = _first_present(df, _GROUP_NAMES)
     rank_col = _first_present(df, _RANK_NAMES)
@@ -109,12 +180,20 @@ def drivers_command(
         df, target, pillars, year_col=year_col, group_col=group_col,
         rank_col=rank_col, n_boot=n_boot, seed=seed, rank_group_cols=rank_groups, source=path.name,
     )
+    notes = model_notes(results, target, df[target])
     if as_json:
         model = results["model"].iloc[0]
         payload = {
             "target": target,
             "n": int(model["n"]),
             "r2": None if pd.isna(model["r2"]) else float(model["r2"]),
+            "exact_formula": notes["exact_formula"],
+            "specification_test": {"test": "RESET", "p_value": notes["reset_p"], "linear": notes["linear"]},
+            "notes": notes["notes"],
+            "estimate_scale": ("every method's estimate is on the scale its answer reports: regressions in "
+                               "target points per column point, dominance a share of R-squared, ordinal logit "
+                               "log-odds per SD, rank correlation a correlation"),
+            "lead_assumptions": _lead_assumptions(results),
             "pillars": list(pillars),
             "left_out": left_out,
             "dropped_rows": [int(r) for r in str(model["dropped_rows"]).split(", ") if r],
@@ -129,5 +208,5 @@ def drivers_command(
         }
         out.write(json.dumps(payload, indent=2) + "\n")
     else:
-        out.write(_text_report(results, target, left_out))
+        out.write(_text_report(results, target, left_out, notes))
     return 0

@@ -238,12 +238,52 @@ def _is_id_column(name: str, target: str) -> bool:
     return low in _YEAR_NAMES or low in _RANK_NAMES or low in _EVALUATION_GROUP_NAMES
 
 
+#: Share of a column's variance explained by a smooth function of the target (a cubic in it), or squared rank
+#: correlation with it, at or above which the column is taken as a copy of the target (shifted, rescaled,
+#: transformed): it holds no information the target lacks. 0.99 leaves genuine pillars of a composite alone
+#: (a pillar of six with a correlation of 0.9 among them explains about 0.92 of it) and catches copies (1.000).
+TARGET_COPY_R2 = 0.99
+
+
+def _numbers(series: pd.Series) -> np.ndarray:
+    """The cells of a column as floats (NaN where not a number or missing), without raising."""
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.to_numpy(float)
+    return np.array([v if ok else np.nan for v, ok in (_to_number(x) for x in series.tolist())], float)
+
+
+def target_function_fit(column: pd.Series, target: pd.Series) -> float:
+    """How far ``column`` is a function of ``target``: the larger of the squared Spearman correlation and the
+    R-squared of the column on a cubic in the (standardised) target, over rows where both are numbers."""
+    from scipy import stats
+
+    x, y = _numbers(target), _numbers(column)
+    ok = np.isfinite(x) & np.isfinite(y)
+    if ok.sum() < 5 or np.ptp(x[ok]) == 0 or np.ptp(y[ok]) == 0:
+        return 0.0
+    x, y = x[ok], y[ok]
+    z = (x - x.mean()) / x.std()
+    design = np.column_stack([np.ones_like(z), z, z**2, z**3])
+    resid = y - design @ np.linalg.lstsq(design, y, rcond=None)[0]
+    r2 = 1.0 - float(resid @ resid) / float(np.sum((y - y.mean()) ** 2))
+    rho = float(stats.spearmanr(x, y)[0])
+    return max(r2, rho**2 if np.isfinite(rho) else 0.0)
+
+
+def target_copies(df: pd.DataFrame, target: str, columns: Sequence[str]) -> dict[str, float]:
+    """Columns that are (almost) a function of the target, with their fit (:func:`target_function_fit`)."""
+    fits = {str(c): target_function_fit(df[c], df[target]) for c in columns}
+    return {c: f for c, f in fits.items() if f >= TARGET_COPY_R2}
+
+
 def infer_pillars(df: pd.DataFrame, target: str) -> tuple[list[str], dict[str, str]]:
     """Pillar columns of a table from its header, and the columns left out with the reason.
 
     A column is a pillar unless it is the target, an identifier or
-    bookkeeping column (``id``, ``*_id``, names, year, rank, group), or holds
-    no number at all (a text column such as a name). The cells of the chosen
+    bookkeeping column (``id``, ``*_id``, names, year, rank, group), holds
+    no number at all (a text column such as a name), or is (almost) a
+    function of the target (:data:`TARGET_COPY_R2`: the target shifted,
+    rescaled or transformed, which would "explain" it perfectly). The cells of the chosen
     columns are not judged here: :func:`validate_driver_input` checks every
     one and names the column, CSV line and value of a bad cell, so one bad
     cell never makes a pillar disappear.
@@ -262,6 +302,11 @@ def infer_pillars(df: pd.DataFrame, target: str) -> tuple[list[str], dict[str, s
         values = [_to_number(v) for v in df[col].tolist()]
         if not any(ok and np.isfinite(v) for v, ok in values):
             left_out[str(col)] = "no numbers (text column)"
+            continue
+        fit = target_function_fit(df[col], df[target])
+        if fit >= TARGET_COPY_R2:
+            left_out[str(col)] = (f"(almost) a function of the target '{target}' (fit {fit:.4f}): a copy, shift or "
+                                  "rescaling of what is to be explained, not a pillar")
             continue
         pillars.append(col)
     return pillars, left_out

@@ -2,7 +2,8 @@
 
 Pillar scores and the headline are panel means of the same three or four
 assessors, so one assessor's leniency and halo sit in both: ordinary least
-squares on panel means is biased and its intervals are too narrow. The lead
+squares on panel means is biased (its intervals are about as wide as its
+sampling spread, but centred on the wrong value). The lead
 method is the errors-in-variables (method-of-moments) regression of
 :func:`smartcity_utils.analysis.measurement.eiv_drivers`, with the error
 covariance of one assessor estimated from the assessor-level rows (each
@@ -32,24 +33,54 @@ HEADLINE = "headline"
 UNIT = ["regency_id", "year"]
 
 
+#: Method name of the estimate from the regency-years that have their own assessor rows only.
+MEASURED_METHOD = "eiv_measured"
+
+#: Method name of the lead interval widened by the error-size bound (a sensitivity interval: the union of the
+#: lead interval shifted to every estimate of the bound).
+BOUND_METHOD = "eiv_bound"
+
+#: Factors on one assessor's error covariance for the bound of the lead estimate. In the regency-years
+#: without assessor rows the error is not measured: the stress benchmark (benchmarks/stress_drivers.py)
+#: finds the lead intervals at 89 % instead of 95 % when its sd there is twice the measured one, so the bound
+#: runs from half to four times the covariance (error sd from 0.7 to 2 times). In every year: within-panel spread
+#: understates the error when assessors move towards each other (halfway to the panel mean leaves a quarter of
+#: the within-panel variance, hence 4).
+ERROR_SCALE_OTHER_YEARS = (0.5, 2.0, 4.0)
+ERROR_SCALE_EVERY_YEAR = (2.0, 4.0)
+
+
 @dataclass
 class LeadResult:
     """Outcome of :func:`lead_drivers`.
 
     Attributes:
-        table: One row per pillar and method (``eiv`` the lead, ``ols`` the
-            naive regression on panel means with the same bootstrap):
+        table: One row per pillar and method (``eiv`` the lead, pooled over
+            every year; ``ols_bootstrap`` the naive regression on panel means
+            with the same bootstrap; ``eiv_measured`` the same correction on
+            the regency-years with their own assessor rows only, where the
+            error covariance and the panel size are measured):
             ``pillar, method, estimate, ci_low, ci_high, se, n_units,
             n_clusters, n_boot, n_boot_failed``.
         error_cov: Covariance of one assessor's errors (pillars and headline).
         assumptions: Plain statements of what the estimate assumes, and the
             values used (panel sizes, the number of panels behind the error
             covariance, year effects).
+        sensitivity: The pooled estimate when one assessor's error covariance
+            is a factor times the measured one, in the regency-years without
+            assessor rows (``where = "other years"``) or in every regency-year
+            (``"every year"``): ``where, factor, pillar, value``; plus the
+            bound per pillar (``where = "bound"``: ``low`` and ``high``, the smallest and largest value over
+            those factors and the measured error; a factor the data rule out, where the corrected covariance
+            is not positive definite, has NaN values and stays out of the bound).
+        draws: Bootstrap draws of the lead estimate (draws x pillars), for the probabilities of orders.
     """
 
     table: pd.DataFrame
     error_cov: pd.DataFrame
     assumptions: dict[str, Any] = field(default_factory=dict)
+    sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    draws: np.ndarray | None = None
 
 
 def assessor_table(scores: pd.DataFrame, weights: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -143,9 +174,15 @@ def lead_drivers(
     headline (every column is centred within year, i.e. year fixed effects,
     when ``year_col`` has two or more years); collinear pillars (the corrected
     covariance must stay positive definite, else a :class:`DriverInputError`
-    says so). Not in the intervals: the sampling error of the error covariance
-    itself (estimated from many panels) and the dependence that an assessor's
-    leniency creates between regencies it scores.
+    says so). Not checkable from these data, hence shown rather than assumed
+    away: that one assessor's error covariance measured where assessor rows
+    exist holds in the regency-years without them (the estimate from the
+    measured regency-years alone is given beside the pooled one, and the
+    pooled estimate under other error sizes bounds it), and that assessors
+    of one panel err independently (moderation towards the panel's mean hides
+    error from the within-panel spread: the "every year" factors). Not in the
+    intervals: the sampling error of the error covariance itself and the
+    dependence that an assessor's leniency creates between regencies it scores.
 
     Args:
         units: One row per regency-year with the pillars, the target,
@@ -174,29 +211,118 @@ def lead_drivers(
     sigma = error_covariance(usable, UNIT, "assessor", pillars, headline=HEADLINE)
     data = units.dropna(subset=pillars + [target, cluster]).reset_index(drop=True)
     m, assumed = panel_sizes(data, usable)
-    data = data.assign(_m=m)
+    measured_units = set(map(tuple, usable[UNIT].drop_duplicates().to_numpy().tolist()))
+    measured = np.array([(r, y) in measured_units for r, y in zip(data["regency_id"], data["year"])]) \
+        if set(UNIT) <= set(data.columns) else np.zeros(len(data), bool)
+    data = data.assign(_m=m, _measured=measured)
     years = year_col is not None and year_col in data.columns and data[year_col].nunique() > 1
-    if years:
-        data = _centre_within(data, pillars + [target], year_col)
-    try:
-        table = eiv_drivers(data, pillars, target, sigma, "_m", cluster=cluster, n_boot=n_boot, seed=seed,
-                            level=level, error_target=HEADLINE)
-    except ValueError as exc:
-        raise DriverInputError(str(exc)) from exc
+    centred = _centre_within(data, pillars + [target], year_col) if years else data
+
+    def fit(frame: pd.DataFrame, scale=None, boot: int = n_boot) -> pd.DataFrame:
+        try:
+            return eiv_drivers(frame, pillars, target, sigma, "_m", cluster=cluster, n_boot=boot, seed=seed,
+                               level=level, error_target=HEADLINE, error_scale=scale, return_draws=True)
+        except ValueError as exc:
+            raise DriverInputError(str(exc)) from exc
+
+    table, draws = fit(centred)
+    draws = draws.get(LEAD_METHOD)
     # The naive regression with the same bootstrap, named apart from the OLS table (HC3 or clustered).
     table["method"] = table["method"].replace({"ols": "ols_bootstrap"})
+    parts = [table]
+    n_measured, n_other = int(measured.sum()), int((~measured).sum())
+    measured_note = "no regency-year without assessor rows: the pooled estimate is the measured one"
+    if n_other and n_measured >= len(pillars) + 2:
+        own = data[measured]
+        own = _centre_within(own, pillars + [target], year_col) if years and own[year_col].nunique() > 1 else own
+        try:
+            alone = fit(own)[0]
+        except DriverInputError as exc:
+            measured_note = f"not estimable on the {n_measured} regency-years with assessor rows alone: {exc}"
+        else:
+            parts.append(alone[alone["method"] == LEAD_METHOD].assign(method=MEASURED_METHOD))
+            measured_note = (f"estimated again on the {n_measured} regency-years with their own assessor rows "
+                             "alone, beside the pooled one")
+    elif n_other:
+        measured_note = f"only {n_measured} regency-years with assessor rows: too few for an estimate of their own"
+    table = pd.concat(parts, ignore_index=True)
+    sensitivity = _error_size_sensitivity(centred, pillars, fit, table[table["method"] == LEAD_METHOD],
+                                          n_other)
+    table = pd.concat([table, bound_interval(table[table["method"] == LEAD_METHOD], sensitivity)],
+                      ignore_index=True)
+    factors = (f"{', '.join(f'{k:g}' for k in ERROR_SCALE_OTHER_YEARS)} times the measured error in the "
+               f"{n_other} regency-years without assessor rows, and " if n_other else "")
+    sensitivity_note = (f"bound: the pooled estimate recomputed with one assessor's error covariance "
+                        f"{factors}{', '.join(f'{k:g}' for k in ERROR_SCALE_EVERY_YEAR)} times it in every "
+                        "regency-year; the lead interval widened by that range is given beside the lead")
     known = int((units["n_assessors"].fillna(0) > 0).sum()) if "n_assessors" in units.columns else 0
     assumptions = {
         "estimand": text("estimand_eiv", "en"),
         "error_covariance": (f"one assessor's error covariance from {sigma.attrs['n_panels']} panels "
                              f"({sigma.attrs['n_assessor_rows']} assessor rows, {sigma.attrs['df']} degrees of "
                              "freedom), pooled within panels; treated as known"),
-        "panel_size": (f"n_assessors for {known} regency-years; {len(data) - known} without assessor data "
-                       f"assumed to have {assumed:.2f} (harmonic mean of the observed panel sizes)"),
+        "carried_to_other_years": (
+            f"the error covariance measured in {n_measured} regency-years with assessor rows is assumed to hold in "
+            f"the {n_other} without them ({100 * n_other / max(len(data), 1):.0f} % of the rows); these data cannot "
+            "check it; "
+            f"{measured_note}" if n_other else measured_note),
+        "independent_within_panel": ("assessors of one panel are assumed to err independently of each other; if "
+                                     "they move towards each other (moderation), the spread within panels, and "
+                                     "so the correction, understates the error"),
+        "panel_size": (f"the panel's own size for {known} regency-years; {len(data) - known} without assessor data "
+                       f"assumed to have {assumed:.2f} assessors (harmonic mean of the observed panel sizes)"),
+        "linear": "the index is taken as linear in the pillars within a year (see the specification test)",
         "year_effects": "every column centred within year" if years else "none (one year)",
-        "intervals": f"{level:.0%} percentile bootstrap over whole {cluster} clusters ({n_boot} draws)",
+        "intervals": f"{100 * level:.0f} % percentile bootstrap over whole {_clusters(cluster)} ({n_boot} draws)",
         "not_in_intervals": ("sampling error of the error covariance; dependence between regencies "
-                             "scored by the same assessor"),
+                             "scored by the same assessor; error sizes other than the measured one (see the bound)"),
     }
     table.attrs["assumptions"] = assumptions
-    return LeadResult(table=table, error_cov=sigma, assumptions=assumptions)
+    table.attrs["sensitivity_note"] = sensitivity_note
+    return LeadResult(table=table, error_cov=sigma, assumptions=assumptions, sensitivity=sensitivity, draws=draws)
+
+
+def _clusters(cluster: str) -> str:
+    """The bootstrap's clusters in words."""
+    return {"regency_id": "regencies"}.get(cluster, f"{cluster} clusters")
+
+
+def _error_size_sensitivity(centred: pd.DataFrame, pillars: list[str], fit, lead: pd.DataFrame,
+                            n_other: int) -> pd.DataFrame:
+    """The pooled estimate under other error sizes (point estimates only) and the bound they give per pillar."""
+    rows = [{"where": "measured", "factor": 1.0, "pillar": r.pillar, "value": r.estimate}
+            for r in lead.itertuples()]
+    runs = [("every year", k, np.full(len(centred), k)) for k in ERROR_SCALE_EVERY_YEAR]
+    if n_other:
+        runs = [("other years", k, np.where(centred["_measured"], 1.0, k)) for k in ERROR_SCALE_OTHER_YEARS] + runs
+    for where, k, scale in runs:
+        try:
+            est = fit(centred.assign(_scale=scale), "_scale", boot=0)[0]
+        except DriverInputError:
+            # Not estimable: the pillars' observed covariance is smaller than that much error would give, so
+            # the data rule that error size out; it stays in the table (NaN) and out of the bound.
+            rows += [{"where": where, "factor": k, "pillar": p, "value": np.nan} for p in pillars]
+            continue
+        est = est[est["method"] == LEAD_METHOD]
+        rows += [{"where": where, "factor": k, "pillar": r.pillar, "value": r.estimate} for r in est.itertuples()]
+    out = pd.DataFrame(rows)
+    bound = out.groupby("pillar", sort=False)["value"].agg(["min", "max"])
+    out = pd.concat([out, pd.DataFrame({"where": "bound", "factor": np.nan, "pillar": bound.index,
+                                        "value": np.nan, "low": bound["min"].to_numpy(),
+                                        "high": bound["max"].to_numpy()})], ignore_index=True)
+    return out
+
+
+def bound_interval(lead: pd.DataFrame, sensitivity: pd.DataFrame) -> pd.DataFrame:
+    """The lead interval widened by the error-size bound: ``pillar, estimate, ci_low, ci_high`` (method ``eiv_bound``).
+
+    The union of the lead interval shifted to each estimate of the bound: it
+    holds the true value at the nominal rate whenever the error size lies
+    within the factors of the bound (measured: ``benchmarks/stress_drivers.py``).
+    """
+    bound = sensitivity[sensitivity["where"] == "bound"].set_index("pillar")
+    t = lead.set_index("pillar")
+    low = np.minimum(t["ci_low"], t["ci_low"] + bound["low"].reindex(t.index) - t["estimate"])
+    high = np.maximum(t["ci_high"], t["ci_high"] + bound["high"].reindex(t.index) - t["estimate"])
+    return pd.DataFrame({"pillar": t.index, "estimate": t["estimate"].to_numpy(), "ci_low": low.to_numpy(),
+                         "ci_high": high.to_numpy(), "method": BOUND_METHOD})

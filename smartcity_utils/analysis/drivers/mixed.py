@@ -53,8 +53,8 @@ def mixed_model_drivers(
 
     Returns:
         One row per pillar with ``pillar, method ("mixed"), estimate``
-        (standardised coefficient), ``ci_low, ci_high, coef, coef_ci_low,
-        coef_ci_high, std_err, p_value, converged, optimizer, warnings,
+        (raw slope), ``ci_low, ci_high, coef, coef_ci_low,
+        coef_ci_high`` (the same), ``std_estimate, std_ci_low, std_ci_high`` (standardised), ``std_err, p_value, converged, optimizer, warnings,
         group_var, n, n_groups``.
 
     Raises:

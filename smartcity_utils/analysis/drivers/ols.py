@@ -56,6 +56,8 @@ class OLSResult:
     Attributes:
         table: One row per pillar (see :func:`ols_drivers`).
         r2: Model R-squared (including any year or cohort effects).
+        specification: :func:`specification_test` of the fit.
+        residual_sd: Standard deviation of the residuals (what rounding alone would give is compared with it).
         adj_r2: Adjusted R-squared.
         n: Number of rows used.
         fit: The statsmodels results object, for diagnostics.
@@ -66,28 +68,63 @@ class OLSResult:
     adj_r2: float
     n: int
     fit: Any = field(repr=False, default=None)
+    specification: dict[str, Any] = field(default_factory=dict)
+    residual_sd: float = np.nan
 
 
 def _coefficient_table(method: str, pillars: list[str], coef: pd.Series, ci: pd.DataFrame,
                        scale: pd.Series, std_err: pd.Series, p_values: pd.Series, **extra: Any) -> pd.DataFrame:
-    """One row per pillar: standardised estimate and interval, raw coefficient, error, p-value.
+    """One row per pillar: the raw slope and its interval, the standardised ones beside them, error, p-value.
 
-    ``scale`` is ``sd(x) / sd(y)``: multiplying a slope and its interval by it
-    gives the standardised coefficient.
+    ``estimate, ci_low, ci_high`` are the raw slope (the difference in the
+    target per point of the pillar), the quantity every text reports; the
+    same numbers are in ``coef, coef_ci_low, coef_ci_high``. ``scale`` is
+    ``sd(x) / sd(y)``: multiplying a slope and its interval by it gives the
+    standardised coefficient (``std_estimate, std_ci_low, std_ci_high``).
     """
     return pd.DataFrame({
         "pillar": pillars,
         "method": method,
-        "estimate": (coef * scale).to_numpy(),
-        "ci_low": (ci.loc[pillars, 0] * scale).to_numpy(),
-        "ci_high": (ci.loc[pillars, 1] * scale).to_numpy(),
+        "estimate": coef.to_numpy(),
+        "ci_low": ci.loc[pillars, 0].to_numpy(),
+        "ci_high": ci.loc[pillars, 1].to_numpy(),
         "coef": coef.to_numpy(),
         "coef_ci_low": ci.loc[pillars, 0].to_numpy(),
         "coef_ci_high": ci.loc[pillars, 1].to_numpy(),
+        "std_estimate": (coef * scale).to_numpy(),
+        "std_ci_low": (ci.loc[pillars, 0] * scale).to_numpy(),
+        "std_ci_high": (ci.loc[pillars, 1] * scale).to_numpy(),
         "std_err": std_err.to_numpy(),
         "p_value": p_values.to_numpy(),
         **extra,
     })
+
+
+#: Significance level of the specification test (RESET) below which the linear slopes are reported as a
+#: linear summary of a relation that is not linear: the usual 5 %.
+RESET_ALPHA = 0.05
+
+
+def specification_test(fit: Any, cov_type: str = "HC3", cov_kwds: dict | None = None) -> dict[str, Any]:
+    """Ramsey's RESET: do the squares and cubes of the fitted values add to the linear fit?
+
+    ``statsmodels.stats.diagnostic.linear_reset`` (powers 2 and 3 of the
+    fitted values, F test) with the regression's own robust covariance. A
+    small p-value says the target is not linear in the pillars (a curved
+    relation, an interaction): the slopes are then a linear summary, not the
+    weights of a formula.
+
+    Returns:
+        ``{"reset_f", "reset_p", "linear"}`` (``linear``: p at or above :data:`RESET_ALPHA`).
+    """
+    from statsmodels.stats.diagnostic import linear_reset
+
+    try:
+        res = linear_reset(fit, power=3, test_type="fitted", use_f=True, cov_type=cov_type, cov_kwds=cov_kwds)
+    except (ValueError, np.linalg.LinAlgError):
+        return {"reset_f": np.nan, "reset_p": np.nan, "linear": True}
+    p = float(np.squeeze(res.pvalue))
+    return {"reset_f": float(np.squeeze(res.fvalue)), "reset_p": p, "linear": bool(not p < RESET_ALPHA)}
 
 
 def ols_drivers(
@@ -109,7 +146,11 @@ def ols_drivers(
 
     Year and cohort enter as fixed effects (one dummy per level, first level
     dropped) so that a change of scoring rules between years does not load on
-    the pillars. Standardised coefficients are ``beta * sd(x) / sd(y)`` over
+    the pillars. Its error as a driver estimate is bias, not too narrow an
+    interval: its standard errors match the spread of its estimates over
+    repeated samples, but the estimates centre on the wrong value (the shared
+    assessor error; ``benchmarks/stress_drivers.py`` prints both).
+    Standardised coefficients are ``beta * sd(x) / sd(y)`` over
     the estimation sample; their interval is the raw interval scaled the same
     way. Variance inflation factors are computed on the pillar design with a
     constant only, because the question they answer is whether the pillars
@@ -128,8 +169,9 @@ def ols_drivers(
 
     Returns:
         An :class:`OLSResult` whose ``table`` has the columns ``pillar,
-        method ("ols"), estimate`` (standardised coefficient), ``ci_low,
-        ci_high, coef, coef_ci_low, coef_ci_high, std_err, p_value, vif,
+        method ("ols"), estimate`` (raw slope, as every text reports it), ``ci_low,
+        ci_high, coef, coef_ci_low, coef_ci_high`` (the same), ``std_estimate, std_ci_low,
+        std_ci_high`` (standardised), ``std_err, p_value, vif,
         weight`` (raw coefficient divided by the sum of the raw pillar
         coefficients, i.e. the implied weight) and ``n, r2``.
 
@@ -165,11 +207,12 @@ def ols_drivers(
     _check_rank(X, pillars)
     if cluster_col and data[cluster_col].nunique() < len(data):
         codes = pd.factorize(data[cluster_col])[0]
-        fit = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": codes})
+        cov_type, cov_kwds = "cluster", {"groups": codes}
         errors = f"clustered by {cluster_col}"
     else:
-        fit = sm.OLS(y, X).fit(cov_type="HC3")
+        cov_type, cov_kwds = "HC3", None
         errors = "HC3"
+    fit = sm.OLS(y, X).fit(cov_type=cov_type, cov_kwds=cov_kwds)
     ci = fit.conf_int(alpha=1.0 - level)
 
     sd_y = float(y.std(ddof=1))
@@ -190,5 +233,6 @@ def ols_drivers(
     table.attrs.update(r2=float(fit.rsquared), n=int(fit.nobs), fixed_effects=extra)
     return OLSResult(
         table=table, r2=float(fit.rsquared), adj_r2=float(fit.rsquared_adj),
-        n=int(fit.nobs), fit=fit,
+        n=int(fit.nobs), fit=fit, specification=specification_test(fit, cov_type, cov_kwds),
+        residual_sd=float(np.sqrt(np.mean(np.asarray(fit.resid) ** 2))),
     )

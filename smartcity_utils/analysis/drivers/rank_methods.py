@@ -110,13 +110,16 @@ def ordinal_rank_drivers(
     group_cols: Sequence[str] | None = None,
     share: float = BAND_SHARE,
     level: float = 0.95,
+    cluster_col: str | None = None,
 ) -> pd.DataFrame:
     """Ordinal logit of the within-group rank band on the pillars standardised within group.
 
     Estimand: the change in the log-odds of being in a better band of one's
     own year and evaluation group (best fifth, middle, worst fifth) per
     within-group standard deviation of a pillar, the other pillars held
-    equal. Bands and pillars are both formed within ``group_cols`` so that
+    equal; ``exp`` of it is the factor on the odds (the odds ratio, reported
+    beside it). Standard errors are clustered by ``cluster_col`` (regency)
+    when given: repeated years of one regency are not independent evidence. Bands and pillars are both formed within ``group_cols`` so that
     groups of 24 and of 270 members are comparable. Fitted with statsmodels'
     ``OrderedModel`` (logit link). Before any estimate is reported, the
     pillars are checked for separating the bands (:func:`separation`; then
@@ -132,11 +135,13 @@ def ordinal_rank_drivers(
         group_cols: Columns of the groups (year, evaluation group).
         share: Share of a group in the top and in the bottom band.
         level: Confidence level of the intervals.
+        cluster_col: Optional column whose rows share a cluster (regency) for the standard errors.
 
     Returns:
         One row per pillar with ``pillar, method ("ordinal_logit"), estimate``
         (log-odds per within-group SD), ``ci_low, ci_high, std_err, p_value,
-        odds_ratio, converged, n, bands`` (counts per band as text);
+        odds_ratio, odds_ratio_ci_low, odds_ratio_ci_high, errors, converged, n, bands``
+        (counts per band as text);
         ``attrs["dropped_rows"]`` holds the index labels of the rows left out
         for a missing value.
 
@@ -148,7 +153,7 @@ def ordinal_rank_drivers(
 
     pillars = _as_list(pillars)
     group_cols = list(group_cols or [])
-    cols = [*pillars, percentile_col, *group_cols]
+    cols = [*pillars, percentile_col, *group_cols, *([cluster_col] if cluster_col else [])]
     _require_columns(df, cols)
     data = df.loc[:, list(dict.fromkeys(cols))].copy()
     data[[*pillars, percentile_col]] = data[[*pillars, percentile_col]].apply(pd.to_numeric, errors="raise")
@@ -172,7 +177,10 @@ def ordinal_rank_drivers(
                                "(perfect separation), so the likelihood has no finite maximum")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = OrderedModel(band, Z, distr="logit").fit(method="bfgs", disp=False, maxiter=2000)
+        fit_kw = ({"cov_type": "cluster", "cov_kwds": {"groups": pd.factorize(data[cluster_col])[0]}}
+                  if cluster_col and data[cluster_col].nunique() < len(data) else {})
+        res = OrderedModel(band, Z, distr="logit").fit(method="bfgs", disp=False, maxiter=2000, **fit_kw)
+    errors = f"clustered by {cluster_col}" if fit_kw else "model-based"
     messages = sorted({str(w.message) for w in caught if issubclass(w.category, Warning)
                        and "converge" in str(w.message).lower()})
     converged = bool(res.mle_retvals.get("converged", False))
@@ -194,6 +202,9 @@ def ordinal_rank_drivers(
             "std_err": res.bse[pillars].to_numpy(),
             "p_value": res.pvalues[pillars].to_numpy(),
             "odds_ratio": np.exp(coef.to_numpy()),
+            "odds_ratio_ci_low": np.exp(ci.loc[pillars, 0].to_numpy()),
+            "odds_ratio_ci_high": np.exp(ci.loc[pillars, 1].to_numpy()),
+            "errors": errors,
             "converged": converged,
             "warnings": "; ".join(messages),
             "n": len(data),

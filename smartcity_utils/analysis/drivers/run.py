@@ -19,12 +19,14 @@ from smartcity_utils.analysis.drivers.lead import lead_drivers
 from smartcity_utils.analysis.drivers.main_effects import main_effects
 from smartcity_utils.analysis.drivers.mixed import mixed_model_drivers
 from smartcity_utils.analysis.drivers.ols import ols_drivers
+from smartcity_utils.analysis.drivers.orders import normal_draws, order_probabilities
 from smartcity_utils.analysis.drivers.rank_methods import (
     ordinal_rank_drivers,
     spearman_rank_drivers,
     within_group_percentile,
 )
 from smartcity_utils.analysis.drivers.summary import driver_summary
+from smartcity_utils.analysis.rank_uncertainty import rankable_rows
 from smartcity_utils.errors import DriverInputError
 
 PERCENTILE = "__percentile_in_group__"
@@ -116,10 +118,20 @@ def run_driver_analysis(
                        n_boot=n_boot, seed=seed)
         if lead is not None:
             results["eiv"] = lead.table
+            results["eiv_sensitivity"] = lead.sensitivity
+            est = lead.table[lead.table["method"] == "eiv"].set_index("pillar")["estimate"].reindex(pillars)
+            if lead.draws is not None:
+                results["order"] = order_probabilities(lead.draws, pillars, est.to_numpy(),
+                                                       source=f"bootstrap over whole {cluster} clusters")
     ols = attempt("ols", ols_drivers, data, target, pillars, year_col=year,
                   cluster_col=cluster if repeated else None)
     if ols is not None:
         results["ols"] = ols.table
+        if "order" not in results:
+            coef = ols.fit.params[pillars].to_numpy()
+            draws = normal_draws(coef, ols.fit.cov_params().loc[pillars, pillars].to_numpy(), seed=seed)
+            results["order"] = order_probabilities(
+                draws, pillars, coef, source=f"normal approximation of the ordinary regression ({ols.table['errors'].iloc[0]} errors)")
     dom = attempt("dominance", dominance_analysis, data, target, pillars, n_boot=n_boot, seed=seed,
                   clusters=data[cluster] if repeated else None)
     if dom is not None:
@@ -134,28 +146,40 @@ def run_driver_analysis(
     rank_group_cols = [c for c in rank_group_cols if c in data.columns]
     groups = data[rank_group_cols] if rank_group_cols else None
     where = f"within {' x '.join(rank_group_cols)}" if rank_group_cols else "in the whole table"
+    # Ranks only where the evaluation group is fully loaded: a rank among the rows that happen to be loaded
+    # means nothing (GROUP_COMPLETE absent: every group complete).
+    complete = rankable_rows(data)
+    if not complete.all():
+        skipped.append({"method": "rank rows", "reason": f"{int((~complete).sum())} rows of evaluation groups that "
+                                                         "are not fully loaded left out of the rank methods"})
+    if groups is not None:
+        groups = groups[complete]
     if rank_col is None:
-        data[PERCENTILE] = within_group_percentile(data[target], groups)
+        data[PERCENTILE] = np.nan
+        data.loc[complete, PERCENTILE] = within_group_percentile(data.loc[complete, target], groups)
         rank_source = f"percentile of {target} {where}"
     elif rank_col in data.columns:
-        data[PERCENTILE] = within_group_percentile(data[rank_col], groups, higher_is_better=False)
+        data[PERCENTILE] = np.nan
+        data.loc[complete, PERCENTILE] = within_group_percentile(data.loc[complete, rank_col], groups,
+                                                                 higher_is_better=False)
         rank_source = f"percentile of {rank_col} {where}"
     else:
         rank_source = "none"
         for name in ("ordinal_logit", "spearman"):
             skipped.append({"method": name, "reason": f"rank column '{rank_col}' not in the table"})
     rank_dropped: list[int] = []
+    rank_data = data[complete] if PERCENTILE in data.columns else data
     if PERCENTILE in data.columns:
         # The rank methods use complete rows only: say which rows they leave out.
         lost = data[[*pillars, PERCENTILE, *rank_group_cols]].isna().any(axis=1).to_numpy()
         rank_dropped = [int(r) for r in row_numbers[lost]]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DriverConvergenceWarning)
-            ordl = attempt("ordinal_logit", ordinal_rank_drivers, data, pillars, PERCENTILE,
-                           group_cols=rank_group_cols)
+            ordl = attempt("ordinal_logit", ordinal_rank_drivers, rank_data, pillars, PERCENTILE,
+                           group_cols=rank_group_cols, cluster_col=cluster if repeated else None)
         if ordl is not None:
             results["ordinal_logit"] = ordl
-        sp = attempt("spearman", spearman_rank_drivers, data, pillars, PERCENTILE, group_cols=rank_group_cols)
+        sp = attempt("spearman", spearman_rank_drivers, rank_data, pillars, PERCENTILE, group_cols=rank_group_cols)
         if sp is not None:
             results["spearman"] = sp
 
@@ -180,9 +204,15 @@ def run_driver_analysis(
         "n": len(data),
         "r2": ols.r2 if ols is not None else np.nan,
         "adj_r2": ols.adj_r2 if ols is not None else np.nan,
+        "residual_sd": ols.residual_sd if ols is not None else np.nan,
+        "reset_p": ols.specification.get("reset_p", np.nan) if ols is not None else np.nan,
+        "linear": ols.specification.get("linear", True) if ols is not None else True,
         "rank_source": rank_source,
         "dropped_rows": ", ".join(map(str, data.attrs.get("dropped_rows", []))),
         "rank_dropped_rows": ", ".join(map(str, rank_dropped)),
     }])
-    results["summary"] = driver_summary(results, any_table=source != "regency_year")
+    corr = data[pillars].astype(float).corr().to_numpy()
+    off = corr[~np.eye(len(pillars), dtype=bool)]
+    results["summary"] = driver_summary(results, any_table=source != "regency_year",
+                                        pillar_correlation=float(np.nanmean(off)) if off.size else None)
     return results

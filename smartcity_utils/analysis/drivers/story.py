@@ -19,14 +19,31 @@ from smartcity_utils.analysis.drivers.lead import LEAD_METHOD, assessor_table
 from smartcity_utils.analysis.drivers.run import run_driver_analysis
 from smartcity_utils.analysis.drivers.ols import ols_as_estimates
 from smartcity_utils.analysis.drivers.summary import driver_text, format_interval, text
-from smartcity_utils.analysis.measurement import assessor_leniency, assessor_rows, pillar_structure
+from smartcity_utils.analysis.measurement import (
+    LENIENCY_COMPONENTS,
+    assessor_leniency,
+    assessor_rows,
+    pillar_structure,
+)
 
 #: Headline column: the only target the errors-in-variables correction applies to
 #: (its error covariance is that of an assessor's own headline).
 HEADLINE_TARGET = "final_score"
 
-#: Tables of ``smartcity analyse`` the measurement section reads.
-MEASUREMENT_INPUTS = ("icc", "assessor_variance")
+#: Tables of ``smartcity analyse`` the notebook reads: the measurement model, the rank bands, the weight
+#: scenarios and Sobol indices, and the pillar mean against the dimensions.
+MEASUREMENT_INPUTS = ("icc", "assessor_variance", "rank_uncertainty", "rank_sensitivity", "weight_scenarios",
+                      "weight_scenario_sets", "pillar_mean_dimensions")
+
+#: First-component shares that decide how the pillars' structure is read: at or above 70 % they largely move
+#: as one (with six items alpha is then above 0.9), below 50 % they measure largely separate things, and in
+#: between they share a common part. Cronbach's alpha of six items with a first component of 50 % is about 0.8.
+ONE_THING_SHARE = 0.70
+SEPARATE_SHARE = 0.50
+
+#: Share of a year's regency-years whose pillar mean equals a dimension score at or above which the pillars are
+#: read as that dimension's breakdown: 90 %, so that a few rounding or entry differences do not hide it.
+BREAKDOWN_SHARE = 0.90
 
 LANGS = ("en", "id")
 
@@ -92,7 +109,8 @@ def leniency_adjusted(frame: pd.DataFrame, scores: pd.DataFrame) -> tuple[pd.Dat
     Returns:
         ``(frame, scores)``, both adjusted.
     """
-    fit = assessor_leniency(assessor_rows(scores), ["regency_id", "year"], "assessor", "score", item_col="item")
+    fit = assessor_leniency(assessor_rows(scores), ["regency_id", "year"], "assessor", "score", item_col="item",
+                            components=LENIENCY_COMPONENTS)
     adjusted = fit.adjust(assessor_rows(scores, average=False))
     out_scores = scores.copy()
     out_scores.loc[adjusted.index, "score"] = adjusted["score_adjusted"]
@@ -220,11 +238,25 @@ def closing_table(summary: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     return t.reset_index(drop=True)
 
 
+def structure_reading(share: float, alpha: float, lang: str = "en") -> str:
+    """The sentence on how many things the pillars measure, chosen from the first-component share."""
+    key = ("finding_structure_one" if share >= ONE_THING_SHARE else
+           "finding_structure_separate" if share < SEPARATE_SHARE else "finding_structure_partly")
+    return text(key, lang, share=f"{100 * share:.0f}", alpha=f"{alpha:.2f}")
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.0f}" if np.isfinite(value) else "n/a"
+
+
 def findings(results: dict[str, pd.DataFrame], frame: pd.DataFrame, icc: pd.DataFrame | None,
              lang: str = "en", target_col: str = HEADLINE_TARGET) -> list[str]:
-    """A few sentences that follow from the numbers: reliability, structure, lead answer, agreement.
+    """A few sentences, each computed from the numbers it describes: reliability, structure, lead answer, order.
 
-    Every sentence states an association in these data, never a cause. When
+    Every sentence states an association in these data, never a cause. An
+    order of the pillars is stated only with the share of the lead's
+    sampling draws that give it, each step with its own share; other methods
+    are not counted as independent votes (they reuse the same scores). When
     the target is not the headline (the rank percentile), the estimates are
     in percentile points and a sentence says how to read "index" in the
     closing table.
@@ -234,7 +266,7 @@ def findings(results: dict[str, pd.DataFrame], frame: pd.DataFrame, icc: pd.Data
     s = pillar_structure(frame, list(ref.PILLAR_KEYS))
     first = float(s["pca"].loc[s["pca"]["component"] == 1, "share"].iloc[0])
     alpha = float(s["reliability"]["alpha"].iloc[0])
-    out.append(text("finding_structure", lang, share=f"{100 * first:.0f}", alpha=f"{alpha:.2f}"))
+    out.append(structure_reading(first, alpha, lang))
     if icc is not None and len(icc):
         p = icc[icc["item"].isin(ref.PILLAR_KEYS)]
         if len(p):
@@ -245,10 +277,23 @@ def findings(results: dict[str, pd.DataFrame], frame: pd.DataFrame, icc: pd.Data
     lead = lead.set_index("pillar").sort_values("estimate", ascending=False)
     top = lead.index[0]
     zero = [_label(k) for k, r in lead.iterrows() if r["ci_low"] <= 0 <= r["ci_high"]]
+    order = results.get("order")
+    p_first = p_order = np.nan
+    source = "bootstrap"
+    if isinstance(order, pd.DataFrame) and len(order):
+        o = order.set_index("pillar")
+        p_first, p_order = float(o.at[top, "p_first"]), float(order["p_this_order"].iloc[0])
+        source = "bootstrap" if "bootstrap" in str(order["source"].iloc[0]) else "normal"
     out.append(text("finding_lead", lang, top=_label(top),
                     value=format_interval(*lead.loc[top, ["estimate", "ci_low", "ci_high"]]),
                     order=", ".join(_label(k) for k in lead.index),
-                    unit=text("unit_index" if headline else "unit_percentile", lang)))
+                    unit=text("unit_index" if headline else "unit_percentile", lang),
+                    p_first=_pct(p_first), p_order=_pct(p_order), source=text(f"source_{source}", "en"),
+                    source_id=text(f"source_{source}", "id")))
+    if isinstance(order, pd.DataFrame) and len(order) > 1:
+        pairs = "; ".join(f"{_label(r.pillar)} > {_label(r.next_pillar)} {r.p_above_next:.2f}"
+                          for r in order.itertuples() if r.next_pillar is not None and pd.notna(r.next_pillar))
+        out.append(text("finding_neighbours", lang, pairs=pairs))
     if zero:
         out.append(text("finding_zero", lang, pillars=", ".join(zero)))
     if naive is not None and LEAD_METHOD in results:
@@ -256,8 +301,10 @@ def findings(results: dict[str, pd.DataFrame], frame: pd.DataFrame, icc: pd.Data
         out.append(text("finding_naive", lang, top=_label(top), lead=f"{lead.at[top, 'estimate']:.2f}",
                         naive=f"{n.at[top, 'estimate']:.2f}"))
     summary = results["summary"]
-    same = int((summary["top_pillar"] == top).sum())
-    out.append(text("finding_agreement", lang, same=same, n=len(summary), top=_label(top)))
+    others = summary[~summary["is_lead"]]
+    if len(others):
+        out.append(text("finding_agreement", lang, same=int((others["top_pillar"] == top).sum()), n=len(others),
+                        top=_label(top)))
     out.append(text("finding_association", lang))
     return out
 
@@ -309,3 +356,169 @@ def load_measurement(processed_dir: str | Path | None) -> dict[str, Any]:
     from smartcity_utils.analysis.run import load_analysis
 
     return load_analysis(processed_dir, MEASUREMENT_INPUTS)
+
+
+# Assumptions, sensitivity, orders, weights and what the pillars are
+# ---------------------------------------------------------------------------
+
+
+def assessor_note(frame: pd.DataFrame, scores: pd.DataFrame, lang: str = "en") -> str:
+    """What the notebook's years have of assessor-level rows; said before any number.
+
+    Empty when every year shown has assessor rows. Otherwise names the years
+    without them and says that the corrected estimate there rests on the
+    error covariance measured in the other years, carried over unchecked.
+    """
+    rows = scores[scores["level"] == "assessor"] if "level" in scores.columns else scores
+    have = sorted(int(y) for y in rows["year"].dropna().unique())
+    shown = sorted(int(y) for y in frame["year"].dropna().unique())
+    missing = [y for y in shown if y not in have]
+    if not missing:
+        return ""
+    measured = ", ".join(map(str, have)) or text("none_word", lang)
+    key = "note_no_assessor_years_all" if len(missing) == len(shown) else "note_no_assessor_years_some"
+    return text(key, lang, years=", ".join(map(str, missing)), measured=measured)
+
+
+def assumptions_table(results: dict[str, pd.DataFrame], lang: str = "en") -> pd.DataFrame:
+    """The assumptions the lead estimate rests on, one row each, in plain words."""
+    lead = results.get(LEAD_METHOD)
+    found = dict(lead.attrs.get("assumptions", {})) if isinstance(lead, pd.DataFrame) else {}
+    rows = [[text(f"assumption_{k}", lang) if f"assumption_{k}" in set(text_keys()) else k.replace("_", " "), v]
+            for k, v in found.items()]
+    if not rows:
+        rows = [[text("assumption_none", lang), ""]]
+    return pd.DataFrame(rows, columns=_headers(["assumption", "statement"], lang))
+
+
+def sensitivity_table(results: dict[str, pd.DataFrame], lang: str = "en") -> pd.DataFrame:
+    """Per pillar: the pooled lead, the estimate from the years with assessor rows alone, the error-size bound."""
+    from smartcity_utils.analysis.drivers.lead import BOUND_METHOD, MEASURED_METHOD
+
+    lead = results.get(LEAD_METHOD)
+    if not isinstance(lead, pd.DataFrame):
+        return pd.DataFrame(columns=_headers(["pillar", "pooled", "measured", "bound", "widened"], lang))
+    by = {m: b.set_index("pillar") for m, b in lead.groupby("method")}
+    sens = results.get("eiv_sensitivity", pd.DataFrame())
+    bound = sens[sens["where"] == "bound"].set_index("pillar") if len(sens) else pd.DataFrame()
+    rows = []
+    for p in by[LEAD_METHOD].index:
+        cell = lambda m: (format_interval(*by[m].loc[p, ["estimate", "ci_low", "ci_high"]])
+                          if m in by and p in by[m].index else "")  # noqa: E731
+        rng = (f"{bound.at[p, 'low']:.2f} {text('to_word', lang)} {bound.at[p, 'high']:.2f}"
+               if p in bound.index and np.isfinite(bound.at[p, "low"]) else "")
+        rows.append([_label(p), cell(LEAD_METHOD), cell(MEASURED_METHOD), rng, cell(BOUND_METHOD)])
+    return pd.DataFrame(rows, columns=_headers(["pillar", "pooled", "measured", "bound", "widened"], lang))
+
+
+def order_table(results: dict[str, pd.DataFrame], lang: str = "en") -> pd.DataFrame:
+    """The lead's order of the pillars with the share of draws for the first place and for each step."""
+    order = results.get("order")
+    if not isinstance(order, pd.DataFrame) or order.empty:
+        return pd.DataFrame(columns=_headers(["position", "pillar", "p_first", "p_above_next"], lang))
+    rows = [[int(r.position), _label(r.pillar), f"{r.p_first:.2f}",
+             f"{r.p_above_next:.2f} ({text('above_word', lang)} {_label(r.next_pillar)})"
+             if isinstance(r.next_pillar, str) else ""] for r in order.itertuples()]
+    return pd.DataFrame(rows, columns=_headers(["position", "pillar", "p_first", "p_above_next"], lang))
+
+
+def specification_sentence(results: dict[str, pd.DataFrame], lang: str = "en") -> str:
+    """The specification test in words: linear in the pillars or not, with its p-value."""
+    model = results["model"].iloc[0]
+    p = model.get("reset_p", np.nan)
+    if not np.isfinite(p):
+        return ""
+    return text("finding_linear" if bool(model.get("linear", True)) else "finding_not_linear", lang, p=f"{p:.3f}")
+
+
+def _years(table: pd.DataFrame, years: Sequence[int] | None) -> pd.DataFrame:
+    if not years or "year" not in table.columns:
+        return table
+    return table[table["year"].astype(int).isin([int(y) for y in years])]
+
+
+def scenario_table(measurement: dict[str, Any], years: Sequence[int] | None = None, lang: str = "en") -> pd.DataFrame:
+    """Per year and published weight set: how often the band's draws reach it, and how ranks move under it.
+
+    Ranks under each set are compared with the ranks under the year's own
+    weights and with each regency-year's 5-95 % band (weights and panels).
+    """
+    from smartcity_utils.analysis.rank_uncertainty import weight_scenarios
+
+    ranks = _years(measurement["weight_scenarios"], years)
+    sets = _years(measurement["weight_scenario_sets"], years)
+    band = measurement["rank_uncertainty"][["regency_id", "year", "rank_p05", "rank_p95"]]
+    labels = weight_scenarios().drop_duplicates("scenario").set_index("scenario")[f"label_{lang}"]
+    own = ranks[ranks["scenario"] == "year_weights"][["regency_id", "year", "rank"]].rename(columns={"rank": "own"})
+    rows = []
+    for r in sets.itertuples():
+        block = ranks[(ranks["scenario"] == r.scenario) & (ranks["year"] == r.year)]
+        block = block.merge(own, on=["regency_id", "year"], validate="1:1").merge(band, on=["regency_id", "year"],
+                                                                                     how="left", validate="1:1")
+        block = block.dropna(subset=["rank", "own"])
+        if block.empty:
+            continue
+        moved = (block["rank"] - block["own"]).abs()
+        outside = ((block["rank"] < block["rank_p05"]) | (block["rank"] > block["rank_p95"])).mean()
+        same = r.max_weight_difference == 0
+        rows.append([int(r.year), labels.get(r.scenario, r.scenario),
+                     text("same_weights", lang) if same else f"{100 * r.share_of_draws_reaching:.1f} %",
+                     f"{moved.mean():.1f}", f"{moved.max():.0f}", f"{100 * outside:.0f} %"])
+    return pd.DataFrame(rows, columns=_headers(["year", "weight_set", "reached", "rank_moved_mean", "rank_moved_max",
+                                                "outside_band"], lang))
+
+
+def sobol_table(measurement: dict[str, Any], years: Sequence[int] | None = None, lang: str = "en") -> pd.DataFrame:
+    """First-order and total Sobol index of each dimension weight, per year, with 95 % intervals."""
+    t = _years(measurement["rank_sensitivity"], years)
+    rows = [[int(r.year), _label(str(r.input).removeprefix("w_")), format_interval(r.S1, r.S1_ci_low, r.S1_ci_high),
+             format_interval(r.ST, r.ST_ci_low, r.ST_ci_high)] for r in t.itertuples()]
+    return pd.DataFrame(rows, columns=_headers(["year", "weight", "sobol_first", "sobol_total"], lang))
+
+
+def sobol_sentences(measurement: dict[str, Any], years: Sequence[int] | None = None, lang: str = "en") -> list[str]:
+    """What the Sobol output is and, per year, whether the first-order intervals tell the largest apart."""
+    t = _years(measurement["rank_sensitivity"], years)
+    out = [text("sobol_output", lang)]
+    for year, block in t.groupby("year"):
+        top = block.sort_values("S1", ascending=False).iloc[0]
+        key = "sobol_resolved" if bool(block["top_resolved"].iloc[0]) else "sobol_not_resolved"
+        out.append(text(key, lang, year=int(year), weight=_label(str(top["input"]).removeprefix("w_")),
+                        mean=f"{block['output_mean'].iloc[0]:.1f}"))
+    return out
+
+
+def pillar_mean_table(measurement: dict[str, Any], years: Sequence[int] | None = None,
+                      lang: str = "en") -> pd.DataFrame:
+    """Per year, how often the mean of the six pillars equals each dimension score, and how far it is on average."""
+    t = measurement["pillar_mean_dimensions"]
+    if years:
+        t = t[t["group"].isin([str(int(y)) for y in years] + ["all"])]
+    rows = [[text("all_years", lang) if r.group == "all" else r.group, _label(r.dimension), int(r.n_units),
+             f"{100 * r.share_equal:.0f} %", f"{r.mean_abs_difference:.2f}",
+             f"{r.correlation:.2f}" if np.isfinite(r.correlation) else ""] for r in t.itertuples()]
+    return pd.DataFrame(rows, columns=_headers(["year", "dimension", "units", "share_equal", "mean_difference",
+                                                "correlation"], lang))
+
+
+def pillar_mean_reading(measurement: dict[str, Any], years: Sequence[int] | None = None,
+                        lang: str = "en") -> list[str]:
+    """What the pillar-mean diagnostic implies for reading the driver estimates, per year."""
+    t = measurement["pillar_mean_dimensions"]
+    t = t[t["group"] != "all"]
+    if years:
+        t = t[t["group"].isin([str(int(y)) for y in years])]
+    weights = ref.dimension_weights()
+    out = []
+    for group, block in t.groupby("group"):
+        best = block.sort_values(["share_equal", "mean_abs_difference"], ascending=[False, True]).iloc[0]
+        if best["share_equal"] >= BREAKDOWN_SHARE:
+            w = weights[(weights["year"] == int(group)) & (weights["dimension_key"] == best["dimension"])]["weight"]
+            w = float(w.iloc[0]) if len(w) else np.nan
+            out.append(text("pillar_mean_breakdown", lang, year=group, dimension=_label(best["dimension"]),
+                            share=f"{100 * best['share_equal']:.0f}", weight=f"{w:.2f}",
+                            per_pillar=f"{w / len(ref.PILLAR_KEYS):.3f}"))
+        else:
+            out.append(text("pillar_mean_not_breakdown", lang, year=group, dimension=_label(best["dimension"]),
+                            share=f"{100 * best['share_equal']:.0f}", diff=f"{best['mean_abs_difference']:.2f}"))
+    return out

@@ -86,7 +86,8 @@ def _estimand_key(method: str, any_table: bool) -> str:
     return key if any_table and key in driver_text().index else f"estimand_{method}"
 
 
-def driver_summary(results: Mapping[str, Any], any_table: bool = False) -> pd.DataFrame:
+def driver_summary(results: Mapping[str, Any], any_table: bool = False,
+                   pillar_correlation: float | None = None) -> pd.DataFrame:
     """Closing table: one row per method with its estimand, its answer and how it compares with the lead.
 
     The lead is the errors-in-variables regression when it ran, else the
@@ -107,6 +108,7 @@ def driver_summary(results: Mapping[str, Any], any_table: bool = False) -> pd.Da
         any_table: The rows are those of a user's table (``smartcity
             drivers``), not regency-years: estimands speak of the target and
             the columns, not of the index, panels and years.
+        pillar_correlation: Mean correlation between the pillars, quoted where a reason rests on it.
 
     Returns:
         Columns :data:`SUMMARY_COLUMNS`, one row per method that ran.
@@ -132,7 +134,13 @@ def driver_summary(results: Mapping[str, Any], any_table: bool = False) -> pd.Da
             fields["n_pos"] = int((v["test_low"] > 0).sum())
             fields["n_neg"] = int((v["test_high"] < 0).sum())
         key = ("answer_share" if m == "dominance" and "test_low" in v.columns
+               else "answer_logit" if m == "ordinal_logit" and "test_low" in v.columns
                else "answer_signed" if "test_low" in v.columns else "answer_main_effect")
+        if m == "ordinal_logit":
+            row = tables[m].set_index("pillar").loc[top]
+            fields["odds"] = format_interval(float(np.exp(row["estimate"])), float(np.exp(row["ci_low"])),
+                                             float(np.exp(row["ci_high"])), digits=1)
+        why = {"r": f"{pillar_correlation:.2f}" if pillar_correlation is not None else "n/a"}
         common = [p for p in orders[lead].index if p in order.index]
         rho = float(stats.spearmanr(orders[lead].loc[common].to_numpy(), order.loc[common].to_numpy())[0]) \
             if len(common) > 2 else np.nan
@@ -142,11 +150,11 @@ def driver_summary(results: Mapping[str, Any], any_table: bool = False) -> pd.Da
             comparison = {lang: text("agree", lang, rho=f"{rho:.2f}") for lang in ("en", "id")}
         elif top == orders[lead].index[0]:
             comparison = {lang: text("disagree_order", lang, top=pillar_label(top), rho=f"{rho:.2f}",
-                                     why=text(f"why_{m}", lang)) for lang in ("en", "id")}
+                                     why=text(f"why_{m}", lang, **why)) for lang in ("en", "id")}
         else:
             comparison = {lang: text("disagree", lang, top=pillar_label(top),
                                      lead_top=pillar_label(orders[lead].index[0]),
-                                     rho=f"{rho:.2f}", why=text(f"why_{m}", lang)) for lang in ("en", "id")}
+                                     rho=f"{rho:.2f}", why=text(f"why_{m}", lang, **why)) for lang in ("en", "id")}
         rows.append({
             "method": m, "is_lead": m == lead,
             "method_label": text(f"label_{m}", "en"), "method_label_id": text(f"label_{m}", "id"),
