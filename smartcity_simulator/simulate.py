@@ -119,8 +119,8 @@ FOCUS_REGENCIES = (
 #: Members added for the alias faults (PPU): an IKN-area regency, in the 2021
 #: cohort like the other IKN-area regencies.
 EXTRA_MEMBERS = {"Kabupaten Penajam Paser Utara": 2021}
-#: Real Quick Win programme names of Kutai Kartanegara in 2022 (DOMAIN.md,
-#: seed 001); their scores are simulated.
+#: Real Quick Win programme names of Kutai Kartanegara in 2022 (docs/sources.md);
+#: their scores are simulated.
 REAL_QUICK_WINS = {
     ("Kabupaten Kutai Kartanegara", 2022): {
         "smart_governance": "Becik",
@@ -984,7 +984,7 @@ def _write_assessor_books(out_dir, rys, ref, gaz, seed, faults: _Faults, nationa
                 label = labels[i]
                 row_no = len(rows) + 1
                 if is_p and key == "smart_society" and ry.regency == "Kabupaten Kotawaringin Timur":
-                    # Kotim's own documents say "Smart People" (DOMAIN.md).
+                    # Kotim's own documents say "Smart People" (docs/sources.md).
                     label = "Smart People"
                     faults.add(fname, sheet, row_no, "Pilar", label, "pillar_variant")
                 elif is_p and key == "smart_governance" and not gov_done and a_i == 0:

@@ -182,7 +182,7 @@ def parse_timestamp(value: object) -> pd.Timestamp | None:
 
 
 #: Plausible evaluation and cohort years, inclusive. The programme started in 2017
-#: (DOMAIN.md: first cohort of 25); 2015 leaves room for baseline years quoted in
+#: (docs/sources.md: first cohort of 25); 2015 leaves room for baseline years quoted in
 #: masterplans, 2035 for plans ahead. A year outside is read as a typo.
 YEAR_RANGE = (2015, 2035)
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)(20\d\d)(?!\d)")

@@ -47,7 +47,7 @@ from smartcity_utils.analysis.ranks import (
 
 #: Spread of the weight draws (coefficient of variation of an average-sized
 #: weight, see :func:`dirichlet_concentration`). Source: the two published
-#: weight sets (DOMAIN.md: Baseline/Output/Outcome/Impact/Quick Win
+#: weight sets (docs/sources.md: Baseline/Output/Outcome/Impact/Quick Win
 #: 10/20/30/20/20 and 10/20/30/30/10) differ by 10 points on Impact and Quick
 #: Win; 0.25 gives a 20 % weight a standard deviation of 5 points: each of the
 #: two weights is two standard deviations from the other set, and both at once

@@ -27,7 +27,7 @@ from smartcity_utils.errors import UserError
 
 #: Smallest gap (points on the 0 to 4 scale) between a pillar and the cohort
 #: median that is called a strength or a weakness. Source: the uncertainty of
-#: a pillar score itself. A panel has 3 to 4 assessors (DOMAIN: seed 000 and
+#: a pillar score itself. A panel has 3 to 4 assessors (docs/sources.md: Kukar 2023 and
 #: the 2022 Kota Kediri panel), and one assessor of four moving a mark by half
 #: a point moves the panel mean by 0.125; in the bundled (simulated) assessor
 #: sheets the median standard error of a panel mean is 0.09. Gaps below 0.10

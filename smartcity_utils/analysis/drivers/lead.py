@@ -134,7 +134,7 @@ def panel_sizes(units: pd.DataFrame, assessors: pd.DataFrame) -> tuple[np.ndarra
     """Assessors per regency-year: ``n_assessors`` where known, else the harmonic mean of the known ones.
 
     Recaps publish panel means without saying how many assessors scored; the
-    programme's panels have 3 to 4 members (DOMAIN.md), and the harmonic mean
+    programme's panels have 3 to 4 members (docs/sources.md), and the harmonic mean
     of the observed panel sizes is the value whose reciprocal (what the error
     variance of a mean depends on) is the average observed one.
 
