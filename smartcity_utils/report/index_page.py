@@ -142,6 +142,10 @@ def write_index(out_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any
     for row in rows:
         stem = str(row.get("slug") or row.get("regency"))
         merged[stem] = {**merged.get(stem, {}), **{k: v for k, v in row.items() if v not in (None, "")}}
+        # The name the page itself gives (a comparison's regencies) beats the job's label.
+        named = (merged[stem].get("figures") or {}).get("regency")
+        if named:
+            merged[stem]["regency"] = named
     esc = html.escape
 
     def t(key: str, **values: Any) -> str:
@@ -179,6 +183,8 @@ def write_index(out_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any
         score = figures.get("final_score")
         rank, n = figures.get("rank"), figures.get("n_in_group")
         rank_text = text(lang, "rank_of", rank=rank, n=n) if rank is not None and n is not None else _fmt(rank)
+        if rank is not None and figures.get("rank_kind") == "published":
+            rank_text = text(lang, "index_rank_published", rank=rank_text)  # not computed here: the letter's
         year = row.get("year") or figures.get("year", "")
         data = " ".join(f'data-{k}="{esc(v, quote=True)}"' for k, v in values.items())
         body_rows.append(

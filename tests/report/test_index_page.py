@@ -171,3 +171,18 @@ def test_rendering_one_report_never_unlists_the_others(tmp_path):
         assert job.html.name in hrefs
     # The Indonesian report of the same regency is still there, untouched by the English one.
     assert first[0].html.is_file() and first[0].html != english[0].html
+
+
+def test_a_published_rank_is_marked_as_published_and_a_comparison_keeps_its_page_name(tmp_path):
+    _report(tmp_path, "kota-kediri.en", regency="Kota Kediri", lang="en", year=2022, final_score=3.31, rank=22,
+            n_in_group=None, rank_kind="published", simulated=False)
+    _report(tmp_path, "kabupaten-paser.en", regency="Kabupaten Paser", lang="en", year=2022, final_score=2.88,
+            rank=8, n_in_group=37, rank_kind="published", simulated=False)
+    _report(tmp_path, "compare-kukar-paser.en", regency="Kabupaten Kutai Kartanegara · Kabupaten Paser", lang="en",
+            kind="comparison", year=2023, simulated=False)
+    # The run's own row names the comparison by its job; the page's name stands.
+    rows = [{"regency": "compare Kukar Paser", "slug": "compare-kukar-paser.en", "lang": "en", "status": "ok"}]
+    page = _parse(index_page.write_index(tmp_path, rows, lang="en"))
+    cells = {row["cells"][0].strip(): row["cells"] for row in page.rows}
+    assert "22 (published)" in cells["Kota Kediri"] and "8 of 37 (published)" in cells["Kabupaten Paser"]
+    assert "Kabupaten Kutai Kartanegara · Kabupaten Paser" in cells and "compare Kukar Paser" not in cells
