@@ -23,7 +23,6 @@ from __future__ import annotations
 import sys
 import time
 
-import numpy as np
 import pandas as pd
 
 from smartcity_simulator import simulate_panels

@@ -36,7 +36,7 @@ def normalise_label(text: object) -> str:
     return re.sub(r"\s+", " ", s).strip()
 
 
-def _read(name: str) -> pd.DataFrame:
+def read_reference(name: str) -> pd.DataFrame:
     return pd.read_csv(REFERENCE_DIR / name, dtype=str, keep_default_na=False)
 
 
@@ -56,13 +56,13 @@ def _alias_map(frame: pd.DataFrame, alias_col: str, target_col: str, what: str) 
 @functools.cache
 def pillars() -> pd.DataFrame:
     """The six pillars in their canonical order (``pillar_key``, ``pillar``)."""
-    return _read("pillars.csv").astype({"pillar_order": int}).sort_values("pillar_order")
+    return read_reference("pillars.csv").astype({"pillar_order": int}).sort_values("pillar_order")
 
 
 @functools.cache
 def dimensions() -> pd.DataFrame:
     """The evaluation dimensions in order (``dimension_key``, ``dimension``)."""
-    return _read("dimensions.csv").astype({"dimension_order": int}).sort_values("dimension_order")
+    return read_reference("dimensions.csv").astype({"dimension_order": int}).sort_values("dimension_order")
 
 
 PILLAR_KEYS: tuple[str, ...] = tuple(pillars()["pillar_key"])
@@ -84,7 +84,7 @@ def _vocabulary(file_name: str, key_col: str, keys: tuple[str, ...], kind: str) 
         ReferenceTableError: The file names a key that does not exist, or one
             spelling maps to two keys.
     """
-    frame = _read(file_name)
+    frame = read_reference(file_name)
     unknown = set(frame[key_col]) - set(keys)
     if unknown:
         raise ReferenceTableError(f"{file_name} names unknown {kind} keys: {sorted(unknown)}")
@@ -113,13 +113,13 @@ def dimension_aliases() -> dict[str, str]:
 @functools.cache
 def column_aliases() -> dict[str, str]:
     """Normalised raw header -> canonical column name."""
-    return _alias_map(_read("column_aliases.csv"), "header", "column", "column")
+    return _alias_map(read_reference("column_aliases.csv"), "header", "column", "column")
 
 
 @functools.cache
 def missing_tokens() -> frozenset[str]:
     """Normalised cell texts that mean *missing* (``-``, ``n/a``, ``belum dinilai``)."""
-    return frozenset(t.strip().casefold() for t in _read("missing_tokens.csv")["token"])
+    return frozenset(t.strip().casefold() for t in read_reference("missing_tokens.csv")["token"])
 
 
 #: How a year's dimension weights are known: a source gives them, they reproduce a published
@@ -129,7 +129,7 @@ WEIGHT_STATUSES = ("documented", "inferred", "assumed")
 
 def dimension_weights() -> pd.DataFrame:
     """Weights of the evaluation dimensions per year (``year, dimension_key, weight, status, source, source_url``)."""
-    frame = _read("dimension_weights.csv").astype({"year": int, "weight": float})
+    frame = read_reference("dimension_weights.csv").astype({"year": int, "weight": float})
     unknown = set(frame["status"]) - set(WEIGHT_STATUSES)
     if unknown:
         raise ReferenceTableError(f"dimension_weights.csv has statuses {sorted(unknown)}; use {list(WEIGHT_STATUSES)}")
@@ -143,7 +143,7 @@ def dimension_weights() -> pd.DataFrame:
 def evaluation_groups() -> pd.DataFrame:
     """Evaluation groups documented in public sources: ``year, evaluation_group, rank_scope, cohort_from,
     cohort_to, n_members, source, source_url`` (a letter ranked ``n_members`` regencies of those cohorts)."""
-    frame = _read("evaluation_groups.csv")
+    frame = read_reference("evaluation_groups.csv")
     bounds = frame["cohorts"].str.split("-", n=1, expand=True).reindex(columns=[0, 1])
     frame["cohort_from"] = bounds[0].astype(int)
     frame["cohort_to"] = bounds[1].fillna(bounds[0]).astype(int)
@@ -152,12 +152,12 @@ def evaluation_groups() -> pd.DataFrame:
 
 def cohort_sizes() -> pd.DataFrame:
     """Regencies per cohort in public sources (``cohort_year, n_regencies, source``)."""
-    return _read("cohort_sizes.csv").astype({"cohort_year": int, "n_regencies": int})
+    return read_reference("cohort_sizes.csv").astype({"cohort_year": int, "n_regencies": int})
 
 
 def known_cohorts() -> pd.DataFrame:
     """Cohort years documented in public sources (``regency, cohort_year, source``)."""
-    return _read("cohorts_known.csv").astype({"cohort_year": int})
+    return read_reference("cohorts_known.csv").astype({"cohort_year": int})
 
 
 def match_pillar(text: object) -> str | None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from smartcity_utils.errors import ReferenceTableError, UserError
-from smartcity_utils.reference import _read, missing_tokens, nearest, normalise_label
+from smartcity_utils.reference import missing_tokens, nearest, normalise_label, read_reference
 
 
 def _areaid_provinces() -> list[dict]:
@@ -45,7 +45,7 @@ def gazetteer() -> pd.DataFrame:
     ]
     table = pd.DataFrame(rows).sort_values("regency_id", ignore_index=True)
     table["kind"] = table["regency"].str.split().str[0].str.lower()
-    codes = _read("regency_codes.csv")[["regency", "province", "kemendagri_code", "bps_code"]]
+    codes = read_reference("regency_codes.csv")[["regency", "province", "kemendagri_code", "bps_code"]]
     table = table.merge(codes, on=["regency", "province"], how="left", validate="1:1")
     missing = set(codes["regency"]) - set(table.dropna(subset=["kemendagri_code"])["regency"])
     if missing:
@@ -63,7 +63,7 @@ def gazetteer() -> pd.DataFrame:
 
 def renamed_regencies() -> pd.DataFrame:
     """Regencies renamed by law since the gazetteer's names were fixed (``former_name, name, year, source``)."""
-    return _read("regency_renames.csv").astype({"year": int})
+    return read_reference("regency_renames.csv").astype({"year": int})
 
 
 _PREFIXES = (
@@ -174,7 +174,7 @@ class RegencyResolver:
                         index[k].append(rid)
         by_name = {n: r for n, r in zip(table["regency"], table["regency_id"])}
         self._alias: dict[str, int] = {}
-        for alias, target in zip(*(_read("regency_aliases.csv")[c] for c in ("alias", "regency"))):
+        for alias, target in zip(*(read_reference("regency_aliases.csv")[c] for c in ("alias", "regency"))):
             if target not in by_name:
                 raise ReferenceTableError(f"regency_aliases.csv maps {alias!r} to unknown regency {target!r}")
             self._alias[_name_key(alias)] = by_name[target]

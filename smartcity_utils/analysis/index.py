@@ -46,7 +46,7 @@ def dimension_keys() -> list[str]:
     return list(ref.DIMENSION_KEYS)
 
 
-def _weights_wide(weights: pd.DataFrame | Mapping[str, float] | None, years: Sequence[int]) -> pd.DataFrame:
+def weights_wide(weights: pd.DataFrame | Mapping[str, float] | None, years: Sequence[int]) -> pd.DataFrame:
     """Weights as a (year x dimension) table for ``years``, validated.
 
     Args:
@@ -117,7 +117,7 @@ def _weights_wide(weights: pd.DataFrame | Mapping[str, float] | None, years: Seq
     return wide.astype(float)
 
 
-def _weighted_sum(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def weighted_sum(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Sum ``values[..., j] * weights[..., j]`` over j, in dimension order.
 
     The summation order is fixed (j = 0, 1, ...) so that the vectorised and the
@@ -168,10 +168,10 @@ def compute_index(
         out["final_score_computed"] = pd.Series(dtype=float)
         return out
     years = out["year"].astype(int)
-    wide = _weights_wide(weights, years.unique())
+    wide = weights_wide(weights, years.unique())
     w_rows = wide.reindex(years.to_numpy()).to_numpy(dtype=float)
     dims = out[keys].to_numpy(dtype=float)
-    out["final_score_computed"] = _weighted_sum(dims, w_rows)
+    out["final_score_computed"] = weighted_sum(dims, w_rows)
     return out
 
 
@@ -239,7 +239,7 @@ def reconcile_index(
         rep_dec = pd.Series(decimals_of(reported), index=frame.index).where(reported.notna())
         rep_dec = rep_dec.groupby(years).transform("max").fillna(0)
         half_rep = 0.5 * 10.0 ** (-rep_dec)
-        wide = _weights_wide(weights, years.unique())
+        wide = weights_wide(weights, years.unique())
         w_rows = wide.reindex(years.to_numpy()).to_numpy(dtype=float)
         dim_vals = frame[keys].to_numpy(dtype=float)
         dim_dec = pd.Series(

@@ -30,15 +30,15 @@ import numpy as np
 import pandas as pd
 
 from smartcity_utils.analysis.index import (
-    _weighted_sum,
-    _weights_wide,
+    weighted_sum,
+    weights_wide,
     compute_index,
     dimension_keys,
 )
 from smartcity_utils.analysis.ranks import (
     DEFAULT_BY,
     RANK_DECIMALS,
-    _group_cols,
+    group_cols,
     rank_scores,
 )
 
@@ -243,11 +243,11 @@ def _prepare_draws(regency_year: pd.DataFrame, model: RankModel) -> _Draws:
     pooled = model.panel_variance == "pooled"
     keys = dimension_keys()
     units = regency_year.reset_index(drop=True)
-    cols = _group_cols(units, by)
+    cols = group_cols(units, by)
     if units.duplicated(["regency_id", "year"]).any():
         raise ValueError("regency_year has two rows for the same regency_id and year")
     years = units["year"].astype(int).to_numpy()
-    wide = _weights_wide(weights, np.unique(years))
+    wide = weights_wide(weights, np.unique(years))
     rng = np.random.default_rng(seed)
     # Random numbers are consumed in a fixed order (years ascending, then
     # regency-years in table order) so both implementations see the same draws.
@@ -395,7 +395,7 @@ def rank_draws(regency_year: pd.DataFrame, model: RankModel | None = None,
     for year, w in d.year_weights.items():
         rows = np.flatnonzero(d.years == year)
         if rows.size:
-            scores[rows] = _weighted_sum(d.dims[rows][:, None, :], w[None, :, :])
+            scores[rows] = weighted_sum(d.dims[rows][:, None, :], w[None, :, :])
     for i, (values, idx, _) in d.assessor_units.items():
         with np.errstate(invalid="ignore"):
             picked = values[idx]  # (n_draws, m, K)
@@ -403,10 +403,10 @@ def rank_draws(regency_year: pd.DataFrame, model: RankModel | None = None,
             sums = np.where(np.isnan(picked), 0.0, picked).sum(axis=1)
             means = sums / counts
         means = np.where(counts > 0, means, d.dims[i][None, :])
-        scores[i] = _weighted_sum(means, d.year_weights[int(d.years[i])])
+        scores[i] = weighted_sum(means, d.year_weights[int(d.years[i])])
     for i, draws in d.model_units.items():
         filled = np.where(np.isnan(draws), d.dims[i][None, :], draws)
-        scores[i] = _weighted_sum(filled, d.year_weights[int(d.years[i])])
+        scores[i] = weighted_sum(filled, d.year_weights[int(d.years[i])])
     # A regency-year missing a dimension keeps the table's index in every draw: it still takes its place.
     scores = np.where(np.isnan(scores), d.fallback[:, None], scores)
     scores = np.round(scores, RANK_DECIMALS)
@@ -668,12 +668,12 @@ def scenario_ranks(regency_year: pd.DataFrame, scenarios: pd.DataFrame | None = 
     scenarios = weight_scenarios() if scenarios is None else scenarios
     keys = dimension_keys()
     units = regency_year.reset_index(drop=True)
-    cols = _group_cols(units, by)
+    cols = group_cols(units, by)
     ident = units[list(dict.fromkeys(["regency_id", "year", *cols]))]
     rankable = rankable_rows(units)
     dims = units[keys].to_numpy(float)
     years = units["year"].astype(int).to_numpy()
-    wide = _weights_wide(None, np.unique(years))
+    wide = weights_wide(None, np.unique(years))
     sets = {"year_weights": wide.reindex(years).to_numpy(float)}
     for name, block in scenarios.groupby("scenario", sort=False):
         w = block.set_index("dimension_key")["weight"].reindex(keys).fillna(0.0).to_numpy(float)
@@ -709,7 +709,7 @@ def scenario_reach(scenarios: pd.DataFrame | None = None, weights=None, weight_s
     scenarios = weight_scenarios() if scenarios is None else scenarios
     keys = dimension_keys()
     long = dimension_weights() if weights is None else weights
-    wide = _weights_wide(long, sorted(set(long["year"].astype(int))))
+    wide = weights_wide(long, sorted(set(long["year"].astype(int))))
     rng = np.random.default_rng(seed)
     rows = []
     for year, base in wide.iterrows():

@@ -27,7 +27,7 @@ DEFAULT_BY = ("year", "evaluation_group")
 # --------------------------------------------------------------------------
 
 
-def _group_cols(df: pd.DataFrame, by: Sequence[str] | str | None) -> list[str]:
+def group_cols(df: pd.DataFrame, by: Sequence[str] | str | None) -> list[str]:
     if by is None:
         return []
     cols = [by] if isinstance(by, str) else list(by)
@@ -85,7 +85,7 @@ def rank_scores(
     Returns:
         Float Series aligned on ``df.index`` (float because of NaN).
     """
-    cols = _group_cols(df, by)
+    cols = group_cols(df, by)
     return competition_rank(df[score_col], df[cols] if cols else None, ascending=ascending).rename(score_col)
 
 
@@ -98,6 +98,8 @@ def mid_rank_percentile(n_lower, ties_others, n):
     others = n - 1
     if isinstance(others, pd.Series):
         others = others.where(others > 0)
+    elif isinstance(others, np.ndarray):
+        others = np.where(others > 0, others, np.nan)
     elif others <= 0:
         return float("nan")
     return 100.0 * (n_lower + 0.5 * ties_others) / others
@@ -124,9 +126,14 @@ def percentile_within(df: pd.DataFrame, score_col: str, cols: list[str]) -> pd.S
     return mid_rank_percentile(lo - 1, hi - lo, n)
 
 
-#: Earlier private names, kept for the modules that import them.
-_mid_rank_percentile = mid_rank_percentile
-_percentile_within = percentile_within
+def percentile_of_average_ranks(average_ranks: np.ndarray, n: int | np.ndarray) -> np.ndarray:
+    """The one percentile rule for ranks counted from the bottom with ties averaged (``scipy.stats.rankdata``).
+
+    An average rank ``r`` (1 = lowest) of ``n`` has ``n_lower + ties_others / 2 = r - 1``, so the
+    percentile is ``100 (r - 1) / (n - 1)``, as :func:`mid_rank_percentile`. Vectorised for the
+    Monte Carlo and Sobol draws (units x draws).
+    """
+    return mid_rank_percentile(np.asarray(average_ranks, dtype=float) - 1.0, 0.0, n)
 
 
 def percentile_among(values: Sequence[float] | np.ndarray, x: float) -> float:
@@ -161,7 +168,7 @@ def group_completeness(regency_year: pd.DataFrame, score_col: str,
         ``n_loaded`` (rows of the group with a score), ``group_size`` and
         ``group_complete``, aligned on the table.
     """
-    cols = _group_cols(regency_year, by)
+    cols = group_cols(regency_year, by)
     scored = regency_year[score_col].astype(float)
     if cols:
         n_loaded = scored.groupby([regency_year[c] for c in cols], dropna=False, sort=False).transform("count")
@@ -210,7 +217,7 @@ def add_ranks(
     if score_col not in regency_year.columns:
         raise KeyError(f"no column {score_col!r} to rank; compute the index first (analysis.index.compute_index)")
     out = regency_year.copy()
-    cols = _group_cols(out, by)
+    cols = group_cols(out, by)
     whole = group_completeness(out, score_col, cols)
     out["group_complete"] = whole["group_complete"]
     out["n_loaded"] = whole["n_loaded"]

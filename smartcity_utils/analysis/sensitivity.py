@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from smartcity_utils.analysis.ranks import percentile_of_average_ranks
+
 __all__ = ["sobol_rank_sensitivity", "composite_scores", "rank_shift"]
 
 _AGGREGATIONS = ("arithmetic", "geometric")
@@ -56,17 +58,18 @@ def composite_scores(
 
 
 def _percentile_ranks(scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Percentile rank (average rank / group size, in (0, 1]) of every unit, per column, within group."""
+    """Percentile (0 to 100, the one rule of :mod:`smartcity_utils.analysis.ranks`) of every unit, per column,
+    within its group."""
     out = np.empty_like(scores, dtype=float)
     for g in np.unique(groups):
         sel = groups == g
-        out[sel] = stats.rankdata(scores[sel], axis=0, method="average") / sel.sum()
+        out[sel] = percentile_of_average_ranks(stats.rankdata(scores[sel], axis=0, method="average"), sel.sum())
     return out
 
 
 def rank_shift(ranks: np.ndarray, base: np.ndarray) -> np.ndarray:
-    """Mean absolute shift, in percentile points, of the units' percentile ranks from the base ranks (one value per column)."""
-    return 100.0 * np.mean(np.abs(ranks - base[:, None]), axis=0)
+    """Mean absolute shift, in percentile points, of the units' percentiles from the base ones (one value per column)."""
+    return np.mean(np.abs(ranks - base[:, None]), axis=0)
 
 
 #: Base sample size of the national Sobol analysis: with N = 256 the first-order intervals are as wide as the

@@ -20,7 +20,7 @@ from smartcity_utils import __version__, paths, regencies
 from smartcity_utils import reference as ref
 from smartcity_utils.clean.assessor import is_blank_assessor_sheet, parse_assessor
 from smartcity_utils.clean.cohorts import parse_cohorts
-from smartcity_utils.clean.form import _supersede_resubmissions, parse_form
+from smartcity_utils.clean.form import supersede_resubmissions, parse_form
 from smartcity_utils.clean.groups import parse_groups
 from smartcity_utils.clean.precedence import (
     is_revision,
@@ -462,7 +462,7 @@ def clean_raw_folder(raw_dir: Path | list[Path], progress: bool = False) -> Clea
                       **_read_file(path, name, out)}
     revisions = {name for name, i in info.items() if i["is_revision"]}
     set_aside_simulated(out)
-    form = _supersede_resubmissions(out)
+    form = supersede_resubmissions(out)
     recap = resolve_recap(out, revisions)
     form = resolve_assessor_duplicates(out, form, revisions)
     regencies = _build_regencies(out, recap)

@@ -52,7 +52,7 @@ def parse_form(sheet: Sheet, out: rows.Collector) -> None:
         out.keep(sheet, i)
 
 
-def _supersede_resubmissions(out: rows.Collector) -> list[dict]:
+def supersede_resubmissions(out: rows.Collector) -> list[dict]:
     """Keep the latest answer per regency, year, stage, assessor and question."""
     latest: dict[tuple, dict] = {}
     for rec in out.form:

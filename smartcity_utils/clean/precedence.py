@@ -32,7 +32,7 @@ from collections import defaultdict
 import pandas as pd
 
 from smartcity_utils import regencies
-from smartcity_utils.clean.rows import DEFAULT_GROUP, DIMENSIONS, PILLARS, Collector
+from smartcity_utils.clean.rows import DIMENSIONS, PILLARS, Collector
 from smartcity_utils.errors import RawConflictError
 from smartcity_utils.reference import normalise_label
 

@@ -6,15 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from smartcity_utils.analysis.drivers.eiv import eiv_drivers, split_panel_drivers
 from smartcity_utils.analysis.measurement import (
     assessor_leniency,
     cronbach_alpha,
-    eiv_drivers,
     error_covariance,
     icc,
     omega_total,
     pillar_structure,
-    split_panel_drivers,
 )
 
 PILLARS = [f"p{i}" for i in range(6)]

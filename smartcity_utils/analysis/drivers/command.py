@@ -17,8 +17,8 @@ from smartcity_utils.analysis.drivers.inputs import (
     _GROUP_NAMES,
     _RANK_NAMES,
     _YEAR_NAMES,
-    _first_present,
-    _missing_column_message,
+    first_present,
+    missing_column_message,
     infer_pillars,
     target_copies,
 )
@@ -156,7 +156,7 @@ def drivers_command(
     sep = sniff_delimiter(text)
     df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
     if target not in df.columns:
-        raise DriverInputError(_missing_column_message(target, list(df.columns), path.name))
+        raise DriverInputError(missing_column_message(target, list(df.columns), path.name))
     left_out: dict[str, str] = {}
     if pillars is None:
         pillars, left_out = infer_pillars(df, target)
@@ -165,16 +165,16 @@ def drivers_command(
     else:
         missing = [c for c in pillars if c not in df.columns]
         if missing:
-            raise DriverInputError(_missing_column_message(missing[0], list(df.columns), path.name))
+            raise DriverInputError(missing_column_message(missing[0], list(df.columns), path.name))
         copies = target_copies(df, target, pillars)
         if copies:
             name, fit = next(iter(copies.items()))
             raise DriverInputError(f"{path.name}, column '{name}': (almost) a function of the target '{target}' "
                                    f"(fit {fit:.4f}), a copy of what is to be explained; leave it out of --pillars")
-    year_col = _first_present(df, _YEAR_NAMES)
-    group_col = _first_present(df, _GROUP_NAMES)
-    rank_col = _first_present(df, _RANK_NAMES)
-    eval_col = _first_present(df, _EVALUATION_GROUP_NAMES)
+    year_col = first_present(df, _YEAR_NAMES)
+    group_col = first_present(df, _GROUP_NAMES)
+    rank_col = first_present(df, _RANK_NAMES)
+    eval_col = first_present(df, _EVALUATION_GROUP_NAMES)
     rank_groups = [c for c in (year_col, eval_col) if c is not None]
     results = run_driver_analysis(
         df, target, pillars, year_col=year_col, group_col=group_col,

@@ -9,8 +9,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from smartcity_utils.analysis.drivers.inputs import _as_list, _numeric_frame
-from smartcity_utils.analysis.drivers.intervals import _percentile_ci
+from smartcity_utils.analysis.drivers.inputs import pillars_or_default, numeric_frame
+from smartcity_utils.analysis.drivers.intervals import percentile_ci
 from smartcity_utils.errors import DriverInputError
 
 # 2. Dominance analysis
@@ -141,12 +141,12 @@ def dominance_analysis(
             column has no variance.
         RuntimeError: If the shares fail to add up to the full R-squared.
     """
-    pillars = _as_list(pillars)
+    pillars = pillars_or_default(pillars)
     if len(pillars) > 15:
         raise DriverInputError(
             f"dominance analysis enumerates 2^p subsets; {len(pillars)} pillars is too many"
         )
-    data = _numeric_frame(df, [*pillars, target])
+    data = numeric_frame(df, [*pillars, target])
     values = data.to_numpy()
     cl = (pd.factorize(pd.Series(list(clusters), index=df.index).loc[data.index])[0]
           if clusters is not None else np.arange(len(data)))
@@ -178,9 +178,9 @@ def dominance_analysis(
             excess_draws[b] = s - _null_shares(sample)
         if np.isfinite(r2b) and r2b > 0:
             frac_draws[b] = s / r2b
-    low, high = _percentile_ci(draws, level)
-    flow, fhigh = _percentile_ci(frac_draws, level)
-    elow, ehigh = _percentile_ci(excess_draws, level)
+    low, high = percentile_ci(draws, level)
+    flow, fhigh = percentile_ci(frac_draws, level)
+    elow, ehigh = percentile_ci(excess_draws, level)
     table = pd.DataFrame(
         {
             "pillar": pillars,

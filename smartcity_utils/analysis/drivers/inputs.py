@@ -45,7 +45,7 @@ class DriverConvergenceWarning(UserWarning):
 # ---------------------------------------------------------------------------
 
 
-def _as_list(pillars: Sequence[str] | None) -> list[str]:
+def pillars_or_default(pillars: Sequence[str] | None) -> list[str]:
     if pillars is None:
         return list(DEFAULT_PILLARS)
     if isinstance(pillars, str):
@@ -53,14 +53,14 @@ def _as_list(pillars: Sequence[str] | None) -> list[str]:
     return list(pillars)
 
 
-def _require_columns(df: pd.DataFrame, columns: Sequence[str], source: str = "table") -> None:
+def require_columns(df: pd.DataFrame, columns: Sequence[str], source: str = "table") -> None:
     available = [str(c) for c in df.columns]
     for col in columns:
         if col not in df.columns:
-            raise DriverInputError(_missing_column_message(col, available, source))
+            raise DriverInputError(missing_column_message(col, available, source))
 
 
-def _missing_column_message(col: str, available: Sequence[str], source: str) -> str:
+def missing_column_message(col: str, available: Sequence[str], source: str) -> str:
     lowered = {a.lower(): a for a in available}
     close = difflib.get_close_matches(str(col).lower(), list(lowered), n=1, cutoff=0.5)
     hint = f"; did you mean '{lowered[close[0]]}'?" if close else ""
@@ -70,9 +70,9 @@ def _missing_column_message(col: str, available: Sequence[str], source: str) -> 
     )
 
 
-def _numeric_frame(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+def numeric_frame(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """Returns the complete-case rows of ``columns`` as floats."""
-    _require_columns(df, columns)
+    require_columns(df, columns)
     out = df.loc[:, list(dict.fromkeys(columns))]
     out = out.apply(pd.to_numeric, errors="raise").astype(float).dropna()
     return out
@@ -124,7 +124,7 @@ def validate_driver_input(
             one), a non-numeric value (naming row, column and value), fewer
             than ``len(pillars) + 2`` complete rows, or a constant column.
     """
-    pillars = _as_list(pillars)
+    pillars = pillars_or_default(pillars)
     if not pillars:
         raise DriverInputError(f"{source}: no pillar columns given")
     if target in pillars:
@@ -135,7 +135,7 @@ def validate_driver_input(
     available = [str(c) for c in df.columns]
     for col in [target, *pillars]:
         if col not in df.columns:
-            raise DriverInputError(_missing_column_message(col, available, source))
+            raise DriverInputError(missing_column_message(col, available, source))
 
     out = df.copy()
     numeric = [target, *pillars]
@@ -316,6 +316,6 @@ def _infer_pillars(df: pd.DataFrame, target: str) -> list[str]:
     return infer_pillars(df, target)[0]
 
 
-def _first_present(df: pd.DataFrame, names: Sequence[str]) -> str | None:
+def first_present(df: pd.DataFrame, names: Sequence[str]) -> str | None:
     lowered = {str(c).lower(): c for c in df.columns}
     return next((lowered[n] for n in names if n in lowered), None)

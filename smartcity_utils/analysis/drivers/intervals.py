@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 
-def _percentile_ci(draws: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def percentile_ci(draws: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Percentile bootstrap interval per column, ignoring failed replicates."""
     alpha = (1.0 - level) / 2.0
     draws = np.asarray(draws, dtype=float)

@@ -5,7 +5,7 @@ assessors, so one assessor's leniency and halo sit in both: ordinary least
 squares on panel means is biased (its intervals are about as wide as its
 sampling spread, but centred on the wrong value). The lead
 method is the errors-in-variables (method-of-moments) regression of
-:func:`smartcity_utils.analysis.measurement.eiv_drivers`, with the error
+:func:`smartcity_utils.analysis.drivers.eiv.eiv_drivers`, with the error
 covariance of one assessor estimated from the assessor-level rows (each
 assessor's own headline computed from their dimension scores with that year's
 weights) and intervals from a bootstrap that resamples whole regencies.
@@ -21,7 +21,8 @@ import pandas as pd
 
 from smartcity_utils import reference as ref
 from smartcity_utils.analysis.drivers.summary import text
-from smartcity_utils.analysis.measurement import eiv_drivers, error_covariance
+from smartcity_utils.analysis.drivers.eiv import eiv_drivers
+from smartcity_utils.analysis.measurement import error_covariance
 from smartcity_utils.errors import DriverInputError
 
 #: Name of the lead method in every table.

@@ -8,8 +8,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from smartcity_utils.analysis.drivers.inputs import _as_list, _numeric_frame
-from smartcity_utils.analysis.drivers.intervals import _percentile_ci
+from smartcity_utils.analysis.drivers.inputs import pillars_or_default, numeric_frame
+from smartcity_utils.analysis.drivers.intervals import percentile_ci
 from smartcity_utils.analysis.drivers.ols import ols_drivers
 from smartcity_utils.analysis.ranks import competition_rank
 from smartcity_utils.errors import DriverInputError
@@ -140,8 +140,8 @@ def main_effects(
         DriverInputError: If a column is missing, there are too few rows or
             the nominal weights do not match the pillars.
     """
-    pillars = _as_list(pillars)
-    data = _numeric_frame(df, [*pillars, target])
+    pillars = pillars_or_default(pillars)
+    data = numeric_frame(df, [*pillars, target])
     n = len(data)
     if n < len(pillars) + 2:
         raise DriverInputError(
@@ -170,7 +170,7 @@ def main_effects(
     for b in range(max(n_boot, 0)):
         idx = rng.integers(0, n, n)
         draws[b] = [_main_effect(X[idx, j], y[idx], hs[j])[1] for j in range(len(pillars))]
-    low, high = _percentile_ci(draws, level)
+    low, high = percentile_ci(draws, level)
 
     if nominal_weights is not None:
         if isinstance(nominal_weights, Mapping):

@@ -11,10 +11,10 @@ import pandas as pd
 
 from smartcity_utils.analysis.drivers.inputs import (
     DriverConvergenceWarning,
-    _as_list,
-    _require_columns,
+    pillars_or_default,
+    require_columns,
 )
-from smartcity_utils.analysis.drivers.ols import _coefficient_table
+from smartcity_utils.analysis.drivers.ols import coefficient_table
 from smartcity_utils.errors import DriverInputError
 
 # 5. Mixed model
@@ -63,10 +63,10 @@ def mixed_model_drivers(
     import statsmodels.api as sm
     from statsmodels.regression.mixed_linear_model import MixedLM
 
-    pillars = _as_list(pillars)
+    pillars = pillars_or_default(pillars)
     use_year = year_col is not None and year_col in df.columns
     cols = [target, *pillars, group_col] + ([year_col] if use_year else [])
-    _require_columns(df, cols)
+    require_columns(df, cols)
     data = df.loc[:, list(dict.fromkeys(cols))].copy()
     data[[target, *pillars]] = data[[target, *pillars]].apply(pd.to_numeric, errors="raise")
     data = data.dropna()
@@ -123,7 +123,7 @@ def mixed_model_drivers(
     sd_y = float(y.std(ddof=1))
     scale = data[pillars].astype(float).std(ddof=1) / sd_y
     group_var = float(np.asarray(res.cov_re)[0, 0]) if res.cov_re.size else np.nan
-    table = _coefficient_table(
+    table = coefficient_table(
         "mixed", pillars, coef, ci, scale, res.bse_fe[pillars], res.pvalues[pillars],
         converged=bool(res.converged), optimizer=method, warnings="; ".join(all_msgs),
         group_var=group_var, n=len(y), n_groups=int(pd.Series(groups).nunique()),

@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from smartcity_utils.analysis.drivers.inputs import _as_list, _require_columns, collinear_columns
+from smartcity_utils.analysis.drivers.inputs import pillars_or_default, require_columns, collinear_columns
 from smartcity_utils.errors import DriverInputError
 
 #: Variance inflation factor above which a pillar is flagged as collinear.
@@ -72,7 +72,7 @@ class OLSResult:
     residual_sd: float = np.nan
 
 
-def _coefficient_table(method: str, pillars: list[str], coef: pd.Series, ci: pd.DataFrame,
+def coefficient_table(method: str, pillars: list[str], coef: pd.Series, ci: pd.DataFrame,
                        scale: pd.Series, std_err: pd.Series, p_values: pd.Series, **extra: Any) -> pd.DataFrame:
     """One row per pillar: the raw slope and its interval, the standardised ones beside them, error, p-value.
 
@@ -181,9 +181,9 @@ def ols_drivers(
     import statsmodels.api as sm
     from statsmodels.stats.outliers_influence import variance_inflation_factor
 
-    pillars = _as_list(pillars)
+    pillars = pillars_or_default(pillars)
     extra = [c for c in (year_col, cohort_col) if c is not None]
-    _require_columns(df, [target, *pillars, *extra] + ([cluster_col] if cluster_col else []))
+    require_columns(df, [target, *pillars, *extra] + ([cluster_col] if cluster_col else []))
     data = df.loc[:, list(dict.fromkeys([target, *pillars, *extra] + ([cluster_col] if cluster_col else [])))].copy()
     num = data[[target, *pillars]].apply(pd.to_numeric, errors="raise").astype(float)
     keep = num.notna().all(axis=1)
@@ -225,7 +225,7 @@ def ols_drivers(
 
     coef = fit.params[pillars]
     total = float(coef.sum())
-    table = _coefficient_table(
+    table = coefficient_table(
         "ols", pillars, coef, ci, scale, fit.bse[pillars], fit.pvalues[pillars],
         vif=vifs, weight=(coef / total).to_numpy() if total != 0 else np.nan,
         n=int(fit.nobs), r2=float(fit.rsquared), errors=errors,

@@ -12,13 +12,12 @@ import pandas as pd
 from scipy import stats
 
 from smartcity_utils.analysis.drivers.inputs import (
-    DriverConvergenceWarning,
-    _as_list,
-    _numeric_frame,
-    _require_columns,
+    pillars_or_default,
+    numeric_frame,
+    require_columns,
 )
-from smartcity_utils.analysis.drivers.intervals import _percentile_ci
-from smartcity_utils.analysis.ranks import _percentile_within
+from smartcity_utils.analysis.drivers.intervals import percentile_ci
+from smartcity_utils.analysis.ranks import percentile_within
 from smartcity_utils.errors import DriverInputError
 
 # 4. Rank-based methods
@@ -50,7 +49,7 @@ def within_group_percentile(values: pd.Series, groups: pd.DataFrame | pd.Series 
         for i, c in enumerate(g.columns):
             frame[f"_g{i}"] = g[c].to_numpy()
             cols.append(f"_g{i}")
-    return _percentile_within(frame, "_v", cols).rename(values.name)
+    return percentile_within(frame, "_v", cols).rename(values.name)
 
 
 def rank_bands(percentiles: pd.Series, share: float = BAND_SHARE) -> pd.Series:
@@ -151,10 +150,10 @@ def ordinal_rank_drivers(
     """
     from statsmodels.miscmodels.ordinal_model import OrderedModel
 
-    pillars = _as_list(pillars)
+    pillars = pillars_or_default(pillars)
     group_cols = list(group_cols or [])
     cols = [*pillars, percentile_col, *group_cols, *([cluster_col] if cluster_col else [])]
-    _require_columns(df, cols)
+    require_columns(df, cols)
     data = df.loc[:, list(dict.fromkeys(cols))].copy()
     data[[*pillars, percentile_col]] = data[[*pillars, percentile_col]].apply(pd.to_numeric, errors="raise")
     complete = data.notna().all(axis=1)
@@ -255,9 +254,9 @@ def spearman_rank_drivers(
     Raises:
         DriverInputError: If a column is missing or there are fewer than four rows.
     """
-    pillars = _as_list(pillars)
+    pillars = pillars_or_default(pillars)
     group_cols = list(group_cols or [])
-    data = _numeric_frame(df, [*pillars, percentile_col])
+    data = numeric_frame(df, [*pillars, percentile_col])
     groups = df.loc[data.index, group_cols] if group_cols else None
     kept = set(data.index)
     dropped = [i for i in df.index if i not in kept]
@@ -285,7 +284,7 @@ def spearman_rank_drivers(
                     # A constant resample gives NaN, which the interval skips.
                     warnings.simplefilter("ignore")
                     boots[b] = stats.spearmanr(x[idx], overall[idx])[0]
-            lo, hi = _percentile_ci(boots[:, None], level)
+            lo, hi = percentile_ci(boots[:, None], level)
             low, high = float(lo[0]), float(hi[0])
         rows.append({"pillar": p, "method": "spearman", "estimate": float(rho),
                      "ci_low": low, "ci_high": high, "p_value": float(pval), "n": n})

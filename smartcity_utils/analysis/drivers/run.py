@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -12,7 +12,7 @@ import pandas as pd
 from smartcity_utils.analysis.drivers.dominance import dominance_analysis
 from smartcity_utils.analysis.drivers.inputs import (
     DriverConvergenceWarning,
-    _as_list,
+    pillars_or_default,
     validate_driver_input,
 )
 from smartcity_utils.analysis.drivers.lead import lead_drivers
@@ -86,7 +86,7 @@ def run_driver_analysis(
     Raises:
         DriverInputError: If the input fails :func:`validate_driver_input`.
     """
-    pillars = _as_list(pillars)
+    pillars = pillars_or_default(pillars)
     data = validate_driver_input(df, target, pillars, source=source, rank_col=rank_col)
     row_numbers = np.asarray(data.attrs.get("row_numbers", np.arange(len(data)) + 2))
     results: dict[str, pd.DataFrame] = {}
