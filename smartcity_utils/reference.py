@@ -170,13 +170,19 @@ def match_dimension(text: object) -> str | None:
     return dimension_aliases().get(normalise_label(text))
 
 
+#: Smallest similarity (rapidfuzz's ratio, 0 to 100) of a "did you mean" suggestion. Below it the closest
+#: spelling shares too little with the text to help: at 60, "Kutai Kartanegra" suggests Kutai
+#: Kartanegara and "scroe" suggests score, while "Antah Berantah" suggests no regency at all.
+SUGGESTION_CUTOFF = 60
+
+
 def nearest(text: object, choices: list[str]) -> str | None:
     """The closest spelling in ``choices`` (for "did you mean" suggestions)."""
     if not choices:
         return None
     # Plain edit-distance ratio: WRatio ties "Timr" between Timur and Barat.
     hit = fuzz_process.extractOne(normalise_label(text), choices, processor=normalise_label, scorer=fuzz.ratio)
-    return hit[0] if hit and hit[1] >= 60 else None
+    return hit[0] if hit and hit[1] >= SUGGESTION_CUTOFF else None
 
 
 def pillar_label(key: str) -> str:

@@ -17,21 +17,6 @@ from smartcity_utils import reference as ref
 from smartcity_utils.analysis.ranks import add_ranks
 from smartcity_utils.errors import DataNote, UserError
 
-# Reference tables
-# --------------------------------------------------------------------------
-
-
-# The vocabularies live in smartcity_utils.reference; these names keep the
-# index module readable on its own.
-load_pillars = ref.pillars
-
-
-load_dimensions = ref.dimensions
-
-
-load_dimension_weights = ref.dimension_weights
-
-
 #: Slack added to every reconciliation tolerance, for floating-point noise.
 FLOAT_SLACK = 1e-9
 
@@ -66,7 +51,7 @@ def weights_wide(weights: pd.DataFrame | Mapping[str, float] | None, years: Sequ
     keys = dimension_keys()
     years = sorted({int(y) for y in years})
     if weights is None:
-        weights = load_dimension_weights()
+        weights = ref.dimension_weights()
     if isinstance(weights, Mapping):
         unknown = set(weights) - set(keys)
         if unknown:
@@ -297,7 +282,7 @@ def weights_of_years(years: Sequence[int]) -> pd.DataFrame:
         Indexed by year: ``weights`` (text, in dimension order), one column per dimension key,
         ``weights_status`` (documented, inferred, assumed or none), ``weights_source``, ``weights_source_url``.
     """
-    table = load_dimension_weights()
+    table = ref.dimension_weights()
     rows = []
     for year in sorted({int(y) for y in years}):
         block = table[table["year"] == year].set_index("dimension_key").reindex(dimension_keys())

@@ -171,14 +171,14 @@ def quick_wins_table(ctx: profile.ReportContext, regency_ids: list[int], lang: s
 
 def profiles_section(scores: pd.DataFrame, year: int, names: str, simulated: bool, lang: str) -> list[object]:
     """The pillar profiles side by side (figure and table), or one sentence when no regency has pillar scores."""
-    from smartcity_utils.report import plots
+    from smartcity_utils.report import figures, plots
 
     blocks: list[object] = [heading(text(lang, "compare_profiles", year=year))]
     if scores.empty:
         return blocks + [paragraph(text(lang, "compare_no_pillars", year=year))]
     figure = plots.compare_profiles(scores, title=text(lang, "fig_compare_profile_title", year=year),
                                     simulated=simulated, lang=lang)
-    return blocks + [plots.embed(figure, alt=text(lang, "alt_compare_profile", names=names, year=year)),
+    return blocks + [figures.embed(figure, alt=text(lang, "alt_compare_profile", names=names, year=year)),
                      pillar_table(scores, lang)]
 
 

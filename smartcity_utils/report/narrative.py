@@ -40,6 +40,11 @@ def _source(lang: str, source: object) -> str:
     return text(lang, key) if key in ("reported", "computed") else key
 
 
+#: A change of the index smaller than half a unit of its second decimal shows as 0.00 and is called
+#: unchanged: the report prints indices to 2 decimals, as the evaluation publishes them.
+UNCHANGED = 0.005
+
+
 def published_rank_text(row: pd.Series, lang: str) -> str | None:
     """The published rank with its group, as a reader needs it: "8 of 37 (nasional)"; None without one."""
     if pd.isna(row.get("rank_reported")):
@@ -151,7 +156,7 @@ def change_sentences(history: pd.DataFrame, year: int, lang: str) -> list[str]:
     if prev is None:
         return [text(lang, "summary_first_year", year=year)]
     cur = history[history["year"] == year].iloc[0]
-    if abs(delta) < 0.005:
+    if abs(delta) < UNCHANGED:
         out = [text(lang, "summary_change_same", prev_year=int(prev["year"]), score=fmt_score(cur["final_score"]))]
     else:
         out = [text(lang, "summary_change", prev_year=int(prev["year"]),

@@ -7,18 +7,14 @@ They return the figure and never show it.
 
 Only a handful of published scores are real; everything else the workspace
 ships is simulated. Every function therefore takes ``simulated`` and, when it
-is True, stamps the figure with :data:`SIMULATED_MARKER` via
-:func:`mark_simulated`, so that a figure cannot be mistaken for official scores
+is True, stamps the figure with the simulated-data marker via
+:func:`smartcity_utils.report.figures.mark_simulated`, so that a figure cannot be mistaken for official scores
 once it is cut out of its report.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 from collections.abc import Mapping, Sequence
-from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -27,17 +23,7 @@ from matplotlib.ticker import MaxNLocator
 
 from smartcity_utils import reference as ref
 from smartcity_utils.analysis.cohorts import measure_values
-
-SIMULATED_MARKER = "SIMULATED DATA — not official scores"
-"""The English stamp; :func:`marker_text` gives it in each report language."""
-
-
-def marker_text(lang: str = "en") -> str:
-    """The simulated-data stamp in ``lang`` (from the report texts)."""
-    from smartcity_utils.report.texts import text
-
-    return text(lang, "marker")
-
+from smartcity_utils.report.figures import finish as _finish
 
 def _t(lang: str, key: str, **values: object) -> str:
     from smartcity_utils.report.texts import text
@@ -51,133 +37,7 @@ FOCUS_COLOURS = ("#1b1b1b", "#c2185b", "#00796b", "#e65100", "#4527a0", "#827717
 FOCUS_MARKERS = ("s", "^", "D", "o", "v", "P")
 
 
-def _png(fig: Figure, dpi: int = 100) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()
-
-
-def _compressed_png(fig: Figure, dpi: int = 110) -> bytes:
-    """PNG reduced to a 256-colour palette: the figures use a few flat colours, so nothing visible is lost."""
-    from PIL import Image
-
-    image = Image.open(io.BytesIO(_png(fig, dpi))).convert("RGB")
-    buffer = io.BytesIO()
-    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(buffer, format="PNG", optimize=True)
-    return buffer.getvalue()
-
-
-def _svg(fig: Figure) -> bytes:
-    """SVG with text kept as text (searchable, selectable, small) and no time stamp."""
-    import matplotlib
-
-    buffer = io.BytesIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "smartcity"}):
-        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    return buffer.getvalue()
-
-
-def figure_alt(fig: Figure) -> str:
-    """A description of ``fig`` from its own texts: title, axis labels, stamp."""
-    parts = []
-    title = fig.get_suptitle().strip() if hasattr(fig, "get_suptitle") else ""
-    if title:
-        parts.append(title)
-    for ax in fig.axes:
-        if not ax.get_visible():
-            continue
-        bits = [b for b in (ax.get_title(), ax.get_ylabel(), ax.get_xlabel()) if b]
-        if bits:
-            parts.append(" / ".join(bits))
-    parts += [t.get_text() for t in fig.texts if t.get_gid() == _MARKER_GID][:1]
-    return ". ".join(dict.fromkeys(p for p in parts if p))
-
-
-class FigureHTML:
-    """A figure inlined as an ``<img>`` data URI with its alt text: SVG or compressed PNG, the smaller."""
-
-    def __init__(self, fig: Figure, alt: str | None = None, caption: str = "") -> None:
-        self.alt = alt or figure_alt(fig)
-        self.caption = caption
-        svg = _svg(fig)
-        svg_uri = "data:image/svg+xml," + quote(svg.decode("utf-8"), safe=" =:/;,.-_()'!*+?@~")
-        png = _compressed_png(fig)
-        png_uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-        self.format, self.uri = ("svg", svg_uri) if len(svg_uri) <= len(png_uri) else ("png", png_uri)
-        width, height = fig.get_size_inches()
-        self.aspect = f"{width:.3g} / {height:.3g}"
-        # Shown at the size it was drawn for: an 8-inch figure fills the 52rem column, a smaller one less.
-        self.max_width = f"{min(52.0, 6.5 * width):.3g}rem"
-
-    def _repr_html_(self) -> str:
-        caption = f"<figcaption>{html.escape(self.caption)}</figcaption>" if self.caption else ""
-        return (f'<figure class="figure"><img src="{html.escape(self.uri, quote=True)}" '
-                f'alt="{html.escape(self.alt, quote=True)}" style="aspect-ratio:{self.aspect};max-width:min(100%,{self.max_width})">'
-                f"{caption}</figure>")
-
-    def __repr__(self) -> str:
-        return f"<figure: {self.alt}>"
-
-
-def embed(fig: Figure, alt: str | None = None, caption: str = "") -> FigureHTML:
-    """Wrap ``fig`` for display in a report (an ``<img>`` with a meaningful ``alt``)."""
-    return FigureHTML(fig, alt, caption)
-
-
-def _register_notebook_display() -> None:
-    """Show figures as images in notebooks and HTML reports.
-
-    The figures here are built without pyplot (safe in workers and tests), so
-    IPython's inline backend never learns about them; register a PNG
-    formatter for ``Figure`` when running inside a kernel.
-    """
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython is a dependency of the kernel only
-        return
-    shell = get_ipython()
-    if shell is not None:
-        shell.display_formatter.formatters["text/html"].for_type(Figure, lambda fig: embed(fig)._repr_html_())
-
-
-_register_notebook_display()
-_MARKER_GID = "simulated-marker"
 SCORE_RANGE = (0.0, 4.0)
-
-
-def mark_simulated(fig: Figure, lang: str = "en") -> Figure:
-    """Stamp ``fig`` with the simulated-data marker (idempotent).
-
-    Adds a large, rotated, semi-transparent watermark across the figure and a
-    red banner line at the top, both reading :data:`SIMULATED_MARKER`.
-
-    Args:
-        fig: The figure to mark.
-        lang: Language of the stamp (``en`` or ``id``).
-
-    Returns:
-        The same figure.
-    """
-    if any(t.get_gid() == _MARKER_GID for t in fig.texts):
-        return fig
-    marker = marker_text(lang)
-    fig.text(0.5, 0.5, marker, ha="center", va="center", rotation=25, fontsize=26,
-             color="red", alpha=0.18, weight="bold", zorder=1000, gid=_MARKER_GID)
-    fig.text(0.5, 0.995, marker, ha="center", va="top", fontsize=11, color="white",
-             weight="bold", gid=_MARKER_GID,
-             bbox={"boxstyle": "square,pad=0.3", "facecolor": "red", "edgecolor": "none"})
-    return fig
-
-
-def _finish(fig: Figure, title: str | None, simulated: bool, lang: str = "en") -> Figure:
-    if simulated:
-        # The layout engine makes room for a suptitle but not for figure texts:
-        # an empty first suptitle line keeps the banner's strip free.
-        fig.suptitle("\n" + (title or ""))
-        mark_simulated(fig, lang)
-    elif title:
-        fig.suptitle(title)
-    return fig
 
 
 def column_label(column: str, lang: str = "en") -> str:

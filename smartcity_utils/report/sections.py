@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from smartcity_utils.report import narrative, plots, profile, tables
+from smartcity_utils.report import figures, narrative, plots, profile, tables
 from smartcity_utils.report.texts import heading, paragraph, text
 
 
@@ -45,7 +45,7 @@ def pillar_profile(current: pd.Series, position: pd.DataFrame, gaps: list[dict],
     figure = plots.pillar_profile(current, by_key["cohort_median"], national_median=by_key["national_median"],
                                   title=text(lang, "fig_profile_title", regency=name, year=year),
                                   simulated=simulated, lang=lang)
-    return blocks + [plots.embed(figure, alt=text(lang, "alt_profile", regency=name, year=year)),
+    return blocks + [figures.embed(figure, alt=text(lang, "alt_profile", regency=name, year=year)),
                      tables.position_table(position, lang),
                      paragraph(text(lang, "profile_note", threshold=f"{profile.NOTABLE_GAP:.2f}",
                                     reason=text(lang, "threshold_reason")), css="table-note")]

@@ -11,6 +11,7 @@ from scipy.stats import rankdata
 
 from smartcity_utils.analysis import index as ix
 from smartcity_utils.analysis import rank_uncertainty, ranks
+from smartcity_utils import reference as ref
 from smartcity_utils.reference import DIMENSION_KEYS
 
 DIMS = ["baseline", "output", "outcome", "impact", "quick_wins"]
@@ -43,7 +44,7 @@ def _synthetic(n: int = 40, years=(2022, 2023), groups=("A", "B"), seed: int = 3
 
 
 def test_loaders_read_the_reference_files():
-    w = ix.load_dimension_weights()
+    w = ref.dimension_weights()
     assert set(w.columns) >= {"year", "dimension_key", "weight"}
     assert np.allclose(w.groupby("year")["weight"].sum(), 1.0)
     assert ix.dimension_keys() == DIMS

@@ -15,7 +15,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from smartcity_utils.analysis.cohorts import cohort_trajectories
-from smartcity_utils.report import plots
+from smartcity_utils.report import figures, plots
 
 PILLARS = ["smart_governance", "smart_branding", "smart_economy",
            "smart_living", "smart_society", "smart_environment"]
@@ -69,20 +69,20 @@ def _texts(fig: Figure) -> list[str]:
 def test_marker_present_only_when_simulated_and_png_saves(tmp_path, simulated):
     for name, fig in _figures(simulated).items():
         assert isinstance(fig, Figure)
-        assert (plots.SIMULATED_MARKER in _texts(fig)) is simulated, name
+        assert (figures.SIMULATED_MARKER in _texts(fig)) is simulated, name
         path = tmp_path / f"{name}_{simulated}.png"
         fig.savefig(path, dpi=60)
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_marker_wording_and_idempotence():
-    assert plots.SIMULATED_MARKER == "SIMULATED DATA — not official scores"
+    assert figures.SIMULATED_MARKER == "SIMULATED DATA — not official scores"
     fig = Figure()
-    plots.mark_simulated(fig)
+    figures.mark_simulated(fig)
     n = len(fig.texts)
-    plots.mark_simulated(fig)
+    figures.mark_simulated(fig)
     assert len(fig.texts) == n
-    assert plots.SIMULATED_MARKER in _texts(fig)
+    assert figures.SIMULATED_MARKER in _texts(fig)
 
 
 def test_distributions_any_cohort_column_and_subset_of_measures(tmp_path):
@@ -104,7 +104,7 @@ def test_driver_estimates_has_one_panel_per_method():
 
 def test_figures_display_as_png_in_a_kernel():
     # Inside IPython the module registers a PNG formatter for Figure objects.
-    png = plots._png(_figures(False)["profile"])
+    png = figures._png(_figures(False)["profile"])
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -155,18 +155,18 @@ def _all_texts(fig: Figure) -> list[str]:
 
 def test_embedded_figure_is_the_smaller_format_with_an_alt_text():
     fig = plots.headline_history(_history(), title="Paser", lang="en")
-    shown = plots.embed(fig)
-    svg_len = len(quote(plots._svg(fig).decode("utf-8"), safe=" =:/;,.-_()'!*+?@~"))
-    png_len = len(base64.b64encode(plots._compressed_png(fig)))
+    shown = figures.embed(fig)
+    svg_len = len(quote(figures._svg(fig).decode("utf-8"), safe=" =:/;,.-_()'!*+?@~"))
+    png_len = len(base64.b64encode(figures._compressed_png(fig)))
     assert shown.format == ("svg" if svg_len <= png_len else "png")
     assert len(shown.uri) <= min(svg_len, png_len) + len("data:image/svg+xml;base64,")
     html = shown._repr_html_()
     assert html.count("<img ") == 1 and f'data:image/{"svg+xml" if shown.format == "svg" else "png"}' in html
     # The alt text is built from the figure's own title, axes and stamp, never a placeholder.
-    assert "Paser" in shown.alt and "index (0 to 4)" in shown.alt and plots.SIMULATED_MARKER in shown.alt
+    assert "Paser" in shown.alt and "index (0 to 4)" in shown.alt and figures.SIMULATED_MARKER in shown.alt
     assert "No description" not in html
     assert len(shown.uri) < 120_000  # a figure stays small enough for a report under 400 KB
-    custom = plots.embed(fig, alt="Two charts")
+    custom = figures.embed(fig, alt="Two charts")
     assert 'alt="Two charts"' in custom._repr_html_()
 
 

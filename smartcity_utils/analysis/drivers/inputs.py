@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
 from smartcity_utils.errors import DriverInputError
-from smartcity_utils.reference import PILLAR_KEYS
+from smartcity_utils.reference import PILLAR_KEYS, nearest
 from smartcity_utils.values import parse_number
 
 #: Pillar keys of the evaluation, from smartcity_utils/data/pillars.csv.
@@ -61,9 +60,8 @@ def require_columns(df: pd.DataFrame, columns: Sequence[str], source: str = "tab
 
 
 def missing_column_message(col: str, available: Sequence[str], source: str) -> str:
-    lowered = {a.lower(): a for a in available}
-    close = difflib.get_close_matches(str(col).lower(), list(lowered), n=1, cutoff=0.5)
-    hint = f"; did you mean '{lowered[close[0]]}'?" if close else ""
+    close = nearest(col, list(available))
+    hint = f"; did you mean '{close}'?" if close else ""
     return (
         f"{source}: column '{col}' not found{hint} "
         f"(available columns: {', '.join(available)})"
@@ -310,10 +308,6 @@ def infer_pillars(df: pd.DataFrame, target: str) -> tuple[list[str], dict[str, s
             continue
         pillars.append(col)
     return pillars, left_out
-
-
-def _infer_pillars(df: pd.DataFrame, target: str) -> list[str]:
-    return infer_pillars(df, target)[0]
 
 
 def first_present(df: pd.DataFrame, names: Sequence[str]) -> str | None:

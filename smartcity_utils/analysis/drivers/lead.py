@@ -131,6 +131,11 @@ def assessor_table_from_wide(wide: pd.DataFrame, weights: dict[int, dict[str, fl
     return add_assessor_headline(wide, long)
 
 
+#: The panel size assumed when no assessor row shows one: panels have 3 to 4 members
+#: (docs/sources.md: 3 for Kutai Kartanegara 2023, 4 for Kota Kediri 2021), and 3.5 is their midpoint.
+ASSUMED_PANEL_SIZE = 3.5
+
+
 def panel_sizes(units: pd.DataFrame, assessors: pd.DataFrame) -> tuple[np.ndarray, float]:
     """Assessors per regency-year: ``n_assessors`` where known, else the harmonic mean of the known ones.
 
@@ -143,7 +148,7 @@ def panel_sizes(units: pd.DataFrame, assessors: pd.DataFrame) -> tuple[np.ndarra
         ``(m, assumed)``: one size per row of ``units`` and the assumed size.
     """
     known = assessors.groupby(UNIT).size()
-    assumed = float(len(known) / np.sum(1.0 / known)) if len(known) else 3.5
+    assumed = float(len(known) / np.sum(1.0 / known)) if len(known) else ASSUMED_PANEL_SIZE
     m = units["n_assessors"].astype(float) if "n_assessors" in units.columns else pd.Series(np.nan, units.index)
     m = m.where(m > 0, np.nan).fillna(assumed).to_numpy(float)
     return m, assumed

@@ -12,10 +12,6 @@ import pandas as pd
 from smartcity_utils.analysis.drivers.inputs import pillars_or_default, require_columns, collinear_columns
 from smartcity_utils.errors import DriverInputError
 
-#: Variance inflation factor above which a pillar is flagged as collinear.
-VIF_THRESHOLD = 5.0
-
-
 def _check_rank(X: pd.DataFrame, pillars: list[str]) -> None:
     """Stops when the design is rank deficient, naming the columns involved.
 

@@ -45,9 +45,6 @@ SEPARATE_SHARE = 0.50
 #: read as that dimension's breakdown: 90 %, so that a few rounding or entry differences do not hide it.
 BREAKDOWN_SHARE = 0.90
 
-LANGS = ("en", "id")
-
-
 def _label(key: str) -> str:
     labels = dict(zip(ref.pillars()["pillar_key"], ref.pillars()["pillar"]))
     labels.update(dict(zip(ref.dimensions()["dimension_key"], ref.dimensions()["dimension"])))
