@@ -88,7 +88,7 @@ def write_template(path: Path, n_assessors: int = 1) -> Path:
     info = wb.create_sheet("Petunjuk Pengisian")
     for line in INSTRUCTIONS:
         info.append([line])
-    aliases = ref._read("pillar_aliases.csv")
+    aliases = ref.read_reference("pillar_aliases.csv")
     for name in pillar_names:
         key = ref.pillars().set_index("pillar").at[name, "pillar_key"]
         variants = ", ".join(aliases.loc[aliases["pillar_key"] == key, "alias"])
