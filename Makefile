@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: all setup clean-data analyse reports run focus screenshots chromium test benchmark lab simulate
+.PHONY: all setup clean-data analyse reports run focus screenshots chromium test test-fast lint benchmark lab simulate
 
 # The three focus regencies: their reports also in English and as PDF, and side by side.
 FOCUS  := Kukar Paser Kotim
@@ -50,6 +50,12 @@ clean-data: setup            ## data/raw -> data/processed only
 
 test: setup chromium         ## the full test suite, the browser test included (it fails without chromium)
 	SMARTCITY_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q
+
+test-fast: setup             ## the edit loop: every test but the slow (notebooks, whole pipeline) and browser ones
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
+
+lint: setup                  ## ruff on the package, the simulator, the tests and the benchmarks
+	$(BIN)/python -m ruff check smartcity_utils smartcity_simulator tests benchmarks
 
 benchmark: setup             ## speed figures (printed, never asserted)
 	$(BIN)/python benchmarks/bench_clean.py

@@ -1,4 +1,5 @@
-"""Shared fixtures: a small hand-built raw folder with every layout and fault."""
+"""Shared fixtures: a small hand-built raw folder with every layout and fault, and the bundled example cleaned
+once per test session."""
 
 from __future__ import annotations
 
@@ -126,3 +127,12 @@ def raw_dir(tmp_path: Path) -> Path:
     shutil.copy(PUBLISHED, raw / "published_facts.csv")
     (raw / "README.md").write_text("origin of the files\n", encoding="utf-8")
     return raw
+
+
+@pytest.fixture(scope="session")
+def bundled_example():
+    """The bundled example cleaned once for the whole session (tables in memory; tests must not change them)."""
+    from smartcity_utils.clean.assemble import clean_raw_folder
+    from smartcity_utils.paths import EXAMPLE_RAW_DIR
+
+    return clean_raw_folder(EXAMPLE_RAW_DIR)

@@ -16,8 +16,7 @@ from smartcity_utils.analysis.measurement import LENIENCY_COMPONENTS, assessor_l
 from smartcity_utils.analysis.drivers.run import run_driver_analysis
 from smartcity_utils.analysis.index import index_table
 from smartcity_utils.analysis.run import driver_frame
-from smartcity_utils.clean.assemble import clean_raw_folder
-from smartcity_utils.paths import EXAMPLE_RAW_DIR, EXAMPLE_TRUTH_DIR, ROOT
+from smartcity_utils.paths import EXAMPLE_TRUTH_DIR, ROOT
 from smartcity_utils.reference import PILLAR_KEYS
 
 TRUTH = EXAMPLE_TRUTH_DIR
@@ -39,8 +38,8 @@ def truth():
 
 
 @pytest.fixture(scope="module")
-def cleaned():
-    return clean_raw_folder(EXAMPLE_RAW_DIR)
+def cleaned(bundled_example):
+    return bundled_example
 
 
 def test_ols_recovers_true_betas_on_latent_scores(truth):

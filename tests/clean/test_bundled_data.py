@@ -8,8 +8,7 @@ import pytest
 from smartcity_utils import reference as ref
 from smartcity_utils import regencies
 from smartcity_utils.analysis.quality import published_reproduction
-from smartcity_utils.clean.assemble import clean_raw_folder
-from smartcity_utils.paths import EXAMPLE_RAW_DIR, EXAMPLE_TRUTH_DIR
+from smartcity_utils.paths import EXAMPLE_TRUTH_DIR
 
 #: Fault kinds the simulator plants, and the reject reason each must produce.
 REJECTED_AS = {
@@ -22,8 +21,8 @@ RESOLVED = {"regency_variant", "pillar_variant", "dimension_variant", "decimal_c
 
 
 @pytest.fixture(scope="module")
-def bundled():
-    return clean_raw_folder(EXAMPLE_RAW_DIR)
+def bundled(bundled_example):
+    return bundled_example
 
 
 @pytest.fixture(scope="module")
