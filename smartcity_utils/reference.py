@@ -67,6 +67,10 @@ def dimensions() -> pd.DataFrame:
 
 PILLAR_KEYS: tuple[str, ...] = tuple(pillars()["pillar_key"])
 
+#: The scale of every pillar, dimension and index score: 0 to 4 (docs/sources.md; published indices run
+#: from about 2.4 to 3.7). Sheets on a 0 to 100 scale are converted to it when they are read.
+SCORE_SCALE: tuple[float, float] = (0.0, 4.0)
+
 
 @functools.cache
 def pillar_names() -> dict[str, str]:
@@ -122,6 +126,16 @@ def missing_tokens() -> frozenset[str]:
     return frozenset(t.strip().casefold() for t in read_reference("missing_tokens.csv")["token"])
 
 
+#: How far a set of weights may sum from 1: weights are shares written with a few decimals (0.10, 0.20),
+#: so their sum is 1 up to floating-point noise, far below this.
+WEIGHT_SUM_TOLERANCE = 1e-6
+
+
+def weights_sum_to_one(total: float) -> bool:
+    """The one rule for "these weights sum to 1" (:data:`WEIGHT_SUM_TOLERANCE`)."""
+    return abs(float(total) - 1.0) <= WEIGHT_SUM_TOLERANCE
+
+
 #: How a year's dimension weights are known: a source gives them, they reproduce a published
 #: index, or nothing gives them and they are assumed (``dimension_weights.csv``, column ``status``).
 WEIGHT_STATUSES = ("documented", "inferred", "assumed")
@@ -134,7 +148,7 @@ def dimension_weights() -> pd.DataFrame:
     if unknown:
         raise ReferenceTableError(f"dimension_weights.csv has statuses {sorted(unknown)}; use {list(WEIGHT_STATUSES)}")
     sums = frame.groupby("year")["weight"].sum()
-    bad = sums[(sums - 1).abs() > 1e-9]
+    bad = sums[~sums.map(weights_sum_to_one)]
     if not bad.empty:
         raise ReferenceTableError(f"dimension weights do not sum to 1 for years {bad.to_dict()}")
     return frame

@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from smartcity_utils.errors import ReferenceTableError, UserError
-from smartcity_utils.reference import missing_tokens, nearest, normalise_label, read_reference
+from smartcity_utils.reference import nearest, normalise_label, read_reference
+from smartcity_utils.values import means_missing
 
 
 def _areaid_provinces() -> list[dict]:
@@ -129,18 +130,6 @@ MAX_SUGGESTIONS = 10
 OR = " or "
 
 
-def _blank(value: object) -> bool:
-    """An empty cell, or one holding a word for missing (``-``, ``n/a``: ``missing_tokens.csv``)."""
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip() or normalise_label(value) in missing_tokens()
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
 @dataclass(frozen=True)
 class Resolution:
     """Outcome of resolving one raw regency name."""
@@ -207,7 +196,7 @@ class RegencyResolver:
             is ``blank_regency`` (an empty cell), ``unknown_regency`` or
             ``ambiguous_regency`` with a suggestion.
         """
-        cache_key = (str(raw), "" if _blank(province) else str(province), "" if _blank(kind) else str(kind))
+        cache_key = (str(raw), "" if means_missing(province) else str(province), "" if means_missing(kind) else str(kind))
         if cache_key not in self._cache:
             self._cache[cache_key] = self._resolve(raw, province, kind)
         return self._cache[cache_key]
@@ -230,7 +219,7 @@ class RegencyResolver:
         return nearest(text, choices or self._choices) or nearest(text, self._choices)
 
     def _resolve(self, raw: object, province: object, kind: object = None) -> Resolution:
-        if _blank(raw):
+        if means_missing(raw):
             return Resolution(None, "blank_regency", None)
         text = str(raw).strip()
         if text in self._codes:
@@ -241,10 +230,10 @@ class RegencyResolver:
         compact = _compact_key(key)
         candidates = self._full.get(key) or ([self._alias[key]] if key in self._alias else None)
         candidates = candidates or self._bare.get(key) or self._full.get(compact) or self._bare.get(compact)
-        if candidates and len(candidates) > 1 and not _blank(province):
+        if candidates and len(candidates) > 1 and not means_missing(province):
             prov = normalise_label(province)
             candidates = [c for c in candidates if normalise_label(self.table.at[c, "province"]) == prov] or candidates
-        if candidates and len(candidates) > 1 and not _blank(kind):
+        if candidates and len(candidates) > 1 and not means_missing(kind):
             wanted = _KIND_WORDS.get(normalise_label(kind).rstrip("."))
             candidates = [c for c in candidates if self.table.at[c, "kind"] == wanted] or candidates
         if candidates and len(candidates) == 1:
@@ -255,7 +244,7 @@ class RegencyResolver:
         if key.rstrip(".") in _KIND_WORDS:
             return Resolution(None, "unknown_regency", None)  # "Kota" alone: a kind, not a name to guess from
         choices = self._choices
-        if not _blank(province):
+        if not means_missing(province):
             prov = normalise_label(province)
             same = sorted(self.table.loc[self.table["province"].map(normalise_label) == prov, "regency"])
             choices = same or choices  # a misspelling usually keeps its province

@@ -17,8 +17,27 @@ from smartcity_utils import reference as ref
 
 
 def is_blank(value: object) -> bool:
-    """True for None, empty or whitespace-only cells."""
+    """True for None, empty or whitespace-only cells (the raw cell, before it is read)."""
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+def is_missing(value: object) -> bool:
+    """True for a value a table does not hold: None, ``pd.NA`` or NaN (text, even empty, is a value)."""
+    if value is None or value is pd.NA:
+        return True
+    if isinstance(value, str):
+        return False
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def means_missing(value: object) -> bool:
+    """True for a cell that says nothing: blank, NaN, or a word for missing (``-``, ``n/a``: ``missing_tokens.csv``)."""
+    if isinstance(value, str):
+        return not value.strip() or ref.normalise_label(value) in ref.missing_tokens()
+    return is_missing(value)
 
 
 #: Trailing footnote marks after a number: asterisks, daggers, superscript digits, "(1)".
@@ -78,8 +97,9 @@ def parse_score(value: object, scale: int) -> tuple[float | None, str | None, st
     number, reason = parse_number(value)
     if reason:
         return None, reason, SUGGEST[reason]
-    score = number / 25.0 if scale == 100 else number
-    if not 0.0 <= score <= 4.0:
+    low, high = ref.SCORE_SCALE
+    score = number * high / 100.0 if scale == 100 else number
+    if not low <= score <= high:
         return None, "out_of_range", f"scores run from 0 to {scale} on this sheet; check the value"
     return round(score, 6), None, None
 

@@ -95,7 +95,7 @@ def weights_wide(weights: pd.DataFrame | Mapping[str, float] | None, years: Sequ
         if row.isna().all():
             continue  # a year without weights (warned above)
         total = float(row.sum())
-        if not np.isclose(total, 1.0, rtol=0, atol=1e-6):
+        if not ref.weights_sum_to_one(total):
             raise UserError(f"dimension weights for year {year} sum to {total:.6g}, not 1")
         if (row < 0).any():
             raise UserError(f"dimension weights for year {year} include a negative weight")

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from smartcity_utils import reference as ref
 from smartcity_utils.analysis.index import (
     weighted_sum,
     weights_wide,
@@ -646,7 +647,7 @@ def weight_scenarios(path=None) -> pd.DataFrame:
             raise ValueError(f"{path}, row {row}, column 'weight': {r.weight!r} is not a weight; "
                              "write a share between 0 and 1")
     sums = frame.groupby("scenario")["weight"].sum()
-    bad = sums[(sums - 1).abs() > 1e-9]
+    bad = sums[~sums.map(ref.weights_sum_to_one)]
     if len(bad):
         raise ValueError(f"{path}, column 'weight': set {bad.index[0]!r} sums to {bad.iloc[0]:g}, not 1; fix its rows")
     return frame

@@ -29,12 +29,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-import pandas as pd
 
 from smartcity_utils import regencies
 from smartcity_utils.clean.rows import DIMENSIONS, PILLARS, Collector
 from smartcity_utils.errors import RawConflictError
 from smartcity_utils.reference import normalise_label
+from smartcity_utils.values import is_missing
 
 #: The word that marks a file as a revision of another, in its name or title rows.
 REVISION_MARK = re.compile(r"revisi")
@@ -59,10 +59,6 @@ def is_revision(file_name: str, titles: list[str]) -> bool:
     return any(REVISION_MARK.search(normalise_label(t)) for t in texts)
 
 
-def _missing(value: object) -> bool:
-    return value is None or (not isinstance(value, str) and pd.isna(value))
-
-
 def _name(regency_id: int) -> str:
     return regencies.regency_resolver().name(regency_id)
 
@@ -83,7 +79,7 @@ def list_replaced(out: Collector, rec: dict, layout: str, column: str, value: ob
         out.row_context.setdefault(key, (rec["regency_id"], rec["year"]))
     out.rejects.append({"source_file": rec["source_file"], "source_sheet": rec["source_sheet"],
                         "source_row": row, "column": RECAP_LABELS.get(column, column),
-                        "value": "" if _missing(value) else str(value), "reason": reason,
+                        "value": "" if is_missing(value) else str(value), "reason": reason,
                         "suggestion": suggestion, "layout": layout})
 
 
@@ -209,7 +205,7 @@ def _list_loser(out: Collector, rec: dict, layout: str, column: str, value: obje
 
 def _unset(value: object) -> bool:
     """A value a file does not give (a recap without a group column gives no group)."""
-    return _missing(value)
+    return is_missing(value)
 
 
 def resolve_recap(out: Collector, revisions: set[str]) -> list[dict]:
@@ -305,5 +301,5 @@ def resolve_assessor_duplicates(out: Collector, form: list[dict], revisions: set
 
 def _same(a: object, b: object) -> bool:
     """Equal values, with two missing values counting as equal."""
-    a_missing, b_missing = _missing(a), _missing(b)
+    a_missing, b_missing = is_missing(a), is_missing(b)
     return (a_missing and b_missing) or (not a_missing and not b_missing and a == b)

@@ -124,7 +124,7 @@ def sheet_scale(sheet: Sheet, columns: list[int]) -> int:
                 number, reason = parse_number(row[j])
                 if reason is None:
                     values.append(number)
-    return 100 if values and float(np.median(values)) > 4 else 4
+    return 100 if values and float(np.median(values)) > ref.SCORE_SCALE[1] else 4
 
 
 def cell(row: list[object], j: int | None) -> object:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pandera.pandas as pa
 
-from smartcity_utils.reference import DIMENSION_KEYS, PILLAR_KEYS
+from smartcity_utils.reference import DIMENSION_KEYS, PILLAR_KEYS, SCORE_SCALE
 from smartcity_utils.values import YEAR_RANGE
 
-_score = pa.Column(float, pa.Check.in_range(0.0, 4.0), nullable=True)
+_score = pa.Column(float, pa.Check.in_range(*SCORE_SCALE), nullable=True)
 _year = pa.Column(int, pa.Check.in_range(*YEAR_RANGE))
 
 SCORES = pa.DataFrameSchema(
@@ -23,7 +23,7 @@ SCORES = pa.DataFrameSchema(
         "level": pa.Column(None, pa.Check.isin(["panel", "assessor"])),
         "pillar_key": pa.Column(None, pa.Check.isin(list(PILLAR_KEYS)), nullable=True),
         "dimension_key": pa.Column(None, pa.Check.isin(list(DIMENSION_KEYS)), nullable=True),
-        "score": pa.Column(float, pa.Check.in_range(0.0, 4.0)),
+        "score": pa.Column(float, pa.Check.in_range(*SCORE_SCALE)),
         "is_simulated": pa.Column(bool),
         "source_file": pa.Column(None),
         "source_row": pa.Column(int, pa.Check.ge(1)),

@@ -37,7 +37,7 @@ FOCUS_COLOURS = ("#1b1b1b", "#c2185b", "#00796b", "#e65100", "#4527a0", "#827717
 FOCUS_MARKERS = ("s", "^", "D", "o", "v", "P")
 
 
-SCORE_RANGE = (0.0, 4.0)
+SCORE_RANGE = ref.SCORE_SCALE
 
 
 def column_label(column: str, lang: str = "en") -> str:

@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 import pandas as pd
 
 from smartcity_utils.report.texts import text
+from smartcity_utils.values import is_missing
 
 MISSING = "-"
 
@@ -36,18 +37,9 @@ KINDS = ("text", "score", "signed", "rank", "int", "pct", "year", "link", "bool"
 P_FLOOR = 0.001
 
 
-def _missing(value: object) -> bool:
-    if value is None or value is pd.NA:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
 def fmt_score(value: object, decimals: int = 2) -> str:
     """A score or index: 2 decimals (3 for a computed index set beside a reported one), ``-`` when missing."""
-    if _missing(value):
+    if is_missing(value):
         return MISSING
     v = round(float(value), decimals)
     return f"{v + 0.0:.{decimals}f}" if v != 0 else f"{0:.{decimals}f}"  # never "-0.00"
@@ -55,7 +47,7 @@ def fmt_score(value: object, decimals: int = 2) -> str:
 
 def fmt_signed(value: object) -> str:
     """A difference: 2 decimals with its sign (``+0.30``, ``−0.12``)."""
-    if _missing(value):
+    if is_missing(value):
         return MISSING
     v = round(float(value), 2)
     return f"+{v:.2f}" if v > 0 else (f"−{abs(v):.2f}" if v < 0 else "0.00")
@@ -63,17 +55,17 @@ def fmt_signed(value: object) -> str:
 
 def fmt_int(value: object) -> str:
     """A rank or count: a whole number (``8``, not ``8.0``)."""
-    return MISSING if _missing(value) else str(int(round(float(value))))
+    return MISSING if is_missing(value) else str(int(round(float(value))))
 
 
 def fmt_pct(value: object) -> str:
     """A percentile (0 to 100): a whole number."""
-    return MISSING if _missing(value) else str(int(math.floor(float(value) + 0.5)))
+    return MISSING if is_missing(value) else str(int(math.floor(float(value) + 0.5)))
 
 
 def fmt_p(value: object) -> str:
     """A p-value: ``< 0.001`` below :data:`P_FLOOR`, else 3 decimals (never ``0.0``)."""
-    if _missing(value):
+    if is_missing(value):
         return MISSING
     v = float(value)
     return f"< {P_FLOOR:g}" if v < P_FLOOR else f"{v:.3f}"
@@ -81,7 +73,7 @@ def fmt_p(value: object) -> str:
 
 def fmt_range(low: object, high: object) -> str:
     """A rank range ``low–high`` (one number when both agree)."""
-    if _missing(low) or _missing(high):
+    if is_missing(low) or is_missing(high):
         return MISSING
     lo, hi = fmt_int(low), fmt_int(high)
     return lo if lo == hi else f"{lo}–{hi}"
@@ -89,14 +81,14 @@ def fmt_range(low: object, high: object) -> str:
 
 def fmt_interval(low: object, high: object) -> str:
     """A confidence interval ``[low, high]`` with 2 decimals."""
-    if _missing(low) or _missing(high):
+    if is_missing(low) or is_missing(high):
         return MISSING
     return f"[{fmt_score(low)}, {fmt_score(high)}]"
 
 
 def _link(value: object) -> str:
     """One link per address (a cell may hold several, separated by spaces), shown by its host."""
-    if _missing(value) or not str(value).strip():
+    if is_missing(value) or not str(value).strip():
         return MISSING
     anchors = []
     for url in str(value).split():
@@ -120,13 +112,13 @@ def format_cell(value: object, kind: str, lang: str) -> str:
     if kind == "link":
         return _link(value)
     if kind == "bool":
-        return MISSING if _missing(value) else text(lang, "yes" if bool(value) else "no")
+        return MISSING if is_missing(value) else text(lang, "yes" if bool(value) else "no")
     if kind in ("range", "interval"):
         low, high = value if isinstance(value, tuple) else (None, None)
         return fmt_range(low, high) if kind == "range" else fmt_interval(low, high)
     if kind == "code":
-        return MISSING if _missing(value) or str(value) == "" else f"<code>{html.escape(str(value))}</code>"
-    return MISSING if _missing(value) or str(value) == "" else html.escape(str(value))
+        return MISSING if is_missing(value) or str(value) == "" else f"<code>{html.escape(str(value))}</code>"
+    return MISSING if is_missing(value) or str(value) == "" else html.escape(str(value))
 
 
 _NUMERIC = {"score", "signed", "rank", "int", "pct", "year", "range", "interval", "p"}
@@ -226,7 +218,7 @@ def coded_text(lang: str, prefix: str, code: object, fallback_key: str | None = 
     """The report text ``<prefix><code>`` in ``lang``; an unlisted code as words (or the ``fallback_key`` text)."""
     from smartcity_utils.report.texts import texts
 
-    if _missing(code):
+    if is_missing(code):
         return MISSING
     key = f"{prefix}{code}"
     table = texts()[lang]
@@ -241,7 +233,7 @@ _COHORT_GROUP = re.compile(r"^\s*angkatan\s+(\d{4})\s*$", re.IGNORECASE)
 
 def group_label(group: object, lang: str) -> str:
     """An evaluation group's name in the report's language (``Nasional``, ``Angkatan 2021`` as in the data)."""
-    if _missing(group):
+    if is_missing(group):
         return MISSING
     found = _COHORT_GROUP.match(str(group))
     if found:
@@ -261,7 +253,7 @@ def history_table(history: pd.DataFrame, lang: str) -> ReaderTable:
         source=[coded_text(lang, "", s) if s in ("reported", "computed") else s
                 for s in history["final_score_source"]],
         rank_published=[published_rank_text(row, lang) or MISSING for _, row in history.iterrows()],
-        rank_computed_of=[text(lang, "rank_of", rank=fmt_int(r), n=fmt_int(n)) if not _missing(r) else MISSING
+        rank_computed_of=[text(lang, "rank_of", rank=fmt_int(r), n=fmt_int(n)) if not is_missing(r) else MISSING
                           for r, n in zip(history["rank_computed"], history["n_in_group"])],
         rank_range_low=history["rank_p05"], rank_range_high=history["rank_p95"])
     return reader_table(frame, {"year": "year", "evaluation_group": ("text", "col_group"),
@@ -390,7 +382,7 @@ def measure_label(measure: object, lang: str) -> str:
 
 def category_text(value: object) -> str:
     """A category (cohort year, province) as text: ``2017``, never ``2017.0``."""
-    if _missing(value):
+    if is_missing(value):
         return MISSING
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -458,7 +450,7 @@ def plain_table(frame: pd.DataFrame, lang: str = "en") -> ReaderTable:
             data[column] = [coded_text(lang, _CODE_COLUMNS[name], v) for v in values]
             kind = "text"
         elif name in _MEASURE_COLUMNS:
-            data[column] = [measure_label(v, lang) if not _missing(v) else MISSING for v in values]
+            data[column] = [measure_label(v, lang) if not is_missing(v) else MISSING for v in values]
             kind = "text"
         elif pd.api.types.is_bool_dtype(values):
             kind = "bool"
