@@ -51,13 +51,18 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
 CSV_DELIMITERS = ";,\t"
 
 
+#: How much of a CSV text the delimiter is guessed from (its first five lines, cut at this length).
+_SNIFF_CHARS = 1 << 20
+
+
 def sniff_delimiter(text: str) -> str:
     """The one delimiter rule for CSV input: the separator that splits the first lines most consistently.
 
     ``csv.Sniffer`` on the first five lines; when it cannot decide, the most
     frequent of ``;``, ``,`` and tab in the first line (comma when none).
     """
-    lines = text.splitlines()
+    # The first lines are enough; a 200 MB text is not split whole.
+    lines = text[:_SNIFF_CHARS].splitlines()[:5]
     try:
         return csv.Sniffer().sniff("\n".join(lines[:5]), delimiters=CSV_DELIMITERS).delimiter
     except csv.Error:

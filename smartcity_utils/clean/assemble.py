@@ -38,6 +38,7 @@ from smartcity_utils.clean.sheets import (
     Sheet,
     detect_layout,
     is_ignored_sheet,
+    note_cells_beyond_header,
     read_grid_file,
 )
 from smartcity_utils.errors import RawFileError
@@ -303,6 +304,7 @@ def _read_file(path: Path, name: str, out: Collector) -> dict:
         if sheet.layout == "assessor" and is_blank_assessor_sheet(sheet):
             skipped.append(f"{label} (blank: no regency and no score filled in)")
             continue
+        note_cells_beyond_header(sheet, out)
         PARSERS[sheet.layout](sheet, out)
         layouts.add(sheet.layout)
         titles.append(sheet.title)
