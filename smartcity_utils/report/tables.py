@@ -24,6 +24,7 @@ from urllib.parse import urlparse
 
 import pandas as pd
 
+from smartcity_utils.report.page import link_html
 from smartcity_utils.report.texts import text
 
 MISSING = "-"
@@ -95,11 +96,11 @@ def fmt_interval(low: object, high: object) -> str:
 
 
 def _link(value: object) -> str:
+    """A source address as a link showing its host; only ``http``/``https`` become links (``page.link_html``)."""
     if _missing(value):
         return MISSING
-    url = str(value)
-    host = urlparse(url).netloc or url
-    return f'<a href="{html.escape(url, quote=True)}">{html.escape(host)}</a>'
+    url = str(value).strip()
+    return link_html(url, urlparse(url).netloc or url)
 
 
 def format_cell(value: object, kind: str, lang: str) -> str:
