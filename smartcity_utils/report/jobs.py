@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from smartcity_utils import __version__, paths
+from smartcity_utils.errors import UserError
 from smartcity_utils.tables import atomic_write
 
 SLUG_MAX_LEN = 80
@@ -151,9 +152,11 @@ def report_stem(slug: str, lang: str) -> str:
 
 
 def _ensure_inside(path: Path, root: Path) -> None:
+    """Stop when an output path leads out of the output folder (a link in it, or in ``.stamps``)."""
     resolved = path.resolve()
     if resolved != root and root not in resolved.parents:
-        raise ValueError(f"output path {path} escapes the output folder {root}")
+        raise UserError(f"{path}: leads to {resolved}, outside the output folder {root} (a link); remove the "
+                        "link and rerun")
 
 
 def plan_reports(
