@@ -129,10 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt as exc:
-        done = str(exc) if isinstance(exc, Interrupted) and str(exc) else "stopped"
-        _say(f"smartcity: interrupted ({printable(done)}); unfinished outputs were not written, the previous "
-             "ones are left in place")
-        return 143 if "SIGTERM" in done else 130
+        cause = str(exc) if isinstance(exc, Interrupted) and str(exc) else "stopped by Ctrl-C"
+        if not getattr(exc, "says_what_was_finished", False):
+            cause += "; unfinished outputs were not written, the previous ones are left in place"
+        _say(f"smartcity: interrupted: {printable(cause)}")
+        return 143 if cause.startswith("stopped by SIGTERM") else 130
     except BrokenPipeError:
         # The reader of the output went away (``| head``): say so once, where it can still be read.
         with contextlib.suppress(OSError):

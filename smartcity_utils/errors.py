@@ -48,7 +48,10 @@ class DataNote(UserWarning):
 
 
 class Interrupted(KeyboardInterrupt):
-    """The run was stopped (Ctrl-C or SIGTERM); ``str()`` says what was finished and what was left as it was."""
+    """The run was stopped (Ctrl-C or SIGTERM); ``str()`` says how, and what was finished when
+    ``says_what_was_finished`` is set."""
+
+    says_what_was_finished = False
 
 
 def printable(text: object) -> str:

@@ -117,6 +117,10 @@ def write_template(path: Path, n_assessors: int = 1, overwrite: bool = False) ->
     info.append(["Dimensi evaluasi yang diterima / Allowed evaluation dimensions:"])
     for name in dimension_names:
         info.append([name])
-    with atomic_path(path, suffix=".xlsx") as tmp:
-        wb.save(tmp)
+    try:
+        with atomic_path(path, suffix=".xlsx") as tmp:
+            wb.save(tmp)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be written ({exc.strerror or exc}); choose a folder you can write to") \
+            from exc
     return path

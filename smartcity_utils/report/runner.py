@@ -649,9 +649,11 @@ def render_reports(
         done = sum(1 for r in results if r is not None and r["status"] == "ok")
         cause = str(exc) if isinstance(exc, Interrupted) and str(exc) else "stopped by Ctrl-C"
         shown = f"; {out_dir / INDEX_NAME} lists the {len(scan_reports(out_dir))} on disk" if index else ""
-        raise Interrupted(f"{cause}: {done} of {len(pending)} {label} rendered before the stop, "
-                          f"{len(pending) - done} not rendered (their previous versions are left in place){shown}"
-                          ) from exc
+        stopped = Interrupted(f"{cause}: {done} of {len(pending)} {label} rendered before the stop, "
+                              f"{len(pending) - done} not rendered (their previous versions are left in place)"
+                              f"{shown}")
+        stopped.says_what_was_finished = True
+        raise stopped from exc
 
     final = [r for r in results if r is not None]
     summary.results = final
