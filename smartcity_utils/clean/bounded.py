@@ -589,7 +589,9 @@ def read_csv_records(text: str, delimiter: str, name: str, lim: Limits) -> list[
     closing quote, a field over :data:`CSV_FIELD_LIMIT` characters, and a
     quoted field that takes in whole lines that look like rows (as many
     delimiters as the header has). Fields after the ``max_columns``-th are
-    refused unless empty (trailing empty fields are dropped).
+    refused unless empty (trailing empty fields, and trailing empty
+    records, are dropped); so are records beyond ``max_rows`` or
+    ``max_cells``.
 
     Raises:
         RawFileError: naming the file, the line where the record starts and the fix.
@@ -597,7 +599,8 @@ def read_csv_records(text: str, delimiter: str, name: str, lim: Limits) -> list[
     reader = csv.reader(_lines(text, delimiter, name, lim), delimiter=delimiter, strict=True)
     records: list[list[object]] = []
     width = 0  # fields of the first record with several: the header, in practice
-    start = 1
+    widest = 0
+    empty_run = 0  # empty records not stored yet: trailing ones are dropped, like a sheet's
     while True:
         start = reader.line_num + 1
         try:
@@ -611,11 +614,26 @@ def read_csv_records(text: str, delimiter: str, name: str, lim: Limits) -> list[
             _check_spanning(record, delimiter, width, name, start, end)
         while record and not record[-1].strip():
             record.pop()
+        if not record:
+            empty_run += 1
+            continue
         if len(record) > lim.max_columns:
             raise RawFileError(
                 f"{name}, line {start:,}: {len(record):,} fields, more than the {lim.max_columns} columns a "
                 f"sheet may have ({LIMITS['max_columns'].env}); check the line's delimiters, or "
                 f"{_limit_hint('max_columns')}")
+        rows, widest = len(records) + empty_run + 1, max(widest, len(record))
+        if rows > lim.max_rows:
+            raise RawFileError(
+                f"{name}, line {start:,}: record {rows:,}, beyond the {lim.max_rows:,} rows a sheet may have "
+                f"({LIMITS['max_rows'].env}); split the file, or {_limit_hint('max_rows')}")
+        if rows * widest > lim.max_cells:
+            raise RawFileError(
+                f"{name}, line {start:,}: {rows:,} records x {widest} fields = {rows * widest:,} cells, more than "
+                f"the {lim.max_cells:,} a sheet may hold in memory ({LIMITS['max_cells'].env}); split the file, "
+                f"or {_limit_hint('max_cells')}")
+        records.extend([] for _ in range(empty_run))
+        empty_run = 0
         if not width and len(record) > 1:
             width = len(record)
         records.append(record)

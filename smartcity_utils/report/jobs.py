@@ -15,7 +15,7 @@ from typing import Any
 
 from smartcity_utils import __version__, paths
 from smartcity_utils.errors import UserError
-from smartcity_utils.tables import atomic_write
+from smartcity_utils.tables import atomic_write, file_digest
 
 SLUG_MAX_LEN = 80
 
@@ -319,14 +319,6 @@ def read_report_summary(output_dir: str | os.PathLike[str], slug: str) -> dict[s
     return data if isinstance(data, dict) else {}
 
 
-def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _run_digest(notebook_path: Path, input_files: Iterable[Path]) -> dict[str, Any]:
     """Hash everything shared by all jobs of a run (computed once)."""
     import nbconvert
@@ -336,10 +328,10 @@ def _run_digest(notebook_path: Path, input_files: Iterable[Path]) -> dict[str, A
     for p in sorted({Path(f).resolve() for f in input_files}):
         if not p.is_file():
             raise FileNotFoundError(f"input file not found: {p}")
-        inputs[str(p)] = _file_digest(p)
+        inputs[str(p)] = file_digest(p)
     return {
         "schema": STAMP_SCHEMA,
-        "notebook": _file_digest(notebook_path),
+        "notebook": file_digest(notebook_path),
         "inputs": inputs,
         "versions": {
             "smartcity_utils": __version__,

@@ -258,3 +258,23 @@ def test_a_csv_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path, m
     path.write_text(h.FORM_HEADER + "\n" + (h.form_line("A", "P1", "Smart Governance", "3") + "\n") * 20_000)
     with pytest.raises(RawFileError, match=r"^ekspor_2024\.csv: 2 MB is more than the 1 MB a raw file may hold"):
         read_grid_file(path, "ekspor_2024.csv")
+
+
+def test_a_csv_of_millions_of_empty_lines_is_read_without_holding_them(tmp_path):
+    path = h.form_csv(tmp_path / "ekspor_2024.csv")
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(";;\n" * 1_000_000)
+    assert len(read_grid_file(path, "ekspor_2024.csv")[0].rows) == 7
+
+
+def test_a_csv_beyond_the_row_limit_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("SMARTCITY_MAX_ROWS", "5")
+    path = h.form_csv(tmp_path / "ekspor_2024.csv")
+    with pytest.raises(RawFileError, match=r"^ekspor_2024\.csv, line 6: record 6, beyond the 5 rows"):
+        read_grid_file(path, "ekspor_2024.csv")
+
+
+def test_the_documentation_gives_each_limit_its_default_and_variable():
+    text = (TESTS.parent / "docs" / "data_model.md").read_text(encoding="utf-8")
+    for limit in bounded.LIMITS.values():
+        assert f"| {limit.default:,} | `{limit.env}` |" in text
