@@ -202,9 +202,12 @@ def _report(regencies, cohort, every, lang, year, workers, force, out_dir, timeo
         chosen = choose_regencies(regency_year, regencies, cohort, every, year)
         jobs, notebook = plan_reports(chosen, year, lang, Path(out_dir)), REPORT_NOTEBOOK
 
+    # The reports' stamps hash the analysis tables, so a stale or missing analysis is brought up to
+    # date first (every report would be rendered again anyway: their inputs changed).
+    if analysis_is_stale(folder):
+        run_analysis(folder)
+
     def precompute() -> Path:
-        if analysis_is_stale(folder):
-            run_analysis(folder)
         return paths.analysis_dir(folder)
 
     if not progress:
