@@ -64,9 +64,9 @@ LIMITS: dict[str, Limit] = {
         "a dozen identification columns; a recap has about 20"),
     "max_cells": Limit(
         10_000_000, "SMARTCITY_MAX_CELLS",
-        "a sheet's used area (rows x columns from A1) is held in memory while it is read: 10 million cells "
-        "take about 1 GB (measured with benchmarks/bench_hostile_files.py); the largest real files above "
-        "have under 2 million"),
+        "a sheet's used area (rows x columns from A1) is held in memory while it is read: 9.2 million cells "
+        "took 1.1 GB (benchmarks/bench_hostile_files.py, an .ods of 90,000 rows x 102 columns); the largest "
+        "real files above have under 2 million"),
     "max_megabytes": Limit(
         200, "SMARTCITY_MAX_MB",
         "the text a file holds (a workbook's parts uncompressed, a CSV file as it is): a 117,000-row form "
