@@ -3,23 +3,35 @@
 Each subcommand calls one function of :mod:`smartcity_utils.commands` and exits
 with its status: 0 on success, 1 when some report failed, 2 with a one-line
 message starting ``smartcity: error:`` for an error the user can fix
-(:class:`~smartcity_utils.errors.UserError`). Any other exception is a bug and
+(:class:`~smartcity_utils.errors.UserError`, a bad option, a path that cannot
+be written), 130 after Ctrl-C and 143 after SIGTERM (one line saying what was
+finished), 141 when the output is closed early (``| head``). Control
+characters in a message are shown escaped. Any other exception is a bug and
 keeps its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
 
 from smartcity_utils import commands, paths
-from smartcity_utils.errors import UserError
+from smartcity_utils.errors import Interrupted, UserError, printable
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a bad option reported in one line (and where to find the usage)."""
+
+    def error(self, message: str):  # noqa: D102 - argparse's hook
+        self.exit(2, f"{self.prog}: error: {printable(message)} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="smartcity",
         description="Clean, analyse and report Indonesia's smart city evaluation data.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -65,8 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("template", help="write an Excel template for assessor score sheets")
     p.add_argument("--out", default="penilaian_asesor_template.xlsx", help="file to write (default: %(default)s)")
-    p.add_argument("--assessors", type=int, default=4, help="number of assessor sheets (default: %(default)s)")
-    p.set_defaults(func=lambda a: commands.template(a.out, assessors=a.assessors))
+    p.add_argument("--assessors", type=int, default=4,
+                   help="number of assessor sheets, 1 to 50 (default: %(default)s)")
+    p.add_argument("--force", action="store_true", help="replace the file if it exists")
+    p.set_defaults(func=lambda a: commands.template(a.out, assessors=a.assessors, force=a.force))
 
     p = sub.add_parser("drivers", help="which pillars go with an index: the driver analysis on any CSV table")
     p.add_argument("table", help="CSV with one row per unit, a target column and pillar columns")
@@ -100,19 +114,50 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum, frame):  # noqa: ARG001 - signal handler signature
+    raise Interrupted("stopped by SIGTERM")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
     if getattr(args, "quiet", False) or os.environ.get("CI"):
         os.environ.setdefault("TQDM_DISABLE", "1")
+    # SIGTERM stops a run as Ctrl-C does: pending work is cancelled, workers and kernels are
+    # stopped, and what was finished is said (see smartcity_utils.report.runner).
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return int(args.func(args) or 0)
-    except KeyboardInterrupt:
-        print("smartcity: interrupted; previous outputs are left in place", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        cause = str(exc) if isinstance(exc, Interrupted) and str(exc) else "stopped by Ctrl-C"
+        if not getattr(exc, "says_what_was_finished", False):
+            cause += "; unfinished outputs were not written, the previous ones are left in place"
+        _say(f"smartcity: interrupted: {printable(cause)}")
+        return 143 if cause.startswith("stopped by SIGTERM") else 130
+    except BrokenPipeError:
+        # The reader of the output went away (``| head``): say so once, where it can still be read.
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        _say("smartcity: output closed early (broken pipe); the command stopped there")
+        return 141
     except UserError as exc:
-        print(f"smartcity: error: {exc}", file=sys.stderr)
+        _say(f"smartcity: error: {printable(exc)}")
         return 2
+    except OSError as exc:
+        # A path that cannot be read or written: the system's reason, in one line.
+        where = f"{exc.filename}: " if exc.filename else ""
+        _say(f"smartcity: error: {printable(where)}{printable(exc.strerror or exc)}; check the path and its "
+             "permissions")
+        return 2
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _say(line: str) -> None:
+    """One line on stderr (nothing if stderr is closed too)."""
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

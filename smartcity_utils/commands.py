@@ -10,9 +10,50 @@ from __future__ import annotations
 
 import os
 import warnings
+from contextlib import ExitStack
 from pathlib import Path
 
 from smartcity_utils import paths
+from smartcity_utils.errors import UserError, printable
+
+#: Parallel workers a report run may start, per CPU core: each holds a kernel of 150 to 250 MB and
+#: the kernels do the heavy work, so more workers than this only add memory.
+WORKERS_PER_CORE = 4
+
+
+def max_workers() -> int:
+    """The most ``--workers`` accepted: :data:`WORKERS_PER_CORE` per CPU core."""
+    return WORKERS_PER_CORE * (os.cpu_count() or 1)
+
+
+def check_workers(workers: int | None) -> None:
+    """``--workers``: empty (one per core) or a whole number from 1 to :func:`max_workers`.
+
+    Raises:
+        UserError: naming the value and the range.
+    """
+    if workers is not None and not 1 <= workers <= max_workers():
+        raise UserError(f"--workers {workers}: give a number of parallel workers from 1 to {max_workers()} "
+                        f"({WORKERS_PER_CORE} per CPU core); leave it out for one per core")
+
+
+def check_timeout(timeout: int | float) -> None:
+    """``--timeout``: a time limit of 1 second or more.
+
+    Raises:
+        UserError: naming the value.
+    """
+    if not timeout >= 1:
+        raise UserError(f"--timeout {timeout}: give the time limit of one report in seconds, 1 or more "
+                        "(default 600)")
+
+
+def _locks(stack: ExitStack, command: str, *folders: str | Path) -> None:
+    """Hold the lock of each folder a command writes or reads from while another could write it."""
+    from smartcity_utils.tables import folder_lock
+
+    for folder in dict.fromkeys(Path(f).resolve() for f in folders):
+        stack.enter_context(folder_lock(folder, command))
 
 
 def clean(raw_dir: str | Path | None, out_dir: str | Path, progress: bool = True, example: bool = False,
@@ -32,12 +73,12 @@ def clean(raw_dir: str | Path | None, out_dir: str | Path, progress: bool = True
         note = paths.describe_raw_folder(folder)
         if raw_dir is None and not example and not with_example and paths.is_example(folder):
             note += f" ({paths.RAW_DIR} holds no data files of yours)"
-        print(f"reading {folder}: {note}")
+        print(f"reading {printable(folder)}: {note}")
     cleaned = run_clean(folders if len(folders) > 1 else folders[0], Path(out_dir), progress=progress)
     m = cleaned.manifest
     print(f"cleaned {len(m)} files: {int(m.rows_read.sum())} rows read, {int(m.rows_kept.sum())} kept, "
           f"{int(m.rows_rejected.sum())} rows and {len(cleaned.rejects)} values listed in rejects "
-          f"-> {out_dir}")
+          f"-> {printable(out_dir)}")
     for row in m.itertuples():
         notes = []
         if row.rows_rejected or row.values_rejected:
@@ -48,11 +89,11 @@ def clean(raw_dir: str | Path | None, out_dir: str | Path, progress: bool = True
         if row.sheets_skipped:
             notes.append(f"sheets skipped: {row.sheets_skipped}")
         if notes:
-            print(f"  {row.source_file}: " + "; ".join(notes))
+            print(f"  {printable(row.source_file)}: " + printable("; ".join(notes)))
     if len(cleaned.rejects):
         top = cleaned.rejects["reason"].value_counts().head(8)
         print("rejects by reason: " + ", ".join(f"{k} {int(v)}" for k, v in top.items()))
-        print(f"each reject with its file, sheet, row and a suggested fix: {Path(out_dir) / 'rejects.csv'}")
+        print(f"each reject with its file, sheet, row and a suggested fix: {printable(Path(out_dir) / 'rejects.csv')}")
     return 0
 
 
@@ -61,7 +102,11 @@ def analyse(processed_dir: str | Path, seed: int = 0) -> int:
     from smartcity_utils.analysis.run import analysis_summary, run_analysis
     from smartcity_utils.errors import DataNote
 
-    with warnings.catch_warnings(record=True) as caught:
+    if seed < 0:
+        raise UserError(f"--seed {seed}: give 0 or a positive whole number")
+    paths.check_outside_raw(paths.analysis_dir(processed_dir), "--processed")
+    with ExitStack() as stack, warnings.catch_warnings(record=True) as caught:
+        _locks(stack, "analyse", processed_dir)
         warnings.simplefilter("always", DataNote)
         written = run_analysis(Path(processed_dir), seed=seed)
     # A note of ours the user should act on (a year without weights, say) is printed once, as one line;
@@ -87,24 +132,28 @@ def notebooks(out_dir: str | Path, processed_dir: str | Path, workers: int | Non
     from smartcity_utils.analysis.run import analysis_coverage, processed_folder
     from smartcity_utils.report.runner import ANALYSIS_NOTEBOOKS, run_notebooks
 
+    check_workers(workers)
+    paths.check_outside_raw(out_dir, "--out")
     folder = processed_folder(processed_dir)
-    # A page the data cannot carry is not executed; its executed copies from an earlier run are removed,
-    # so that the report index never links a page about other data.
-    coverage = analysis_coverage(folder)
-    needs = {"02_compare_cohorts.ipynb": coverage["cohorts"], "03_pillar_drivers.ipynb": coverage["drivers"]}
-    chosen = [name for name in ANALYSIS_NOTEBOOKS if needs.get(name) is None]
-    for name, reason in needs.items():
-        if reason is not None:
-            print(f"{Path(name).stem} skipped: it {reason}")
-            for stale in Path(out_dir).glob(f"{Path(name).stem}.*"):
-                stale.unlink()
-    # The notebooks read any processed or analysis table: all of them go into the stamps.
-    inputs = sorted(folder.glob("*.parquet")) + sorted(paths.analysis_dir(folder).glob("*.parquet"))
-    # The cleaning has its own command; notebook 01 only summarises its outputs here.
-    parameters = {name: {"processed_dir": str(folder)} for name in chosen}
-    parameters["01_clean_evaluations.ipynb"]["run_cleaning"] = False
-    summary = run_notebooks(Path(out_dir), notebooks=chosen, parameters=parameters, workers=workers, force=force,
-                            progress=progress, input_files=inputs)
+    with ExitStack() as stack:
+        _locks(stack, "notebooks", folder, out_dir)
+        # A page the data cannot carry is not executed; its executed copies from an earlier run are removed,
+        # so that the report index never links a page about other data.
+        coverage = analysis_coverage(folder)
+        needs = {"02_compare_cohorts.ipynb": coverage["cohorts"], "03_pillar_drivers.ipynb": coverage["drivers"]}
+        chosen = [name for name in ANALYSIS_NOTEBOOKS if needs.get(name) is None]
+        for name, reason in needs.items():
+            if reason is not None:
+                print(f"{Path(name).stem} skipped: it {reason}")
+                for stale in Path(out_dir).glob(f"{Path(name).stem}.*"):
+                    stale.unlink()
+        # The notebooks read any processed or analysis table: all of them go into the stamps.
+        inputs = sorted(folder.glob("*.parquet")) + sorted(paths.analysis_dir(folder).glob("*.parquet"))
+        # The cleaning has its own command; notebook 01 only summarises its outputs here.
+        parameters = {name: {"processed_dir": str(folder)} for name in chosen}
+        parameters["01_clean_evaluations.ipynb"]["run_cleaning"] = False
+        summary = run_notebooks(Path(out_dir), notebooks=chosen, parameters=parameters, workers=workers,
+                                force=force, progress=progress, input_files=inputs)
     print(summary.format())
     return 1 if summary.failed else 0
 
@@ -119,10 +168,26 @@ def report(regencies: list[str], cohort: int | None = None, every: bool = False,
     With ``compare`` (two or more names), render one comparison report of
     those regencies side by side instead; ``pdf`` adds a PDF beside each report.
     """
-    from smartcity_utils.analysis.run import load_analysis, load_processed, run_analysis
     from smartcity_utils.analysis.run import processed_folder as resolve_processed
-    from smartcity_utils.errors import UserError
     from smartcity_utils.regencies import resolve_regencies
+    from smartcity_utils.report.texts import check_lang
+
+    check_lang(lang)
+    check_workers(workers)
+    check_timeout(timeout)
+    paths.check_outside_raw(out_dir, "--out")
+    resolve_regencies(list(regencies) + list(compare or []))  # unknown names stop here, before any data is read
+    folder = resolve_processed(processed_dir)
+    with ExitStack() as stack:
+        _locks(stack, "report", folder, out_dir)
+        return _report(regencies, cohort, every, lang, year, workers, force, out_dir, timeout, progress, folder,
+                       pdf, compare)
+
+
+def _report(regencies, cohort, every, lang, year, workers, force, out_dir, timeout, progress, folder, pdf,
+            compare) -> int:
+    from smartcity_utils.analysis.run import load_analysis, load_processed
+    from smartcity_utils.errors import UserError
     from smartcity_utils.report.jobs import plan_reports
     from smartcity_utils.report.profile import report_inputs
     from smartcity_utils.report.runner import render_reports
@@ -133,16 +198,13 @@ def report(regencies: list[str], cohort: int | None = None, every: bool = False,
         choose_regencies,
         comparison_job,
     )
-    from smartcity_utils.report.texts import check_lang
 
-    check_lang(lang)
-    resolve_regencies(list(regencies) + list(compare or []))  # unknown names stop here, before any data is read
-    folder = resolve_processed(processed_dir)
     regency_year = load_processed(folder, ("regency_year",))["regency_year"]
     if regency_year.empty:
         raise UserError(f"{folder / 'regency_year.parquet'} holds no regency-year: the raw files gave no score, "
                         "index or rank; add evaluation files to the raw folder and run `smartcity clean`")
-    # Reports read the analysis tables: computed here when missing or older than the cleaning.
+    # Reports read the analysis tables, and their stamps hash them: a missing or stale analysis is
+    # brought up to date first (every report would be rendered again anyway: its inputs changed).
     if analysis_is_stale(folder):
         print("the analysis is missing or older than the processed tables: running `smartcity analyse` first")
         analyse(folder)
@@ -159,8 +221,6 @@ def report(regencies: list[str], cohort: int | None = None, every: bool = False,
         jobs, notebook = plan_reports(chosen, year, lang, Path(out_dir)), REPORT_NOTEBOOK
 
     def precompute() -> Path:
-        if analysis_is_stale(folder):
-            run_analysis(folder)
         return paths.analysis_dir(folder)
 
     if not progress:
@@ -179,12 +239,13 @@ def drivers(table: str, target: str, pillars: list[str] | None = None, as_json: 
     return drivers_command(table, target, pillars, as_json)
 
 
-def template(out: str | Path, assessors: int = 4) -> int:
-    """Write an Excel template for assessor score sheets."""
+def template(out: str | Path, assessors: int = 4, force: bool = False) -> int:
+    """Write an Excel template for assessor score sheets; an existing file is replaced only with ``force``."""
     from smartcity_utils.clean.template import write_template
 
-    path = write_template(Path(out), n_assessors=assessors)
-    print(f"template written to {path}")
+    paths.check_outside_raw(out, "--out")
+    path = write_template(Path(out), n_assessors=assessors, overwrite=force)
+    print(f"template written to {printable(path)}")
     return 0
 
 
@@ -193,7 +254,9 @@ def run(workers: int | None = None, progress: bool = True, raw_dir: str | Path |
     """The main job: clean, analyse, execute the notebooks and render every report.
 
     ``raw_dir``, ``example`` and ``with_example`` choose the raw folders as in :func:`clean`.
+    The processed and reports folders are locked for the whole run.
     """
+    check_workers(workers)
     steps = [
         ("clean", lambda: clean(raw_dir, paths.PROCESSED_DIR, progress=progress, example=example,
                                 with_example=with_example)),
@@ -203,10 +266,12 @@ def run(workers: int | None = None, progress: bool = True, raw_dir: str | Path |
         ("report", lambda: report([], every=True, lang="id", workers=workers, out_dir=paths.REPORTS_DIR,
                                   progress=progress)),
     ]
-    for name, step in steps:
-        print(f"== {name}")
-        status = step()
-        if status:
-            return status
+    with ExitStack() as stack:
+        _locks(stack, "run", paths.PROCESSED_DIR, paths.REPORTS_DIR)
+        for name, step in steps:
+            print(f"== {name}")
+            status = step()
+            if status:
+                return status
     print(f"done: open {paths.REPORTS_DIR / paths.INDEX_PAGE}")
     return 0

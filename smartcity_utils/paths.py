@@ -38,6 +38,11 @@ ANALYSIS_REPORTS_DIR = REPORTS_DIR / ANALYSIS_DIRNAME
 INDEX_PAGE = "index.html"
 #: The per-regency report notebook.
 REPORT_NOTEBOOK = NOTEBOOKS_DIR / "10_regency_profile.ipynb"
+#: Written last into a folder of tables (processed, analysis): the hash of every table file of the
+#: run that wrote them. Every reader checks it, so a folder mixed from two runs is refused.
+GENERATION_MARKER = "generation.json"
+#: The lock file a run holds in each folder it writes; a second run on the same folder stops.
+LOCK_FILE = ".smartcity.lock"
 
 
 def analysis_dir(processed: str | Path | None = None) -> Path:
@@ -94,3 +99,27 @@ def describe_raw_folder(folder: str | Path) -> str:
     if is_example(folder):
         return "the bundled simulated example"
     return "your files"
+
+
+def check_outside_raw(path: str | Path, what: str, raw: list[str | Path] | tuple = ()) -> None:
+    """Stop when an output ``path`` lies in a raw folder (the user's, the example, or one given).
+
+    Raw folders are read-only to the workspace: nothing is written there, so
+    no output can overwrite an evaluation file.
+
+    Args:
+        path: The file or folder about to be written.
+        what: The option or output, for the message (``--out``).
+        raw: Raw folders of this run, besides ``data/raw`` and ``data/example/raw``.
+
+    Raises:
+        UserError: naming the output and the raw folder it lies in.
+    """
+    from smartcity_utils.errors import UserError
+
+    target = Path(path).resolve()
+    for folder in [*raw, RAW_DIR, EXAMPLE_RAW_DIR]:
+        root = Path(folder).resolve()
+        if target == root or root in target.parents:
+            raise UserError(f"{what} {path}: lies in the raw folder {folder}, which is never written to; "
+                            "choose a folder outside it (default: data/processed, reports)")

@@ -1,32 +1,47 @@
-"""Reading and writing tables and files: one atomic write, one table writer, one reader.
+"""Reading and writing tables and files: one atomic write, one table writer, one reader, one lock.
 
 An interrupted run leaves the previous good output in place: files are
-written beside their target and moved into place with ``os.replace``.
+written beside their target and moved into place with ``os.replace``; the
+tables of a run are one generation (a marker written last, checked by the
+reader); a run holds a lock file in each folder it writes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
+import io
 import json
 import os
+import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from smartcity_utils.errors import MissingInputError
+from smartcity_utils.errors import FolderInUseError, MissingInputError, MixedOutputsError
+from smartcity_utils.paths import GENERATION_MARKER, LOCK_FILE
 
 
 def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
-    """Write each table as Parquet and CSV so that an interrupted run loses nothing.
+    """Write each table as Parquet and CSV, all of them as one generation, so that an interrupted run loses nothing.
 
     Everything is first written into a staging folder beside the outputs; only
     when all files are complete are they moved into place, each with an
-    atomic ``os.replace``. Until then the previous outputs stay untouched.
+    atomic ``os.replace``, and the generation marker
+    (:data:`~smartcity_utils.paths.GENERATION_MARKER`, the hash of every file)
+    is written last. Until then the previous outputs stay untouched; a crash
+    between two moves leaves files that do not match the marker, and
+    :func:`read_tables` refuses them rather than mix two runs.
+
+    CSV files are for people and spreadsheets: text that Excel would run as a
+    formula gets a leading apostrophe (:func:`excel_safe`). Parquet keeps the
+    text as it is.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -35,20 +50,84 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
         written = []
         for name, table in tables.items():
             table.to_parquet(staging / f"{name}.parquet", index=False)
-            table.to_csv(staging / f"{name}.csv", index=False, lineterminator="\n")
+            excel_safe(table).to_csv(staging / f"{name}.csv", index=False, lineterminator="\n")
             written += [f"{name}.parquet", f"{name}.csv"]
+        digests = {fname: file_digest(staging / fname) for fname in written}
         final = []
         for fname in written:
             os.replace(staging / fname, out_dir / fname)
             final.append(out_dir / fname)
+        # The generation is named by its content: the same tables give the same marker.
+        generation = hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()[:16]
+        marker = {"generation": generation, "files": digests}
+        atomic_write(out_dir / GENERATION_MARKER, json.dumps(marker, indent=2))
         return final
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a file's bytes (hex), read in 1 MB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_generation(folder: Path) -> dict[str, Any] | None:
+    """The generation marker of a folder of tables, or None when the folder has none (an older layout).
+
+    Raises:
+        MixedOutputsError: the marker is there but unreadable.
+    """
+    path = Path(folder) / GENERATION_MARKER
+    try:
+        marker = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise MixedOutputsError(f"{path}: cannot be read ({exc}); rerun the command that writes {folder}") from exc
+    if not isinstance(marker, dict) or not isinstance(marker.get("files"), dict):
+        raise MixedOutputsError(f"{path}: not a generation marker; rerun the command that writes {folder}")
+    return marker
+
+
+#: Text a spreadsheet would run as a formula when it opens a CSV file: a cell starting with one of
+#: these (OWASP, "CSV injection"). Plain numbers such as -3,5 or +62 are left as they are.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)*(?:[eE][+-]?\d+)?%?")
+
+
+def excel_safe_text(value: object) -> object:
+    """``'=HYPERLINK(...)`` for text that starts like a formula; any other value unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and value not in ("-", "+") \
+            and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` for a CSV file: text cells that Excel would run as a formula start with ``'``.
+
+    Only text columns change; numbers, dates and flags are written as they are.
+    """
+    text_cols = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
+    if not text_cols:
+        return frame
+    out = frame.copy()
+    for col in text_cols:
+        out[col] = out[col].map(excel_safe_text)
+    return out
+
+
 #: Field separators a CSV may use: semicolon (Indonesian Excel exports, where the comma is the
 #: decimal mark), comma, tab.
 CSV_DELIMITERS = ";,\t"
+
+
+#: How much of a CSV text the delimiter is guessed from (its first five lines, cut at this length).
+_SNIFF_CHARS = 1 << 20
 
 
 def sniff_delimiter(text: str) -> str:
@@ -57,7 +136,8 @@ def sniff_delimiter(text: str) -> str:
     ``csv.Sniffer`` on the first five lines; when it cannot decide, the most
     frequent of ``;``, ``,`` and tab in the first line (comma when none).
     """
-    lines = text.splitlines()
+    # The first lines are enough; a 200 MB text is not split whole.
+    lines = text[:_SNIFF_CHARS].splitlines()[:5]
     try:
         return csv.Sniffer().sniff("\n".join(lines[:5]), delimiters=CSV_DELIMITERS).delimiter
     except csv.Error:
@@ -67,13 +147,41 @@ def sniff_delimiter(text: str) -> str:
         return best if counts[best] else ","
 
 
-def read_tables(folder: Path, tables: tuple[str, ...], command: str) -> dict[str, pd.DataFrame]:
+def read_tables(folder: Path, tables: tuple[str, ...], command: str,
+                digests: dict[str, str] | None = None) -> dict[str, pd.DataFrame]:
+    """Read tables (Parquet) of one generation; the one reader of processed and analysis folders.
+
+    Each file's bytes are hashed as they are read and checked against the
+    folder's generation marker (see :func:`write_tables`).
+
+    Args:
+        folder: The folder of tables.
+        tables: Table names.
+        command: The command that writes the folder, named in the messages.
+        digests: When given, filled with ``name -> SHA-256`` of the bytes
+            actually read (the analysis stamps itself with them).
+
+    Raises:
+        MissingInputError: a table is not there, naming the command that makes it.
+        MixedOutputsError: a table is not the one the folder's last complete run wrote.
+    """
+    folder = Path(folder)
+    marker = read_generation(folder)
     out = {}
     for name in tables:
         file = folder / f"{name}.parquet"
-        if not file.exists():
-            raise MissingInputError(f"{file} not found; run `{command}` first")
-        out[name] = pd.read_parquet(file)
+        try:
+            data = file.read_bytes()
+        except FileNotFoundError:
+            raise MissingInputError(f"{file} not found; run `{command}` first") from None
+        digest = hashlib.sha256(data).hexdigest()
+        if marker is not None and marker["files"].get(file.name) != digest:
+            raise MixedOutputsError(
+                f"{file}: not the file the last complete run of `{command}` wrote (the folder holds tables of "
+                f"two runs, one of them interrupted); run `{command}` again")
+        out[name] = pd.read_parquet(io.BytesIO(data))
+        if digests is not None:
+            digests[name] = digest
     return out
 
 
@@ -92,8 +200,9 @@ def save_outputs(output_dir: str | Path, tables: dict[str, pd.DataFrame] | None 
     """Write a notebook's result tables (CSV) and figures (PNG) under fixed names.
 
     Every table gets an ``is_simulated`` column (unless it has one), so a
-    simulated number never travels without its label. Nothing is written
-    when ``output_dir`` is empty (interactive exploration).
+    simulated number never travels without its label. Text that Excel would
+    run as a formula gets a leading apostrophe (:func:`excel_safe`). Nothing
+    is written when ``output_dir`` is empty (interactive exploration).
     """
     if not output_dir:
         return []
@@ -105,7 +214,7 @@ def save_outputs(output_dir: str | Path, tables: dict[str, pd.DataFrame] | None 
         if "is_simulated" not in table.columns:
             table = table.assign(is_simulated=simulated)
         with atomic_path(path, suffix=".csv") as tmp:
-            table.to_csv(tmp, index=False, lineterminator="\n")
+            excel_safe(table).to_csv(tmp, index=False, lineterminator="\n")
         written.append(path)
     for name, fig in (figures or {}).items():
         path = folder / f"{name}.png"
@@ -168,3 +277,68 @@ def atomic_write(path: Path, data: bytes | str) -> None:
         _write_all(fh, data)
         fh.flush()
         os.fsync(fh.fileno())
+
+
+# --- One run per folder --------------------------------------------------------------------------
+
+#: Locks this process holds: folder -> [file descriptor, depth]. ``smartcity run`` takes a folder's
+#: lock once and its steps take it again.
+_HELD: dict[Path, list[int]] = {}
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str | Path, command: str) -> Iterator[None]:
+    """Hold ``folder``'s lock while the block runs: a second run on the same folder stops with one line.
+
+    The lock is an ``flock`` on the folder itself, which the system releases
+    when the holding process ends, however it ends: no stale lock is ever
+    left. While it is held, :data:`~smartcity_utils.paths.LOCK_FILE` in the
+    folder says which run holds it (command, process id, start), for the
+    message the second run prints. A folder that cannot be opened holds no
+    lock (nothing can be written there either).
+
+    Raises:
+        FolderInUseError: another run holds the lock.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no advisory locks
+        yield
+        return
+    root = Path(folder).resolve()
+    held = _HELD.get(root)
+    if held is not None:
+        held[1] += 1
+        try:
+            yield
+        finally:
+            held[1] -= 1
+        return
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        yield
+        return
+    info = root / LOCK_FILE
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        try:
+            holder = info.read_text(encoding="utf-8").strip()
+        except OSError:
+            holder = ""
+        raise FolderInUseError(f"{root} is in use by {holder or 'another smartcity run'}; wait until it ends "
+                               "(or stop it), then rerun") from None
+    with contextlib.suppress(OSError):
+        info.write_text(f"`smartcity {command}` (process {os.getpid()}, since {time.strftime('%H:%M:%S')})",
+                        encoding="utf-8")
+    _HELD[root] = [fd, 1]
+    try:
+        yield
+    finally:
+        del _HELD[root]
+        with contextlib.suppress(OSError):
+            info.unlink()
+        os.close(fd)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from smartcity_utils import paths
 from smartcity_utils.analysis.index import index_table
-from smartcity_utils.clean.assemble import TABLES
+from smartcity_utils.clean.assemble import TABLES, code_version
 from smartcity_utils.errors import DriverInputError, UserError
 from smartcity_utils.reference import DIMENSION_KEYS, PILLAR_KEYS, dimension_weights
 from smartcity_utils.tables import (
@@ -48,13 +48,14 @@ def processed_folder(path: str | Path | None = None) -> Path:
     return Path(path) if path else paths.PROCESSED_DIR
 
 
-def load_processed(path: str | Path | None = None, tables: tuple[str, ...] = TABLES) -> dict[str, pd.DataFrame]:
-    """Read processed tables (Parquet).
+def load_processed(path: str | Path | None = None, tables: tuple[str, ...] = TABLES,
+                   digests: dict[str, str] | None = None) -> dict[str, pd.DataFrame]:
+    """Read processed tables (Parquet); ``digests``, when given, receives the hash of each file read.
 
     Raises:
         FileNotFoundError: when the cleaning has not run, saying which command makes the files.
     """
-    return read_tables(processed_folder(path), tables, "smartcity clean")
+    return read_tables(processed_folder(path), tables, "smartcity clean", digests=digests)
 
 
 def load_analysis(path: str | Path | None = None,
@@ -145,7 +146,8 @@ def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1
     from smartcity_utils.analysis.index import reconcile_index
 
     folder = processed_folder(path)
-    data = load_processed(folder, ("regency_year", "scores"))
+    inputs: dict[str, str] = {}  # the hash of each table as read: the analysis's freshness stamp
+    data = load_processed(folder, ("regency_year", "scores"), digests=inputs)
     index_ranks = index_table(data["regency_year"])
     reconciliation = reconcile_index(index_ranks)
     # Reported ranks beside ours: they differ where a row of the group was
@@ -172,7 +174,8 @@ def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1
     atomic_write(paths.analysis_dir(folder) / RANK_UNCERTAINTY_META,
                  json.dumps({"is_simulated": any_simulated, **rank_meta}, indent=2))
     meta = {"is_simulated": any_simulated, "n_regency_years": int(len(index_ranks)), "seed": seed,
-            "n_draws": n_draws, "n_boot": n_boot, **meta, "skipped": skipped}
+            "n_draws": n_draws, "n_boot": n_boot, **meta, "skipped": skipped, "inputs": inputs,
+            "code_version": code_version()}
     atomic_write(paths.analysis_dir(folder) / paths.ANALYSIS_META, json.dumps(meta, indent=2))
     return written
 

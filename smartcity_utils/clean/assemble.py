@@ -10,6 +10,8 @@ each bad value in a kept row is listed there too. The layouts are described in
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,10 +43,11 @@ from smartcity_utils.clean.sheets import (
     Sheet,
     detect_layout,
     is_ignored_sheet,
+    note_cells_beyond_header,
     read_grid_file,
 )
 from smartcity_utils.errors import RawConflictError, RawFileError
-from smartcity_utils.tables import write_tables
+from smartcity_utils.tables import folder_lock, write_tables
 from smartcity_utils.values import is_blank
 
 TABLES = ("scores", "regency_year", "quick_wins", "published_facts", "regencies", "evaluation_groups", "rejects",
@@ -75,19 +78,74 @@ PARSERS = {"recap": parse_recap, "assessor": parse_assessor, "form": parse_form,
 
 
 def discover_files(raw_dir: Path) -> list[Path]:
-    """Data files under ``raw_dir`` in a fixed order; unknown file types stop the run."""
-    files = []
-    for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
-        rel = path.relative_to(raw_dir)
-        if any(part.startswith((".", "_")) for part in rel.parts[:-1]) or path.name.startswith((".", "~$")):
-            continue  # hidden files and folders, Excel lock files
-        suffix = path.suffix.lower()
-        if suffix in DATA_SUFFIXES:
-            files.append(path)
-        elif suffix not in IGNORED_SUFFIXES:
-            raise RawFileError(f"{rel}: file type {suffix or '(none)'} is not read; save it as .xlsx or .csv, "
-                               "or move it out of the raw folder")
-    return files
+    """Data files under ``raw_dir`` in a fixed order: every entry is read or refused, none skipped in silence.
+
+    Skipped by rule (and documented): hidden files and folders (a name
+    starting with ``.``, folders starting with ``_``), Excel lock files
+    (``~$``) and documentation (``.md``, ``.txt``, ``.json``, ``.pdf``). A
+    link to a file is read through the link. Refused, all in one message: a
+    file type that is not read, a link to nothing, a linked folder (not
+    followed: it could lead out of the folder or around in a circle), a FIFO
+    or other special file (opening one would wait for ever), and a file or
+    folder the user may not read.
+
+    Raises:
+        RawFileError: one line listing every entry that cannot be read, with the fix.
+    """
+    files: list[Path] = []
+    problems: list[str] = []
+
+    def walk(folder: Path) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            problems.append(f"{_rel(folder, raw_dir)}/ cannot be listed ({exc.strerror}); make it readable")
+            return
+        for entry in entries:
+            path = Path(entry.path)
+            rel = _rel(path, raw_dir)
+            is_link = entry.is_symlink()
+            if entry.is_dir(follow_symlinks=False):
+                if not entry.name.startswith((".", "_")):
+                    walk(path)
+                continue
+            if entry.name.startswith((".", "~$")):
+                continue  # hidden files, Excel lock files
+            suffix = path.suffix.lower()
+            if suffix in IGNORED_SUFFIXES:
+                continue
+            try:
+                st = path.stat()
+            except OSError:
+                target = os.readlink(path) if is_link else "?"
+                problems.append(f"{rel} is a link to {target}, which does not exist; remove the link or restore "
+                                "the file")
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                problems.append(f"{rel} is a link to the folder {os.readlink(path)}, which is not followed; copy "
+                                "its files in, or pass it with --raw")
+            elif not stat.S_ISREG(st.st_mode):
+                kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "not a regular file"
+                problems.append(f"{rel} is {kind}, not a file the cleaner can read; move it out of the raw folder")
+            elif suffix not in DATA_SUFFIXES:
+                problems.append(f"{rel}: file type {suffix or '(none)'} is not read; save it as .xlsx or .csv, "
+                                "or move it out of the raw folder")
+            elif not os.access(path, os.R_OK):
+                problems.append(f"{rel} cannot be read (permission denied); make it readable (chmod u+r) or move "
+                                "it out of the raw folder")
+            else:
+                files.append(path)
+
+    walk(Path(raw_dir))
+    if len(problems) == 1:
+        raise RawFileError(problems[0])
+    if problems:
+        raise RawFileError(f"{raw_dir}: {len(problems)} entries cannot be read: " + "; ".join(problems))
+    return sorted(files)
+
+
+def _rel(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix() if path != Path(root) else str(root)
 
 
 def _build_regencies(out: Collector, recap: list[dict]) -> pd.DataFrame:
@@ -415,6 +473,7 @@ def _read_file(path: Path, name: str, out: Collector) -> dict:
         if sheet.layout == "assessor" and is_blank_assessor_sheet(sheet):
             skipped.append(f"{label} (blank: no regency and no score filled in)")
             continue
+        note_cells_beyond_header(sheet, out)
         PARSERS[sheet.layout](sheet, out)
         layouts.add(sheet.layout)
         titles.append(sheet.title)
@@ -515,7 +574,26 @@ def _manifest(names: list[str], info: dict[str, dict], out: Collector, rejects: 
 
 
 def run_clean(raw_dir: Path | list[Path], out_dir: Path, progress: bool = False) -> Cleaned:
-    """Clean ``raw_dir`` (one folder or several) and write the tables to ``out_dir``; returns the tables."""
-    cleaned = clean_raw_folder(raw_dir, progress=progress)
-    write_tables(cleaned.tables(), out_dir)
+    """Clean ``raw_dir`` (one folder or several) and write the tables to ``out_dir`` as one generation.
+
+    The output folder's lock is held throughout (a second run on it stops),
+    the raw folders are never written to, and a raw folder without data
+    files stops the run before anything is written: the previous outputs stay.
+
+    Raises:
+        UserError: ``out_dir`` lies in a raw folder, or a raw folder holds no data file.
+        RawFileError: see :func:`clean_raw_folder`.
+        FolderInUseError: another run holds ``out_dir``.
+    """
+    folders = [Path(d) for d in (raw_dir if isinstance(raw_dir, (list, tuple)) else [raw_dir])]
+    paths.check_outside_raw(out_dir, "--out", folders)
+    for folder in folders:
+        if folder.is_dir() and not discover_files(folder):
+            raise RawFileError(
+                f"{folder}: holds no data file ({', '.join(sorted(DATA_SUFFIXES))}), so nothing was cleaned and "
+                f"the tables in {out_dir} are left as they were; put the evaluation files in it, or run with "
+                "--example")
+    with folder_lock(out_dir, "clean"):
+        cleaned = clean_raw_folder(raw_dir, progress=progress)
+        write_tables(cleaned.tables(), out_dir)
     return cleaned

@@ -10,8 +10,6 @@ The layouts are documented in ``docs/data_model.md``.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +17,7 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 
 from smartcity_utils import paths
+from smartcity_utils.clean import bounded
 from smartcity_utils.errors import RawFileError
 from smartcity_utils.reference import (
     column_aliases,
@@ -97,25 +96,40 @@ class Sheet:
 
 
 def read_grid_file(path: Path, display_name: str) -> list[Sheet]:
-    """Read a workbook (every sheet) or a CSV file into grids.
+    """Read a workbook (every sheet) or a CSV file into grids, within the reading limits.
+
+    Every file is checked against :func:`smartcity_utils.clean.bounded.limits`
+    before it is parsed (a workbook's declared cells and uncompressed size, a
+    CSV file's size, records and fields), so no file can exhaust memory or
+    lose rows in silence. Trailing empty rows, and empty cells at the end of
+    each row, are dropped (real exports carry thousands of them).
 
     Args:
         path: The file.
         display_name: Its name relative to the raw folder, used in messages.
 
     Raises:
-        RawFileError: when the file cannot be opened or decoded.
+        RawFileError: when the file cannot be opened or decoded, or is beyond a limit.
     """
+    lim = bounded.limits()
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return [Sheet(display_name, "", _read_csv_rows(path, display_name))]
+        return [Sheet(display_name, "", trim_grid(_read_csv_rows(path, display_name)))]
+    if suffix == ".xls":
+        return [Sheet(display_name, name, trim_grid(rows))
+                for name, rows in bounded.read_xls_bounded(path, display_name, lim)]
+    bounded.check_zip_workbook(path, display_name, lim)
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         sheets = []
         for name in workbook.sheet_names:
-            rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            sheets.append(Sheet(display_name, name, [list(r) for r in rows]))
+            sheet = workbook.get_sheet_by_name(name)
+            bounded.check_loaded_sheet(display_name, name, sheet.end, lim)
+            rows = sheet.to_python(skip_empty_area=False)
+            sheets.append(Sheet(display_name, name, trim_grid([list(r) for r in rows])))
         return sheets
+    except RawFileError:
+        raise
     except Exception as exc:  # calamine raises its own error types per format
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         raise RawFileError(
@@ -124,7 +138,24 @@ def read_grid_file(path: Path, display_name: str) -> list[Sheet]:
         ) from exc
 
 
+def trim_grid(rows: list[list[object]]) -> list[list[object]]:
+    """Drop trailing empty rows, and the empty cells at the end of each row (in place; returns ``rows``).
+
+    Positions do not change: ``rows[i][j]`` stays spreadsheet row ``i + 1``,
+    column ``j + 1``. A row may end up shorter than others or empty.
+    """
+    for row in rows:
+        while row and is_blank(row[-1]):
+            row.pop()
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
+
+
 def _read_csv_rows(path: Path, display_name: str) -> list[list[object]]:
+    """The records of a CSV file: size checked first, every record checked against its lines."""
+    lim = bounded.limits()
+    bounded.check_file_size(path, display_name, lim)
     raw = path.read_bytes()
     for encoding in ("utf-8-sig", "cp1252"):
         try:
@@ -134,7 +165,53 @@ def _read_csv_rows(path: Path, display_name: str) -> list[list[object]]:
             continue
     else:  # pragma: no cover - cp1252 decodes almost anything
         raise RawFileError(f"{display_name}: not UTF-8 text; save it as CSV UTF-8 and rerun")
-    return [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))]
+    del raw
+    return bounded.read_csv_records(text, sniff_delimiter(text), display_name, lim)
+
+
+#: Reject reason of a filled cell right of the table's last header column: nothing reads it.
+BEYOND_HEADER = "beyond_header"
+
+
+def note_cells_beyond_header(sheet: Sheet, out) -> int:
+    """List, per row below the header, the filled cells right of the header's last column.
+
+    No parser reads a cell without a column header, so such a cell (a CSV
+    line with more fields than the header, a note typed beside a row) would
+    be lost in silence. Each row with some is listed once in the rejects
+    (reason :data:`BEYOND_HEADER`, the first such cell, how many); the row's
+    other cells are read as usual.
+
+    Args:
+        sheet: A sheet whose layout and header row are known.
+        out: The collector (``smartcity_utils.clean.rows.Collector``) receiving the rejects.
+
+    Returns:
+        The number of rows listed.
+    """
+    header = sheet.header_row
+    rows = sheet.rows
+    width = max(sheet.columns, default=-1) + 1
+    for r in (header - 1, header):
+        if 0 <= r < len(rows):
+            filled = [j for j, c in enumerate(rows[r]) if not is_blank(c)]
+            width = max(width, filled[-1] + 1 if filled else 0)
+    last = bounded.column_letters(width - 1) if width else "A"
+    listed = 0
+    for i in range(header + 1, len(rows)):
+        row = rows[i]
+        extra = [j for j in range(width, len(row)) if not is_blank(row[j])]
+        if not extra:
+            continue
+        j = extra[0]
+        where = f"field {j + 1}" if not sheet.sheet else f"column {bounded.column_letters(j)}"
+        more = f" and {len(extra) - 1:,} more" if len(extra) > 1 else ""
+        out.reject_value(sheet, i, where, str(row[j])[:200], BEYOND_HEADER,
+                         f"{len(extra):,} filled cell(s) ({where}{more}) lie right of the header's last column "
+                         f"({'field ' + str(width) if not sheet.sheet else last}) and are not read: give the "
+                         "column a header, or move the values into the table")
+        listed += 1
+    return listed
 
 
 def _header_columns(row: list[object]) -> dict[int, str]:

@@ -37,21 +37,41 @@ INSTRUCTIONS = [
 ]
 
 
-def write_template(path: Path, n_assessors: int = 1) -> Path:
+#: The most assessor sheets a template holds: a panel has 3 to 4 assessors (docs/DOMAIN.md: seed 000,
+#: the 2022 Kota Kediri panel); 50 leaves room for several panels in one workbook and keeps the file
+#: small (each sheet costs about 0.1 s and 60 KB to write).
+MAX_ASSESSOR_SHEETS = 50
+
+
+def write_template(path: Path, n_assessors: int = 1, overwrite: bool = False) -> Path:
     """Write an empty assessor workbook with the allowed pillar and dimension names.
 
     Args:
         path: Target ``.xlsx`` file; its folder is created.
-        n_assessors: Number of assessor sheets to prepare.
+        n_assessors: Number of assessor sheets to prepare, 1 to :data:`MAX_ASSESSOR_SHEETS`.
+        overwrite: Replace an existing file (``smartcity template --force``); without it an
+            existing file, which may hold scores already typed in, is never replaced.
 
     Returns:
         The path written (atomically: a failed write leaves no partial file).
+
+    Raises:
+        UserError: a name not ending in .xlsx, a number of sheets out of range, an existing
+            file without ``overwrite``, or a folder that cannot be written.
     """
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise UserError(f"{path}: the template is an Excel workbook; give a name ending in .xlsx")
     if n_assessors < 1:
         raise UserError(f"--assessors {n_assessors}: a template needs at least one assessor sheet; give 1 or more")
+    if n_assessors > MAX_ASSESSOR_SHEETS:
+        raise UserError(f"--assessors {n_assessors}: a template holds at most {MAX_ASSESSOR_SHEETS} assessor sheets "
+                        "(a panel has 3 to 4 assessors); write several templates for more")
+    if (path.exists() or path.is_symlink()) and not overwrite:
+        raise UserError(f"{path}: already exists and may hold scores typed in; give another --out, or add "
+                        "--force to replace it")
+    if path.exists() and not path.is_file():
+        raise UserError(f"{path}: is not a file; give the name of an .xlsx file to write")
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     pillar_names = list(ref.pillars()["pillar"])
@@ -97,6 +117,10 @@ def write_template(path: Path, n_assessors: int = 1) -> Path:
     info.append(["Dimensi evaluasi yang diterima / Allowed evaluation dimensions:"])
     for name in dimension_names:
         info.append([name])
-    with atomic_path(path, suffix=".xlsx") as tmp:
-        wb.save(tmp)
+    try:
+        with atomic_path(path, suffix=".xlsx") as tmp:
+            wb.save(tmp)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be written ({exc.strerror or exc}); choose a folder you can write to") \
+            from exc
     return path

@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from smartcity_utils import __version__, paths
 from smartcity_utils.report.jobs import FAILED_SUFFIX, INDEX_NAME, STAMP_DIRNAME, SUMMARY_SUFFIX
+from smartcity_utils.report.page import PAGE_CSP, csp_meta, script_hash
 
 _INDEX_CSS = """
 body{font-family:"DejaVu Sans",system-ui,sans-serif;margin:1.5rem;color:#222}
@@ -59,6 +60,9 @@ if(num){x=parseFloat(x);y=parseFloat(y);if(isNaN(x))x=Infinity;if(isNaN(y))y=Inf
 return asc?x.localeCompare(y):y.localeCompare(x);});rows.forEach(function(r){body.appendChild(r);});});});
 })();
 """
+
+#: The index page's Content-Security-Policy: the report pages' policy, and its own sorting script alone.
+INDEX_CSP = PAGE_CSP.replace("script-src 'none'", f"script-src {script_hash(_INDEX_JS)}")
 
 _STEM_FROM_FILE = re.compile(r"^(?P<stem>[a-z0-9_-]{1,80}(?:\.[a-z]{2})?)(?:\.html|\.ipynb|\.pdf|"
                              + re.escape(SUMMARY_SUFFIX) + "|" + re.escape(FAILED_SUFFIX) + ")$")
@@ -223,7 +227,7 @@ def write_index(out_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any
                             for key, cls in columns) + "</tr>"
     shown = f'<span id="shown">{len(ordered)}</span>'
     page = (
-        f"<!DOCTYPE html>\n<html lang=\"{esc(lang)}\"><head><meta charset=\"utf-8\">"
+        f"<!DOCTYPE html>\n<html lang=\"{esc(lang)}\"><head><meta charset=\"utf-8\">{csp_meta(INDEX_CSP)}"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         f"<meta name=\"generator\" content=\"smartcity_utils {esc(__version__)}\">"
         f"<title>{t('index_title')}</title><style>{_INDEX_CSS}</style></head><body>"

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from smartcity_utils import __version__, paths
-from smartcity_utils.tables import atomic_write
+from smartcity_utils.errors import UserError
+from smartcity_utils.tables import atomic_write, file_digest
 
 SLUG_MAX_LEN = 80
 
@@ -151,9 +152,11 @@ def report_stem(slug: str, lang: str) -> str:
 
 
 def _ensure_inside(path: Path, root: Path) -> None:
+    """Stop when an output path leads out of the output folder (a link in it, or in ``.stamps``)."""
     resolved = path.resolve()
     if resolved != root and root not in resolved.parents:
-        raise ValueError(f"output path {path} escapes the output folder {root}")
+        raise UserError(f"{path}: leads to {resolved}, outside the output folder {root} (a link); remove the "
+                        "link and rerun")
 
 
 def plan_reports(
@@ -316,14 +319,6 @@ def read_report_summary(output_dir: str | os.PathLike[str], slug: str) -> dict[s
     return data if isinstance(data, dict) else {}
 
 
-def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _run_digest(notebook_path: Path, input_files: Iterable[Path]) -> dict[str, Any]:
     """Hash everything shared by all jobs of a run (computed once)."""
     import nbconvert
@@ -333,10 +328,10 @@ def _run_digest(notebook_path: Path, input_files: Iterable[Path]) -> dict[str, A
     for p in sorted({Path(f).resolve() for f in input_files}):
         if not p.is_file():
             raise FileNotFoundError(f"input file not found: {p}")
-        inputs[str(p)] = _file_digest(p)
+        inputs[str(p)] = file_digest(p)
     return {
         "schema": STAMP_SCHEMA,
-        "notebook": _file_digest(notebook_path),
+        "notebook": file_digest(notebook_path),
         "inputs": inputs,
         "versions": {
             "smartcity_utils": __version__,

@@ -13,6 +13,7 @@ import html
 
 import pandas as pd
 
+from smartcity_utils.report.page import link_html
 from smartcity_utils.report.profile import (
     NOT_REGENCY_ROWS,
     NOTABLE_GAP,
@@ -278,8 +279,7 @@ def methods_html(lang: str, n_draws: int, method: str, sources: pd.DataFrame, in
         paragraphs.append(text(lang, "methods_simulated"))
     body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
     links = "".join(
-        f'<li>{html.escape(r.region)} ({html.escape(r.years)}): '
-        f'<a href="{html.escape(r.source_url, quote=True)}">{html.escape(r.source_url)}</a></li>'
+        f'<li>{html.escape(r.region)} ({html.escape(r.years)}): {link_html(r.source_url)}</li>'
         for r in sources.itertuples())
     listed = (f"<p>{html.escape(text(lang, 'methods_sources'))}</p><ul class=\"sources\">{links}</ul>" if links
               else "")

@@ -15,10 +15,13 @@ breaks), so the PDF follows the same print stylesheet as the browser.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from smartcity_utils.tables import atomic_write
 
@@ -61,6 +64,43 @@ pre{white-space:pre-wrap;overflow-wrap:anywhere;font-size:.85rem}
 }
 """
 
+#: The Content-Security-Policy of every page: nothing is loaded from anywhere and no script runs.
+#: Figures are ``data:`` images and the styles are inline, so a page needs nothing more; a link or a
+#: script that found its way into a table (a ``javascript:`` source address, say) stays inert.
+PAGE_CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; script-src 'none'; "
+            "base-uri 'none'; form-action 'none'")
+
+#: The only address schemes a page turns into links; any other address is shown as text.
+LINK_SCHEMES = ("http", "https")
+
+
+def csp_meta(policy: str = PAGE_CSP) -> str:
+    """The ``<meta>`` element that sets a page's Content-Security-Policy."""
+    # Single quotes stay as they are (the attribute is in double quotes), so the policy reads as written.
+    return f'<meta http-equiv="Content-Security-Policy" content="{html.escape(policy, quote=False)}">'
+
+
+def script_hash(source: str) -> str:
+    """The CSP source that allows exactly one inline script (``'sha256-...'``)."""
+    digest = hashlib.sha256(source.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
+
+
+def link_html(url: object, label: str | None = None) -> str:
+    """An anchor for an ``http``/``https`` address; any other address (``javascript:``, ``file:``) as text.
+
+    Args:
+        url: The address, as it stands in a table.
+        label: The text of the link (default: the address).
+    """
+    address = str(url).strip()
+    parts = urlsplit(address)
+    shown = html.escape(label if label is not None else address)
+    if parts.scheme.lower() in LINK_SCHEMES and parts.netloc:
+        return f'<a href="{html.escape(address, quote=True)}">{shown}</a>'
+    return html.escape(address)
+
+
 _ANCHOR = re.compile(r'<a class="anchor-link" href="#[^"]*">[^<]*</a>')
 _STDERR = re.compile(r'<div class="output_subarea output_stream output_stderr output_text">\s*<pre>.*?</pre>\s*</div>',
                      re.S)
@@ -88,6 +128,7 @@ def page_html(body: str, lang: str, title: str = "") -> str:
     # nbconvert's placeholder alt says nothing; figures of this package carry their own alt text.
     body = body.replace(_DEFAULT_ALT, f'alt="{html.escape(title, quote=True)}"')
     return (f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
+            f"{csp_meta()}\n"
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{html.escape(title)}</title>\n<style>{PAGE_CSS}</style>\n</head>\n<body>\n<main>\n"
             f"{body}\n</main>\n</body>\n</html>\n")

@@ -71,10 +71,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from smartcity_utils.report.index_page import write_index
+from smartcity_utils.errors import Interrupted
+from smartcity_utils.report.index_page import scan_reports, write_index
 from smartcity_utils.report.page import export_notebook, make_exporter, write_pdf
+from smartcity_utils.report.parameters import declared_parameters
 from smartcity_utils.report.texts import LANGUAGES
 from smartcity_utils.report.jobs import (
+    INDEX_NAME,
     STAMP_DIRNAME,
     ReportJob,
     _job_digest,
@@ -203,6 +206,25 @@ class _WarmKernel:
         """Drop the kernel after a failure so no half-run state leaks on."""
         self.shutdown()
 
+    def kill_now(self) -> None:
+        """Kill the kernel's process group at once (an interrupt: no time for a polite shutdown)."""
+        km, self.km = self.km, None
+        if km is None:
+            return
+        provisioner = getattr(km, "provisioner", None)
+        pgid, process = getattr(provisioner, "pgid", None), getattr(provisioner, "process", None)
+        with contextlib.suppress(OSError):
+            if pgid and hasattr(os, "killpg"):
+                os.killpg(pgid, signal.SIGKILL)
+            elif process is not None:
+                process.kill()
+        if process is not None:
+            with contextlib.suppress(Exception):
+                process.wait(timeout=5)
+        if self.ipc_dir:
+            shutil.rmtree(self.ipc_dir, ignore_errors=True)
+            self.ipc_dir = None
+
     def shutdown(self) -> None:
         """Stop the kernel, if any."""
         if self.km is None:
@@ -229,14 +251,36 @@ class _Worker:
 
     def __init__(self, reuse_kernels: bool, max_reports_per_kernel: int) -> None:
         self.kernel = _WarmKernel(max_reports_per_kernel if reuse_kernels else 1)
+        #: Set when the run is being stopped: a report cut short is then neither a failure nor a result.
+        self.aborting = False
+        self.partial: Path | None = None
+        self.job: ReportJob | None = None
         # Building the exporter loads its templates; do it once per worker.
         self.exporter = make_exporter()
-        # The runner passes regency_id and slug on top of the notebook's
-        # declared parameters; papermill would warn about them on every report.
+        # Papermill's warnings (an unknown parameter) are not needed: the runner passes only declared
+        # parameters and each notebook checks them (smartcity_utils.report.parameters).
         logging.getLogger("papermill").setLevel(logging.ERROR)
 
     def close(self) -> None:
         self.kernel.shutdown()
+
+    def abort(self) -> None:
+        """Stop now: kill the kernel and remove what the report being written had begun.
+
+        Every file is written beside its target and moved into place whole
+        (``tables.atomic_path``), so removing the temporary files of the job
+        (``.<stem>.*``) leaves the previous version of each output as it was.
+        """
+        self.aborting = True
+        self.kernel.kill_now()
+        if self.partial is not None:
+            self.partial.unlink(missing_ok=True)
+        job = self.job
+        if job is not None:
+            for folder in (job.out_dir, job.stamp.parent):
+                for leftover in folder.glob(f".{job.stem}.*"):
+                    with contextlib.suppress(OSError):
+                        leftover.unlink()
 
     def run(self, task: dict[str, Any]) -> dict[str, Any]:
         """Render one report; never raises for notebook failures."""
@@ -248,7 +292,9 @@ class _Worker:
         result: dict[str, Any] = {"slug": job.stem, "regency": job.regency, "regency_id": job.regency_id}
         # Papermill writes the executed notebook here; it only replaces the
         # previous good notebook once the whole report has succeeded.
+        self.job = job
         tmp = make_temp(job.notebook, suffix=".tmp.ipynb")
+        self.partial = tmp
         try:
             # Kernels work in the notebook's folder, as in JupyterLab.
             km = self.kernel.acquire(notebook.parent)
@@ -283,6 +329,8 @@ class _Worker:
             atomic_write(job.stamp, json.dumps(stamp, ensure_ascii=False, indent=2, default=str))
             result["status"] = "ok"
         except Exception as exc:  # noqa: BLE001 - one failing regency must not stop the run
+            if self.aborting:
+                raise KeyboardInterrupt("the run is being stopped") from exc
             self.kernel.discard()
             job.stamp.unlink(missing_ok=True)
             result.update(_describe_failure(exc, tmp))
@@ -292,6 +340,7 @@ class _Worker:
             result["status"] = "failed"
         finally:
             tmp.unlink(missing_ok=True)
+            self.partial = self.job = None
         result["elapsed"] = round(time.perf_counter() - started, 3)
         return result
 
@@ -361,7 +410,7 @@ def _describe_failure(exc: BaseException, partial: Path) -> dict[str, Any]:
 _PROCESS_WORKER: _Worker | None = None
 
 
-def _init_process_worker(reuse_kernels: bool, max_reports: int) -> None:
+def _init_process_worker(reuse_kernels: bool, max_reports: int, parent: int) -> None:
     global _PROCESS_WORKER
     from multiprocessing import util
 
@@ -369,6 +418,45 @@ def _init_process_worker(reuse_kernels: bool, max_reports: int) -> None:
     # Pool workers leave through multiprocessing's exit path, which skips
     # atexit but runs these finalizers; without it warm kernels are orphaned.
     util.Finalize(_PROCESS_WORKER, _PROCESS_WORKER.close, exitpriority=10)
+    # Ctrl-C reaches the whole process group; the parent alone decides, and stops the workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop_worker)
+    _exit_with_parent(parent)
+
+
+def _stop_worker(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
+    """SIGTERM in a worker (the run is stopped, or its parent died): kill the kernel, leave at once."""
+    if _PROCESS_WORKER is not None:
+        _PROCESS_WORKER.abort()
+    os._exit(128 + signum)
+
+
+#: Linux ``prctl`` option: the signal a process receives when its parent dies.
+_PR_SET_PDEATHSIG = 1
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Make this worker receive SIGTERM when the process that started it dies (even by ``kill -9``).
+
+    Linux delivers it at once (``prctl(PR_SET_PDEATHSIG)``); elsewhere a
+    thread checks the parent twice a second. The worker's kernel goes with it
+    (:func:`_stop_worker`), so no process of a run outlives the run.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl")
+    except (OSError, AttributeError):
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _run_in_process(task: dict[str, Any]) -> dict[str, Any]:
@@ -511,9 +599,15 @@ def render_reports(
     inputs = [Path(p) for p in input_files]
     run_digests = {nb: _run_digest(Path(nb), inputs) for nb in set(sources.values())}
 
+    # The runner's own parameters go to a notebook only when it declares them (the notebook stops on
+    # a name it does not know, see smartcity_utils.report.parameters); the caller's go as given.
+    declared = {nb: set(declared_parameters(nb)) for nb in set(sources.values())}
+
     def parameters_for(job: ReportJob, cache_dir: str) -> dict[str, Any]:
+        known = declared[sources[job.stem]]
         if job.parameters is not None:
-            return {"output_dir": str(out_dir), **extra, **job.parameters}
+            own = {"output_dir": str(out_dir)}
+            return {**{k: v for k, v in own.items() if k in known}, **extra, **job.parameters}
         params: dict[str, Any] = {
             "regency": job.regency,
             "regency_id": job.regency_id,
@@ -524,6 +618,7 @@ def render_reports(
             "output_dir": str(out_dir),
             "cache_dir": cache_dir,
         }
+        params = {k: v for k, v in params.items() if k in known}
         params.update(extra)
         return params
 
@@ -541,23 +636,24 @@ def render_reports(
         else:
             pending.append((i, job, digest))
 
-    if pending:
-        cache_dir = extra.get("cache_dir", "")
-        if precompute is not None:
-            t0 = time.perf_counter()
-            produced = precompute()
-            summary.precompute_seconds = time.perf_counter() - t0
-            if produced is not None and "cache_dir" not in extra:
-                cache_dir = str(Path(produced).resolve())
-        tasks = [
-            {"job": job, "notebook": str(sources[job.stem]), "parameters": parameters_for(job, cache_dir),
-             "digest": digest, "timeout": timeout, "pdf": pdf}
-            for _, job, digest in pending
-        ]
-        n_workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
-        done = _execute_tasks(tasks, n_workers, pool, reuse_kernels, max_reports_per_kernel, progress, label)
-        for (i, _, _), res in zip(pending, done):
-            results[i] = res
+    try:
+        with _sigterm_interrupts():
+            if pending:
+                _render_pending(pending, results, sources, parameters_for, extra, precompute, summary, timeout, pdf,
+                                workers, pool, reuse_kernels, max_reports_per_kernel, progress, label)
+    except KeyboardInterrupt as exc:
+        # Stopped: the workers and kernels are gone (see _execute_tasks); the index is rebuilt from
+        # what is on disk, and the message says what was finished.
+        if index:
+            _write_run_index(out_dir, jobs, results)
+        done = sum(1 for r in results if r is not None and r["status"] == "ok")
+        cause = str(exc) if isinstance(exc, Interrupted) and str(exc) else "stopped by Ctrl-C"
+        shown = f"; {out_dir / INDEX_NAME} lists the {len(scan_reports(out_dir))} on disk" if index else ""
+        stopped = Interrupted(f"{cause}: {done} of {len(pending)} {label} rendered before the stop, "
+                              f"{len(pending) - done} not rendered (their previous versions are left in place)"
+                              f"{shown}")
+        stopped.says_what_was_finished = True
+        raise stopped from exc
 
     final = [r for r in results if r is not None]
     summary.results = final
@@ -565,27 +661,74 @@ def render_reports(
     summary.skipped = sum(r["status"] == "skipped" for r in final)
     summary.failed = [r for r in final if r["status"] == "failed"]
     if index:
-        rows = []
-        for job, res in zip(jobs, final):
-            figures = read_report_summary(out_dir, job.stem)
-            rows.append(
-                {
-                    "regency": job.regency,
-                    "regency_id": job.regency_id,
-                    "year": job.year,
-                    "slug": job.stem,
-                    "lang": job.lang,
-                    "status": res["status"],
-                    "html": job.html.name if job.html.is_file() else None,
-                    "notebook": job.notebook.name if job.notebook.is_file() else None,
-                    "failed_notebook": job.failed_notebook.name if job.failed_notebook.is_file() else None,
-                    "figures": figures,
-                }
-            )
-        # The index speaks the language of the run's reports (it lists the reports of every language).
-        summary.index = write_index(out_dir, rows, lang=jobs[0].lang if jobs[0].lang in LANGUAGES else "en")
+        summary.index = _write_run_index(out_dir, jobs, results)
     summary.elapsed = time.perf_counter() - started
     return summary
+
+
+def _render_pending(pending, results, sources, parameters_for, extra, precompute, summary, timeout, pdf, workers,
+                    pool, reuse_kernels, max_reports_per_kernel, progress, label) -> None:
+    """Precompute once, then render the pending jobs; ``results`` is filled as each one ends."""
+    cache_dir = extra.get("cache_dir", "")
+    if precompute is not None:
+        t0 = time.perf_counter()
+        produced = precompute()
+        summary.precompute_seconds = time.perf_counter() - t0
+        if produced is not None and "cache_dir" not in extra:
+            cache_dir = str(Path(produced).resolve())
+    tasks = [
+        {"job": job, "notebook": str(sources[job.stem]), "parameters": parameters_for(job, cache_dir),
+         "digest": digest, "timeout": timeout, "pdf": pdf}
+        for _, job, digest in pending
+    ]
+    slots = [i for i, _, _ in pending]
+
+    def record(k: int, res: dict[str, Any]) -> None:
+        results[slots[k]] = res
+
+    n_workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
+    _execute_tasks(tasks, n_workers, pool, reuse_kernels, max_reports_per_kernel, progress, label, on_result=record)
+
+
+def _write_run_index(out_dir: Path, jobs: Sequence[ReportJob], results: list[dict[str, Any] | None]) -> Path:
+    """``index.html`` from the folder, with this run's finished reports and their figures."""
+    rows = []
+    for job, res in zip(jobs, results):
+        if res is None:
+            continue  # not finished: the folder says what is there
+        rows.append({
+            "regency": job.regency,
+            "regency_id": job.regency_id,
+            "year": job.year,
+            "slug": job.stem,
+            "lang": job.lang,
+            "status": res["status"],
+            "html": job.html.name if job.html.is_file() else None,
+            "notebook": job.notebook.name if job.notebook.is_file() else None,
+            "failed_notebook": job.failed_notebook.name if job.failed_notebook.is_file() else None,
+            "figures": read_report_summary(out_dir, job.stem),
+        })
+    # The index speaks the language of the run's reports (it lists the reports of every language).
+    return write_index(out_dir, rows, lang=jobs[0].lang if jobs[0].lang in LANGUAGES else "en")
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts():
+    """While rendering, SIGTERM stops the run as Ctrl-C does (unless the caller already handles it)."""
+    usable = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGTERM) if usable else None
+    if not usable or previous not in (signal.SIG_DFL, None):
+        yield
+        return
+
+    def _terminate(signum, frame):  # noqa: ARG001 - signal handler signature
+        raise Interrupted("stopped by SIGTERM")
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _pdf_of_skipped(job: ReportJob, result: dict[str, Any]) -> dict[str, Any]:
@@ -606,8 +749,15 @@ def _execute_tasks(
     max_reports: int,
     progress: bool,
     label: str = "reports",
+    on_result: Callable[[int, dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Run tasks on the chosen workers, returning results in task order."""
+    """Run tasks on the chosen workers, returning results in task order.
+
+    ``on_result(k, result)`` is called as task ``k`` ends. On an interrupt
+    (``KeyboardInterrupt``, which SIGTERM raises too) the tasks not started
+    are cancelled, the workers and their kernels are stopped and waited for,
+    and the interrupt goes on to the caller: nothing of the run keeps running.
+    """
     from tqdm.auto import tqdm
 
     results: list[dict[str, Any] | None] = [None] * len(tasks)
@@ -615,6 +765,8 @@ def _execute_tasks(
 
     def record(i: int, res: dict[str, Any]) -> None:
         results[i] = res
+        if on_result is not None:
+            on_result(i, res)
         bar.update(1)
         if res["status"] == "failed":
             bar.write(f"failed: {res['regency']} ({res['ename']}: {res['evalue']})"[:300])
@@ -625,6 +777,9 @@ def _execute_tasks(
             try:
                 for i, task in enumerate(tasks):
                     record(i, worker.run(task))
+            except BaseException:
+                worker.abort()
+                raise
             finally:
                 worker.close()
         elif pool == "process":
@@ -633,15 +788,23 @@ def _execute_tasks(
             # create their own kernels and ZMQ contexts after the fork.
             methods = multiprocessing.get_all_start_methods()
             ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-            with cf.ProcessPoolExecutor(
+            before = set(multiprocessing.active_children())
+            ex = cf.ProcessPoolExecutor(
                 n_workers,
                 mp_context=ctx,
                 initializer=_init_process_worker,
-                initargs=(reuse_kernels, max_reports),
-            ) as ex:
+                initargs=(reuse_kernels, max_reports, os.getpid()),
+            )
+            try:
                 futures = {ex.submit(_run_in_process, t): i for i, t in enumerate(tasks)}
                 for fut in cf.as_completed(futures):
                     record(futures[fut], _future_result(fut, tasks[futures[fut]]))
+            except BaseException:
+                ex.shutdown(wait=False, cancel_futures=True)
+                _stop_processes(set(multiprocessing.active_children()) - before)
+                raise
+            finally:
+                ex.shutdown(wait=True)
         else:
             local = threading.local()
             created: list[_Worker] = []
@@ -655,17 +818,42 @@ def _execute_tasks(
                         created.append(w)
                 return w.run(task)
 
+            ex = cf.ThreadPoolExecutor(n_workers, thread_name_prefix="report")
             try:
-                with cf.ThreadPoolExecutor(n_workers, thread_name_prefix="report") as ex:
-                    futures = {ex.submit(run_threaded, t): i for i, t in enumerate(tasks)}
-                    for fut in cf.as_completed(futures):
-                        record(futures[fut], _future_result(fut, tasks[futures[fut]]))
+                futures = {ex.submit(run_threaded, t): i for i, t in enumerate(tasks)}
+                for fut in cf.as_completed(futures):
+                    record(futures[fut], _future_result(fut, tasks[futures[fut]]))
+            except BaseException:
+                ex.shutdown(wait=False, cancel_futures=True)
+                with lock:
+                    for w in created:
+                        w.abort()  # the running notebooks fail at once; their threads end
+                raise
             finally:
+                ex.shutdown(wait=True)
                 for w in created:
                     w.close()
     finally:
         bar.close()
     return [r for r in results if r is not None]
+
+
+#: Seconds a stopped worker has to kill its kernel and leave before it is killed.
+_STOP_GRACE_SECONDS = 10
+
+
+def _stop_processes(processes: set) -> None:
+    """SIGTERM each worker (it kills its kernel and leaves), then wait; SIGKILL what is left."""
+    for proc in processes:
+        with contextlib.suppress(Exception):
+            proc.terminate()
+    deadline = time.monotonic() + _STOP_GRACE_SECONDS
+    for proc in processes:
+        proc.join(max(0.0, deadline - time.monotonic()))
+        if proc.is_alive():
+            with contextlib.suppress(Exception):
+                proc.kill()
+            proc.join(5)
 
 
 def _future_result(fut: cf.Future, task: dict[str, Any]) -> dict[str, Any]:

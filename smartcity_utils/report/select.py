@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -15,12 +16,36 @@ REPORT_NOTEBOOK = paths.REPORT_NOTEBOOK
 
 
 def analysis_is_stale(folder: Path) -> bool:
-    """True when the cached analysis is missing or older than the processed tables."""
-    meta = paths.analysis_dir(folder) / paths.ANALYSIS_META
-    if not meta.exists():
+    """True unless the cached analysis was computed from the processed tables now on disk, by this code.
+
+    ``smartcity analyse`` stamps its metadata with the hash of each table as
+    it read it (``inputs``) and the code version. The analysis is fresh only
+    when every such table still has that hash, the code is the same and the
+    analysis tables are one whole generation, so a clean that ran during the
+    analysis leaves it stale, never fresh. File times are not used.
+    """
+    from smartcity_utils.clean.assemble import code_version
+    from smartcity_utils.errors import MixedOutputsError
+    from smartcity_utils.tables import file_digest, read_generation
+
+    analysis = paths.analysis_dir(folder)
+    try:
+        meta = json.loads((analysis / paths.ANALYSIS_META).read_text(encoding="utf-8"))
+        marker = read_generation(analysis)
+    except (OSError, ValueError, MixedOutputsError):
         return True
-    sources = [folder / f"{name}.parquet" for name in ("regency_year", "scores")]
-    return any(p.exists() and p.stat().st_mtime_ns > meta.stat().st_mtime_ns for p in sources)
+    inputs = meta.get("inputs") if isinstance(meta, dict) else None
+    if not isinstance(inputs, dict) or not inputs or meta.get("code_version") != code_version():
+        return True
+    for name, digest in inputs.items():
+        table = Path(folder) / f"{name}.parquet"
+        if not table.is_file() or file_digest(table) != digest:
+            return True
+    if marker is not None:
+        for fname, digest in marker["files"].items():
+            if not (analysis / fname).is_file() or file_digest(analysis / fname) != digest:
+                return True
+    return False
 
 
 def choose_regencies(regency_year: pd.DataFrame, names: list[str], cohort: int | None, every: bool,

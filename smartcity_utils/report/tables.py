@@ -24,6 +24,7 @@ from urllib.parse import urlparse
 
 import pandas as pd
 
+from smartcity_utils.report.page import link_html
 from smartcity_utils.report.texts import text
 from smartcity_utils.values import is_missing
 
@@ -87,14 +88,11 @@ def fmt_interval(low: object, high: object) -> str:
 
 
 def _link(value: object) -> str:
-    """One link per address (a cell may hold several, separated by spaces), shown by its host."""
+    """One link per address (a cell may hold several, separated by spaces), shown by its host; only
+    ``http``/``https`` addresses become links (``page.link_html``), any other is shown as text."""
     if is_missing(value) or not str(value).strip():
         return MISSING
-    anchors = []
-    for url in str(value).split():
-        host = urlparse(url).netloc or url
-        anchors.append(f'<a href="{html.escape(url, quote=True)}">{html.escape(host)}</a>')
-    return ", ".join(anchors)
+    return ", ".join(link_html(url, urlparse(url).netloc or url) for url in str(value).split())
 
 
 def format_cell(value: object, kind: str, lang: str) -> str:

@@ -22,11 +22,11 @@ import pytest
 from smartcity_utils import commands, paths
 from smartcity_utils.analysis.index import index_table, reconcile_index
 from smartcity_utils.analysis.rank_uncertainty import rank_uncertainty
-from smartcity_utils.clean.assemble import run_clean
+from smartcity_utils.clean.assemble import code_version, run_clean
 from smartcity_utils.paths import EXAMPLE_RAW_DIR
 from smartcity_utils.reference import PILLAR_KEYS
 from smartcity_utils.report.texts import texts
-from smartcity_utils.tables import write_tables
+from smartcity_utils.tables import file_digest, write_tables
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +53,10 @@ def rendered(tmp_path_factory) -> dict[str, Path]:
     analysis.mkdir(parents=True, exist_ok=True)
     write_tables({"index_ranks": index_ranks, "rank_uncertainty": uncertainty, "reconciliation": reconcile_index(index_ranks),
                   "driver_estimates": _driver_estimates(index_ranks)}, analysis)
-    (analysis / paths.ANALYSIS_META).write_text(json.dumps({"n_draws": 30}), encoding="utf-8")
+    # Stamped as `smartcity analyse` stamps it, so the reports take these tables as fresh.
+    stamp = {"n_draws": 30, "code_version": code_version(),
+             "inputs": {name: file_digest(folder / f"{name}.parquet") for name in ("regency_year", "scores")}}
+    (analysis / paths.ANALYSIS_META).write_text(json.dumps(stamp), encoding="utf-8")
     out = tmp_path_factory.mktemp("reports")
     common = dict(cohort=None, every=False, year=None, workers=1, force=True, out_dir=str(out), timeout=300,
                   progress=False, processed_dir=str(folder))
