@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("analyse", help="index reconciliation, ranks, rank uncertainty and driver tables")
     p.add_argument("--processed", default=str(paths.PROCESSED_DIR), help="processed folder (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of the Monte Carlo and bootstrap draws")
-    p.set_defaults(func=lambda a: commands.analyse(a.processed, seed=a.seed))
+    p.add_argument("--force", action="store_true", help="compute even when the tables and the code are unchanged")
+    p.set_defaults(func=lambda a: commands.analyse(a.processed, seed=a.seed, force=a.force))
 
     p = sub.add_parser("notebooks", help="execute the analysis notebooks 01 to 03 with papermill")
     p.add_argument("--out", default=str(paths.ANALYSIS_REPORTS_DIR), help="folder for executed copies")

@@ -97,16 +97,26 @@ def clean(raw_dir: str | Path | None, out_dir: str | Path, progress: bool = True
     return 0
 
 
-def analyse(processed_dir: str | Path, seed: int = 0) -> int:
-    """Index reconciliation, ranks, rank uncertainty and driver tables into ``<processed>/analysis``."""
-    from smartcity_utils.analysis.run import analysis_summary, run_analysis
+def analyse(processed_dir: str | Path, seed: int = 0, force: bool = False) -> int:
+    """Index reconciliation, ranks, rank uncertainty and driver tables into ``<processed>/analysis``.
+
+    Skipped when the cached analysis was computed from the same processed tables, by the same code,
+    with the same settings (``force`` computes it anyway).
+    """
+    from smartcity_utils.analysis.run import analysis_settings, analysis_summary, run_analysis
     from smartcity_utils.errors import DataNote
+    from smartcity_utils.report.select import analysis_is_stale
 
     if seed < 0:
         raise UserError(f"--seed {seed}: give 0 or a positive whole number")
     paths.check_outside_raw(paths.analysis_dir(processed_dir), "--processed")
     with ExitStack() as stack, warnings.catch_warnings(record=True) as caught:
         _locks(stack, "analyse", processed_dir)
+        if not force and not analysis_is_stale(Path(processed_dir), analysis_settings(seed)):
+            print(f"analysis unchanged: {paths.analysis_dir(processed_dir)} was computed from these processed "
+                  "tables by this code (--force computes it again)")
+            print(analysis_summary(processed_dir))
+            return 0
         warnings.simplefilter("always", DataNote)
         written = run_analysis(Path(processed_dir), seed=seed)
     # A note of ours the user should act on (a year without weights, say) is printed once, as one line;

@@ -100,7 +100,8 @@ def test_a_clean_during_the_analysis_leaves_it_stale_not_fresh(tmp_path_factory,
 
 @pytest.mark.parametrize("edit", [
     pytest.param(lambda meta: meta.pop("inputs"), id="stamp_without_inputs"),
-    pytest.param(lambda meta: meta.update(code_version="0.0.0+other"), id="other_code"),
+    pytest.param(lambda meta: meta.update(digest="0" * 64), id="other_code_or_settings"),
+    pytest.param(lambda meta: meta.update(n_draws=meta["n_draws"] + 1), id="other_number_of_draws"),
     pytest.param(lambda meta: meta["inputs"].update(scores="0" * 64), id="other_scores"),
 ])
 def test_the_analysis_is_stale_unless_its_stamp_matches(tmp_path_factory, tmp_path, edit):
@@ -146,3 +147,55 @@ def test_csv_outputs_are_neutralised_and_parquet_keeps_the_text(tmp_path):
     assert "=1+1" in pd.read_parquet(out / "rejects.parquet")["value"].tolist()
     saved = save_outputs(tmp_path / "nb", {"assessor_leniency": pd.DataFrame({"assessor": ["=cmd", "Asesor A"]})})
     assert pd.read_csv(saved[0], dtype=str)["assessor"].tolist() == ["'=cmd", "Asesor A"]
+
+
+def test_a_change_to_the_code_makes_the_analysis_stale(tmp_path_factory, tmp_path, monkeypatch):
+    from smartcity_utils import freshness
+
+    folder = tmp_path / "processed"
+    shutil.copytree(processed_example(tmp_path_factory), folder)
+    assert not analysis_is_stale(folder)
+    monkeypatch.setattr(freshness, "code_version", lambda: "0.1.0+edited")
+    assert analysis_is_stale(folder)
+
+
+def test_other_settings_asked_for_make_the_analysis_stale(tmp_path_factory, tmp_path):
+    folder = tmp_path / "processed"
+    shutil.copytree(processed_example(tmp_path_factory), folder)
+    meta = json.loads((paths.analysis_dir(folder) / paths.ANALYSIS_META).read_text(encoding="utf-8"))
+    ran_with = {k: meta[k] for k in ("seed", "n_draws", "n_boot")}
+    assert not analysis_is_stale(folder, ran_with)
+    assert analysis_is_stale(folder, {**ran_with, "seed": ran_with["seed"] + 1})
+
+
+@pytest.mark.slow
+def test_the_analysis_gives_identical_bytes_for_identical_inputs(tmp_path_factory, tmp_path):
+    from smartcity_utils.analysis.run import run_analysis
+
+    first = processed_example(tmp_path_factory)
+    again = tmp_path / "processed"
+    shutil.copytree(first, again)
+    shutil.rmtree(paths.analysis_dir(again))
+    run_analysis(again, n_draws=200, n_boot=30)  # the settings of the session's example
+    names = sorted(p.name for p in paths.analysis_dir(first).iterdir() if p.name != ".smartcity.lock")
+    assert names == sorted(p.name for p in paths.analysis_dir(again).iterdir() if p.name != ".smartcity.lock")
+    for name in names:
+        assert (paths.analysis_dir(first) / name).read_bytes() == (paths.analysis_dir(again) / name).read_bytes(), name
+
+
+def test_an_unchanged_analysis_is_not_computed_again(tmp_path, capsys):
+    from smartcity_utils import commands
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    h.form_csv(raw / "ekspor_2024.csv")
+    run_clean(raw, tmp_path / "processed")
+    assert commands.analyse(tmp_path / "processed") == 0
+    first = capsys.readouterr().out
+    assert "analysis tables written" in first
+    stamp = (paths.analysis_dir(tmp_path / "processed") / paths.ANALYSIS_META).read_bytes()
+    assert commands.analyse(tmp_path / "processed") == 0
+    assert "analysis unchanged" in capsys.readouterr().out
+    assert (paths.analysis_dir(tmp_path / "processed") / paths.ANALYSIS_META).read_bytes() == stamp
+    assert commands.analyse(tmp_path / "processed", force=True) == 0
+    assert "analysis tables written" in capsys.readouterr().out

@@ -19,7 +19,8 @@ import pandas as pd
 
 from smartcity_utils import paths
 from smartcity_utils.analysis.index import index_table
-from smartcity_utils.clean.assemble import TABLES, code_version
+from smartcity_utils.clean.assemble import TABLES
+from smartcity_utils.freshness import code_version, step_digest
 from smartcity_utils.errors import DriverInputError, UserError
 from smartcity_utils.reference import DIMENSION_KEYS, PILLAR_KEYS, dimension_weights
 from smartcity_utils.tables import (
@@ -121,6 +122,15 @@ NATIONAL_ONLY_TABLES = ("drivers", "drivers_summary", "drivers_skipped") + MEASU
 NATIONAL_STEPS = ("measurement model", "rank uncertainty", "driver models")
 
 
+#: The tables the analysis reads: a change to either makes it stale.
+ANALYSIS_INPUTS = ("regency_year", "scores")
+
+
+def analysis_settings(seed: int = 0, n_draws: int = 1000, n_boot: int = 200) -> dict[str, int]:
+    """What besides its inputs and the code decides the analysis: the seed and the numbers of draws."""
+    return {"seed": seed, "n_draws": n_draws, "n_boot": n_boot}
+
+
 def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1000,
                  n_boot: int = 200) -> list[Path]:
     """Compute and cache the analysis tables the data support.
@@ -147,7 +157,7 @@ def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1
 
     folder = processed_folder(path)
     inputs: dict[str, str] = {}  # the hash of each table as read: the analysis's freshness stamp
-    data = load_processed(folder, ("regency_year", "scores"), digests=inputs)
+    data = load_processed(folder, ANALYSIS_INPUTS, digests=inputs)
     index_ranks = index_table(data["regency_year"])
     reconciliation = reconcile_index(index_ranks)
     # Reported ranks beside ours: they differ where a row of the group was
@@ -175,7 +185,8 @@ def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1
                  json.dumps({"is_simulated": any_simulated, **rank_meta}, indent=2))
     meta = {"is_simulated": any_simulated, "n_regency_years": int(len(index_ranks)), "seed": seed,
             "n_draws": n_draws, "n_boot": n_boot, **meta, "skipped": skipped, "inputs": inputs,
-            "code_version": code_version()}
+            "code_version": code_version(),
+            "digest": step_digest(inputs, analysis_settings(seed, n_draws, n_boot))}
     atomic_write(paths.analysis_dir(folder) / paths.ANALYSIS_META, json.dumps(meta, indent=2))
     return written
 

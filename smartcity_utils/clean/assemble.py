@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from smartcity_utils import __version__, paths, regencies
+from smartcity_utils import paths, regencies
+from smartcity_utils.freshness import code_version
 from smartcity_utils import reference as ref
 from smartcity_utils.clean.assessor import is_blank_assessor_sheet, parse_assessor
 from smartcity_utils.clean.cohorts import parse_cohorts
@@ -410,17 +411,6 @@ def _reject_counts(rejects: pd.DataFrame, row_context: dict) -> pd.DataFrame:
     set_aside = frame[aside].groupby(["regency_id", "year"]).size().rename("n_values_set_aside")
     out = pd.concat([faults, set_aside], axis=1).reset_index()
     return out.reindex(columns=columns).astype({"regency_id": "int64", "year": "int64"})
-
-
-def code_version() -> str:
-    """Package version plus a hash of the package's source, so any code change shows."""
-    digest = hashlib.sha256()
-    package = paths.PACKAGE_DIR
-    for path in sorted(package.rglob("*")):
-        if path.suffix in {".py", ".csv"} and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(package).as_posix().encode())
-            digest.update(path.read_bytes())
-    return f"{__version__}+{digest.hexdigest()[:12]}"
 
 
 def _folder_labels(folders: list[Path]) -> list[str]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from smartcity_utils import __version__, paths
 from smartcity_utils.errors import UserError
+from smartcity_utils.freshness import code_version
 from smartcity_utils.tables import atomic_write, file_digest
 
 SLUG_MAX_LEN = 80
@@ -333,6 +334,8 @@ def _run_digest(notebook_path: Path, input_files: Iterable[Path]) -> dict[str, A
         "schema": STAMP_SCHEMA,
         "notebook": file_digest(notebook_path),
         "inputs": inputs,
+        # The code, not only the package version: an edited module makes every page stale.
+        "code": code_version(),
         "versions": {
             "smartcity_utils": __version__,
             "papermill": papermill.__version__,

@@ -22,7 +22,8 @@ import pytest
 from smartcity_utils import commands, paths
 from smartcity_utils.analysis.index import index_table, reconcile_index
 from smartcity_utils.analysis.rank_uncertainty import rank_uncertainty
-from smartcity_utils.clean.assemble import code_version, run_clean
+from smartcity_utils.clean.assemble import run_clean
+from smartcity_utils.freshness import step_digest
 from smartcity_utils.paths import EXAMPLE_RAW_DIR
 from smartcity_utils.reference import PILLAR_KEYS
 from smartcity_utils.report.texts import texts
@@ -54,8 +55,9 @@ def rendered(tmp_path_factory) -> dict[str, Path]:
     write_tables({"index_ranks": index_ranks, "rank_uncertainty": uncertainty, "reconciliation": reconcile_index(index_ranks),
                   "driver_estimates": _driver_estimates(index_ranks)}, analysis)
     # Stamped as `smartcity analyse` stamps it, so the reports take these tables as fresh.
-    stamp = {"n_draws": 30, "code_version": code_version(),
-             "inputs": {name: file_digest(folder / f"{name}.parquet") for name in ("regency_year", "scores")}}
+    inputs = {name: file_digest(folder / f"{name}.parquet") for name in ("regency_year", "scores")}
+    stamp = {"n_draws": 30, "seed": 0, "n_boot": 0, "inputs": inputs,
+             "digest": step_digest(inputs, {"seed": 0, "n_draws": 30, "n_boot": 0})}
     (analysis / paths.ANALYSIS_META).write_text(json.dumps(stamp), encoding="utf-8")
     out = tmp_path_factory.mktemp("reports")
     common = dict(cohort=None, every=False, year=None, workers=1, force=True, out_dir=str(out), timeout=300,
