@@ -39,8 +39,42 @@ import nbformat
 from smartcity_utils import paths
 from smartcity_utils.report import jobs as report_jobs
 from smartcity_utils.report import runner as report
+from smartcity_utils.report.kernels import KERNEL_NAME
 
 REAL_NOTEBOOK = paths.REPORT_NOTEBOOK
+
+
+def kernel_floor_seconds(imports=("pandas", "matplotlib", "statsmodels.api")) -> float:
+    """Time to start a fresh kernel and import the report's libraries.
+
+    This is the fixed cost every report pays when it gets its own kernel, and
+    therefore the floor of the naive one-kernel-per-report approach.
+
+    Args:
+        imports: Modules to import in the kernel.
+
+    Returns:
+        Seconds from kernel start to the imports having finished.
+
+    Raises:
+        RuntimeError: If the imports fail in the kernel.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    code = "\n".join(f"import {name}" for name in imports) or "pass"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    client = NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=600)
+    started = time.perf_counter()
+    try:
+        with client.setup_kernel():
+            client.execute_cell(nb.cells[0], 0)
+            elapsed = time.perf_counter() - started
+    except CellExecutionError as exc:
+        raise RuntimeError(f"imports failed in the kernel: {exc}") from exc
+    return elapsed
+
 IMPORTS = ("pandas", "matplotlib", "statsmodels.api")
 
 _BENCH_CELLS = [
@@ -235,8 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"reports: {args.n}, workers: {args.workers}, cpus: {os.cpu_count()}")
 
     try:
-        report.kernel_floor_seconds(IMPORTS)  # warm the OS file cache first
-        floors = [report.kernel_floor_seconds(IMPORTS) for _ in range(2)]
+        kernel_floor_seconds(IMPORTS)  # warm the OS file cache first
+        floors = [kernel_floor_seconds(IMPORTS) for _ in range(2)]
         floor = min(floors)
         print(f"floor (kernel start + import {', '.join(IMPORTS)}): {floor:.2f} s")
 

@@ -12,8 +12,8 @@ notebook body itself:
    to every notebook as the ``cache_dir`` parameter, so a report only *reads*
    national figures instead of recomputing them.
 2. **Warm kernels.** Starting a Jupyter kernel and importing pandas,
-   matplotlib and statsmodels costs several seconds (see
-   :func:`kernel_floor_seconds`), usually far more than the report body. Each
+   matplotlib and statsmodels costs several seconds (``benchmarks/bench_reports.py``
+   measures it), usually far more than the report body (:mod:`~smartcity_utils.report.kernels`). Each
    worker therefore keeps one kernel alive and runs successive notebooks in it
    through papermill's public ``execute_notebook(..., km=...)`` (the worker's
    kernel manager is handed over; nbclient leaves a kernel it does not own
@@ -23,7 +23,7 @@ notebook body itself:
    failure, or every ``max_reports_per_kernel`` reports, the kernel is
    replaced by a fresh one. ``reuse_kernels=False`` gives one fresh kernel per
    report, exactly like the papermill CLI.
-3. **Parallel, in-process.** Workers are processes of a
+3. **Parallel, in-process** (:mod:`~smartcity_utils.report.workers`). Workers are processes of a
    :class:`~concurrent.futures.ProcessPoolExecutor` (``pool="process"``, forked
    on POSIX) by default; papermill and the nbconvert HTML export run inside the
    worker, avoiding two interpreter start-ups and two heavy imports per report
@@ -35,7 +35,7 @@ notebook body itself:
    IPC sockets, which avoids the TCP port race of kernels started in parallel.
 4. **Skip unchanged.** Each successful report gets a stamp,
    ``<out_dir>/.stamps/<stem>.json`` (``<stem>`` is ``<slug>.<lang>``), holding a hash of the notebook bytes, the
-   parameters, the input data files and the package version. A rerun skips
+   parameters, the input data files and the code version (:mod:`smartcity_utils.freshness`). A rerun skips
    jobs whose stamp matches unless ``force=True``. A failed job removes its
    stamp so the next run retries it.
 5. **Atomic outputs.** Every file is written to a temporary file in the same
@@ -53,19 +53,11 @@ the runner collects them, with every other report present in the folder, into
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import contextlib
-import functools
-import json
-import logging
-import multiprocessing
 import os
-import shutil
 import signal
-import tempfile
 import threading
 import time
-import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,9 +65,6 @@ from typing import Any, Literal
 
 from smartcity_utils.errors import Interrupted
 from smartcity_utils.report.index_page import scan_reports, write_index
-from smartcity_utils.report.page import export_notebook, make_exporter, write_pdf
-from smartcity_utils.report.parameters import declared_parameters
-from smartcity_utils.report.texts import LANGUAGES
 from smartcity_utils.report.jobs import (
     INDEX_NAME,
     STAMP_DIRNAME,
@@ -85,384 +74,10 @@ from smartcity_utils.report.jobs import (
     _stamp_matches,
     read_report_summary,
 )
-from smartcity_utils.tables import atomic_write, make_temp
-
-KERNEL_NAME = "python3"
-
-
-_EXCERPT_CHARS = 400
-
-
-_RESET_CODE = """\
-import os as _os, sys as _sys
-_os.chdir({cwd!r})
-if "matplotlib.pyplot" in _sys.modules:
-    _sys.modules["matplotlib.pyplot"].close("all")
-get_ipython().run_line_magic("reset", "-f")
-"""
-
-
-@functools.cache
-def _kernel_manager_class() -> type:
-    """jupyter_client's kernel manager, remembering the clients it hands out.
-
-    papermill runs a notebook in a kernel manager passed as ``km``, with
-    nbclient, which leaves the channels of its client open when it does not
-    own the manager (so the kernel can serve the next notebook). The runner
-    closes them after each notebook; otherwise every report leaks sockets and
-    a heartbeat thread. Only public API: ``KernelManager.client()``.
-    """
-    from jupyter_client.manager import AsyncKernelManager
-
-    class TrackingKernelManager(AsyncKernelManager):
-        """A kernel manager that can close every client it handed out."""
-
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self.handed_out: list[Any] = []
-
-        def client(self, **kwargs: Any) -> Any:
-            kc = super().client(**kwargs)
-            self.handed_out.append(kc)
-            return kc
-
-        def close_clients(self) -> None:
-            while self.handed_out:
-                with contextlib.suppress(Exception):
-                    self.handed_out.pop().stop_channels()
-
-    return TrackingKernelManager
-
-
-class _WarmKernel:
-    """One kernel kept alive across several notebooks of a worker."""
-
-    def __init__(self, max_reports: int) -> None:
-        self.max_reports = max(1, max_reports)
-        self.km: Any = None
-        self.used = 0
-        self.ipc_dir: str | None = None
-
-    def acquire(self, cwd: Path) -> Any:
-        """Return a clean kernel manager working in ``cwd``, starting or recycling as needed."""
-        from jupyter_core.utils import run_sync
-
-        if self.km is not None and (self.used >= self.max_reports or not run_sync(self.km.is_alive)()):
-            self.shutdown()
-        if self.km is None:
-            self._start(cwd)
-        elif self.used:
-            if not self._reset(cwd):
-                self.shutdown()
-                return self.acquire(cwd)
-        self.used += 1
-        return self.km
-
-    def _start(self, cwd: Path, attempts: int = 2) -> None:
-        from jupyter_core.utils import run_sync
-
-        for attempt in range(attempts):
-            # IPC sockets in a private folder: with TCP, workers starting
-            # kernels at the same moment race for the same free ports and a
-            # kernel dies with "Address already in use".
-            self.ipc_dir = tempfile.mkdtemp(prefix="sc-kernel-")
-            km = _kernel_manager_class()(kernel_name=KERNEL_NAME, transport="ipc",
-                                         ip=os.path.join(self.ipc_dir, "k"))
-            run_sync(km.start_kernel)(cwd=str(cwd))
-            self.km = km
-            self.used = 0
-            kc = km.blocking_client()
-            kc.start_channels()
-            try:
-                kc.wait_for_ready(timeout=60)
-                return
-            except RuntimeError:
-                self.shutdown()
-                if attempt + 1 == attempts:
-                    raise
-            finally:
-                kc.stop_channels()
-
-    def _reset(self, cwd: Path) -> bool:
-        kc = self.km.blocking_client()
-        kc.start_channels()
-        try:
-            kc.wait_for_ready(timeout=60)
-            reply = kc.execute_interactive(
-                _RESET_CODE.format(cwd=str(cwd)), store_history=False, timeout=60, output_hook=lambda msg: None
-            )
-            return reply["content"].get("status") == "ok"
-        except Exception:
-            return False
-        finally:
-            kc.stop_channels()
-
-    def release(self) -> None:
-        """Close the client channels the last notebook opened; the kernel stays."""
-        if self.km is not None:
-            self.km.close_clients()
-
-    def discard(self) -> None:
-        """Drop the kernel after a failure so no half-run state leaks on."""
-        self.shutdown()
-
-    def kill_now(self) -> None:
-        """Kill the kernel's process group at once (an interrupt: no time for a polite shutdown)."""
-        km, self.km = self.km, None
-        if km is None:
-            return
-        provisioner = getattr(km, "provisioner", None)
-        pgid, process = getattr(provisioner, "pgid", None), getattr(provisioner, "process", None)
-        with contextlib.suppress(OSError):
-            if pgid and hasattr(os, "killpg"):
-                os.killpg(pgid, signal.SIGKILL)
-            elif process is not None:
-                process.kill()
-        if process is not None:
-            with contextlib.suppress(Exception):
-                process.wait(timeout=5)
-        if self.ipc_dir:
-            shutil.rmtree(self.ipc_dir, ignore_errors=True)
-            self.ipc_dir = None
-
-    def shutdown(self) -> None:
-        """Stop the kernel, if any."""
-        if self.km is None:
-            return
-        from jupyter_core.utils import run_sync
-
-        km, self.km = self.km, None
-        km.close_clients()
-        try:
-            run_sync(km.shutdown_kernel)(now=True)
-        except Exception:
-            pass
-        try:
-            run_sync(km.cleanup_resources)()
-        except Exception:
-            pass
-        if self.ipc_dir:
-            shutil.rmtree(self.ipc_dir, ignore_errors=True)
-            self.ipc_dir = None
-
-
-class _Worker:
-    """Executes and exports reports; one per worker process or thread."""
-
-    def __init__(self, reuse_kernels: bool, max_reports_per_kernel: int) -> None:
-        self.kernel = _WarmKernel(max_reports_per_kernel if reuse_kernels else 1)
-        #: Set when the run is being stopped: a report cut short is then neither a failure nor a result.
-        self.aborting = False
-        self.partial: Path | None = None
-        self.job: ReportJob | None = None
-        # Building the exporter loads its templates; do it once per worker.
-        self.exporter = make_exporter()
-        # Papermill's warnings (an unknown parameter) are not needed: the runner passes only declared
-        # parameters and each notebook checks them (smartcity_utils.report.parameters).
-        logging.getLogger("papermill").setLevel(logging.ERROR)
-
-    def close(self) -> None:
-        self.kernel.shutdown()
-
-    def abort(self) -> None:
-        """Stop now: kill the kernel and remove what the report being written had begun.
-
-        Every file is written beside its target and moved into place whole
-        (``tables.atomic_path``), so removing the temporary files of the job
-        (``.<stem>.*``) leaves the previous version of each output as it was.
-        """
-        self.aborting = True
-        self.kernel.kill_now()
-        if self.partial is not None:
-            self.partial.unlink(missing_ok=True)
-        job = self.job
-        if job is not None:
-            for folder in (job.out_dir, job.stamp.parent):
-                for leftover in folder.glob(f".{job.stem}.*"):
-                    with contextlib.suppress(OSError):
-                        leftover.unlink()
-
-    def run(self, task: dict[str, Any]) -> dict[str, Any]:
-        """Render one report; never raises for notebook failures."""
-        import papermill as pm
-
-        job: ReportJob = task["job"]
-        notebook = Path(task["notebook"])
-        started = time.perf_counter()
-        result: dict[str, Any] = {"slug": job.stem, "regency": job.regency, "regency_id": job.regency_id}
-        # Papermill writes the executed notebook here; it only replaces the
-        # previous good notebook once the whole report has succeeded.
-        self.job = job
-        tmp = make_temp(job.notebook, suffix=".tmp.ipynb")
-        self.partial = tmp
-        try:
-            # Kernels work in the notebook's folder, as in JupyterLab.
-            km = self.kernel.acquire(notebook.parent)
-            try:
-                with _deadline(task["timeout"]):
-                    nb = pm.execute_notebook(
-                        str(notebook),
-                        str(tmp),
-                        parameters=task["parameters"],
-                        kernel_name=KERNEL_NAME,
-                        execution_timeout=task["timeout"],
-                        request_save_on_cell_execute=False,
-                        progress_bar=False,
-                        log_output=False,
-                        report_mode=False,
-                        km=km,
-                    )
-            finally:
-                self.kernel.release()
-            atomic_write(job.html, export_notebook(nb, job.lang, self.exporter))
-            if task.get("pdf"):
-                write_pdf(job.html, job.pdf)
-            os.replace(tmp, job.notebook)
-            job.failed_notebook.unlink(missing_ok=True)
-            stamp = {
-                "digest": task["digest"],
-                "regency": job.regency,
-                "regency_id": job.regency_id,
-                "parameters": task["parameters"],
-                "rendered_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            }
-            atomic_write(job.stamp, json.dumps(stamp, ensure_ascii=False, indent=2, default=str))
-            result["status"] = "ok"
-        except Exception as exc:  # noqa: BLE001 - one failing regency must not stop the run
-            if self.aborting:
-                raise KeyboardInterrupt("the run is being stopped") from exc
-            self.kernel.discard()
-            job.stamp.unlink(missing_ok=True)
-            result.update(_describe_failure(exc, tmp))
-            if tmp.is_file() and tmp.stat().st_size:
-                os.replace(tmp, job.failed_notebook)
-                result["notebook"] = str(job.failed_notebook)
-            result["status"] = "failed"
-        finally:
-            tmp.unlink(missing_ok=True)
-            self.partial = self.job = None
-        result["elapsed"] = round(time.perf_counter() - started, 3)
-        return result
-
-
-class ReportTimeout(TimeoutError):
-    """A report ran past its time limit."""
-
-
-@contextlib.contextmanager
-def _deadline(seconds: float | None):
-    """Stop the enclosed block after ``seconds`` (the time limit of one whole report).
-
-    Each cell also has the same limit through papermill; this one bounds the
-    sum. It uses SIGALRM, so it applies in a process's main thread (the
-    process-pool workers, or ``workers=1``); in a thread pool only the
-    per-cell limit applies.
-    """
-    usable = (seconds and hasattr(signal, "SIGALRM")
-              and threading.current_thread() is threading.main_thread())
-    if not usable:
-        yield
-        return
-
-    def _expire(signum, frame):  # noqa: ARG001 - signal handler signature
-        raise ReportTimeout(f"the report ran past its time limit of {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, _expire)
-    signal.setitimer(signal.ITIMER_REAL, float(seconds))
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def _excerpt(source: str) -> str:
-    source = source.strip()
-    return source if len(source) <= _EXCERPT_CHARS else source[:_EXCERPT_CHARS] + " ..."
-
-
-def _describe_failure(exc: BaseException, partial: Path) -> dict[str, Any]:
-    """Summarise an exception, pointing at the failing cell when possible."""
-    from papermill.exceptions import PapermillExecutionError
-
-    info: dict[str, Any] = {"cell_index": None, "cell_source": "", "ename": type(exc).__name__, "evalue": str(exc)}
-    if isinstance(exc, PapermillExecutionError):
-        info.update(cell_index=exc.cell_index, cell_source=_excerpt(exc.source), ename=exc.ename, evalue=exc.evalue)
-        return info
-    # Timeouts and dead kernels carry no cell; papermill marks the cell it was
-    # running in the partial notebook, so look there.
-    try:
-        import nbformat
-
-        nb = nbformat.read(partial, as_version=4)
-        for i, cell in enumerate(nb.cells):
-            if cell.get("metadata", {}).get("papermill", {}).get("status") in {"running", "failed"}:
-                info.update(cell_index=i, cell_source=_excerpt(cell.source))
-                break
-    except Exception:
-        pass
-    if info["cell_index"] is None:
-        info["traceback"] = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    return info
-
-
-# Per-process state of pool workers.
-_PROCESS_WORKER: _Worker | None = None
-
-
-def _init_process_worker(reuse_kernels: bool, max_reports: int, parent: int) -> None:
-    global _PROCESS_WORKER
-    from multiprocessing import util
-
-    _PROCESS_WORKER = _Worker(reuse_kernels, max_reports)
-    # Pool workers leave through multiprocessing's exit path, which skips
-    # atexit but runs these finalizers; without it warm kernels are orphaned.
-    util.Finalize(_PROCESS_WORKER, _PROCESS_WORKER.close, exitpriority=10)
-    # Ctrl-C reaches the whole process group; the parent alone decides, and stops the workers.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _stop_worker)
-    _exit_with_parent(parent)
-
-
-def _stop_worker(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
-    """SIGTERM in a worker (the run is stopped, or its parent died): kill the kernel, leave at once."""
-    if _PROCESS_WORKER is not None:
-        _PROCESS_WORKER.abort()
-    os._exit(128 + signum)
-
-
-#: Linux ``prctl`` option: the signal a process receives when its parent dies.
-_PR_SET_PDEATHSIG = 1
-
-
-def _exit_with_parent(parent: int) -> None:
-    """Make this worker receive SIGTERM when the process that started it dies (even by ``kill -9``).
-
-    Linux delivers it at once (``prctl(PR_SET_PDEATHSIG)``); elsewhere a
-    thread checks the parent twice a second. The worker's kernel goes with it
-    (:func:`_stop_worker`), so no process of a run outlives the run.
-    """
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl")
-    except (OSError, AttributeError):
-        def watch() -> None:
-            while os.getppid() == parent:
-                time.sleep(0.5)
-            os.kill(os.getpid(), signal.SIGTERM)
-
-        threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-    if os.getppid() != parent:  # the parent died before the signal was armed
-        os.kill(os.getpid(), signal.SIGTERM)
-
-
-def _run_in_process(task: dict[str, Any]) -> dict[str, Any]:
-    if _PROCESS_WORKER is None:
-        raise RuntimeError("report worker not initialised")
-    return _PROCESS_WORKER.run(task)
+from smartcity_utils.report.page import write_pdf
+from smartcity_utils.report.parameters import declared_parameters
+from smartcity_utils.report.texts import LANGUAGES
+from smartcity_utils.report.workers import execute_tasks
 
 
 @dataclass
@@ -507,7 +122,6 @@ class RunSummary:
         if self.index:
             lines.append(f"index: {self.index}")
         return "\n".join(lines)
-
 
 def render_reports(
     jobs: Sequence[ReportJob],
@@ -642,7 +256,7 @@ def render_reports(
                 _render_pending(pending, results, sources, parameters_for, extra, precompute, summary, timeout, pdf,
                                 workers, pool, reuse_kernels, max_reports_per_kernel, progress, label)
     except KeyboardInterrupt as exc:
-        # Stopped: the workers and kernels are gone (see _execute_tasks); the index is rebuilt from
+        # Stopped: the workers and kernels are gone (see execute_tasks); the index is rebuilt from
         # what is on disk, and the message says what was finished.
         if index:
             _write_run_index(out_dir, jobs, results)
@@ -665,7 +279,6 @@ def render_reports(
     summary.elapsed = time.perf_counter() - started
     return summary
 
-
 def _render_pending(pending, results, sources, parameters_for, extra, precompute, summary, timeout, pdf, workers,
                     pool, reuse_kernels, max_reports_per_kernel, progress, label) -> None:
     """Precompute once, then render the pending jobs; ``results`` is filled as each one ends."""
@@ -687,8 +300,7 @@ def _render_pending(pending, results, sources, parameters_for, extra, precompute
         results[slots[k]] = res
 
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
-    _execute_tasks(tasks, n_workers, pool, reuse_kernels, max_reports_per_kernel, progress, label, on_result=record)
-
+    execute_tasks(tasks, n_workers, pool, reuse_kernels, max_reports_per_kernel, progress, label, on_result=record)
 
 def _write_run_index(out_dir: Path, jobs: Sequence[ReportJob], results: list[dict[str, Any] | None]) -> Path:
     """``index.html`` from the folder, with this run's finished reports and their figures."""
@@ -711,7 +323,6 @@ def _write_run_index(out_dir: Path, jobs: Sequence[ReportJob], results: list[dic
     # The index speaks the language of the run's reports (it lists the reports of every language).
     return write_index(out_dir, rows, lang=jobs[0].lang if jobs[0].lang in LANGUAGES else "en")
 
-
 @contextlib.contextmanager
 def _sigterm_interrupts():
     """While rendering, SIGTERM stops the run as Ctrl-C does (unless the caller already handles it)."""
@@ -730,7 +341,6 @@ def _sigterm_interrupts():
     finally:
         signal.signal(signal.SIGTERM, previous)
 
-
 def _pdf_of_skipped(job: ReportJob, result: dict[str, Any]) -> dict[str, Any]:
     """Add the missing PDF of an unchanged report; a failure fails that report only."""
     try:
@@ -740,175 +350,7 @@ def _pdf_of_skipped(job: ReportJob, result: dict[str, Any]) -> dict[str, Any]:
                 "evalue": f"PDF not written: {exc}"}
     return result
 
-
-def _execute_tasks(
-    tasks: list[dict[str, Any]],
-    n_workers: int,
-    pool: str,
-    reuse_kernels: bool,
-    max_reports: int,
-    progress: bool,
-    label: str = "reports",
-    on_result: Callable[[int, dict[str, Any]], None] | None = None,
-) -> list[dict[str, Any]]:
-    """Run tasks on the chosen workers, returning results in task order.
-
-    ``on_result(k, result)`` is called as task ``k`` ends. On an interrupt
-    (``KeyboardInterrupt``, which SIGTERM raises too) the tasks not started
-    are cancelled, the workers and their kernels are stopped and waited for,
-    and the interrupt goes on to the caller: nothing of the run keeps running.
-    """
-    from tqdm.auto import tqdm
-
-    results: list[dict[str, Any] | None] = [None] * len(tasks)
-    bar = tqdm(total=len(tasks), desc=label, unit=label.rstrip("s"), disable=not progress)
-
-    def record(i: int, res: dict[str, Any]) -> None:
-        results[i] = res
-        if on_result is not None:
-            on_result(i, res)
-        bar.update(1)
-        if res["status"] == "failed":
-            bar.write(f"failed: {res['regency']} ({res['ename']}: {res['evalue']})"[:300])
-
-    try:
-        if n_workers == 1:
-            worker = _Worker(reuse_kernels, max_reports)
-            try:
-                for i, task in enumerate(tasks):
-                    record(i, worker.run(task))
-            except BaseException:
-                worker.abort()
-                raise
-            finally:
-                worker.close()
-        elif pool == "process":
-            # fork starts workers instantly and, unlike spawn, needs no
-            # ``if __name__ == "__main__"`` guard in the calling script. Workers
-            # create their own kernels and ZMQ contexts after the fork.
-            methods = multiprocessing.get_all_start_methods()
-            ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-            before = set(multiprocessing.active_children())
-            ex = cf.ProcessPoolExecutor(
-                n_workers,
-                mp_context=ctx,
-                initializer=_init_process_worker,
-                initargs=(reuse_kernels, max_reports, os.getpid()),
-            )
-            try:
-                futures = {ex.submit(_run_in_process, t): i for i, t in enumerate(tasks)}
-                for fut in cf.as_completed(futures):
-                    record(futures[fut], _future_result(fut, tasks[futures[fut]]))
-            except BaseException:
-                ex.shutdown(wait=False, cancel_futures=True)
-                _stop_processes(set(multiprocessing.active_children()) - before)
-                raise
-            finally:
-                ex.shutdown(wait=True)
-        else:
-            local = threading.local()
-            created: list[_Worker] = []
-            lock = threading.Lock()
-
-            def run_threaded(task: dict[str, Any]) -> dict[str, Any]:
-                w = getattr(local, "worker", None)
-                if w is None:
-                    w = local.worker = _Worker(reuse_kernels, max_reports)
-                    with lock:
-                        created.append(w)
-                return w.run(task)
-
-            ex = cf.ThreadPoolExecutor(n_workers, thread_name_prefix="report")
-            try:
-                futures = {ex.submit(run_threaded, t): i for i, t in enumerate(tasks)}
-                for fut in cf.as_completed(futures):
-                    record(futures[fut], _future_result(fut, tasks[futures[fut]]))
-            except BaseException:
-                ex.shutdown(wait=False, cancel_futures=True)
-                with lock:
-                    for w in created:
-                        w.abort()  # the running notebooks fail at once; their threads end
-                raise
-            finally:
-                ex.shutdown(wait=True)
-                for w in created:
-                    w.close()
-    finally:
-        bar.close()
-    return [r for r in results if r is not None]
-
-
-#: Seconds a stopped worker has to kill its kernel and leave before it is killed.
-_STOP_GRACE_SECONDS = 10
-
-
-def _stop_processes(processes: set) -> None:
-    """SIGTERM each worker (it kills its kernel and leaves), then wait; SIGKILL what is left."""
-    for proc in processes:
-        with contextlib.suppress(Exception):
-            proc.terminate()
-    deadline = time.monotonic() + _STOP_GRACE_SECONDS
-    for proc in processes:
-        proc.join(max(0.0, deadline - time.monotonic()))
-        if proc.is_alive():
-            with contextlib.suppress(Exception):
-                proc.kill()
-            proc.join(5)
-
-
-def _future_result(fut: cf.Future, task: dict[str, Any]) -> dict[str, Any]:
-    """Unwrap a future; a crashed worker becomes a failure, not a crash of the run."""
-    try:
-        return fut.result()
-    except Exception as exc:  # noqa: BLE001
-        job: ReportJob = task["job"]
-        return {
-            "slug": job.stem,
-            "regency": job.regency,
-            "regency_id": job.regency_id,
-            "status": "failed",
-            "cell_index": None,
-            "cell_source": "",
-            "ename": type(exc).__name__,
-            "evalue": str(exc),
-            "elapsed": 0.0,
-        }
-
-
-def kernel_floor_seconds(imports: Sequence[str] = ("pandas", "matplotlib", "statsmodels.api")) -> float:
-    """Time to start a fresh kernel and import the report's libraries.
-
-    This is the fixed cost every report pays when it gets its own kernel, and
-    therefore the floor of the naive one-kernel-per-report approach.
-
-    Args:
-        imports: Modules to import in the kernel.
-
-    Returns:
-        Seconds from kernel start to the imports having finished.
-
-    Raises:
-        RuntimeError: If the imports fail in the kernel.
-    """
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-
-    code = "\n".join(f"import {name}" for name in imports) or "pass"
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
-    client = NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=600)
-    started = time.perf_counter()
-    try:
-        with client.setup_kernel():
-            client.execute_cell(nb.cells[0], 0)
-            elapsed = time.perf_counter() - started
-    except CellExecutionError as exc:
-        raise RuntimeError(f"imports failed in the kernel: {exc}") from exc
-    return elapsed
-
-
 ANALYSIS_NOTEBOOKS = ("01_clean_evaluations.ipynb", "02_compare_cohorts.ipynb", "03_pillar_drivers.ipynb")
-
 
 def run_notebooks(
     out_dir: str | os.PathLike[str],

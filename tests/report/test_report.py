@@ -15,6 +15,7 @@ from smartcity_utils import tables
 from smartcity_utils.report import index_page
 from smartcity_utils.report import jobs as report_jobs
 from smartcity_utils.report import runner as report
+from smartcity_utils.report.workers import Worker
 from smartcity_utils.report.texts import texts
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -322,7 +323,7 @@ def test_analysis_notebooks_go_through_the_same_runner(tmp_path):
 def test_warm_kernel_leaves_no_channels_open_between_reports(tmp_path):
     # nbclient leaves the channels of a borrowed kernel open; the runner closes them after every notebook.
     jobs = report_jobs.plan_reports([(1, "Kota A"), (2, "Kota B"), (3, "Kota C")], 2023, "id", tmp_path)
-    worker = report._Worker(reuse_kernels=True, max_reports_per_kernel=50)
+    worker = Worker(reuse_kernels=True, max_reports_per_kernel=50)
     threads = []
     try:
         for job in jobs:
