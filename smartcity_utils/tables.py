@@ -10,6 +10,7 @@ import contextlib
 import csv
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -35,7 +36,7 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
         written = []
         for name, table in tables.items():
             table.to_parquet(staging / f"{name}.parquet", index=False)
-            table.to_csv(staging / f"{name}.csv", index=False, lineterminator="\n")
+            excel_safe(table).to_csv(staging / f"{name}.csv", index=False, lineterminator="\n")
             written += [f"{name}.parquet", f"{name}.csv"]
         final = []
         for fname in written:
@@ -87,6 +88,36 @@ def plain_for_parquet(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+#: Text a spreadsheet runs as a formula when it opens a CSV file: a cell starting with one of these
+#: (OWASP, "CSV injection"). Free text such as a panel's remark can start so; plain numbers written as
+#: text (-3,5, +62) and a lone "-" (a missing value) are left as they are.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)*(?:[eE][+-]?\d+)?%?")
+
+
+def excel_safe_text(value: object) -> object:
+    """``'=HYPERLINK(...)`` for text that starts like a formula; any other value unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and value not in ("-", "+") \
+            and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` for a CSV file: text cells a spreadsheet would run as a formula start with ``'``.
+
+    Used by every CSV this package writes (:func:`write_tables`, :func:`save_outputs`); Parquet keeps the
+    text as written. Only text columns change.
+    """
+    text_cols = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
+    if not text_cols:
+        return frame
+    out = frame.copy()
+    for col in text_cols:
+        out[col] = out[col].map(excel_safe_text)
+    return out
+
+
 def save_outputs(output_dir: str | Path, tables: dict[str, pd.DataFrame] | None = None,
                  figures: dict | None = None, simulated: bool = True) -> list[Path]:
     """Write a notebook's result tables (CSV) and figures (PNG) under fixed names.
@@ -105,7 +136,7 @@ def save_outputs(output_dir: str | Path, tables: dict[str, pd.DataFrame] | None 
         if "is_simulated" not in table.columns:
             table = table.assign(is_simulated=simulated)
         with atomic_path(path, suffix=".csv") as tmp:
-            table.to_csv(tmp, index=False, lineterminator="\n")
+            excel_safe(table).to_csv(tmp, index=False, lineterminator="\n")
         written.append(path)
     for name, fig in (figures or {}).items():
         path = folder / f"{name}.png"
