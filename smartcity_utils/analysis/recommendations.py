@@ -82,7 +82,9 @@ def load(processed_dir: str | Path | None = None) -> RecommendationData:
                                             "regency_year", "regencies"))
     recs = tables["recommendations"]
     if recs.empty:
-        raise UserError(f"{no_recommendations_reason()}; add a recommendations register (docs/data_model.md)")
+        raise UserError(f"{processed_dir or 'data/processed'}: the processed tables hold no recommendation of a panel; "
+                        "add a recommendations register or assessor sheets with remarks (docs/data_model.md) and run "
+                        "`smartcity clean`")
     cohorts = tables["regencies"][["regency_id", "cohort_year"]]
     recs = recs.merge(cohorts, on="regency_id", how="left", validate="m:1")
     followup = tables["recommendation_followup"].merge(cohorts, on="regency_id", how="left", validate="m:1")
@@ -90,8 +92,8 @@ def load(processed_dir: str | Path | None = None) -> RecommendationData:
 
 
 def no_recommendations_reason() -> str:
-    """Why notebook 04 is not run on data without recommendations (one line)."""
-    return "no recommendation of a panel is recorded in the processed tables"
+    """Why notebook 04 is not run on data without recommendations: a phrase after "it" (one line)."""
+    return "needs a recommendation of a panel, and the processed tables hold none"
 
 
 def coverage(processed_dir: str | Path | None = None) -> str | None:
@@ -128,9 +130,24 @@ def themes_by(recommendations: pd.DataFrame, by: str) -> pd.DataFrame:
 
 
 def without_theme(recommendations: pd.DataFrame) -> pd.DataFrame:
-    """The recommendations no keyword of the vocabulary matched, listed as such."""
-    cols = ["regency", "year", "pillar_key", "dimension_key", "recommendation", "is_simulated"]
-    return recommendations.loc[recommendations["n_themes"] == 0, cols].reset_index(drop=True)
+    """The recommendations no keyword of the vocabulary matched, listed as such: one row per text and scope.
+
+    Returns:
+        ``scope, recommendation, n_recommendations, n_regencies, years,
+        is_simulated``, the most frequent first.
+    """
+    cols = ["scope", "recommendation", "n_recommendations", "n_regencies", "years", "is_simulated"]
+    frame = recommendations[recommendations["n_themes"] == 0]
+    if frame.empty:
+        return pd.DataFrame(columns=cols)
+    out = (frame.assign(scope=scope_key(frame))
+           .groupby(["scope", "recommendation"], sort=False)
+           .agg(n_recommendations=("recommendation_id", "size"), n_regencies=("regency_id", "nunique"),
+                years=("year", lambda y: ", ".join(str(v) for v in sorted(set(y)))),
+                is_simulated=("is_simulated", "any"))
+           .reset_index())
+    return out.sort_values(["n_recommendations", "recommendation"], ascending=[False, True],
+                           ignore_index=True)[cols]
 
 
 def cluster_share(successes: np.ndarray, totals: np.ndarray, level: float = LEVEL) -> tuple[float, float, float]:

@@ -719,7 +719,8 @@ def kernel_floor_seconds(imports: Sequence[str] = ("pandas", "matplotlib", "stat
     return elapsed
 
 
-ANALYSIS_NOTEBOOKS = ("01_clean_evaluations.ipynb", "02_compare_cohorts.ipynb", "03_pillar_drivers.ipynb")
+ANALYSIS_NOTEBOOKS = ("01_clean_evaluations.ipynb", "02_compare_cohorts.ipynb", "03_pillar_drivers.ipynb",
+                      "04_recommendations.ipynb")
 
 
 def run_notebooks(

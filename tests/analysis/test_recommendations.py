@@ -124,7 +124,9 @@ def test_themes_by_pillar_count_each_theme_and_list_those_without_one():
     assert (spbe["n_recommendations"], spbe["share"]) == (2, 1.0)
     assert got["theme_key"].iloc[-1] == rec.NO_THEME
     assert set(got.loc[got["theme_key"] == rec.NO_THEME, "group"]) == {"all", "impact"}
-    assert rec.without_theme(frame)["recommendation"].tolist() == ["x", "y"]
+    unthemed = rec.without_theme(frame)
+    assert unthemed[["scope", "recommendation", "n_recommendations"]].values.tolist() == [["all", "x", 1],
+                                                                                        ["impact", "y", 1]]
 
 
 def test_agencies_become_covariates_per_regency_year():
@@ -172,6 +174,6 @@ def test_load_stops_in_one_line_without_recommendations(tmp_path):
               "recommendation_followup": pd.DataFrame(), "agencies": pd.DataFrame(),
               "regency_year": pd.DataFrame(), "regencies": pd.DataFrame()}
     write_tables(tables, tmp_path)
-    with pytest.raises(UserError, match="no recommendation"):
+    with pytest.raises(UserError, match="hold no recommendation"):
         rec.load(tmp_path)
     assert rec.coverage(tmp_path) == rec.no_recommendations_reason()
