@@ -22,6 +22,13 @@ The rules (also in ``docs/data_model.md``, section "Precedence"):
    decides. The evaluation group (``Kelompok``) and the cohort (``Angkatan``)
    of a recap row follow the same rule; a recap without a group column gives
    no group (the default ``Nasional`` is used only when no file gives one).
+
+Recommendations and agencies per pillar follow the same rules
+(:func:`resolve_status`, :func:`resolve_agencies`): a regency-year with a real
+row sets aside its simulated recommendations and agency counts; a follow-up
+status moves on with its date, and otherwise two files giving one
+recommendation different statuses for one year stop the run unless one is a
+revision.
 """
 
 from __future__ import annotations

@@ -110,7 +110,9 @@ RECOMMENDATION_HEADER = ["Kabupaten/Kota", "Tahun", "Tahap", "Asesor", "Pilar", 
 #: Header of the template's agencies sheet (layout ``agencies``).
 AGENCY_HEADER = ["Kabupaten/Kota", "Tahun", "Pilar", "Jumlah OPD", "Simulasi"]
 
-#: Rows of the recommendations and agencies sheets that offer the lists of pillars and statuses.
+#: Rows of the recommendations and agencies sheets that offer the lists of pillars and statuses: a session
+#: gives some ten to twenty recommendations (seed 000: nine in the register, one per pillar in the remarks),
+#: so 200 rows hold several sessions and their follow-up.
 TEMPLATE_ROWS = 200
 
 #: The instructions of the recommendations and agencies sheets, each line in Indonesian then English.

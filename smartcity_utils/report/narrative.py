@@ -401,7 +401,7 @@ def repeated_sentence(recommendations: pd.DataFrame, year: int, lang: str) -> st
                                                                                      lang))
 
 
-#: Themes named in the findings of notebook 04.
+#: Themes named in the findings of notebook 04: three keep the sentence readable; its tables list every theme.
 TOP_THEMES = 3
 
 
