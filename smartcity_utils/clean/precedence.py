@@ -124,40 +124,6 @@ def set_aside_simulated(out: Collector) -> None:
     _set_aside_simulated_recommendations(out)
 
 
-def _set_aside_simulated_recommendations(out: Collector) -> None:
-    """Rule 1 for recommendations (with their follow-up) and agencies per pillar.
-
-    A regency-year with any real row (a score, a recommendation, an agency
-    count) sets aside its simulated recommendations and agency counts: a
-    user's real register is never shown beside the example's, nor simulated
-    remarks beside real scores.
-    """
-    real = _real_sources(out.recap + out.scores + out.form + out.recommendations + out.agencies)
-    kept = []
-    for rec in out.recommendations:
-        key = (rec["regency_id"], rec["year"])
-        if rec["is_simulated"] and key in real:
-            # A register row is the recommendation; an assessor or form row keeps its score unless rule 1
-            # for scores set it aside already.
-            list_replaced(out, rec, rec["layout"], "recommendation", rec["recommendation"], "set_aside_simulated",
-                          f"real rows for {_name(key[0])} {key[1]} exist ({real[key]}); simulated recommendations "
-                          "are never shown beside them", whole_row=rec["layout"] == "recommendations",
-                          counted=False)
-        else:
-            kept.append(rec)
-    out.recommendations = kept
-    agencies = []
-    for rec in out.agencies:
-        key = (rec["regency_id"], rec["year"])
-        if rec["is_simulated"] and key in real:
-            list_replaced(out, rec, "agencies", "n_agencies", rec["n_agencies"], "set_aside_simulated",
-                          f"real rows for {_name(key[0])} {key[1]} exist ({real[key]}); simulated agency counts "
-                          "are never used beside them", whole_row=True, counted=False)
-        else:
-            agencies.append(rec)
-    out.agencies = agencies
-
-
 def _set_aside_simulated_scores(out: Collector) -> None:
     """Rule 1 for recap rows, assessor scores and form answers."""
     real = _real_sources(out.recap + out.scores + out.form)
@@ -187,19 +153,50 @@ def _set_aside_simulated_scores(out: Collector) -> None:
     out.form = [rec for rec in out.form if not aside(rec, "form", "score", rec["score"])]
 
 
+def _set_aside_simulated_recommendations(out: Collector) -> None:
+    """Rule 1 for recommendations (with their follow-up) and agencies per pillar.
+
+    A regency-year with any real row (a score, a recommendation, an agency
+    count) sets aside its simulated recommendations and agency counts: a
+    user's real register is never shown beside the example's, nor simulated
+    remarks beside real scores. A register row is the recommendation (the row
+    is set aside); an assessor or form row keeps its score unless rule 1 for
+    scores set it aside already.
+    """
+    real = _real_sources(out.recap + out.scores + out.form + out.recommendations + out.agencies)
+    out.recommendations = _set_aside(out, out.recommendations, real, None, "recommendation", "recommendations",
+                                     lambda rec: rec["layout"] == "recommendations")
+    out.agencies = _set_aside(out, out.agencies, real, "agencies", "n_agencies", "agency counts", lambda rec: True)
+
+
 def _set_aside_simulated_quick_wins(out: Collector) -> None:
     """Rule 1 for Quick Win programmes: real programmes of a regency-year set its simulated ones aside."""
-    real = _real_sources(out.quick_wins)
+    out.quick_wins = _set_aside(out, out.quick_wins, _real_sources(out.quick_wins), "quick_wins", "programme_name",
+                                "Quick Win programmes", lambda rec: True)
+
+
+def _set_aside(out: Collector, records: list[dict], real: dict[tuple[int, int], str], layout: str | None,
+               column: str, what: str, whole_row) -> list[dict]:
+    """The records kept by rule 1: simulated ones of a regency-year in ``real`` are listed and dropped.
+
+    Args:
+        records: Records with ``regency_id``, ``year``, ``is_simulated`` and the value of ``column``.
+        real: ``(regency_id, year)`` -> the file giving a real row for it.
+        layout: The layout the reject names; None: each record's own (``layout``).
+        column: The column the reject names.
+        what: What the records are, in the suggestion ("Quick Win programmes").
+        whole_row: Whether a record's row is rejected with it.
+    """
     kept = []
-    for rec in out.quick_wins:
+    for rec in records:
         key = (rec["regency_id"], rec["year"])
         if rec["is_simulated"] and key in real:
-            list_replaced(out, rec, "quick_wins", "programme_name", rec["programme_name"], "set_aside_simulated",
-                     f"real Quick Win programmes for {_name(key[0])} {key[1]} exist ({real[key]}); "
-                     "simulated ones are never shown beside them", whole_row=True, counted=False)
+            list_replaced(out, rec, layout or rec["layout"], column, rec[column], "set_aside_simulated",
+                          f"real rows for {_name(key[0])} {key[1]} exist ({real[key]}); simulated {what} are never "
+                          "shown beside them", whole_row=whole_row(rec), counted=False)
         else:
             kept.append(rec)
-    out.quick_wins = kept
+    return kept
 
 
 def _score_key(rec: dict) -> str:
