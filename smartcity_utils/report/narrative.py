@@ -31,6 +31,7 @@ from smartcity_utils.report.tables import (
     fmt_signed,
     group_label,
     measure_label,
+    theme_labels,
 )
 from smartcity_utils.report.texts import HTMLBlock, text
 
@@ -391,8 +392,6 @@ def followup_sentence(row: pd.Series, lang: str) -> str:
 
 def repeated_sentence(recommendations: pd.DataFrame, year: int, lang: str) -> str | None:
     """The themes of ``year`` that the regency was given the year before too, or None."""
-    from smartcity_utils.report.tables import theme_labels
-
     found = [t for themes in recommendations.loc[recommendations["year"] == year, "repeated_themes"].fillna("")
              for t in str(themes).split("; ") if t]
     if not found:
@@ -418,7 +417,6 @@ def recommendation_findings(by_pillar: pd.DataFrame, recommendations: pd.DataFra
         lang: Language of the sentences.
     """
     from smartcity_utils.analysis.recommendations import MIN_UNITS_FOR_ASSOCIATION, NO_THEME
-    from smartcity_utils.report.tables import theme_labels
 
     themed = by_pillar[by_pillar["theme_key"] != NO_THEME]
     top = themed.groupby("theme_key")["n_recommendations"].sum().sort_values(ascending=False, kind="stable")
