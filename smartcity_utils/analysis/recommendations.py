@@ -44,7 +44,7 @@ NO_THEME = "none"
 #: Regencies a group needs before its follow-up rate gets an interval: the cluster-robust interval
 #: (:func:`cluster_share`) needs two clusters to see a spread, and with t on G - 1 = 1 degree of freedom
 #: it is several times the whole scale wide; from 3 regencies the known-truth test of
-#: ``tests/analysis/test_recommendations.py`` finds the 95 % interval holding the true share about 95 % of
+#: ``tests/analysis/test_recommendation_rates.py`` finds the 95 % interval holding the true share about 95 % of
 #: the time (regencies differing in their completion, 3 to 8 recommendations each).
 MIN_REGENCIES_FOR_INTERVAL = 3
 
