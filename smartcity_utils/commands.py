@@ -134,11 +134,12 @@ def analyse(processed_dir: str | Path, seed: int = 0, force: bool = False) -> in
 
 def notebooks(out_dir: str | Path, processed_dir: str | Path, workers: int | None = None, force: bool = False,
               progress: bool = True) -> int:
-    """Execute the analysis notebooks 01 to 03 into ``out_dir`` (notebook and HTML); 1 when one failed.
+    """Execute the analysis notebooks 01 to 04 into ``out_dir`` (notebook and HTML); 1 when one failed.
 
     They run through the report runner: in parallel, each with a time limit,
     skipped when neither they nor the processed tables changed.
     """
+    from smartcity_utils.analysis.recommendations import coverage as recommendations_coverage
     from smartcity_utils.analysis.run import analysis_coverage, processed_folder
     from smartcity_utils.report.runner import ANALYSIS_NOTEBOOKS, run_notebooks
 
@@ -150,7 +151,8 @@ def notebooks(out_dir: str | Path, processed_dir: str | Path, workers: int | Non
         # A page the data cannot carry is not executed; its executed copies from an earlier run are removed,
         # so that the report index never links a page about other data.
         coverage = analysis_coverage(folder)
-        needs = {"02_compare_cohorts.ipynb": coverage["cohorts"], "03_pillar_drivers.ipynb": coverage["drivers"]}
+        needs = {"02_compare_cohorts.ipynb": coverage["cohorts"], "03_pillar_drivers.ipynb": coverage["drivers"],
+                 "04_recommendations.ipynb": recommendations_coverage(folder)}
         chosen = [name for name in ANALYSIS_NOTEBOOKS if needs.get(name) is None]
         for name, reason in needs.items():
             if reason is not None:

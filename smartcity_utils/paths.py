@@ -32,7 +32,7 @@ REPORTS_DIR = Path(os.environ.get("SMARTCITY_REPORTS_DIR", ROOT / "reports"))
 ANALYSIS_DIRNAME = "analysis"
 #: Written last by ``smartcity analyse``; its age tells whether the analysis is stale.
 ANALYSIS_META = "analysis_meta.json"
-#: Executed analysis notebooks (01 to 03) and their tables and figures.
+#: Executed analysis notebooks (01 to 04) and their tables and figures.
 ANALYSIS_REPORTS_DIR = REPORTS_DIR / ANALYSIS_DIRNAME
 #: The page that lists every report.
 INDEX_PAGE = "index.html"

@@ -209,3 +209,55 @@ def pillar_label(key: str) -> str:
         A title-cased label such as ``"Smart Governance"``.
     """
     return str(key).replace("_", " ").strip().title()
+
+
+#: The follow-up statuses of a recommendation, in the order of progress (``recommendation_statuses.csv``).
+RECOMMENDATION_STATUSES = ("belum", "proses", "selesai")
+
+#: What a recommendation is for besides one pillar (``recommendation_scopes.csv``): every pillar, or the
+#: regency's masterplan (seed 000: recommendations "for all pillars" and on the masterplan).
+RECOMMENDATION_SCOPES = ("all", "masterplan")
+
+
+@functools.cache
+def recommendation_statuses() -> dict[str, str]:
+    """Normalised follow-up status spelling -> status (``belum``, ``proses``, ``selesai``)."""
+    return _vocabulary("recommendation_statuses.csv", "status", RECOMMENDATION_STATUSES, "follow-up status")
+
+
+@functools.cache
+def recommendation_scopes() -> dict[str, str]:
+    """Normalised spelling of "all pillars" or "masterplan" -> scope key; never a pillar's spelling."""
+    mapping = _vocabulary("recommendation_scopes.csv", "scope", RECOMMENDATION_SCOPES, "recommendation scope")
+    overlap = set(mapping) & (set(pillar_aliases()) | set(dimension_aliases()))
+    if overlap:
+        raise ReferenceTableError(f"spellings used both for a pillar or dimension and a scope: {sorted(overlap)}")
+    return mapping
+
+
+@functools.cache
+def recommendation_themes() -> pd.DataFrame:
+    """The themes of recommendations in their order (``theme_key, theme_order, description``)."""
+    return read_reference("recommendation_themes.csv").astype({"theme_order": int}).sort_values("theme_order",
+                                                                                        ignore_index=True)
+
+
+@functools.cache
+def recommendation_keywords() -> pd.DataFrame:
+    """The keywords of each theme (``theme_key, keyword, language``), checked: every theme known and
+    with a keyword, no keyword in two themes.
+
+    Raises:
+        ReferenceTableError: naming the keyword or the theme at fault.
+    """
+    frame = read_reference("recommendation_keywords.csv")
+    themes = set(recommendation_themes()["theme_key"])
+    unknown = sorted(set(frame["theme_key"]) - themes)
+    if unknown:
+        raise ReferenceTableError(f"recommendation_keywords.csv names unknown themes {unknown}; "
+                                  "add them to recommendation_themes.csv")
+    bare = sorted(themes - set(frame["theme_key"]))
+    if bare:
+        raise ReferenceTableError(f"themes without a keyword in recommendation_keywords.csv: {bare}")
+    _alias_map(frame, "keyword", "theme_key", "theme keyword")
+    return frame

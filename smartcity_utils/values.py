@@ -8,7 +8,7 @@ an empty cell) mean *missing*, which is not the same as a bad value.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -135,12 +135,12 @@ def parse_rank(value: object) -> tuple[int | None, int | None, str | None]:
     return int(number), None, None
 
 
-def parse_count(value: object) -> tuple[int | None, str | None]:
-    """A whole number from 1 (a group size): ``(count, reject reason)``."""
+def parse_count(value: object, minimum: int = 1) -> tuple[int | None, str | None]:
+    """A whole number from ``minimum`` (a group size from 1, a number of agencies from 0): ``(count, reject reason)``."""
     number, reason = parse_number(value)
     if reason:
         return None, reason
-    if number < 1 or not float(number).is_integer():
+    if number < minimum or not float(number).is_integer():
         return None, "bad_count"
     return int(number), None
 
@@ -187,8 +187,9 @@ TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M",
 
 
 def parse_timestamp(value: object) -> pd.Timestamp | None:
-    """A submission time in one of ``TIMESTAMP_FORMATS``; None when blank or unreadable."""
-    if isinstance(value, (pd.Timestamp, datetime)):
+    """A submission time or a date in one of ``TIMESTAMP_FORMATS``, or a spreadsheet date; None when blank or
+    unreadable."""
+    if isinstance(value, (pd.Timestamp, datetime, date)):
         return pd.Timestamp(value)
     if is_blank(value):
         return None

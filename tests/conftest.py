@@ -56,8 +56,9 @@ def write_assessor(path: Path, regency: str, year: int, panels: dict[str, list[t
         ws.append(["Asesor:", sheet_name])
         ws.append([])
         ws.append(["No", "Pilar", "Dimensi", "Nilai", "Keterangan", "Simulasi"])
-        for k, (pillar, dim, score) in enumerate(rows, 1):
-            ws.append([k, pillar, dim, score, "catatan", "ya"])
+        for k, (pillar, dim, score, *remark) in enumerate(rows, 1):
+            # A remark (Keterangan) is a recommendation of the pillar; a row may leave it empty.
+            ws.append([k, pillar, dim, score, remark[0] if remark else "catatan", "ya"])
     wb.save(path)
 
 
@@ -99,7 +100,7 @@ def raw_dir(tmp_path: Path) -> Path:
     rows_a = [(p, None, 3.0) for p in pillars] + [(None, d, 3.5) for d in dims]
     rows_b = [(p, None, 2.0) for p in pillars] + [(None, d, 2.5) for d in dims]
     rows_b[2] = ("Smart Enviroment", None, 2.0)  # unknown pillar spelling
-    rows_b[3] = ("Smart Living", None, "belum dinilai")
+    rows_b[3] = ("Smart Living", None, "belum dinilai", None)  # nothing but an empty score: a rejected row
     rows_b[4] = ("Smart Society", "Outcome", 2.0)  # both cells filled: which one is scored?
     write_assessor(raw / "asesor" / "penilaian_kotim_2023.xlsx", "Kotim", 2023,
                    {"Asesor A (BRIN)": rows_a, "Asesor B (UKSW)": rows_b})

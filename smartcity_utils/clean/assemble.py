@@ -21,6 +21,7 @@ import pandas as pd
 from smartcity_utils import paths, regencies
 from smartcity_utils.freshness import code_version
 from smartcity_utils import reference as ref
+from smartcity_utils.clean.agencies import agencies_table, parse_agencies
 from smartcity_utils.clean.assessor import is_blank_assessor_sheet, parse_assessor
 from smartcity_utils.clean.cohorts import parse_cohorts
 from smartcity_utils.clean.form import supersede_resubmissions, parse_form
@@ -29,6 +30,7 @@ from smartcity_utils.clean.precedence import (
     is_revision,
     list_replaced,
     row_reference,
+    resolve_agencies,
     resolve_assessor_duplicates,
     resolve_recap,
     set_aside_simulated,
@@ -36,6 +38,7 @@ from smartcity_utils.clean.precedence import (
 from smartcity_utils.clean.published import parse_published
 from smartcity_utils.clean.quick_wins import FILLED, parse_quick_wins
 from smartcity_utils.clean.recap import parse_recap
+from smartcity_utils.clean.recommendations import build_recommendations, drop_superseded, parse_recommendations
 from smartcity_utils.clean.rows import DEFAULT_GROUP, DIMENSIONS, MARK_DROPPED, PILLARS, Collector
 from smartcity_utils.clean.sheets import (
     DATA_SUFFIXES,
@@ -52,7 +55,7 @@ from smartcity_utils.tables import folder_lock, write_tables
 from smartcity_utils.values import is_blank
 
 TABLES = ("scores", "regency_year", "quick_wins", "published_facts", "regencies", "evaluation_groups", "rejects",
-          "manifest")
+          "manifest", "recommendations", "recommendation_status", "recommendation_followup", "agencies")
 
 
 @dataclass
@@ -67,6 +70,12 @@ class Cleaned:
     evaluation_groups: pd.DataFrame
     rejects: pd.DataFrame
     manifest: pd.DataFrame
+    #: One row per recommendation of the panel (``clean.recommendations``); its follow-up statuses; each
+    #: recommendation of year t with its status at t + 1; agencies (OPD) per pillar.
+    recommendations: pd.DataFrame | None = None
+    recommendation_status: pd.DataFrame | None = None
+    recommendation_followup: pd.DataFrame | None = None
+    agencies: pd.DataFrame | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Name -> table, in a fixed order."""
@@ -75,7 +84,7 @@ class Cleaned:
 
 PARSERS = {"recap": parse_recap, "assessor": parse_assessor, "form": parse_form,
            "quick_wins": parse_quick_wins, "cohorts": parse_cohorts, "groups": parse_groups,
-           "published": parse_published}
+           "published": parse_published, "recommendations": parse_recommendations, "agencies": parse_agencies}
 
 
 def discover_files(raw_dir: Path) -> list[Path]:
@@ -512,10 +521,16 @@ def clean_raw_folder(raw_dir: Path | list[Path], progress: bool = False) -> Clea
     revisions = {name for name, i in info.items() if i["is_revision"]}
     set_aside_simulated(out)
     form = supersede_resubmissions(out)
+    drop_superseded(out, {r["_status_key"] for r in out.form} - {r["_status_key"] for r in form})
     recap = resolve_recap(out, revisions)
     form = resolve_assessor_duplicates(out, form, revisions)
+    out.agencies = resolve_agencies(out, revisions)
     regencies = _build_regencies(out, recap)
     groups = _build_groups(out)
+    # Before the rejects table: statuses replaced by a later one or a revision are listed while building.
+    names = regencies[["regency_id", "regency", "province"]]
+    recommendations, statuses, followup = build_recommendations(out, revisions, names)
+    agencies = agencies_table(out.agencies, names)
     score_records = [{k: v for k, v in r.items() if k in SCORE_COLUMNS} for r in out.scores + form]
     scores = pd.DataFrame(score_records, columns=[c for c in SCORE_COLUMNS if c not in ("regency", "province", "kind")])
     scores = _with_names(scores, SCORE_COLUMNS)
@@ -536,7 +551,8 @@ def clean_raw_folder(raw_dir: Path | list[Path], progress: bool = False) -> Clea
     for col in ("rank", "rank_of"):
         published[col] = pd.array(pd.to_numeric(published[col]).round(), dtype="Int64")
     manifest = _manifest([name for _, _, name in files], info, out, rejects)
-    cleaned = Cleaned(scores, regency_year, quick_wins, published, regencies, groups, rejects, manifest)
+    cleaned = Cleaned(scores, regency_year, quick_wins, published, regencies, groups, rejects, manifest,
+                      recommendations, statuses, followup, agencies)
     from smartcity_utils.clean.schemas import validate_tables
 
     validate_tables(cleaned)

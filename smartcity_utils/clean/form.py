@@ -3,34 +3,50 @@
 
 from __future__ import annotations
 
-from smartcity_utils.clean import rows
+from smartcity_utils.clean import recommendations, rows
 from smartcity_utils.clean.sheets import Sheet
 from smartcity_utils.values import is_blank, parse_score, parse_timestamp
 
 
 def parse_form(sheet: Sheet, out: rows.Collector) -> None:
-    """Online-form export: one row per answer; resubmissions are resolved later."""
+    """Online-form export: one row per answer; resubmissions are resolved later.
+
+    An answer's remark (``Keterangan``) is kept as a recommendation of its
+    pillar or dimension, as in assessor sheets (:mod:`smartcity_utils.clean.assessor`).
+    """
     cols = {n: rows.column_of(sheet, n) for n in ("regency", "province", "kind", "year", "stage", "assessor",
                                                   "question_code", "pillar", "dimension", "score",
-                                                  "submitted_at", "is_simulated")}
+                                                  "submitted_at", "is_simulated", "remarks")}
     scale = rows.sheet_scale(sheet, [cols["score"]])
     for i in range(sheet.header_row + 1, len(sheet.rows)):
         row = sheet.rows[i]
         if rows.row_kind(row, None) == "blank_row":
             out.reject_row(sheet, i, "", "", "blank_row", "nothing to do")
             continue
+        remark = recommendations.remark_of(row, cols["remarks"])
         found = rows.regency_and_year(sheet, i, row, cols, out)
         if found is None:
+            recommendations.reject_remark(sheet, i, out, remark)
             continue
         rid, year = found
         out.note(sheet, i, rid, year)
         target = rows.score_target(sheet, i, rows.cell(row, cols["pillar"]), rows.cell(row, cols["dimension"]),
                                    out)
         if target is None:
+            recommendations.reject_remark(sheet, i, out, remark)
             continue
+        stage = rows.stage_or_first(sheet, i, rows.cell(row, cols["stage"]), out)
+        assessor = str(rows.cell(row, cols["assessor"]) or "").strip() or None
+        simulated = rows.simulated_flag(sheet, row, cols["is_simulated"], i, out)
+        kept_remark = recommendations.keep_remark(sheet, i, out, remark, rid, year, stage, assessor, target[0],
+                                                  target[1], simulated, "form")
         score, reason, fix = parse_score(rows.cell(row, cols["score"]), scale)
         if reason:
-            out.reject_row(sheet, i, "score", rows.cell(row, cols["score"]), reason, fix)
+            if kept_remark:  # the row stays for its remark; its score is a value of a kept row
+                out.reject_value(sheet, i, "score", rows.cell(row, cols["score"]), reason, fix)
+                out.keep(sheet, i)
+            else:
+                out.reject_row(sheet, i, "score", rows.cell(row, cols["score"]), reason, fix)
             continue
         rows.note_marks(sheet, i, "score", rows.cell(row, cols["score"]), out)
         raw_time = rows.cell(row, cols["submitted_at"])
@@ -40,13 +56,10 @@ def parse_form(sheet: Sheet, out: rows.Collector) -> None:
             out.reject_value(sheet, i, "submitted_at", raw_time, "bad_timestamp",
                              "write the time as 2024-07-01 10:00:00 or 01/07/2024 10:00; "
                              "without a time the later line counts as the later submission")
-        out.form.append({"regency_id": rid, "year": year,
-                         "stage": rows.stage_or_first(sheet, i, rows.cell(row, cols["stage"]), out),
-                         "assessor": str(rows.cell(row, cols["assessor"]) or "").strip() or None,
+        out.form.append({"regency_id": rid, "year": year, "stage": stage, "assessor": assessor,
                          "question_code": str(rows.cell(row, cols["question_code"]) or ""),
                          "level": "assessor", "pillar_key": target[0], "dimension_key": target[1],
-                         "score": score, "submitted_at": submitted,
-                         "is_simulated": rows.simulated_flag(sheet, row, cols["is_simulated"], i, out),
+                         "score": score, "submitted_at": submitted, "is_simulated": simulated,
                          "layout": "form", "source_file": sheet.file, "source_sheet": sheet.sheet,
                          "source_row": i + 1, "_status_key": (sheet.file, sheet.sheet, i + 1)})
         out.keep(sheet, i)

@@ -22,6 +22,13 @@ The rules (also in ``docs/data_model.md``, section "Precedence"):
    decides. The evaluation group (``Kelompok``) and the cohort (``Angkatan``)
    of a recap row follow the same rule; a recap without a group column gives
    no group (the default ``Nasional`` is used only when no file gives one).
+
+Recommendations and agencies per pillar follow the same rules
+(:func:`resolve_status`, :func:`resolve_agencies`): a regency-year with a real
+row sets aside its simulated recommendations and agency counts; a follow-up
+status moves on with its date, and otherwise two files giving one
+recommendation different statuses for one year stop the run unless one is a
+revision.
 """
 
 from __future__ import annotations
@@ -110,6 +117,7 @@ def set_aside_simulated(out: Collector) -> None:
     """Rule 1: drop every simulated row of a regency-year that has real rows, listing each."""
     _set_aside_simulated_scores(out)
     _set_aside_simulated_quick_wins(out)
+    _set_aside_simulated_recommendations(out)
 
 
 def _set_aside_simulated_scores(out: Collector) -> None:
@@ -141,26 +149,57 @@ def _set_aside_simulated_scores(out: Collector) -> None:
     out.form = [rec for rec in out.form if not aside(rec, "form", "score", rec["score"])]
 
 
+def _set_aside_simulated_recommendations(out: Collector) -> None:
+    """Rule 1 for recommendations (with their follow-up) and agencies per pillar.
+
+    A regency-year with any real row (a score, a recommendation, an agency
+    count) sets aside its simulated recommendations and agency counts: a
+    user's real register is never shown beside the example's, nor simulated
+    remarks beside real scores. A register row is the recommendation (the row
+    is set aside); an assessor or form row keeps its score unless rule 1 for
+    scores set it aside already.
+    """
+    real = _real_sources(out.recap + out.scores + out.form + out.recommendations + out.agencies)
+    out.recommendations = _set_aside(out, out.recommendations, real, None, "recommendation", "recommendations",
+                                     lambda rec: rec["layout"] == "recommendations")
+    out.agencies = _set_aside(out, out.agencies, real, "agencies", "n_agencies", "agency counts", lambda rec: True)
+
+
 def _set_aside_simulated_quick_wins(out: Collector) -> None:
     """Rule 1 for Quick Win programmes: real programmes of a regency-year set its simulated ones aside."""
-    real = _real_sources(out.quick_wins)
+    out.quick_wins = _set_aside(out, out.quick_wins, _real_sources(out.quick_wins), "quick_wins", "programme_name",
+                                "Quick Win programmes", lambda rec: True)
+
+
+def _set_aside(out: Collector, records: list[dict], real: dict[tuple[int, int], str], layout: str | None,
+               column: str, what: str, whole_row) -> list[dict]:
+    """The records kept by rule 1: simulated ones of a regency-year in ``real`` are listed and dropped.
+
+    Args:
+        records: Records with ``regency_id``, ``year``, ``is_simulated`` and the value of ``column``.
+        real: ``(regency_id, year)`` -> the file giving a real row for it.
+        layout: The layout the reject names; None: each record's own (``layout``).
+        column: The column the reject names.
+        what: What the records are, in the suggestion ("Quick Win programmes").
+        whole_row: Whether a record's row is rejected with it.
+    """
     kept = []
-    for rec in out.quick_wins:
+    for rec in records:
         key = (rec["regency_id"], rec["year"])
         if rec["is_simulated"] and key in real:
-            list_replaced(out, rec, "quick_wins", "programme_name", rec["programme_name"], "set_aside_simulated",
-                     f"real Quick Win programmes for {_name(key[0])} {key[1]} exist ({real[key]}); "
-                     "simulated ones are never shown beside them", whole_row=True, counted=False)
+            list_replaced(out, rec, layout or rec["layout"], column, rec[column], "set_aside_simulated",
+                          f"real rows for {_name(key[0])} {key[1]} exist ({real[key]}); simulated {what} are never "
+                          "shown beside them", whole_row=whole_row(rec), counted=False)
         else:
             kept.append(rec)
-    out.quick_wins = kept
+    return kept
 
 
 def _score_key(rec: dict) -> str:
     return rec["pillar_key"] or rec["dimension_key"]
 
 
-class _Conflicts:
+class Conflicts:
     """Conflicts no rule settles; raised together once every regency-year was looked at."""
 
     def __init__(self) -> None:
@@ -213,7 +252,7 @@ def resolve_recap(out: Collector, revisions: set[str]) -> list[dict]:
     by_key: dict[tuple[int, int], list[dict]] = defaultdict(list)
     for rec in out.recap:
         by_key[(rec["regency_id"], rec["year"])].append(rec)
-    conflicts = _Conflicts()
+    conflicts = Conflicts()
     dropped_rows: set[tuple] = set()
     dropped_values: set[tuple] = set()
     kept = []
@@ -279,7 +318,7 @@ def resolve_assessor_duplicates(out: Collector, form: list[dict], revisions: set
     for rec in [s for s in out.scores if s["level"] == "assessor"] + form:
         groups[(rec["regency_id"], rec["year"], rec["stage"], rec["assessor"], rec.get("question_code", ""),
                 rec["pillar_key"], rec["dimension_key"])].append(rec)
-    conflicts = _Conflicts()
+    conflicts = Conflicts()
     dropped: set[tuple] = set()
     for (rid, year, *_rest), recs in groups.items():
         if len({r["source_file"] for r in recs}) < 2:
@@ -303,3 +342,94 @@ def _same(a: object, b: object) -> bool:
     """Equal values, with two missing values counting as equal."""
     a_missing, b_missing = is_missing(a), is_missing(b)
     return (a_missing and b_missing) or (not a_missing and not b_missing and a == b)
+
+
+def resolve_status(out: Collector, holders: list[tuple[dict, dict]], revisions: set[str],
+                   conflicts: Conflicts) -> tuple[dict, dict] | None:
+    """The follow-up status of one recommendation in one follow-up year, when several rows give one.
+
+    Equal statuses are kept once (the repeats listed as ``duplicate_value``).
+    Different ones: the latest date holds when every row has a date and one
+    date is the latest (a status moves on within a year: ``proses`` in June,
+    ``selesai`` in November); else, within one file, the later row; else the
+    file marked as a revision; else a conflict. The replaced statuses are
+    listed as ``superseded`` or ``superseded_by_revision``.
+
+    Args:
+        holders: ``(row record, follow-up)`` pairs; a follow-up has ``status``, ``status_date``,
+            ``followup_year`` and ``evidence``.
+
+    Returns:
+        The pair whose status holds, or None when no rule decides (added to ``conflicts``).
+    """
+    if len(holders) == 1:
+        return holders[0]
+    statuses = {f["status"] for _, f in holders}
+    dates = [f["status_date"] for _, f in holders]
+    winner = None
+    how = "duplicate_value"
+    if len(statuses) == 1:
+        # The first row with a date and evidence, so that no row blanks what another gives.
+        winner = max(holders, key=lambda h: (h[1]["status_date"] is not None, h[1]["evidence"] is not None))
+    elif all(d is not None for d in dates) and dates.count(max(dates)) == 1:
+        winner, how = max(holders, key=lambda h: h[1]["status_date"]), "superseded"
+    elif len({r["source_file"] for r, _ in holders}) == 1:
+        winner, how = max(holders, key=lambda h: h[0]["source_row"]), "superseded"
+    else:
+        marked = [h for h in holders if h[0]["source_file"] in revisions]
+        if marked and len({f["status"] for _, f in marked}) == 1:
+            winner, how = marked[0], "superseded_by_revision"
+    if winner is None:
+        rec = holders[0][0]
+        conflicts.add(rec["regency_id"], rec["year"], f"follow-up status in {holders[0][1]['followup_year']}",
+                      [(r, f["status"]) for r, f in holders])
+        return None
+    for rec, followup in holders:
+        if rec is winner[0]:
+            continue
+        if how == "duplicate_value" or followup["status"] == winner[1]["status"]:
+            reason, fix = "duplicate_value", f"the same status is in {_where(winner[0])}; kept once"
+        elif how == "superseded":
+            reason, fix = how, f"{_where(winner[0])} gives a later status ({winner[1]['status']}) and holds"
+        else:
+            reason, fix = how, f"the revision {_where(winner[0])} gives {winner[1]['status']} and wins"
+        list_replaced(out, rec, rec["layout"], "followup_status", followup["status"], reason, fix, whole_row=False,
+                      counted=False)
+    return winner
+
+
+def resolve_agencies(out: Collector, revisions: set[str]) -> list[dict]:
+    """Rules 2 and 3 for agency counts: one per regency, year and pillar.
+
+    Within one file a second row is a ``duplicate_row``; across files equal
+    counts are kept once, a revision wins, any other difference stops the run.
+    """
+    by_key: dict[tuple, list[dict]] = defaultdict(list)
+    for rec in out.agencies:
+        by_key[(rec["regency_id"], rec["year"], rec["pillar_key"])].append(rec)
+    conflicts = Conflicts()
+    kept = []
+    for (rid, year, pillar), recs in by_key.items():
+        first_in_file: dict[str, dict] = {}
+        per_file = []
+        for rec in recs:
+            first = first_in_file.setdefault(rec["source_file"], rec)
+            if first is rec:
+                per_file.append(rec)
+                continue
+            where = _where(first)
+            list_replaced(out, rec, "agencies", "n_agencies", rec["n_agencies"], "duplicate_row",
+                          f"identical to {where}; remove one" if rec["n_agencies"] == first["n_agencies"] else
+                          f"conflicts with {where}, which was kept; correct the source", whole_row=True,
+                          counted=False)
+        holders = [(rec, rec["n_agencies"]) for rec in sorted(per_file, key=lambda r: r["source_file"] not in revisions)]
+        winner = _decide(holders, revisions)
+        if winner is None:
+            conflicts.add(rid, year, f"agencies (OPD) of {pillar}", holders)
+            continue
+        kept.append(winner[0])
+        for rec, value in holders:
+            if rec is not winner[0]:
+                _list_loser(out, rec, "agencies", "n_agencies", value, winner, "count", whole_row=True)
+    conflicts.raise_if_any()
+    return kept

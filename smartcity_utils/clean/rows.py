@@ -50,6 +50,10 @@ class Collector:
     cohorts: list[dict] = field(default_factory=list)
     published: list[dict] = field(default_factory=list)
     groups: list[dict] = field(default_factory=list)
+    #: Recommendations of the panel: register rows, and the remarks (``Keterangan``) of assessor sheets and
+    #: form answers; each may carry a follow-up status (``clean.recommendations``).
+    recommendations: list[dict] = field(default_factory=list)
+    agencies: list[dict] = field(default_factory=list)
     rejects: list[dict] = field(default_factory=list)
     #: (file, column) -> cells of kept rows that the file leaves empty (or writes ``-``, ``n/a``):
     #: counted once per file in the manifest, never one reject per cell.

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import pandera.pandas as pa
 
-from smartcity_utils.reference import DIMENSION_KEYS, PILLAR_KEYS, SCORE_SCALE
+from smartcity_utils.reference import (
+    DIMENSION_KEYS,
+    PILLAR_KEYS,
+    RECOMMENDATION_SCOPES,
+    RECOMMENDATION_STATUSES,
+    SCORE_SCALE,
+)
 from smartcity_utils.values import YEAR_RANGE
 
 _score = pa.Column(float, pa.Check.in_range(*SCORE_SCALE), nullable=True)
@@ -57,9 +63,52 @@ MANIFEST = pa.DataFrameSchema(
 )
 
 
+_status = pa.Column(None, pa.Check.isin(list(RECOMMENDATION_STATUSES)), nullable=True)
+
+RECOMMENDATIONS = pa.DataFrameSchema(
+    {
+        "recommendation_id": pa.Column(int, unique=True),
+        "regency_id": pa.Column(int),
+        "regency": pa.Column(None),
+        "year": _year,
+        "pillar_key": pa.Column(None, pa.Check.isin(list(PILLAR_KEYS) + list(RECOMMENDATION_SCOPES)), nullable=True),
+        "dimension_key": pa.Column(None, pa.Check.isin(list(DIMENSION_KEYS)), nullable=True),
+        "recommendation": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "n_themes": pa.Column(int, pa.Check.ge(0)),
+        "status_latest": _status,
+        "is_simulated": pa.Column(bool),
+        "source_row": pa.Column(int, pa.Check.ge(1)),
+    },
+    checks=pa.Check(lambda d: d["pillar_key"].isna() | d["dimension_key"].isna(),
+                    error="a recommendation is for a pillar (or all, or the masterplan) or a dimension"),
+)
+
+RECOMMENDATION_STATUS = pa.DataFrameSchema(
+    {"recommendation_id": pa.Column(int), "year": _year, "followup_year": _year,
+     "status": pa.Column(None, pa.Check.isin(list(RECOMMENDATION_STATUSES))), "is_simulated": pa.Column(bool)},
+    checks=pa.Check(lambda d: d["followup_year"] >= d["year"], error="a follow-up comes after its recommendation"),
+    unique=["recommendation_id", "followup_year"],
+)
+
+RECOMMENDATION_FOLLOWUP = pa.DataFrameSchema(
+    {"recommendation_id": pa.Column(int, unique=True), "followup_status": _status,
+     "theme_repeated_next_year": pa.Column(bool), "is_simulated": pa.Column(bool)},
+)
+
+AGENCIES = pa.DataFrameSchema(
+    {"regency_id": pa.Column(int), "year": _year, "pillar_key": pa.Column(None, pa.Check.isin(list(PILLAR_KEYS))),
+     "n_agencies": pa.Column(int, pa.Check.ge(0)), "is_simulated": pa.Column(bool)},
+    unique=["regency_id", "year", "pillar_key"],
+)
+
+
 def validate_tables(cleaned) -> None:
     """Validate the processed tables; raises ``pandera.errors.SchemaError``."""
     SCORES.validate(cleaned.scores)
     REGENCY_YEAR.validate(cleaned.regency_year)
     REJECTS.validate(cleaned.rejects)
     MANIFEST.validate(cleaned.manifest)
+    RECOMMENDATIONS.validate(cleaned.recommendations)
+    RECOMMENDATION_STATUS.validate(cleaned.recommendation_status)
+    RECOMMENDATION_FOLLOWUP.validate(cleaned.recommendation_followup)
+    AGENCIES.validate(cleaned.agencies)

@@ -46,7 +46,8 @@ def is_ignored_sheet(name: str) -> bool:
     return bool(name) and words[0] in IGNORED_SHEETS
 
 
-LAYOUTS = ("recap", "assessor", "form", "quick_wins", "cohorts", "groups", "published")
+LAYOUTS = ("recap", "assessor", "form", "quick_wins", "cohorts", "groups", "published", "recommendations",
+           "agencies")
 
 
 PUBLISHED_COLUMNS = ["index", "year", "region", "metric", "value", "rank", "rank_of", "rank_scope", "source_url"]
@@ -63,7 +64,9 @@ EXPECTED_LAYOUTS = (
     "such as 'Nilai Akhir' or 'Indeks Smart City'), "
     "an assessor sheet ('No | Pilar | Dimensi | Nilai'), a form export ('Kode Pertanyaan', 'Nilai'), "
     "a Quick Win register ('Nama Program'), a cohort register ('Angkatan'), "
-    "an evaluation-group register ('Tahun | Kelompok | Jumlah Peserta') or published facts"
+    "an evaluation-group register ('Tahun | Kelompok | Jumlah Peserta'), published facts, "
+    "a recommendations register ('Kabupaten/Kota | Tahun | Pilar | Rekomendasi') "
+    "or an agencies register ('Kabupaten/Kota | Tahun | Pilar | Jumlah OPD')"
 )
 
 
@@ -261,6 +264,11 @@ def detect_layout(sheet: Sheet) -> None:
             layout = "form"
         elif {"pillar", "dimension", "score"} <= names:
             layout = "assessor"
+        elif {"regency", "recommendation"} <= names and not score_cols:
+            # Before the recap: its rows name pillars ("Smart Governance"), which would read as a second header.
+            layout = "recommendations"
+        elif {"regency", "n_agencies"} <= names and not score_cols:
+            layout = "agencies"
         elif "regency" in names and (score_cols or below_scores or "final_score" in names):
             # Strict: a recap names at least one pillar, dimension or smart city index column (in this
             # row or, under merged group cells, in the next); a regency and a generic total
@@ -331,7 +339,9 @@ def _check_columns(sheet: Sheet) -> None:
             "keep one column per field"
         )
     required = {"assessor": {"pillar", "dimension", "score"}, "form": {"regency", "year", "assessor", "score"},
-                "quick_wins": {"regency", "year", "pillar"}, "cohorts": {"regency", "cohort_year"}}
+                "quick_wins": {"regency", "year", "pillar"}, "cohorts": {"regency", "cohort_year"},
+                "recommendations": {"regency", "year", "recommendation"},
+                "agencies": {"regency", "year", "pillar", "n_agencies"}}
     missing = required.get(sheet.layout, set()) - set(names)
     if sheet.layout == "assessor":
         missing -= set(sheet.labels)

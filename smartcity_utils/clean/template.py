@@ -105,6 +105,7 @@ def write_template(path: Path, n_assessors: int = 1, overwrite: bool = False) ->
         flags.add(f"F8:F{last}")
         for col, width in zip("ABCDEF", (16, 22, 14, 8, 40, 10)):
             ws.column_dimensions[col].width = width
+    add_recommendation_sheets(wb)
     info = wb.create_sheet("Petunjuk Pengisian")
     for line in INSTRUCTIONS:
         info.append([line])
@@ -124,3 +125,82 @@ def write_template(path: Path, n_assessors: int = 1, overwrite: bool = False) ->
         raise UserError(f"{path}: cannot be written ({exc.strerror or exc}); choose a folder you can write to") \
             from exc
     return path
+
+
+#: Header of the template's recommendations sheet (layout ``recommendations``, docs/data_model.md).
+RECOMMENDATION_HEADER = ["Kabupaten/Kota", "Tahun", "Tahap", "Asesor", "Pilar", "Rekomendasi", "Status Tindak Lanjut",
+                         "Tanggal Tindak Lanjut", "Tahun Tindak Lanjut", "Bukti Tindak Lanjut", "Simulasi"]
+
+#: Header of the template's agencies sheet (layout ``agencies``).
+AGENCY_HEADER = ["Kabupaten/Kota", "Tahun", "Pilar", "Jumlah OPD", "Simulasi"]
+
+#: Rows of the recommendations and agencies sheets that offer the lists of pillars and statuses: a session
+#: gives some ten to twenty recommendations (seed 000: nine in the register, one per pillar in the remarks),
+#: so 200 rows hold several sessions and their follow-up.
+TEMPLATE_ROWS = 200
+
+#: The instructions of the recommendations and agencies sheets, each line in Indonesian then English.
+RECOMMENDATION_INSTRUCTIONS = [
+    "Petunjuk lembar Rekomendasi dan Jumlah OPD / How to fill in the sheets Rekomendasi and Jumlah OPD",
+    "1. Rekomendasi: satu baris per rekomendasi panel. Tahun = tahun rekomendasi diberikan; Tahap dan Asesor "
+    "boleh kosong.",
+    "   Rekomendasi: one row per recommendation of the panel. Tahun = the year the recommendation was given; "
+    "Tahap (stage) and Asesor (assessor) may stay empty.",
+    "2. Pilar: nama pilar, 'Semua Pilar' untuk rekomendasi bagi semua pilar, atau 'Masterplan'.",
+    "   Pilar: a pillar name, 'Semua Pilar' for a recommendation to every pillar, or 'Masterplan'.",
+    "3. Tulis rekomendasi seperti diberikan panel; teks disimpan apa adanya.",
+    "   Write the recommendation as the panel gave it; the text is kept as written.",
+    "4. Tindak lanjut: Status Tindak Lanjut 'belum', 'proses' atau 'selesai' (juga 'sudah', 'dalam proses', "
+    "'belum dilaksanakan'), Tanggal Tindak Lanjut, Bukti Tindak Lanjut (tautan atau nama dokumen).",
+    "   Follow-up: Status Tindak Lanjut 'belum' (not started), 'proses' (in progress) or 'selesai' (done), "
+    "the date, and the evidence (a link or a document's name).",
+    "5. Tahun Tindak Lanjut = tahun status diperiksa; kosong: tahun dari tanggal, atau tahun sesudah Tahun.",
+    "   Tahun Tindak Lanjut = the year the status was checked; empty: the year of the date, else the year after "
+    "Tahun.",
+    "6. Tindak lanjut tahun berikutnya: salin baris rekomendasi (Kabupaten/Kota, Tahun, Pilar dan teks yang sama) "
+    "lalu isi statusnya.",
+    "   The next year's follow-up: copy the recommendation's row (same Kabupaten/Kota, Tahun, Pilar and text) and "
+    "fill in its status.",
+    "7. Keterangan pada lembar asesor juga disimpan sebagai rekomendasi untuk pilar baris itu.",
+    "   The Keterangan (remarks) of an assessor sheet are kept as recommendations for that row's pillar too.",
+    "8. Jumlah OPD: satu baris per pilar, jumlah OPD yang terlibat (bilangan bulat, mis. 10).",
+    "   Jumlah OPD: one row per pillar, the number of agencies (OPD) taking part (a whole number, e.g. 10).",
+]
+
+
+def add_recommendation_sheets(wb: openpyxl.Workbook) -> None:
+    """Add the sheets ``Rekomendasi`` and ``Jumlah OPD``, with their instructions (``Petunjuk Rekomendasi``).
+
+    Both sheets hold a title and a header only, so an unused one is skipped
+    by the cleaner (a header without rows); the pillar, status and flag
+    cells offer their lists without refusing other spellings.
+    """
+    pillars = list(ref.pillars()["pillar"])
+    for name, header, lists in (
+            ("Rekomendasi", RECOMMENDATION_HEADER,
+             {"E": pillars + ["Semua Pilar", "Masterplan"], "G": list(ref.RECOMMENDATION_STATUSES),
+              "K": ["ya", "tidak"]}),
+            ("Jumlah OPD", AGENCY_HEADER, {"C": pillars, "E": ["ya", "tidak"]})):
+        ws = wb.create_sheet(name)
+        ws.append([f"{name.upper()} - EVALUASI SMART CITY"])
+        ws["A1"].font = Font(bold=True)
+        ws.append(header)
+        for cell in ws[2]:
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        for column, values in lists.items():
+            choice = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True,
+                                    showErrorMessage=False)
+            ws.add_data_validation(choice)
+            choice.add(f"{column}3:{column}{TEMPLATE_ROWS + 2}")
+        for k, title in enumerate(header):
+            width = 60 if title == "Rekomendasi" else max(12, len(title) + 2)
+            ws.column_dimensions[openpyxl.utils.get_column_letter(k + 1)].width = width
+    counts = wb["Jumlah OPD"]
+    whole = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
+                           error="Jumlah OPD: bilangan bulat / a whole number", showErrorMessage=True)
+    counts.add_data_validation(whole)
+    whole.add(f"D3:D{TEMPLATE_ROWS + 2}")
+    info = wb.create_sheet("Petunjuk Rekomendasi")
+    for line in RECOMMENDATION_INSTRUCTIONS:
+        info.append([line])

@@ -225,3 +225,46 @@ def notes(ctx: profile.ReportContext, regency_ids: list[int], histories_by_name:
     out.append(text(lang, "compare_rejects", items=", ".join(rejected)) if rejected
                else text(lang, "compare_rejects_none"))
     return out
+
+
+def recommendations_by_theme(ctx: profile.ReportContext, regency_ids: list[int], lang: str) -> ReaderTable:
+    """Themes by regency: each regency's recommendations of its latest year with any, side by side.
+
+    A cell lists the recommendations of that theme as written (escaped), each
+    with its latest follow-up status where one is recorded; a recommendation
+    with several themes appears under each, one without theme under "No theme".
+    """
+    from smartcity_utils.analysis.recommendations import NO_THEME
+    from smartcity_utils.clean.themes import explode_themes, theme_order
+    from smartcity_utils.report.tables import coded_text, status_text
+
+    cells: dict[str, dict[str, list[str]]] = {}
+    labels: dict[str, str] = {}
+    for i, (rid, name) in enumerate(names_of(ctx, regency_ids).items()):
+        recs = profile.recommendations_of(ctx, rid)
+        if recs.empty:
+            continue
+        latest = recs[recs["year"] == recs["year"].max()]
+        column = f"r{i}"
+        labels[column] = f"{name} ({int(latest['year'].iloc[0])})"
+        for row in explode_themes(latest, none_key=NO_THEME).itertuples():
+            item = (row.recommendation if pd.isna(row.status_latest) or not str(row.status_latest) else
+                    text(lang, "rec_item", text=row.recommendation,
+                         status=status_text(row.status_latest, row.status_latest_year, lang)))
+            cells.setdefault(row.theme_key, {}).setdefault(column, [])
+            if item not in cells[row.theme_key][column]:
+                cells[row.theme_key][column].append(item)
+    order = [t for t in theme_order() + [NO_THEME] if t in cells]
+    frame = pd.DataFrame({"theme": [coded_text(lang, "theme_", t) for t in order]})
+    for column in labels:
+        frame[column] = [" · ".join(cells[t].get(column, [])) for t in order]
+    return reader_table(frame, {"theme": "text", **dict.fromkeys(labels, "free")}, lang, labels=labels)
+
+
+def recommendations_section(ctx: profile.ReportContext, regency_ids: list[int], lang: str) -> list[object]:
+    """The recommendations of the regencies side by side by theme, or one sentence when none has any."""
+    blocks: list[object] = [heading(text(lang, "compare_recommendations"))]
+    table = recommendations_by_theme(ctx, regency_ids, lang)
+    if not len(table):
+        return blocks + [paragraph(text(lang, "compare_no_recommendations"))]
+    return blocks + [table, paragraph(text(lang, "compare_rec_note"), css="table-note")]

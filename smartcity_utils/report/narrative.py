@@ -32,6 +32,7 @@ from smartcity_utils.report.tables import (
     fmt_signed,
     group_label,
     measure_label,
+    theme_labels,
 )
 from smartcity_utils.report.texts import HTMLBlock, text
 
@@ -378,4 +379,66 @@ def cohort_findings(focus: pd.DataFrame, by_calendar, by_programme, lang: str = 
                         best_gap=fmt_signed(best["gap_to_median"]), worst=measure_label(worst["measure"], lang),
                         worst_gap=fmt_signed(worst["gap_to_median"])))
     out.append(text(lang, "finding_cohort_caveat"))
+    return out
+
+
+def followup_sentence(row: pd.Series, lang: str) -> str:
+    """One year of a regency's recommendations: how many, and their statuses at the next year's follow-up
+    (a row of :func:`smartcity_utils.report.profile.followup_summary`)."""
+    from smartcity_utils.clean.recommendations import FOLLOWUP_LAG
+
+    year = int(row["year"])
+    if not row["has_followup"]:
+        return text(lang, "rec_summary_no_followup", n=fmt_int(row["n"]))
+    return text(lang, "rec_summary", n=fmt_int(row["n"]), next=year + FOLLOWUP_LAG,
+                done=fmt_int(row["n_selesai"]), progress=fmt_int(row["n_proses"]), open=fmt_int(row["n_belum"]),
+                unknown=fmt_int(row["n_unknown"]))
+
+
+def repeated_sentence(recommendations: pd.DataFrame, year: int, lang: str) -> str | None:
+    """The themes of ``year`` that the regency was given the year before too, or None."""
+    found = [t for themes in recommendations.loc[recommendations["year"] == year, "repeated_themes"].fillna("")
+             for t in str(themes).split("; ") if t]
+    if not found:
+        return None
+    return text(lang, "rec_repeated", year=year, prev=year - 1, themes=theme_labels("; ".join(dict.fromkeys(found)),
+                                                                                     lang))
+
+
+#: Themes named in the findings of notebook 04: three keep the sentence readable; its tables list every theme.
+TOP_THEMES = 3
+
+
+def recommendation_findings(by_pillar: pd.DataFrame, recommendations: pd.DataFrame, rates: pd.DataFrame,
+                            association: pd.DataFrame, units: pd.DataFrame, lang: str) -> list[str]:
+    """What notebook 04 found, each sentence computed from the tables it shows.
+
+    Args:
+        by_pillar: :func:`smartcity_utils.analysis.recommendations.themes_by` by pillar.
+        recommendations: The recommendations (``n_themes``: 0 for those no keyword matched).
+        rates: :func:`smartcity_utils.analysis.recommendations.followup_rates`.
+        association: :func:`smartcity_utils.analysis.recommendations.completion_association`.
+        units: :func:`smartcity_utils.analysis.recommendations.completion_units`.
+        lang: Language of the sentences.
+    """
+    from smartcity_utils.analysis.recommendations import MIN_UNITS_FOR_ASSOCIATION, NO_THEME
+
+    themed = by_pillar[by_pillar["theme_key"] != NO_THEME]
+    top = themed.groupby("theme_key")["n_recommendations"].sum().sort_values(ascending=False, kind="stable")
+    items = ", ".join(f"{theme_labels(k, lang)} ({fmt_int(n)})" for k, n in top.head(TOP_THEMES).items())
+    out = [text(lang, "rec_finding_themes", items=items)] if items else []
+    out.append(text(lang, "rec_finding_unthemed", n=fmt_int((recommendations["n_themes"] == 0).sum()),
+                    total=fmt_int(len(recommendations))))
+    if len(rates) and rates["n_recorded"].sum():
+        done = (rates["share_selesai"] * rates["n_recorded"]).sum() / rates["n_recorded"].sum()
+        out.append(text(lang, "rec_finding_followup", pct=fmt_pct(100 * done), n=fmt_int(rates["n_recorded"].sum()),
+                        k=fmt_int(rates["n_regencies"].sum())))
+    if association.empty:
+        out.append(text(lang, "rec_finding_too_few", n=fmt_int(len(units)), min=MIN_UNITS_FOR_ASSOCIATION))
+        return out
+    row = association.set_index("term").loc["share_done"]
+    agencies = text(lang, "rec_finding_agencies") if "n_agencies_total" in set(association["term"]) else ""
+    out.append(text(lang, "rec_finding_association", estimate=fmt_signed(row["estimate"]),
+                    low=fmt_signed(row["ci_low"]), high=fmt_signed(row["ci_high"]), n=fmt_int(row["n_units"]),
+                    k=fmt_int(row["n_regencies"]), agencies=agencies))
     return out

@@ -419,3 +419,33 @@ def compare_profiles(
     ax.grid(axis="x", alpha=0.3)
     fig.legend(loc="outside lower center", ncols=min(len(scores), 3), fontsize=8)
     return _finish(fig, title, simulated, lang)
+
+
+def followup_rates(rates: pd.DataFrame, title: str | None = None, simulated: bool = True,
+                   lang: str = "en") -> Figure:
+    """Share of recommendations done a year later per cohort, with its 95 % interval where one is given.
+
+    Args:
+        rates: :func:`smartcity_utils.analysis.recommendations.followup_rates` (``group``, ``share_selesai``
+            and its ``_low`` and ``_high`` bounds, ``n_recorded``).
+        title: Figure title.
+        simulated: Stamp the simulated-data marker.
+        lang: Language of the labels and the stamp.
+    """
+    fig = Figure(figsize=(7, 3.6), layout="constrained")
+    ax = fig.add_subplot()
+    x = np.arange(len(rates))
+    share = 100 * rates["share_selesai"].to_numpy(float)
+    low = 100 * rates["share_selesai_low"].to_numpy(float)
+    high = 100 * rates["share_selesai_high"].to_numpy(float)
+    has = ~np.isnan(low)
+    ax.errorbar(x[has], share[has], yerr=[share[has] - low[has], high[has] - share[has]], fmt="o", color="#1b1b1b",
+                capsize=4, zorder=3)
+    ax.scatter(x[~has], share[~has], marker="o", facecolors="none", edgecolors="#1b1b1b", zorder=3)
+    ax.set_xticks(x, [f"{int(g)}" if isinstance(g, (int, float, np.integer)) and float(g).is_integer() else str(g)
+                      for g in rates["group"]])
+    ax.set_ylim(0, 100)
+    ax.set_xlabel(_t(lang, "col_cohort"))
+    ax.set_ylabel(_t(lang, "col_share_selesai"))
+    ax.grid(axis="y", alpha=0.3)
+    return _finish(fig, title, simulated, lang)

@@ -57,11 +57,14 @@ class ReportContext:
     folder: Path
     rejects: pd.DataFrame | None = None
     reconciliation: pd.DataFrame | None = None
+    recommendations: pd.DataFrame | None = None
+    recommendation_status: pd.DataFrame | None = None
 
     @property
     def input_files(self) -> list[Path]:
         """The files a report reads (for the runner's skip-unchanged stamps)."""
-        names = ["regency_year", "scores", "quick_wins", "manifest", "published_facts", "rejects"]
+        names = ["regency_year", "scores", "quick_wins", "manifest", "published_facts", "rejects", "recommendations",
+                 "recommendation_status"]
         analysis = ["index_ranks", "rank_uncertainty", "driver_estimates", "reconciliation"]
         return ([self.folder / f"{n}.parquet" for n in names]
                 + [paths.analysis_dir(self.folder) / f"{n}.parquet" for n in analysis]
@@ -97,11 +100,13 @@ def load_context(processed_dir: str | Path | None = None) -> ReportContext:
         FileNotFoundError: naming the command that creates a missing file.
     """
     folder = processed_folder(processed_dir)
-    tables = load_processed(folder, ("scores", "quick_wins", "manifest", "published_facts", "rejects"))
+    tables = load_processed(folder, ("scores", "quick_wins", "manifest", "published_facts", "rejects",
+                                     "recommendations", "recommendation_status"))
     analysis = load_analysis(folder, ("index_ranks", "rank_uncertainty", "driver_estimates", "reconciliation"))
     return ReportContext(analysis["index_ranks"], analysis["rank_uncertainty"], analysis["driver_estimates"],
                          tables["quick_wins"], tables["scores"], tables["manifest"], tables["published_facts"],
-                         folder, tables["rejects"], analysis["reconciliation"])
+                         folder, tables["rejects"], analysis["reconciliation"], tables["recommendations"],
+                         tables["recommendation_status"])
 
 
 def report_inputs(processed_dir: str | Path | None = None) -> list[Path]:
@@ -501,6 +506,10 @@ def rejects_for(ctx: ReportContext, regency_id: int, regency: str) -> pd.DataFra
         if table is not None and len(table):
             mine = table[table["regency_id"] == regency_id]
             own_rows |= set(zip(mine["source_file"], mine["source_row"]))
+    if ctx.recommendations is not None and len(ctx.recommendations):
+        # Every row that states one of the regency's recommendations (a follow-up row with an unknown status).
+        mine = ctx.recommendations.loc[ctx.recommendations["regency_id"] == regency_id, "source_rows"]
+        own_rows |= {(file, row) for file, _sheet, row in named_rows(mine)}
     files = pd.concat([t[["source_file", "regency_id"]] for t in (ctx.scores, ctx.quick_wins)
                        if t is not None and len(t)])
     single = files.groupby("source_file")["regency_id"].agg(lambda s: s.unique().tolist())
@@ -612,3 +621,70 @@ def headline_figures(history: pd.DataFrame, year: int, current: pd.Series | None
     if lang:
         figures["lang"] = lang
     return figures
+
+
+def named_rows(source_rows: pd.Series) -> set[tuple[str, str, int]]:
+    """``(file, sheet, row)`` of every ``file (sheet) row N`` listed in a ``source_rows`` column."""
+    import re
+
+    found = set()
+    for text in source_rows.dropna():
+        for part in str(text).split("; "):
+            match = re.fullmatch(r"(.+?)(?: \((.+)\))? rows? ([\d, ]+)", part)
+            if match:
+                found |= {(match.group(1), match.group(2) or "", int(r)) for r in match.group(3).split(", ")}
+    return found
+
+
+def recommendations_of(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
+    """The regency's recommendations, latest year first and in the order of the pillars, with the latest status.
+
+    Returns:
+        ``year, stage, pillar_key, dimension_key, recommendation, themes,
+        repeated_themes, status_latest, status_latest_year, evidence_latest,
+        is_simulated`` (empty when none is recorded).
+    """
+    from smartcity_utils.clean.recommendations import SCOPE_ORDER
+
+    cols = ["recommendation_id", "year", "stage", "pillar_key", "dimension_key", "recommendation", "themes",
+            "repeated_themes", "status_latest", "status_latest_year", "evidence_latest", "is_simulated"]
+    recs = ctx.recommendations
+    if recs is None or recs.empty:
+        return pd.DataFrame(columns=cols)
+    own = recs[recs["regency_id"] == regency_id].copy()
+    status = ctx.recommendation_status
+    latest = (status[status["recommendation_id"].isin(own["recommendation_id"])]
+              .sort_values(["recommendation_id", "followup_year", "status_date"], na_position="first")
+              .drop_duplicates("recommendation_id", keep="last").set_index("recommendation_id"))
+    own["evidence_latest"] = own["recommendation_id"].map(latest["evidence"])
+    order = {k: n for n, k in enumerate(SCOPE_ORDER)}
+    own["_order"] = own["pillar_key"].fillna(own["dimension_key"]).map(order).fillna(len(order))
+    own = own.sort_values(["year", "_order", "recommendation_id"], ascending=[False, True, True])
+    return own[cols].reset_index(drop=True)
+
+
+def followup_summary(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
+    """Per year of the regency's recommendations: how many, and their statuses at the next year.
+
+    Returns:
+        ``year, n, n_selesai, n_proses, n_belum, n_unknown, has_followup``
+        (``has_followup``: a status of the next year is recorded for at
+        least one of them), latest year first.
+    """
+    from smartcity_utils.clean.recommendations import FOLLOWUP_LAG
+
+    recs = recommendations_of(ctx, regency_id)
+    cols = ["year", "n", "n_selesai", "n_proses", "n_belum", "n_unknown", "has_followup"]
+    if recs.empty:
+        return pd.DataFrame(columns=cols)
+    status = ctx.recommendation_status
+    nxt = status[status["followup_year"] == status["year"] + FOLLOWUP_LAG].set_index("recommendation_id")["status"]
+    recs = recs.assign(next_status=recs["recommendation_id"].map(nxt))
+    rows = []
+    for year, block in recs.groupby("year", sort=False):
+        counts = block["next_status"].value_counts()
+        rows.append({"year": int(year), "n": len(block), **{f"n_{k}": int(counts.get(k, 0)) for k in
+                                                            ("selesai", "proses", "belum")},
+                     "n_unknown": int(block["next_status"].isna().sum()),
+                     "has_followup": bool(block["next_status"].notna().any())})
+    return pd.DataFrame(rows, columns=cols)

@@ -350,7 +350,8 @@ def _pdf_of_skipped(job: ReportJob, result: dict[str, Any]) -> dict[str, Any]:
                 "evalue": f"PDF not written: {exc}"}
     return result
 
-ANALYSIS_NOTEBOOKS = ("01_clean_evaluations.ipynb", "02_compare_cohorts.ipynb", "03_pillar_drivers.ipynb")
+ANALYSIS_NOTEBOOKS = ("01_clean_evaluations.ipynb", "02_compare_cohorts.ipynb", "03_pillar_drivers.ipynb",
+                      "04_recommendations.ipynb")
 
 def run_notebooks(
     out_dir: str | os.PathLike[str],

@@ -65,3 +65,31 @@ def subtitle(current: pd.Series, year: int, lang: str) -> str:
     if pd.isna(current["cohort_year"]):
         return text(lang, "subtitle_no_cohort", province=current["province"], year=year)
     return text(lang, "subtitle", province=current["province"], cohort=int(current["cohort_year"]), year=year)
+
+
+def recommendations(recs: pd.DataFrame, summary: pd.DataFrame, lang: str) -> list[object]:
+    """The panel's recommendations per year (latest first) and pillar, with their follow-up; one sentence when
+    none is recorded.
+
+    Args:
+        recs: :func:`smartcity_utils.report.profile.recommendations_of`.
+        summary: :func:`smartcity_utils.report.profile.followup_summary`.
+        lang: Report language.
+    """
+    blocks: list[object] = [heading(text(lang, "recommendations"))]
+    if recs.empty:
+        return blocks + [paragraph(text(lang, "no_recommendations"))]
+    simulated = sorted(int(y) for y in recs.loc[recs["is_simulated"].astype(bool), "year"].unique())
+    if simulated:
+        blocks.append(paragraph(text(lang, "rec_simulated", years=", ".join(str(y) for y in simulated)),
+                                css="table-note"))
+    for year, block in recs.groupby("year", sort=False):
+        stages = sorted({s for s in block["stage"].dropna() if s})
+        title = (text(lang, "rec_year_heading_stage", year=int(year), stages=", ".join(stages)) if stages
+                 else text(lang, "rec_year_heading", year=int(year)))
+        counts = summary[summary["year"] == year].iloc[0]
+        blocks += [heading(title, 3),
+                   paragraph(narrative.followup_sentence(counts, lang),
+                             narrative.repeated_sentence(recs, int(year), lang) or ""),
+                   tables.recommendations_table(block, lang)]
+    return blocks + [paragraph(text(lang, "rec_note"), css="table-note")]

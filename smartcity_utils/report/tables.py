@@ -31,7 +31,8 @@ from smartcity_utils.values import is_missing
 MISSING = "-"
 
 #: Column kinds and what they show.
-KINDS = ("text", "score", "signed", "rank", "int", "pct", "year", "link", "bool", "range", "interval", "code", "p")
+KINDS = ("text", "score", "signed", "rank", "int", "pct", "year", "link", "bool", "range", "interval", "code", "p",
+         "free")
 
 #: Smallest p-value printed as a number; below it a table shows "< 0.001"
 #: (three decimals is what a test on a few dozen regencies supports).
@@ -116,6 +117,10 @@ def format_cell(value: object, kind: str, lang: str) -> str:
         return fmt_range(low, high) if kind == "range" else fmt_interval(low, high)
     if kind == "code":
         return MISSING if is_missing(value) or str(value) == "" else f"<code>{html.escape(str(value))}</code>"
+    if kind == "free":  # text as a person wrote it: escaped, and a long word or address may wrap anywhere
+        return MISSING if is_missing(value) or str(value) == "" else \
+            f'<span class="free-text">{html.escape(str(value))}</span>'
+
     return MISSING if is_missing(value) or str(value) == "" else html.escape(str(value))
 
 
@@ -363,6 +368,46 @@ def provenance_table(provenance: pd.DataFrame, lang: str) -> ReaderTable:
                                      "sha256": ("code", "col_hash")}, lang)
 
 
+def scope_label(pillar_key: object, dimension_key: object, lang: str) -> str:
+    """What a recommendation is for, in words: the pillar's name, all pillars, the masterplan, a dimension."""
+    from smartcity_utils import reference as ref
+
+    if not is_missing(pillar_key) and pillar_key in ref.pillar_names():
+        return ref.pillar_names()[pillar_key]
+    if not is_missing(pillar_key):
+        return coded_text(lang, "scope_", pillar_key)
+    if not is_missing(dimension_key):
+        return coded_text(lang, "metric_", dimension_key)
+    return text(lang, "scope_none")
+
+
+def theme_labels(themes: object, lang: str) -> str:
+    """Theme keys joined by ``"; "`` as the themes' names in ``lang`` (``-`` when no keyword matched)."""
+    keys = [t for t in ("" if is_missing(themes) else str(themes)).split("; ") if t]
+    return ", ".join(coded_text(lang, "theme_", k) for k in keys) if keys else MISSING
+
+
+def status_text(status: object, year: object, lang: str) -> str:
+    """A follow-up status with the year it was checked (``done (2024)``), or that none is recorded."""
+    if is_missing(status) or str(status) == "":
+        return text(lang, "status_none")
+    return text(lang, "status_with_year", status=coded_text(lang, "status_", status), year=fmt_int(year))
+
+
+def recommendations_table(recommendations: pd.DataFrame, lang: str) -> ReaderTable:
+    """One year's recommendations: pillar, the text as written (escaped), themes, a theme asked the year
+    before too, the latest follow-up and its evidence."""
+    frame = recommendations.assign(
+        scope=[scope_label(p, d, lang) for p, d in zip(recommendations["pillar_key"], recommendations["dimension_key"])],
+        theme_text=[theme_labels(t, lang) for t in recommendations["themes"]],
+        repeated=[theme_labels(t, lang) for t in recommendations["repeated_themes"]],
+        followup=[status_text(s, y, lang) for s, y in zip(recommendations["status_latest"],
+                                                          recommendations["status_latest_year"])])
+    return reader_table(frame, {"scope": ("text", "col_pillar"), "recommendation": "free",
+                                "theme_text": ("text", "col_themes"), "repeated": "text", "followup": "text",
+                                "evidence_latest": ("free", "col_evidence")}, lang)
+
+
 # --------------------------------------------------------------------------- the analysis notebooks' tables
 
 
@@ -466,3 +511,80 @@ def _table_words(lang: str) -> dict[str, str]:
     from smartcity_utils.report.texts import texts
 
     return texts()[lang]
+
+
+# --------------------------------------------------------------------------- notebook 04's tables
+
+
+def _group_label(group: object, by: str, lang: str) -> str:
+    if by == "pillar":
+        from smartcity_utils import reference as ref
+
+        if group in ref.PILLAR_KEYS or group in ref.RECOMMENDATION_SCOPES:
+            return scope_label(group, None, lang)
+        if group in ref.DIMENSION_KEYS:
+            return scope_label(None, group, lang)
+        return text(lang, "scope_none")
+    return category_text(group)
+
+
+def themes_table(themes: pd.DataFrame, by: str, lang: str) -> ReaderTable:
+    """Recommendations per theme (rows) and group (columns: pillars, or cohorts), from
+    :func:`smartcity_utils.analysis.recommendations.themes_by`; a theme a group never names shows ``-``."""
+    from smartcity_utils.clean.recommendations import SCOPE_ORDER
+
+    groups = list(dict.fromkeys(themes["group"]))
+    if by == "pillar":
+        order = {k: n for n, k in enumerate(SCOPE_ORDER)}
+        groups.sort(key=lambda g: order.get(g, len(order)))
+    else:
+        groups.sort()
+    wide = themes.pivot_table(index="theme_key", columns="group", values="n_recommendations", aggfunc="sum",
+                              sort=False)
+    keys = list(dict.fromkeys(themes["theme_key"]))
+    frame = pd.DataFrame({"theme": [coded_text(lang, "theme_", k) for k in keys]})
+    labels = {}
+    for i, group in enumerate(groups):
+        frame[f"g{i}"] = wide.reindex(keys)[group].to_numpy()
+        labels[f"g{i}"] = _group_label(group, by, lang)
+    frame["total"] = [int(themes.loc[themes["theme_key"] == k, "n_recommendations"].sum()) for k in keys]
+    return reader_table(frame, {"theme": "text", **dict.fromkeys(labels, "int"), "total": ("int", "col_count")}, lang,
+                        labels=labels)
+
+
+def unthemed_table(unthemed: pd.DataFrame, lang: str) -> ReaderTable:
+    """The texts no keyword matched, with how often and where (:func:`...recommendations.without_theme`)."""
+    frame = unthemed.assign(scope_text=[_group_label(g, "pillar", lang) for g in unthemed["scope"]])
+    return reader_table(frame, {"scope_text": ("text", "col_pillar"), "recommendation": "free",
+                                "n_recommendations": "int", "n_regencies": "int", "years": ("text", "col_years")},
+                        lang)
+
+
+def _share_cell(share: object, low: object, high: object) -> str:
+    """A share as a percentage with its interval: ``45 [38–54]``; the interval left out when not given."""
+    if is_missing(share):
+        return MISSING
+    point = fmt_pct(100 * float(share))
+    if is_missing(low) or is_missing(high):
+        return point
+    return f"{point} [{fmt_pct(100 * float(low))}–{fmt_pct(100 * float(high))}]"
+
+
+def followup_rates_table(rates: pd.DataFrame, lang: str) -> ReaderTable:
+    """Follow-up a year later per cohort: counts, and the shares done, in progress and not started with their
+    95 % intervals (:func:`smartcity_utils.analysis.recommendations.followup_rates`)."""
+    frame = rates.assign(cohort=[category_text(g) for g in rates["group"]],
+                         **{f"share_{s}": [_share_cell(*v) for v in zip(rates[f"share_{s}"], rates[f"share_{s}_low"],
+                                                                        rates[f"share_{s}_high"])]
+                            for s in ("selesai", "proses", "belum")})
+    return reader_table(frame, {"cohort": ("text", "col_cohort"), "n_regencies": "int", "n_recommendations": "int",
+                                "n_recorded": "int", "share_selesai": "text", "share_proses": "text",
+                                "share_belum": "text"}, lang)
+
+
+def association_table(association: pd.DataFrame, lang: str) -> ReaderTable:
+    """Completion against the index change: each term's estimate with its 95 % interval and p-value."""
+    frame = association.assign(term_text=[coded_text(lang, "term_", t) for t in association["term"]],
+                               interval_low=association["ci_low"], interval_high=association["ci_high"])
+    return reader_table(frame, {"term_text": ("text", "col_term"), "estimate": ("signed", "col_assoc_estimate"),
+                                "interval": "interval", "p_value": "p", "n_units": "int"}, lang)

@@ -14,10 +14,10 @@ from smartcity_utils.paths import EXAMPLE_TRUTH_DIR
 REJECTED_AS = {
     "superseded": "superseded", "footnote_row": "footnote_row", "blank_row": "blank_row",
     "out_of_range": "out_of_range", "regency_misspelling": "unknown_regency", "unknown_regency": "unknown_regency",
-    "duplicate_row": "duplicate_row", "subtotal_row": "subtotal_row",
+    "duplicate_row": "duplicate_row", "subtotal_row": "subtotal_row", "unknown_status": "unknown_status",
 }
 #: Fault kinds the vocabularies resolve: the value must be kept, not rejected.
-RESOLVED = {"regency_variant", "pillar_variant", "dimension_variant", "decimal_comma_text"}
+RESOLVED = {"regency_variant", "pillar_variant", "dimension_variant", "decimal_comma_text", "status_variant"}
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +109,10 @@ def test_resolved_variants_are_kept(bundled, faults):
             if f.column != "Kabupaten/Kota:":
                 at = at[at.source_row == f.row]
             assert len(at) and (at["regency"] == expected).all(), f
+        elif f.fault == "status_variant":  # a follow-up status spelt another way: kept as its status
+            status = bundled.recommendation_status
+            at = status[(status.source_file == f.file) & (status.source_sheet == f.sheet) & (status.source_row == f.row)]
+            assert at["status"].tolist() == [ref.recommendation_statuses()[f.value.casefold()]], f
         else:  # a header or a pillar cell spelt another way
             assert not any((f.file, f.sheet, f.row, c) in rejected_rows for c in ("pillar", "dimension")), f
     years_with_all_pillars = bundled.regency_year.groupby("year")[list(ref.PILLAR_KEYS)].count()

@@ -197,7 +197,10 @@ def test_each_fault_is_listed_with_reason(cleaned):
     suggestions = cleaned.rejects.set_index(["source_file", "source_row"])["suggestion"]
     assert "Kabupaten Kutai Kartanegara" in suggestions.loc[("rekap/rekap_2022.xlsx", 11)]
     assert "Kota Kediri" in suggestions.loc[("rekap/rekap_2019.xlsx", 6)]
-    assert "Smart Environment" in suggestions.loc[("asesor/penilaian_kotim_2023.xlsx", 10)]
+    pillar_fix = cleaned.rejects.set_index(["source_file", "source_row", "column"])["suggestion"]
+    assert "Smart Environment" in pillar_fix.loc[("asesor/penilaian_kotim_2023.xlsx", 10, "pillar")]
+    # The row's remark is listed beside it, so that no remark disappears.
+    assert pillar_fix.loc[("asesor/penilaian_kotim_2023.xlsx", 10, "remarks")].startswith("the row is rejected")
     assert suggestions.loc[("rekap/rekap_2022.xlsx", 12)].startswith("identical to rekap/rekap_2022.xlsx row 6")
     assert suggestions.loc[("rekap/rekap_2019.xlsx", 7)].startswith("conflicts with rekap/rekap_2019.xlsx row 5")
 
@@ -255,7 +258,7 @@ def test_two_runs_give_identical_outputs(raw_dir, tmp_path):
     run_clean(raw_dir, a)
     run_clean(raw_dir, b)
     files = sorted(p.name for p in a.iterdir())
-    assert files == sorted(p.name for p in b.iterdir()) and len(files) == 17  # 8 tables x 2, the marker
+    assert files == sorted(p.name for p in b.iterdir()) and len(files) == 25  # 12 tables x 2, the marker
     assert "generation.json" in files
     for name in files:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name

@@ -85,6 +85,8 @@ def _visible_text(page: str, figures: bool = True) -> str:
         svg_words += [html.unescape(w) for w in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
     alts = [html.unescape(a) for a in re.findall(r'alt="([^"]*)"', page)]
     body = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S | re.I)
+    # Text a person wrote (a panel's recommendation, kept as written in Indonesian) is no report text.
+    body = re.sub(r'<span class="free-text">.*?</span>', " ", body, flags=re.S)
     body = re.sub(r'src="data:[^"]*"', "", body)
     body = html.unescape(re.sub(r"<[^>]+>", " ", body))
     return re.sub(r"\s+", " ", " ".join([body, *alts, *(svg_words if figures else [])]))

@@ -1,0 +1,69 @@
+"""Agencies (OPD, *organisasi perangkat daerah*) taking part per pillar: one count per regency, year and pillar.
+
+An evaluation session records how many of the regency's agencies take part
+in each pillar (seed 000, Kutai Kartanegara 2023: Governance 10, Branding 3,
+Economy 8, Living 10, Society 7, Environment 4). The register
+``Kabupaten/Kota | Tahun | Pilar | Jumlah OPD`` (a sheet of the template, or a
+file of its own) is optional; a count is a whole number from 0.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from smartcity_utils import reference as ref
+from smartcity_utils.clean import rows
+from smartcity_utils.clean.sheets import Sheet
+from smartcity_utils.values import is_blank, parse_count
+
+#: Fix of a count that is not a whole number.
+COUNT_FIX = "write the number of agencies (OPD) taking part in the pillar as a whole number, such as 10"
+
+
+def parse_agencies(sheet: Sheet, out: rows.Collector) -> None:
+    """Agencies register: the number of agencies per regency, year and pillar."""
+    cols = {n: rows.column_of(sheet, n) for n in ("regency", "province", "kind", "year", "pillar", "n_agencies",
+                                                  "is_simulated")}
+    for i in range(sheet.header_row + 1, len(sheet.rows)):
+        row = sheet.rows[i]
+        kind = rows.row_kind(row, rows.cell(row, cols["regency"]))
+        if kind:
+            out.reject_row(sheet, i, "", " | ".join(str(c) for c in row if not is_blank(c))[:200], kind,
+                           "not an agencies row; nothing to do")
+            continue
+        found = rows.regency_and_year(sheet, i, row, cols, out)
+        if found is None:
+            continue
+        rid, year = found
+        raw_pillar = rows.cell(row, cols["pillar"])
+        pillar = ref.match_pillar(raw_pillar)
+        if pillar is None:
+            out.reject_row(sheet, i, "pillar", raw_pillar, "unknown_pillar",
+                           f"nearest pillar: {ref.nearest(raw_pillar, list(ref.pillars()['pillar']))}; "
+                           "or add the spelling to smartcity_utils/data/pillar_aliases.csv")
+            continue
+        raw_count = rows.cell(row, cols["n_agencies"])
+        count, reason = parse_count(raw_count, minimum=0)
+        if reason:
+            out.reject_row(sheet, i, "n_agencies", raw_count, reason, COUNT_FIX)
+            continue
+        out.agencies.append({"regency_id": rid, "year": year, "pillar_key": pillar, "n_agencies": count,
+                             "is_simulated": rows.simulated_flag(sheet, row, cols["is_simulated"], i, out),
+                             "source_file": sheet.file, "source_sheet": sheet.sheet, "source_row": i + 1})
+        out.keep(sheet, i)
+
+
+AGENCY_COLUMNS = ["regency_id", "regency", "province", "year", "pillar_key", "n_agencies", "is_simulated",
+                  "source_file", "source_sheet", "source_row"]
+
+
+def agencies_table(records: list[dict], names: pd.DataFrame) -> pd.DataFrame:
+    """The table ``agencies``, in the order of years, regencies and pillars."""
+    frame = pd.DataFrame(records, columns=[c for c in AGENCY_COLUMNS if c not in ("regency", "province")])
+    frame = frame.merge(names, on="regency_id", how="left", validate="m:1")[AGENCY_COLUMNS]
+    order = {k: n for n, k in enumerate(ref.PILLAR_KEYS)}
+    frame = frame.assign(_order=frame["pillar_key"].map(order)).sort_values(
+        ["year", "regency_id", "_order"], ignore_index=True).drop(columns="_order")
+    return frame.astype({"regency_id": "int64", "year": "int64", "n_agencies": "int64", "is_simulated": bool,
+                         "source_row": "int64", "regency": "str", "province": "str", "pillar_key": "str",
+                         "source_file": "str", "source_sheet": "str"})
