@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from smartcity_simulator import STRESS_SCENARIOS, simulate_panels
-from smartcity_simulator.simulate import ASSESSOR_YEARS
+from smartcity_simulator.model import ASSESSOR_YEARS
 from smartcity_utils.analysis.drivers.lead import (
     BOUND_METHOD,
     LEAD_METHOD,

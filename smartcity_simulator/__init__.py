@@ -6,6 +6,7 @@ statistics can be tested against a known answer. Run it as
 ``python -m smartcity_simulator --out DIR``.
 """
 
-from smartcity_simulator.simulate import STRESS_SCENARIOS, simulate_panels, simulate_raw
+from smartcity_simulator.model import STRESS_SCENARIOS, simulate_panels
+from smartcity_simulator.simulate import simulate_raw
 
 __all__ = ["STRESS_SCENARIOS", "simulate_panels", "simulate_raw"]

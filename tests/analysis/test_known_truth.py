@@ -140,7 +140,7 @@ def test_lead_estimate_beside_its_measured_years_version_and_bound(scenario):
     # years with assessor rows alone and the error-size bound; the widened interval holds the lead one, the
     # bound holds the estimate, and the assumptions say what is carried over unchecked.
     from smartcity_simulator import simulate_panels
-    from smartcity_simulator.simulate import ASSESSOR_YEARS
+    from smartcity_simulator.model import ASSESSOR_YEARS
     from smartcity_utils.analysis.drivers.lead import assessor_table_from_wide, lead_drivers
 
     sim = simulate_panels(seed=4, scenario=scenario)

@@ -27,7 +27,7 @@ DIMS = dimension_keys()
 def panels():
     """Simulated panels with a known true score; assessor rows kept for 2022 to 2024, as in the example."""
     from smartcity_simulator import simulate_panels
-    from smartcity_simulator.simulate import ASSESSOR_YEARS
+    from smartcity_simulator.model import ASSESSOR_YEARS
 
     sim = simulate_panels(seed=3)
     units = sim["units"].rename(columns={"regency": "regency_id"})

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from python_calamine import CalamineWorkbook
 
-from smartcity_simulator.simulate import SIM_LABEL, simulate_raw
+from smartcity_simulator.files import SIM_LABEL
+from smartcity_simulator.simulate import simulate_raw
 from smartcity_utils import paths
 
 SEED = 2017
@@ -288,14 +289,14 @@ def _within_sd(assessors: pd.DataFrame, years) -> float:
 
 @pytest.fixture(scope="module")
 def as_simulated():
-    from smartcity_simulator.simulate import simulate_panels
+    from smartcity_simulator.model import simulate_panels
 
     return simulate_panels(seed=5)
 
 
 def test_default_scenario_is_the_model_itself(as_simulated):
     # Input: the empty scenario. Expected: the very same panels as without one (no extra random draw).
-    from smartcity_simulator.simulate import simulate_panels
+    from smartcity_simulator.model import simulate_panels
 
     again = simulate_panels(seed=5, scenario={})
     pd.testing.assert_frame_equal(again["assessors"], as_simulated["assessors"])
@@ -314,7 +315,7 @@ def test_default_scenario_is_the_model_itself(as_simulated):
     pytest.param({"sd_l_item": 0.10}, (2019, 2024), 1.1, 1.4, id="item_leniency_adds_spread"),
 ])
 def test_departures_change_the_assessor_spread_as_stated(as_simulated, scenario, years, low, high):
-    from smartcity_simulator.simulate import simulate_panels
+    from smartcity_simulator.model import simulate_panels
 
     years = list(range(years[0], years[-1] + 1)) if len(years) == 2 else list(years)
     ratio = _within_sd(simulate_panels(seed=5, scenario=scenario)["assessors"], years) / _within_sd(
@@ -323,7 +324,7 @@ def test_departures_change_the_assessor_spread_as_stated(as_simulated, scenario,
 
 
 def test_panel_sizes_by_year():
-    from smartcity_simulator.simulate import simulate_panels
+    from smartcity_simulator.model import simulate_panels
 
     units = simulate_panels(seed=5, scenario={"panel_sizes_by_year": {2019: (2, 2), 2024: (5, 5)}})["units"]
     sizes = units.groupby("year")["n_assessors"].agg(["min", "max"])
@@ -338,7 +339,7 @@ def test_panel_sizes_by_year():
 def test_non_linear_headlines_leave_the_linear_part_and_the_pillars(as_simulated, scenario):
     # Input: the same seed with a non-linear headline. Expected: same true pillars, a different true
     # index whose departure from the linear one is the stated term.
-    from smartcity_simulator.simulate import DEFAULT_PARAMS, simulate_panels
+    from smartcity_simulator.model import DEFAULT_PARAMS, simulate_panels
 
     units = simulate_panels(seed=5, scenario=scenario)["units"]
     base = as_simulated["units"]
@@ -358,7 +359,7 @@ def test_non_linear_headlines_leave_the_linear_part_and_the_pillars(as_simulated
 
 
 def test_unknown_scenario_key_is_refused():
-    from smartcity_simulator.simulate import simulate_panels
+    from smartcity_simulator.model import simulate_panels
 
     with pytest.raises(ValueError, match="unknown scenario keys"):
         simulate_panels(seed=5, scenario={"moderaton": 0.5})
