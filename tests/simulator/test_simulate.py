@@ -260,7 +260,7 @@ def test_other_files_untouched(tmp_path):
 
 def test_panels_come_from_the_same_model_as_the_files(monkeypatch):
     # simulate_panels and simulate_raw share one generating model, the check of the published figures included.
-    from smartcity_simulator import simulate as sim_module
+    from smartcity_simulator import model as sim_module
 
     units = sim_module.simulate_panels(seed=2017)["units"]
     truth = pd.read_csv(paths.EXAMPLE_TRUTH_DIR / "simulation_truth_regency_year.csv")
