@@ -32,10 +32,6 @@ def decimal_comma(value: float) -> str:
     return f"{value:.2f}".replace(".", ",")
 
 
-def slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
-
-
 def short_name(name: str) -> str:
     return re.sub(r"^(Kabupaten|Kota)\s+", "", name).split(" (")[0]
 

@@ -12,9 +12,9 @@ from smartcity_simulator.files import (
     decimal_comma,
     fmt_cents,
     save_workbook,
-    slug,
 )
 from smartcity_simulator.model import RECAP_YEARS
+from smartcity_utils import paths
 
 PILLAR_REMARKS = {
     "smart_governance": ("Perlu integrasi SPBE dan Satu Data",
@@ -55,7 +55,7 @@ def write_assessor_books(out_dir, rys, ref, gaz, seed, faults: Faults, national)
     labels = [ref.pillar_names[k] for k in ref.pillars] + [ref.dim_names[j] for j in ref.dims]
     comma_done = gov_done = label_done = False
     for ry in targets:
-        fname = f"asesor/{ry.year}/penilaian_{slug(ry.regency)}_{ry.year}.xlsx"
+        fname = f"asesor/{ry.year}/penilaian_{paths.safe_slug(ry.regency)}_{ry.year}.xlsx"
         wb = Workbook(write_only=True)
         for a_i, assessor in enumerate(ry.panel):
             sheet = f"Asesor {a_i + 1}"

@@ -151,8 +151,8 @@ def notebooks(out_dir: str | Path, processed_dir: str | Path, workers: int | Non
         # A page the data cannot carry is not executed; its executed copies from an earlier run are removed,
         # so that the report index never links a page about other data.
         coverage = analysis_coverage(folder)
-        needs = {"02_compare_cohorts.ipynb": coverage["cohorts"], "03_pillar_drivers.ipynb": coverage["drivers"],
-                 "04_recommendations.ipynb": recommendations_coverage(folder)}
+        needs = {paths.COHORTS_NOTEBOOK: coverage["cohorts"], paths.DRIVERS_NOTEBOOK: coverage["drivers"],
+                 paths.RECOMMENDATIONS_NOTEBOOK: recommendations_coverage(folder)}
         chosen = [name for name in ANALYSIS_NOTEBOOKS if needs.get(name) is None]
         for name, reason in needs.items():
             if reason is not None:
@@ -163,7 +163,7 @@ def notebooks(out_dir: str | Path, processed_dir: str | Path, workers: int | Non
         inputs = sorted(folder.glob("*.parquet")) + sorted(paths.analysis_dir(folder).glob("*.parquet"))
         # The cleaning has its own command; notebook 01 only summarises its outputs here.
         parameters = {name: {"processed_dir": str(folder)} for name in chosen}
-        parameters["01_clean_evaluations.ipynb"]["run_cleaning"] = False
+        parameters[paths.CLEANING_NOTEBOOK]["run_cleaning"] = False
         summary = run_notebooks(Path(out_dir), notebooks=chosen, parameters=parameters, workers=workers,
                                 force=force, progress=progress, input_files=inputs)
     print(summary.format())

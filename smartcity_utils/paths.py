@@ -7,7 +7,10 @@ rather than typing them.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
+import unicodedata
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -36,8 +39,15 @@ ANALYSIS_META = "analysis_meta.json"
 ANALYSIS_REPORTS_DIR = REPORTS_DIR / ANALYSIS_DIRNAME
 #: The page that lists every report.
 INDEX_PAGE = "index.html"
-#: The per-regency report notebook.
+#: The per-regency report notebook, and the comparison of several regencies side by side.
 REPORT_NOTEBOOK = NOTEBOOKS_DIR / "10_regency_profile.ipynb"
+COMPARE_NOTEBOOK = NOTEBOOKS_DIR / "11_compare_regencies.ipynb"
+#: The analysis notebooks ``smartcity notebooks`` executes, in reading order.
+CLEANING_NOTEBOOK = "01_clean_evaluations.ipynb"
+COHORTS_NOTEBOOK = "02_compare_cohorts.ipynb"
+DRIVERS_NOTEBOOK = "03_pillar_drivers.ipynb"
+RECOMMENDATIONS_NOTEBOOK = "04_recommendations.ipynb"
+ANALYSIS_NOTEBOOKS = (CLEANING_NOTEBOOK, COHORTS_NOTEBOOK, DRIVERS_NOTEBOOK, RECOMMENDATIONS_NOTEBOOK)
 #: Written last into a folder of tables (processed, analysis): the hash of every table file of the
 #: run that wrote them. Every reader checks it, so a folder mixed from two runs is refused.
 GENERATION_MARKER = "generation.json"
@@ -123,3 +133,59 @@ def check_outside_raw(path: str | Path, what: str, raw: list[str | Path] | tuple
         if target == root or root in target.parents:
             raise UserError(f"{what} {path}: lies in the raw folder {folder}, which is never written to; "
                             "choose a folder outside it (default: data/processed, reports)")
+
+
+#: Longest file-name slug of a regency (the report file ``<slug>.<lang>.html`` stays short on every system).
+SLUG_MAX_LEN = 80
+
+#: A report's file stem: its slug and, for a page in one language, ``.<lang>``.
+STEM_PATTERN = rf"[a-z0-9_-]{{1,{SLUG_MAX_LEN}}}(?:\.[a-z]{{2}})?"
+
+# Names that are reserved device names on Windows; reports are shared on
+# network drives, so a regency slugged to one of these gets a hash suffix.
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*")
+
+
+def safe_slug(name: str) -> str:
+    """The one slug rule: a regency name as a file-name-safe slug (reports, figures, the simulator's files).
+
+    The slug is ASCII, lowercase, uses only ``[a-z0-9_-]``, never starts with a
+    dot or contains a path separator, is non-empty and at most 80 characters.
+    Unicode is NFKC-normalised and accents are stripped.
+
+    Names made only of ASCII letters, digits and single spaces (``"Kota
+    Kediri"``) map to a readable slug (``"kota-kediri"``). Any other alteration
+    loses information (``"Kab. Paser"`` and ``"Kab Paser"`` would otherwise
+    meet), so the slug then ends with an 8-hex-digit hash of the original name.
+    Names that differ only by letter case can still meet; :func:`plan_reports`
+    removes such duplicates within a run.
+
+    Args:
+        name: Display name of the regency, exactly as given.
+
+    Returns:
+        The slug.
+
+    Raises:
+        TypeError: If ``name`` is not a string.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be str, not {type(name).__name__}")
+    normalised = unicodedata.normalize("NFKC", name)
+    decomposed = unicodedata.normalize("NFKD", normalised)
+    ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c))
+    ascii_text = ascii_text.encode("ascii", "ignore").decode("ascii").lower()
+    base = re.sub(r"[^a-z0-9_-]+", "-", ascii_text)
+    base = re.sub(r"-{2,}", "-", base).strip("-_")
+
+    lossless = bool(_PLAIN_NAME.fullmatch(name)) and base not in _RESERVED
+    if lossless and len(base) <= SLUG_MAX_LEN:
+        return base
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    if not base:
+        base = "report"
+    base = base[: SLUG_MAX_LEN - len(digest) - 1].rstrip("-_")
+    return f"{base}-{digest}"

@@ -64,7 +64,7 @@ return asc?x.localeCompare(y):y.localeCompare(x);});rows.forEach(function(r){bod
 #: The index page's Content-Security-Policy: the report pages' policy, and its own sorting script alone.
 INDEX_CSP = PAGE_CSP.replace("script-src 'none'", f"script-src {script_hash(_INDEX_JS)}")
 
-_STEM_FROM_FILE = re.compile(r"^(?P<stem>[a-z0-9_-]{1,80}(?:\.[a-z]{2})?)(?:\.html|\.ipynb|\.pdf|"
+_STEM_FROM_FILE = re.compile(rf"^(?P<stem>{paths.STEM_PATTERN})(?:\.html|\.ipynb|\.pdf|"
                              + re.escape(SUMMARY_SUFFIX) + "|" + re.escape(FAILED_SUFFIX) + ")$")
 
 

@@ -7,18 +7,17 @@ import hashlib
 import json
 import os
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from smartcity_utils import __version__, paths
+from smartcity_utils.paths import SLUG_MAX_LEN, STEM_PATTERN, safe_slug
 from smartcity_utils.errors import UserError
 from smartcity_utils.freshness import code_version
 from smartcity_utils.tables import atomic_write, file_digest
 
-SLUG_MAX_LEN = 80
 
 
 STAMP_DIRNAME = ".stamps"
@@ -38,54 +37,6 @@ INDEX_NAME = paths.INDEX_PAGE
 STAMP_SCHEMA = 2
 
 
-# Names that are reserved device names on Windows; reports are shared on
-# network drives, so a regency slugged to one of these gets a hash suffix.
-_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
-
-
-_PLAIN_NAME = re.compile(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*")
-
-
-def safe_slug(name: str) -> str:
-    """Turn a regency name into a file-name-safe slug.
-
-    The slug is ASCII, lowercase, uses only ``[a-z0-9_-]``, never starts with a
-    dot or contains a path separator, is non-empty and at most 80 characters.
-    Unicode is NFKC-normalised and accents are stripped.
-
-    Names made only of ASCII letters, digits and single spaces (``"Kota
-    Kediri"``) map to a readable slug (``"kota-kediri"``). Any other alteration
-    loses information (``"Kab. Paser"`` and ``"Kab Paser"`` would otherwise
-    meet), so the slug then ends with an 8-hex-digit hash of the original name.
-    Names that differ only by letter case can still meet; :func:`plan_reports`
-    removes such duplicates within a run.
-
-    Args:
-        name: Display name of the regency, exactly as given.
-
-    Returns:
-        The slug.
-
-    Raises:
-        TypeError: If ``name`` is not a string.
-    """
-    if not isinstance(name, str):
-        raise TypeError(f"name must be str, not {type(name).__name__}")
-    normalised = unicodedata.normalize("NFKC", name)
-    decomposed = unicodedata.normalize("NFKD", normalised)
-    ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c))
-    ascii_text = ascii_text.encode("ascii", "ignore").decode("ascii").lower()
-    base = re.sub(r"[^a-z0-9_-]+", "-", ascii_text)
-    base = re.sub(r"-{2,}", "-", base).strip("-_")
-
-    lossless = bool(_PLAIN_NAME.fullmatch(name)) and base not in _RESERVED
-    if lossless and len(base) <= SLUG_MAX_LEN:
-        return base
-    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-    if not base:
-        base = "report"
-    base = base[: SLUG_MAX_LEN - len(digest) - 1].rstrip("-_")
-    return f"{base}-{digest}"
 
 
 @dataclass(frozen=True)
@@ -137,7 +88,7 @@ class ReportJob:
 
 
 #: A report's file stem: the slug, a dot and the language code (``kabupaten-paser.id``).
-STEM_RE = re.compile(r"[a-z0-9_-]{1,80}(?:\.[a-z]{2})?")
+STEM_RE = re.compile(STEM_PATTERN)
 
 
 def report_stem(slug: str, lang: str) -> str:

@@ -63,6 +63,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from smartcity_utils import paths
 from smartcity_utils.errors import Interrupted
 from smartcity_utils.report.index_page import scan_reports, write_index
 from smartcity_utils.report.jobs import (
@@ -350,8 +351,7 @@ def _pdf_of_skipped(job: ReportJob, result: dict[str, Any]) -> dict[str, Any]:
                 "evalue": f"PDF not written: {exc}"}
     return result
 
-ANALYSIS_NOTEBOOKS = ("01_clean_evaluations.ipynb", "02_compare_cohorts.ipynb", "03_pillar_drivers.ipynb",
-                      "04_recommendations.ipynb")
+ANALYSIS_NOTEBOOKS = paths.ANALYSIS_NOTEBOOKS
 
 def run_notebooks(
     out_dir: str | os.PathLike[str],

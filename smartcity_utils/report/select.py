@@ -104,7 +104,7 @@ def choose_regencies(regency_year: pd.DataFrame, names: list[str], cohort: int |
     return sorted(((int(i), resolver.name(int(i))) for i in chosen), key=lambda pair: pair[1])
 
 
-COMPARE_NOTEBOOK = paths.NOTEBOOKS_DIR / "11_compare_regencies.ipynb"
+COMPARE_NOTEBOOK = paths.COMPARE_NOTEBOOK
 
 
 def comparison_job(regency_year: pd.DataFrame, names: list[str], year: int, lang: str, out_dir: Path):

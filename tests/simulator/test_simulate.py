@@ -138,7 +138,7 @@ def test_recap_layout_and_labels(sim):
 
 def test_assessor_panel_mean_is_recap(sim):
     truth = sim.truth_regency_year.set_index(["regency", "year"])
-    book = next(p for p in sim.files["assessor"] if "kabupaten_paser_2022" in p.name)
+    book = next(p for p in sim.files["assessor"] if p.name == f"penilaian_{paths.safe_slug('Kabupaten Paser')}_2022.xlsx")
     wb = CalamineWorkbook.from_path(str(book))
     values = []
     for name in wb.sheet_names:
