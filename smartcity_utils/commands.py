@@ -160,7 +160,7 @@ def notebooks(out_dir: str | Path, processed_dir: str | Path, workers: int | Non
                 for stale in Path(out_dir).glob(f"{Path(name).stem}.*"):
                     stale.unlink()
         # The notebooks read any processed or analysis table: all of them go into the stamps.
-        inputs = sorted(folder.glob("*.parquet")) + sorted(paths.analysis_dir(folder).glob("*.parquet"))
+        inputs = paths.table_files(folder) + paths.table_files(paths.analysis_dir(folder))
         # The cleaning has its own command; notebook 01 only summarises its outputs here.
         parameters = {name: {"processed_dir": str(folder)} for name in chosen}
         parameters[paths.CLEANING_NOTEBOOK]["run_cleaning"] = False

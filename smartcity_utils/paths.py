@@ -55,6 +55,20 @@ GENERATION_MARKER = "generation.json"
 LOCK_FILE = ".smartcity.lock"
 
 
+#: The files of one table: Parquet (read by the workspace, exact) and CSV (for a spreadsheet).
+TABLE_SUFFIXES = (".parquet", ".csv")
+
+
+def table_file(folder: str | Path, name: str, suffix: str = ".parquet") -> Path:
+    """The one file-name rule of a processed or analysis table: ``<folder>/<name>.parquet`` (or ``.csv``)."""
+    return Path(folder) / f"{name}{suffix}"
+
+
+def table_files(folder: str | Path) -> list[Path]:
+    """The Parquet tables of a folder, sorted (what a notebook may read, so what its stamp hashes)."""
+    return sorted(Path(folder).glob(f"*{TABLE_SUFFIXES[0]}"))
+
+
 def analysis_dir(processed: str | Path | None = None) -> Path:
     """The analysis folder inside a processed folder (default: ``data/processed/analysis``)."""
     return Path(processed or PROCESSED_DIR) / ANALYSIS_DIRNAME

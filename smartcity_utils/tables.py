@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from smartcity_utils.errors import FolderInUseError, MissingInputError, MixedOutputsError
+from smartcity_utils import paths
 from smartcity_utils.paths import GENERATION_MARKER, LOCK_FILE
 
 
@@ -49,9 +50,9 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
     try:
         written = []
         for name, table in tables.items():
-            table.to_parquet(staging / f"{name}.parquet", index=False)
-            excel_safe(table).to_csv(staging / f"{name}.csv", index=False, lineterminator="\n")
-            written += [f"{name}.parquet", f"{name}.csv"]
+            table.to_parquet(paths.table_file(staging, name), index=False)
+            excel_safe(table).to_csv(paths.table_file(staging, name, ".csv"), index=False, lineterminator="\n")
+            written += [paths.table_file("", name, suffix).name for suffix in paths.TABLE_SUFFIXES]
         digests = {fname: file_digest(staging / fname) for fname in written}
         final = []
         for fname in written:
@@ -169,7 +170,7 @@ def read_tables(folder: Path, tables: tuple[str, ...], command: str,
     marker = read_generation(folder)
     out = {}
     for name in tables:
-        file = folder / f"{name}.parquet"
+        file = paths.table_file(folder, name)
         try:
             data = file.read_bytes()
         except FileNotFoundError:

@@ -178,8 +178,8 @@ def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1
     # A skipped model leaves no table from an earlier run behind (it would describe other data).
     for name in NATIONAL_ONLY_TABLES:
         if name not in tables:
-            for suffix in (".parquet", ".csv"):
-                (paths.analysis_dir(folder) / f"{name}{suffix}").unlink(missing_ok=True)
+            for suffix in paths.TABLE_SUFFIXES:
+                paths.table_file(paths.analysis_dir(folder), name, suffix).unlink(missing_ok=True)
     any_simulated = bool(index_ranks["is_simulated"].any())
     atomic_write(paths.analysis_dir(folder) / RANK_UNCERTAINTY_META,
                  json.dumps({"is_simulated": any_simulated, **rank_meta}, indent=2))

@@ -66,8 +66,8 @@ class ReportContext:
         names = ["regency_year", "scores", "quick_wins", "manifest", "published_facts", "rejects", "recommendations",
                  "recommendation_status"]
         analysis = ["index_ranks", "rank_uncertainty", "driver_estimates", "reconciliation"]
-        return ([self.folder / f"{n}.parquet" for n in names]
-                + [paths.analysis_dir(self.folder) / f"{n}.parquet" for n in analysis]
+        return ([paths.table_file(self.folder, n) for n in names]
+                + [paths.table_file(paths.analysis_dir(self.folder), n) for n in analysis]
                 + [paths.analysis_dir(self.folder) / paths.ANALYSIS_META])
 
     @property

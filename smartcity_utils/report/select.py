@@ -45,7 +45,7 @@ def analysis_is_stale(folder: Path, settings: dict | None = None) -> bool:
         return True
     current = {}
     for name in inputs:
-        table = Path(folder) / f"{name}.parquet"
+        table = paths.table_file(folder, name)
         if not table.is_file():
             return True
         current[name] = file_digest(table)
