@@ -18,8 +18,8 @@ from smartcity_utils.analysis.drivers.inputs import (
     _RANK_NAMES,
     _YEAR_NAMES,
     first_present,
-    missing_column_message,
     infer_pillars,
+    missing_column_message,
     target_copies,
 )
 from smartcity_utils.analysis.drivers.run import run_driver_analysis

@@ -9,8 +9,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from smartcity_utils.analysis.drivers.inputs import pillars_or_default, numeric_frame
-from smartcity_utils.analysis.drivers.intervals import percentile_ci
+from smartcity_utils.analysis.drivers.inputs import numeric_frame, pillars_or_default
+from smartcity_utils.analysis.drivers.intervals import bootstrap_draws, percentile_ci
 from smartcity_utils.errors import DriverInputError
 
 # 2. Dominance analysis
@@ -164,20 +164,17 @@ def dominance_analysis(
         )
 
     null = _null_shares(values)
-    draws = np.full((max(n_boot, 0), p), np.nan)
-    frac_draws = np.full((max(n_boot, 0), p), np.nan)
-    excess_draws = np.full((max(n_boot, 0), p), np.nan)
-    rng = np.random.default_rng(seed)
-    members = pd.Series(np.arange(n)).groupby(cl).apply(np.asarray).tolist()
-    for b in range(max(n_boot, 0)):
-        picked = rng.integers(0, len(members), len(members))
-        sample = values[np.concatenate([members[i] for i in picked])]
+    def replicate(rows: np.ndarray) -> np.ndarray:
+        """Shares, their excess over the correlation-only shares, and their fractions of R-squared."""
+        sample = values[rows]
         s, r2b, _ = _dominance_shares(sample)
-        draws[b] = s
         with np.errstate(all="ignore"):
-            excess_draws[b] = s - _null_shares(sample)
-        if np.isfinite(r2b) and r2b > 0:
-            frac_draws[b] = s / r2b
+            excess = s - _null_shares(sample)
+        frac = s / r2b if np.isfinite(r2b) and r2b > 0 else np.full(p, np.nan)
+        return np.concatenate([s, excess, frac])
+
+    both = bootstrap_draws(replicate, n, n_boot, np.random.default_rng(seed), clusters=cl).reshape(-1, 3 * p)
+    draws, excess_draws, frac_draws = both[:, :p], both[:, p:2 * p], both[:, 2 * p:]
     low, high = percentile_ci(draws, level)
     flow, fhigh = percentile_ci(frac_draws, level)
     elow, ehigh = percentile_ci(excess_draws, level)

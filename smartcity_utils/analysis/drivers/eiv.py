@@ -9,8 +9,12 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from smartcity_utils.analysis.measurement.common import as_list, require_columns, unit_codes
-from smartcity_utils.analysis.measurement.error import wide_scores, error_covariance
+from smartcity_utils.analysis.measurement.common import (
+    as_list,
+    require_columns,
+    unit_codes,
+)
+from smartcity_utils.analysis.measurement.error import error_covariance, wide_scores
 
 
 def _weighted_moments(Z: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -310,6 +310,13 @@ def infer_pillars(df: pd.DataFrame, target: str) -> tuple[list[str], dict[str, s
     return pillars, left_out
 
 
+def fixed_effects(data: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """The one dummy coding of the driver models: one 0/1 column per level of each column but its first
+    (``year_2020``, ...), so that a model with a constant stays identified."""
+    parts = [pd.get_dummies(data[col].astype(str), prefix=col, drop_first=True, dtype=float) for col in columns]
+    return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=data.index)
+
+
 def first_present(df: pd.DataFrame, names: Sequence[str]) -> str | None:
     lowered = {str(c).lower(): c for c in df.columns}
     return next((lowered[n] for n in names if n in lowered), None)

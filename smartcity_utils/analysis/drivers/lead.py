@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from smartcity_utils import reference as ref
-from smartcity_utils.analysis.drivers.summary import text
 from smartcity_utils.analysis.drivers.eiv import eiv_drivers
+from smartcity_utils.analysis.drivers.summary import text
 from smartcity_utils.analysis.measurement import error_covariance
 from smartcity_utils.errors import DriverInputError
 

@@ -8,8 +8,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from smartcity_utils.analysis.drivers.inputs import pillars_or_default, numeric_frame
-from smartcity_utils.analysis.drivers.intervals import percentile_ci
+from smartcity_utils.analysis.drivers.inputs import numeric_frame, pillars_or_default
+from smartcity_utils.analysis.drivers.intervals import bootstrap_draws, percentile_ci
 from smartcity_utils.analysis.drivers.ols import ols_drivers
 from smartcity_utils.analysis.ranks import competition_rank
 from smartcity_utils.errors import DriverInputError
@@ -165,12 +165,9 @@ def main_effects(
          "estimate": _main_effect(X[:, j], y, hs[j] * mult)[1]}
         for j, p in enumerate(pillars) for mult in BANDWIDTH_SENSITIVITY])
 
-    draws = np.full((max(n_boot, 0), len(pillars)), np.nan)
-    rng = np.random.default_rng(seed)
-    for b in range(max(n_boot, 0)):
-        idx = rng.integers(0, n, n)
-        draws[b] = [_main_effect(X[idx, j], y[idx], hs[j])[1] for j in range(len(pillars))]
-    low, high = percentile_ci(draws, level)
+    draws = bootstrap_draws(lambda idx: [_main_effect(X[idx, j], y[idx], hs[j])[1] for j in range(len(pillars))],
+                            n, n_boot, np.random.default_rng(seed))
+    low, high = percentile_ci(draws.reshape(-1, len(pillars)), level)
 
     if nominal_weights is not None:
         if isinstance(nominal_weights, Mapping):

@@ -11,6 +11,7 @@ import pandas as pd
 
 from smartcity_utils.analysis.drivers.inputs import (
     DriverConvergenceWarning,
+    fixed_effects,
     pillars_or_default,
     require_columns,
 )
@@ -72,9 +73,7 @@ def mixed_model_drivers(
     data = data.dropna()
     X = data[pillars].astype(float)
     if use_year:
-        X = pd.concat(
-            [X, pd.get_dummies(data[year_col].astype(str), prefix=year_col,
-                               drop_first=True, dtype=float)], axis=1)
+        X = pd.concat([X, fixed_effects(data, [year_col])], axis=1)
     X = sm.add_constant(X, has_constant="add")
     y = data[target].astype(float)
     if len(y) < X.shape[1] + 2:

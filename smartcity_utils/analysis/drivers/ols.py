@@ -9,8 +9,14 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from smartcity_utils.analysis.drivers.inputs import pillars_or_default, require_columns, collinear_columns
+from smartcity_utils.analysis.drivers.inputs import (
+    collinear_columns,
+    fixed_effects,
+    pillars_or_default,
+    require_columns,
+)
 from smartcity_utils.errors import DriverInputError
+
 
 def _check_rank(X: pd.DataFrame, pillars: list[str]) -> None:
     """Stops when the design is rank deficient, naming the columns involved.
@@ -187,12 +193,7 @@ def ols_drivers(
         keep &= data[col].notna()
     num, data = num[keep], data[keep]
 
-    X = num[pillars].copy()
-    for col in extra:
-        dummies = pd.get_dummies(
-            data[col].astype(str), prefix=col, drop_first=True, dtype=float
-        )
-        X = pd.concat([X, dummies], axis=1)
+    X = pd.concat([num[pillars], fixed_effects(data, extra)], axis=1)
     X = sm.add_constant(X, has_constant="add")
     y = num[target]
     if len(y) < X.shape[1] + 1:

@@ -12,11 +12,11 @@ import pandas as pd
 from scipy import stats
 
 from smartcity_utils.analysis.drivers.inputs import (
-    pillars_or_default,
     numeric_frame,
+    pillars_or_default,
     require_columns,
 )
-from smartcity_utils.analysis.drivers.intervals import percentile_ci
+from smartcity_utils.analysis.drivers.intervals import bootstrap_draws, percentile_ci
 from smartcity_utils.analysis.ranks import percentile_within
 from smartcity_utils.errors import DriverInputError
 
@@ -277,14 +277,13 @@ def spearman_rank_drivers(
             z = np.arctanh(np.clip(rho, -0.999999, 0.999999))
             low, high = float(np.tanh(z - half)), float(np.tanh(z + half))
         else:
-            boots = np.full(n_boot, np.nan)
-            for b in range(n_boot):
-                idx = rng.integers(0, n, n)
+            def rho_of(idx: np.ndarray, x=x) -> float:
                 with warnings.catch_warnings():
                     # A constant resample gives NaN, which the interval skips.
                     warnings.simplefilter("ignore")
-                    boots[b] = stats.spearmanr(x[idx], overall[idx])[0]
-            lo, hi = percentile_ci(boots[:, None], level)
+                    return stats.spearmanr(x[idx], overall[idx])[0]
+
+            lo, hi = percentile_ci(bootstrap_draws(rho_of, n, n_boot, rng).reshape(-1, 1), level)
             low, high = float(lo[0]), float(hi[0])
         rows.append({"pillar": p, "method": "spearman", "estimate": float(rho),
                      "ci_low": low, "ci_high": high, "p_value": float(pval), "n": n})

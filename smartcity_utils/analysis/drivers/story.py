@@ -16,8 +16,8 @@ import pandas as pd
 
 from smartcity_utils import reference as ref
 from smartcity_utils.analysis.drivers.lead import LEAD_METHOD, assessor_table
-from smartcity_utils.analysis.drivers.run import run_driver_analysis
 from smartcity_utils.analysis.drivers.ols import ols_as_estimates
+from smartcity_utils.analysis.drivers.run import run_driver_analysis
 from smartcity_utils.analysis.drivers.summary import driver_text, format_interval, text
 from smartcity_utils.analysis.measurement import (
     LENIENCY_COMPONENTS,
