@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: all setup clean-data analyse reports run focus screenshots chromium test test-fast lint benchmark lab simulate
+.PHONY: all setup lock clean-data analyse reports run focus screenshots chromium test test-fast lint benchmark lab simulate
 
 # The three focus regencies: their reports also in English and as PDF, and side by side.
 FOCUS  := Kukar Paser Kotim
@@ -18,12 +18,20 @@ all: run                     ## set up, then clean, analyse and render reports (
 	then $(MAKE) --no-print-directory focus screenshots; \
 	else echo "data/raw holds your files: for English reports, PDFs or a comparison, see smartcity report --help"; fi
 
-$(STAMP): pyproject.toml
+# The whole resolved environment, with hashes, from requirements.lock; then the package itself (no deps:
+# they are all in the lock). A fresh clone gets exactly the versions the suite passed with.
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-setup: $(STAMP)              ## create .venv and install the pinned dependencies
+setup: $(STAMP)              ## create .venv and install the locked dependencies
+
+lock: setup                  ## resolve pyproject.toml's pins again into requirements.lock (after changing a pin)
+	$(BIN)/python -m pip install --quiet pip-tools==7.6.2
+	$(BIN)/pip-compile --quiet --generate-hashes --extra dev --strip-extras --allow-unsafe \
+	  --no-emit-index-url --no-emit-find-links --output-file requirements.lock pyproject.toml
 
 run: setup
 	$(BIN)/smartcity run

@@ -1,4 +1,5 @@
-"""environment.yml (conda) and pyproject.toml (pip) declare the same dependencies."""
+"""One list of pinned dependencies: pyproject.toml; requirements.lock holds their whole resolved environment,
+environment.yml (conda) installs the package with its dev extra."""
 
 from __future__ import annotations
 
@@ -17,23 +18,43 @@ def _pyproject_pins() -> dict[str, str]:
     return dict(s.split("==") for s in specs)
 
 
-def _conda_pins() -> dict[str, str]:
+def _lock_pins() -> dict[str, str]:
     pins = {}
-    for line in (REPO / "environment.yml").read_text().splitlines():
-        match = re.match(r"^\s+-\s+([A-Za-z0-9_.-]+)==([^\s#]+)", line)
+    for line in (REPO / "requirements.lock").read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9_.-]+)==([^\s\\]+)", line)
         if match:
-            pins[match.group(1)] = match.group(2)
+            pins[_name(match.group(1))] = match.group(2)
     return pins
+
+
+def _name(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def test_every_dependency_is_pinned():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    unpinned = [s for s in project["dependencies"] if "==" not in s]
+    unpinned = [s for s in project["dependencies"] + project["optional-dependencies"]["dev"] if "==" not in s]
     assert not unpinned
 
 
-def test_conda_and_pip_declare_the_same_pins():
-    assert _conda_pins() == _pyproject_pins()
+def test_the_lock_holds_every_pin_of_pyproject_with_hashes():
+    lock = _lock_pins()
+    pins = {_name(k): v for k, v in _pyproject_pins().items()}
+    assert {k: lock.get(k) for k in pins} == pins
+    text = (REPO / "requirements.lock").read_text()
+    assert text.count("--hash=sha256:") >= len(lock)
+    assert "file://" not in text and "/opt/" not in text  # no index of one machine
+
+
+def test_conda_installs_the_package_with_its_pins():
+    env = (REPO / "environment.yml").read_text()
+    assert "- -e .[dev]" in env and "python=3.11" in env
+    assert not re.search(r"^\s+-\s+[A-Za-z0-9_.-]+==", env, re.M)  # no second list of pins to drift
+
+
+def test_python_version_matches_what_the_tests_use():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert project["requires-python"] == ">=3.11"  # tomllib, used here and by the package's tests, is 3.11+
 
 
 def test_core_packages_are_declared():
