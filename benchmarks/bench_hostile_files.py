@@ -1,4 +1,4 @@
-"""Benchmark: time and peak memory of refusing each hostile raw file of issue 16. Prints figures, asserts nothing.
+"""Benchmark: time and peak memory of refusing each hostile raw file. Prints figures, asserts nothing.
 
 Each file is written at the size the issue describes (the zip bomb holds
 1.15 GB of sheet XML in a few MB; the far-away cell is one ``<c>`` element),

@@ -11,7 +11,7 @@ import numpy as np
 from smartcity_simulator.files import SIM_LABEL, Faults, save_workbook
 
 #: Recommendations a panel gives in the register, per pillar, for all pillars ("Semua Pilar") and for the
-#: masterplan: plausible texts in the words of seed 000, drawn for each simulated regency-year.
+#: masterplan: plausible texts in the words of the Kukar 2023 session, drawn for each simulated regency-year.
 _REGISTER_TEXTS = {
     "smart_governance": ("Fokus pada SPBE dan integrasi Satu Data", "Integrasikan aplikasi layanan antar OPD",
                          "Percepat Mal Pelayanan Publik Digital"),
@@ -28,7 +28,7 @@ _REGISTER_TEXTS = {
 }
 
 
-#: The real recommendations of Kutai Kartanegara's 2023 stage-I session (seed 000, 13 June 2023), by
+#: The real recommendations of Kutai Kartanegara's 2023 stage-I session (13 June 2023, docs/sources.md), by
 #: assessor; their follow-up in the register is simulated.
 REAL_RECOMMENDATIONS = {
     ("Kabupaten Kutai Kartanegara", 2023): [
@@ -49,7 +49,7 @@ REAL_RECOMMENDATIONS = {
 }
 
 
-#: Agencies (OPD) per pillar of Kutai Kartanegara in 2023 (seed 000); the other counts are simulated.
+#: Agencies (OPD) per pillar of Kutai Kartanegara in 2023 (docs/sources.md); the other counts are simulated.
 REAL_AGENCIES = {("Kabupaten Kutai Kartanegara", 2023): {
     "smart_governance": 10, "smart_branding": 3, "smart_economy": 8, "smart_living": 10, "smart_society": 7,
     "smart_environment": 4}}
@@ -77,7 +77,7 @@ def write_recommendations(out_dir, rys, ref, gaz, seed, faults: Faults, national
     """The recommendations register: the panels' recommendations of 2022 and 2023, their follow-up one year
     later (a row repeating the recommendation, with status, date and evidence), and agencies per pillar.
 
-    Kutai Kartanegara 2023 carries the real recommendations and agency counts of its session (seed 000); every
+    Kutai Kartanegara 2023 carries the real recommendations and agency counts of its session (docs/sources.md); every
     status is simulated (:data:`FOLLOWUP_SHARES`), and every row says ``Simulasi = ya``.
     """
     from openpyxl import Workbook

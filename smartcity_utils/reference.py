@@ -215,7 +215,7 @@ def pillar_label(key: str) -> str:
 RECOMMENDATION_STATUSES = ("belum", "proses", "selesai")
 
 #: What a recommendation is for besides one pillar (``recommendation_scopes.csv``): every pillar, or the
-#: regency's masterplan (seed 000: recommendations "for all pillars" and on the masterplan).
+#: regency's masterplan (the Kukar 2023 session: recommendations "for all pillars" and on the masterplan).
 RECOMMENDATION_SCOPES = ("all", "masterplan")
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from fixtures.browser_check import require_chromium
 
 from smartcity_utils.report import browser
 from smartcity_utils.report.texts import texts
@@ -141,12 +142,7 @@ def test_no_command_ends_in_a_traceback_on_letters(letters):
 @pytest.mark.browser
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_the_letter_report_fits_in_a_real_browser(letters, lang):
-    try:
-        browser.find_chromium()
-    except browser.BrowserMissing as exc:
-        if os.environ.get("CI") or os.environ.get("SMARTCITY_REQUIRE_BROWSER"):
-            pytest.fail(f"the browser check must run here: {exc}")
-        pytest.skip(str(exc))
+    require_chromium()
     if lang == "en":
         assert _smartcity(letters, "report", "--regency", "Kota Kediri", "--lang", "en", "--quiet").returncode == 0
     page = letters["base"] / "reports" / f"kota-kediri.{lang}.html"

@@ -1,7 +1,7 @@
 """Agencies (OPD, *organisasi perangkat daerah*) taking part per pillar: one count per regency, year and pillar.
 
 An evaluation session records how many of the regency's agencies take part
-in each pillar (seed 000, Kutai Kartanegara 2023: Governance 10, Branding 3,
+in each pillar (Kutai Kartanegara 2023, docs/sources.md: Governance 10, Branding 3,
 Economy 8, Living 10, Society 7, Environment 4). The register
 ``Kabupaten/Kota | Tahun | Pilar | Jumlah OPD`` (a sheet of the template, or a
 file of its own) is optional; a count is a whole number from 0.
@@ -14,7 +14,7 @@ import pandas as pd
 from smartcity_utils import reference as ref
 from smartcity_utils.clean import rows
 from smartcity_utils.clean.sheets import Sheet
-from smartcity_utils.values import is_blank, parse_count
+from smartcity_utils.values import parse_count
 
 #: Fix of a count that is not a whole number.
 COUNT_FIX = "write the number of agencies (OPD) taking part in the pillar as a whole number, such as 10"
@@ -24,13 +24,7 @@ def parse_agencies(sheet: Sheet, out: rows.Collector) -> None:
     """Agencies register: the number of agencies per regency, year and pillar."""
     cols = {n: rows.column_of(sheet, n) for n in ("regency", "province", "kind", "year", "pillar", "n_agencies",
                                                   "is_simulated")}
-    for i in range(sheet.header_row + 1, len(sheet.rows)):
-        row = sheet.rows[i]
-        kind = rows.row_kind(row, rows.cell(row, cols["regency"]))
-        if kind:
-            out.reject_row(sheet, i, "", " | ".join(str(c) for c in row if not is_blank(c))[:200], kind,
-                           "not an agencies row; nothing to do")
-            continue
+    for i, row in rows.data_rows(sheet, out, cols["regency"], "agencies"):
         found = rows.regency_and_year(sheet, i, row, cols, out)
         if found is None:
             continue

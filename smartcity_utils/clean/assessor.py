@@ -34,14 +34,8 @@ def parse_assessor(sheet: Sheet, out: rows.Collector) -> None:
     stage = rows.stage_or_first(sheet, sheet.label_rows.get("stage", sheet.header_row), labels.get("stage"), out)
     assessor = str(labels["assessor"]).strip() if not is_blank(labels.get("assessor")) else sheet.sheet.strip()
     rid = ref.regency_resolver().resolve(labels.get("regency"), labels.get("province"), labels.get("kind"))
-    for i in range(sheet.header_row + 1, len(sheet.rows)):
-        row = sheet.rows[i]
+    for i, row in rows.data_rows(sheet, out, None, "score"):
         remark = recommendations.remark_of(row, c_r)
-        kind = rows.row_kind(row, None)
-        if kind:
-            out.reject_row(sheet, i, "", " | ".join(str(c) for c in row if not is_blank(c))[:200], kind,
-                           "not a score row; nothing to do")
-            continue
         if rid.regency_id is None:
             out.reject_row(sheet, i, "regency", labels.get("regency"), rid.reason,
                            rows.regency_fix(rid.reason, rid.suggestion, "label ('Kabupaten/Kota:') of this sheet"))

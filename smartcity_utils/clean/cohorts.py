@@ -12,13 +12,8 @@ def parse_cohorts(sheet: Sheet, out: rows.Collector) -> None:
     """Cohort register: the year each regency joined the programme."""
     cols = {n: rows.column_of(sheet, n) for n in ("regency", "province", "kind", "cohort_year", "source",
                                                   "is_simulated")}
-    for i in range(sheet.header_row + 1, len(sheet.rows)):
-        row = sheet.rows[i]
+    for i, row in rows.data_rows(sheet, out, cols["regency"], "cohort"):
         regency = rows.cell(row, cols["regency"])
-        kind = rows.row_kind(row, regency)
-        if kind:
-            out.reject_row(sheet, i, "", "", kind, "nothing to do")
-            continue
         rid = rows.resolve_regency(sheet, i, regency, rows.cell(row, cols["province"]), out,
                                    rows.cell(row, cols["kind"]))
         if rid is None:

@@ -18,13 +18,7 @@ def parse_groups(sheet: Sheet, out: rows.Collector) -> None:
     """One evaluation group per row: year, name, number of members, scope, source."""
     cols = {n: rows.column_of(sheet, n) for n in ("year", "evaluation_group", "rank_of", "rank_scope", "source",
                                                   "is_simulated")}
-    for i in range(sheet.header_row + 1, len(sheet.rows)):
-        row = sheet.rows[i]
-        kind = rows.row_kind(row, rows.cell(row, cols["evaluation_group"]))
-        if kind:
-            out.reject_row(sheet, i, "", " | ".join(str(c) for c in row if not is_blank(c))[:200], kind,
-                           "not a group row; nothing to do")
-            continue
+    for i, row in rows.data_rows(sheet, out, cols["evaluation_group"], "group"):
         year = parse_year(rows.cell(row, cols["year"]))
         if year is None:
             out.reject_row(sheet, i, "year", rows.cell(row, cols["year"]), "bad_year", "write the year as 2024")

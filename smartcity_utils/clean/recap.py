@@ -32,15 +32,8 @@ def parse_recap(sheet: Sheet, out: rows.Collector) -> None:
     if c_year is None and file_year is None:
         raise RawFileError(f"{sheet.where()}: recap without a year; add a 'Tahun' column or "
                            "put the year in the title (e.g. 'TAHUN 2022')")
-    for i in range(sheet.header_row + 1, len(sheet.rows)):
-        row = sheet.rows[i]
+    for i, row in rows.data_rows(sheet, out, c_reg):
         raw_name = rows.cell(row, c_reg)
-        kind = rows.row_kind(row, raw_name)
-        if kind:
-            out.reject_row(sheet, i, "", " | ".join(str(c) for c in row if not is_blank(c))[:200], kind,
-                           "not a regency row; nothing to do" if kind != "subtotal_row" else
-                           "subtotals are recomputed from the regency rows")
-            continue
         rid = rows.resolve_regency(sheet, i, raw_name, rows.cell(row, c_prov), out, rows.cell(row, c_kind))
         if rid is None:
             continue

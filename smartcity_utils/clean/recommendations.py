@@ -31,7 +31,7 @@ from smartcity_utils.values import is_blank, parse_stage, parse_timestamp, parse
 #: Years between a recommendation and its follow-up when a status row gives neither a follow-up year nor a
 #: date: the next year's first stage reviews what the regency did with the recommendations of the year
 #: before (in 2023, stage I reviewed the follow-up of the 2022 recommendations before the final
-#: evaluation in November; issue 18).
+#: evaluation in November; docs/sources.md).
 FOLLOWUP_LAG = 1
 
 #: Order of what a recommendation is for, after the six pillars: every pillar, the masterplan, then the
@@ -79,13 +79,7 @@ def parse_recommendations(sheet: Sheet, out: rows.Collector) -> None:
     cols = {n: rows.column_of(sheet, n) for n in ("regency", "province", "kind", "year", "stage", "assessor",
                                                   "pillar", "recommendation", "followup_status", "followup_date",
                                                   "followup_year", "evidence", "is_simulated")}
-    for i in range(sheet.header_row + 1, len(sheet.rows)):
-        row = sheet.rows[i]
-        kind = rows.row_kind(row, rows.cell(row, cols["regency"]))
-        if kind:
-            out.reject_row(sheet, i, "", " | ".join(str(c) for c in row if not is_blank(c))[:200], kind,
-                           "not a recommendation row; nothing to do")
-            continue
+    for i, row in rows.data_rows(sheet, out, cols["regency"], "recommendation"):
         found = rows.regency_and_year(sheet, i, row, cols, out)
         if found is None:
             continue

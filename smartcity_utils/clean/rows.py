@@ -195,6 +195,23 @@ def column_of(sheet: Sheet, name: str) -> int | None:
     return next((j for j, c in sheet.columns.items() if c == name), None)
 
 
+def data_rows(sheet: Sheet, out: Collector, name_column: int | None = None, what: str = "regency"):
+    """The rows below the header that hold data, as ``(index, row)``.
+
+    A blank row, a footnote and a subtotal (``Jumlah``, ``Rata-rata`` in ``name_column``) are listed in
+    the rejects with their kind and go no further: every layout treats them alike.
+    """
+    for i in range(sheet.header_row + 1, len(sheet.rows)):
+        row = sheet.rows[i]
+        kind = row_kind(row, cell(row, name_column))
+        if kind:
+            out.reject_row(sheet, i, "", " | ".join(str(c) for c in row if not is_blank(c))[:200], kind,
+                           "subtotals are recomputed from the regency rows" if kind == "subtotal_row"
+                           else f"not a {what} row; nothing to do")
+            continue
+        yield i, row
+
+
 def row_kind(row: list[object], regency_cell: object) -> str | None:
     """blank_row, footnote_row, subtotal_row or None for a data row."""
     non_blank = [c for c in row if not is_blank(c)]

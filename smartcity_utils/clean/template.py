@@ -37,7 +37,7 @@ INSTRUCTIONS = [
 ]
 
 
-#: The most assessor sheets a template holds: a panel has 3 to 4 assessors (docs/DOMAIN.md: seed 000,
+#: The most assessor sheets a template holds: a panel has 3 to 4 assessors (docs/sources.md: Kukar 2023,
 #: the 2022 Kota Kediri panel); 50 leaves room for several panels in one workbook and keeps the file
 #: small (each sheet costs about 0.1 s and 60 KB to write).
 MAX_ASSESSOR_SHEETS = 50
@@ -135,7 +135,7 @@ RECOMMENDATION_HEADER = ["Kabupaten/Kota", "Tahun", "Tahap", "Asesor", "Pilar", 
 AGENCY_HEADER = ["Kabupaten/Kota", "Tahun", "Pilar", "Jumlah OPD", "Simulasi"]
 
 #: Rows of the recommendations and agencies sheets that offer the lists of pillars and statuses: a session
-#: gives some ten to twenty recommendations (seed 000: nine in the register, one per pillar in the remarks),
+#: gives some ten to twenty recommendations (the Kukar 2023 session: nine in the register, one per pillar in the remarks),
 #: so 200 rows hold several sessions and their follow-up.
 TEMPLATE_ROWS = 200
 

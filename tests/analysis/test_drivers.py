@@ -697,7 +697,7 @@ def test_ols_estimates_are_the_raw_slopes_and_carry_the_estimand_of_driver_text(
     np.testing.assert_array_equal(out["estimate"], t["estimate"])
 
 
-# --- issue 15: labels, orders, foreign tables ----------------------------------------------------------
+# --- labels, orders, foreign tables ----------------------------------------------------------------------
 
 
 def test_ordinal_logit_reports_log_odds_with_the_odds_ratio_and_clusters_by_regency():

@@ -47,7 +47,7 @@ def test_03_drivers_find_the_strongest_pillar(processed, tmp_path):
     assert "ICC(1)" in text and "Cronbach" in text  # the measurement tables are shown
     assert "Corrected regression (lead)" in text and "Regresi terkoreksi (utama)" in text
     assert "What it estimates" in text and "Yang diestimasi" in text
-    # Issue 15: the assumptions, the measured-years estimate and bound, the order probabilities, the weight
+    # The assumptions, the measured-years estimate and bound, the order probabilities, the weight
     # scenarios, the Sobol result and what the pillars are, all shown.
     for shown in ("Years without assessor rows", "Assessors of one panel", "Corrected, years with assessor rows only",
                   "Interval widened by that range", "Share of draws above the next", "Published weight set",

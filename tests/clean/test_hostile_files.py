@@ -1,6 +1,6 @@
 """No raw file can crash, exhaust or silently truncate a run: one line naming the file, or a complete read.
 
-Each hostile file of issue 16 is written by the test itself in a few
+Each hostile file is written by the test itself in a few
 kilobytes (:mod:`fixtures.hostile_files`). The files that once aborted the
 process are read in one child process whose address space is capped at 2 GB
 above its start, so a regression fails these tests instead of the machine.

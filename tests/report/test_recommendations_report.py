@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import html
 import io
-import os
 import re
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import nbformat
 import pandas as pd
 import papermill as pm
 import pytest
+from fixtures.browser_check import require_chromium
 from fixtures.example_run import output_text
 from fixtures.kukar_recommendations import MARKUP, RECOMMENDATIONS_2023, write_kukar_raw
 
@@ -146,12 +146,7 @@ def test_the_kukar_example_comes_out_in_its_report_in_both_languages_and_in_chro
     for lang in ("id", "en"):
         assert commands.report(["Kukar"], lang=lang, workers=1, out_dir=str(out), progress=False,
                                processed_dir=str(kukar_through_the_template)) == 0
-    try:
-        browser.find_chromium()
-    except browser.BrowserMissing as exc:
-        if os.environ.get("CI") or os.environ.get("SMARTCITY_REQUIRE_BROWSER"):
-            pytest.fail(f"the browser check must run here: {exc}")
-        pytest.skip(str(exc))
+    require_chromium()
     for lang in ("id", "en"):
         page = (out / f"kabupaten-kutai-kartanegara.{lang}.html").read_text(encoding="utf-8")
         words = texts()[lang]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import pandas as pd
 import pytest
+from fixtures.browser_check import require_chromium
 
 from smartcity_utils.report import browser, narrative
-from smartcity_utils.report.index_page import INDEX_CSP, _INDEX_JS, write_index
+from smartcity_utils.report.index_page import _INDEX_JS, INDEX_CSP, write_index
 from smartcity_utils.report.page import PAGE_CSP, link_html, page_html, script_hash
 from smartcity_utils.report.tables import format_cell, published_table
 
@@ -69,12 +69,7 @@ def test_the_index_runs_its_own_script_and_no_other(tmp_path):
 
 
 def test_a_script_slipped_into_a_page_does_not_run_in_a_browser(tmp_path):
-    try:
-        browser.find_chromium()
-    except browser.BrowserMissing as exc:
-        if os.environ.get("CI") or os.environ.get("SMARTCITY_REQUIRE_BROWSER"):
-            pytest.fail(f"the browser check must run here: {exc}")
-        pytest.skip(str(exc))
+    require_chromium()
     page = tmp_path / "page.html"
     page.write_text(page_html('<h1>Kabupaten Paser</h1><p id="p">safe</p>'
                               "<script>document.getElementById('p').textContent = 'ran'</script>"
