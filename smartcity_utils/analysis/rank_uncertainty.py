@@ -269,7 +269,13 @@ def _prepare_draws(regency_year: pd.DataFrame, model: RankModel) -> _Draws:
             values="score", aggfunc="mean",
         ).reindex(columns=keys)
         pos = {(rid, int(yr)): i for i, (rid, yr) in enumerate(zip(units["regency_id"], years))}
-        for (rid, yr), block in wide_a.groupby(level=["regency_id", "year"], sort=False):
+        if pooled:
+            # The pooled model needs only each panel's size: no resampled rows are built.
+            sizes_a = wide_a.groupby(level=["regency_id", "year"], sort=False).size()
+            own_size = {pos[(rid, int(yr))]: int(m) for (rid, yr), m in sizes_a.items() if (rid, int(yr)) in pos}
+            if panel_error_cov is None:
+                panel_error_cov = dimension_error_cov(tidy)
+        for (rid, yr), block in ([] if pooled else wide_a.groupby(level=["regency_id", "year"], sort=False)):
             i = pos.get((rid, int(yr)))
             if i is None:
                 continue  # assessor scores for a regency-year outside the table
@@ -283,11 +289,6 @@ def _prepare_draws(regency_year: pd.DataFrame, model: RankModel) -> _Draws:
             rows = block.reset_index()
             rows[keys] = values
             assessor_units[i] = (values, None, rows)
-        if pooled:
-            own_size = {i: int(values.shape[0]) for i, (values, _, _) in assessor_units.items()}
-            if panel_error_cov is None:
-                panel_error_cov = dimension_error_cov(tidy)
-            assessor_units = {}
         for i in sorted(assessor_units):
             values, _, rows = assessor_units[i]
             m = values.shape[0]
