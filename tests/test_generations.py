@@ -169,13 +169,14 @@ def test_other_settings_asked_for_make_the_analysis_stale(tmp_path_factory, tmp_
 
 
 @pytest.mark.slow
-def test_the_analysis_gives_identical_bytes_for_identical_inputs(tmp_path_factory, tmp_path):
-    from smartcity_utils.analysis.run import run_analysis
+def test_the_analysis_gives_identical_bytes_for_identical_inputs(tmp_path_factory, tmp_path, monkeypatch):
+    from smartcity_utils.analysis.run import PROCESSES_VARIABLE, run_analysis
 
-    first = processed_example(tmp_path_factory)
+    first = processed_example(tmp_path_factory)  # the driver models beside the rest, on two cores or more
     again = tmp_path / "processed"
     shutil.copytree(first, again)
     shutil.rmtree(paths.analysis_dir(again))
+    monkeypatch.setenv(PROCESSES_VARIABLE, "1")  # every step in one process, one after the other
     run_analysis(again, n_draws=200, n_boot=30)  # the settings of the session's example
     names = sorted(p.name for p in paths.analysis_dir(first).iterdir() if p.name != ".smartcity.lock")
     assert names == sorted(p.name for p in paths.analysis_dir(again).iterdir() if p.name != ".smartcity.lock")

@@ -111,3 +111,46 @@ def test_kill_9_of_report_leaves_no_process_and_no_half_written_file(tmp_path_fa
     for page in pages:
         assert (out / page).read_text(encoding="utf-8").rstrip().endswith("</html>")
     assert not _leftovers(out)
+
+
+@pytest.mark.parametrize("how", ["sigterm", "ctrl-c", "kill-9"])
+def test_stopping_analyse_stops_its_driver_process_and_keeps_the_previous_tables(tmp_path_factory, tmp_path,
+                                                                                 how):
+    import shutil
+
+    from smartcity_utils import paths
+
+    processed = tmp_path / "processed"
+    shutil.copytree(processed_example(tmp_path_factory), processed)
+    before = {p.name: p.read_bytes() for p in paths.analysis_dir(processed).iterdir() if p.is_file()}
+    markers = _leftovers(processed)  # the cleaning's completion marker, not a leftover
+    env = {**os.environ, "SMARTCITY_DATA_DIR": str(tmp_path / "data"), "SMARTCITY_ANALYSIS_PROCESSES": "2"}
+    cmd = [sys.executable, "-m", "smartcity_utils", "analyse", "--force", "--processed", str(processed)]
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        started: list[psutil.Process] = []
+        while not started:  # the driver models' process
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the analysis started no second process in 2 minutes"
+            time.sleep(0.1)
+            started = psutil.Process(proc.pid).children(recursive=True)
+        if how == "ctrl-c":
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            os.kill(proc.pid, signal.SIGKILL if how == "kill-9" else signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 15
+    while _alive(started) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(started), "the driver models' process outlived the analysis"
+    assert proc.returncode == {"sigterm": 143, "ctrl-c": 130, "kill-9": -signal.SIGKILL}[how], stderr
+    if how != "kill-9":
+        assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1, stderr
+    after = {p.name: p.read_bytes() for p in paths.analysis_dir(processed).iterdir() if p.is_file()}
+    assert after == before  # stopped before it wrote: the previous analysis stands whole
+    assert _leftovers(processed) == markers

@@ -11,6 +11,9 @@ these files instead of recomputing them.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,7 @@ from smartcity_utils import paths
 from smartcity_utils.analysis.index import index_table
 from smartcity_utils.clean.assemble import TABLES
 from smartcity_utils.freshness import code_version, step_digest
+from smartcity_utils.processes import exit_with_parent
 from smartcity_utils.errors import DriverInputError, UserError
 from smartcity_utils.reference import DIMENSION_KEYS, PILLAR_KEYS, dimension_weights
 from smartcity_utils.tables import (
@@ -208,36 +212,22 @@ def _without_national_models(index_ranks: pd.DataFrame) -> tuple[dict, dict, dic
 def _national_models(index_ranks: pd.DataFrame, scores: pd.DataFrame, seed: int, n_draws: int,
                      n_boot: int) -> tuple[dict, dict, dict]:
     """The measurement model, rank uncertainty and driver models: tables, rank metadata, run metadata."""
-    from smartcity_utils.analysis.drivers.lead import assessor_table, panel_sizes
+    from smartcity_utils.analysis.drivers.lead import assessor_table
     from smartcity_utils.analysis.drivers.run import run_driver_analysis
-    from smartcity_utils.analysis.rank_uncertainty import (
-        WEIGHT_SPREAD,
-        RankModel,
-        band_coverage_check,
-        rank_uncertainty,
-    )
 
-    assessors = scores[(scores["level"] == "assessor") & scores["dimension_key"].notna()]
     wide = assessor_table(scores)
-    measurement = measurement_tables(index_ranks, scores, wide)
-    dims = list(DIMENSION_KEYS)
-    dim_cov = measurement["_dimension_cov"]
-    _, assumed_m = panel_sizes(index_ranks, wide.dropna(subset=dims))
-    rank_model = RankModel(n_draws=n_draws, seed=seed, weight_spread=WEIGHT_SPREAD,
-                           assessor_scores=assessors[["regency_id", "year", "assessor", "dimension_key", "score"]],
-                           panel_error_cov=dim_cov.to_numpy(), panel_size=assumed_m)
-    uncertainty = rank_uncertainty(index_ranks, rank_model)
-    uncertainty["weight_spread"] = WEIGHT_SPREAD
-    # Every table says whether its numbers come from simulated rows.
-    flags = index_ranks[["regency_id", "year", "is_simulated"]]
-    assumptions = uncertainty.attrs.get("assumptions", {})
-    uncertainty = uncertainty.merge(flags, on=["regency_id", "year"], how="left", validate="1:1")
-    uncertainty.attrs["assumptions"] = assumptions
-    band_check = band_coverage_check(index_ranks, rank_model, n_rep=BAND_CHECK_SETS, seed=seed + 1)
     frame = driver_frame(index_ranks)
-    results = run_driver_analysis(frame, target="final_score", pillars=list(PILLAR_KEYS), year_col="year",
-                                  group_col="regency_id", rank_col="rank_computed", n_boot=n_boot, seed=seed,
-                                  assessors=wide, source="regency_year")
+    # The driver models share nothing with the measurement model and the rank bands: they run beside them.
+    driver_job = beside(run_driver_analysis, frame, target="final_score", pillars=list(PILLAR_KEYS),
+                        year_col="year", group_col="regency_id", rank_col="rank_computed", n_boot=n_boot,
+                        seed=seed, assessors=wide, source="regency_year")
+    try:
+        measurement, uncertainty, band_check, dim_cov = _measurement_and_bands(index_ranks, scores, wide, seed,
+                                                                               n_draws)
+    except BaseException:  # an error or Ctrl-C here stops the driver models too
+        driver_job.cancel()
+        raise
+    results = driver_job.result()
     method_tables = [t for k, t in results.items() if isinstance(t, pd.DataFrame) and "estimate" in t.columns
                      and "pillar" in t.columns and k not in ("summary", "main_effect_bandwidth")]
     drivers = pd.concat(method_tables, ignore_index=True) if method_tables else pd.DataFrame()
@@ -263,6 +253,110 @@ def _national_models(index_ranks: pd.DataFrame, scores: pd.DataFrame, seed: int,
             "sobol_output": measurement["rank_sensitivity"].attrs.get("output", ""),
             "true_rank_coverage_check": band_check}
     return tables, rank_meta, meta
+
+
+def _measurement_and_bands(index_ranks: pd.DataFrame, scores: pd.DataFrame, wide: pd.DataFrame, seed: int,
+                           n_draws: int) -> tuple[dict[str, Any], pd.DataFrame, dict, pd.DataFrame]:
+    """The measurement model, the rank bands from its error covariance, and the bands' true-rank coverage check."""
+    from smartcity_utils.analysis.drivers.lead import panel_sizes
+    from smartcity_utils.analysis.rank_uncertainty import (
+        WEIGHT_SPREAD,
+        RankModel,
+        band_coverage_check,
+        rank_uncertainty,
+    )
+
+    assessors = scores[(scores["level"] == "assessor") & scores["dimension_key"].notna()]
+    measurement = measurement_tables(index_ranks, scores, wide)
+    dims = list(DIMENSION_KEYS)
+    dim_cov = measurement["_dimension_cov"]
+    _, assumed_m = panel_sizes(index_ranks, wide.dropna(subset=dims))
+    rank_model = RankModel(n_draws=n_draws, seed=seed, weight_spread=WEIGHT_SPREAD,
+                           assessor_scores=assessors[["regency_id", "year", "assessor", "dimension_key", "score"]],
+                           panel_error_cov=dim_cov.to_numpy(), panel_size=assumed_m)
+    uncertainty = rank_uncertainty(index_ranks, rank_model)
+    uncertainty["weight_spread"] = WEIGHT_SPREAD
+    # Every table says whether its numbers come from simulated rows.
+    flags = index_ranks[["regency_id", "year", "is_simulated"]]
+    assumptions = uncertainty.attrs.get("assumptions", {})
+    uncertainty = uncertainty.merge(flags, on=["regency_id", "year"], how="left", validate="1:1")
+    uncertainty.attrs["assumptions"] = assumptions
+    band_check = band_coverage_check(index_ranks, rank_model, n_rep=BAND_CHECK_SETS, seed=seed + 1)
+    return measurement, uncertainty, band_check, dim_cov
+
+
+#: Environment variable: the most processes the analysis uses (default: the cores this process may use).
+PROCESSES_VARIABLE = "SMARTCITY_ANALYSIS_PROCESSES"
+
+
+def analysis_processes() -> int:
+    """How many processes the analysis uses: ``SMARTCITY_ANALYSIS_PROCESSES``, else the usable cores (1 or 2)."""
+    value = os.environ.get(PROCESSES_VARIABLE, "").strip()
+    if value:
+        try:
+            wanted = int(value)
+        except ValueError:
+            raise UserError(f"{PROCESSES_VARIABLE}={value!r} is not a whole number; set it to 1 (one process) "
+                            f"or 2 (the driver models beside the rest)") from None
+        if wanted < 1:
+            raise UserError(f"{PROCESSES_VARIABLE}={value!r}: set it to 1 or more")
+        return min(wanted, 2)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return min(cores, 2)
+
+
+class beside:  # noqa: N801 - used like a function: ``beside(f, ...).result()``
+    """``func(*args, **kwargs)`` in a second process while the caller goes on; ``result()`` waits for it.
+
+    With one process (:func:`analysis_processes`), or where processes cannot
+    be forked, it runs in the caller at ``result()``. Every step draws from
+    its own seed, so the tables are the same bytes either way (a test holds
+    this). The child exits with its parent, even one killed by ``kill -9``,
+    and an exception in the child is raised again in the caller.
+    """
+
+    def __init__(self, func, *args, **kwargs) -> None:
+        self._call = (func, args, kwargs)
+        self._pool = None
+        self._pending = None
+        if analysis_processes() > 1 and "fork" in multiprocessing.get_all_start_methods():
+            # Ctrl-C is held back while the child is forked, until it ignores it (else it could die with a
+            # traceback before its handlers are set); the parent receives it once the child exists.
+            held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+            try:
+                self._pool = multiprocessing.get_context("fork").Pool(1, initializer=_child_start,
+                                                                       initargs=(os.getpid(), held))
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            self._pending = self._pool.apply_async(func, args, kwargs)
+
+    def result(self):
+        func, args, kwargs = self._call
+        if self._pool is None:
+            return func(*args, **kwargs)
+        try:
+            return self._pending.get()
+        finally:
+            self.cancel()
+
+    def cancel(self) -> None:
+        """Stop the child (a no-op when the call runs in the caller or has ended)."""
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+
+def _child_start(parent: int, mask: set) -> None:
+    """A child of the analysis: Ctrl-C is the parent's to handle, SIGTERM (the parent stopping it) ends it at
+    once, without the parent's handlers it was forked with, and it dies with its parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    exit_with_parent(parent)
 
 
 #: The fewest regency-years with an index and a known cohort, in two cohorts or more, for a comparison of

@@ -25,6 +25,7 @@ from smartcity_utils.report.kernels import (
     deadline,
     describe_failure,
 )
+from smartcity_utils.processes import exit_with_parent
 from smartcity_utils.report.page import export_notebook, make_exporter, write_pdf
 from smartcity_utils.tables import atomic_write, make_temp
 
@@ -142,39 +143,14 @@ def _init_process_worker(reuse_kernels: bool, max_reports: int, parent: int) -> 
     # Ctrl-C reaches the whole process group; the parent alone decides, and stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop_worker)
-    _exit_with_parent(parent)
+    # The worker's kernel goes with it (_stop_worker), so no process of a run outlives the run.
+    exit_with_parent(parent)
 
 def _stop_worker(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
     """SIGTERM in a worker (the run is stopped, or its parent died): kill the kernel, leave at once."""
     if _PROCESS_WORKER is not None:
         _PROCESS_WORKER.abort()
     os._exit(128 + signum)
-
-#: Linux ``prctl`` option: the signal a process receives when its parent dies.
-_PR_SET_PDEATHSIG = 1
-
-def _exit_with_parent(parent: int) -> None:
-    """Make this worker receive SIGTERM when the process that started it dies (even by ``kill -9``).
-
-    Linux delivers it at once (``prctl(PR_SET_PDEATHSIG)``); elsewhere a
-    thread checks the parent twice a second. The worker's kernel goes with it
-    (:func:`_stop_worker`), so no process of a run outlives the run.
-    """
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl")
-    except (OSError, AttributeError):
-        def watch() -> None:
-            while os.getppid() == parent:
-                time.sleep(0.5)
-            os.kill(os.getpid(), signal.SIGTERM)
-
-        threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-    if os.getppid() != parent:  # the parent died before the signal was armed
-        os.kill(os.getpid(), signal.SIGTERM)
 
 def _run_in_process(task: dict[str, Any]) -> dict[str, Any]:
     if _PROCESS_WORKER is None:
