@@ -76,7 +76,8 @@ Outputs (under ``out_dir``), all marked ``Simulasi = ya``:
 ``formulir/ekspor_formulir_2024.csv``, ``quick_win/register_quick_win.xlsx``,
 ``angkatan/register_angkatan.csv``, ``kelompok/register_kelompok.csv``,
 ``rekomendasi/register_rekomendasi.xlsx`` (the panels' recommendations of 2022 and 2023, their follow-up
-one year later, agencies per pillar; statuses drawn independently of the scores), plus, in ``truth/`` beside the raw folder, ``simulation_truth.json``,
+one year later, agencies per pillar; statuses drawn independently of the scores), plus, in ``truth/`` beside the
+raw folder, ``simulation_truth.json``,
 ``simulation_truth_regency_year.csv`` and ``simulation_faults.csv`` (the
 deliberate faults, one row per cell or row). A copy of the real
 ``published_facts.csv`` is placed next to them when ``out_dir`` lacks one.
@@ -182,7 +183,7 @@ def simulate_raw(out_dir: Path, *, seed: int = 2017, national: bool = False,
     out_dir.mkdir(parents=True, exist_ok=True)
     truth_dir = Path(truth_dir) if truth_dir is not None else out_dir.parent / TRUTH_DIR
     ref = load_reference()
-    for year, spec in HEADER_VARIANTS.items():
+    for spec in HEADER_VARIANTS.values():
         for key, alias in spec.items():
             match = reference.match_pillar if key in ref.pillars else reference.match_dimension
             if match(alias) != key:

@@ -196,7 +196,8 @@ class RegencyResolver:
             is ``blank_regency`` (an empty cell), ``unknown_regency`` or
             ``ambiguous_regency`` with a suggestion.
         """
-        cache_key = (str(raw), "" if means_missing(province) else str(province), "" if means_missing(kind) else str(kind))
+        cache_key = (str(raw), "" if means_missing(province) else str(province),
+                     "" if means_missing(kind) else str(kind))
         if cache_key not in self._cache:
             self._cache[cache_key] = self._resolve(raw, province, kind)
         return self._cache[cache_key]

@@ -136,7 +136,7 @@ def parse_rank(value: object) -> tuple[int | None, int | None, str | None]:
 
 
 def parse_count(value: object, minimum: int = 1) -> tuple[int | None, str | None]:
-    """A whole number from ``minimum`` (a group size from 1, a number of agencies from 0): ``(count, reject reason)``."""
+    """A whole number from ``minimum`` (a group size from 1, agencies from 0): ``(count, reject reason)``."""
     number, reason = parse_number(value)
     if reason:
         return None, reason

@@ -81,7 +81,8 @@ def raw_dir(tmp_path: Path) -> Path:
     write_recap(raw / "rekap" / "rekap_2022.xlsx", 2022, [
         recap_row(1, "Kota Kediri", "Jawa Timur", 2017, [2.75, 2.75, 3.5, 3.33, 3.33, 2.75], d5, 3.31, 22),
         recap_row(2, "Kab. Berau", "Kalimantan Timur", 2021, p6, d5, 2.88, 8),
-        recap_row(3, "KUTAI KARTANEGARA", "Kalimantan Timur", "angkatan pertama", ["3,25", "-", 3, 3, 3, 4.7], d5, 3.1, 9),
+        recap_row(3, "KUTAI KARTANEGARA", "Kalimantan Timur", "angkatan pertama", ["3,25", "-", 3, 3, 3, 4.7], d5,
+                  3.1, 9),
         [None] * 20,
         ["", "Rata-rata Angkatan 2017", "", "", "", 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, "", "", ""],
         recap_row(4, "Kabupaten Kutai Tengah", "Kalimantan Timur", 2017, p6, d5, 3.0, 10),

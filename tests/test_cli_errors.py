@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from fixtures import hostile_files as h
+
 from smartcity_utils import cli, commands
 from smartcity_utils.clean.assemble import run_clean
 from smartcity_utils.clean.template import MAX_ASSESSOR_SHEETS
@@ -47,7 +47,8 @@ def _one_line(status: int, err: str) -> str:
 
 
 @pytest.mark.parametrize("argv, expected", [
-    pytest.param(["report", "--regency", "Paser", "--timeout", "0"], "--timeout 0: give the time limit", id="timeout_0"),
+    pytest.param(["report", "--regency", "Paser", "--timeout", "0"], "--timeout 0: give the time limit",
+                 id="timeout_0"),
     pytest.param(["report", "--regency", "Paser", "--workers", "0"], "--workers 0: give a number", id="workers_0"),
     pytest.param(["report", "--regency", "Paser", "--workers", "-2"], "--workers -2: give a number", id="workers_neg"),
     pytest.param(["report", "--regency", "Paser", "--workers", "100000"], "--workers 100000", id="workers_huge"),

@@ -15,7 +15,7 @@ ALLOWED = {
     "analysis": {"clean", "analysis"},
     "report": {"clean", "analysis", "report"},
 }
-SHARED = {"paths", "errors", "reference", "regencies", "values", "tables", "freshness"}
+SHARED = {"paths", "errors", "reference", "regencies", "values", "tables", "freshness", "processes"}
 
 
 def _imports(path: Path) -> list[str]:

@@ -49,7 +49,8 @@ def _raw_folder(raw: Path) -> Path:
     ws = wb.active
     for row in (["REKAPITULASI NILAI AKHIR SMART CITY PROVINSI KALIMANTAN TIMUR TAHUN 2023"], [],
                 ["No", "Kabupaten/Kota", "Provinsi", "Nilai Akhir", "Keterangan"],
-                [1, "Kutai Kartanegara", "Kalimantan Timur", "3,25", None], [2, "Kab. Paser", "Kalimantan Timur", 3.1, None],
+                [1, "Kutai Kartanegara", "Kalimantan Timur", "3,25", None],
+                [2, "Kab. Paser", "Kalimantan Timur", 3.1, None],
                 [3, "Kabupaten Berau", "Kalimantan Timur", None, "belum dinilai"]):
         ws.append(row)
     wb.save(raw / "rekap_kaltim_2023.xlsx")
@@ -62,8 +63,8 @@ def letters(tmp_path_factory) -> dict[str, object]:
     raw = _raw_folder(base / "raw")
     env = {**os.environ, "SMARTCITY_DATA_DIR": str(base / "data"), "SMARTCITY_REPORTS_DIR": str(base / "reports"),
            "TQDM_DISABLE": "1"}
-    run = subprocess.run([sys.executable, "-m", "smartcity_utils", "run", "--raw", str(raw), "--quiet", "--workers", "1"],
-                         capture_output=True, text=True, env=env, timeout=600)
+    command = [sys.executable, "-m", "smartcity_utils", "run", "--raw", str(raw), "--quiet", "--workers", "1"]
+    run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     return {"base": base, "raw": raw, "env": env, "run": run}
 
 

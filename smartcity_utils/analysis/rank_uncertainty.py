@@ -31,10 +31,10 @@ import pandas as pd
 
 from smartcity_utils import reference as ref
 from smartcity_utils.analysis.index import (
-    weighted_sum,
-    weights_wide,
     compute_index,
     dimension_keys,
+    weighted_sum,
+    weights_wide,
 )
 from smartcity_utils.analysis.ranks import (
     DEFAULT_BY,

@@ -223,7 +223,8 @@ def add_ranks(
     out["n_loaded"] = whole["n_loaded"]
     out["n_in_group"] = whole["group_size"].astype("float64")
     out["rank_computed"] = rank_scores(out, score_col, by=cols).where(out["group_complete"])
-    year_whole = out.groupby("year")["group_complete"].transform("all") if "year" in out.columns else whole["group_complete"]
+    year_whole = (out.groupby("year")["group_complete"].transform("all") if "year" in out.columns
+                  else whole["group_complete"])
     out["percentile_year"] = percentile_within(out, score_col, ["year"]).where(year_whole)
     pct_cohort = percentile_within(out, score_col, ["year", cohort_col])
     out["percentile_cohort"] = pct_cohort.where(out[cohort_col].notna() & cohort_complete(out, score_col, cohort_col))

@@ -7,7 +7,7 @@ Sobol design and analysis, SALib (``salib==1.6.0``). Nothing from
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -68,7 +68,7 @@ def _percentile_ranks(scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
 
 
 def rank_shift(ranks: np.ndarray, base: np.ndarray) -> np.ndarray:
-    """Mean absolute shift, in percentile points, of the units' percentiles from the base ones (one value per column)."""
+    """Mean absolute shift, in percentile points, of the units' percentiles from the base ones (one per column)."""
     return np.mean(np.abs(ranks - base[:, None]), axis=0)
 
 
@@ -98,7 +98,8 @@ def sobol_rank_sensitivity(
     weight_model: str = "uniform",
     concentration: float | None = None,
 ) -> pd.DataFrame:
-    """Estimates the share of the variance of the ranking's mean absolute percentile shift that is due to each weight (first order S1 and total ST Sobol indices).
+    """Estimates the share of the variance of the ranking's mean absolute percentile shift that is due to each
+    weight (first order S1 and total ST Sobol indices).
 
     Inputs of the Sobol design (``weight_model``): ``"uniform"``: each
     dimension weight, drawn independently and uniformly in

@@ -19,20 +19,19 @@ from pathlib import Path
 import pandas as pd
 
 from smartcity_utils import paths, regencies
-from smartcity_utils.freshness import code_version
 from smartcity_utils import reference as ref
 from smartcity_utils.clean.agencies import agencies_table, parse_agencies
 from smartcity_utils.clean.assessor import is_blank_assessor_sheet, parse_assessor
 from smartcity_utils.clean.cohorts import parse_cohorts
-from smartcity_utils.clean.form import supersede_resubmissions, parse_form
+from smartcity_utils.clean.form import parse_form, supersede_resubmissions
 from smartcity_utils.clean.groups import parse_groups
 from smartcity_utils.clean.precedence import (
     is_revision,
     list_replaced,
-    row_reference,
     resolve_agencies,
     resolve_assessor_duplicates,
     resolve_recap,
+    row_reference,
     set_aside_simulated,
 )
 from smartcity_utils.clean.published import parse_published
@@ -51,6 +50,7 @@ from smartcity_utils.clean.sheets import (
     read_grid_file,
 )
 from smartcity_utils.errors import RawConflictError, RawFileError
+from smartcity_utils.freshness import code_version
 from smartcity_utils.tables import folder_lock, write_tables
 from smartcity_utils.values import is_blank
 
@@ -397,7 +397,8 @@ def _build_groups(out: Collector) -> pd.DataFrame:
                           whole_row=True, counted=False)
         else:
             conflicts.append(f"{key[1]} {key[0]}: {first['source_file']} row {first['source_row']} gives "
-                             f"{first['n_members']}, {rec['source_file']} row {rec['source_row']} gives {rec['n_members']}")
+                             f"{first['n_members']}, {rec['source_file']} row {rec['source_row']} gives "
+                             f"{rec['n_members']}")
     if conflicts:
         raise RawConflictError("two sources give an evaluation group different sizes: " + "; ".join(conflicts[:3])
                                + ". Correct or remove one of them and rerun")

@@ -36,7 +36,6 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-
 from smartcity_utils import regencies
 from smartcity_utils.clean.rows import DIMENSIONS, PILLARS, Collector
 from smartcity_utils.errors import RawConflictError
@@ -422,7 +421,8 @@ def resolve_agencies(out: Collector, revisions: set[str]) -> list[dict]:
                           f"identical to {where}; remove one" if rec["n_agencies"] == first["n_agencies"] else
                           f"conflicts with {where}, which was kept; correct the source", whole_row=True,
                           counted=False)
-        holders = [(rec, rec["n_agencies"]) for rec in sorted(per_file, key=lambda r: r["source_file"] not in revisions)]
+        in_order = sorted(per_file, key=lambda r: r["source_file"] not in revisions)
+        holders = [(rec, rec["n_agencies"]) for rec in in_order]
         winner = _decide(holders, revisions)
         if winner is None:
             conflicts.add(rid, year, f"agencies (OPD) of {pillar}", holders)

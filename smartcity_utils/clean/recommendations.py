@@ -268,7 +268,7 @@ def build_recommendations(out: rows.Collector, revisions: set[str],
         for m in members:
             if m["followup"] is not None:
                 by_year[m["followup"]["followup_year"]].append((m, m["followup"]))
-        for followup_year, holders in sorted(by_year.items()):
+        for _year, holders in sorted(by_year.items()):
             won = resolve_status(out, holders, revisions, conflicts)
             if won is None:
                 continue
@@ -352,7 +352,8 @@ def followup_view(recommendations: pd.DataFrame, status: pd.DataFrame) -> pd.Dat
     view = view.astype({"followup_status": "str", "evidence": "str", "source_file": "str", "source_sheet": "str",
                         "followup_date": "datetime64[ms]"})
     after = _themes_of(view, FOLLOWUP_LAG)
-    again = ["; ".join(t for t in str(own).split("; ") if t and t in later) for own, later in zip(view["themes"], after)]
+    again = ["; ".join(t for t in str(own).split("; ") if t and t in later)
+             for own, later in zip(view["themes"], after)]
     view["repeated_next_year_themes"] = again
     view["theme_repeated_next_year"] = pd.array([bool(a) for a in again], dtype=bool)
     return view[FOLLOWUP_COLUMNS].reset_index(drop=True).astype({"repeated_next_year_themes": "str",

@@ -135,7 +135,8 @@ RECOMMENDATION_HEADER = ["Kabupaten/Kota", "Tahun", "Tahap", "Asesor", "Pilar", 
 AGENCY_HEADER = ["Kabupaten/Kota", "Tahun", "Pilar", "Jumlah OPD", "Simulasi"]
 
 #: Rows of the recommendations and agencies sheets that offer the lists of pillars and statuses: a session
-#: gives some ten to twenty recommendations (the Kukar 2023 session: nine in the register, one per pillar in the remarks),
+#: gives some ten to twenty recommendations (the Kukar 2023 session: nine in the register, one per pillar in the
+#: remarks),
 #: so 200 rows hold several sessions and their follow-up.
 TEMPLATE_ROWS = 200
 

@@ -45,7 +45,8 @@ window.addEventListener('load', function () {
   var wide = [];
   document.querySelectorAll('body *').forEach(function (el) {
     var r = el.getBoundingClientRect();
-    if (r.width && r.right > width + 1 && wide.length < 8) wide.push(el.tagName + '.' + el.className + ' ' + Math.round(r.right));
+    if (r.width && r.right > width + 1 && wide.length < 8)
+      wide.push(el.tagName + '.' + el.className + ' ' + Math.round(r.right));
   });
   var images = Array.prototype.map.call(document.images, function (img) {
     return {loaded: img.complete && img.naturalWidth > 0, alt: img.alt, width: img.getBoundingClientRect().width};

@@ -13,12 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from smartcity_utils import __version__, paths
-from smartcity_utils.paths import SLUG_MAX_LEN, STEM_PATTERN, safe_slug
 from smartcity_utils.errors import UserError
 from smartcity_utils.freshness import code_version
+from smartcity_utils.paths import SLUG_MAX_LEN, STEM_PATTERN, safe_slug
 from smartcity_utils.tables import atomic_write, file_digest
-
-
 
 STAMP_DIRNAME = ".stamps"
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from smartcity_utils.processes import exit_with_parent
 from smartcity_utils.report.jobs import (
     ReportJob,
 )
@@ -25,7 +26,6 @@ from smartcity_utils.report.kernels import (
     deadline,
     describe_failure,
 )
-from smartcity_utils.processes import exit_with_parent
 from smartcity_utils.report.page import export_notebook, make_exporter, write_pdf
 from smartcity_utils.tables import atomic_write, make_temp
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from scipy.stats import rankdata
 
+from smartcity_utils import reference as ref
 from smartcity_utils.analysis import index as ix
 from smartcity_utils.analysis import rank_uncertainty, ranks
-from smartcity_utils import reference as ref
 from smartcity_utils.reference import DIMENSION_KEYS
 
 DIMS = ["baseline", "output", "outcome", "impact", "quick_wins"]
@@ -99,7 +99,8 @@ def test_reconcile_kota_kediri_2022_is_ok_with_file_weights():
     # half a unit of 2 decimals (0.005) + sum_j w_j * 0.005 (= 0.005) + 1e-9
     assert row["tolerance"] == pytest.approx(0.010000001, abs=1e-12)
     assert list(out.columns) == ["regency_id", "regency", "year", "final_score_reported",
-                                 "final_score_computed", "difference", "tolerance", "status", "weights_status", "verdict"]
+                                 "final_score_computed", "difference", "tolerance", "status", "weights_status",
+                                 "verdict"]
     assert (row["weights_status"], row["verdict"]) == ("inferred", "agrees")
 
 
@@ -223,7 +224,8 @@ def test_vectorised_equals_naive_with_assessors_groups_and_missing():
     _, slow = rank_uncertainty.rank_draws_naive(df, **kwargs)
     assert np.array_equal(fast, slow, equal_nan=True)
     assert np.isnan(fast[3]).all()
-    pd.testing.assert_frame_equal(rank_uncertainty.rank_uncertainty(df, **kwargs), rank_uncertainty.rank_uncertainty_naive(df, **kwargs))
+    pd.testing.assert_frame_equal(rank_uncertainty.rank_uncertainty(df, **kwargs),
+                                  rank_uncertainty.rank_uncertainty_naive(df, **kwargs))
 
 
 def test_rank_uncertainty_is_seeded():

@@ -96,7 +96,8 @@ def test_resolved_variants_are_kept(bundled, faults):
     scores = bundled.scores
     for f in faults[faults["fault"].isin(RESOLVED)].itertuples():
         if f.fault == "decimal_comma_text":
-            at = scores[(scores.source_file == f.file) & (scores.source_sheet == f.sheet) & (scores.source_row == f.row)]
+            at = scores[(scores.source_file == f.file) & (scores.source_sheet == f.sheet)
+                        & (scores.source_row == f.row)]
             if f.file.startswith("quick_win"):
                 qw = bundled.quick_wins
                 at = qw[(qw.source_file == f.file) & (qw.source_row == f.row)]
@@ -111,7 +112,8 @@ def test_resolved_variants_are_kept(bundled, faults):
             assert len(at) and (at["regency"] == expected).all(), f
         elif f.fault == "status_variant":  # a follow-up status spelt another way: kept as its status
             status = bundled.recommendation_status
-            at = status[(status.source_file == f.file) & (status.source_sheet == f.sheet) & (status.source_row == f.row)]
+            at = status[(status.source_file == f.file) & (status.source_sheet == f.sheet)
+                        & (status.source_row == f.row)]
             assert at["status"].tolist() == [ref.recommendation_statuses()[f.value.casefold()]], f
         else:  # a header or a pillar cell spelt another way
             assert not any((f.file, f.sheet, f.row, c) in rejected_rows for c in ("pillar", "dimension")), f

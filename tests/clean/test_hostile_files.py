@@ -17,9 +17,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from fixtures import hostile_files as h
 from python_calamine import CalamineWorkbook
 
-from fixtures import hostile_files as h
 from smartcity_utils.clean import bounded
 from smartcity_utils.clean.assemble import clean_raw_folder
 from smartcity_utils.clean.sheets import read_grid_file
@@ -133,7 +133,8 @@ def test_the_limits_are_settable_and_a_bad_setting_is_one_line(tmp_path, monkeyp
     with pytest.raises(RawFileError, match=r"a cell at A3 lies in row 3, beyond the 2 rows .*SMARTCITY_MAX_ROWS"):
         read_grid_file(recap, "rekap.xlsx")
     monkeypatch.setenv("SMARTCITY_MAX_ROWS", "lots")
-    with pytest.raises(UserError, match=r"^SMARTCITY_MAX_ROWS='lots': give a positive whole number \(default 200000\)$"):
+    message = r"^SMARTCITY_MAX_ROWS='lots': give a positive whole number \(default 200000\)$"
+    with pytest.raises(UserError, match=message):
         read_grid_file(recap, "rekap.xlsx")
 
 

@@ -7,13 +7,13 @@ import itertools
 
 import pandas as pd
 import pytest
+from clean_helpers import assert_rows_accounted, cases, workbook
 
 from smartcity_utils import regencies
 from smartcity_utils.clean.assemble import REFERENCE_GROUPS, clean_raw_folder
 from smartcity_utils.clean.published import metric_key
 from smartcity_utils.errors import RawConflictError, RawFileError
 from smartcity_utils.reference import DIMENSION_KEYS, PILLAR_KEYS
-from clean_helpers import assert_rows_accounted, cases, workbook
 
 PUBLISHED_HEADER = "index,year,region,metric,value,rank,rank_of,rank_scope,source_url\n"
 KEDIRI_URL = "https://bangsaonline.com/amp/berita/113379/hasil-evaluasi-smart-city-2022-kota-kediri-ke-4-tertinggi-se-jawa-timur"
@@ -185,7 +185,8 @@ def test_a_group_size_from_a_register_makes_the_group_whole_or_not(tmp_path):
     raw = tmp_path / "raw"
     workbook(raw / "rekap.xlsx", {"S": _recap_rows(2023, "Kaltim", THREE)})
     (raw / "kelompok.csv").write_text("Tahun,Kelompok,Jumlah Peserta,Lingkup Peringkat,Sumber\n"
-                                      "2023,Kaltim,3,provinsi,surat gubernur\n2023,Kaltara,5,provinsi,\n", encoding="utf-8")
+                                      "2023,Kaltim,3,provinsi,surat gubernur\n2023,Kaltara,5,provinsi,\n",
+                                      encoding="utf-8")
     cleaned = clean_raw_folder(raw)
     assert (cleaned.regency_year["group_size"] == 3).all()
     groups = cleaned.evaluation_groups.set_index(["year", "evaluation_group"])

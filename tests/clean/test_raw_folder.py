@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
-
 from fixtures import hostile_files as h
+
 from smartcity_utils.clean.assemble import clean_raw_folder, discover_files, run_clean
 from smartcity_utils.errors import RawFileError, UserError
 

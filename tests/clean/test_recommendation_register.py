@@ -70,7 +70,7 @@ def test_the_recommendations_of_the_session_are_kept_with_their_themes(kukar):
     register = recs[recs["layout"].str.contains("recommendations") & (recs["year"] == 2023)]
     assert len(register) == len(RECOMMENDATIONS_2023)
     by_text = register.set_index("recommendation")
-    for assessor, pillar, text, themes in RECOMMENDATIONS_2023:
+    for assessor, _pillar, text, themes in RECOMMENDATIONS_2023:
         row = by_text.loc[text]
         assert row["themes"].split("; ") == themes, text
         assert row["assessors"] == assessor
@@ -252,7 +252,8 @@ def test_form_remarks_are_kept_and_a_superseded_answer_takes_its_remark_along(tm
     header = "Waktu Pengisian;Kabupaten/Kota;Tahun;Tahap;Asesor;Kode Pertanyaan;Pilar;Dimensi;Nilai;Keterangan"
     lines = [header,
              "2024-07-01 10:00:00;Kab. Paser;2024;Tahap I;A;P1;Smart Governance;;3,0;Perlu integrasi SPBE",
-             "2024-07-02 10:00:00;Kab. Paser;2024;Tahap I;A;P1;Smart Governance;;3,5;Perlu integrasi SPBE dan Satu Data",
+             "2024-07-02 10:00:00;Kab. Paser;2024;Tahap I;A;P1;Smart Governance;;3,5;"
+             "Perlu integrasi SPBE dan Satu Data",
              "2024-07-01 10:00:00;Kab. Paser;2024;Tahap I;A;D4;;Impact;3,0;Dampak bagi warga belum terukur",
              "2024-07-01 10:00:00;Antah Berantah;2024;Tahap I;A;P2;Smart Branding;;3,0;Promosi wisata"]
     (raw / "form.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from smartcity_utils.report import index_page
+from smartcity_utils.report import index_page, runner
 from smartcity_utils.report import jobs as report_jobs
-from smartcity_utils.report import runner
 from smartcity_utils.report.texts import texts
 
 REPORT_NB = Path(__file__).resolve().parents[1] / "fixtures" / "report_fixture.ipynb"
@@ -79,10 +78,12 @@ def _report(folder: Path, stem: str, **figures) -> None:
 
 @pytest.fixture()
 def folder(tmp_path) -> Path:
-    _report(tmp_path, "kabupaten-paser.id", regency="Kabupaten Paser", lang="id", year=2023, province="Kalimantan Timur",
+    _report(tmp_path, "kabupaten-paser.id", regency="Kabupaten Paser", lang="id", year=2023,
+            province="Kalimantan Timur",
             cohort_year=2021, evaluation_group="Kabupaten", final_score=3.17, rank=15, n_in_group=130,
             percentile_in_group=89, simulated=True)
-    _report(tmp_path, "kabupaten-paser.en", regency="Kabupaten Paser", lang="en", year=2023, province="Kalimantan Timur",
+    _report(tmp_path, "kabupaten-paser.en", regency="Kabupaten Paser", lang="en", year=2023,
+            province="Kalimantan Timur",
             cohort_year=2021, evaluation_group="Kabupaten", final_score=3.17, rank=15, n_in_group=130,
             percentile_in_group=89, simulated=True)
     _report(tmp_path, "kota-kediri.id", regency="Kota Kediri", lang="id", year=2023, province="Jawa Timur",

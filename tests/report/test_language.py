@@ -52,7 +52,8 @@ def rendered(tmp_path_factory) -> dict[str, Path]:
     uncertainty = rank_uncertainty(index_ranks, n_draws=30, seed=0)
     analysis = paths.analysis_dir(folder)
     analysis.mkdir(parents=True, exist_ok=True)
-    write_tables({"index_ranks": index_ranks, "rank_uncertainty": uncertainty, "reconciliation": reconcile_index(index_ranks),
+    write_tables({"index_ranks": index_ranks, "rank_uncertainty": uncertainty,
+                  "reconciliation": reconcile_index(index_ranks),
                   "driver_estimates": _driver_estimates(index_ranks)}, analysis)
     # Stamped as `smartcity analyse` stamps it, so the reports take these tables as fresh.
     inputs = {name: file_digest(folder / f"{name}.parquet") for name in ("regency_year", "scores")}
@@ -78,7 +79,7 @@ def rendered(tmp_path_factory) -> dict[str, Path]:
 
 
 def _visible_text(page: str, figures: bool = True) -> str:
-    """Text a reader sees: the page without markup, image descriptions, and (``figures``) the words inside SVG figures."""
+    """Text a reader sees: the page without markup, image descriptions, and (``figures``) the words in SVG figures."""
     svg_words = []
     for uri in re.findall(r'src="data:image/svg\+xml,([^"]+)"', page):
         svg = unquote(html.unescape(uri))

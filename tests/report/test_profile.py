@@ -123,7 +123,8 @@ def test_group_changes_and_missing_years():
 
 def _rejects_context() -> profile.ReportContext:
     ctx = _context()
-    ctx.scores = pd.DataFrame({"regency_id": [358, 358, 361], "source_file": ["a_kukar.xlsx", "rekap.xlsx", "rekap.xlsx"],
+    ctx.scores = pd.DataFrame({"regency_id": [358, 358, 361],
+                               "source_file": ["a_kukar.xlsx", "rekap.xlsx", "rekap.xlsx"],
                                "source_row": [5, 10, 11]})
     ctx.quick_wins = pd.DataFrame(columns=["regency_id", "source_file", "source_row"])
     ctx.rejects = pd.DataFrame([

@@ -15,8 +15,8 @@ from smartcity_utils import tables
 from smartcity_utils.report import index_page
 from smartcity_utils.report import jobs as report_jobs
 from smartcity_utils.report import runner as report
-from smartcity_utils.report.workers import Worker
 from smartcity_utils.report.texts import texts
+from smartcity_utils.report.workers import Worker
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 REPORT_NB = FIXTURES / "report_fixture.ipynb"
@@ -149,7 +149,8 @@ def test_plan_reports_rejects_duplicate_ids(tmp_path):
 def rendered(tmp_path_factory):
     root = tmp_path_factory.mktemp("render")
     calls: list[int] = []
-    jobs = report_jobs.plan_reports([(6401, "Kabupaten Paser"), (3571, "Kota Kediri"), (9999, TRICKY)], 2023, "id", root / "out")
+    jobs = report_jobs.plan_reports([(6401, "Kabupaten Paser"), (3571, "Kota Kediri"), (9999, TRICKY)], 2023, "id",
+                                    root / "out")
     summary = report.render_reports(
         jobs, REPORT_NB, workers=2, precompute=_cache_maker(root, calls), progress=False, timeout=120
     )

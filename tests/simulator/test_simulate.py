@@ -138,7 +138,8 @@ def test_recap_layout_and_labels(sim):
 
 def test_assessor_panel_mean_is_recap(sim):
     truth = sim.truth_regency_year.set_index(["regency", "year"])
-    book = next(p for p in sim.files["assessor"] if p.name == f"penilaian_{paths.safe_slug('Kabupaten Paser')}_2022.xlsx")
+    name = f"penilaian_{paths.safe_slug('Kabupaten Paser')}_2022.xlsx"
+    book = next(p for p in sim.files["assessor"] if p.name == name)
     wb = CalamineWorkbook.from_path(str(book))
     values = []
     for name in wb.sheet_names:

@@ -4,7 +4,7 @@ variant, whose pillar and headline errors come from different assessors."""
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -108,7 +108,8 @@ def eiv_drivers(
     error_scale: str | float | np.ndarray | None = None,
     return_draws: bool = False,
 ) -> pd.DataFrame | tuple[pd.DataFrame, dict[str, np.ndarray]]:
-    """Estimates the linear association of the headline with each true (error-free) pillar score, holding the other pillars fixed, correcting for assessor measurement error.
+    """Estimates the linear association of the headline with each true (error-free) pillar score, holding the other
+    pillars fixed, correcting for assessor measurement error.
 
     Method-of-moments errors-in-variables estimator
     ``beta = (S_xx - Sigma_uu * mean(1/m))^-1 (S_xy - Sigma_uy * mean(1/m))``
@@ -202,7 +203,8 @@ def split_panel_drivers(
     seed: int = 0,
     level: float = 0.95,
 ) -> pd.DataFrame:
-    """Estimates the linear association of the headline with each true pillar score, holding the others fixed, from disjoint halves of each panel.
+    """Estimates the linear association of the headline with each true pillar score, holding the others fixed,
+    from disjoint halves of each panel.
 
     For every unit with m >= 2 assessors the panel is split at random: the
     pillars are averaged over floor(m / 2) assessors and the headline over

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -55,7 +56,8 @@ def mixed_model_drivers(
     Returns:
         One row per pillar with ``pillar, method ("mixed"), estimate``
         (raw slope), ``ci_low, ci_high, coef, coef_ci_low,
-        coef_ci_high`` (the same), ``std_estimate, std_ci_low, std_ci_high`` (standardised), ``std_err, p_value, converged, optimizer, warnings,
+        coef_ci_high`` (the same), ``std_estimate, std_ci_low, std_ci_high`` (standardised), ``std_err, p_value,
+        converged, optimizer, warnings,
         group_var, n, n_groups``.
 
     Raises:

@@ -9,7 +9,7 @@ regression, draws from the normal approximation of its (robust) covariance.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -52,7 +52,8 @@ def order_probabilities(draws: np.ndarray, pillars: Sequence[str], estimate: Seq
         first, same = np.full(len(pillars), np.nan), np.nan
     for pos, j in enumerate(order):
         nxt = order[pos + 1] if pos + 1 < len(order) else None
-        rows.append({"position": pos + 1, "pillar": pillars[j], "lead_estimate": float(est[j]), "p_first": float(first[j]),
+        rows.append({"position": pos + 1, "pillar": pillars[j], "lead_estimate": float(est[j]),
+                     "p_first": float(first[j]),
                      "next_pillar": pillars[nxt] if nxt is not None else None,
                      "p_above_next": float(np.mean(draws[:, j] > draws[:, nxt])) if nxt is not None and n else np.nan,
                      "p_this_order": same, "n_draws": int(n), "source": source})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -118,7 +118,8 @@ def ordinal_rank_drivers(
     within-group standard deviation of a pillar, the other pillars held
     equal; ``exp`` of it is the factor on the odds (the odds ratio, reported
     beside it). Standard errors are clustered by ``cluster_col`` (regency)
-    when given: repeated years of one regency are not independent evidence. Bands and pillars are both formed within ``group_cols`` so that
+    when given: repeated years of one regency are not independent evidence. Bands and pillars are both formed within
+    ``group_cols`` so that
     groups of 24 and of 270 members are comparable. Fitted with statsmodels'
     ``OrderedModel`` (logit link). Before any estimate is reported, the
     pillars are checked for separating the bands (:func:`separation`; then

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -64,7 +64,8 @@ def error_covariance(
     value_col: str = "score",
     headline_name: str = "headline",
 ) -> pd.DataFrame:
-    """Estimates the covariance matrix of one assessor's measurement error across the items and the assessor's own headline.
+    """Estimates the covariance matrix of one assessor's measurement error across the items and the assessor's own
+    headline.
 
     Pooled within-panel covariance: for every unit with m >= 2 assessors
     scoring all items, the deviations of each assessor from the panel mean are

@@ -3,8 +3,9 @@ by sparse REML and checked against statsmodels MixedLM."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -160,7 +161,8 @@ def assessor_leniency(
     components: Sequence[str] = ("unit", "rater"),
     engine: str = "reml",
 ) -> LeniencyResult:
-    """Estimates each assessor's leniency (mean score offset for the same unit) and the unit, rater and residual variance components.
+    """Estimates each assessor's leniency (mean score offset for the same unit) and the unit, rater and residual
+    variance components.
 
     Crossed random-effects model ``score = mu_item + u_unit + b_rater + e``
     with unit (regency-year) and rater (assessor) crossed, ``u``, ``b``, ``e``

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -66,7 +66,7 @@ def assessor_rows(scores: pd.DataFrame, average: bool = True) -> pd.DataFrame:
 
 def rating_rows(scores_long: pd.DataFrame, unit_cols: str | Sequence[str], rater_col: str, value_col: str,
                  item_col: str | None, what: str) -> tuple[pd.DataFrame, list[str]]:
-    """Checks the columns of assessor-level ratings and returns the rows with a score (new index) and the unit columns."""
+    """Checks the columns of assessor-level ratings; returns the rows with a score (new index) and the unit columns."""
     unit_cols = as_list(unit_cols)
     require_columns(scores_long, unit_cols + [rater_col, value_col] + as_list(item_col), what)
     return scores_long.dropna(subset=[value_col]).reset_index(drop=True), unit_cols
@@ -80,7 +80,8 @@ def icc(
     item_col: str | None = None,
     level: float = 0.95,
 ) -> pd.DataFrame:
-    """Estimates the share of score variance that lies between units (ICC(1)) and the reliability of a panel mean (ICC(k)), per item.
+    """Estimates the share of score variance that lies between units (ICC(1)) and the reliability of a panel mean
+    (ICC(k)), per item.
 
     One-way random-effects model ``score = mu + u_unit + e`` (Shrout & Fleiss
     ICC(1,1) and ICC(1,k)): raters are treated as nested in units (each

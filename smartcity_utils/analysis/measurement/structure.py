@@ -3,7 +3,8 @@ McDonald's omega, and the pillar mean against each dimension."""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
