@@ -247,8 +247,9 @@ def _report(regencies, cohort, every, lang, year, workers, force, out_dir, timeo
 def drivers(table: str, target: str, pillars: list[str] | None = None, as_json: bool = False) -> int:
     """The driver analysis on any CSV table with one row per unit."""
     from smartcity_utils.analysis.drivers.command import drivers_command
+    from smartcity_utils.report.drivers import result_words
 
-    return drivers_command(table, target, pillars, as_json)
+    return drivers_command(table, target, pillars, as_json, words=lambda results: result_words(results, "en"))
 
 
 def template(out: str | Path, assessors: int = 4, force: bool = False) -> int:

@@ -1,22 +1,15 @@
-"""Tables formatted for a reader: labels in the report's language, rounded numbers, "-" for missing.
+"""Tables formatted for a reader: labels in the page's language, rounded numbers, "-" for missing.
 
-A report shows no data frame as pandas prints it. :func:`reader_table` takes a
+A page shows no data frame as pandas prints it. :func:`reader_table` takes a
 frame and a column specification (which columns, of which kind) and returns
-a :class:`ReaderTable`: HTML without an index column, numbers rounded to what
-the data support, missing values shown as ``-`` with a note under the table.
-
-Rounding (defined once here):
-
-* scores and indices: 2 decimals (the evaluation publishes 2, e.g. Paser
-  2022: 2.88);
-* ranks and counts: whole numbers;
-* percentiles: whole numbers (a group of 37 resolves steps of about 3 %).
+a :class:`ReaderTable`: HTML without an index column, every number formatted
+by :mod:`smartcity_utils.report.numbers` (the one place of rounding, decimal
+marks and signs), missing values shown as ``-`` with a note under the table.
 """
 
 from __future__ import annotations
 
 import html
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,68 +17,25 @@ from urllib.parse import urlparse
 
 import pandas as pd
 
+from smartcity_utils.report.numbers import (
+    MISSING,
+    fmt_int,
+    fmt_interval,
+    fmt_p,
+    fmt_pct,
+    fmt_range,
+    fmt_score,
+    fmt_share_interval,
+    fmt_signed,
+)
 from smartcity_utils.report.page import link_html
-from smartcity_utils.report.texts import text
+from smartcity_utils.report.texts import has_text, text, words
 from smartcity_utils.values import is_missing
 
-MISSING = "-"
-
-#: Column kinds and what they show.
+#: Column kinds and what they show (``num``: a number already formatted by :mod:`~smartcity_utils.report.numbers`,
+#: right-aligned like every other number).
 KINDS = ("text", "score", "signed", "rank", "int", "pct", "year", "link", "bool", "range", "interval", "code", "p",
-         "free")
-
-#: Smallest p-value printed as a number; below it a table shows "< 0.001"
-#: (three decimals is what a test on a few dozen regencies supports).
-P_FLOOR = 0.001
-
-
-def fmt_score(value: object, decimals: int = 2) -> str:
-    """A score or index: 2 decimals (3 for a computed index set beside a reported one), ``-`` when missing."""
-    if is_missing(value):
-        return MISSING
-    v = round(float(value), decimals)
-    return f"{v + 0.0:.{decimals}f}" if v != 0 else f"{0:.{decimals}f}"  # never "-0.00"
-
-
-def fmt_signed(value: object) -> str:
-    """A difference: 2 decimals with its sign (``+0.30``, ``−0.12``)."""
-    if is_missing(value):
-        return MISSING
-    v = round(float(value), 2)
-    return f"+{v:.2f}" if v > 0 else (f"−{abs(v):.2f}" if v < 0 else "0.00")
-
-
-def fmt_int(value: object) -> str:
-    """A rank or count: a whole number (``8``, not ``8.0``)."""
-    return MISSING if is_missing(value) else str(int(round(float(value))))
-
-
-def fmt_pct(value: object) -> str:
-    """A percentile (0 to 100): a whole number."""
-    return MISSING if is_missing(value) else str(int(math.floor(float(value) + 0.5)))
-
-
-def fmt_p(value: object) -> str:
-    """A p-value: ``< 0.001`` below :data:`P_FLOOR`, else 3 decimals (never ``0.0``)."""
-    if is_missing(value):
-        return MISSING
-    v = float(value)
-    return f"< {P_FLOOR:g}" if v < P_FLOOR else f"{v:.3f}"
-
-
-def fmt_range(low: object, high: object) -> str:
-    """A rank range ``low–high`` (one number when both agree)."""
-    if is_missing(low) or is_missing(high):
-        return MISSING
-    lo, hi = fmt_int(low), fmt_int(high)
-    return lo if lo == hi else f"{lo}–{hi}"
-
-
-def fmt_interval(low: object, high: object) -> str:
-    """A confidence interval ``[low, high]`` with 2 decimals."""
-    if is_missing(low) or is_missing(high):
-        return MISSING
-    return f"[{fmt_score(low)}, {fmt_score(high)}]"
+         "free", "num")
 
 
 def _link(value: object) -> str:
@@ -99,24 +49,26 @@ def _link(value: object) -> str:
 def format_cell(value: object, kind: str, lang: str) -> str:
     """The HTML of one cell of ``kind`` (escaped; links as anchors)."""
     if kind == "score":
-        return fmt_score(value)
+        return fmt_score(value, lang)
     if kind == "signed":
-        return fmt_signed(value)
+        return fmt_signed(value, lang)
     if kind in ("rank", "int", "year"):
         return fmt_int(value)
     if kind == "pct":
         return fmt_pct(value)
     if kind == "p":
-        return fmt_p(value)
+        return fmt_p(value, lang)
     if kind == "link":
         return _link(value)
     if kind == "bool":
         return MISSING if is_missing(value) else text(lang, "yes" if bool(value) else "no")
     if kind in ("range", "interval"):
         low, high = value if isinstance(value, tuple) else (None, None)
-        return fmt_range(low, high) if kind == "range" else fmt_interval(low, high)
+        return fmt_range(low, high) if kind == "range" else fmt_interval(low, high, lang)
     if kind == "code":
         return MISSING if is_missing(value) or str(value) == "" else f"<code>{html.escape(str(value))}</code>"
+    if kind == "num":  # a number already formatted for the page's language
+        return MISSING if is_missing(value) or str(value) == "" else html.escape(str(value))
     if kind == "free":  # text as a person wrote it: escaped, and a long word or address may wrap anywhere
         return MISSING if is_missing(value) or str(value) == "" else \
             f'<span class="free-text">{html.escape(str(value))}</span>'
@@ -124,7 +76,7 @@ def format_cell(value: object, kind: str, lang: str) -> str:
     return MISSING if is_missing(value) or str(value) == "" else html.escape(str(value))
 
 
-_NUMERIC = {"score", "signed", "rank", "int", "pct", "year", "range", "interval", "p"}
+_NUMERIC = {"score", "signed", "rank", "int", "pct", "year", "range", "interval", "p", "num"}
 
 
 @dataclass
@@ -219,12 +171,10 @@ def reader_table(frame: pd.DataFrame, columns: Mapping[str, str | tuple[str, str
 
 def coded_text(lang: str, prefix: str, code: object, fallback_key: str | None = None) -> str:
     """The report text ``<prefix><code>`` in ``lang``; an unlisted code as words (or the ``fallback_key`` text)."""
-    from smartcity_utils.report.texts import texts
-
     if is_missing(code):
         return MISSING
     key = f"{prefix}{code}"
-    table = texts()[lang]
+    table = words(lang)
     if key in table:
         return table[key]
     plain = str(code).replace("_", " ")  # an unlisted code still reads as words
@@ -329,7 +279,7 @@ def rejects_table(rejects: pd.DataFrame, lang: str) -> ReaderTable:
         if rec.reason == "unknown_regency":
             return (text(lang, "fix_unknown_regency", name=rec.nearest) if rec.nearest
                     else text(lang, "fix_unknown_regency_plain"))
-        return coded_text(lang, "fix_", rec.reason, "fix_other") if f"fix_{rec.reason}" in _keys(lang) \
+        return coded_text(lang, "fix_", rec.reason, "fix_other") if has_text(lang, f"fix_{rec.reason}") \
             else text(lang, "fix_other")
 
     frame = rejects.assign(
@@ -340,12 +290,6 @@ def rejects_table(rejects: pd.DataFrame, lang: str) -> ReaderTable:
     return reader_table(frame, {"file": "code", "row": "int", "value": "text",
                                 "reason_text": ("text", "col_reason"), "fix": "text",
                                 "match_text": ("text", "col_match")}, lang)
-
-
-def _keys(lang: str) -> set[str]:
-    from smartcity_utils.report.texts import texts
-
-    return set(texts()[lang])
 
 
 def published_table(published: pd.DataFrame, lang: str) -> ReaderTable:
@@ -484,7 +428,7 @@ def plain_table(frame: pd.DataFrame, lang: str = "en") -> ReaderTable:
     """
     data = frame.reset_index() if any(n is not None for n in frame.index.names) else frame.reset_index(drop=True)
     data = data.copy()
-    words = _table_words(lang)
+    store = words(lang)
     columns, labels = {}, {}
     for column in data.columns:
         name = str(column)
@@ -503,14 +447,8 @@ def plain_table(frame: pd.DataFrame, lang: str = "en") -> ReaderTable:
         else:
             kind = "text"
         columns[column] = kind
-        labels[column] = words.get(_LABEL_KEYS.get(name, f"col_{name}"), name.replace("_", " ").capitalize())
+        labels[column] = store.get(_LABEL_KEYS.get(name, f"col_{name}"), name.replace("_", " ").capitalize())
     return reader_table(data, columns, lang, labels=labels)
-
-
-def _table_words(lang: str) -> dict[str, str]:
-    from smartcity_utils.report.texts import texts
-
-    return texts()[lang]
 
 
 # --------------------------------------------------------------------------- notebook 04's tables
@@ -560,21 +498,11 @@ def unthemed_table(unthemed: pd.DataFrame, lang: str) -> ReaderTable:
                         lang)
 
 
-def _share_cell(share: object, low: object, high: object) -> str:
-    """A share as a percentage with its interval: ``45 [38–54]``; the interval left out when not given."""
-    if is_missing(share):
-        return MISSING
-    point = fmt_pct(100 * float(share))
-    if is_missing(low) or is_missing(high):
-        return point
-    return f"{point} [{fmt_pct(100 * float(low))}–{fmt_pct(100 * float(high))}]"
-
-
 def followup_rates_table(rates: pd.DataFrame, lang: str) -> ReaderTable:
     """Follow-up a year later per cohort: counts, and the shares done, in progress and not started with their
     95 % intervals (:func:`smartcity_utils.analysis.recommendations.followup_rates`)."""
     frame = rates.assign(cohort=[category_text(g) for g in rates["group"]],
-                         **{f"share_{s}": [_share_cell(*v) for v in zip(rates[f"share_{s}"], rates[f"share_{s}_low"],
+                         **{f"share_{s}": [fmt_share_interval(*v) for v in zip(rates[f"share_{s}"], rates[f"share_{s}_low"],
                                                                         rates[f"share_{s}_high"])]
                             for s in ("selesai", "proses", "belum")})
     return reader_table(frame, {"cohort": ("text", "col_cohort"), "n_regencies": "int", "n_recommendations": "int",
@@ -588,3 +516,76 @@ def association_table(association: pd.DataFrame, lang: str) -> ReaderTable:
                                interval_low=association["ci_low"], interval_high=association["ci_high"])
     return reader_table(frame, {"term_text": ("text", "col_term"), "estimate": ("signed", "col_assoc_estimate"),
                                 "interval": "interval", "p_value": "p", "n_units": "int"}, lang)
+
+
+# --------------------------------------------------------------------------- the comparison report's tables
+
+
+def compare_history_table(histories_by_name: dict[str, pd.DataFrame], lang: str) -> ReaderTable:
+    """Year by regency: index, and rank of N with the percentile in the group, in one cell per regency."""
+    from smartcity_utils.report.narrative import compare_rank_phrases
+
+    found = {int(y) for h in histories_by_name.values() for y in h.dropna(subset=["final_score"])["year"]}
+    years = list(range(min(found), max(found) + 1)) if found else []  # a year without any index shows as "-"
+    frame = pd.DataFrame({"year": years})
+    columns: dict[str, object] = {"year": "year"}
+    labels = {}
+    for i, (name, history) in enumerate(histories_by_name.items()):
+        by_year = history.set_index("year")
+        cells = []
+        for year in years:
+            if year not in by_year.index or pd.isna(by_year.at[year, "final_score"]):
+                cells.append(MISSING)
+                continue
+            cells.append(" · ".join([fmt_score(by_year.at[year, "final_score"], lang),
+                                     *compare_rank_phrases(by_year.loc[year], lang)]))
+        frame[f"r{i}"] = cells
+        columns[f"r{i}"] = "text"
+        labels[f"r{i}"] = name
+    return reader_table(frame, columns, lang, labels=labels)
+
+
+def compare_pillar_table(scores: pd.DataFrame, lang: str) -> ReaderTable:
+    """Pillars by regency (rows of :func:`smartcity_utils.report.compare.pillar_scores`), 2 decimals."""
+    from smartcity_utils import reference as ref
+
+    names = ref.pillar_names()
+    frame = scores.T.reset_index(names="pillar_key")
+    frame.insert(0, "pillar", frame["pillar_key"].map(names))
+    cols = {f"r{i}": n for i, n in enumerate(scores.index)}
+    frame = frame.rename(columns={n: c for c, n in cols.items()})
+    return reader_table(frame, {"pillar": "text", **dict.fromkeys(cols, "score")}, lang, labels=cols)
+
+
+def compare_quick_wins_table(quick_wins: pd.DataFrame, lang: str) -> ReaderTable:
+    """The Quick Win programmes of :func:`smartcity_utils.report.compare.quick_wins_latest` and their mean score."""
+    return reader_table(quick_wins, {"regency": "text", "year": "year", "pillar": "text",
+                                     "programme_name": ("text", "col_programme"), "quick_win_score": "score"}, lang)
+
+
+def compare_recommendations_table(latest: Mapping[str, pd.DataFrame], lang: str) -> ReaderTable:
+    """Themes by regency: the recommendations of :func:`smartcity_utils.report.compare.latest_recommendations`
+    side by side.
+
+    A cell lists the recommendations of that theme as written (escaped), each
+    with its latest follow-up status where one is recorded; a recommendation
+    with several themes appears under each, one without theme under "No theme".
+    """
+    from smartcity_utils.analysis.recommendations import NO_THEME
+    from smartcity_utils.clean.themes import explode_themes, theme_order
+
+    cells: dict[str, dict[str, list[str]]] = {}
+    labels = {f"r{i}": label for i, label in enumerate(latest)}
+    for column, recs in zip(labels, latest.values()):
+        for row in explode_themes(recs, none_key=NO_THEME).itertuples():
+            item = (row.recommendation if pd.isna(row.status_latest) or not str(row.status_latest) else
+                    text(lang, "rec_item", text=row.recommendation,
+                         status=status_text(row.status_latest, row.status_latest_year, lang)))
+            cells.setdefault(row.theme_key, {}).setdefault(column, [])
+            if item not in cells[row.theme_key][column]:
+                cells[row.theme_key][column].append(item)
+    order = [t for t in theme_order() + [NO_THEME] if t in cells]
+    frame = pd.DataFrame({"theme": [coded_text(lang, "theme_", t) for t in order]})
+    for column in labels:
+        frame[column] = [" · ".join(cells[t].get(column, [])) for t in order]
+    return reader_table(frame, {"theme": "text", **dict.fromkeys(labels, "free")}, lang, labels=labels)

@@ -22,7 +22,7 @@ from smartcity_utils import commands
 from smartcity_utils.clean.assemble import clean_raw_folder, run_clean
 from smartcity_utils.paths import EXAMPLE_RAW_DIR, NOTEBOOKS_DIR
 from smartcity_utils.regencies import resolve_regencies
-from smartcity_utils.report import browser, compare, profile, sections
+from smartcity_utils.report import browser, compare, profile, sections, tables
 from smartcity_utils.report.page import page_html
 from smartcity_utils.report.texts import text, texts
 
@@ -91,14 +91,15 @@ def test_the_comparison_shows_the_regencies_side_by_side_by_theme(tmp_path):
     ctx = profile.ReportContext(*(None,) * 7, raw, recommendations=cleaned.recommendations,
                                 recommendation_status=cleaned.recommendation_status)
     ids = resolve_regencies(["Kukar", "Paser"])
-    table = compare.recommendations_by_theme(ctx, ids, "en")
+    table = tables.compare_recommendations_table(compare.latest_recommendations(ctx, ids), "en")
     assert table.labels == ["Theme", "Kabupaten Kutai Kartanegara (2024)", "Kabupaten Paser (2023)"]
     rows = {row[0]: row[1:] for row in table.rows}
     assert "Percepat integrasi SPBE (done (2024))" in rows["SPBE (e-government)"][1]
     assert rows["SPBE (e-government)"][0] == "-"  # Kukar's latest year (2024) asks nothing on SPBE
     assert "Lanjutkan kampanye pengelolaan sampah rumah tangga" in rows["Waste"][0]
     assert "Bank sampah di setiap desa" in rows["Waste"][1]
-    none = compare.recommendations_section(profile.ReportContext(*(None,) * 7, raw), ids, "id")
+    none = sections.compare_recommendations(compare.latest_recommendations(profile.ReportContext(*(None,) * 7, raw), ids),
+                                           "id")
     assert [b.plain for b in none][-1] == text("id", "compare_no_recommendations")
 
 
