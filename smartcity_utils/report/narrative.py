@@ -354,6 +354,15 @@ def compare_notes(histories_by_name: dict[str, pd.DataFrame], rejected: dict[str
 CLEAR_P = 0.05
 
 
+def cleaning_overview(tables: dict[str, pd.DataFrame], share_simulated: float, lang: str) -> list[str]:
+    """The first sentences of notebook 01: the files, rows read, kept and rejected, and the share simulated."""
+    manifest = tables["manifest"]
+    return [text(lang, "finding_files", files=fmt_count(len(manifest), lang),
+                 read=fmt_count(manifest["rows_read"].sum(), lang), kept=fmt_count(manifest["rows_kept"].sum(), lang),
+                 rejected=fmt_count(manifest["rows_rejected"].sum(), lang)),
+            text(lang, "finding_simulated", share=fmt_share(share_simulated))]
+
+
 def cleaning_findings(tables: dict[str, pd.DataFrame], summary: dict[str, pd.DataFrame],
                       reproduction: pd.DataFrame, share_simulated: float, lang: str = "en",
                       top: int = 3) -> list[str]:
@@ -367,10 +376,8 @@ def cleaning_findings(tables: dict[str, pd.DataFrame], summary: dict[str, pd.Dat
         lang: Language of the sentences.
         top: How many reject reasons to name.
     """
-    manifest = tables["manifest"]
-    out = [text(lang, "finding_files", files=fmt_count(len(manifest), lang),
-                read=fmt_count(manifest["rows_read"].sum(), lang), kept=fmt_count(manifest["rows_kept"].sum(), lang),
-                rejected=fmt_count(manifest["rows_rejected"].sum(), lang))]
+    overview = cleaning_overview(tables, share_simulated, lang)
+    out = overview[:1]
     rejects = tables["rejects"]
     counts = rejects.loc[~rejects["reason"].isin(NOT_REGENCY_ROWS), "reason"].value_counts()
     if len(counts):
@@ -390,18 +397,18 @@ def cleaning_findings(tables: dict[str, pd.DataFrame], summary: dict[str, pd.Dat
         out.append(text(lang, "finding_coverage", first=min(years), last=max(years), year=thin,
                         scored=scored[thin], members=members[thin]))
     out.append(text(lang, "finding_published", found=int(reproduction["matches"].sum()), total=len(reproduction)))
-    out.append(text(lang, "finding_simulated", share=fmt_share(share_simulated)))
-    return out
+    return out + overview[1:]
 
 
 def _cohort_test_sentences(comparison, lang: str) -> list[str]:
     time_word = text(lang, "time_calendar" if comparison.time_col == "year" else "time_programme")
     kruskal = comparison.kruskal.dropna(subset=["p_holm"])
     clear = int((kruskal["p_holm"] < CLEAR_P).sum())
-    out = [text(lang, "finding_cohort_tests", time=time_word, clear=clear, tests=len(kruskal))]
+    threshold = fmt_score(CLEAR_P, lang)
+    out = [text(lang, "finding_cohort_tests", time=time_word, clear=clear, tests=len(kruskal), threshold=threshold)]
     pairs = comparison.pairwise[comparison.pairwise["p_holm"] < CLEAR_P]
     if pairs.empty:
-        return out + [text(lang, "finding_cohort_none", time=time_word)]
+        return out + [text(lang, "finding_cohort_none", time=time_word, threshold=threshold)]
     top = pairs.loc[pairs["cliffs_delta"].abs().idxmax()]
     when = text(lang, "when_calendar" if comparison.time_col == "year" else "when_programme",
                 point=category_text(top[comparison.time_col]))

@@ -44,6 +44,7 @@ th{background:#f3f3f3;font-weight:600}
 .num{text-align:right;font-variant-numeric:tabular-nums}
 td.num{white-space:nowrap}
 code{font-size:.85em;overflow-wrap:anywhere}
+td code{overflow-wrap:break-word}
 .free-text{overflow-wrap:anywhere}
 .table-note{font-size:.82rem;color:#555;margin:.25rem 0}
 figure{margin:.8rem 0 1.2rem}

@@ -517,9 +517,7 @@ def rejects_for(ctx: ReportContext, regency_id: int, regency: str) -> pd.DataFra
         match, near = None, ""
         if rec.column in ("regency", "") or str(rec.reason).endswith("_regency"):
             res = resolver.resolve(rec.value) if isinstance(rec.value, str) and rec.value else None
-            if res is not None and res.regency_id is None:
-                # The nearest known name(s): "Kabupaten X", or "Kabupaten X or Kota X" for a shared bare name.
-                near = res.suggestion or ""
+            near = nearest_known_name(rec.value)
             if res is not None and res.regency_id == regency_id:
                 match = "resolved"
             elif near and regency in near.split(" or "):
@@ -533,6 +531,15 @@ def rejects_for(ctx: ReportContext, regency_id: int, regency: str) -> pd.DataFra
     rejects["match"] = matches
     rejects["nearest"] = nearest
     return rejects[rejects["match"].notna()][cols].sort_values(["source_file", "source_row"], ignore_index=True)
+
+
+def nearest_known_name(value: object) -> str:
+    """The nearest known name(s) of a regency name that resolves to none: "Kabupaten X", or "Kabupaten X or
+    Kota X" for a shared bare name; empty for a known name or a value that is no name."""
+    from smartcity_utils.regencies import regency_resolver
+
+    res = regency_resolver().resolve(value) if isinstance(value, str) and value else None
+    return (res.suggestion or "") if res is not None and res.regency_id is None else ""
 
 
 def quick_wins_of(ctx: ReportContext, regency_id: int) -> pd.DataFrame:

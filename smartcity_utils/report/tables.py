@@ -65,8 +65,11 @@ def format_cell(value: object, kind: str, lang: str) -> str:
     if kind in ("range", "interval"):
         low, high = value if isinstance(value, tuple) else (None, None)
         return fmt_range(low, high) if kind == "range" else fmt_interval(low, high, lang)
-    if kind == "code":
-        return MISSING if is_missing(value) or str(value) == "" else f"<code>{html.escape(str(value))}</code>"
+    if kind == "code":  # a file name or a hash: may break after a folder or a word, never inside one
+        if is_missing(value) or str(value) == "":
+            return MISSING
+        shown = re.sub(r"([/_.-])", r"\1<wbr>", html.escape(str(value)))
+        return f"<code>{shown}</code>"
     if kind == "num":  # a number already formatted for the page's language
         return MISSING if is_missing(value) or str(value) == "" else html.escape(str(value))
     if kind == "free":  # text as a person wrote it: escaped, and a long word or address may wrap anywhere
@@ -273,19 +276,20 @@ def quick_wins_table(quick_wins: pd.DataFrame, lang: str) -> ReaderTable:
                                      "score_sustainability": ("score", "col_sustainability")}, lang)
 
 
+def fix_text(reason: object, nearest: object, lang: str) -> str:
+    """The suggested fix of a rejected row or value, by its reason (the nearest known name of an unknown one)."""
+    if reason == "unknown_regency":
+        return (text(lang, "fix_unknown_regency", name=nearest) if not is_missing(nearest) and nearest
+                else text(lang, "fix_unknown_regency_plain"))
+    return text(lang, f"fix_{reason}") if has_text(lang, f"fix_{reason}") else text(lang, "fix_other")
+
+
 def rejects_table(rejects: pd.DataFrame, lang: str) -> ReaderTable:
     """The regency's rejected rows and values: file, row, value, reason and the fix, in the report's language."""
-    def fix(rec) -> str:
-        if rec.reason == "unknown_regency":
-            return (text(lang, "fix_unknown_regency", name=rec.nearest) if rec.nearest
-                    else text(lang, "fix_unknown_regency_plain"))
-        return coded_text(lang, "fix_", rec.reason, "fix_other") if has_text(lang, f"fix_{rec.reason}") \
-            else text(lang, "fix_other")
-
     frame = rejects.assign(
         file=rejects["source_file"], row=rejects["source_row"],
         reason_text=[coded_text(lang, "reason_", r, "reason_other") for r in rejects["reason"]],
-        fix=[fix(r) for r in rejects.itertuples()],
+        fix=[fix_text(r.reason, r.nearest, lang) for r in rejects.itertuples()],
         match_text=[coded_text(lang, "match_", m) for m in rejects["match"]])
     return reader_table(frame, {"file": "code", "row": "int", "value": "text",
                                 "reason_text": ("text", "col_reason"), "fix": "text",
@@ -467,8 +471,9 @@ def _group_label(group: object, by: str, lang: str) -> str:
 
 
 def themes_table(themes: pd.DataFrame, by: str, lang: str) -> ReaderTable:
-    """Recommendations per theme (rows) and group (columns: pillars, or cohorts), from
-    :func:`smartcity_utils.analysis.recommendations.themes_by`; a theme a group never names shows ``-``."""
+    """Recommendations per group (rows: pillars, or cohorts) and theme, from
+    :func:`smartcity_utils.analysis.recommendations.themes_by`: each group's themes with their counts, the most
+    frequent first (a recommendation with several themes counts under each)."""
     from smartcity_utils.clean.recommendations import SCOPE_ORDER
 
     groups = list(dict.fromkeys(themes["group"]))
@@ -477,17 +482,15 @@ def themes_table(themes: pd.DataFrame, by: str, lang: str) -> ReaderTable:
         groups.sort(key=lambda g: order.get(g, len(order)))
     else:
         groups.sort()
-    wide = themes.pivot_table(index="theme_key", columns="group", values="n_recommendations", aggfunc="sum",
-                              sort=False)
-    keys = list(dict.fromkeys(themes["theme_key"]))
-    frame = pd.DataFrame({"theme": [coded_text(lang, "theme_", k) for k in keys]})
-    labels = {}
-    for i, group in enumerate(groups):
-        frame[f"g{i}"] = wide.reindex(keys)[group].to_numpy()
-        labels[f"g{i}"] = _group_label(group, by, lang)
-    frame["total"] = [int(themes.loc[themes["theme_key"] == k, "n_recommendations"].sum()) for k in keys]
-    return reader_table(frame, {"theme": "text", **dict.fromkeys(labels, "int"), "total": ("int", "col_count")}, lang,
-                        labels=labels)
+    rows = []
+    for group in groups:
+        block = themes[themes["group"] == group].groupby("theme_key", sort=False)["n_recommendations"].sum()
+        block = block[block > 0].sort_values(ascending=False, kind="stable")
+        rows.append({"group": _group_label(group, by, lang),
+                     "themes": " · ".join(f"{coded_text(lang, 'theme_', k)} {fmt_int(n)}" for k, n in block.items())})
+    frame = pd.DataFrame(rows, columns=["group", "themes"])
+    label = "col_pillar" if by == "pillar" else "col_cohort"
+    return reader_table(frame, {"group": ("text", label), "themes": ("text", "col_themes_counts")}, lang)
 
 
 def unthemed_table(unthemed: pd.DataFrame, lang: str) -> ReaderTable:
@@ -589,3 +592,82 @@ def compare_recommendations_table(latest: Mapping[str, pd.DataFrame], lang: str)
     for column in labels:
         frame[column] = [" · ".join(cells[t].get(column, [])) for t in order]
     return reader_table(frame, {"theme": "text", **dict.fromkeys(labels, "free")}, lang, labels=labels)
+
+
+# --------------------------------------------------------------------------- notebook 01's tables
+
+
+def manifest_table(manifest: pd.DataFrame, lang: str) -> ReaderTable:
+    """One line per raw file: its layout, the rows read, kept and rejected, the values rejected in kept rows,
+    and the columns it ignored (named as the file writes them)."""
+    frame = manifest.assign(layout_text=[coded_text(lang, "layout_", v) for v in manifest["layout"]])
+    return reader_table(frame, {"source_file": ("code", "col_file"), "layout_text": ("text", "col_layout"),
+                                "is_revision": "bool", "rows_read": "int", "rows_kept": "int",
+                                "rows_rejected": "int", "values_rejected": "int", "ignored_columns": "free"}, lang)
+
+
+def layout_year_table(counts: pd.DataFrame, lang: str) -> ReaderTable:
+    """Values kept per year (rows) and raw layout (columns), from
+    :func:`smartcity_utils.analysis.quality.rows_per_year_and_layout`."""
+    frame = counts.reset_index()
+    layouts = [c for c in frame.columns if c != "year"]
+    names = {layout: f"l{i}" for i, layout in enumerate(layouts)}
+    return reader_table(frame.rename(columns=names), {"year": "year", **dict.fromkeys(names.values(), "int")}, lang,
+                        labels={n: coded_text(lang, "layout_", layout) for layout, n in names.items()})
+
+
+def measure_year_table(counts: pd.DataFrame, lang: str) -> ReaderTable:
+    """Values kept per pillar or dimension (rows) and year (columns), from
+    :func:`smartcity_utils.analysis.quality.values_per_pillar`."""
+    frame = counts.reset_index()
+    key = frame.columns[0]
+    years = [c for c in frame.columns if c != key]
+    names = {year: f"y{i}" for i, year in enumerate(years)}
+    frame = frame.rename(columns=names).assign(measure_text=[measure_label(m, lang) for m in frame[key]])
+    return reader_table(frame, {"measure_text": ("text", "col_measure"), **dict.fromkeys(names.values(), "int")},
+                        lang, labels={n: category_text(year) for year, n in names.items()})
+
+
+def reasons_table(counts: pd.DataFrame, lang: str) -> ReaderTable:
+    """Rejected rows and values per reason and layout (:func:`smartcity_utils.analysis.quality.rejects_by_reason`)."""
+    frame = counts.assign(reason_text=[coded_text(lang, "reason_", r, "reason_other") for r in counts["reason"]],
+                          layout_text=[coded_text(lang, "layout_", v) for v in counts["layout"]])
+    return reader_table(frame, {"reason_text": ("text", "col_reason"), "layout_text": ("text", "col_layout"),
+                                "n": ("int", "col_count")}, lang)
+
+
+def corrections_table(rejects: pd.DataFrame, lang: str) -> ReaderTable:
+    """The rejected rows and values that ask for a correction: neither replaced by a later answer or a revision
+    nor rows that are no regency rows; with file, sheet, row, column, value, reason and the suggested fix."""
+    from smartcity_utils.report.profile import NOT_REGENCY_ROWS, nearest_known_name
+
+    frame = rejects[~rejects["reason"].isin(NOT_REGENCY_ROWS)]
+    frame = frame.assign(
+        column_text=[measure_label(c, lang) if c else MISSING for c in frame["column"]],
+        reason_text=[coded_text(lang, "reason_", r, "reason_other") for r in frame["reason"]],
+        fix=[fix_text(r.reason, nearest_known_name(r.value) if r.reason == "unknown_regency" else "", lang)
+             for r in frame.itertuples()])
+    return reader_table(frame, {"source_file": ("code", "col_file"), "source_sheet": ("text", "col_sheet"),
+                                "source_row": ("int", "col_row"), "column_text": ("text", "col_column"),
+                                "value": ("text", "col_value"), "reason_text": ("text", "col_reason"),
+                                "fix": ("text", "col_fix")}, lang)
+
+
+def coverage_table(coverage: pd.DataFrame, lang: str) -> ReaderTable:
+    """Members of each cohort and how many have scores per year (:func:`...quality.cohort_coverage`)."""
+    frame = coverage.reset_index()
+    years = [c for c in frame.columns if c not in ("cohort_year", "members")]
+    names = {year: f"y{i}" for i, year in enumerate(years)}
+    frame = frame.rename(columns=names).assign(cohort=[category_text(c) for c in frame["cohort_year"]])
+    return reader_table(frame, {"cohort": ("text", "col_cohort"), "members": "int",
+                                **dict.fromkeys(names.values(), "int")},
+                        lang, labels={n: category_text(year) for year, n in names.items()})
+
+
+def reproduction_table(reproduction: pd.DataFrame, lang: str) -> ReaderTable:
+    """Each published figure beside the value in the cleaned data
+    (:func:`smartcity_utils.analysis.quality.published_reproduction`)."""
+    frame = reproduction.assign(metric_text=[measure_label(m, lang) for m in reproduction["metric"]])
+    return reader_table(frame, {"regency": "text", "year": "year", "metric_text": ("text", "col_metric"),
+                                "published": "score", "in_data": "score", "published_rank": ("rank", "col_rank"),
+                                "rank_in_data": "rank", "matches": "bool"}, lang)

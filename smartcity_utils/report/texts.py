@@ -73,7 +73,7 @@ def say(lang: str, phrase: dict) -> str:
     The analysis names what it found by a text key and the numbers the
     sentence quotes; this puts them in ``lang``, each number formatted by
     :mod:`smartcity_utils.report.numbers`: a value that is a phrase itself is
-    said first, a list of numbers is listed, a whole number shows as it is, a
+    said first, a list of numbers is listed, a whole number is a count (grouped by thousands), a
     percentage (:data:`PERCENT_VALUES`) as a whole number and any other number
     with 2 decimals; text (a technical reason) is kept as it is.
     """
@@ -86,8 +86,8 @@ def say(lang: str, phrase: dict) -> str:
             return (text(lang, "number_list_separator") + " ").join(numbers.fmt_plain(x, lang) for x in v)
         if isinstance(v, bool):
             return text(lang, "yes" if v else "no")
-        if isinstance(v, int):
-            return numbers.fmt_int(v)
+        if isinstance(v, int):  # a count (a phrase quotes no year): grouped by thousands
+            return numbers.fmt_count(v, lang)
         if isinstance(v, float):
             return numbers.fmt_pct(v) if name in PERCENT_VALUES else numbers.fmt_score(v, lang)
         return str(v)
@@ -144,6 +144,33 @@ def show_banner(is_simulated: bool, lang: str, real_years: list[int] | None = No
         display(block)
     except ImportError:  # pragma: no cover
         print(repr(block))
+
+
+def prose(lang: str, key: str, **values: object) -> HTMLBlock:
+    """A text of the store as paragraphs: blank lines part paragraphs; a paragraph whose lines all start with
+    ``- `` is a list, with ``1. `` a numbered list."""
+    body = text(lang, key, **values)
+    parts, plain = [], []
+    for block in (b.strip() for b in body.split("\n\n")):
+        lines = [line.strip() for line in block.splitlines()]
+        numbered = all(line[:1].isdigit() and ". " in line for line in lines)
+        if len(lines) > 1 and (numbered or all(line.startswith("- ") for line in lines)):
+            items = [line.split(". ", 1)[1] if numbered else line[2:] for line in lines]
+            tag = "ol" if numbered else "ul"
+            parts.append(f"<{tag}>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + f"</{tag}>")
+        else:
+            parts.append(f"<p>{html.escape(' '.join(lines))}</p>")
+        plain.append(block)
+    return HTMLBlock("".join(parts), "\n\n".join(plain))
+
+
+def section(lang: str, key: str, level: int = 2, **values: object) -> HTMLBlock:
+    """A section's heading (``<key>_title``) and, when the store has one, its introduction (``<key>_intro``,
+    :func:`prose`), with ``values`` filled into both."""
+    title = text(lang, f"{key}_title", **values)
+    intro = prose(lang, f"{key}_intro", **values) if has_text(lang, f"{key}_intro") else HTMLBlock("", "")
+    return HTMLBlock(f"<h{level}>{html.escape(title)}</h{level}>{intro.markup}",
+                     "\n\n".join(p for p in (title, intro.plain) if p))
 
 
 def heading(title: str, level: int = 2) -> HTMLBlock:
