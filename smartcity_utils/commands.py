@@ -168,7 +168,7 @@ def notebooks(out_dir: str | Path, processed_dir: str | Path, workers: int | Non
         parameters = {name: {"processed_dir": str(folder), "lang": lang} for name in chosen}
         parameters["01_clean_evaluations.ipynb"]["run_cleaning"] = False
         summary = run_notebooks(Path(out_dir), notebooks=chosen, parameters=parameters, workers=workers,
-                                force=force, progress=progress, input_files=inputs)
+                                force=force, progress=progress, input_files=inputs, lang=lang)
     print(summary.format())
     return 1 if summary.failed else 0
 

@@ -61,6 +61,7 @@ pre{white-space:pre-wrap;overflow-wrap:anywhere;font-size:.85rem}
  tr,figure,img,.simulated-banner,.summary li{break-inside:avoid;page-break-inside:avoid}
  thead{display:table-header-group}
  table{font-size:8.5pt}
+ table.wide{font-size:7.5pt}
  figure img{max-width:100%}
  a{color:inherit;text-decoration:none}
 }

@@ -76,7 +76,7 @@ from smartcity_utils.report.jobs import (
 )
 from smartcity_utils.report.page import write_pdf
 from smartcity_utils.report.parameters import declared_parameters
-from smartcity_utils.report.texts import LANGUAGES
+from smartcity_utils.report.texts import LANGUAGES, check_lang
 from smartcity_utils.report.workers import execute_tasks
 
 
@@ -359,6 +359,7 @@ def run_notebooks(
     parameters: Mapping[str, Mapping[str, Any]] | None = None,
     *,
     timeout: int = 3600,
+    lang: str = "id",
     **options: Any,
 ) -> RunSummary:
     """Execute the analysis notebooks into ``out_dir`` with :func:`render_reports`.
@@ -376,6 +377,7 @@ def run_notebooks(
             always ``out_dir``).
         timeout: Time limit of one notebook in seconds (an analysis
             notebook refits the national models, so longer than a report's).
+        lang: Language of the pages (their ``lang`` attribute; the notebooks take it as a parameter).
         **options: Passed on to :func:`render_reports` (``workers``,
             ``force``, ``input_files``, ``progress``, ``extra_parameters``, ...).
 
@@ -384,5 +386,5 @@ def run_notebooks(
     """
     from smartcity_utils.report.jobs import plan_notebooks
 
-    jobs = plan_notebooks(notebooks, out_dir, parameters)
+    jobs = plan_notebooks(notebooks, out_dir, parameters, lang=check_lang(lang))
     return render_reports(jobs, timeout=timeout, index=False, label="notebooks", **options)

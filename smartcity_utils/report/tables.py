@@ -19,6 +19,7 @@ import pandas as pd
 
 from smartcity_utils.report.numbers import (
     MISSING,
+    fmt_count,
     fmt_int,
     fmt_interval,
     fmt_p,
@@ -32,10 +33,11 @@ from smartcity_utils.report.page import link_html
 from smartcity_utils.report.texts import has_text, text, words
 from smartcity_utils.values import is_missing
 
-#: Column kinds and what they show (``num``: a number already formatted by :mod:`~smartcity_utils.report.numbers`,
-#: right-aligned like every other number).
-KINDS = ("text", "score", "signed", "rank", "int", "pct", "year", "link", "bool", "range", "interval", "code", "p",
-         "free", "num")
+#: Column kinds and what they show: ``int`` a count (grouped by thousands), ``whole`` a whole number that is
+#: no count (a row of a file, years in the programme), ``num`` a number already formatted by
+#: :mod:`~smartcity_utils.report.numbers`; numbers are right-aligned.
+KINDS = ("text", "score", "signed", "rank", "int", "whole", "pct", "year", "link", "bool", "range", "interval", "code",
+         "p", "free", "num")
 
 
 def _link(value: object) -> str:
@@ -52,7 +54,9 @@ def format_cell(value: object, kind: str, lang: str) -> str:
         return fmt_score(value, lang)
     if kind == "signed":
         return fmt_signed(value, lang)
-    if kind in ("rank", "int", "year"):
+    if kind == "int":  # a count: grouped by thousands (10.274 in Indonesian)
+        return fmt_count(value, lang)
+    if kind in ("rank", "year", "whole"):
         return fmt_int(value)
     if kind == "pct":
         return fmt_pct(value)
@@ -76,10 +80,25 @@ def format_cell(value: object, kind: str, lang: str) -> str:
         return MISSING if is_missing(value) or str(value) == "" else \
             f'<span class="free-text">{html.escape(str(value))}</span>'
 
-    return MISSING if is_missing(value) or str(value) == "" else html.escape(str(value))
+    return MISSING if is_missing(value) or str(value) == "" else _breakable(str(value))
 
 
-_NUMERIC = {"score", "signed", "rank", "int", "pct", "year", "range", "interval", "p", "num"}
+#: Length of a word (a path, a file name in a sentence) from which a cell may break it after ``/`` or ``_``.
+LONG_WORD = 20
+
+
+def _breakable(value: str) -> str:
+    """``value`` escaped, its long words allowed to break after a ``/`` or a ``_``, so that a path in a suggested
+    fix does not widen its column past the page."""
+    marked = re.sub(r"\S{%d,}" % LONG_WORD, lambda m: re.sub(r"([/_])", "\\1\0", m.group(0)), value)
+    return html.escape(marked).replace("\0", "<wbr>")
+
+
+#: Columns from which a table is printed in a smaller type (``wide``): eight columns of numbers, short labels
+#: and file names fill the 186 mm of an A4 text width at 8.5 pt (measured on notebook 01's file table).
+WIDE_COLUMNS = 8
+
+_NUMERIC = {"score", "signed", "rank", "int", "whole", "pct", "year", "range", "interval", "p", "num"}
 
 
 @dataclass
@@ -101,8 +120,10 @@ class ReaderTable:
         body = "".join("<tr>" + "".join(f"<td{cls(k)}>{c}</td>" for c, k in zip(row, self.kinds)) + "</tr>"
                        for row in self.rows)
         caption = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
+        # Many columns: a smaller type on paper, so that the table fits the A4 width.
+        wide = " wide" if len(self.labels) >= WIDE_COLUMNS else ""
         notes = "".join(f'<p class="table-note">{html.escape(n)}</p>' for n in self.notes)
-        return (f'<div class="table-wrap"><table class="reader">{caption}<thead><tr>{head}</tr></thead>'
+        return (f'<div class="table-wrap"><table class="reader{wide}">{caption}<thead><tr>{head}</tr></thead>'
                 f"<tbody>{body}</tbody></table>{notes}</div>")
 
     def _repr_html_(self) -> str:
@@ -291,7 +312,7 @@ def rejects_table(rejects: pd.DataFrame, lang: str) -> ReaderTable:
         reason_text=[coded_text(lang, "reason_", r, "reason_other") for r in rejects["reason"]],
         fix=[fix_text(r.reason, r.nearest, lang) for r in rejects.itertuples()],
         match_text=[coded_text(lang, "match_", m) for m in rejects["match"]])
-    return reader_table(frame, {"file": "code", "row": "int", "value": "text",
+    return reader_table(frame, {"file": "code", "row": "whole", "value": "text",
                                 "reason_text": ("text", "col_reason"), "fix": "text",
                                 "match_text": ("text", "col_match")}, lang)
 
@@ -398,7 +419,7 @@ def focus_cohort_table(focus: pd.DataFrame, lang: str) -> ReaderTable:
 def kruskal_table(kruskal: pd.DataFrame, time_col: str, lang: str) -> ReaderTable:
     """Kruskal-Wallis across cohorts per measure and time point, p-values as ``< 0.001`` or 3 decimals."""
     frame = kruskal.assign(measure_text=[measure_label(m, lang) for m in kruskal["measure"]])
-    return reader_table(frame, {"measure_text": ("text", "col_measure"), time_col: ("int", _time_label(time_col)),
+    return reader_table(frame, {"measure_text": ("text", "col_measure"), time_col: ("whole", _time_label(time_col)),
                                 "n_cohorts": "int", "n": ("int", "col_n_values"),
                                 "statistic": ("score", "col_statistic"), "p_value": "p", "p_holm": "p"}, lang)
 
@@ -410,49 +431,9 @@ def pairwise_table(pairwise: pd.DataFrame, time_col: str, lang: str, top: int = 
     frame = frame.assign(measure_text=[measure_label(m, lang) for m in frame["measure"]],
                          cohort_a=[category_text(c) for c in frame["cohort_a"]],
                          cohort_b=[category_text(c) for c in frame["cohort_b"]])
-    return reader_table(frame, {"measure_text": ("text", "col_measure"), time_col: ("int", _time_label(time_col)),
+    return reader_table(frame, {"measure_text": ("text", "col_measure"), time_col: ("whole", _time_label(time_col)),
                                 "cohort_a": "text", "cohort_b": "text", "median_a": "score", "median_b": "score",
                                 "cliffs_delta": "signed", "p_holm": "p"}, lang)
-
-
-#: Columns whose values are codes with a report text (``<prefix><code>``), and columns naming a measure.
-_CODE_COLUMNS = {"reason": "reason_", "layout": "layout_"}
-_MEASURE_COLUMNS = {"measure", "metric", "key", "pillar_key", "column"}
-#: Generic column names whose label is another report text.
-_LABEL_KEYS = {"n": "col_count", "key": "col_measure"}
-
-
-def plain_table(frame: pd.DataFrame, lang: str = "en") -> ReaderTable:
-    """Any summary frame for a reader, without naming its columns one by one.
-
-    A named index becomes the first column(s); labels are the report texts
-    ``col_<column>`` where they exist, else the column name in words; codes
-    (reasons, layouts, measures) are translated; whole numbers show without
-    decimals, other numbers with 2, booleans as yes/no.
-    """
-    data = frame.reset_index() if any(n is not None for n in frame.index.names) else frame.reset_index(drop=True)
-    data = data.copy()
-    store = words(lang)
-    columns, labels = {}, {}
-    for column in data.columns:
-        name = str(column)
-        values = data[column]
-        if name in _CODE_COLUMNS:
-            data[column] = [coded_text(lang, _CODE_COLUMNS[name], v) for v in values]
-            kind = "text"
-        elif name in _MEASURE_COLUMNS:
-            data[column] = [measure_label(v, lang) if not is_missing(v) else MISSING for v in values]
-            kind = "text"
-        elif pd.api.types.is_bool_dtype(values):
-            kind = "bool"
-        elif pd.api.types.is_numeric_dtype(values):
-            numbers = pd.to_numeric(values, errors="coerce").dropna()
-            kind = "int" if numbers.empty or (numbers == numbers.round()).all() else "score"
-        else:
-            kind = "text"
-        columns[column] = kind
-        labels[column] = store.get(_LABEL_KEYS.get(name, f"col_{name}"), name.replace("_", " ").capitalize())
-    return reader_table(data, columns, lang, labels=labels)
 
 
 # --------------------------------------------------------------------------- notebook 04's tables
@@ -643,12 +624,14 @@ def corrections_table(rejects: pd.DataFrame, lang: str) -> ReaderTable:
 
     frame = rejects[~rejects["reason"].isin(NOT_REGENCY_ROWS)]
     frame = frame.assign(
+        place=[text(lang, "sheet_row", sheet=sheet, row=fmt_int(row)) if sheet else text(lang, "row_only", row=fmt_int(row))
+               for sheet, row in zip(frame["source_sheet"].fillna(""), frame["source_row"])],
         column_text=[measure_label(c, lang) if c else MISSING for c in frame["column"]],
         reason_text=[coded_text(lang, "reason_", r, "reason_other") for r in frame["reason"]],
         fix=[fix_text(r.reason, nearest_known_name(r.value) if r.reason == "unknown_regency" else "", lang)
              for r in frame.itertuples()])
-    return reader_table(frame, {"source_file": ("code", "col_file"), "source_sheet": ("text", "col_sheet"),
-                                "source_row": ("int", "col_row"), "column_text": ("text", "col_column"),
+    return reader_table(frame, {"source_file": ("code", "col_file"), "place": ("text", "col_place"),
+                                "column_text": ("text", "col_column"),
                                 "value": ("text", "col_value"), "reason_text": ("text", "col_reason"),
                                 "fix": ("text", "col_fix")}, lang)
 

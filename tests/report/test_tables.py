@@ -121,16 +121,3 @@ def test_report_tables_show_no_codes(lang):
         assert not SNAKE.findall(shown), SNAKE.findall(shown)
 
 
-def test_plain_table_labels_codes_and_numbers_of_any_summary_frame():
-    frame = pd.DataFrame({"reason": ["unknown_regency", "missing"], "layout": ["recap", "quick_wins"],
-                          "n": [3, 6], "share": [0.125, 0.5], "is_revision": [False, True]})
-    table = tables.plain_table(frame, "en")
-    assert table.labels == ["Reason", "Layout", "Count", "Share", "Is revision"]
-    assert table.rows == [["unknown regency name", "recap workbook", "3", "0.13", "no"],  # 0.125: half up
-                          ["no score given", "Quick Win register", "6", "0.50", "yes"]]
-    pivot = pd.DataFrame({2019: [75.0, 74.0], 2020: [99.0, np.nan]},
-                         index=pd.Index(["smart_governance", "baseline"], name="key"))
-    table = tables.plain_table(pivot, "id")
-    assert table.labels == ["Ukuran", "2019", "2020"]
-    assert table.rows == [["Smart Governance", "75", "99"], ["Dimensi Baseline", "74", "-"]]
-    assert table.notes == [texts()["id"]["missing_note"]]
