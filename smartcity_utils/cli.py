@@ -56,9 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None, help="parallel report workers (default: CPU cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     _lang_option(p, "the analysis pages and the reports")
+    p.add_argument("--no-done-line", action="store_true",
+                   help="leave out the last line naming reports/index.html (make all prints it when it has finished)")
     _raw_options(p)
     p.set_defaults(func=lambda a: commands.run(workers=a.workers, progress=not a.quiet, raw_dir=a.raw,
-                                               example=a.example, with_example=a.with_example, lang=a.lang))
+                                               example=a.example, with_example=a.with_example, lang=a.lang,
+                                               done=not a.no_done_line))
 
     p = sub.add_parser("clean", help="read the raw files, write validated tables and rejects to data/processed")
     _raw_options(p)

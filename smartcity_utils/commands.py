@@ -265,12 +265,19 @@ def template(out: str | Path, assessors: int = 4, force: bool = False) -> int:
     return 0
 
 
+def done_line() -> int:
+    """Print the last line of a whole run: where to start reading."""
+    print(f"done: open {paths.REPORTS_DIR / paths.INDEX_PAGE}")
+    return 0
+
+
 def run(workers: int | None = None, progress: bool = True, raw_dir: str | Path | None = None,
-        example: bool = False, with_example: bool = False, lang: str = "id") -> int:
+        example: bool = False, with_example: bool = False, lang: str = "id", done: bool = True) -> int:
     """The main job: clean, analyse, execute the notebooks and render every report.
 
     ``raw_dir``, ``example`` and ``with_example`` choose the raw folders as in :func:`clean`; ``lang`` is the
-    language of the analysis pages and the reports.
+    language of the analysis pages and the reports. ``done=False`` leaves out the last line (:func:`done_line`)
+    for a caller with more to do, which prints it when it has finished (``make all``, after the focus reports).
     The processed and reports folders are locked for the whole run.
     """
     from smartcity_utils.report.texts import check_lang
@@ -293,5 +300,4 @@ def run(workers: int | None = None, progress: bool = True, raw_dir: str | Path |
             status = step()
             if status:
                 return status
-    print(f"done: open {paths.REPORTS_DIR / paths.INDEX_PAGE}")
-    return 0
+    return done_line() if done else 0

@@ -195,7 +195,7 @@ def history_notes(history: pd.DataFrame, year: int, n_draws: int, lang: str) -> 
         ties = now["n_others"] - now["n_lower"] - (now["rank_computed"] - 1)
         notes.append(text(lang, "headline_note", year=year, lower=fmt_int(now["n_lower"]),
                           others=fmt_int(now["n_others"]), ties=fmt_int(ties), pct=fmt_pct(now["percentile_in_group"]),
-                          n_draws=n_draws))
+                          n_draws=fmt_count(n_draws, lang)))
     if "rank_reported" in history.columns and history["rank_reported"].notna().any():
         notes.append(text(lang, "rank_separate_note"))
     changes = [text(lang, "group_change_item", year=c["year"], prev_group=group_label(c["prev_group"], lang),
@@ -278,7 +278,7 @@ def methods_html(lang: str, n_draws: int, method: str, sources: pd.DataFrame, in
     """
     paragraphs = [text(lang, "methods_index"), text(lang, "methods_ranks")]
     if intervals:
-        paragraphs.append(text(lang, "methods_intervals", n_draws=n_draws))
+        paragraphs.append(text(lang, "methods_intervals", n_draws=fmt_count(n_draws, lang)))
     if method:
         paragraphs.append(text(lang, "methods_drivers", method=coded_text(lang, "method_", method, "method_other")))
     if simulated:

@@ -94,6 +94,10 @@ class RunSummary:
         index: Path of the index page, if written.
         precompute_seconds: Time spent in ``precompute`` (0 if not called).
         results: Per-job result dicts, in job order.
+        pdf: Whether PDFs were asked for (``--pdf``).
+        pdf_written: PDFs written in this run (beside a report rendered, or missing beside an unchanged one).
+        pdf_kept: PDFs of unchanged reports left as they were.
+        pdf_folder: Folder of the PDFs.
     """
 
     ok: int = 0
@@ -103,6 +107,10 @@ class RunSummary:
     index: Path | None = None
     precompute_seconds: float = 0.0
     results: list[dict[str, Any]] = field(default_factory=list)
+    pdf: bool = False
+    pdf_written: int = 0
+    pdf_kept: int = 0
+    pdf_folder: Path | None = None
 
     def format(self) -> str:
         """Return a short human-readable report of the run."""
@@ -110,6 +118,8 @@ class RunSummary:
             f"{self.ok} rendered, {self.skipped} unchanged (skipped), {len(self.failed)} failed "
             f"in {self.elapsed:.1f} s"
         ]
+        if self.pdf:
+            lines.append(f"PDF: {self.pdf_written} written, {self.pdf_kept} unchanged (kept) in {self.pdf_folder}")
         if self.precompute_seconds:
             lines.append(f"precompute: {self.precompute_seconds:.1f} s")
         for f in self.failed:
@@ -245,8 +255,9 @@ def render_reports(
         digest = _job_digest(run_digests[sources[job.stem]], parameters_for(job, extra.get("cache_dir", "")))
         if not force and _stamp_matches(job, digest):
             results[i] = {"slug": job.stem, "regency": job.regency, "regency_id": job.regency_id, "status": "skipped"}
-            if pdf and not job.pdf.is_file():
-                results[i] = _pdf_of_skipped(job, results[i])
+            if pdf:
+                results[i] = _pdf_of_skipped(job, results[i]) if not job.pdf.is_file() else {**results[i],
+                                                                                             "pdf": "kept"}
         else:
             pending.append((i, job, digest))
 
@@ -274,6 +285,10 @@ def render_reports(
     summary.ok = sum(r["status"] == "ok" for r in final)
     summary.skipped = sum(r["status"] == "skipped" for r in final)
     summary.failed = [r for r in final if r["status"] == "failed"]
+    if pdf:
+        summary.pdf, summary.pdf_folder = True, out_dir
+        summary.pdf_kept = sum(r.get("pdf") == "kept" for r in final)
+        summary.pdf_written = sum(r["status"] == "ok" or r.get("pdf") == "written" for r in final)
     if index:
         summary.index = _write_run_index(out_dir, jobs, results)
     summary.elapsed = time.perf_counter() - started
@@ -348,7 +363,7 @@ def _pdf_of_skipped(job: ReportJob, result: dict[str, Any]) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - one failing PDF must not stop the run
         return {**result, "status": "failed", "cell_index": None, "cell_source": "", "ename": type(exc).__name__,
                 "evalue": f"PDF not written: {exc}"}
-    return result
+    return {**result, "pdf": "written"}
 
 ANALYSIS_NOTEBOOKS = ("01_clean_evaluations.ipynb", "02_compare_cohorts.ipynb", "03_pillar_drivers.ipynb",
                       "04_recommendations.ipynb")

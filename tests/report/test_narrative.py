@@ -194,7 +194,7 @@ def test_history_notes_show_a_checkable_percentile_group_changes_and_gaps():
     note, groups, gap = narrative.history_notes(history, 2022, 1000, "en")
     # Rank 15 of 25: 14 score higher, 9 lower, so 1 tie: (9 + 1 / 2) / 24 = 39.6 % -> 40.
     assert "9 of the other 24 score lower and 1 score the same, so (9 + 1 ÷ 2) ÷ 24 = 40 %" in note
-    assert "1000 Monte Carlo draws" in note
+    assert "1,000 Monte Carlo draws" in note
     assert "2022: National of 100 → Cohort 2017 of 25" in groups
     assert "No index for 2020" in gap
 
@@ -203,7 +203,7 @@ def test_methods_name_the_draws_the_method_and_link_every_source():
     sources = pd.DataFrame({"source_url": ["https://a.example/x?p=1&q=2", "https://b.example/y"],
                             "region": ["Kabupaten Paser", "Kota Kediri"], "years": ["2022", "2020, 2023"]})
     block = narrative.methods_html("id", 1000, "eiv", sources)
-    assert "1000 kali" in block.markup and "errors-in-variables" in block.markup
+    assert "1.000 kali" in block.markup and "errors-in-variables" in block.markup  # grouped as Indonesian groups
     assert "metode: mixed model" in narrative.methods_html("id", 10, "mixed_model", sources).plain
     assert block.markup.count("<a href=") == 2 and 'href="https://a.example/x?p=1&amp;q=2"' in block.markup
     assert "Kabupaten Paser (2022)" in block.markup
