@@ -2,8 +2,9 @@
 
 Methods estimate different things (a partial coefficient, a share of
 explained variance, a rank correlation), so their answers are set side by
-side, never averaged. The words, in English and Indonesian, live in
-``smartcity_utils/data/driver_text.csv``.
+side, never averaged. The table holds the numbers and the keys of the
+sentences that describe them; :mod:`smartcity_utils.report.drivers` puts them
+in words, in the page's language, from the one text store.
 """
 
 from __future__ import annotations
@@ -68,8 +69,8 @@ def driver_summary(results: Mapping[str, Any], any_table: bool = False,
     ordinary regression. A method's pillar order is by its estimate (largest
     first). Two methods agree when the rank correlation of their orders is
     at least :data:`AGREEMENT_RHO` and they put the same pillar first;
-    otherwise ``comparison`` gives the reason that follows from what the
-    method estimates. Only signed quantities are tested against zero; a
+    otherwise ``comparison_key`` says how they differ and ``why_key`` the
+    reason that follows from what the method estimates. Only signed quantities are tested against zero; a
     dominance share is tested against the share by correlation alone; main
     effects are not tested. Methods that could not be estimated are not in
     the table (they are in ``skipped``). No causal reading: every estimand is
