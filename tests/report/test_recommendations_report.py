@@ -164,7 +164,8 @@ def test_the_kukar_example_comes_out_in_its_report_in_both_languages_and_in_chro
             assert text(lang, "status_with_year", status=words[f"status_{status}"], year=2024) in section
         assert "&lt;script&gt;" in section and "<script" not in section
         # The unknown status of the follow-up register is among Kukar's rejected rows, with its fix.
-        assert words["reason_unknown_status"] in page and words["fix_unknown_status"] in page
+        # (a long path in a fix may break after "/" or "_": a <wbr> the reader does not see)
+        assert words["reason_unknown_status"] in page and words["fix_unknown_status"] in re.sub(r"<wbr/?>", "", page)
         # Kukar's 2023 and 2024 rows are real: the example's are set aside, its 2022 ones stay, marked.
         assert html.escape(text(lang, "rec_simulated", years="2022")) in section
         alone = tmp_path / f"section.{lang}.html"

@@ -200,8 +200,8 @@ def run_driver_analysis(
         if mix is not None:
             results["mixed"] = mix
 
-    results["skipped"] = pd.DataFrame(skipped, columns=SKIPPED_COLUMNS).astype({"n": "Int64"}).fillna(
-        {"detail": ""})
+    results["skipped"] = (pd.DataFrame(skipped, columns=SKIPPED_COLUMNS)
+                          .astype({"n": "Int64", "detail": object}).fillna({"detail": ""}))
     results["model"] = pd.DataFrame([{
         "target": target,
         "n": len(data),
