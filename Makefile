@@ -13,10 +13,12 @@ FOCUS  := Kukar Paser Kotim
 CHROMIUM := /usr/bin/chromium
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-all: run                     ## set up, then clean, analyse and render reports (data/raw, else the example)
+all: setup                   ## set up, then clean, analyse and render reports (data/raw, else the example)
+	$(BIN)/smartcity run --no-done-line
 	@if $(BIN)/python -c "import sys; from smartcity_utils import paths; sys.exit(paths.has_data_files(paths.RAW_DIR))"; \
 	then $(MAKE) --no-print-directory focus screenshots; \
 	else echo "data/raw holds your files: for English reports, PDFs or a comparison, see smartcity report --help"; fi
+	@$(BIN)/python -c "from smartcity_utils import commands; commands.done_line()"
 
 # The whole resolved environment, with hashes, from requirements.lock; then the package itself (no deps:
 # they are all in the lock). A fresh clone gets exactly the versions the suite passed with.

@@ -20,6 +20,7 @@ import sys
 
 from smartcity_utils import commands, paths
 from smartcity_utils.errors import Interrupted, UserError, printable
+from smartcity_utils.report.texts import LANGUAGES
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,12 +48,20 @@ def build_parser() -> argparse.ArgumentParser:
                            help="read your folder and the bundled example together; where both have a "
                                 "regency-year, your real rows win and the simulated ones are set aside")
 
+    def _lang_option(p: argparse.ArgumentParser, what: str) -> None:
+        p.add_argument("--lang", choices=LANGUAGES, default=LANGUAGES[0],
+                       help=f"language of {what} (default: %(default)s)")
+
     p = sub.add_parser("run", help="clean, analyse, execute notebooks and render all reports (the main job)")
     p.add_argument("--workers", type=int, default=None, help="parallel report workers (default: CPU cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    _lang_option(p, "the analysis pages and the reports")
+    p.add_argument("--no-done-line", action="store_true",
+                   help="leave out the last line naming reports/index.html (make all prints it when it has finished)")
     _raw_options(p)
     p.set_defaults(func=lambda a: commands.run(workers=a.workers, progress=not a.quiet, raw_dir=a.raw,
-                                               example=a.example, with_example=a.with_example))
+                                               example=a.example, with_example=a.with_example, lang=a.lang,
+                                               done=not a.no_done_line))
 
     p = sub.add_parser("clean", help="read the raw files, write validated tables and rejects to data/processed")
     _raw_options(p)
@@ -73,8 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None, help="parallel workers (default: CPU cores)")
     p.add_argument("--force", action="store_true", help="execute even when notebooks and data have not changed")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _lang_option(p, "the analysis pages")
     p.set_defaults(func=lambda a: commands.notebooks(a.out, a.processed, workers=a.workers, force=a.force,
-                                                     progress=not a.quiet))
+                                                     progress=not a.quiet, lang=a.lang))
 
     p = sub.add_parser("template", help="write an Excel template for assessor score sheets")
     p.add_argument("--out", default="penilaian_asesor_template.xlsx", help="file to write (default: %(default)s)")
@@ -96,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="regency name, alias or code (repeatable)")
     p.add_argument("--cohort", type=int, default=None, metavar="YEAR", help="every regency of a cohort")
     p.add_argument("--all", action="store_true", help="every regency in the evaluation data")
-    p.add_argument("--lang", choices=["id", "en"], default="id", help="language of the text (default: %(default)s)")
+    _lang_option(p, "the reports")
     p.add_argument("--year", type=int, default=None, help="evaluation year (default: the latest)")
     p.add_argument("--workers", type=int, default=None, help="parallel workers (default: CPU cores)")
     p.add_argument("--force", action="store_true", help="render even when inputs have not changed")

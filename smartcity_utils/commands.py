@@ -133,12 +133,15 @@ def analyse(processed_dir: str | Path, seed: int = 0, force: bool = False) -> in
 
 
 def notebooks(out_dir: str | Path, processed_dir: str | Path, workers: int | None = None, force: bool = False,
-              progress: bool = True) -> int:
-    """Execute the analysis notebooks 01 to 04 into ``out_dir`` (notebook and HTML); 1 when one failed.
+              progress: bool = True, lang: str = "id") -> int:
+    """Execute the analysis notebooks 01 to 04 into ``out_dir`` (notebook and HTML) in ``lang``; 1 when one failed.
 
     They run through the report runner: in parallel, each with a time limit,
     skipped when neither they nor the processed tables changed.
     """
+    from smartcity_utils.report.texts import check_lang
+
+    check_lang(lang)
     from smartcity_utils.analysis.recommendations import coverage as recommendations_coverage
     from smartcity_utils.analysis.run import analysis_coverage, processed_folder
     from smartcity_utils.report.runner import ANALYSIS_NOTEBOOKS, run_notebooks
@@ -162,10 +165,10 @@ def notebooks(out_dir: str | Path, processed_dir: str | Path, workers: int | Non
         # The notebooks read any processed or analysis table: all of them go into the stamps.
         inputs = paths.table_files(folder) + paths.table_files(paths.analysis_dir(folder))
         # The cleaning has its own command; notebook 01 only summarises its outputs here.
-        parameters = {name: {"processed_dir": str(folder)} for name in chosen}
+        parameters = {name: {"processed_dir": str(folder), "lang": lang} for name in chosen}
         parameters[paths.CLEANING_NOTEBOOK]["run_cleaning"] = False
         summary = run_notebooks(Path(out_dir), notebooks=chosen, parameters=parameters, workers=workers,
-                                force=force, progress=progress, input_files=inputs)
+                                force=force, progress=progress, input_files=inputs, lang=lang)
     print(summary.format())
     return 1 if summary.failed else 0
 
@@ -247,8 +250,9 @@ def _report(regencies, cohort, every, lang, year, workers, force, out_dir, timeo
 def drivers(table: str, target: str, pillars: list[str] | None = None, as_json: bool = False) -> int:
     """The driver analysis on any CSV table with one row per unit."""
     from smartcity_utils.analysis.drivers.command import drivers_command
+    from smartcity_utils.report.drivers import result_words
 
-    return drivers_command(table, target, pillars, as_json)
+    return drivers_command(table, target, pillars, as_json, words=lambda results: result_words(results, "en"))
 
 
 def template(out: str | Path, assessors: int = 4, force: bool = False) -> int:
@@ -261,21 +265,32 @@ def template(out: str | Path, assessors: int = 4, force: bool = False) -> int:
     return 0
 
 
+def done_line() -> int:
+    """Print the last line of a whole run: where to start reading."""
+    print(f"done: open {paths.REPORTS_DIR / paths.INDEX_PAGE}")
+    return 0
+
+
 def run(workers: int | None = None, progress: bool = True, raw_dir: str | Path | None = None,
-        example: bool = False, with_example: bool = False) -> int:
+        example: bool = False, with_example: bool = False, lang: str = "id", done: bool = True) -> int:
     """The main job: clean, analyse, execute the notebooks and render every report.
 
-    ``raw_dir``, ``example`` and ``with_example`` choose the raw folders as in :func:`clean`.
+    ``raw_dir``, ``example`` and ``with_example`` choose the raw folders as in :func:`clean`; ``lang`` is the
+    language of the analysis pages and the reports. ``done=False`` leaves out the last line (:func:`done_line`)
+    for a caller with more to do, which prints it when it has finished (``make all``, after the focus reports).
     The processed and reports folders are locked for the whole run.
     """
+    from smartcity_utils.report.texts import check_lang
+
+    check_lang(lang)
     check_workers(workers)
     steps = [
         ("clean", lambda: clean(raw_dir, paths.PROCESSED_DIR, progress=progress, example=example,
                                 with_example=with_example)),
         ("analyse", lambda: analyse(paths.PROCESSED_DIR)),
         ("notebooks", lambda: notebooks(paths.ANALYSIS_REPORTS_DIR, paths.PROCESSED_DIR, workers=workers,
-                                        progress=progress)),
-        ("report", lambda: report([], every=True, lang="id", workers=workers, out_dir=paths.REPORTS_DIR,
+                                        progress=progress, lang=lang)),
+        ("report", lambda: report([], every=True, lang=lang, workers=workers, out_dir=paths.REPORTS_DIR,
                                   progress=progress)),
     ]
     with ExitStack() as stack:
@@ -285,5 +300,4 @@ def run(workers: int | None = None, progress: bool = True, raw_dir: str | Path |
             status = step()
             if status:
                 return status
-    print(f"done: open {paths.REPORTS_DIR / paths.INDEX_PAGE}")
-    return 0
+    return done_line() if done else 0

@@ -196,6 +196,25 @@ def plain_for_parquet(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def shows_simulated(*frames: pd.DataFrame | None) -> bool:
+    """The one rule of "is this simulated": any number built from these rows comes from a simulated row.
+
+    A page, a figure or a table is simulated when any row behind any number it
+    shows is flagged ``is_simulated``: pass every table the numbers come from
+    (the rows shown, and the rows a rank, a median or a model was computed
+    from). A table without the column (method names and reasons, say) holds no
+    such number and counts for nothing; a missing flag counts as simulated, as
+    the cleaning marks every row real or simulated and a gap is no proof of
+    real data.
+    """
+    for frame in frames:
+        if frame is not None and "is_simulated" in frame.columns and len(frame):
+            flags = frame["is_simulated"]
+            if bool(flags.isna().any()) or bool(flags.astype(bool).any()):
+                return True
+    return False
+
+
 def save_outputs(output_dir: str | Path, tables: dict[str, pd.DataFrame] | None = None,
                  figures: dict | None = None, simulated: bool = True) -> list[Path]:
     """Write a notebook's result tables (CSV) and figures (PNG) under fixed names.

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from smartcity_utils import commands
+from smartcity_utils import commands, paths
 
 
 def _cleaned_with(manifest_rows: list[dict]):
@@ -37,3 +37,18 @@ def test_clean_names_the_example_given_as_a_relative_path(tmp_path, monkeypatch,
     assert commands.clean(None, tmp_path / "out", progress=False) == 0
     printed = capsys.readouterr().out
     assert f"reading raw: the bundled simulated example ({paths.RAW_DIR} holds no data files of yours)" in printed
+
+
+def test_make_all_prints_where_to_start_reading_last(capsys):
+    # Input: the recipe of `make all`. Expected: the run leaves out its last line, the focus reports and the
+    # screenshots follow, and "done: open reports/index.html" comes after everything else.
+    import re
+    from pathlib import Path
+
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text(encoding="utf-8")
+    recipe = re.search(r"^all:.*?\n((?:\t.*\n)+)", makefile, re.M).group(1).strip().splitlines()
+    assert "smartcity run --no-done-line" in recipe[0]
+    assert "focus screenshots" in "".join(recipe[1:-1])
+    assert "commands.done_line()" in recipe[-1]
+    assert commands.done_line() == 0
+    assert capsys.readouterr().out == f"done: open {paths.REPORTS_DIR / paths.INDEX_PAGE}\n"

@@ -72,3 +72,19 @@ def test_stored_notebooks_have_no_outputs():
                 assert not re.search(r"^\s*(def|class)\s", "".join(cell["source"]), re.M), path.name
         tagged = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
         assert len(tagged) == 1, f"{path.name}: exactly one cell tagged 'parameters'"
+
+
+def test_stored_notebooks_are_nbformat_4_5_with_cell_ids():
+    for path in sorted((REPO / "notebooks").glob("*.ipynb")):
+        nb = json.loads(path.read_text())
+        assert (nb["nbformat"], nb["nbformat_minor"]) >= (4, 5), path.name
+        ids = [cell.get("id") for cell in nb["cells"]]
+        assert all(ids) and len(set(ids)) == len(ids), path.name
+
+
+def test_every_page_takes_the_language_of_the_run():
+    from smartcity_utils.report.parameters import declared_parameters
+    from smartcity_utils.report.texts import LANGUAGES
+
+    for path in sorted((REPO / "notebooks").glob("*.ipynb")):
+        assert declared_parameters(path).get("lang") == LANGUAGES[0], path.name  # Indonesian, as the reports

@@ -95,8 +95,9 @@ def test_the_letter_report_shows_what_the_letter_shows(letters):
     page = _text(letters["base"] / "reports" / "kota-kediri.id.html")
     words = texts()["id"]
     assert words["banner_real"] in page and "SIMULASI" not in page
-    for fragment in ("3.31", "peringkat yang dipublikasikan: 22 (nasional", "3.60", "3.65", "10/20/30/20/20",
-                     "3.315", "sesuai dalam batas pembulatan", words["letter"]):
+    # The letter's figures with the Indonesian decimal comma.
+    for fragment in ("3,31", "peringkat yang dipublikasikan: 22 (nasional", "3,60", "3,65", "10/20/30/20/20",
+                     "3,315", "sesuai dalam batas pembulatan", words["letter"]):
         assert fragment.lower() in page.lower(), fragment
     # No rank among the few rows that happen to be loaded.
     assert not re.search(r"\b1 dari [1-3]\b", page)
@@ -115,7 +116,7 @@ def test_a_letter_whose_dimensions_cannot_give_its_index_is_reported_as_differin
 
 def test_a_provincial_table_gives_the_index_and_nothing_is_invented(letters):
     page = _text(letters["base"] / "reports" / "kabupaten-kutai-kartanegara.id.html")
-    assert "3.25" in page and "2023" in page
+    assert "3,25" in page and "2023" in page
     assert texts()["id"]["gap_no_dimensions"].format(year=2023) in page
     assert texts()["id"]["gap_no_pillars"].format(year=2023) in page
 

@@ -8,6 +8,18 @@ import pandas as pd
 from smartcity_utils import reference as ref
 
 
+def require_regency_years(tables: dict[str, pd.DataFrame], raw_folders: list) -> None:
+    """Stop notebook 01 when the cleaning built no regency-year (nothing else on the page would mean anything).
+
+    Raises:
+        UserError: naming the raw folders read.
+    """
+    from smartcity_utils.errors import UserError
+
+    if tables["regency_year"].empty:
+        raise UserError(f"no regency-year rows were built from {', '.join(str(f) for f in raw_folders)}")
+
+
 def simulated_share(frame: pd.DataFrame) -> float:
     """Share of rows flagged ``is_simulated`` (0 when the table is empty)."""
     return float(frame["is_simulated"].mean()) if len(frame) else 0.0

@@ -37,6 +37,7 @@ from smartcity_utils.analysis.index import index_table
 from smartcity_utils.analysis.run import load_processed
 from smartcity_utils.clean.themes import explode_themes, theme_order
 from smartcity_utils.errors import UserError
+from smartcity_utils.tables import shows_simulated
 
 #: The theme key of a recommendation no keyword matched.
 NO_THEME = "none"
@@ -68,8 +69,10 @@ class RecommendationData:
 
     @property
     def is_simulated(self) -> bool:
-        """True when any recommendation shown comes from simulated rows."""
-        return bool(self.recommendations["is_simulated"].any())
+        """Whether the page shows a number from a simulated row (:func:`smartcity_utils.tables.shows_simulated`):
+        a recommendation, a follow-up, or the index of a regency that has recommendations."""
+        own = self.index[self.index["regency_id"].isin(self.recommendations["regency_id"])]
+        return shows_simulated(self.recommendations, self.followup, own)
 
 
 def load(processed_dir: str | Path | None = None) -> RecommendationData:

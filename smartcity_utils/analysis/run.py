@@ -31,6 +31,7 @@ from smartcity_utils.tables import (
     atomic_write,
     plain_for_parquet,
     read_tables,
+    shows_simulated,
     write_tables,
 )
 
@@ -41,6 +42,11 @@ ANALYSIS_TABLES = ("index_ranks", "reconciliation", "rank_uncertainty", "drivers
 #: The measurement model and the sensitivity of the ranking, written beside the tables above.
 MEASUREMENT_TABLES = ("pillar_correlation", "pillar_pca", "pillar_reliability", "icc", "assessor_leniency",
                       "assessor_variance", "error_covariance", "rank_sensitivity", "weight_scenarios",
+                      "weight_scenario_sets", "pillar_mean_dimensions")
+
+#: Tables of the measurement model and the weights that notebook 03 shows: the ICC and variance components,
+#: the rank bands, the weight scenarios and Sobol indices, and the pillar mean against the dimensions.
+MEASUREMENT_INPUTS = ("icc", "assessor_variance", "rank_uncertainty", "rank_sensitivity", "weight_scenarios",
                       "weight_scenario_sets", "pillar_mean_dimensions")
 
 #: Sidecar with the assumptions of the rank uncertainty model.
@@ -71,6 +77,11 @@ def load_analysis(path: str | Path | None = None,
         FileNotFoundError: when ``smartcity analyse`` has not run.
     """
     return read_tables(paths.analysis_dir(processed_folder(path)), tables, "smartcity analyse")
+
+
+def load_measurement(path: str | Path | None = None) -> dict[str, pd.DataFrame]:
+    """The measurement-model and weight tables of :data:`MEASUREMENT_INPUTS`, written by ``smartcity analyse``."""
+    return load_analysis(path, MEASUREMENT_INPUTS)
 
 
 def driver_frame(index_ranks: pd.DataFrame) -> pd.DataFrame:
@@ -213,7 +224,7 @@ def _national_models(index_ranks: pd.DataFrame, scores: pd.DataFrame, seed: int,
                      n_boot: int) -> tuple[dict, dict, dict]:
     """The measurement model, rank uncertainty and driver models: tables, rank metadata, run metadata."""
     from smartcity_utils.analysis.drivers.lead import assessor_table
-    from smartcity_utils.analysis.drivers.run import run_driver_analysis
+    from smartcity_utils.analysis.drivers.run import SKIPPED_COLUMNS, run_driver_analysis
 
     wide = assessor_table(scores)
     frame = driver_frame(index_ranks)
@@ -231,15 +242,18 @@ def _national_models(index_ranks: pd.DataFrame, scores: pd.DataFrame, seed: int,
     method_tables = [t for k, t in results.items() if isinstance(t, pd.DataFrame) and "estimate" in t.columns
                      and "pillar" in t.columns and k not in ("summary", "main_effect_bandwidth")]
     drivers = pd.concat(method_tables, ignore_index=True) if method_tables else pd.DataFrame()
-    simulated = bool(frame["is_simulated"].any())
+    # Every table says whether a number in it comes from a simulated row (the one rule,
+    # smartcity_utils.tables.shows_simulated), judged on the rows it was computed from: the driver
+    # models on the complete regency-years and the assessor rows behind the correction.
+    simulated = shows_simulated(frame, assessors)
     drivers["is_simulated"] = simulated
     summary = results["summary"].assign(is_simulated=simulated)
-    skipped = results.get("skipped", pd.DataFrame(columns=["method", "reason"]))
+    skipped = results.get("skipped", pd.DataFrame(columns=SKIPPED_COLUMNS))
     tables = {"rank_uncertainty": uncertainty, "drivers": plain_for_parquet(drivers),
               "driver_estimates": lead_driver_estimates(drivers),
               "drivers_summary": plain_for_parquet(summary), "drivers_skipped": plain_for_parquet(skipped)}
     for name in MEASUREMENT_TABLES:
-        tables[name] = plain_for_parquet(measurement[name].assign(is_simulated=simulated))
+        tables[name] = plain_for_parquet(_flagged(measurement[name], measurement["_sources"][name], flags))
     # The rank uncertainty and the sidecars cover every regency-year, not only the complete ones.
     rank_meta = {**uncertainty.attrs.get("assumptions", {}), "true_rank_coverage_check": band_check,
                  "dimension_error_cov": dim_cov.round(6).to_dict()}
@@ -402,6 +416,16 @@ def analysis_summary(path: str | Path | None = None) -> str:
     return f"{prefix}lead driver method: {lead}; {band}"
 
 
+def _flagged(table: pd.DataFrame, sources: pd.DataFrame | None, flags: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with its ``is_simulated`` column: a table of regency-years takes each row's own flag (as
+    ``index_ranks`` and ``rank_uncertainty`` do), any other table whether any of the rows it was computed from
+    (``sources``; None: none, only the reference tables) is simulated."""
+    if {"regency_id", "year"} <= set(table.columns):
+        return table.drop(columns="is_simulated", errors="ignore").merge(
+            flags, on=["regency_id", "year"], how="left", validate="m:1")
+    return table.assign(is_simulated=shows_simulated(sources))
+
+
 #: Sets of panels simulated from the data at hand to check the rank bands' coverage of the true rank:
 #: 20 sets of about 800 bands give the coverage to about +-0.5 points (binomial, bands within a set dependent).
 BAND_CHECK_SETS = 20
@@ -418,8 +442,9 @@ def measurement_tables(index_ranks: pd.DataFrame, scores: pd.DataFrame, wide: pd
         sobol_n_base: Sobol base sample size (default :data:`~smartcity_utils.analysis.sensitivity.SOBOL_N_BASE`).
 
     Returns:
-        Tables named as in :data:`MEASUREMENT_TABLES`, and ``_dimension_cov``
-        (one assessor's dimension error covariance, for the rank uncertainty).
+        Tables named as in :data:`MEASUREMENT_TABLES`, ``_dimension_cov`` (one
+        assessor's dimension error covariance, for the rank uncertainty) and
+        ``_sources`` (per table, the rows it is computed from).
     """
     from smartcity_utils.analysis.measurement import (
         LENIENCY_COMPONENTS,
@@ -487,15 +512,22 @@ def measurement_tables(index_ranks: pd.DataFrame, scores: pd.DataFrame, wide: pd
     out["weight_scenarios"] = scenario_ranks(index_ranks)
     out["weight_scenario_sets"] = scenario_reach(weight_spread=WEIGHT_SPREAD)
     out["pillar_mean_dimensions"] = pillar_mean_vs_dimensions(index_ranks, pillars, dims)
+    # The rows each table is computed from, for its simulated-data flag (None: the reference weights alone).
+    assessor = scores[scores["level"] == "assessor"] if "level" in scores.columns else scores
+    out["_sources"] = {"pillar_correlation": frame, "pillar_pca": frame, "pillar_reliability": frame,
+                       "icc": assessor, "assessor_leniency": assessor, "assessor_variance": assessor,
+                       "error_covariance": assessor, "rank_sensitivity": rankable.dropna(subset=dims),
+                       "weight_scenarios": index_ranks, "weight_scenario_sets": None,
+                       "pillar_mean_dimensions": index_ranks.dropna(subset=pillars + dims, how="all")}
     return out
 
 
 #: Columns of ``driver_estimates``, the one table of driver slopes that reports and texts read.
-DRIVER_ESTIMATE_COLUMNS = ["pillar_key", "estimate", "ci_low", "ci_high", "method", "estimand", "is_simulated"]
+DRIVER_ESTIMATE_COLUMNS = ["pillar_key", "estimate", "ci_low", "ci_high", "method", "estimand_key", "is_simulated"]
 
 
 def lead_driver_estimates(drivers: pd.DataFrame) -> pd.DataFrame:
-    """The driver estimates the reports use: one row per pillar with its interval and its estimand.
+    """The driver estimates the reports use: one row per pillar with its interval and the key of its estimand.
 
     From the method the drivers notebook leads with: the errors-in-variables
     regression (:mod:`smartcity_utils.analysis.drivers.lead`) with intervals
@@ -504,14 +536,12 @@ def lead_driver_estimates(drivers: pd.DataFrame) -> pd.DataFrame:
     """
     from smartcity_utils.analysis.drivers.lead import LEAD_METHOD
     from smartcity_utils.analysis.drivers.ols import ols_as_estimates
-    from smartcity_utils.analysis.drivers.summary import text
-
     lead = drivers[drivers["method"] == LEAD_METHOD]
     if len(lead):
         method, out = LEAD_METHOD, lead[["pillar", "estimate", "ci_low", "ci_high", "is_simulated"]]
     else:
         method, out = "ols", ols_as_estimates(drivers[drivers["method"] == "ols"], extra=["is_simulated"])
-    out = out.rename(columns={"pillar": "pillar_key"}).assign(method=method, estimand=text(f"estimand_{method}", "en"))
+    out = out.rename(columns={"pillar": "pillar_key"}).assign(method=method, estimand_key=f"estimand_{method}")
     return out[DRIVER_ESTIMATE_COLUMNS].reset_index(drop=True)
 
 

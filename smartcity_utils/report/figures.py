@@ -16,11 +16,7 @@ from urllib.parse import quote
 
 from matplotlib.figure import Figure
 
-SIMULATED_MARKER = "SIMULATED DATA — not official scores"
-"""The English stamp; :func:`marker_text` gives it in each report language."""
-
-
-def marker_text(lang: str = "en") -> str:
+def marker_text(lang: str) -> str:
     """The simulated-data stamp in ``lang`` (from the report texts)."""
     from smartcity_utils.report.texts import text
 
@@ -121,15 +117,42 @@ _register_notebook_display()
 _MARKER_GID = "simulated-marker"
 
 
-def mark_simulated(fig: Figure, lang: str = "en") -> Figure:
+#: Width of a character of the watermark (DejaVu Sans Bold, capitals and lower case mixed) in font sizes:
+#: a generous average, so that the estimated text is never shorter than the drawn one.
+_CHAR_WIDTH = 0.66
+
+#: Angle of the watermark across the figure, in degrees.
+_WATERMARK_ANGLE = 25
+
+#: Largest font size of the watermark (points) and the share of the figure's width and height it may cover.
+_WATERMARK_SIZE = 26
+_WATERMARK_COVER = 0.85
+
+
+def watermark_size(fig: Figure, words: str) -> float:
+    """The font size (points) at which ``words``, rotated across the figure, stay inside it on every side."""
+    import math
+
+    width, height = (72 * v * _WATERMARK_COVER for v in fig.get_size_inches())
+    angle = math.radians(_WATERMARK_ANGLE)
+    # A line of n characters at size s is about n * 0.66 * s long and s high; rotated, its box is
+    # (long cos a + high sin a) wide and (long sin a + high cos a) tall.
+    long = len(words) * _CHAR_WIDTH
+    fits = min(width / (long * math.cos(angle) + math.sin(angle)),
+               height / (long * math.sin(angle) + math.cos(angle)))
+    return float(min(_WATERMARK_SIZE, fits))
+
+
+def mark_simulated(fig: Figure, lang: str) -> Figure:
     """Stamp ``fig`` with the simulated-data marker (idempotent).
 
-    Adds a large, rotated, semi-transparent watermark across the figure and a
-    red banner line at the top, both reading :data:`SIMULATED_MARKER`.
+    Adds a large, rotated, semi-transparent watermark across the figure, sized
+    to stay inside it (:func:`watermark_size`), and a red banner line at the
+    top, both reading the marker in ``lang``.
 
     Args:
         fig: The figure to mark.
-        lang: Language of the stamp (``en`` or ``id``).
+        lang: Language of the stamp.
 
     Returns:
         The same figure.
@@ -137,19 +160,56 @@ def mark_simulated(fig: Figure, lang: str = "en") -> Figure:
     if any(t.get_gid() == _MARKER_GID for t in fig.texts):
         return fig
     marker = marker_text(lang)
-    fig.text(0.5, 0.5, marker, ha="center", va="center", rotation=25, fontsize=26,
-             color="red", alpha=0.18, weight="bold", zorder=1000, gid=_MARKER_GID)
+    fig.text(0.5, 0.5, marker, ha="center", va="center", rotation=_WATERMARK_ANGLE,
+             fontsize=watermark_size(fig, marker), color="red", alpha=0.18, weight="bold", zorder=1000,
+             gid=_MARKER_GID)
     fig.text(0.5, 0.995, marker, ha="center", va="top", fontsize=11, color="white",
              weight="bold", gid=_MARKER_GID,
              bbox={"boxstyle": "square,pad=0.3", "facecolor": "red", "edgecolor": "none"})
     return fig
 
 
-def finish(fig: Figure, title: str | None, simulated: bool, lang: str = "en") -> Figure:
+#: Characters of a title per inch of figure width at the title's size (12 pt): long regency names wrap
+#: onto a second line instead of running off the figure.
+_TITLE_CHARS_PER_INCH = 10
+
+
+def wrap_title(fig: Figure, title: str) -> str:
+    """``title`` broken into lines that fit the figure's width."""
+    import textwrap
+
+    width = max(20, int(fig.get_figwidth() * _TITLE_CHARS_PER_INCH))
+    return "\n".join(textwrap.fill(line, width) for line in title.splitlines())
+
+
+def localise_ticks(fig: Figure, lang: str) -> None:
+    """Number the axes with the page's decimal mark (``0,5`` in Indonesian), as every number on the page is;
+    matplotlib's own choice of ticks and decimals, and its minus sign U+2212, stay."""
+    from matplotlib.ticker import ScalarFormatter
+
+    from smartcity_utils.report.texts import text
+
+    mark = text(lang, "number_decimal_mark")
+
+    class _Marked(ScalarFormatter):
+        def __call__(self, x, pos=None):  # noqa: D401 - matplotlib's formatter hook
+            return super().__call__(x, pos).replace(".", mark)
+
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if type(axis.get_major_formatter()) is ScalarFormatter:
+                axis.set_major_formatter(_Marked())
+
+
+def finish(fig: Figure, title: str | None, simulated: bool, lang: str) -> Figure:
+    """The last step of every chart: the title (wrapped to the figure's width), the axes numbered in ``lang``,
+    and the simulated-data stamp when ``simulated``."""
+    localise_ticks(fig, lang)
+    title = wrap_title(fig, title) if title else ""
     if simulated:
         # The layout engine makes room for a suptitle but not for figure texts:
         # an empty first suptitle line keeps the banner's strip free.
-        fig.suptitle("\n" + (title or ""))
+        fig.suptitle("\n" + title)
         mark_simulated(fig, lang)
     elif title:
         fig.suptitle(title)

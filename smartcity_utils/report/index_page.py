@@ -109,11 +109,10 @@ def scan_reports(out_dir: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
     return {stem: row for stem, row in found.items() if {"html", "notebook", "failed_notebook"} & set(row)}
 
 
-def _fmt(value: Any, digits: int | None = None) -> str:
+def _fmt(value: Any) -> str:
+    """A filter value or a sort key as the page's data attributes hold it (machine-readable, not for reading)."""
     if value is None or value == "":
         return ""
-    if digits is not None and isinstance(value, (int, float)):
-        return f"{value:.{digits}f}"
     return str(value)
 
 
@@ -137,7 +136,8 @@ def write_index(out_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any
     Raises:
         ValueError: for a link that is not a plain file name.
     """
-    from smartcity_utils.report.texts import check_lang, text
+    from smartcity_utils.report.numbers import MISSING, fmt_int, fmt_pct, fmt_score
+    from smartcity_utils.report.texts import LANGUAGES, check_lang, text
     from smartcity_utils.tables import atomic_write
 
     check_lang(lang)
@@ -163,8 +163,11 @@ def write_index(out_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any
             raise ValueError(f"index links must be plain file names, got {name!r}")
         return f'<a href="{esc(quote(name))}">{t(label)}</a>'
 
+    def shown(cell: str) -> str:  # an empty cell stays empty on the index (no missing-value note to explain it)
+        return "" if cell == MISSING else cell
+
     def language(code: str) -> str:
-        return text(lang, f"index_lang_{code}") if code in ("id", "en") else code
+        return text(lang, f"index_lang_{code}") if code in LANGUAGES else code
 
     ordered = sorted(merged.values(), key=lambda r: (str(r.get("regency", "")), str(r.get("lang", ""))))
     any_simulated = any((row.get("figures") or {}).get("simulated") for row in ordered)
@@ -186,7 +189,8 @@ def write_index(out_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any
                 options[key].add(value)
         score = figures.get("final_score")
         rank, n = figures.get("rank"), figures.get("n_in_group")
-        rank_text = text(lang, "rank_of", rank=rank, n=n) if rank is not None and n is not None else _fmt(rank)
+        rank_text = (text(lang, "rank_of", rank=fmt_int(rank), n=fmt_int(n)) if rank is not None and n is not None
+                     else fmt_int(rank) if rank is not None else "")
         if rank is not None and figures.get("rank_kind") == "published":
             rank_text = text(lang, "index_rank_published", rank=rank_text)  # not computed here: the letter's
         year = row.get("year") or figures.get("year", "")
@@ -195,9 +199,9 @@ def write_index(out_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any
             f'<tr {data} data-score="{esc(_fmt(score))}"><td>{esc(str(row.get("regency", "")))} {" ".join(badges)}</td>'
             f"<td>{esc(language(values['lang']))}</td><td>{esc(values['province'])}</td>"
             f"<td class=\"num\">{esc(values['cohort'])}</td><td>{esc(values['group'])}</td>"
-            f"<td class=\"num\">{esc(str(year))}</td><td class=\"num\">{esc(_fmt(score, 2))}</td>"
+            f"<td class=\"num\">{esc(str(year))}</td><td class=\"num\">{esc(shown(fmt_score(score, lang)))}</td>"
             f'<td class="num" data-v="{esc(_fmt(rank))}">{esc(rank_text)}</td>'
-            f"<td class=\"num\">{esc(_fmt(figures.get('percentile_in_group')))}</td><td>{links}</td></tr>")
+            f"<td class=\"num\">{esc(shown(fmt_pct(figures.get('percentile_in_group'))))}</td><td>{links}</td></tr>")
 
     def select(key: str, label: str) -> str:
         opts = "".join(f'<option value="{esc(v, quote=True)}">{esc(language(v) if key == "lang" else v)}</option>'
@@ -216,7 +220,7 @@ def write_index(out_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any
     # The national analyses (notebooks 01 to 04, exported by `smartcity notebooks`).
     analyses = sorted(p for p in (root / paths.ANALYSIS_DIRNAME).glob("*.html") if re.fullmatch(r"[\w.-]+", p.name))
     analysis_links = " · ".join(
-        f'<a href="{paths.ANALYSIS_DIRNAME}/{esc(quote(p.name))}">{esc(_readable(p.stem))}</a>' for p in analyses)
+        f'<a href="{paths.ANALYSIS_DIRNAME}/{esc(quote(p.name))}">{esc(analysis_title(p.stem, lang))}</a>' for p in analyses)
     analysis_section = f"<p>{t('index_national')}: {analysis_links}</p>" if analyses else ""
     banner = f'<div class="banner">{t("index_banner")}</div>' if any_simulated else ""
     columns = [("index_col_regency", ""), ("index_col_lang", ""), ("col_province", ""),
@@ -243,6 +247,10 @@ def write_index(out_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any
     return path
 
 
-def _readable(stem: str) -> str:
-    """``02_compare_cohorts`` -> ``02 compare cohorts``: a file name a reader can read."""
-    return stem.replace("_", " ").replace("-", " ")
+def analysis_title(stem: str, lang: str) -> str:
+    """An analysis page's title in ``lang`` (``02_compare_cohorts`` -> "02 · Regencies against their cohorts");
+    a page without a title in the store is named by its file, in words."""
+    from smartcity_utils.report.texts import has_text, text
+
+    key = f"analysis_title_{stem}"
+    return text(lang, key) if has_text(lang, key) else stem.replace("_", " ").replace("-", " ")

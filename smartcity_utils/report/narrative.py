@@ -1,8 +1,8 @@
 """The sentences of a report (the summary at the top, the notes, the methods) and the findings of notebooks 01 and 02.
 
 Each sentence is built from the same frames the report's tables show
-(:mod:`smartcity_utils.report.profile`), formatted with the same rounding
-(:mod:`smartcity_utils.report.tables`), so that a reader can find every number
+(:mod:`smartcity_utils.report.profile`), formatted by the one number module
+(:mod:`smartcity_utils.report.numbers`), so that a reader can find every number
 of the summary again further down. The driver sentences describe associations
 across regencies and never claim what a change would cause.
 """
@@ -13,6 +13,17 @@ import html
 
 import pandas as pd
 
+from smartcity_utils.report.numbers import (
+    fmt_count,
+    fmt_int,
+    fmt_interval,
+    fmt_p,
+    fmt_pct,
+    fmt_range,
+    fmt_score,
+    fmt_share,
+    fmt_signed,
+)
 from smartcity_utils.report.page import link_html
 from smartcity_utils.report.profile import (
     NOT_REGENCY_ROWS,
@@ -24,12 +35,6 @@ from smartcity_utils.report.profile import (
 from smartcity_utils.report.tables import (
     category_text,
     coded_text,
-    fmt_int,
-    fmt_p,
-    fmt_pct,
-    fmt_range,
-    fmt_score,
-    fmt_signed,
     group_label,
     measure_label,
     theme_labels,
@@ -98,7 +103,7 @@ def rank_sentences(history: pd.DataFrame, year: int, lang: str) -> list[str]:
 def index_sentence(history: pd.DataFrame, year: int, lang: str) -> str:
     """The index this year and where it comes from (reported, or computed from the dimension scores)."""
     row = history[history["year"] == year].iloc[0]
-    return text(lang, "summary_index_only", year=year, score=fmt_score(row["final_score"]),
+    return text(lang, "summary_index_only", year=year, score=fmt_score(row["final_score"], lang),
                 source=_source(lang, row["final_score_source"]))
 
 
@@ -118,8 +123,8 @@ def check_sentence(letter: pd.DataFrame, year: int, lang: str) -> str | None:
     if pd.isna(row["final_score_computed"]):
         return None
     values = {"year": year, "weights": row["weights"], "status": weights_status_text(row["weights_status"], lang),
-              "computed": fmt_score(row["final_score_computed"], decimals=3),
-              "reported": fmt_score(row["final_score_reported"]), "difference": fmt_score(abs(row["difference"]))}
+              "computed": fmt_score(row["final_score_computed"], lang, decimals=3),
+              "reported": fmt_score(row["final_score_reported"], lang), "difference": fmt_score(abs(row["difference"]), lang)}
     key = {"agrees": "check_agrees", "differs_documented": "check_differs_documented",
            "differs_weights_unknown": "check_differs_weights_unknown"}.get(row["verdict"], "check_no_reported")
     return text(lang, key, **values)
@@ -128,7 +133,7 @@ def check_sentence(letter: pd.DataFrame, year: int, lang: str) -> str | None:
 def verdict_text(row: pd.Series, lang: str) -> str:
     """The check of one year in a table cell: "agrees", "differs by 0.12"."""
     difference = row.get("difference")
-    return text(lang, f"verdict_{row['verdict']}", difference=fmt_score(abs(difference)) if pd.notna(difference) else "")
+    return text(lang, f"verdict_{row['verdict']}", difference=fmt_score(abs(difference), lang) if pd.notna(difference) else "")
 
 
 def gap_sentences(gaps: list[dict], year: int, regency: str, lang: str) -> list[str]:
@@ -159,11 +164,11 @@ def change_sentences(history: pd.DataFrame, year: int, lang: str) -> list[str]:
         return [text(lang, "summary_first_year", year=year)]
     cur = history[history["year"] == year].iloc[0]
     if abs(delta) < UNCHANGED:
-        out = [text(lang, "summary_change_same", prev_year=int(prev["year"]), score=fmt_score(cur["final_score"]))]
+        out = [text(lang, "summary_change_same", prev_year=int(prev["year"]), score=fmt_score(cur["final_score"], lang))]
     else:
         out = [text(lang, "summary_change", prev_year=int(prev["year"]),
-                    direction=text(lang, "rose" if delta > 0 else "fell"), delta=fmt_score(abs(delta)),
-                    prev_score=fmt_score(prev["final_score"]), score=fmt_score(cur["final_score"]))]
+                    direction=text(lang, "rose" if delta > 0 else "fell"), delta=fmt_score(abs(delta), lang),
+                    prev_score=fmt_score(prev["final_score"], lang), score=fmt_score(cur["final_score"], lang))]
     if pd.isna(prev["rank_computed"]) or pd.isna(cur["rank_computed"]):
         return out  # ranks are compared only where both years have one computed in a whole group
     if prev["evaluation_group"] == cur["evaluation_group"] and prev["n_in_group"] != cur["n_in_group"]:
@@ -190,7 +195,7 @@ def history_notes(history: pd.DataFrame, year: int, n_draws: int, lang: str) -> 
         ties = now["n_others"] - now["n_lower"] - (now["rank_computed"] - 1)
         notes.append(text(lang, "headline_note", year=year, lower=fmt_int(now["n_lower"]),
                           others=fmt_int(now["n_others"]), ties=fmt_int(ties), pct=fmt_pct(now["percentile_in_group"]),
-                          n_draws=n_draws))
+                          n_draws=fmt_count(n_draws, lang)))
     if "rank_reported" in history.columns and history["rank_reported"].notna().any():
         notes.append(text(lang, "rank_separate_note"))
     changes = [text(lang, "group_change_item", year=c["year"], prev_group=group_label(c["prev_group"], lang),
@@ -211,9 +216,9 @@ def pillar_sentences(strong: pd.DataFrame, weak: pd.DataFrame, lang: str,
                      threshold: float = NOTABLE_GAP) -> list[str]:
     """The two strongest and two weakest pillars against the cohort median (beyond the threshold)."""
     def items(frame: pd.DataFrame) -> str:
-        return ", ".join(f"{r.pillar} ({fmt_signed(r.gap_to_cohort_median)})" for r in frame.itertuples())
+        return ", ".join(f"{r.pillar} ({fmt_signed(r.gap_to_cohort_median, lang)})" for r in frame.itertuples())
 
-    limit = f"{threshold:.2f}"
+    limit = fmt_score(threshold, lang)
     return [text(lang, "summary_strong", items=items(strong)) if len(strong)
             else text(lang, "summary_strong_none", threshold=limit),
             text(lang, "summary_weak", items=items(weak)) if len(weak)
@@ -226,9 +231,9 @@ def effort_sentence(effort: pd.DataFrame, lang: str) -> str:
     if candidates.empty:
         return text(lang, "summary_effort_none")
     top = candidates.iloc[0]
-    return text(lang, "summary_effort", pillar=top["pillar"], estimate=fmt_score(top["estimate"]),
-                low=fmt_score(top["ci_low"]), high=fmt_score(top["ci_high"]), room=fmt_score(top["room"]),
-                assoc_index=fmt_score(top["assoc_index"]), ranks=fmt_range(top["assoc_rank_low"], top["assoc_rank_high"]),
+    return text(lang, "summary_effort", pillar=top["pillar"], estimate=fmt_score(top["estimate"], lang),
+                interval=fmt_interval(top["ci_low"], top["ci_high"], lang), room=fmt_score(top["room"], lang),
+                assoc_index=fmt_score(top["assoc_index"], lang), ranks=fmt_range(top["assoc_rank_low"], top["assoc_rank_high"]),
                 n=fmt_int(effort.attrs.get("n_in_group")), rank_now=fmt_int(effort.attrs.get("rank_now")))
 
 
@@ -273,7 +278,7 @@ def methods_html(lang: str, n_draws: int, method: str, sources: pd.DataFrame, in
     """
     paragraphs = [text(lang, "methods_index"), text(lang, "methods_ranks")]
     if intervals:
-        paragraphs.append(text(lang, "methods_intervals", n_draws=n_draws))
+        paragraphs.append(text(lang, "methods_intervals", n_draws=fmt_count(n_draws, lang)))
     if method:
         paragraphs.append(text(lang, "methods_drivers", method=coded_text(lang, "method_", method, "method_other")))
     if simulated:
@@ -288,10 +293,74 @@ def methods_html(lang: str, n_draws: int, method: str, sources: pd.DataFrame, in
                      "\n".join(paragraphs))
 
 
+# --------------------------------------------------------------------------- the comparison report's sentences
+
+
+def compare_rank_phrases(row: pd.Series, lang: str) -> list[str]:
+    """A year's ranks in a comparison cell: the one computed in a group held whole (with the percentile),
+    and the published one with its group; nothing when neither exists."""
+    out = []
+    if pd.notna(row.get("rank_computed")):
+        out.append(text(lang, "compare_rank_computed", rank=text(lang, "rank_of", rank=fmt_int(row["rank_computed"]),
+                                                                   n=fmt_int(row["n_in_group"])),
+                        pct=fmt_pct(row["percentile_in_group"])))
+    published = published_rank_text(row, lang)
+    if published:
+        out.append(text(lang, "compare_rank_published", rank=published))
+    return out
+
+
+def compare_summary(histories_by_name: dict[str, pd.DataFrame], year: int, lang: str) -> list[str]:
+    """One sentence per regency: index, rank of N and percentile in ``year``, and the change since its previous
+    index."""
+    out = []
+    for name, history in histories_by_name.items():
+        now = history.dropna(subset=["final_score"])
+        now = now[now["year"] == year]
+        if now.empty:
+            out.append(text(lang, "compare_no_index", name=name, year=year))
+            continue
+        row = now.iloc[0]
+        prev, delta = previous_index(history, year)
+        if prev is None:
+            change = text(lang, "compare_change_none")
+        else:
+            change = text(lang, "compare_change", delta=fmt_signed(delta, lang), prev_year=int(prev["year"]))
+        ranks = "; ".join(compare_rank_phrases(row, lang)) or text(lang, "compare_no_rank")
+        out.append(text(lang, "compare_summary_item", name=name, year=year, score=fmt_score(row["final_score"], lang),
+                        ranks=ranks, change=change))
+    return out
+
+
+def compare_notes(histories_by_name: dict[str, pd.DataFrame], rejected: dict[str, int], lang: str) -> list[str]:
+    """Notes under the comparison's history table: years ranked in a group other than the national one, and
+    the rows rejected per regency (:func:`smartcity_utils.report.compare.rejected_counts`)."""
+    groups = []
+    for name, history in histories_by_name.items():
+        for row in history.dropna(subset=["final_score", "rank_computed"]).itertuples():
+            if str(row.evaluation_group).strip().lower() != "nasional":
+                groups.append((int(row.year), text(lang, "compare_group_item", year=int(row.year), name=name,
+                                                   group=group_label(row.evaluation_group, lang),
+                                                   n=fmt_int(row.n_in_group))))
+    out = [text(lang, "compare_groups_note", items="; ".join(item for _, item in sorted(groups)))] if groups else []
+    items = [f"{name} {fmt_int(n)}" for name, n in rejected.items() if n]
+    out.append(text(lang, "compare_rejects", items=", ".join(items)) if items else text(lang, "compare_rejects_none"))
+    return out
+
+
 # --------------------------------------------------------------------------- findings of the analysis notebooks
 
 #: Holm-corrected p-value below which a cohort difference is called clear (the usual 5 % level).
 CLEAR_P = 0.05
+
+
+def cleaning_overview(tables: dict[str, pd.DataFrame], share_simulated: float, lang: str) -> list[str]:
+    """The first sentences of notebook 01: the files, rows read, kept and rejected, and the share simulated."""
+    manifest = tables["manifest"]
+    return [text(lang, "finding_files", files=fmt_count(len(manifest), lang),
+                 read=fmt_count(manifest["rows_read"].sum(), lang), kept=fmt_count(manifest["rows_kept"].sum(), lang),
+                 rejected=fmt_count(manifest["rows_rejected"].sum(), lang)),
+            text(lang, "finding_simulated", share=fmt_share(share_simulated))]
 
 
 def cleaning_findings(tables: dict[str, pd.DataFrame], summary: dict[str, pd.DataFrame],
@@ -307,9 +376,8 @@ def cleaning_findings(tables: dict[str, pd.DataFrame], summary: dict[str, pd.Dat
         lang: Language of the sentences.
         top: How many reject reasons to name.
     """
-    manifest = tables["manifest"]
-    out = [text(lang, "finding_files", files=len(manifest), read=f"{int(manifest['rows_read'].sum()):,}",
-                kept=f"{int(manifest['rows_kept'].sum()):,}", rejected=f"{int(manifest['rows_rejected'].sum()):,}")]
+    overview = cleaning_overview(tables, share_simulated, lang)
+    out = overview[:1]
     rejects = tables["rejects"]
     counts = rejects.loc[~rejects["reason"].isin(NOT_REGENCY_ROWS), "reason"].value_counts()
     if len(counts):
@@ -329,27 +397,27 @@ def cleaning_findings(tables: dict[str, pd.DataFrame], summary: dict[str, pd.Dat
         out.append(text(lang, "finding_coverage", first=min(years), last=max(years), year=thin,
                         scored=scored[thin], members=members[thin]))
     out.append(text(lang, "finding_published", found=int(reproduction["matches"].sum()), total=len(reproduction)))
-    out.append(text(lang, "finding_simulated", share=fmt_pct(100 * share_simulated)))
-    return out
+    return out + overview[1:]
 
 
 def _cohort_test_sentences(comparison, lang: str) -> list[str]:
     time_word = text(lang, "time_calendar" if comparison.time_col == "year" else "time_programme")
     kruskal = comparison.kruskal.dropna(subset=["p_holm"])
     clear = int((kruskal["p_holm"] < CLEAR_P).sum())
-    out = [text(lang, "finding_cohort_tests", time=time_word, clear=clear, tests=len(kruskal))]
+    threshold = fmt_score(CLEAR_P, lang)
+    out = [text(lang, "finding_cohort_tests", time=time_word, clear=clear, tests=len(kruskal), threshold=threshold)]
     pairs = comparison.pairwise[comparison.pairwise["p_holm"] < CLEAR_P]
     if pairs.empty:
-        return out + [text(lang, "finding_cohort_none", time=time_word)]
+        return out + [text(lang, "finding_cohort_none", time=time_word, threshold=threshold)]
     top = pairs.loc[pairs["cliffs_delta"].abs().idxmax()]
     when = text(lang, "when_calendar" if comparison.time_col == "year" else "when_programme",
                 point=category_text(top[comparison.time_col]))
     out.append(text(lang, "finding_cohort_largest", when=when,
                     a=category_text(top["cohort_a"]), b=category_text(top["cohort_b"]),
                     direction=text(lang, "higher" if top["cliffs_delta"] > 0 else "lower"),
-                    measure=measure_label(top["measure"], lang), median_a=fmt_score(top["median_a"]),
-                    median_b=fmt_score(top["median_b"]), delta=fmt_signed(top["cliffs_delta"]),
-                    p=fmt_p(top["p_holm"])))
+                    measure=measure_label(top["measure"], lang), median_a=fmt_score(top["median_a"], lang),
+                    median_b=fmt_score(top["median_b"], lang), delta=fmt_signed(top["cliffs_delta"], lang),
+                    p=fmt_p(top["p_holm"], lang)))
     return out
 
 
@@ -373,11 +441,11 @@ def cohort_findings(focus: pd.DataFrame, by_calendar, by_programme, lang: str = 
         row = head.iloc[0]
         best = pillars.loc[pillars["gap_to_median"].idxmax()]
         worst = pillars.loc[pillars["gap_to_median"].idxmin()]
-        out.append(text(lang, "finding_focus", regency=regency, year=int(row["year"]), score=fmt_score(row["score"]),
+        out.append(text(lang, "finding_focus", regency=regency, year=int(row["year"]), score=fmt_score(row["score"], lang),
                         pct=fmt_pct(row["percentile_in_cohort"]), cohort=category_text(row["cohort"]),
-                        gap=fmt_signed(row["gap_to_median"]), best=measure_label(best["measure"], lang),
-                        best_gap=fmt_signed(best["gap_to_median"]), worst=measure_label(worst["measure"], lang),
-                        worst_gap=fmt_signed(worst["gap_to_median"])))
+                        gap=fmt_signed(row["gap_to_median"], lang), best=measure_label(best["measure"], lang),
+                        best_gap=fmt_signed(best["gap_to_median"], lang), worst=measure_label(worst["measure"], lang),
+                        worst_gap=fmt_signed(worst["gap_to_median"], lang)))
     out.append(text(lang, "finding_cohort_caveat"))
     return out
 
@@ -431,14 +499,14 @@ def recommendation_findings(by_pillar: pd.DataFrame, recommendations: pd.DataFra
                     total=fmt_int(len(recommendations))))
     if len(rates) and rates["n_recorded"].sum():
         done = (rates["share_selesai"] * rates["n_recorded"]).sum() / rates["n_recorded"].sum()
-        out.append(text(lang, "rec_finding_followup", pct=fmt_pct(100 * done), n=fmt_int(rates["n_recorded"].sum()),
+        out.append(text(lang, "rec_finding_followup", pct=fmt_share(done), n=fmt_int(rates["n_recorded"].sum()),
                         k=fmt_int(rates["n_regencies"].sum())))
     if association.empty:
         out.append(text(lang, "rec_finding_too_few", n=fmt_int(len(units)), min=MIN_UNITS_FOR_ASSOCIATION))
         return out
     row = association.set_index("term").loc["share_done"]
     agencies = text(lang, "rec_finding_agencies") if "n_agencies_total" in set(association["term"]) else ""
-    out.append(text(lang, "rec_finding_association", estimate=fmt_signed(row["estimate"]),
-                    low=fmt_signed(row["ci_low"]), high=fmt_signed(row["ci_high"]), n=fmt_int(row["n_units"]),
+    out.append(text(lang, "rec_finding_association", estimate=fmt_signed(row["estimate"], lang),
+                    low=fmt_signed(row["ci_low"], lang), high=fmt_signed(row["ci_high"], lang), n=fmt_int(row["n_units"]),
                     k=fmt_int(row["n_regencies"]), agencies=agencies))
     return out

@@ -44,6 +44,7 @@ th{background:#f3f3f3;font-weight:600}
 .num{text-align:right;font-variant-numeric:tabular-nums}
 td.num{white-space:nowrap}
 code{font-size:.85em;overflow-wrap:anywhere}
+td code{overflow-wrap:break-word}
 .free-text{overflow-wrap:anywhere}
 .table-note{font-size:.82rem;color:#555;margin:.25rem 0}
 figure{margin:.8rem 0 1.2rem}
@@ -60,6 +61,7 @@ pre{white-space:pre-wrap;overflow-wrap:anywhere;font-size:.85rem}
  tr,figure,img,.simulated-banner,.summary li{break-inside:avoid;page-break-inside:avoid}
  thead{display:table-header-group}
  table{font-size:8.5pt}
+ table.wide{font-size:7.5pt}
  figure img{max-width:100%}
  a{color:inherit;text-decoration:none}
 }
@@ -158,8 +160,65 @@ def export_notebook(nb, lang: str, exporter=None, title: str = "") -> str:
     return page_html(body, lang, title)
 
 
+def _css_text(template: str, counters: dict[str, str]) -> str:
+    """A text of the store as a CSS ``content`` value: its placeholders become the page counters named."""
+    parts = []
+    for piece in re.split(r"(\{\w+\})", template):
+        if piece[1:-1] in counters:
+            parts.append(f"counter({counters[piece[1:-1]]})")
+        elif piece:
+            parts.append('"' + piece.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return " ".join(parts)
+
+
+def print_furniture(page: str, header: str, lang: str, simulated: bool) -> str:
+    """The page with what only paper needs: a running header on every page (``header``, and the simulated-data
+    marker when ``simulated``) and the page number of the page count in the page's language."""
+    from smartcity_utils.report.texts import text, words
+
+    marker = f' · <span class="sim">{html.escape(text(lang, "marker"))}</span>' if simulated else ""
+    running = f'<div class="running-header">{html.escape(header)}{marker}</div>'
+    style = ("<style>@page{@top-center{content:element(header);vertical-align:bottom;padding-bottom:2mm}"
+             f"@bottom-right{{content:{_css_text(words(lang)['pdf_page'], {'page': 'page', 'pages': 'pages'})};"
+             "font-size:8pt;color:#555;font-family:'DejaVu Sans','Noto Sans',sans-serif}}"
+             ".running-header{position:running(header);font-size:8pt;color:#555;"
+             "font-family:'DejaVu Sans','Noto Sans',sans-serif}"
+             ".running-header .sim{color:#b00020;font-weight:bold}</style>")
+    page = page.replace("</head>", style + "</head>", 1)
+    return page.replace("<main>", "<main>" + running, 1)
+
+
+def running_header(html_path: Path) -> tuple[str, str, bool]:
+    """The running header of a report's PDF from the figures its notebook wrote beside it: the regency (or the
+    regencies compared), the year, the language, and whether the page shows simulated numbers.
+
+    A page without figures is headed by its title; the language is the page's own.
+    """
+    import json
+
+    from smartcity_utils.report.jobs import SUMMARY_SUFFIX
+    from smartcity_utils.report.texts import text
+
+    page = html_path.read_text(encoding="utf-8")
+    found = re.search(r'<html lang="([^"]+)"', page)
+    lang = found.group(1) if found else "id"
+    try:
+        figures = json.loads(html_path.with_name(html_path.stem + SUMMARY_SUFFIX).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        figures = {}
+    title = re.search(r"<title>(.*?)</title>", page, re.S)
+    name = figures.get("regency") or (html.unescape(title.group(1)) if title else "")
+    header = text(lang, "pdf_header", regency=name, year=figures["year"]) if figures.get("year") else name
+    simulated = bool(figures.get("simulated", "simulated-banner" in page))
+    return header, lang, simulated
+
+
 def write_pdf(html_path: str | os.PathLike[str], pdf_path: str | os.PathLike[str] | None = None) -> Path:
     """Write the PDF of a report page with WeasyPrint (A4, the page's print stylesheet).
+
+    Every page of the PDF carries a running header (the regency, the year, and
+    the simulated-data marker where the page shows simulated numbers:
+    :func:`running_header`) and its number of the page count.
 
     Args:
         html_path: The report page.
@@ -176,6 +235,8 @@ def write_pdf(html_path: str | os.PathLike[str], pdf_path: str | os.PathLike[str
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     source = Path(html_path)
     target = Path(pdf_path) if pdf_path else source.with_suffix(".pdf")
-    data = HTML(filename=str(source), base_url=str(source.parent)).write_pdf()
+    header, lang, simulated = running_header(source)
+    page = print_furniture(source.read_text(encoding="utf-8"), header, lang, simulated)
+    data = HTML(string=page, base_url=str(source.parent)).write_pdf()
     atomic_write(target, data)
     return target

@@ -108,7 +108,8 @@ def check_parameters(namespace: dict[str, Any], notebook: str) -> None:
 
     Raises:
         UserError: naming the unknown parameters and listing the valid ones,
-            or naming a parameter, its value and the type of its default.
+            naming a parameter, its value and the type of its default, or for
+            a language (``lang``) the text store does not have.
     """
     declared = declared_parameters(notebook)
     given = _given_names() or []
@@ -121,3 +122,7 @@ def check_parameters(namespace: dict[str, Any], notebook: str) -> None:
             value = namespace[name]
             raise UserError(f"{notebook}: parameter {name} = {value!r} is {type(value).__name__}, but its default "
                             f"{default!r} is {type(default).__name__}; give a value of that type")
+    if "lang" in declared and "lang" in namespace:
+        from smartcity_utils.report.texts import check_lang
+
+        check_lang(namespace["lang"])  # every page speaks one of the store's languages

@@ -42,10 +42,10 @@ SCORE_RANGE = ref.SCORE_SCALE
 
 def column_label(column: str, lang: str = "en") -> str:
     """A column's name for a legend or axis: its report text ``col_<column>`` when there is one, else words."""
-    from smartcity_utils.report.texts import texts
+    from smartcity_utils.report.texts import has_text, text
 
     key = {"cohort_year": "col_cohort"}.get(column, f"col_{column}")
-    return texts()[lang].get(key, column.replace("_", " "))
+    return text(lang, key) if has_text(lang, key) else column.replace("_", " ")
 
 
 def _pillar_labels(keys: Sequence[str]) -> list[str]:
@@ -107,7 +107,8 @@ def pillar_profile(
     ax.set_xlim(*SCORE_RANGE)
     ax.set_xlabel(_t(lang, "fig_pillar_axis"))
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="lower left", fontsize=8)
+    # Below the chart, never over it: a long regency name in the legend hides no marker.
+    fig.legend(loc="outside lower center", ncols=3, fontsize=8)
     return _finish(fig, title, simulated, lang)
 
 
@@ -159,7 +160,8 @@ def trajectories(
     ax.set_xlabel(_t(lang, "fig_year_axis" if time_col == "year" else "fig_programme_axis"))
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
-    ax.legend(title=column_label(cohort_col, lang), fontsize=8, ncols=2)
+    # Below the chart, never over the lines it names.
+    fig.legend(loc="outside lower center", title=column_label(cohort_col, lang), fontsize=8, ncols=5)
     return _finish(fig, title, simulated, lang)
 
 
@@ -238,14 +240,17 @@ def driver_estimates(
     methods: Sequence[str] | None = None,
     title: str | None = None,
     simulated: bool = True,
+    lang: str = "en",
 ) -> Figure:
     """Per-pillar estimates with their intervals, one panel per driver method.
 
     Args:
-        drivers: Stacked method tables (``pillar, method, estimate, ci_low, ci_high``).
+        drivers: Stacked method tables (``pillar, method, estimate, ci_low, ci_high``); ``method`` holds the
+            name each panel is titled with.
         methods: Methods to draw, in order (default: every method present).
         title: Figure title.
         simulated: Stamp the simulated-data marker.
+        lang: Language of the stamp.
 
     Returns:
         The figure.
@@ -268,7 +273,7 @@ def driver_estimates(
         ax.set_title(method.replace("_", " "), fontsize=10)
         ax.grid(axis="x", alpha=0.3)
     axes[0].set_yticks(y, _pillar_labels(keys))
-    return _finish(fig, title, simulated)
+    return _finish(fig, title, simulated, lang)
 
 
 def _full_years(frame: pd.DataFrame) -> pd.DataFrame:

@@ -24,6 +24,7 @@ from smartcity_utils.analysis.ranks import (
 from smartcity_utils.analysis.run import load_analysis, load_processed, processed_folder
 from smartcity_utils.clean.assemble import REPLACED
 from smartcity_utils.errors import UserError
+from smartcity_utils.tables import shows_simulated
 
 #: Smallest gap (points on the 0 to 4 scale) between a pillar and the cohort
 #: median that is called a strength or a weakness. Source: the uncertainty of
@@ -141,7 +142,8 @@ def choose_year(ctx: ReportContext, regency_id: int, year: int | None) -> int:
 def page_simulated(ctx: ReportContext, regency_id: int, year: int) -> tuple[bool, list[int]]:
     """Whether a regency's page shows simulated numbers, and the regency's own real years.
 
-    The page is simulated when any of its numbers comes from simulated rows:
+    The page is simulated when any of its numbers comes from simulated rows
+    (:func:`smartcity_utils.tables.shows_simulated`):
     the regency's own history, the other regencies of ``year`` behind the
     cohort and national medians, ranks and percentiles (``index_ranks``), or
     the national associations of the effort table (``driver_estimates``).
@@ -151,11 +153,7 @@ def page_simulated(ctx: ReportContext, regency_id: int, year: int) -> tuple[bool
         built from real files only, named by the mixed banner.
     """
     own = ctx.index_ranks[ctx.index_ranks["regency_id"] == regency_id]
-    year_rows = ctx.index_ranks[ctx.index_ranks["year"] == year]
-    drivers = ctx.driver_estimates
-    simulated = (bool(own["is_simulated"].astype(bool).any()) or bool(year_rows["is_simulated"].astype(bool).any())
-                 or bool(drivers is not None and "is_simulated" in drivers.columns
-                         and drivers["is_simulated"].astype(bool).any()))
+    simulated = shows_simulated(own, ctx.index_ranks[ctx.index_ranks["year"] == year], ctx.driver_estimates)
     real_years = sorted(int(y) for y in own.loc[~own["is_simulated"].astype(bool), "year"].unique())
     return simulated, real_years
 
@@ -519,9 +517,7 @@ def rejects_for(ctx: ReportContext, regency_id: int, regency: str) -> pd.DataFra
         match, near = None, ""
         if rec.column in ("regency", "") or str(rec.reason).endswith("_regency"):
             res = resolver.resolve(rec.value) if isinstance(rec.value, str) and rec.value else None
-            if res is not None and res.regency_id is None:
-                # The nearest known name(s): "Kabupaten X", or "Kabupaten X or Kota X" for a shared bare name.
-                near = res.suggestion or ""
+            near = nearest_known_name(rec.value)
             if res is not None and res.regency_id == regency_id:
                 match = "resolved"
             elif near and regency in near.split(" or "):
@@ -535,6 +531,15 @@ def rejects_for(ctx: ReportContext, regency_id: int, regency: str) -> pd.DataFra
     rejects["match"] = matches
     rejects["nearest"] = nearest
     return rejects[rejects["match"].notna()][cols].sort_values(["source_file", "source_row"], ignore_index=True)
+
+
+def nearest_known_name(value: object) -> str:
+    """The nearest known name(s) of a regency name that resolves to none: "Kabupaten X", or "Kabupaten X or
+    Kota X" for a shared bare name; empty for a known name or a value that is no name."""
+    from smartcity_utils.regencies import regency_resolver
+
+    res = regency_resolver().resolve(value) if isinstance(value, str) and value else None
+    return (res.suggestion or "") if res is not None and res.regency_id is None else ""
 
 
 def quick_wins_of(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
@@ -597,22 +602,27 @@ def headline_figures(history: pd.DataFrame, year: int, current: pd.Series | None
     ``simulated``: whether the page shows simulated numbers (:func:`page_simulated`);
     None takes the regency's own row of ``year`` only.
     """
+    from smartcity_utils.report.numbers import round_half_up
+
     row = history[history["year"] == year].iloc[0]
 
     def _num(value, kind=float):
         return None if pd.isna(value) else kind(value)
+
+    def _whole(value):  # rounded as every page rounds it (half up), so the index and the report agree
+        return int(round_half_up(float(value)))
 
     # "simulated" is the key the report index turns into its simulated-data badge.
     # The rank computed in a group held whole; else the published rank with its group's size.
     computed = pd.notna(row["rank_computed"])
     rank = row["rank_computed"] if computed else row["rank_reported"]
     size = row["n_in_group"] if computed else row.get("rank_of")
-    figures = {"year": int(year), "final_score": _num(round(row["final_score"], 2)),
+    figures = {"year": int(year), "final_score": _num(row["final_score"], lambda v: round_half_up(float(v), 2)),
                "rank": _num(rank, int), "n_in_group": _num(size, int),
                "rank_kind": "computed" if computed else ("published" if pd.notna(rank) else None),
-               "percentile_in_group": _num(row["percentile_in_group"], lambda v: int(round(v))),
-               "rank_p05": _num(row["rank_p05"], lambda v: int(round(v))),
-               "rank_p95": _num(row["rank_p95"], lambda v: int(round(v))),
+               "percentile_in_group": _num(row["percentile_in_group"], _whole),
+               "rank_p05": _num(row["rank_p05"], _whole),
+               "rank_p95": _num(row["rank_p95"], _whole),
                "evaluation_group": str(row["evaluation_group"]),
                "simulated": bool(row["is_simulated"]) if simulated is None else bool(simulated)}
     if current is not None:

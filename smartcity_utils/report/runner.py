@@ -77,7 +77,7 @@ from smartcity_utils.report.jobs import (
 )
 from smartcity_utils.report.page import write_pdf
 from smartcity_utils.report.parameters import declared_parameters
-from smartcity_utils.report.texts import LANGUAGES
+from smartcity_utils.report.texts import LANGUAGES, check_lang
 from smartcity_utils.report.workers import execute_tasks
 
 
@@ -95,6 +95,10 @@ class RunSummary:
         index: Path of the index page, if written.
         precompute_seconds: Time spent in ``precompute`` (0 if not called).
         results: Per-job result dicts, in job order.
+        pdf: Whether PDFs were asked for (``--pdf``).
+        pdf_written: PDFs written in this run (beside a report rendered, or missing beside an unchanged one).
+        pdf_kept: PDFs of unchanged reports left as they were.
+        pdf_folder: Folder of the PDFs.
     """
 
     ok: int = 0
@@ -104,6 +108,10 @@ class RunSummary:
     index: Path | None = None
     precompute_seconds: float = 0.0
     results: list[dict[str, Any]] = field(default_factory=list)
+    pdf: bool = False
+    pdf_written: int = 0
+    pdf_kept: int = 0
+    pdf_folder: Path | None = None
 
     def format(self) -> str:
         """Return a short human-readable report of the run."""
@@ -111,6 +119,8 @@ class RunSummary:
             f"{self.ok} rendered, {self.skipped} unchanged (skipped), {len(self.failed)} failed "
             f"in {self.elapsed:.1f} s"
         ]
+        if self.pdf:
+            lines.append(f"PDF: {self.pdf_written} written, {self.pdf_kept} unchanged (kept) in {self.pdf_folder}")
         if self.precompute_seconds:
             lines.append(f"precompute: {self.precompute_seconds:.1f} s")
         for f in self.failed:
@@ -246,8 +256,9 @@ def render_reports(
         digest = _job_digest(run_digests[sources[job.stem]], parameters_for(job, extra.get("cache_dir", "")))
         if not force and _stamp_matches(job, digest):
             results[i] = {"slug": job.stem, "regency": job.regency, "regency_id": job.regency_id, "status": "skipped"}
-            if pdf and not job.pdf.is_file():
-                results[i] = _pdf_of_skipped(job, results[i])
+            if pdf:
+                results[i] = _pdf_of_skipped(job, results[i]) if not job.pdf.is_file() else {**results[i],
+                                                                                             "pdf": "kept"}
         else:
             pending.append((i, job, digest))
 
@@ -275,6 +286,10 @@ def render_reports(
     summary.ok = sum(r["status"] == "ok" for r in final)
     summary.skipped = sum(r["status"] == "skipped" for r in final)
     summary.failed = [r for r in final if r["status"] == "failed"]
+    if pdf:
+        summary.pdf, summary.pdf_folder = True, out_dir
+        summary.pdf_kept = sum(r.get("pdf") == "kept" for r in final)
+        summary.pdf_written = sum(r["status"] == "ok" or r.get("pdf") == "written" for r in final)
     if index:
         summary.index = _write_run_index(out_dir, jobs, results)
     summary.elapsed = time.perf_counter() - started
@@ -349,7 +364,7 @@ def _pdf_of_skipped(job: ReportJob, result: dict[str, Any]) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - one failing PDF must not stop the run
         return {**result, "status": "failed", "cell_index": None, "cell_source": "", "ename": type(exc).__name__,
                 "evalue": f"PDF not written: {exc}"}
-    return result
+    return {**result, "pdf": "written"}
 
 ANALYSIS_NOTEBOOKS = paths.ANALYSIS_NOTEBOOKS
 
@@ -359,6 +374,7 @@ def run_notebooks(
     parameters: Mapping[str, Mapping[str, Any]] | None = None,
     *,
     timeout: int = 3600,
+    lang: str = "id",
     **options: Any,
 ) -> RunSummary:
     """Execute the analysis notebooks into ``out_dir`` with :func:`render_reports`.
@@ -376,6 +392,7 @@ def run_notebooks(
             always ``out_dir``).
         timeout: Time limit of one notebook in seconds (an analysis
             notebook refits the national models, so longer than a report's).
+        lang: Language of the pages (their ``lang`` attribute; the notebooks take it as a parameter).
         **options: Passed on to :func:`render_reports` (``workers``,
             ``force``, ``input_files``, ``progress``, ``extra_parameters``, ...).
 
@@ -384,5 +401,5 @@ def run_notebooks(
     """
     from smartcity_utils.report.jobs import plan_notebooks
 
-    jobs = plan_notebooks(notebooks, out_dir, parameters)
+    jobs = plan_notebooks(notebooks, out_dir, parameters, lang=check_lang(lang))
     return render_reports(jobs, timeout=timeout, index=False, label="notebooks", **options)

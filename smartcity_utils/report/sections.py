@@ -13,6 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from smartcity_utils.report import figures, narrative, plots, profile, tables
+from smartcity_utils.report.numbers import fmt_score
 from smartcity_utils.report.texts import heading, paragraph, text
 
 
@@ -47,7 +48,7 @@ def pillar_profile(current: pd.Series, position: pd.DataFrame, gaps: list[dict],
                                   simulated=simulated, lang=lang)
     return blocks + [figures.embed(figure, alt=text(lang, "alt_profile", regency=name, year=year)),
                      tables.position_table(position, lang),
-                     paragraph(text(lang, "profile_note", threshold=f"{profile.NOTABLE_GAP:.2f}",
+                     paragraph(text(lang, "profile_note", threshold=fmt_score(profile.NOTABLE_GAP, lang),
                                     reason=text(lang, "threshold_reason")), css="table-note")]
 
 
@@ -93,3 +94,34 @@ def recommendations(recs: pd.DataFrame, summary: pd.DataFrame, lang: str) -> lis
                              narrative.repeated_sentence(recs, int(year), lang) or ""),
                    tables.recommendations_table(block, lang)]
     return blocks + [paragraph(text(lang, "rec_note"), css="table-note")]
+
+
+# --------------------------------------------------------------------------- the comparison report's sections
+
+
+def compare_profiles(scores: pd.DataFrame, year: int, names: str, simulated: bool, lang: str) -> list[object]:
+    """The pillar profiles side by side (figure and table), or one sentence when no regency has pillar scores."""
+    blocks: list[object] = [heading(text(lang, "compare_profiles", year=year))]
+    if scores.empty:
+        return blocks + [paragraph(text(lang, "compare_no_pillars", year=year))]
+    figure = plots.compare_profiles(scores, title=text(lang, "fig_compare_profile_title", year=year),
+                                    simulated=simulated, lang=lang)
+    return blocks + [figures.embed(figure, alt=text(lang, "alt_compare_profile", names=names, year=year)),
+                     tables.compare_pillar_table(scores, lang)]
+
+
+def compare_quick_wins(quick_wins: pd.DataFrame, lang: str) -> list[object]:
+    """The Quick Win table of the regencies, or one sentence when none has a programme registered."""
+    blocks: list[object] = [heading(text(lang, "compare_quick_wins"))]
+    if quick_wins.empty:
+        return blocks + [paragraph(text(lang, "compare_no_quick_wins"))]
+    return blocks + [tables.compare_quick_wins_table(quick_wins, lang)]
+
+
+def compare_recommendations(latest: dict[str, pd.DataFrame], lang: str) -> list[object]:
+    """The recommendations of the regencies side by side by theme, or one sentence when none has any."""
+    blocks: list[object] = [heading(text(lang, "compare_recommendations"))]
+    if not latest:
+        return blocks + [paragraph(text(lang, "compare_no_recommendations"))]
+    return blocks + [tables.compare_recommendations_table(latest, lang),
+                     paragraph(text(lang, "compare_rec_note"), css="table-note")]

@@ -1,22 +1,15 @@
-"""Tables formatted for a reader: labels in the report's language, rounded numbers, "-" for missing.
+"""Tables formatted for a reader: labels in the page's language, rounded numbers, "-" for missing.
 
-A report shows no data frame as pandas prints it. :func:`reader_table` takes a
+A page shows no data frame as pandas prints it. :func:`reader_table` takes a
 frame and a column specification (which columns, of which kind) and returns
-a :class:`ReaderTable`: HTML without an index column, numbers rounded to what
-the data support, missing values shown as ``-`` with a note under the table.
-
-Rounding (defined once here):
-
-* scores and indices: 2 decimals (the evaluation publishes 2, e.g. Paser
-  2022: 2.88);
-* ranks and counts: whole numbers;
-* percentiles: whole numbers (a group of 37 resolves steps of about 3 %).
+a :class:`ReaderTable`: HTML without an index column, every number formatted
+by :mod:`smartcity_utils.report.numbers` (the one place of rounding, decimal
+marks and signs), missing values shown as ``-`` with a note under the table.
 """
 
 from __future__ import annotations
 
 import html
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,68 +17,27 @@ from urllib.parse import urlparse
 
 import pandas as pd
 
+from smartcity_utils.report.numbers import (
+    MISSING,
+    fmt_count,
+    fmt_int,
+    fmt_interval,
+    fmt_p,
+    fmt_pct,
+    fmt_range,
+    fmt_score,
+    fmt_share_interval,
+    fmt_signed,
+)
 from smartcity_utils.report.page import link_html
-from smartcity_utils.report.texts import text
+from smartcity_utils.report.texts import has_text, text, words
 from smartcity_utils.values import is_missing
 
-MISSING = "-"
-
-#: Column kinds and what they show.
-KINDS = ("text", "score", "signed", "rank", "int", "pct", "year", "link", "bool", "range", "interval", "code", "p",
-         "free")
-
-#: Smallest p-value printed as a number; below it a table shows "< 0.001"
-#: (three decimals is what a test on a few dozen regencies supports).
-P_FLOOR = 0.001
-
-
-def fmt_score(value: object, decimals: int = 2) -> str:
-    """A score or index: 2 decimals (3 for a computed index set beside a reported one), ``-`` when missing."""
-    if is_missing(value):
-        return MISSING
-    v = round(float(value), decimals)
-    return f"{v + 0.0:.{decimals}f}" if v != 0 else f"{0:.{decimals}f}"  # never "-0.00"
-
-
-def fmt_signed(value: object) -> str:
-    """A difference: 2 decimals with its sign (``+0.30``, ``−0.12``)."""
-    if is_missing(value):
-        return MISSING
-    v = round(float(value), 2)
-    return f"+{v:.2f}" if v > 0 else (f"−{abs(v):.2f}" if v < 0 else "0.00")
-
-
-def fmt_int(value: object) -> str:
-    """A rank or count: a whole number (``8``, not ``8.0``)."""
-    return MISSING if is_missing(value) else str(int(round(float(value))))
-
-
-def fmt_pct(value: object) -> str:
-    """A percentile (0 to 100): a whole number."""
-    return MISSING if is_missing(value) else str(int(math.floor(float(value) + 0.5)))
-
-
-def fmt_p(value: object) -> str:
-    """A p-value: ``< 0.001`` below :data:`P_FLOOR`, else 3 decimals (never ``0.0``)."""
-    if is_missing(value):
-        return MISSING
-    v = float(value)
-    return f"< {P_FLOOR:g}" if v < P_FLOOR else f"{v:.3f}"
-
-
-def fmt_range(low: object, high: object) -> str:
-    """A rank range ``low–high`` (one number when both agree)."""
-    if is_missing(low) or is_missing(high):
-        return MISSING
-    lo, hi = fmt_int(low), fmt_int(high)
-    return lo if lo == hi else f"{lo}–{hi}"
-
-
-def fmt_interval(low: object, high: object) -> str:
-    """A confidence interval ``[low, high]`` with 2 decimals."""
-    if is_missing(low) or is_missing(high):
-        return MISSING
-    return f"[{fmt_score(low)}, {fmt_score(high)}]"
+#: Column kinds and what they show: ``int`` a count (grouped by thousands), ``whole`` a whole number that is
+#: no count (a row of a file, years in the programme), ``num`` a number already formatted by
+#: :mod:`~smartcity_utils.report.numbers`; numbers are right-aligned.
+KINDS = ("text", "score", "signed", "rank", "int", "whole", "pct", "year", "link", "bool", "range", "interval", "code",
+         "p", "free", "num")
 
 
 def _link(value: object) -> str:
@@ -99,32 +51,54 @@ def _link(value: object) -> str:
 def format_cell(value: object, kind: str, lang: str) -> str:
     """The HTML of one cell of ``kind`` (escaped; links as anchors)."""
     if kind == "score":
-        return fmt_score(value)
+        return fmt_score(value, lang)
     if kind == "signed":
-        return fmt_signed(value)
-    if kind in ("rank", "int", "year"):
+        return fmt_signed(value, lang)
+    if kind == "int":  # a count: grouped by thousands (10.274 in Indonesian)
+        return fmt_count(value, lang)
+    if kind in ("rank", "year", "whole"):
         return fmt_int(value)
     if kind == "pct":
         return fmt_pct(value)
     if kind == "p":
-        return fmt_p(value)
+        return fmt_p(value, lang)
     if kind == "link":
         return _link(value)
     if kind == "bool":
         return MISSING if is_missing(value) else text(lang, "yes" if bool(value) else "no")
     if kind in ("range", "interval"):
         low, high = value if isinstance(value, tuple) else (None, None)
-        return fmt_range(low, high) if kind == "range" else fmt_interval(low, high)
-    if kind == "code":
-        return MISSING if is_missing(value) or str(value) == "" else f"<code>{html.escape(str(value))}</code>"
+        return fmt_range(low, high) if kind == "range" else fmt_interval(low, high, lang)
+    if kind == "code":  # a file name or a hash: may break after a folder or a word, never inside one
+        if is_missing(value) or str(value) == "":
+            return MISSING
+        shown = re.sub(r"([/_.-])", r"\1<wbr>", html.escape(str(value)))
+        return f"<code>{shown}</code>"
+    if kind == "num":  # a number already formatted for the page's language
+        return MISSING if is_missing(value) or str(value) == "" else html.escape(str(value))
     if kind == "free":  # text as a person wrote it: escaped, and a long word or address may wrap anywhere
         return MISSING if is_missing(value) or str(value) == "" else \
             f'<span class="free-text">{html.escape(str(value))}</span>'
 
-    return MISSING if is_missing(value) or str(value) == "" else html.escape(str(value))
+    return MISSING if is_missing(value) or str(value) == "" else _breakable(str(value))
 
 
-_NUMERIC = {"score", "signed", "rank", "int", "pct", "year", "range", "interval", "p"}
+#: Length of a word (a path, a file name in a sentence) from which a cell may break it after ``/`` or ``_``.
+LONG_WORD = 20
+
+
+def _breakable(value: str) -> str:
+    """``value`` escaped, its long words allowed to break after a ``/`` or a ``_``, so that a path in a suggested
+    fix does not widen its column past the page."""
+    marked = re.sub(r"\S{%d,}" % LONG_WORD, lambda m: re.sub(r"([/_])", "\\1\0", m.group(0)), value)
+    return html.escape(marked).replace("\0", "<wbr>")
+
+
+#: Columns from which a table is printed in a smaller type (``wide``): eight columns of numbers, short labels
+#: and file names fill the 186 mm of an A4 text width at 8.5 pt (measured on notebook 01's file table).
+WIDE_COLUMNS = 8
+
+_NUMERIC = {"score", "signed", "rank", "int", "whole", "pct", "year", "range", "interval", "p", "num"}
 
 
 @dataclass
@@ -146,8 +120,10 @@ class ReaderTable:
         body = "".join("<tr>" + "".join(f"<td{cls(k)}>{c}</td>" for c, k in zip(row, self.kinds)) + "</tr>"
                        for row in self.rows)
         caption = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
+        # Many columns: a smaller type on paper, so that the table fits the A4 width.
+        wide = " wide" if len(self.labels) >= WIDE_COLUMNS else ""
         notes = "".join(f'<p class="table-note">{html.escape(n)}</p>' for n in self.notes)
-        return (f'<div class="table-wrap"><table class="reader">{caption}<thead><tr>{head}</tr></thead>'
+        return (f'<div class="table-wrap"><table class="reader{wide}">{caption}<thead><tr>{head}</tr></thead>'
                 f"<tbody>{body}</tbody></table>{notes}</div>")
 
     def _repr_html_(self) -> str:
@@ -219,12 +195,10 @@ def reader_table(frame: pd.DataFrame, columns: Mapping[str, str | tuple[str, str
 
 def coded_text(lang: str, prefix: str, code: object, fallback_key: str | None = None) -> str:
     """The report text ``<prefix><code>`` in ``lang``; an unlisted code as words (or the ``fallback_key`` text)."""
-    from smartcity_utils.report.texts import texts
-
     if is_missing(code):
         return MISSING
     key = f"{prefix}{code}"
-    table = texts()[lang]
+    table = words(lang)
     if key in table:
         return table[key]
     plain = str(code).replace("_", " ")  # an unlisted code still reads as words
@@ -323,29 +297,24 @@ def quick_wins_table(quick_wins: pd.DataFrame, lang: str) -> ReaderTable:
                                      "score_sustainability": ("score", "col_sustainability")}, lang)
 
 
+def fix_text(reason: object, nearest: object, lang: str) -> str:
+    """The suggested fix of a rejected row or value, by its reason (the nearest known name of an unknown one)."""
+    if reason == "unknown_regency":
+        return (text(lang, "fix_unknown_regency", name=nearest) if not is_missing(nearest) and nearest
+                else text(lang, "fix_unknown_regency_plain"))
+    return text(lang, f"fix_{reason}") if has_text(lang, f"fix_{reason}") else text(lang, "fix_other")
+
+
 def rejects_table(rejects: pd.DataFrame, lang: str) -> ReaderTable:
     """The regency's rejected rows and values: file, row, value, reason and the fix, in the report's language."""
-    def fix(rec) -> str:
-        if rec.reason == "unknown_regency":
-            return (text(lang, "fix_unknown_regency", name=rec.nearest) if rec.nearest
-                    else text(lang, "fix_unknown_regency_plain"))
-        return coded_text(lang, "fix_", rec.reason, "fix_other") if f"fix_{rec.reason}" in _keys(lang) \
-            else text(lang, "fix_other")
-
     frame = rejects.assign(
         file=rejects["source_file"], row=rejects["source_row"],
         reason_text=[coded_text(lang, "reason_", r, "reason_other") for r in rejects["reason"]],
-        fix=[fix(r) for r in rejects.itertuples()],
+        fix=[fix_text(r.reason, r.nearest, lang) for r in rejects.itertuples()],
         match_text=[coded_text(lang, "match_", m) for m in rejects["match"]])
-    return reader_table(frame, {"file": "code", "row": "int", "value": "text",
+    return reader_table(frame, {"file": "code", "row": "whole", "value": "text",
                                 "reason_text": ("text", "col_reason"), "fix": "text",
                                 "match_text": ("text", "col_match")}, lang)
-
-
-def _keys(lang: str) -> set[str]:
-    from smartcity_utils.report.texts import texts
-
-    return set(texts()[lang])
 
 
 def published_table(published: pd.DataFrame, lang: str) -> ReaderTable:
@@ -450,7 +419,7 @@ def focus_cohort_table(focus: pd.DataFrame, lang: str) -> ReaderTable:
 def kruskal_table(kruskal: pd.DataFrame, time_col: str, lang: str) -> ReaderTable:
     """Kruskal-Wallis across cohorts per measure and time point, p-values as ``< 0.001`` or 3 decimals."""
     frame = kruskal.assign(measure_text=[measure_label(m, lang) for m in kruskal["measure"]])
-    return reader_table(frame, {"measure_text": ("text", "col_measure"), time_col: ("int", _time_label(time_col)),
+    return reader_table(frame, {"measure_text": ("text", "col_measure"), time_col: ("whole", _time_label(time_col)),
                                 "n_cohorts": "int", "n": ("int", "col_n_values"),
                                 "statistic": ("score", "col_statistic"), "p_value": "p", "p_holm": "p"}, lang)
 
@@ -462,55 +431,9 @@ def pairwise_table(pairwise: pd.DataFrame, time_col: str, lang: str, top: int = 
     frame = frame.assign(measure_text=[measure_label(m, lang) for m in frame["measure"]],
                          cohort_a=[category_text(c) for c in frame["cohort_a"]],
                          cohort_b=[category_text(c) for c in frame["cohort_b"]])
-    return reader_table(frame, {"measure_text": ("text", "col_measure"), time_col: ("int", _time_label(time_col)),
+    return reader_table(frame, {"measure_text": ("text", "col_measure"), time_col: ("whole", _time_label(time_col)),
                                 "cohort_a": "text", "cohort_b": "text", "median_a": "score", "median_b": "score",
                                 "cliffs_delta": "signed", "p_holm": "p"}, lang)
-
-
-#: Columns whose values are codes with a report text (``<prefix><code>``), and columns naming a measure.
-_CODE_COLUMNS = {"reason": "reason_", "layout": "layout_"}
-_MEASURE_COLUMNS = {"measure", "metric", "key", "pillar_key", "column"}
-#: Generic column names whose label is another report text.
-_LABEL_KEYS = {"n": "col_count", "key": "col_measure"}
-
-
-def plain_table(frame: pd.DataFrame, lang: str = "en") -> ReaderTable:
-    """Any summary frame for a reader, without naming its columns one by one.
-
-    A named index becomes the first column(s); labels are the report texts
-    ``col_<column>`` where they exist, else the column name in words; codes
-    (reasons, layouts, measures) are translated; whole numbers show without
-    decimals, other numbers with 2, booleans as yes/no.
-    """
-    data = frame.reset_index() if any(n is not None for n in frame.index.names) else frame.reset_index(drop=True)
-    data = data.copy()
-    words = _table_words(lang)
-    columns, labels = {}, {}
-    for column in data.columns:
-        name = str(column)
-        values = data[column]
-        if name in _CODE_COLUMNS:
-            data[column] = [coded_text(lang, _CODE_COLUMNS[name], v) for v in values]
-            kind = "text"
-        elif name in _MEASURE_COLUMNS:
-            data[column] = [measure_label(v, lang) if not is_missing(v) else MISSING for v in values]
-            kind = "text"
-        elif pd.api.types.is_bool_dtype(values):
-            kind = "bool"
-        elif pd.api.types.is_numeric_dtype(values):
-            numbers = pd.to_numeric(values, errors="coerce").dropna()
-            kind = "int" if numbers.empty or (numbers == numbers.round()).all() else "score"
-        else:
-            kind = "text"
-        columns[column] = kind
-        labels[column] = words.get(_LABEL_KEYS.get(name, f"col_{name}"), name.replace("_", " ").capitalize())
-    return reader_table(data, columns, lang, labels=labels)
-
-
-def _table_words(lang: str) -> dict[str, str]:
-    from smartcity_utils.report.texts import texts
-
-    return texts()[lang]
 
 
 # --------------------------------------------------------------------------- notebook 04's tables
@@ -529,8 +452,9 @@ def _group_label(group: object, by: str, lang: str) -> str:
 
 
 def themes_table(themes: pd.DataFrame, by: str, lang: str) -> ReaderTable:
-    """Recommendations per theme (rows) and group (columns: pillars, or cohorts), from
-    :func:`smartcity_utils.analysis.recommendations.themes_by`; a theme a group never names shows ``-``."""
+    """Recommendations per group (rows: pillars, or cohorts) and theme, from
+    :func:`smartcity_utils.analysis.recommendations.themes_by`: each group's themes with their counts, the most
+    frequent first (a recommendation with several themes counts under each)."""
     from smartcity_utils.clean.recommendations import SCOPE_ORDER
 
     groups = list(dict.fromkeys(themes["group"]))
@@ -539,17 +463,15 @@ def themes_table(themes: pd.DataFrame, by: str, lang: str) -> ReaderTable:
         groups.sort(key=lambda g: order.get(g, len(order)))
     else:
         groups.sort()
-    wide = themes.pivot_table(index="theme_key", columns="group", values="n_recommendations", aggfunc="sum",
-                              sort=False)
-    keys = list(dict.fromkeys(themes["theme_key"]))
-    frame = pd.DataFrame({"theme": [coded_text(lang, "theme_", k) for k in keys]})
-    labels = {}
-    for i, group in enumerate(groups):
-        frame[f"g{i}"] = wide.reindex(keys)[group].to_numpy()
-        labels[f"g{i}"] = _group_label(group, by, lang)
-    frame["total"] = [int(themes.loc[themes["theme_key"] == k, "n_recommendations"].sum()) for k in keys]
-    return reader_table(frame, {"theme": "text", **dict.fromkeys(labels, "int"), "total": ("int", "col_count")}, lang,
-                        labels=labels)
+    rows = []
+    for group in groups:
+        block = themes[themes["group"] == group].groupby("theme_key", sort=False)["n_recommendations"].sum()
+        block = block[block > 0].sort_values(ascending=False, kind="stable")
+        rows.append({"group": _group_label(group, by, lang),
+                     "themes": " · ".join(f"{coded_text(lang, 'theme_', k)} {fmt_int(n)}" for k, n in block.items())})
+    frame = pd.DataFrame(rows, columns=["group", "themes"])
+    label = "col_pillar" if by == "pillar" else "col_cohort"
+    return reader_table(frame, {"group": ("text", label), "themes": ("text", "col_themes_counts")}, lang)
 
 
 def unthemed_table(unthemed: pd.DataFrame, lang: str) -> ReaderTable:
@@ -560,21 +482,11 @@ def unthemed_table(unthemed: pd.DataFrame, lang: str) -> ReaderTable:
                         lang)
 
 
-def _share_cell(share: object, low: object, high: object) -> str:
-    """A share as a percentage with its interval: ``45 [38–54]``; the interval left out when not given."""
-    if is_missing(share):
-        return MISSING
-    point = fmt_pct(100 * float(share))
-    if is_missing(low) or is_missing(high):
-        return point
-    return f"{point} [{fmt_pct(100 * float(low))}–{fmt_pct(100 * float(high))}]"
-
-
 def followup_rates_table(rates: pd.DataFrame, lang: str) -> ReaderTable:
     """Follow-up a year later per cohort: counts, and the shares done, in progress and not started with their
     95 % intervals (:func:`smartcity_utils.analysis.recommendations.followup_rates`)."""
     frame = rates.assign(cohort=[category_text(g) for g in rates["group"]],
-                         **{f"share_{s}": [_share_cell(*v) for v in zip(rates[f"share_{s}"], rates[f"share_{s}_low"],
+                         **{f"share_{s}": [fmt_share_interval(*v) for v in zip(rates[f"share_{s}"], rates[f"share_{s}_low"],
                                                                         rates[f"share_{s}_high"])]
                             for s in ("selesai", "proses", "belum")})
     return reader_table(frame, {"cohort": ("text", "col_cohort"), "n_regencies": "int", "n_recommendations": "int",
@@ -588,3 +500,157 @@ def association_table(association: pd.DataFrame, lang: str) -> ReaderTable:
                                interval_low=association["ci_low"], interval_high=association["ci_high"])
     return reader_table(frame, {"term_text": ("text", "col_term"), "estimate": ("signed", "col_assoc_estimate"),
                                 "interval": "interval", "p_value": "p", "n_units": "int"}, lang)
+
+
+# --------------------------------------------------------------------------- the comparison report's tables
+
+
+def compare_history_table(histories_by_name: dict[str, pd.DataFrame], lang: str) -> ReaderTable:
+    """Year by regency: index, and rank of N with the percentile in the group, in one cell per regency."""
+    from smartcity_utils.report.narrative import compare_rank_phrases
+
+    found = {int(y) for h in histories_by_name.values() for y in h.dropna(subset=["final_score"])["year"]}
+    years = list(range(min(found), max(found) + 1)) if found else []  # a year without any index shows as "-"
+    frame = pd.DataFrame({"year": years})
+    columns: dict[str, object] = {"year": "year"}
+    labels = {}
+    for i, (name, history) in enumerate(histories_by_name.items()):
+        by_year = history.set_index("year")
+        cells = []
+        for year in years:
+            if year not in by_year.index or pd.isna(by_year.at[year, "final_score"]):
+                cells.append(MISSING)
+                continue
+            cells.append(" · ".join([fmt_score(by_year.at[year, "final_score"], lang),
+                                     *compare_rank_phrases(by_year.loc[year], lang)]))
+        frame[f"r{i}"] = cells
+        columns[f"r{i}"] = "text"
+        labels[f"r{i}"] = name
+    return reader_table(frame, columns, lang, labels=labels)
+
+
+def compare_pillar_table(scores: pd.DataFrame, lang: str) -> ReaderTable:
+    """Pillars by regency (rows of :func:`smartcity_utils.report.compare.pillar_scores`), 2 decimals."""
+    from smartcity_utils import reference as ref
+
+    names = ref.pillar_names()
+    frame = scores.T.reset_index(names="pillar_key")
+    frame.insert(0, "pillar", frame["pillar_key"].map(names))
+    cols = {f"r{i}": n for i, n in enumerate(scores.index)}
+    frame = frame.rename(columns={n: c for c, n in cols.items()})
+    return reader_table(frame, {"pillar": "text", **dict.fromkeys(cols, "score")}, lang, labels=cols)
+
+
+def compare_quick_wins_table(quick_wins: pd.DataFrame, lang: str) -> ReaderTable:
+    """The Quick Win programmes of :func:`smartcity_utils.report.compare.quick_wins_latest` and their mean score."""
+    return reader_table(quick_wins, {"regency": "text", "year": "year", "pillar": "text",
+                                     "programme_name": ("text", "col_programme"), "quick_win_score": "score"}, lang)
+
+
+def compare_recommendations_table(latest: Mapping[str, pd.DataFrame], lang: str) -> ReaderTable:
+    """Themes by regency: the recommendations of :func:`smartcity_utils.report.compare.latest_recommendations`
+    side by side.
+
+    A cell lists the recommendations of that theme as written (escaped), each
+    with its latest follow-up status where one is recorded; a recommendation
+    with several themes appears under each, one without theme under "No theme".
+    """
+    from smartcity_utils.analysis.recommendations import NO_THEME
+    from smartcity_utils.clean.themes import explode_themes, theme_order
+
+    cells: dict[str, dict[str, list[str]]] = {}
+    labels = {f"r{i}": label for i, label in enumerate(latest)}
+    for column, recs in zip(labels, latest.values()):
+        for row in explode_themes(recs, none_key=NO_THEME).itertuples():
+            item = (row.recommendation if pd.isna(row.status_latest) or not str(row.status_latest) else
+                    text(lang, "rec_item", text=row.recommendation,
+                         status=status_text(row.status_latest, row.status_latest_year, lang)))
+            cells.setdefault(row.theme_key, {}).setdefault(column, [])
+            if item not in cells[row.theme_key][column]:
+                cells[row.theme_key][column].append(item)
+    order = [t for t in theme_order() + [NO_THEME] if t in cells]
+    frame = pd.DataFrame({"theme": [coded_text(lang, "theme_", t) for t in order]})
+    for column in labels:
+        frame[column] = [" · ".join(cells[t].get(column, [])) for t in order]
+    return reader_table(frame, {"theme": "text", **dict.fromkeys(labels, "free")}, lang, labels=labels)
+
+
+# --------------------------------------------------------------------------- notebook 01's tables
+
+
+def manifest_table(manifest: pd.DataFrame, lang: str) -> ReaderTable:
+    """One line per raw file: its layout, the rows read, kept and rejected, the values rejected in kept rows,
+    and the columns it ignored (named as the file writes them)."""
+    frame = manifest.assign(layout_text=[coded_text(lang, "layout_", v) for v in manifest["layout"]])
+    return reader_table(frame, {"source_file": ("code", "col_file"), "layout_text": ("text", "col_layout"),
+                                "is_revision": "bool", "rows_read": "int", "rows_kept": "int",
+                                "rows_rejected": "int", "values_rejected": "int", "ignored_columns": "free"}, lang)
+
+
+def layout_year_table(counts: pd.DataFrame, lang: str) -> ReaderTable:
+    """Values kept per year (rows) and raw layout (columns), from
+    :func:`smartcity_utils.analysis.quality.rows_per_year_and_layout`."""
+    frame = counts.reset_index()
+    layouts = [c for c in frame.columns if c != "year"]
+    names = {layout: f"l{i}" for i, layout in enumerate(layouts)}
+    return reader_table(frame.rename(columns=names), {"year": "year", **dict.fromkeys(names.values(), "int")}, lang,
+                        labels={n: coded_text(lang, "layout_", layout) for layout, n in names.items()})
+
+
+def measure_year_table(counts: pd.DataFrame, lang: str) -> ReaderTable:
+    """Values kept per pillar or dimension (rows) and year (columns), from
+    :func:`smartcity_utils.analysis.quality.values_per_pillar`."""
+    frame = counts.reset_index()
+    key = frame.columns[0]
+    years = [c for c in frame.columns if c != key]
+    names = {year: f"y{i}" for i, year in enumerate(years)}
+    frame = frame.rename(columns=names).assign(measure_text=[measure_label(m, lang) for m in frame[key]])
+    return reader_table(frame, {"measure_text": ("text", "col_measure"), **dict.fromkeys(names.values(), "int")},
+                        lang, labels={n: category_text(year) for year, n in names.items()})
+
+
+def reasons_table(counts: pd.DataFrame, lang: str) -> ReaderTable:
+    """Rejected rows and values per reason and layout (:func:`smartcity_utils.analysis.quality.rejects_by_reason`)."""
+    frame = counts.assign(reason_text=[coded_text(lang, "reason_", r, "reason_other") for r in counts["reason"]],
+                          layout_text=[coded_text(lang, "layout_", v) for v in counts["layout"]])
+    return reader_table(frame, {"reason_text": ("text", "col_reason"), "layout_text": ("text", "col_layout"),
+                                "n": ("int", "col_count")}, lang)
+
+
+def corrections_table(rejects: pd.DataFrame, lang: str) -> ReaderTable:
+    """The rejected rows and values that ask for a correction: neither replaced by a later answer or a revision
+    nor rows that are no regency rows; with file, sheet, row, column, value, reason and the suggested fix."""
+    from smartcity_utils.report.profile import NOT_REGENCY_ROWS, nearest_known_name
+
+    frame = rejects[~rejects["reason"].isin(NOT_REGENCY_ROWS)]
+    frame = frame.assign(
+        place=[text(lang, "sheet_row", sheet=sheet, row=fmt_int(row)) if sheet else text(lang, "row_only", row=fmt_int(row))
+               for sheet, row in zip(frame["source_sheet"].fillna(""), frame["source_row"])],
+        column_text=[measure_label(c, lang) if c else MISSING for c in frame["column"]],
+        reason_text=[coded_text(lang, "reason_", r, "reason_other") for r in frame["reason"]],
+        fix=[fix_text(r.reason, nearest_known_name(r.value) if r.reason == "unknown_regency" else "", lang)
+             for r in frame.itertuples()])
+    return reader_table(frame, {"source_file": ("code", "col_file"), "place": ("text", "col_place"),
+                                "column_text": ("text", "col_column"),
+                                "value": ("text", "col_value"), "reason_text": ("text", "col_reason"),
+                                "fix": ("text", "col_fix")}, lang)
+
+
+def coverage_table(coverage: pd.DataFrame, lang: str) -> ReaderTable:
+    """Members of each cohort and how many have scores per year (:func:`...quality.cohort_coverage`)."""
+    frame = coverage.reset_index()
+    years = [c for c in frame.columns if c not in ("cohort_year", "members")]
+    names = {year: f"y{i}" for i, year in enumerate(years)}
+    frame = frame.rename(columns=names).assign(cohort=[category_text(c) for c in frame["cohort_year"]])
+    return reader_table(frame, {"cohort": ("text", "col_cohort"), "members": "int",
+                                **dict.fromkeys(names.values(), "int")},
+                        lang, labels={n: category_text(year) for year, n in names.items()})
+
+
+def reproduction_table(reproduction: pd.DataFrame, lang: str) -> ReaderTable:
+    """Each published figure beside the value in the cleaned data
+    (:func:`smartcity_utils.analysis.quality.published_reproduction`)."""
+    frame = reproduction.assign(metric_text=[measure_label(m, lang) for m in reproduction["metric"]])
+    return reader_table(frame, {"regency": "text", "year": "year", "metric_text": ("text", "col_metric"),
+                                "published": "score", "in_data": "score", "published_rank": ("rank", "col_rank"),
+                                "rank_in_data": "rank", "matches": "bool"}, lang)

@@ -1,8 +1,12 @@
-"""Report texts in Indonesian and English, and the simulated-data banners.
+"""Every word a reader sees, in Indonesian and English: the one store of texts and its one accessor.
 
-Every word a report shows comes from ``smartcity_utils/data/report_text.json``
-(one table per language, the same keys in each), so that a report is in one
-language from its title to the stamps on its figures.
+Reports, analysis pages, figures and command messages take their words from
+``smartcity_utils/data/texts.json`` (one table per language, the same keys in
+each) through :func:`text`, so that a page is in one language from its title to
+the stamps on its figures and the decimal mark of its numbers
+(:mod:`smartcity_utils.report.numbers`). :data:`LANGUAGES` is the one list of
+languages; every entry point that takes a language checks it with
+:func:`check_lang`.
 """
 
 from __future__ import annotations
@@ -14,40 +18,88 @@ import json
 from smartcity_utils import reference as ref
 from smartcity_utils.errors import UserError
 
+#: The languages of every page, Indonesian first (the default of reports and analysis pages).
 LANGUAGES = ("id", "en")
+
+#: The store of texts.
+TEXTS_FILE = ref.REFERENCE_DIR / "texts.json"
 
 
 @functools.cache
 def texts() -> dict[str, dict[str, str]]:
-    """Report texts per language (``id``, ``en``)."""
-    return json.loads((ref.REFERENCE_DIR / "report_text.json").read_text(encoding="utf-8"))
+    """The store: texts per language (``id``, ``en``), read once."""
+    return json.loads(TEXTS_FILE.read_text(encoding="utf-8"))
 
 
-def check_lang(lang: str) -> str:
-    """Return ``lang`` when the report texts have it.
+def check_lang(lang: object) -> str:
+    """Return ``lang`` when it is one of :data:`LANGUAGES`.
 
     Raises:
-        UserError: for a language without texts, naming those available.
+        UserError: for any other language, naming those available.
     """
-    if lang not in texts():
-        raise UserError(f"language {lang!r} has no report texts; choose one of {sorted(texts())}")
-    return lang
+    if lang not in LANGUAGES:
+        raise UserError(f"language {lang!r} has no texts; choose one of {', '.join(LANGUAGES)}")
+    return str(lang)
+
+
+def words(lang: str) -> dict[str, str]:
+    """Every text of ``lang`` (checked), by key."""
+    return texts()[check_lang(lang)]
+
+
+def has_text(lang: str, key: str) -> bool:
+    """Whether the store has a text ``key`` (the keys are the same in every language)."""
+    return key in words(lang)
 
 
 def text(lang: str, key: str, **values: object) -> str:
-    """One report text in ``lang``, with ``{placeholders}`` filled in.
+    """One text in ``lang``, with its ``{placeholders}`` filled in from ``values``.
 
     Raises:
         UserError: for a language without texts.
+        KeyError: for a key the store does not have.
     """
-    return texts()[check_lang(lang)][key].format(**values)
+    return words(lang)[key].format(**values)
 
 
-BANNER_TEXT = {lang: table["banner_simulated"] for lang, table in texts().items()}
-REAL_TEXT = {lang: table["banner_real"] for lang, table in texts().items()}
+#: Values of a phrase shown as whole percentages; other whole numbers show as they are, other numbers with
+#: 2 decimals (:func:`say`).
+PERCENT_VALUES = ("share", "level")
 
 
-def banner_plain(is_simulated: bool, lang: str = "en", real_years: list[int] | None = None) -> str:
+def say(lang: str, phrase: dict) -> str:
+    """A phrase of the analysis in words: ``{"key": <text key>, **values}``.
+
+    The analysis names what it found by a text key and the numbers the
+    sentence quotes; this puts them in ``lang``, each number formatted by
+    :mod:`smartcity_utils.report.numbers`: a value that is a phrase itself is
+    said first, a list of numbers is listed, a whole number is a count (grouped by thousands), a
+    percentage (:data:`PERCENT_VALUES`) as a whole number and any other number
+    with 2 decimals; text (a technical reason) is kept as it is.
+    """
+    from smartcity_utils.report import numbers
+
+    def value(name: str, v: object) -> str:
+        if isinstance(v, dict) and "key" in v:
+            return say(lang, v)
+        if isinstance(v, (list, tuple)):
+            return (text(lang, "number_list_separator") + " ").join(numbers.fmt_plain(x, lang) for x in v)
+        if isinstance(v, bool):
+            return text(lang, "yes" if v else "no")
+        if isinstance(v, int):  # a count (a phrase quotes no year): grouped by thousands
+            return numbers.fmt_count(v, lang)
+        if isinstance(v, float):
+            return numbers.fmt_pct(v) if name in PERCENT_VALUES else numbers.fmt_score(v, lang)
+        return str(v)
+
+    return text(lang, phrase["key"], **{k: value(k, v) for k, v in phrase.items() if k != "key"})
+
+
+BANNER_TEXT = {lang: texts()[lang]["banner_simulated"] for lang in LANGUAGES}
+REAL_TEXT = {lang: texts()[lang]["banner_real"] for lang in LANGUAGES}
+
+
+def banner_plain(is_simulated: bool, lang: str, real_years: list[int] | None = None) -> str:
     """The banner's words; ``real_years``: years of the page's own regency built from real files only."""
     check_lang(lang)
     if not is_simulated:
@@ -58,15 +110,15 @@ def banner_plain(is_simulated: bool, lang: str = "en", real_years: list[int] | N
     return BANNER_TEXT[lang]
 
 
-def banner_html(is_simulated: bool, lang: str = "en", real_years: list[int] | None = None) -> str:
+def banner_html(is_simulated: bool, lang: str, real_years: list[int] | None = None) -> str:
     """An unmissable HTML banner stating whether the data shown are simulated (and which years are real)."""
-    words = banner_plain(is_simulated, lang, real_years)
+    shown = banner_plain(is_simulated, lang, real_years)
     if is_simulated:
         return ('<div class="simulated-banner" role="note" style="background:#b00020;color:#fff;padding:12px 16px;'
                 'font-size:1.1em;font-weight:bold;border-radius:4px;margin:8px 0">'
-                f"&#9888; {html.escape(words)}</div>")
+                f"&#9888; {html.escape(shown)}</div>")
     return ('<div class="real-banner" style="background:#e6f4ea;padding:8px 16px;border-radius:4px">'
-            f"{html.escape(words)}</div>")
+            f"{html.escape(shown)}</div>")
 
 
 class HTMLBlock:
@@ -83,7 +135,7 @@ class HTMLBlock:
         return self.plain or self.markup
 
 
-def show_banner(is_simulated: bool, lang: str = "en", real_years: list[int] | None = None) -> None:
+def show_banner(is_simulated: bool, lang: str, real_years: list[int] | None = None) -> None:
     """Display the banner in a notebook (plain text outside one)."""
     block = HTMLBlock(banner_html(is_simulated, lang, real_years), banner_plain(is_simulated, lang, real_years))
     try:
@@ -92,6 +144,33 @@ def show_banner(is_simulated: bool, lang: str = "en", real_years: list[int] | No
         display(block)
     except ImportError:  # pragma: no cover
         print(repr(block))
+
+
+def prose(lang: str, key: str, **values: object) -> HTMLBlock:
+    """A text of the store as paragraphs: blank lines part paragraphs; a paragraph whose lines all start with
+    ``- `` is a list, with ``1. `` a numbered list."""
+    body = text(lang, key, **values)
+    parts, plain = [], []
+    for block in (b.strip() for b in body.split("\n\n")):
+        lines = [line.strip() for line in block.splitlines()]
+        numbered = all(line[:1].isdigit() and ". " in line for line in lines)
+        if len(lines) > 1 and (numbered or all(line.startswith("- ") for line in lines)):
+            items = [line.split(". ", 1)[1] if numbered else line[2:] for line in lines]
+            tag = "ol" if numbered else "ul"
+            parts.append(f"<{tag}>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + f"</{tag}>")
+        else:
+            parts.append(f"<p>{html.escape(' '.join(lines))}</p>")
+        plain.append(block)
+    return HTMLBlock("".join(parts), "\n\n".join(plain))
+
+
+def section(lang: str, key: str, level: int = 2, **values: object) -> HTMLBlock:
+    """A section's heading (``<key>_title``) and, when the store has one, its introduction (``<key>_intro``,
+    :func:`prose`), with ``values`` filled into both."""
+    title = text(lang, f"{key}_title", **values)
+    intro = prose(lang, f"{key}_intro", **values) if has_text(lang, f"{key}_intro") else HTMLBlock("", "")
+    return HTMLBlock(f"<h{level}>{html.escape(title)}</h{level}>{intro.markup}",
+                     "\n\n".join(p for p in (title, intro.plain) if p))
 
 
 def heading(title: str, level: int = 2) -> HTMLBlock:

@@ -28,11 +28,17 @@ from smartcity_utils.analysis.drivers.rank_methods import (
 )
 from smartcity_utils.analysis.drivers.summary import driver_summary
 from smartcity_utils.errors import DriverInputError
+from smartcity_utils.report.drivers import result_words, summary_words
 
 PILLARS = list(DEFAULT_PILLARS)
 # Distinct effects: governance clearly strongest, society exactly zero.
 BETAS = np.array([1.5, 0.3, 0.6, 0.9, 0.0, 0.45])
 VALIDATION_CSV = Path(__file__).resolve().parents[3] / "shared/validation/smart_city_index_102.csv"
+
+
+def _words(results):
+    """The command line's words, as ``smartcity drivers`` passes them (English)."""
+    return result_words(results, "en")
 
 
 def _correlated_pillars(n: int, seed: int, rho: float = 0.4) -> np.ndarray:
@@ -82,14 +88,15 @@ def test_strongest_pillar_ranks_first_everywhere(known_results):
         t = known_results[name]
         top = t.loc[t["estimate"].abs().idxmax(), "pillar"]
         assert top == "smart_governance", name
-    summary = driver_summary(known_results).set_index("method")
+    summary = summary_words(driver_summary(known_results), "en").set_index("method")
+    summary_id = summary_words(driver_summary(known_results), "id").set_index("method")
     # One row per method, never an average of ranks across methods that estimate different things.
     assert list(summary.index) == ["ols", "dominance", "main_effect", "spearman"]
     assert (summary["top_pillar"] == "smart_governance").all()
     assert summary.at["ols", "is_lead"] and "consensus_rank" not in summary.columns
     # The zero-effect pillar comes last under OLS.
     assert summary.at["ols", "order"].split(", ")[-1] == "smart_society"
-    assert summary["estimand_id"].str.len().gt(20).all() and summary["answer_id"].str.startswith("Terbesar").all()
+    assert summary_id["estimand"].str.len().gt(20).all() and summary_id["answer"].str.startswith("Terbesar").all()
     # No causal wording, no test of non-negative shares against zero.
     words = " ".join(summary[["estimand", "answer", "comparison"]].to_numpy().ravel())
     assert "drive" not in words and "cause" not in words
@@ -342,7 +349,7 @@ def test_ordinal_logit_under_separation_is_not_estimable(kind):
         ordinal_rank_drivers(df, PILLARS[:3], "percentile")
     res = run.run_driver_analysis(df, "score", PILLARS[:3], n_boot=5)
     assert "ordinal_logit" not in res and "ordinal_logit" not in set(res["summary"]["method"])
-    assert "not estimable" in res["skipped"].set_index("method").at["ordinal_logit", "reason"]
+    assert "not estimable" in res["skipped"].set_index("method").at["ordinal_logit", "detail"]
 
 
 # --- mixed model --------------------------------------------------------------
@@ -448,9 +455,10 @@ def test_too_few_rows_and_constant_column():
 def test_run_driver_analysis_skips_with_reason(known_truth):
     res = run.run_driver_analysis(known_truth, "score", PILLARS, group_col="regency_id",
                                  rank_col="peringkat", n_boot=10)
-    skipped = res["skipped"].set_index("method")["reason"]
-    assert "not in the table" in skipped["mixed"]
-    assert "not in the table" in skipped["spearman"]
+    skipped = res["skipped"].set_index("method")
+    assert skipped.at["mixed", "code"] == "column_missing" and skipped.at["spearman", "detail"] == "peringkat"
+    reasons = dict(zip(res["skipped"]["method"], result_words(res, "en")["skipped"]))
+    assert "not in the table" in reasons["mixed"] and "'peringkat' not in the table" in reasons["spearman"]
     assert {"ols", "dominance", "main_effect", "summary"} <= set(res)
     assert "mixed" not in res and "leave_one_out" not in res
 
@@ -485,28 +493,31 @@ def test_drivers_command_text(tmp_path):
     buf = io.StringIO()
     with warnings.catch_warnings():
         warnings.simplefilter("error", DeprecationWarning)
-        assert drivers_command(str(path), "score", None, False, out=buf, n_boot=20) == 0
+        assert drivers_command(str(path), "score", None, False, out=buf, n_boot=20, words=_words) == 0
     text = buf.getvalue()
     for pillar in PILLARS[:3]:
         assert pillar in text
     assert "Left out: id (identifier or bookkeeping column); name (identifier or bookkeeping column)" in text
     assert "consensus" not in text and "drives" not in text
+    assert "Ordinary regression (naive) [lead]" in text and "  estimates: How much higher" in text
 
 
 def test_drivers_command_json_semicolon(tmp_path):
     path = _write_csv(tmp_path, sep=";")
     buf = io.StringIO()
-    assert drivers_command(str(path), "score", PILLARS[:3], True, out=buf, n_boot=20) == 0
+    assert drivers_command(str(path), "score", PILLARS[:3], True, out=buf, n_boot=20, words=_words) == 0
     payload = json.loads(buf.getvalue())
     assert {"target", "n", "r2", "pillars", "methods"} <= set(payload)
     assert payload["target"] == "score" and payload["n"] == 14
     assert payload["pillars"] == PILLARS[:3]
     assert 0.9 < payload["r2"] <= 1.0
     assert [r["pillar"] for r in payload["methods"]["ols"]] == PILLARS[:3]
-    # The same fields as the notebook's closing table.
+    # The same fields as the notebook's closing table, with its sentences in English.
     from smartcity_utils.analysis.drivers.summary import SUMMARY_COLUMNS
-    assert payload["summary_fields"] == SUMMARY_COLUMNS
-    assert all(set(SUMMARY_COLUMNS) == set(row) for row in payload["summary"])
+    fields = SUMMARY_COLUMNS + ["method_label", "estimand", "answer", "comparison"]
+    assert payload["summary_fields"] == fields
+    assert all(set(fields) == set(row) for row in payload["summary"])
+    assert payload["summary"][0]["answer"].startswith("Largest: ")
 
 
 def test_drivers_command_bad_target(tmp_path):
@@ -640,10 +651,10 @@ def test_estimands_of_any_table_speak_of_its_columns_not_of_regency_years():
     df["y"] = df @ np.array([0.2, 0.5, 0.3]) + rng.normal(0, 0.1, 50)
     table = run.run_driver_analysis(df, "y", ["a", "b", "c"], n_boot=5, source="my.csv")["summary"]
     regency = run.run_driver_analysis(df, "y", ["a", "b", "c"], n_boot=5, source="regency_year")["summary"]
-    for sentence in table["estimand"]:
+    for sentence in summary_words(table, "en")["estimand"]:
         assert "index" not in sentence and "regency" not in sentence and "panel" not in sentence, sentence
-    assert any("index" in sentence for sentence in regency["estimand"])
-    assert (table["estimand_id"] != regency["estimand_id"]).all()
+    assert any("index" in sentence for sentence in summary_words(regency, "en")["estimand"])
+    assert (summary_words(table, "id")["estimand"] != summary_words(regency, "id")["estimand"]).all()
 
 
 def test_bad_rank_cell_stops_with_line_and_value(tmp_path):
@@ -699,19 +710,8 @@ def test_collinear_columns_names_the_null_space():
     assert rank == 3 and involved == ["a", "b", "d"]
 
 
-def test_one_interval_format_for_closing_table_and_notebook():
-    from smartcity_utils.analysis.drivers.summary import format_interval
-
-    assert format_interval(0.4123, 0.3, 0.55) == "0.41 [0.30, 0.55]"
-    assert format_interval(0.4123, np.nan, np.nan) == "0.41"
-    assert format_interval(0.4123, 0.3, np.nan) == "0.41"
-    assert format_interval(np.nan, 0.3, 0.5) == ""
-    assert format_interval(0.4123, 0.3, 0.55, digits=1) == "0.4 [0.3, 0.6]"
-
-
-def test_ols_estimates_are_the_raw_slopes_and_carry_the_estimand_of_driver_text(known_truth):
+def test_ols_estimates_are_the_raw_slopes_and_carry_the_key_of_their_estimand(known_truth):
     from smartcity_utils.analysis.drivers.ols import ols_as_estimates
-    from smartcity_utils.analysis.drivers.summary import text
     from smartcity_utils.analysis.run import lead_driver_estimates
 
     t = ols_drivers(known_truth, "score", PILLARS).table
@@ -720,11 +720,11 @@ def test_ols_estimates_are_the_raw_slopes_and_carry_the_estimand_of_driver_text(
     np.testing.assert_array_equal(est["estimate"], t["coef"])
     np.testing.assert_array_equal(est["ci_high"], t["coef_ci_high"])
     out = lead_driver_estimates(t.assign(is_simulated=False))
-    assert (out["estimand"] == text("estimand_ols", "en")).all() and (out["method"] == "ols").all()
+    assert (out["estimand_key"] == "estimand_ols").all() and (out["method"] == "ols").all()
     np.testing.assert_array_equal(out["estimate"], t["coef"])
     lead = t.assign(method="eiv", is_simulated=True)
     out = lead_driver_estimates(pd.concat([lead, t.assign(is_simulated=True)]))
-    assert (out["estimand"] == text("estimand_eiv", "en")).all()
+    assert (out["estimand_key"] == "estimand_eiv").all()
     np.testing.assert_array_equal(out["estimate"], t["estimate"])
 
 
@@ -749,7 +749,7 @@ def test_ordinal_logit_reports_log_odds_with_the_odds_ratio_and_clusters_by_rege
     assert clustered.at[g, "errors"] == "clustered by regency_id" and naive.at[g, "errors"] == "model-based"
     assert clustered.at[g, "odds_ratio"] == pytest.approx(np.exp(clustered.at[g, "estimate"]))
     assert clustered.at[g, "odds_ratio_ci_low"] == pytest.approx(np.exp(clustered.at[g, "ci_low"]))
-    summary = driver_summary({"ordinal_logit": clustered.reset_index()}).iloc[0]
+    summary = summary_words(driver_summary({"ordinal_logit": clustered.reset_index()}), "en").iloc[0]
     assert "log-odds" in summary["answer"] and "odds multiplied by" in summary["answer"]
     assert "log-odds" in summary["estimand"] and "how much the odds rise" not in summary["estimand"].lower()
 
@@ -768,12 +768,12 @@ def test_order_probabilities_by_hand():
 
 
 def test_no_method_counts_as_an_independent_vote():
-    from smartcity_utils.analysis.drivers.summary import text
+    from smartcity_utils.report.texts import text
 
-    words = text("finding_agreement", "en", same=6, n=6, top="Smart Governance")
+    words = text("en", "finding_agreement", same=6, n=6, top="Smart Governance")
     assert "6 of the other 6" in words and "not independent confirmation" in words
     # OLS: bias, not too narrow intervals.
-    assert "bias" in text("why_ols", "en") and "too narrow" not in text("why_ols", "en")
+    assert "bias" in text("en", "why_ols") and "too narrow" not in text("en", "why_ols")
 
 
 def test_json_estimate_is_the_number_the_text_reports(tmp_path):
@@ -785,7 +785,7 @@ def test_json_estimate_is_the_number_the_text_reports(tmp_path):
     path = _table(tmp_path, ["a", "b", "y"], np.column_stack([a, b, y]).round(4).tolist())
     js, txt = io.StringIO(), io.StringIO()
     drivers_command(str(path), "y", None, True, out=js, n_boot=5)
-    drivers_command(str(path), "y", None, False, out=txt, n_boot=5)
+    drivers_command(str(path), "y", None, False, out=txt, n_boot=5, words=_words)
     ols = {r["pillar"]: r for r in json.loads(js.getvalue())["methods"]["ols"]}
     assert ols["a"]["estimate"] == pytest.approx(2.0, abs=0.1) and ols["a"]["estimate"] == ols["a"]["coef"]
     assert f"{ols['a']['estimate']:.2f} [" in txt.getvalue()

@@ -12,6 +12,7 @@ from fixtures.example_run import output_text as _text
 from fixtures.example_run import processed_example
 
 from smartcity_utils.paths import EXAMPLE_TRUTH_DIR
+from smartcity_utils.report.texts import texts
 
 pytestmark = pytest.mark.slow
 
@@ -21,9 +22,9 @@ def processed(tmp_path_factory) -> Path:
     return processed_example(tmp_path_factory)
 
 
-#: Section headings of notebook 03, in the order the story is told.
-SECTIONS = ("## 1. The measurement model", "## 2. Which pillars go with the index", "## 3. The weights of the index",
-            "## 4. In plain words", "## 5. Findings")
+#: Section headings of notebook 03 (keys of the text store), in the order the story is told.
+SECTIONS = ("nb03_measurement_title", "nb03_lead_title", "nb03_weights_title", "nb03_closing_title",
+            "nb03_findings_title")
 
 #: Raw artefacts a reader must never see.
 ARTEFACTS = ("LinAlgError", "np.int64", "np.float64", "Traceback", "smart_governance", "consensus")
@@ -32,7 +33,7 @@ ARTEFACTS = ("LinAlgError", "np.int64", "np.float64", "Traceback", "smart_govern
 def test_03_drivers_find_the_strongest_pillar(processed, tmp_path):
     truth = json.loads((EXAMPLE_TRUTH_DIR / "simulation_truth.json").read_text())["parameters"]["beta_k"]
     nb = _execute("03_pillar_drivers.ipynb", tmp_path, processed_dir=str(processed), output_dir=str(tmp_path),
-                  n_boot=30)
+                  n_boot=30, lang="en")
     summary = pd.read_csv(tmp_path / "drivers_summary.csv")
     lead = summary[summary["is_lead"]]
     assert lead["method"].item() == "eiv"
@@ -40,13 +41,15 @@ def test_03_drivers_find_the_strongest_pillar(processed, tmp_path):
     assert "consensus_rank" not in summary.columns
     assert (tmp_path / "driver_estimates.png").exists()
     # The story: measurement model, then estimates with intervals, then the closing table, then findings.
-    headings = "\n".join("".join(c.source) for c in nb.cells if c.cell_type == "markdown")
-    positions = [headings.index(s) for s in SECTIONS]
-    assert positions == sorted(positions)
     text = _text(nb)
+    positions = [text.index(f">{texts()['en'][key]}</h2>") for key in SECTIONS]
+    assert positions == sorted(positions)
     assert "ICC(1)" in text and "Cronbach" in text  # the measurement tables are shown
-    assert "Corrected regression (lead)" in text and "Regresi terkoreksi (utama)" in text
-    assert "What it estimates" in text and "Yang diestimasi" in text
+    # The closing table in the page's language only, and said in a sentence when every method ran.
+    assert "Corrected regression (lead)" in text and "Regresi terkoreksi (utama)" not in text
+    assert "What it estimates" in text and "Yang diestimasi" not in text
+    assert "None: every method ran" not in text
+    assert "adjust_leniency" not in text and "style.hide" not in "".join(c.source for c in nb.cells)
     # The assumptions, the measured-years estimate and bound, the order probabilities, the weight
     # scenarios, the Sobol result and what the pillars are, all shown.
     for shown in ("Years without assessor rows", "Assessors of one panel", "Corrected, years with assessor rows only",
@@ -61,10 +64,11 @@ def test_03_drivers_find_the_strongest_pillar(processed, tmp_path):
 def test_03_on_a_year_without_assessor_rows_says_so_before_any_number(processed, tmp_path):
     # Input: years [2019], which has no assessor-level rows. Expected: the first output after the banner says so,
     # before the count of regency-years or any estimate.
-    nb = _execute("03_pillar_drivers.ipynb", tmp_path, processed_dir=str(processed), years=[2019], n_boot=20)
+    nb = _execute("03_pillar_drivers.ipynb", tmp_path, processed_dir=str(processed), years=[2019], n_boot=20,
+                  lang="en")
     text = _text(nb)
     note = text.index("No assessor-level rows in 2019")
-    assert note < text.index("regency-years, ") and note < text.index("Corrected regression (lead)")
+    assert note < text.index("The models use ") and note < text.index("Corrected regression (lead)")
     assert "carried over to 2019 unchecked" in text
 
 

@@ -10,11 +10,13 @@ import os
 from pathlib import Path
 
 import pytest
-from fixtures.example_run import processed_example
+from fixtures.example_run import analysis_pages, processed_example
 
 from smartcity_utils import commands
 from smartcity_utils.report import browser
 from smartcity_utils.report.page import script_hash
+from smartcity_utils.report.runner import ANALYSIS_NOTEBOOKS
+from smartcity_utils.report.texts import LANGUAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -51,6 +53,18 @@ def test_report_fits_loads_and_shows_the_banner_first(reports, lang, layout):
     assert result["viewport"][0] == LAYOUTS[layout]["width"]
     assert not result["overflow"], result["wide_elements"]
     assert len(result["images"]) >= 2 and all(image["loaded"] for image in result["images"]), result["images"]
+    assert result["banner_visible"] and result["banner_top"] < 100, result
+    assert result["lang"] == lang and result["scripts"] == 0
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("page", [name.removesuffix(".ipynb") for name in ANALYSIS_NOTEBOOKS])
+def test_analysis_page_fits_loads_and_shows_the_banner_first(tmp_path_factory, page, lang, layout):
+    _chromium()
+    result = browser.check_page(analysis_pages(tmp_path_factory, lang) / f"{page}.html", **LAYOUTS[layout])
+    assert not result["overflow"], result["wide_elements"]  # no column running off the page
+    assert all(image["loaded"] for image in result["images"]), result["images"]
     assert result["banner_visible"] and result["banner_top"] < 100, result
     assert result["lang"] == lang and result["scripts"] == 0
 

@@ -11,7 +11,7 @@ import pytest
 from smartcity_utils.errors import UserError
 from smartcity_utils.reference import PILLAR_KEYS
 from smartcity_utils.regencies import regency_resolver
-from smartcity_utils.report import compare, profile
+from smartcity_utils.report import compare, narrative, profile, tables
 
 PILLARS = list(PILLAR_KEYS)
 # The names a report shows are the gazetteer's names of the regency ids.
@@ -41,7 +41,7 @@ def _context() -> profile.ReportContext:
 
 def test_history_table_one_cell_per_regency_and_year_with_missing_years():
     ctx = _context()
-    table = compare.history_table(compare.histories(ctx, [1, 2]), "en")
+    table = tables.compare_history_table(compare.histories(ctx, [1, 2]), "en")
     assert table.labels == ["Year", K1, K2]
     # 2022: Kab 1 scores 3.0, rank 2 of 3, higher than one of the two others (50 %).
     assert table.rows[0] == ["2022", "3.00 · rank 2 of 3 in its group, percentile 50",
@@ -58,10 +58,10 @@ def test_a_letter_shows_its_published_rank_with_its_group_and_no_computed_one():
     ctx.index_ranks.loc[letters, "rank_reported"] = [8, 15, 3]
     ctx.index_ranks["rank_of"] = np.where(letters, 37, np.nan)
     ctx.index_ranks["rank_scope"] = "nasional"
-    table = compare.history_table(compare.histories(ctx, [1, 2]), "en")
+    table = tables.compare_history_table(compare.histories(ctx, [1, 2]), "en")
     assert table.rows[0] == ["2022", "3.00 · published rank 8 of 37 (nasional)", "2.50 · published rank 15 of 37 (nasional)"]
-    first = compare.summary_sentences(compare.histories(ctx, [1, 2]), 2022, "id")[0]
-    assert first == f"{K1}: pada 2022 indeks 3.00; peringkat dipublikasikan 8 dari 37 (nasional); belum ada indeks sebelumnya."
+    first = narrative.compare_summary(compare.histories(ctx, [1, 2]), 2022, "id")[0]
+    assert first == f"{K1}: pada 2022 indeks 3,00; peringkat dipublikasikan 8 dari 37 (nasional); belum ada indeks sebelumnya."
 
 
 def test_pillar_scores_take_each_regency_latest_year_up_to_the_year():
@@ -70,13 +70,13 @@ def test_pillar_scores_take_each_regency_latest_year_up_to_the_year():
     assert list(scores.index) == [K1, f"{K2} (2022)"]
     assert scores.loc[K1, "smart_governance"] == pytest.approx(3.2)  # 2023
     assert scores.loc[f"{K2} (2022)", "smart_governance"] == pytest.approx(2.5)  # its latest: 2022
-    table = compare.pillar_table(scores, "id")
+    table = tables.compare_pillar_table(scores, "id")
     assert table.labels == ["Pilar", K1, f"{K2} (2022)"] and len(table) == 6
-    assert table.rows[1][1:] == ["3.30", "2.60"]  # Smart Branding, 2 decimals
+    assert table.rows[1][1:] == ["3,30", "2,60"]  # Smart Branding, 2 decimals, the Indonesian decimal comma
 
 
 def test_quick_wins_of_each_regency_latest_year_with_the_mean_score():
-    table = compare.quick_wins_table(_context(), [1, 3, 2], "en")
+    table = tables.compare_quick_wins_table(compare.quick_wins_latest(_context(), [1, 3, 2]), "en")
     assert [r[:4] for r in table.rows] == [[K1, "2023", "Smart Economy", "Bangmus"],
                                            [K3, "2022", "Smart Living", "Siruni"]]
     assert [r[4] for r in table.rows] == ["3.00", "2.00"]  # mean of (4, 3, 3, 2) and of (2, 2, 2, 2)
@@ -88,12 +88,12 @@ def test_summary_sentences_and_notes_from_the_histories():
     ctx.index_ranks.loc[(ctx.index_ranks["regency_id"] == 3) & (ctx.index_ranks["year"] == 2022),
                         "evaluation_group"] = "Angkatan 2021"
     histories = compare.histories(ctx, [1, 2, 3])
-    first, second, third = compare.summary_sentences(histories, 2023, "en")
+    first, second, third = narrative.compare_summary(histories, 2023, "en")
     # Kab 1: 3.2 in 2023, rank 1 of 2 (100 %), 3.20 - 3.00 = +0.20 since 2022.
     assert first == f"{K1}: in 2023 index 3.20; rank 1 of 2 in its group, percentile 100; index +0.20 since 2022."
     assert second == f"{K2}: no index in 2023."
     assert "−0.60 since 2022" in third
-    groups, rejects = compare.notes(ctx, [1, 2, 3], histories, "en")
+    groups, rejects = narrative.compare_notes(histories, compare.rejected_counts(ctx, [1, 2, 3]), "en")
     assert f"2022, {K3} in Cohort 2021 of 3" in groups
     assert rejects == "No row or value of these regencies was rejected during cleaning."
 
@@ -125,7 +125,7 @@ def test_setup_checks_the_regencies_once_and_picks_their_latest_year_with_an_ind
 def test_quick_win_mean_with_a_missing_score_shows_missing():
     ctx = _context()
     ctx.quick_wins.loc[2, "score_impact"] = np.nan  # Kab 3's only programme
-    table = compare.quick_wins_table(ctx, [1, 3], "en")
+    table = tables.compare_quick_wins_table(compare.quick_wins_latest(ctx, [1, 3]), "en")
     assert [r[4] for r in table.rows] == ["3.00", "-"]
     assert table.notes  # the "-" is explained
 

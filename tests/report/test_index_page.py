@@ -158,7 +158,12 @@ def test_index_names_the_national_analyses_readably(folder):
     page = _parse(index_page.write_index(folder, lang="id"))
     assert "analysis/02_compare_cohorts.html" in page.hrefs
     text = (folder / "index.html").read_text(encoding="utf-8")
-    assert ">02 compare cohorts</a>" in text and texts()["id"]["index_national"] in text
+    # Named in the page's language (the analysis page's own title), not by its English file name.
+    assert ">02 · Daerah dibandingkan angkatannya</a>" in text and texts()["id"]["index_national"] in text
+    (folder / "analysis" / "05_someday.html").write_text("<html></html>", encoding="utf-8")
+    index_page.write_index(folder, lang="en")
+    english = (folder / "index.html").read_text(encoding="utf-8")
+    assert ">02 · Regencies against their cohorts</a>" in english and ">05 someday</a>" in english
 
 
 def test_rendering_one_report_never_unlists_the_others(tmp_path):
@@ -187,3 +192,22 @@ def test_a_published_rank_is_marked_as_published_and_a_comparison_keeps_its_page
     cells = {row["cells"][0].strip(): row["cells"] for row in page.rows}
     assert "22 (published)" in cells["Kota Kediri"] and "8 of 37 (published)" in cells["Kabupaten Paser"]
     assert "Kabupaten Kutai Kartanegara · Kabupaten Paser" in cells and "compare Kukar Paser" not in cells
+
+
+def test_a_percentile_of_62_5_is_63_on_the_index_as_in_the_report(tmp_path):
+    # Input: a history whose percentile is 62.5 and whose index is 2.875. Expected: 63 and 2,88 on an
+    # Indonesian index page, exactly what the report prints (one rounding rule, half up; the decimal comma).
+    import pandas as pd
+
+    from smartcity_utils.report import numbers, profile
+
+    history = pd.DataFrame({"year": [2023], "final_score": [2.875], "rank_computed": [4.0], "rank_reported": [None],
+                            "n_in_group": [9.0], "percentile_in_group": [62.5], "rank_p05": [2.5],
+                            "rank_p95": [6.5], "evaluation_group": ["Nasional"], "is_simulated": [True]})
+    figures = profile.headline_figures(history, 2023, lang="id")
+    assert figures["percentile_in_group"] == 63 and figures["rank_p05"] == 3 and figures["rank_p95"] == 7
+    assert numbers.fmt_pct(62.5) == "63"
+    _report(tmp_path, "kota-x.id", regency="Kota X", **figures)
+    page = _parse(index_page.write_index(tmp_path, lang="id"))
+    cells = page.rows[0]["cells"]
+    assert "63" in [c.strip() for c in cells] and "2,88" in [c.strip() for c in cells]

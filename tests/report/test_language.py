@@ -9,15 +9,14 @@ are not under test here, only the words around them.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from pathlib import Path
-from urllib.parse import unquote
 
 import numpy as np
 import pandas as pd
 import pytest
+from fixtures.pages import foreign_fragments, visible_text
 
 from smartcity_utils import commands, paths
 from smartcity_utils.analysis.index import index_table, reconcile_index
@@ -78,41 +77,12 @@ def rendered(tmp_path_factory) -> dict[str, Path]:
     return pages
 
 
-def _visible_text(page: str, figures: bool = True) -> str:
-    """Text a reader sees: the page without markup, image descriptions, and (``figures``) the words in SVG figures."""
-    svg_words = []
-    for uri in re.findall(r'src="data:image/svg\+xml,([^"]+)"', page):
-        svg = unquote(html.unescape(uri))
-        svg_words += [html.unescape(w) for w in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
-    alts = [html.unescape(a) for a in re.findall(r'alt="([^"]*)"', page)]
-    body = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S | re.I)
-    # Text a person wrote (a panel's recommendation, kept as written in Indonesian) is no report text.
-    body = re.sub(r'<span class="free-text">.*?</span>', " ", body, flags=re.S)
-    body = re.sub(r'src="data:[^"]*"', "", body)
-    body = html.unescape(re.sub(r"<[^>]+>", " ", body))
-    return re.sub(r"\s+", " ", " ".join([body, *alts, *(svg_words if figures else [])]))
-
-
-def _foreign_fragments(lang: str, other: str) -> set[str]:
-    """Phrases of the other language's texts (between placeholders) that the own language never uses."""
-    own_all = " ".join(texts()[lang].values())
-    fragments = set()
-    for key, value in texts()[other].items():
-        if value == texts()[lang][key]:
-            continue
-        for part in re.split(r"\{[^}]*\}", value):
-            part = part.strip(" .,;:()[]·—–-\"'“”")
-            if len(part) >= 8 and len(part.split()) >= 2 and part not in own_all:
-                fragments.add(part)
-    return fragments
-
-
 @pytest.mark.parametrize("name, lang, other", [("regency_id", "id", "en"), ("regency_en", "en", "id"),
                                                ("compare_en", "en", "id")])
 def test_rendered_report_has_no_text_of_the_other_language(rendered, name, lang, other):
     page = rendered[name].read_text(encoding="utf-8")
-    shown = _visible_text(page)
-    leaked = sorted(f for f in _foreign_fragments(lang, other) if f in shown)
+    shown = visible_text(page)
+    leaked = sorted(f for f in foreign_fragments(lang, other) if f in shown)
     assert leaked == []
     assert re.search(rf'<html[^>]*\blang="{lang}"', page)
     assert texts()[lang]["marker"] in shown or "data:image/png" in page  # figure stamps in the report's language
@@ -121,7 +91,7 @@ def test_rendered_report_has_no_text_of_the_other_language(rendered, name, lang,
 def test_regency_report_in_each_language_is_complete(rendered):
     for lang in ("id", "en"):
         words = texts()[lang]
-        shown = _visible_text(rendered[f"regency_{lang}"].read_text(encoding="utf-8"))
+        shown = visible_text(rendered[f"regency_{lang}"].read_text(encoding="utf-8"))
         for key in ("summary", "headline", "profile", "effort", "quick_wins", "rejects", "methods", "letter"):
             assert words[key] in shown, (lang, key)
         # No published figure of Kukar is known: the page lists no source of other regencies' figures.
@@ -131,7 +101,7 @@ def test_regency_report_in_each_language_is_complete(rendered):
         assert "2020" in words["missing_year"].format(years="2020") and words["missing_year"].format(
             years="2020").split(":")[0] in shown
         assert "<NA>" not in shown and "nan" not in shown.split() and "NaN" not in shown
-        tables_text = _visible_text(rendered[f"regency_{lang}"].read_text(encoding="utf-8"), figures=False)
+        tables_text = visible_text(rendered[f"regency_{lang}"].read_text(encoding="utf-8"), figures=False)
         # Ranks and counts as whole numbers ("8", never "8.0"); the figures' axis ticks are left out.
         assert not re.search(r"\b\d+\.0\b", tables_text), re.findall(r".{30}\b\d+\.0\b.{10}", tables_text)[:3]
 

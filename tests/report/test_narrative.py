@@ -79,7 +79,7 @@ def _letter(computed: float, reported: float, status: str, verdict: str) -> pd.D
                  ["the index is 2.900, against a reported 2.75", "differ by 0.15", "No source gives the weights of 2022"],
                  id="differs_with_assumed_weights"),
     pytest.param(_letter(2.90, 2.75, "documented", "differs_documented"), "id",
-                 ["indeksnya 2.900", "selisihnya 0.15", "padahal bobot 2022 terdokumentasi"],
+                 ["indeksnya 2,900", "selisihnya 0,15", "padahal bobot 2022 terdokumentasi"],
                  id="differs_with_documented_weights"),
 ])
 def test_check_sentence_says_both_numbers_and_the_verdict(letter, lang, parts):
@@ -96,7 +96,7 @@ def test_change_within_the_same_group_gives_the_rank_change():
 
 def test_change_of_group_says_ranks_cannot_be_compared_and_gives_percentiles():
     sentences = narrative.change_sentences(_history(("Angkatan 2021", "Nasional"), (37, 130)), 2024, "id")
-    assert "turun" not in sentences[0] and "naik sebesar 0.08" in sentences[0]
+    assert "turun" not in sentences[0] and "naik sebesar 0,08" in sentences[0]
     assert "Angkatan 2021 (37 daerah)" in sentences[1] and "Nasional (130)" in sentences[1]
     assert "tidak dapat dibandingkan" in sentences[1] and "72 % menjadi 78 %" in sentences[1]
 
@@ -145,8 +145,9 @@ CAUSAL = re.compile(r"\b(would raise|will raise|raises the|would move|will move|
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_effort_sentence_is_associational_with_its_interval(lang):
     sentence = narrative.effort_sentence(_effort(), lang)
-    assert "Smart Governance" in sentence and "0.40 [0.36, 0.43]" in sentence and "0.81" in sentence
-    assert "3.56" in sentence and "8–12" in sentence and "270" in sentence and "49" in sentence
+    interval, room, index = {"en": ("0.40 [0.36, 0.43]", "0.81", "3.56"), "id": ("0,40 [0,36; 0,43]", "0,81", "3,56")}[lang]
+    assert "Smart Governance" in sentence and interval in sentence and room in sentence
+    assert index in sentence and "8–12" in sentence and "270" in sentence and "49" in sentence
     assert not CAUSAL.search(sentence)
     assert narrative.effort_sentence(_effort(candidate=False), lang) == texts()[lang]["summary_effort_none"]
 
@@ -193,7 +194,7 @@ def test_history_notes_show_a_checkable_percentile_group_changes_and_gaps():
     note, groups, gap = narrative.history_notes(history, 2022, 1000, "en")
     # Rank 15 of 25: 14 score higher, 9 lower, so 1 tie: (9 + 1 / 2) / 24 = 39.6 % -> 40.
     assert "9 of the other 24 score lower and 1 score the same, so (9 + 1 ÷ 2) ÷ 24 = 40 %" in note
-    assert "1000 Monte Carlo draws" in note
+    assert "1,000 Monte Carlo draws" in note
     assert "2022: National of 100 → Cohort 2017 of 25" in groups
     assert "No index for 2020" in gap
 
@@ -202,7 +203,7 @@ def test_methods_name_the_draws_the_method_and_link_every_source():
     sources = pd.DataFrame({"source_url": ["https://a.example/x?p=1&q=2", "https://b.example/y"],
                             "region": ["Kabupaten Paser", "Kota Kediri"], "years": ["2022", "2020, 2023"]})
     block = narrative.methods_html("id", 1000, "eiv", sources)
-    assert "1000 kali" in block.markup and "errors-in-variables" in block.markup
+    assert "1.000 kali" in block.markup and "errors-in-variables" in block.markup  # grouped as Indonesian groups
     assert "metode: mixed model" in narrative.methods_html("id", 10, "mixed_model", sources).plain
     assert block.markup.count("<a href=") == 2 and 'href="https://a.example/x?p=1&amp;q=2"' in block.markup
     assert "Kabupaten Paser (2022)" in block.markup

@@ -49,6 +49,13 @@ def test_a_value_of_another_type_than_its_default_stops(namespace, message):
         check_parameters({**declared_parameters("10_regency_profile.ipynb"), **namespace}, "10_regency_profile.ipynb")
 
 
+@pytest.mark.parametrize("notebook", ["01_clean_evaluations.ipynb", "03_pillar_drivers.ipynb",
+                                      "10_regency_profile.ipynb"])
+def test_a_language_without_texts_stops_every_page(notebook):
+    with pytest.raises(UserError, match="language 'fr' has no texts; choose one of id, en"):
+        check_parameters({**declared_parameters(notebook), "lang": "fr"}, notebook)
+
+
 def test_values_of_the_defaults_types_pass():
     check_parameters({"regency": "Kukar", "year": 2023, "lang": "en", "regency_id": 6402},
                      "10_regency_profile.ipynb")

@@ -31,11 +31,14 @@ def processed(tmp_path_factory) -> Path:
 
 def test_01_clean_summarises_quality(processed, tmp_path):
     nb = _execute("01_clean_evaluations.ipynb", tmp_path, raw_dir=str(EXAMPLE_RAW_DIR),
-                  processed_dir=str(tmp_path / "processed"), output_dir=str(tmp_path))
+                  processed_dir=str(tmp_path / "processed"), output_dir=str(tmp_path), lang="en")
     text = _text(nb)
     assert BANNER_TEXT["en"].split(":")[0] in text
-    found = re.search(r"(\d+) of (\d+) published figures found unchanged", text)
+    found = re.search(r"(\d+) of (\d+) published figures are found unchanged", text)
     assert found and found.group(1) == found.group(2)
+    # No monospaced print line, no pandas table: every output is a page block (HTML) in the page's language.
+    streams = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "stream"]
+    assert streams == [] and "dataframe" not in text and "Sanity check" not in text
     coverage = pd.read_csv(tmp_path / "quality_cohort_coverage.csv")
     assert coverage.set_index("cohort_year").loc[2021, "members"] == 70
     assert coverage["is_simulated"].all()
@@ -48,7 +51,9 @@ def test_02_compare_cohorts_accepts_aliases_and_codes(processed, tmp_path):
     assert set(focus["regency"]) == {"Kabupaten Kutai Kartanegara", "Kabupaten Paser", "Kabupaten Kotawaringin Timur"}
     assert focus["is_simulated"].all()
     assert len(list(tmp_path.glob("profile_*.png"))) == 3
-    assert "image/" in json.dumps(nb.cells[-4].outputs)  # figures are shown, not their repr
+    shown = json.dumps([c.get("outputs", []) for c in nb.cells])
+    assert shown.count("data:image/") >= 6  # three profiles, two trajectories, the distributions: as images
+    assert "<Figure size" not in shown
     kruskal = pd.read_csv(tmp_path / "kruskal_programme_year.csv")
     assert {"p_value", "p_holm"} <= set(kruskal.columns)
 

@@ -96,8 +96,42 @@ def test_runner_writes_a_pdf_per_report_when_asked(tmp_path):
     # Asking again adds the PDFs without rendering the unchanged reports again.
     summary = runner.render_reports(jobs, REPORT_NB, workers=1, progress=False, pdf=True)
     assert (summary.ok, summary.skipped) == (0, 2)
+    assert (summary.pdf_written, summary.pdf_kept) == (2, 0) and "PDF: 2 written, 0 unchanged (kept)" in summary.format()
     for job in jobs:
         assert job.pdf.read_bytes().startswith(b"%PDF")
+    # Unchanged reports with their PDFs: the run says it kept them.
+    again = runner.render_reports(jobs, REPORT_NB, workers=1, progress=False, pdf=True)
+    assert "PDF: 0 written, 2 unchanged (kept)" in again.format()
+    assert "PDF" not in runner.render_reports(jobs, REPORT_NB, workers=1, progress=False).format()
     assert 'href="kota-kediri.id.pdf"' in summary.index.read_text(encoding="utf-8")
     forced = runner.render_reports(jobs[:1], REPORT_NB, workers=1, progress=False, pdf=True, force=True)
     assert forced.ok == 1 and jobs[0].pdf.stat().st_mtime_ns >= jobs[0].html.stat().st_mtime_ns
+
+
+@pytest.mark.parametrize("simulated", [True, False])
+def test_every_pdf_page_carries_the_running_header_and_its_number(tmp_path, simulated):
+    # Input: a report page long enough for several A4 pages and the figures its notebook wrote beside it.
+    # Expected: on every page the regency and the year (with the simulated-data marker when the page is
+    # simulated) at the top, and "Halaman n dari N" at the bottom, in the page's language.
+    import json
+
+    from weasyprint import HTML
+
+    from smartcity_utils.report.texts import text
+
+    body = "<h1>Profil evaluasi smart city: Kabupaten Paser</h1>" + "<p>Baris laporan.</p>" * 160
+    source = tmp_path / "kabupaten-paser.id.html"
+    source.write_text(report_page.page_html(body, "id"), encoding="utf-8")
+    (tmp_path / "kabupaten-paser.id.summary.json").write_text(
+        json.dumps({"regency": "Kabupaten Paser", "year": 2023, "simulated": simulated}), encoding="utf-8")
+    header, lang, shown_simulated = report_page.running_header(source)
+    assert (header, lang, shown_simulated) == ("Kabupaten Paser · 2023", "id", simulated)
+    furnished = report_page.print_furniture(source.read_text(encoding="utf-8"), header, lang, simulated)
+    pages = HTML(string=furnished).render().pages
+    assert len(pages) >= 2
+    for number, page in enumerate(pages, 1):
+        texts = [box.text for box in page._page_box.descendants() if getattr(box, "text", None)]
+        assert any("Kabupaten Paser · 2023" in t for t in texts), (number, texts[-3:])
+        assert (text("id", "marker") in texts) is simulated
+        assert f"Halaman {number} dari {len(pages)}" in texts
+    assert report_page.write_pdf(source).read_bytes().startswith(b"%PDF")

@@ -16,7 +16,9 @@ from matplotlib.figure import Figure
 
 from smartcity_utils.analysis.cohorts import cohort_trajectories
 from smartcity_utils.report import figures, plots
+from smartcity_utils.report.texts import text
 
+MARKER = text("en", "marker")
 PILLARS = ["smart_governance", "smart_branding", "smart_economy",
            "smart_living", "smart_society", "smart_environment"]
 
@@ -69,20 +71,65 @@ def _texts(fig: Figure) -> list[str]:
 def test_marker_present_only_when_simulated_and_png_saves(tmp_path, simulated):
     for name, fig in _figures(simulated).items():
         assert isinstance(fig, Figure)
-        assert (figures.SIMULATED_MARKER in _texts(fig)) is simulated, name
+        assert (MARKER in _texts(fig)) is simulated, name
         path = tmp_path / f"{name}_{simulated}.png"
         fig.savefig(path, dpi=60)
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_marker_wording_and_idempotence():
-    assert figures.SIMULATED_MARKER == "SIMULATED DATA — not official scores"
+    assert MARKER == "SIMULATED DATA — not official scores"
     fig = Figure()
-    figures.mark_simulated(fig)
+    figures.mark_simulated(fig, "en")
     n = len(fig.texts)
-    figures.mark_simulated(fig)
+    figures.mark_simulated(fig, "en")
     assert len(fig.texts) == n
-    assert figures.SIMULATED_MARKER in _texts(fig)
+    assert MARKER in _texts(fig)
+    assert text("id", "marker") in _texts(figures.mark_simulated(Figure(), "id"))
+
+
+@pytest.mark.parametrize("size", [pytest.param((8, 3.4), id="history"), pytest.param((5, 3.4), id="narrow"),
+                                  pytest.param((6.2, 3.6), id="driver_panels"), pytest.param((3, 2), id="small")])
+def test_watermark_stays_inside_the_figure(size):
+    # Drawn and measured: the rotated watermark's box lies inside the figure on every side.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = Figure(figsize=size)
+    FigureCanvasAgg(fig)
+    figures.mark_simulated(fig, "id")
+    mark = next(t for t in fig.texts if t.get_rotation() != 0)
+    box = mark.get_window_extent(fig.canvas.get_renderer())
+    assert box.x0 >= 0 and box.y0 >= 0 and box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height, (box, fig.bbox)
+
+
+def test_a_long_regency_name_wraps_the_title_and_keeps_the_legend_off_the_markers():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    name = "Kabupaten Kepulauan Siau Tagulandang Biaro"
+    row = dict(zip(PILLARS, [0.4, 0.6, 0.5, 0.7, 0.3, 0.5]), regency=name)  # low scores: where a legend sat
+    fig = plots.pillar_profile(row, dict.fromkeys(PILLARS, 0.6), dict.fromkeys(PILLARS, 0.7),
+                               title=f"{name} 2024: pillars against Cohort 2019", lang="en")
+    FigureCanvasAgg(fig)
+    renderer = fig.canvas.get_renderer()
+    title = fig._suptitle
+    assert "\n" in title.get_text().strip()  # wrapped onto a second line
+    box = title.get_window_extent(renderer)
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.width
+    axes_box = fig.axes[0].get_window_extent(renderer)
+    legend_box = fig.legends[0].get_window_extent(renderer)
+    assert legend_box.y1 <= axes_box.y0  # the legend sits below the chart, not on it
+
+
+def test_axes_are_numbered_in_the_page_language():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    row = dict(zip(PILLARS, [2.5] * 6))
+    for lang, half in (("id", "0,5"), ("en", "0.5")):
+        fig = plots.pillar_profile(row, row, title="t", lang=lang, simulated=False)
+        FigureCanvasAgg(fig)
+        fig.canvas.draw()
+        ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+        assert half in ticks and ("2,0" if lang == "id" else "2.0") in ticks, ticks
 
 
 def test_distributions_any_cohort_column_and_subset_of_measures(tmp_path):
@@ -163,7 +210,7 @@ def test_embedded_figure_is_the_smaller_format_with_an_alt_text():
     html = shown._repr_html_()
     assert html.count("<img ") == 1 and f'data:image/{"svg+xml" if shown.format == "svg" else "png"}' in html
     # The alt text is built from the figure's own title, axes and stamp, never a placeholder.
-    assert "Paser" in shown.alt and "index (0 to 4)" in shown.alt and figures.SIMULATED_MARKER in shown.alt
+    assert "Paser" in shown.alt and "index (0 to 4)" in shown.alt and MARKER in shown.alt
     assert "No description" not in html
     assert len(shown.uri) < 120_000  # a figure stays small enough for a report under 400 KB
     custom = figures.embed(fig, alt="Two charts")
@@ -179,7 +226,7 @@ def test_trajectories_break_focus_lines_at_missing_years_and_label_the_legend():
     paser = next(line for line in ax.lines if line.get_label() == "Paser")
     assert list(kukar.get_xdata()) == [2019, 2020, 2021, 2022] and np.isnan(kukar.get_ydata()[1])
     assert kukar.get_color() != paser.get_color() and kukar.get_marker() != paser.get_marker()
-    assert ax.get_legend().get_title().get_text() == "Cohort"  # not the column name cohort_year
+    assert fig.legends[0].get_title().get_text() == "Cohort"  # not the column name cohort_year
 
 
 def test_distributions_stamp_the_simulated_marker_in_the_report_language():

@@ -22,7 +22,7 @@ from smartcity_utils import commands
 from smartcity_utils.clean.assemble import clean_raw_folder, run_clean
 from smartcity_utils.paths import EXAMPLE_RAW_DIR, NOTEBOOKS_DIR
 from smartcity_utils.regencies import resolve_regencies
-from smartcity_utils.report import browser, compare, profile, sections
+from smartcity_utils.report import browser, compare, profile, sections, tables
 from smartcity_utils.report.page import page_html
 from smartcity_utils.report.texts import text, texts
 
@@ -91,14 +91,15 @@ def test_the_comparison_shows_the_regencies_side_by_side_by_theme(tmp_path):
     ctx = profile.ReportContext(*(None,) * 7, raw, recommendations=cleaned.recommendations,
                                 recommendation_status=cleaned.recommendation_status)
     ids = resolve_regencies(["Kukar", "Paser"])
-    table = compare.recommendations_by_theme(ctx, ids, "en")
+    table = tables.compare_recommendations_table(compare.latest_recommendations(ctx, ids), "en")
     assert table.labels == ["Theme", "Kabupaten Kutai Kartanegara (2024)", "Kabupaten Paser (2023)"]
     rows = {row[0]: row[1:] for row in table.rows}
     assert "Percepat integrasi SPBE (done (2024))" in rows["SPBE (e-government)"][1]
     assert rows["SPBE (e-government)"][0] == "-"  # Kukar's latest year (2024) asks nothing on SPBE
     assert "Lanjutkan kampanye pengelolaan sampah rumah tangga" in rows["Waste"][0]
     assert "Bank sampah di setiap desa" in rows["Waste"][1]
-    none = compare.recommendations_section(profile.ReportContext(*(None,) * 7, raw), ids, "id")
+    none = sections.compare_recommendations(compare.latest_recommendations(profile.ReportContext(*(None,) * 7, raw), ids),
+                                           "id")
     assert [b.plain for b in none][-1] == text("id", "compare_no_recommendations")
 
 
@@ -158,7 +159,8 @@ def test_the_kukar_example_comes_out_in_its_report_in_both_languages_and_in_chro
             assert text(lang, "status_with_year", status=words[f"status_{status}"], year=2024) in section
         assert "&lt;script&gt;" in section and "<script" not in section
         # The unknown status of the follow-up register is among Kukar's rejected rows, with its fix.
-        assert words["reason_unknown_status"] in page and words["fix_unknown_status"] in page
+        # (a long path in a fix may break after "/" or "_": a <wbr> the reader does not see)
+        assert words["reason_unknown_status"] in page and words["fix_unknown_status"] in re.sub(r"<wbr/?>", "", page)
         # Kukar's 2023 and 2024 rows are real: the example's are set aside, its 2022 ones stay, marked.
         assert html.escape(text(lang, "rec_simulated", years="2022")) in section
         alone = tmp_path / f"section.{lang}.html"

@@ -7,7 +7,7 @@ import io
 import json
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Any, Callable, TextIO
 
 import numpy as np
 import pandas as pd
@@ -23,13 +23,8 @@ from smartcity_utils.analysis.drivers.inputs import (
     target_copies,
 )
 from smartcity_utils.analysis.drivers.run import run_driver_analysis
-from smartcity_utils.analysis.drivers.summary import SUMMARY_COLUMNS
 from smartcity_utils.errors import DriverInputError
 from smartcity_utils.tables import sniff_delimiter
-
-# 9. Command line
-# ---------------------------------------------------------------------------
-
 
 #: R-squared at or above which the target is read as an exact formula of the columns: the residual spread is
 #: then a hundredth of the target's standard deviation or less, what rounding the target leaves.
@@ -65,14 +60,15 @@ def model_notes(results: dict[str, pd.DataFrame], target: str, raw_target: pd.Se
 
 
 def _text_report(results: dict[str, pd.DataFrame], target: str, left_out: dict[str, str],
-                 notes: dict[str, object] | None = None) -> str:
+                 notes: dict[str, object] | None = None, words: dict[str, Any] | None = None) -> str:
+    words = words or {}
     model = results["model"].iloc[0]
     r2 = "n/a" if pd.isna(model["r2"]) else f"{model['r2']:.4f}"
     lines = [f"Which pillars go with {target}: n = {int(model['n'])}, R-squared = {r2}, "
              f"ranks as {model['rank_source']}", ""]
     for note in (notes or {}).get("notes", []):
         lines.append(f"Note: {note}")
-    assumptions = _lead_assumptions(results)
+    assumptions = words.get("assumptions", {})
     if assumptions:
         lines.append("Assumptions of the lead method: " + "; ".join(assumptions.values()))
     if left_out:
@@ -89,28 +85,17 @@ def _text_report(results: dict[str, pd.DataFrame], target: str, left_out: dict[s
         lines.append(f"Order of the lead estimates: {', '.join(order['pillar'])} (this whole order in "
                      f"{100 * order['p_this_order'].iloc[0]:.0f} % of {int(order['n_draws'].iloc[0])} draws, "
                      f"{order['source'].iloc[0]}; share of draws in which each stays above the next: {steps})")
-    for row in results["summary"].itertuples():
-        lines += ["", f"{row.method_label}{' [lead]' if row.is_lead else ''}",
-                  f"  estimates: {row.estimand}", f"  answer:    {row.answer}", f"  order:     {row.order}",
-                  f"  compared:  {row.comparison}"]
+    summary = words.get("summary", results["summary"])
+    for row in summary.itertuples():
+        lines += ["", f"{getattr(row, 'method_label', row.method)}{' [lead]' if row.is_lead else ''}",
+                  f"  estimates: {getattr(row, 'estimand', row.estimand_key)}",
+                  f"  answer:    {getattr(row, 'answer', row.answer_key)}", f"  order:     {row.order}",
+                  f"  compared:  {getattr(row, 'comparison', row.comparison_key)}"]
     if len(results["skipped"]):
+        reasons = words.get("skipped") or [f"{r.code} {r.detail}".strip() for r in results["skipped"].itertuples()]
         lines += ["", "Not run or not estimable:"]
-        lines += [f"  {r.method}: {r.reason}" for r in results["skipped"].itertuples()]
+        lines += [f"  {r.method}: {why}" for r, why in zip(results["skipped"].itertuples(), reasons)]
     return "\n".join(lines) + "\n"
-
-
-def _lead_assumptions(results: dict[str, pd.DataFrame]) -> dict[str, str]:
-    """The lead method's assumptions in words: the corrected regression's own, else the ordinary regression's."""
-    lead = results.get("eiv")
-    if isinstance(lead, pd.DataFrame) and lead.attrs.get("assumptions"):
-        return dict(lead.attrs["assumptions"])
-    ols = results.get("ols")
-    if not isinstance(ols, pd.DataFrame):
-        return {}
-    return {"measurement": "the columns are taken as measured without error (no assessor-level scores to correct "
-                           "for a shared error)",
-            "linear": "the target is taken as linear in the columns (see the specification test)",
-            "independence": f"rows independent, standard errors {ols['errors'].iloc[0]}"}
 
 
 def drivers_command(
@@ -121,6 +106,7 @@ def drivers_command(
     out: TextIO = sys.stdout,
     n_boot: int = 200,
     seed: int = 0,
+    words: Callable[[dict[str, pd.DataFrame]], dict[str, Any]] | None = None,
 ) -> int:
     """Command-line entry: which pillars go with ``target`` in a CSV table with one row per unit.
 
@@ -142,6 +128,11 @@ def drivers_command(
         out: Where to print.
         n_boot: Bootstrap replicates.
         seed: Seed of every bootstrap.
+        words: Puts the results in words (the command layer passes
+            :func:`smartcity_utils.report.drivers.result_words` in English):
+            ``summary`` (the closing table with its sentences), ``assumptions``
+            and ``skipped`` (one reason per method not run). Without it the
+            output names the sentences by their keys.
 
     Returns:
         0 on success.
@@ -181,6 +172,8 @@ def drivers_command(
         rank_col=rank_col, n_boot=n_boot, seed=seed, rank_group_cols=rank_groups, source=path.name,
     )
     notes = model_notes(results, target, df[target])
+    worded = words(results) if words is not None else {}
+    summary = worded.get("summary", results["summary"])
     if as_json:
         model = results["model"].iloc[0]
         payload = {
@@ -193,14 +186,15 @@ def drivers_command(
             "estimate_scale": ("every method's estimate is on the scale its answer reports: regressions in "
                                "target points per column point, dominance a share of R-squared, ordinal logit "
                                "log-odds per SD, rank correlation a correlation"),
-            "lead_assumptions": _lead_assumptions(results),
+            "lead_assumptions": worded.get("assumptions", {}),
             "pillars": list(pillars),
             "left_out": left_out,
             "dropped_rows": [int(r) for r in str(model["dropped_rows"]).split(", ") if r],
             "rank_dropped_rows": [int(r) for r in str(model.get("rank_dropped_rows", "")).split(", ") if r],
-            "summary_fields": SUMMARY_COLUMNS,
-            "summary": json.loads(results["summary"].to_json(orient="records")),
-            "skipped": json.loads(results["skipped"].to_json(orient="records")),
+            "summary_fields": list(summary.columns),
+            "summary": json.loads(summary.to_json(orient="records")),
+            "skipped": json.loads(results["skipped"].assign(reason=worded.get("skipped") or "").to_json(
+                orient="records")),
             "methods": {
                 name: json.loads(table.to_json(orient="records"))
                 for name, table in results.items() if name not in ("model", "summary", "skipped")
@@ -208,5 +202,5 @@ def drivers_command(
         }
         out.write(json.dumps(payload, indent=2) + "\n")
     else:
-        out.write(_text_report(results, target, left_out, notes))
+        out.write(_text_report(results, target, left_out, notes, worded))
     return 0

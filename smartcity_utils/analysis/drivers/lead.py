@@ -64,9 +64,12 @@ class LeadResult:
             ``pillar, method, estimate, ci_low, ci_high, se, n_units,
             n_clusters, n_boot, n_boot_failed``.
         error_cov: Covariance of one assessor's errors (pillars and headline).
-        assumptions: Plain statements of what the estimate assumes, and the
-            values used (panel sizes, the number of panels behind the error
-            covariance, year effects).
+        assumptions: What the estimate assumes, one phrase each: the key of its
+            sentence in the text store and the values the sentence quotes (panel
+            sizes, the number of panels behind the error covariance, year
+            effects), ``{"key": "assumption_text_<name>", **values}``; a value
+            may be such a phrase itself. The pages and the command line put them
+            in words.
         sensitivity: The pooled estimate when one assessor's error covariance
             is a factor times the measured one, in the regency-years without
             assessor rows (``where = "other years"``) or in every regency-year
@@ -173,7 +176,7 @@ def lead_drivers(
 ) -> LeadResult:
     """The lead estimate: errors-in-variables regression of the headline on the pillars.
 
-    Estimand: the sentence ``estimand_eiv`` of ``driver_text.csv``. Checked assumptions: the same assessors
+    Estimand: the sentence ``estimand_eiv`` of the text store. Checked assumptions: the same assessors
     score pillars and headline (their error covariance, headline included,
     enters the correction); repeated years of a regency (the bootstrap
     resamples whole regencies, years pooled); year-to-year shifts of the
@@ -237,60 +240,50 @@ def lead_drivers(
     table["method"] = table["method"].replace({"ols": "ols_bootstrap"})
     parts = [table]
     n_measured, n_other = int(measured.sum()), int((~measured).sum())
-    measured_note = "no regency-year without assessor rows: the pooled estimate is the measured one"
+    measured_note: dict[str, Any] = {"key": "assumption_text_measured_all"}
     if n_other and n_measured >= len(pillars) + 2:
         own = data[measured]
         own = _centre_within(own, pillars + [target], year_col) if years and own[year_col].nunique() > 1 else own
         try:
             alone = fit(own)[0]
         except DriverInputError as exc:
-            measured_note = f"not estimable on the {n_measured} regency-years with assessor rows alone: {exc}"
+            measured_note = {"key": "assumption_text_measured_not_estimable", "n_measured": n_measured,
+                             "reason": str(exc)}
         else:
             parts.append(alone[alone["method"] == LEAD_METHOD].assign(method=MEASURED_METHOD))
-            measured_note = (f"estimated again on the {n_measured} regency-years with their own assessor rows "
-                             "alone, beside the pooled one")
+            measured_note = {"key": "assumption_text_measured_alone", "n_measured": n_measured}
     elif n_other:
-        measured_note = f"only {n_measured} regency-years with assessor rows: too few for an estimate of their own"
+        measured_note = {"key": "assumption_text_measured_too_few", "n_measured": n_measured}
     table = pd.concat(parts, ignore_index=True)
     sensitivity = _error_size_sensitivity(centred, pillars, fit, table[table["method"] == LEAD_METHOD],
                                           n_other)
     table = pd.concat([table, bound_interval(table[table["method"] == LEAD_METHOD], sensitivity)],
                       ignore_index=True)
-    factors = (f"{', '.join(f'{k:g}' for k in ERROR_SCALE_OTHER_YEARS)} times the measured error in the "
-               f"{n_other} regency-years without assessor rows, and " if n_other else "")
-    sensitivity_note = (f"bound: the pooled estimate recomputed with one assessor's error covariance "
-                        f"{factors}{', '.join(f'{k:g}' for k in ERROR_SCALE_EVERY_YEAR)} times it in every "
-                        "regency-year; the lead interval widened by that range is given beside the lead")
     known = int((units["n_assessors"].fillna(0) > 0).sum()) if "n_assessors" in units.columns else 0
+    carried = ({"key": "assumption_text_carried", "n_measured": n_measured, "n_other": n_other,
+                "share": 100 * n_other / max(len(data), 1), "then": measured_note} if n_other
+               else measured_note)
     assumptions = {
-        "estimand": text("estimand_eiv", "en"),
-        "error_covariance": (f"one assessor's error covariance from {sigma.attrs['n_panels']} panels "
-                             f"({sigma.attrs['n_assessor_rows']} assessor rows, {sigma.attrs['df']} degrees of "
-                             "freedom), pooled within panels; treated as known"),
-        "carried_to_other_years": (
-            f"the error covariance measured in {n_measured} regency-years with assessor rows is assumed to hold in "
-            f"the {n_other} without them ({100 * n_other / max(len(data), 1):.0f} % of the rows); these data cannot "
-            "check it; "
-            f"{measured_note}" if n_other else measured_note),
-        "independent_within_panel": ("assessors of one panel are assumed to err independently of each other; if "
-                                     "they move towards each other (moderation), the spread within panels, and "
-                                     "so the correction, understates the error"),
-        "panel_size": (f"the panel's own size for {known} regency-years; {len(data) - known} without assessor data "
-                       f"assumed to have {assumed:.2f} assessors (harmonic mean of the observed panel sizes)"),
-        "linear": "the index is taken as linear in the pillars within a year (see the specification test)",
-        "year_effects": "every column centred within year" if years else "none (one year)",
-        "intervals": f"{100 * level:.0f} % percentile bootstrap over whole {_clusters(cluster)} ({n_boot} draws)",
-        "not_in_intervals": ("sampling error of the error covariance; dependence between regencies "
-                             "scored by the same assessor; error sizes other than the measured one (see the bound)"),
+        "estimand": {"key": "estimand_eiv"},
+        "error_covariance": {"key": "assumption_text_error_covariance", "n_panels": int(sigma.attrs["n_panels"]),
+                             "n_rows": int(sigma.attrs["n_assessor_rows"]), "df": int(sigma.attrs["df"])},
+        "carried_to_other_years": carried,
+        "independent_within_panel": {"key": "assumption_text_independent_within_panel"},
+        "panel_size": {"key": "assumption_text_panel_size", "known": known, "unknown": len(data) - known,
+                       "assumed": float(assumed)},
+        "linear": {"key": "assumption_text_linear"},
+        "year_effects": {"key": "assumption_text_year_effects" if years else "assumption_text_no_year_effects"},
+        "intervals": {"key": "assumption_text_intervals", "level": 100 * float(level),
+                      "clusters": {"key": f"clusters_{cluster}" if cluster == "regency_id" else "clusters_other",
+                                   "column": cluster}, "n_boot": int(n_boot)},
+        "not_in_intervals": {"key": "assumption_text_not_in_intervals"},
     }
+    sensitivity_note = {"key": "assumption_text_bound_other_years" if n_other else "assumption_text_bound",
+                        "factors_other": list(ERROR_SCALE_OTHER_YEARS), "n_other": n_other,
+                        "factors_every": list(ERROR_SCALE_EVERY_YEAR)}
     table.attrs["assumptions"] = assumptions
     table.attrs["sensitivity_note"] = sensitivity_note
     return LeadResult(table=table, error_cov=sigma, assumptions=assumptions, sensitivity=sensitivity, draws=draws)
-
-
-def _clusters(cluster: str) -> str:
-    """The bootstrap's clusters in words."""
-    return {"regency_id": "regencies"}.get(cluster, f"{cluster} clusters")
 
 
 def _error_size_sensitivity(centred: pd.DataFrame, pillars: list[str], fit, lead: pd.DataFrame,

@@ -31,6 +31,11 @@ from smartcity_utils.errors import DriverInputError
 
 PERCENTILE = "__percentile_in_group__"
 
+#: Columns of the ``skipped`` table: the method (or step), the code of the reason (its sentence is
+#: ``skip_<code>`` in the text store), the count it quotes (``n``) and its detail (a column's name, or the
+#: estimator's own message when a method could not be estimated).
+SKIPPED_COLUMNS = ["method", "code", "n", "detail"]
+
 
 def run_driver_analysis(
     df: pd.DataFrame,
@@ -78,7 +83,7 @@ def run_driver_analysis(
         with the same bootstrap), ``"ols"``, ``"dominance"``,
         ``"main_effect"``, ``"ordinal_logit"``, ``"spearman"``, ``"mixed"``
         (those that ran), ``"main_effect_bandwidth"``, a ``"skipped"`` table
-        (``method, reason``), a ``"model"`` table (``target, n, r2, adj_r2,
+        (:data:`SKIPPED_COLUMNS`), a ``"model"`` table (``target, n, r2, adj_r2,
         rank_source, dropped_rows, rank_dropped_rows``: CSV line numbers of
         the rows left out of every method, and of the rank methods only) and the ``"summary"`` of
         :func:`driver_summary`.
@@ -96,23 +101,22 @@ def run_driver_analysis(
         try:
             return func(*args, **kwargs)
         except (DriverInputError, ValueError, np.linalg.LinAlgError) as exc:
-            reason = str(exc) if isinstance(exc, DriverInputError) else f"{type(exc).__name__}: {exc}"
-            skipped.append({"method": name, "reason": reason})
+            detail = str(exc) if isinstance(exc, DriverInputError) else f"{type(exc).__name__}: {exc}"
+            skipped.append({"method": name, "code": "not_estimable", "detail": detail})
             return None
 
     year = year_col if year_col is not None and year_col in data.columns else None
     if year_col is not None and year is None:
-        skipped.append({"method": "year effects", "reason": f"year column '{year_col}' not in the table"})
+        skipped.append({"method": "year_effects", "code": "column_missing", "detail": year_col})
     if year is not None and data[year].nunique() < 2:
         year = None
     cluster = group_col if group_col is not None and group_col in data.columns else None
     repeated = cluster is not None and data[cluster].nunique() < len(data)
 
     if assessors is None:
-        skipped.append({"method": "eiv", "reason": "no assessor-level scores: the measurement error of the "
-                                                   "panels cannot be estimated"})
+        skipped.append({"method": "eiv", "code": "no_assessors"})
     elif cluster is None:
-        skipped.append({"method": "eiv", "reason": "no regency column for the bootstrap clusters"})
+        skipped.append({"method": "eiv", "code": "no_clusters"})
     else:
         lead = attempt("eiv", lead_drivers, data, assessors, target, pillars, year_col=year, cluster=cluster,
                        n_boot=n_boot, seed=seed)
@@ -150,8 +154,7 @@ def run_driver_analysis(
     # means nothing (GROUP_COMPLETE absent: every group complete).
     complete = rankable_rows(data)
     if not complete.all():
-        skipped.append({"method": "rank rows", "reason": f"{int((~complete).sum())} rows of evaluation groups that "
-                                                         "are not fully loaded left out of the rank methods"})
+        skipped.append({"method": "rank_rows", "code": "rank_rows_not_whole", "n": int((~complete).sum())})
     if groups is not None:
         groups = groups[complete]
     if rank_col is None:
@@ -166,7 +169,7 @@ def run_driver_analysis(
     else:
         rank_source = "none"
         for name in ("ordinal_logit", "spearman"):
-            skipped.append({"method": name, "reason": f"rank column '{rank_col}' not in the table"})
+            skipped.append({"method": name, "code": "column_missing", "detail": rank_col})
     rank_dropped: list[int] = []
     rank_data = data[complete] if PERCENTILE in data.columns else data
     if PERCENTILE in data.columns:
@@ -184,12 +187,11 @@ def run_driver_analysis(
             results["spearman"] = sp
 
     if group_col is None:
-        skipped.append({"method": "mixed", "reason": "no group column given"})
+        skipped.append({"method": "mixed", "code": "no_group_column"})
     elif cluster is None:
-        skipped.append({"method": "mixed", "reason": f"group column '{group_col}' not in the table"})
+        skipped.append({"method": "mixed", "code": "column_missing", "detail": group_col})
     elif not repeated:
-        skipped.append({"method": "mixed",
-                        "reason": f"every '{group_col}' has a single row: no repeated measures"})
+        skipped.append({"method": "mixed", "code": "no_repeated_rows", "detail": group_col})
     else:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DriverConvergenceWarning)
@@ -198,7 +200,8 @@ def run_driver_analysis(
         if mix is not None:
             results["mixed"] = mix
 
-    results["skipped"] = pd.DataFrame(skipped, columns=["method", "reason"])
+    results["skipped"] = (pd.DataFrame(skipped, columns=SKIPPED_COLUMNS)
+                          .astype({"n": "Int64", "detail": object}).fillna({"detail": ""}))
     results["model"] = pd.DataFrame([{
         "target": target,
         "n": len(data),
@@ -215,4 +218,50 @@ def run_driver_analysis(
     off = corr[~np.eye(len(pillars), dtype=bool)]
     results["summary"] = driver_summary(results, any_table=source != "regency_year",
                                         pillar_correlation=float(np.nanmean(off)) if off.size else None)
+    return results
+
+
+def regency_year_drivers(
+    frame: pd.DataFrame,
+    scores: pd.DataFrame,
+    target_col: str,
+    n_boot: int = 200,
+    seed: int = 0,
+    adjust_leniency: bool = False,
+) -> dict[str, pd.DataFrame]:
+    """Every driver method on regency-years (notebook 03's rows), the lead estimate included when it applies.
+
+    The errors-in-variables correction needs the assessors' own scores
+    (from every year that has them: one assessor's error covariance is
+    assumed the same across years) and applies to the headline only; for
+    the rank percentile it is listed as not run (``headline_only``).
+
+    Args:
+        frame: Regency-years after the notebook's filters
+            (:func:`smartcity_utils.analysis.run.driver_inputs`).
+        scores: The processed ``scores`` table.
+        target_col: Target column of ``frame``.
+        n_boot: Bootstrap replicates.
+        seed: Seed of every bootstrap.
+        adjust_leniency: Remove each assessor's estimated leniency from the scores first
+            (:func:`~smartcity_utils.analysis.drivers.leniency.leniency_adjusted`); the rank percentile is
+            not adjusted.
+
+    Returns:
+        The dict of :func:`run_driver_analysis`.
+    """
+    from smartcity_utils import reference as ref
+    from smartcity_utils.analysis.drivers.lead import LEAD_METHOD, assessor_table
+    from smartcity_utils.analysis.drivers.leniency import HEADLINE_TARGET, leniency_adjusted
+
+    if adjust_leniency and target_col == HEADLINE_TARGET:
+        frame, scores = leniency_adjusted(frame, scores)
+    wide = assessor_table(scores) if target_col == HEADLINE_TARGET else None
+    results = run_driver_analysis(frame, target_col, list(ref.PILLAR_KEYS), year_col="year",
+                                  group_col="regency_id", rank_col="rank_computed", n_boot=n_boot, seed=seed,
+                                  assessors=wide, source="regency_year")
+    if wide is None:
+        skipped = results["skipped"]
+        lead = skipped["method"] == LEAD_METHOD
+        skipped.loc[lead, "code"], skipped.loc[lead, "detail"] = "headline_only", target_col
     return results

@@ -2,23 +2,21 @@
 
 Methods estimate different things (a partial coefficient, a share of
 explained variance, a rank correlation), so their answers are set side by
-side, never averaged. The words, in English and Indonesian, live in
-``smartcity_utils/data/driver_text.csv``.
+side, never averaged. The table holds the numbers and the keys of the
+sentences that describe them; :mod:`smartcity_utils.report.drivers` puts them
+in words, in the page's language, from the one text store.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from smartcity_utils import paths
 from smartcity_utils.analysis.drivers.ols import ols_as_estimates
 from smartcity_utils.errors import DriverInputError
-from smartcity_utils.reference import pillar_label
 
 #: Order of the methods in the closing table; the first present is the reference.
 METHOD_ORDER = ("eiv", "ols", "mixed", "dominance", "main_effect", "ordinal_logit", "spearman")
@@ -30,20 +28,12 @@ SIGNED = ("eiv", "ols", "mixed", "ordinal_logit", "spearman")
 #: said to agree: with six pillars, 0.8 allows one swap of neighbours.
 AGREEMENT_RHO = 0.8
 
-SUMMARY_COLUMNS = ["method", "is_lead", "method_label", "method_label_id", "estimand", "estimand_id", "answer",
-                   "answer_id", "top_pillar", "order", "rank_correlation_with_lead", "comparison",
-                   "comparison_id"]
-
-
-@lru_cache(maxsize=1)
-def driver_text() -> pd.DataFrame:
-    """The words of the closing table (``key, en, id``), from ``data/driver_text.csv``."""
-    return pd.read_csv(paths.REFERENCE_DIR / "driver_text.csv").set_index("key")
-
-
-def text(key: str, lang: str = "en", **values: Any) -> str:
-    """One phrase of ``driver_text.csv`` in ``lang`` ("en" or "id"), filled with ``values``."""
-    return str(driver_text().at[key, lang]).format(**values)
+#: Columns of the closing table: the method, the keys of its sentences (``estimand_key``, ``answer_key``,
+#: ``comparison_key``, ``why_key`` in the text store) and the numbers they quote.
+SUMMARY_COLUMNS = ["method", "is_lead", "estimand_key", "of_any_table", "answer_key", "top_pillar", "top_estimate",
+                   "top_ci_low", "top_ci_high", "top_odds", "top_odds_low", "top_odds_high", "n_pillars",
+                   "n_above_zero", "n_below_zero", "order", "rank_correlation_with_lead", "comparison_key", "why_key",
+                   "lead_top_pillar", "pillar_correlation"]
 
 
 def _per_method_tables(results: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
@@ -71,21 +61,6 @@ def _values(method: str, t: pd.DataFrame) -> pd.DataFrame:
     return out.set_index("pillar")
 
 
-def format_interval(est: float, low: float = np.nan, high: float = np.nan, digits: int = 2) -> str:
-    """``est [low, high]`` rounded; the estimate alone when the interval is missing, empty when the estimate is."""
-    if not np.isfinite(est):
-        return ""
-    if not (np.isfinite(low) and np.isfinite(high)):
-        return f"{est:.{digits}f}"
-    return f"{est:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
-
-
-def _estimand_key(method: str, any_table: bool) -> str:
-    """The key of a method's estimand sentence: for regency-years, or for any table when one exists."""
-    key = f"table_estimand_{method}"
-    return key if any_table and key in driver_text().index else f"estimand_{method}"
-
-
 def driver_summary(results: Mapping[str, Any], any_table: bool = False,
                    pillar_correlation: float | None = None) -> pd.DataFrame:
     """Closing table: one row per method with its estimand, its answer and how it compares with the lead.
@@ -94,8 +69,8 @@ def driver_summary(results: Mapping[str, Any], any_table: bool = False,
     ordinary regression. A method's pillar order is by its estimate (largest
     first). Two methods agree when the rank correlation of their orders is
     at least :data:`AGREEMENT_RHO` and they put the same pillar first;
-    otherwise ``comparison`` gives the reason that follows from what the
-    method estimates. Only signed quantities are tested against zero; a
+    otherwise ``comparison_key`` says how they differ and ``why_key`` the
+    reason that follows from what the method estimates. Only signed quantities are tested against zero; a
     dominance share is tested against the share by correlation alone; main
     effects are not tested. Methods that could not be estimated are not in
     the table (they are in ``skipped``). No causal reading: every estimand is
@@ -123,46 +98,42 @@ def driver_summary(results: Mapping[str, Any], any_table: bool = False,
     lead = methods[0]
     orders = {m: _values(m, tables[m])["estimate"].astype(float).sort_values(ascending=False, kind="stable")
               for m in methods}
+    lead_top = str(orders[lead].index[0])
     rows = []
     for m in methods:
         v = _values(m, tables[m])
         order = orders[m]
         top = str(order.index[0])
-        value = format_interval(*v.loc[top].reindex(["estimate", "ci_low", "ci_high"]).astype(float))
-        fields = {"top": pillar_label(top), "value": value, "n": len(v)}
-        if "test_low" in v.columns:
-            fields["n_pos"] = int((v["test_low"] > 0).sum())
-            fields["n_neg"] = int((v["test_high"] < 0).sum())
-        key = ("answer_share" if m == "dominance" and "test_low" in v.columns
-               else "answer_logit" if m == "ordinal_logit" and "test_low" in v.columns
-               else "answer_signed" if "test_low" in v.columns else "answer_main_effect")
+        est, low, high = (float(x) for x in v.loc[top].reindex(["estimate", "ci_low", "ci_high"]))
+        tested = "test_low" in v.columns
+        key = ("answer_share" if m == "dominance" and tested
+               else "answer_logit" if m == "ordinal_logit" and tested
+               else "answer_signed" if tested else "answer_main_effect")
+        odds = [np.nan] * 3
         if m == "ordinal_logit":
             row = tables[m].set_index("pillar").loc[top]
-            fields["odds"] = format_interval(float(np.exp(row["estimate"])), float(np.exp(row["ci_low"])),
-                                             float(np.exp(row["ci_high"])), digits=1)
-        why = {"r": f"{pillar_correlation:.2f}" if pillar_correlation is not None else "n/a"}
+            odds = [float(np.exp(row[c])) for c in ("estimate", "ci_low", "ci_high")]
         common = [p for p in orders[lead].index if p in order.index]
         rho = float(stats.spearmanr(orders[lead].loc[common].to_numpy(), order.loc[common].to_numpy())[0]) \
             if len(common) > 2 else np.nan
         if m == lead:
-            comparison = {lang: text("lead_self", lang) for lang in ("en", "id")}
-        elif np.isfinite(rho) and rho >= AGREEMENT_RHO and top == orders[lead].index[0]:
-            comparison = {lang: text("agree", lang, rho=f"{rho:.2f}") for lang in ("en", "id")}
-        elif top == orders[lead].index[0]:
-            comparison = {lang: text("disagree_order", lang, top=pillar_label(top), rho=f"{rho:.2f}",
-                                     why=text(f"why_{m}", lang, **why)) for lang in ("en", "id")}
+            comparison = "lead_self"
+        elif np.isfinite(rho) and rho >= AGREEMENT_RHO and top == lead_top:
+            comparison = "agree"
+        elif top == lead_top:
+            comparison = "disagree_order"
         else:
-            comparison = {lang: text("disagree", lang, top=pillar_label(top),
-                                     lead_top=pillar_label(orders[lead].index[0]),
-                                     rho=f"{rho:.2f}", why=text(f"why_{m}", lang, **why)) for lang in ("en", "id")}
+            comparison = "disagree"
         rows.append({
-            "method": m, "is_lead": m == lead,
-            "method_label": text(f"label_{m}", "en"), "method_label_id": text(f"label_{m}", "id"),
-            "estimand": text(_estimand_key(m, any_table), "en"),
-            "estimand_id": text(_estimand_key(m, any_table), "id"),
-            "answer": text(key, "en", **fields), "answer_id": text(key, "id", **fields),
-            "top_pillar": top, "order": ", ".join(map(str, order.index)),
+            "method": m, "is_lead": m == lead, "estimand_key": f"estimand_{m}", "of_any_table": bool(any_table),
+            "answer_key": key, "top_pillar": top, "top_estimate": est, "top_ci_low": low, "top_ci_high": high,
+            "top_odds": odds[0], "top_odds_low": odds[1], "top_odds_high": odds[2], "n_pillars": len(v),
+            "n_above_zero": int((v["test_low"] > 0).sum()) if tested else np.nan,
+            "n_below_zero": int((v["test_high"] < 0).sum()) if tested else np.nan,
+            "order": ", ".join(map(str, order.index)),
             "rank_correlation_with_lead": rho if m != lead else 1.0,
-            "comparison": comparison["en"], "comparison_id": comparison["id"],
+            "comparison_key": comparison, "why_key": f"why_{m}" if comparison.startswith("disagree") else "",
+            "lead_top_pillar": lead_top,
+            "pillar_correlation": np.nan if pillar_correlation is None else float(pillar_correlation),
         })
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)

@@ -1,0 +1,162 @@
+"""Every number a reader sees, formatted once: rounding, the decimal mark of the page's language, one minus sign.
+
+The rules (each applied here and nowhere else):
+
+* rounding is half up on the number as written (62.5 -> 63, 3.245 -> 3.25),
+  not Python's half to even (``round(62.5)`` is 62): a reader who rounds the
+  printed figure by hand gets the same answer;
+* a value that rounds to zero shows without a sign: never ``-0.00``;
+* the minus sign is U+2212 (``−0.12``), the plus sign of a signed difference
+  ``+``;
+* the decimal mark and the thousands separator are the page language's
+  (``number_decimal_mark`` and ``number_thousands`` in the text store):
+  ``3,24`` and ``1.234`` in Indonesian, ``3.24`` and ``1,234`` in English; the
+  two numbers of an interval are separated by ``number_list_separator`` (a
+  semicolon in Indonesian, where the comma is the decimal mark);
+* scores and indices have 2 decimals (the evaluation publishes 2, e.g. Paser
+  2022: 2.88); ranks, counts, percentiles and percentages are whole numbers
+  (a group of 37 resolves steps of about 3 %); years are never grouped.
+
+Missing values show as :data:`MISSING`.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from smartcity_utils.report.texts import text
+from smartcity_utils.values import is_missing
+
+MISSING = "-"
+
+#: The minus sign of every negative number a reader sees.
+MINUS = "\u2212"
+
+#: Smallest p-value printed as a number; below it a table shows "< 0.001"
+#: (three decimals is what a test on a few dozen regencies supports).
+P_FLOOR = 0.001
+
+
+def round_half_up(value: float, decimals: int = 0) -> float:
+    """``value`` rounded half up (away from zero at a tie) to ``decimals``, on the number as written.
+
+    The tie is judged on the shortest decimal that reads back as the same float
+    (``repr``): 3.245 is a tie (it is written 3.245) although the float is a
+    hair below it.
+    """
+    try:
+        exact = Decimal(repr(float(value)))
+        return float(exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+    except InvalidOperation:  # infinities: nothing to round
+        return float(value)
+
+
+def _digits(value: float, decimals: int, lang: str, group: bool = False) -> str:
+    """The unsigned digits of ``abs(value)`` rounded to ``decimals``, with the language's marks."""
+    shown = round_half_up(abs(float(value)), decimals)
+    body = f"{shown:,.{decimals}f}" if group else f"{shown:.{decimals}f}"
+    if not (group or decimals):
+        return body
+    point, thousands = text(lang, "number_decimal_mark"), text(lang, "number_thousands")
+    return body.replace(",", "\0").replace(".", point).replace("\0", thousands)
+
+
+def _signed(value: float, body: str, plus: bool) -> str:
+    if set(body) <= set("0.,"):  # rounds to zero: no sign at all
+        return body
+    if float(value) < 0:
+        return MINUS + body
+    return ("+" + body) if plus else body
+
+
+def _number(value: object, lang: str, decimals: int, plus: bool = False, group: bool = False) -> str:
+    if is_missing(value) or not math.isfinite(float(value)):
+        return MISSING
+    return _signed(float(value), _digits(float(value), decimals, lang, group), plus)
+
+
+def fmt_score(value: object, lang: str, decimals: int = 2) -> str:
+    """A score, an index or any measured quantity: 2 decimals (3 for a computed index set beside a reported one)."""
+    return _number(value, lang, decimals)
+
+
+def fmt_signed(value: object, lang: str, decimals: int = 2) -> str:
+    """A difference: 2 decimals with its sign (``+0.30``, ``−0.12``; ``0.00`` without a sign)."""
+    return _number(value, lang, decimals, plus=True)
+
+
+def fmt_int(value: object) -> str:
+    """A rank, a year or a small count: a whole number, rounded half up (``8``, never ``8.0``), not grouped."""
+    if is_missing(value) or not math.isfinite(float(value)):
+        return MISSING
+    return _signed(float(value), f"{round_half_up(abs(float(value))):.0f}", plus=False)
+
+
+def fmt_plain(value: object, lang: str, max_decimals: int = 3) -> str:
+    """A factor or a setting as short as it is exact (``0.5``, ``2``, ``1.25``), up to ``max_decimals``."""
+    if is_missing(value) or not math.isfinite(float(value)):
+        return MISSING
+    shown = f"{round_half_up(float(value), max_decimals):.{max_decimals}f}".rstrip("0").rstrip(".")
+    decimals = len(shown.split(".")[1]) if "." in shown else 0
+    return _number(value, lang, decimals)
+
+
+def fmt_count(value: object, lang: str) -> str:
+    """A count that may run into thousands: grouped with the language's separator (``1.234``, ``1,234``)."""
+    return _number(value, lang, 0, group=True)
+
+
+def fmt_pct(value: object) -> str:
+    """A percentile or a percentage (0 to 100): a whole number, rounded half up (62.5 -> 63)."""
+    return fmt_int(value)
+
+
+def fmt_share(value: object) -> str:
+    """A share of 0 to 1 as a whole percentage (0.625 -> ``63``)."""
+    return MISSING if is_missing(value) else fmt_pct(100 * float(value))
+
+
+def fmt_p(value: object, lang: str) -> str:
+    """A p-value: ``< 0.001`` below :data:`P_FLOOR`, else 3 decimals (never ``0.000``)."""
+    if is_missing(value):
+        return MISSING
+    if float(value) < P_FLOOR:
+        return f"< {fmt_score(P_FLOOR, lang, 3)}"
+    return fmt_score(value, lang, 3)
+
+
+def fmt_range(low: object, high: object) -> str:
+    """A rank range ``low–high`` (one number when both agree)."""
+    if is_missing(low) or is_missing(high):
+        return MISSING
+    lo, hi = fmt_int(low), fmt_int(high)
+    return lo if lo == hi else f"{lo}–{hi}"
+
+
+def fmt_interval(low: object, high: object, lang: str, decimals: int = 2) -> str:
+    """A confidence interval ``[low, high]`` (``[low; high]`` in Indonesian)."""
+    if is_missing(low) or is_missing(high):
+        return MISSING
+    separator = text(lang, "number_list_separator")
+    return f"[{fmt_score(low, lang, decimals)}{separator} {fmt_score(high, lang, decimals)}]"
+
+
+def fmt_estimate(value: object, low: object, high: object, lang: str, decimals: int = 2) -> str:
+    """An estimate with its interval, ``0.41 [0.30, 0.50]``; the estimate alone without an interval, empty
+    without an estimate."""
+    if is_missing(value) or not math.isfinite(float(value)):
+        return ""
+    if is_missing(low) or is_missing(high) or not (math.isfinite(float(low)) and math.isfinite(float(high))):
+        return fmt_score(value, lang, decimals)
+    return f"{fmt_score(value, lang, decimals)} {fmt_interval(low, high, lang, decimals)}"
+
+
+def fmt_share_interval(value: object, low: object, high: object) -> str:
+    """A share of 0 to 1 as a whole percentage with its interval, ``45 [38–54]``; the interval left out when
+    not given."""
+    if is_missing(value):
+        return MISSING
+    if is_missing(low) or is_missing(high):
+        return fmt_share(value)
+    return f"{fmt_share(value)} [{fmt_share(low)}–{fmt_share(high)}]"
