@@ -24,8 +24,8 @@ from typing import Any
 
 import pandas as pd
 
-from smartcity_utils.errors import FolderInUseError, MissingInputError, MixedOutputsError
 from smartcity_utils import paths
+from smartcity_utils.errors import FolderInUseError, MissingInputError, MixedOutputsError
 from smartcity_utils.paths import GENERATION_MARKER, LOCK_FILE
 
 

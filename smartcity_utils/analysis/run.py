@@ -23,9 +23,9 @@ import pandas as pd
 from smartcity_utils import paths
 from smartcity_utils.analysis.index import index_table
 from smartcity_utils.clean.assemble import TABLES
+from smartcity_utils.errors import DriverInputError, UserError
 from smartcity_utils.freshness import code_version, step_digest
 from smartcity_utils.processes import exit_with_parent
-from smartcity_utils.errors import DriverInputError, UserError
 from smartcity_utils.reference import DIMENSION_KEYS, PILLAR_KEYS, dimension_weights
 from smartcity_utils.tables import (
     atomic_write,
@@ -226,15 +226,18 @@ def _national_models(index_ranks: pd.DataFrame, scores: pd.DataFrame, seed: int,
     from smartcity_utils.analysis.drivers.lead import assessor_table
     from smartcity_utils.analysis.drivers.run import SKIPPED_COLUMNS, run_driver_analysis
 
+    assessors = scores[(scores["level"] == "assessor") & scores["dimension_key"].notna()]
     wide = assessor_table(scores)
     frame = driver_frame(index_ranks)
+    # Every table says whether its numbers come from simulated rows.
+    flags = index_ranks[["regency_id", "year", "is_simulated"]]
     # The driver models share nothing with the measurement model and the rank bands: they run beside them.
     driver_job = beside(run_driver_analysis, frame, target="final_score", pillars=list(PILLAR_KEYS),
                         year_col="year", group_col="regency_id", rank_col="rank_computed", n_boot=n_boot,
                         seed=seed, assessors=wide, source="regency_year")
     try:
-        measurement, uncertainty, band_check, dim_cov = _measurement_and_bands(index_ranks, scores, wide, seed,
-                                                                               n_draws)
+        measurement, uncertainty, band_check, dim_cov = _measurement_and_bands(index_ranks, scores, assessors,
+                                                                               wide, flags, seed, n_draws)
     except BaseException:  # an error or Ctrl-C here stops the driver models too
         driver_job.cancel()
         raise
@@ -269,7 +272,8 @@ def _national_models(index_ranks: pd.DataFrame, scores: pd.DataFrame, seed: int,
     return tables, rank_meta, meta
 
 
-def _measurement_and_bands(index_ranks: pd.DataFrame, scores: pd.DataFrame, wide: pd.DataFrame, seed: int,
+def _measurement_and_bands(index_ranks: pd.DataFrame, scores: pd.DataFrame, assessors: pd.DataFrame,
+                           wide: pd.DataFrame, flags: pd.DataFrame, seed: int,
                            n_draws: int) -> tuple[dict[str, Any], pd.DataFrame, dict, pd.DataFrame]:
     """The measurement model, the rank bands from its error covariance, and the bands' true-rank coverage check."""
     from smartcity_utils.analysis.drivers.lead import panel_sizes
@@ -280,7 +284,6 @@ def _measurement_and_bands(index_ranks: pd.DataFrame, scores: pd.DataFrame, wide
         rank_uncertainty,
     )
 
-    assessors = scores[(scores["level"] == "assessor") & scores["dimension_key"].notna()]
     measurement = measurement_tables(index_ranks, scores, wide)
     dims = list(DIMENSION_KEYS)
     dim_cov = measurement["_dimension_cov"]
@@ -290,8 +293,6 @@ def _measurement_and_bands(index_ranks: pd.DataFrame, scores: pd.DataFrame, wide
                            panel_error_cov=dim_cov.to_numpy(), panel_size=assumed_m)
     uncertainty = rank_uncertainty(index_ranks, rank_model)
     uncertainty["weight_spread"] = WEIGHT_SPREAD
-    # Every table says whether its numbers come from simulated rows.
-    flags = index_ranks[["regency_id", "year", "is_simulated"]]
     assumptions = uncertainty.attrs.get("assumptions", {})
     uncertainty = uncertainty.merge(flags, on=["regency_id", "year"], how="left", validate="1:1")
     uncertainty.attrs["assumptions"] = assumptions
@@ -452,16 +453,16 @@ def measurement_tables(index_ranks: pd.DataFrame, scores: pd.DataFrame, wide: pd
         assessor_rows,
         error_covariance,
         icc,
+        pillar_mean_vs_dimensions,
         pillar_structure,
     )
     from smartcity_utils.analysis.rank_uncertainty import (
         WEIGHT_SPREAD,
         dirichlet_concentration,
         rankable_rows,
-        scenario_reach,
         scenario_ranks,
+        scenario_reach,
     )
-    from smartcity_utils.analysis.measurement import pillar_mean_vs_dimensions
     from smartcity_utils.analysis.sensitivity import OUTPUT_QUANTITY, SOBOL_N_BASE, sobol_rank_sensitivity
 
     sobol_n_base = SOBOL_N_BASE if sobol_n_base is None else sobol_n_base

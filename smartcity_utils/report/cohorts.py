@@ -18,7 +18,8 @@ from smartcity_utils.report import plots, profile
 from smartcity_utils.report.texts import text
 
 
-def page_rows(processed_dir: str, years: list[int], focus: list[str], cohort_col: str) -> tuple[pd.DataFrame, list[int]]:
+def page_rows(processed_dir: str, years: list[int], focus: list[str],
+              cohort_col: str) -> tuple[pd.DataFrame, list[int]]:
     """The regency-years notebook 02 compares (of ``years``, every year when empty) and the focus regencies' ids.
 
     The rows are the analysis's ``index_ranks`` (the index, ranks and cohorts
@@ -51,7 +52,8 @@ def focus_index_rows(focus: pd.DataFrame) -> pd.DataFrame:
 
 
 def latest_pillar_rows(focus: pd.DataFrame) -> pd.DataFrame:
-    """Each focus regency's pillar rows in its latest year of :func:`~smartcity_utils.analysis.cohorts.focus_vs_cohort`."""
+    """Each focus regency's pillar rows in its latest year of
+    :func:`~smartcity_utils.analysis.cohorts.focus_vs_cohort`."""
     latest = focus.groupby("regency_id")["year"].transform("max")
     return focus[(focus["year"] == latest) & (focus["measure"] != "final_score")]
 

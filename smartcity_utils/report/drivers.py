@@ -11,7 +11,8 @@ sentence states an association in these data, never a cause.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -220,7 +221,8 @@ def sensitivity_table(results: dict[str, pd.DataFrame], lang: str) -> ReaderTabl
     for p in by[LEAD_METHOD].index:
         cells = [_estimate(by[m], p, lang) if m in by and p in by[m].index else MISSING
                  for m in (LEAD_METHOD, MEASURED_METHOD)]
-        rng = (text(lang, "value_range", low=fmt_score(bound.at[p, "low"], lang), high=fmt_score(bound.at[p, "high"], lang))
+        rng = (text(lang, "value_range", low=fmt_score(bound.at[p, "low"], lang),
+                    high=fmt_score(bound.at[p, "high"], lang))
                if p in bound.index and np.isfinite(bound.at[p, "low"]) else MISSING)
         widened = _estimate(by[BOUND_METHOD], p, lang) if BOUND_METHOD in by and p in by[BOUND_METHOD].index \
             else MISSING
@@ -364,7 +366,8 @@ def summary_words(summary: pd.DataFrame, lang: str) -> pd.DataFrame:
         estimand = f"table_{r.estimand_key}"
         estimand = estimand if r.of_any_table and has_text(lang, estimand) else r.estimand_key
         top = ref.pillar_label(r.top_pillar)
-        answer = text(lang, r.answer_key, top=top, value=fmt_estimate(r.top_estimate, r.top_ci_low, r.top_ci_high, lang),
+        answer = text(lang, r.answer_key, top=top,
+                      value=fmt_estimate(r.top_estimate, r.top_ci_low, r.top_ci_high, lang),
                       n=fmt_int(r.n_pillars), n_pos=fmt_int(r.n_above_zero), n_neg=fmt_int(r.n_below_zero),
                       odds=fmt_estimate(r.top_odds, r.top_odds_low, r.top_odds_high, lang, decimals=1))
         rho = fmt_score(r.rank_correlation_with_lead, lang)

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from matplotlib.figure import Figure
 
+
 def marker_text(lang: str) -> str:
     """The simulated-data stamp in ``lang`` (from the report texts)."""
     from smartcity_utils.report.texts import text
@@ -85,7 +86,8 @@ class FigureHTML:
     def _repr_html_(self) -> str:
         caption = f"<figcaption>{html.escape(self.caption)}</figcaption>" if self.caption else ""
         return (f'<figure class="figure"><img src="{html.escape(self.uri, quote=True)}" '
-                f'alt="{html.escape(self.alt, quote=True)}" style="aspect-ratio:{self.aspect};max-width:min(100%,{self.max_width})">'
+                f'alt="{html.escape(self.alt, quote=True)}" '
+                f'style="aspect-ratio:{self.aspect};max-width:min(100%,{self.max_width})">'
                 f"{caption}</figure>")
 
     def __repr__(self) -> str:

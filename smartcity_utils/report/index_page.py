@@ -53,9 +53,11 @@ else if(k==='text'){if(r.textContent.toLowerCase().indexOf(v.toLowerCase())<0)ok
 else if((r.dataset[k]||'')!==v)ok=false;});r.hidden=!ok;if(ok)shown++;});
 document.getElementById('shown').textContent=shown;}
 t.querySelectorAll('th').forEach(function(th,i){th.addEventListener('click',function(){
-var asc=th.getAttribute('aria-sort')!=='ascending';t.querySelectorAll('th').forEach(function(h){h.removeAttribute('aria-sort');});
+var asc=th.getAttribute('aria-sort')!=='ascending';
+t.querySelectorAll('th').forEach(function(h){h.removeAttribute('aria-sort');});
 th.setAttribute('aria-sort',asc?'ascending':'descending');var num=th.classList.contains('num');
-rows.sort(function(a,b){var x=a.cells[i].dataset.v||a.cells[i].textContent,y=b.cells[i].dataset.v||b.cells[i].textContent;
+rows.sort(function(a,b){var x=a.cells[i].dataset.v||a.cells[i].textContent,
+y=b.cells[i].dataset.v||b.cells[i].textContent;
 if(num){x=parseFloat(x);y=parseFloat(y);if(isNaN(x))x=Infinity;if(isNaN(y))y=Infinity;return asc?x-y:y-x;}
 return asc?x.localeCompare(y):y.localeCompare(x);});rows.forEach(function(r){body.appendChild(r);});});});
 })();
@@ -179,7 +181,8 @@ def write_index(out_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any
             badges.append(f'<span class="badge sim">{t("index_badge_simulated")}</span>')
         if row.get("status") == "failed" or row.get("failed_notebook"):
             badges.append(f'<span class="badge failed">{t("index_badge_failed")}</span>')
-        links = " · ".join(x for x in (link(row.get("html"), "index_link_report"), link(row.get("pdf"), "index_link_pdf"),
+        links = " · ".join(x for x in (link(row.get("html"), "index_link_report"),
+                                        link(row.get("pdf"), "index_link_pdf"),
                                         link(row.get("notebook"), "index_link_notebook"),
                                         link(row.get("failed_notebook"), "index_link_failed")) if x)
         values = {"province": _fmt(figures.get("province")), "cohort": _fmt(figures.get("cohort_year")),
@@ -220,7 +223,8 @@ def write_index(out_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any
     # The national analyses (notebooks 01 to 04, exported by `smartcity notebooks`).
     analyses = sorted(p for p in (root / paths.ANALYSIS_DIRNAME).glob("*.html") if re.fullmatch(r"[\w.-]+", p.name))
     analysis_links = " · ".join(
-        f'<a href="{paths.ANALYSIS_DIRNAME}/{esc(quote(p.name))}">{esc(analysis_title(p.stem, lang))}</a>' for p in analyses)
+        f'<a href="{paths.ANALYSIS_DIRNAME}/{esc(quote(p.name))}">{esc(analysis_title(p.stem, lang))}</a>'
+        for p in analyses)
     analysis_section = f"<p>{t('index_national')}: {analysis_links}</p>" if analyses else ""
     banner = f'<div class="banner">{t("index_banner")}</div>' if any_simulated else ""
     columns = [("index_col_regency", ""), ("index_col_lang", ""), ("col_province", ""),

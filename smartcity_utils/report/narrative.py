@@ -124,7 +124,8 @@ def check_sentence(letter: pd.DataFrame, year: int, lang: str) -> str | None:
         return None
     values = {"year": year, "weights": row["weights"], "status": weights_status_text(row["weights_status"], lang),
               "computed": fmt_score(row["final_score_computed"], lang, decimals=3),
-              "reported": fmt_score(row["final_score_reported"], lang), "difference": fmt_score(abs(row["difference"]), lang)}
+              "reported": fmt_score(row["final_score_reported"], lang),
+              "difference": fmt_score(abs(row["difference"]), lang)}
     key = {"agrees": "check_agrees", "differs_documented": "check_differs_documented",
            "differs_weights_unknown": "check_differs_weights_unknown"}.get(row["verdict"], "check_no_reported")
     return text(lang, key, **values)
@@ -133,7 +134,8 @@ def check_sentence(letter: pd.DataFrame, year: int, lang: str) -> str | None:
 def verdict_text(row: pd.Series, lang: str) -> str:
     """The check of one year in a table cell: "agrees", "differs by 0.12"."""
     difference = row.get("difference")
-    return text(lang, f"verdict_{row['verdict']}", difference=fmt_score(abs(difference), lang) if pd.notna(difference) else "")
+    shown = fmt_score(abs(difference), lang) if pd.notna(difference) else ""
+    return text(lang, f"verdict_{row['verdict']}", difference=shown)
 
 
 def gap_sentences(gaps: list[dict], year: int, regency: str, lang: str) -> list[str]:
@@ -164,7 +166,8 @@ def change_sentences(history: pd.DataFrame, year: int, lang: str) -> list[str]:
         return [text(lang, "summary_first_year", year=year)]
     cur = history[history["year"] == year].iloc[0]
     if abs(delta) < UNCHANGED:
-        out = [text(lang, "summary_change_same", prev_year=int(prev["year"]), score=fmt_score(cur["final_score"], lang))]
+        out = [text(lang, "summary_change_same", prev_year=int(prev["year"]),
+                    score=fmt_score(cur["final_score"], lang))]
     else:
         out = [text(lang, "summary_change", prev_year=int(prev["year"]),
                     direction=text(lang, "rose" if delta > 0 else "fell"), delta=fmt_score(abs(delta), lang),
@@ -203,7 +206,8 @@ def history_notes(history: pd.DataFrame, year: int, n_draws: int, lang: str) -> 
                for c in group_changes(history)]
     if changes:
         notes.append(text(lang, "group_change", changes="; ".join(changes)))
-    outside = history[(history["rank_computed"] < history["rank_p05"]) | (history["rank_computed"] > history["rank_p95"])]
+    outside = history[(history["rank_computed"] < history["rank_p05"])
+                      | (history["rank_computed"] > history["rank_p95"])]
     if len(outside):
         notes.append(text(lang, "rank_outside_range", years=", ".join(str(int(y)) for y in outside["year"])))
     gaps = missing_years(history)
@@ -233,7 +237,8 @@ def effort_sentence(effort: pd.DataFrame, lang: str) -> str:
     top = candidates.iloc[0]
     return text(lang, "summary_effort", pillar=top["pillar"], estimate=fmt_score(top["estimate"], lang),
                 interval=fmt_interval(top["ci_low"], top["ci_high"], lang), room=fmt_score(top["room"], lang),
-                assoc_index=fmt_score(top["assoc_index"], lang), ranks=fmt_range(top["assoc_rank_low"], top["assoc_rank_high"]),
+                assoc_index=fmt_score(top["assoc_index"], lang),
+                ranks=fmt_range(top["assoc_rank_low"], top["assoc_rank_high"]),
                 n=fmt_int(effort.attrs.get("n_in_group")), rank_now=fmt_int(effort.attrs.get("rank_now")))
 
 
@@ -441,7 +446,8 @@ def cohort_findings(focus: pd.DataFrame, by_calendar, by_programme, lang: str = 
         row = head.iloc[0]
         best = pillars.loc[pillars["gap_to_median"].idxmax()]
         worst = pillars.loc[pillars["gap_to_median"].idxmin()]
-        out.append(text(lang, "finding_focus", regency=regency, year=int(row["year"]), score=fmt_score(row["score"], lang),
+        out.append(text(lang, "finding_focus", regency=regency, year=int(row["year"]),
+                        score=fmt_score(row["score"], lang),
                         pct=fmt_pct(row["percentile_in_cohort"]), cohort=category_text(row["cohort"]),
                         gap=fmt_signed(row["gap_to_median"], lang), best=measure_label(best["measure"], lang),
                         best_gap=fmt_signed(best["gap_to_median"], lang), worst=measure_label(worst["measure"], lang),
@@ -507,6 +513,7 @@ def recommendation_findings(by_pillar: pd.DataFrame, recommendations: pd.DataFra
     row = association.set_index("term").loc["share_done"]
     agencies = text(lang, "rec_finding_agencies") if "n_agencies_total" in set(association["term"]) else ""
     out.append(text(lang, "rec_finding_association", estimate=fmt_signed(row["estimate"], lang),
-                    low=fmt_signed(row["ci_low"], lang), high=fmt_signed(row["ci_high"], lang), n=fmt_int(row["n_units"]),
+                    low=fmt_signed(row["ci_low"], lang), high=fmt_signed(row["ci_high"], lang),
+                    n=fmt_int(row["n_units"]),
                     k=fmt_int(row["n_regencies"]), agencies=agencies))
     return out

@@ -25,6 +25,7 @@ from smartcity_utils import reference as ref
 from smartcity_utils.analysis.cohorts import measure_values
 from smartcity_utils.report.figures import finish as _finish
 
+
 def _t(lang: str, key: str, **values: object) -> str:
     from smartcity_utils.report.texts import text
 
@@ -215,7 +216,7 @@ def distributions(
         if cohorts:
             ax.boxplot(data, positions=pos, widths=0.6, showfliers=False,
                        medianprops={"color": "black"})
-        for p, c, v in zip(pos, cohorts, data):
+        for p, v in zip(pos, data):
             ax.scatter(p + rng.uniform(-0.18, 0.18, v.size), v, s=6, alpha=0.35, color="tab:blue")
         for j, rid in enumerate(highlight):
             mask = (frame["regency_id"] == rid) & values.notna()

@@ -560,7 +560,8 @@ def provenance(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
     """
     own = ctx.scores[ctx.scores["regency_id"] == regency_id]
     qw = ctx.quick_wins[ctx.quick_wins["regency_id"] == regency_id].assign(layout="quick_wins")
-    parts = [own[["source_file", "layout", "year", "is_simulated"]], qw[["source_file", "layout", "year", "is_simulated"]]]
+    columns = ["source_file", "layout", "year", "is_simulated"]
+    parts = [own[columns], qw[columns]]
     if "source_files" in ctx.index_ranks.columns:
         years = ctx.index_ranks[ctx.index_ranks["regency_id"] == regency_id]
         given = years.assign(source_file=years["source_files"].fillna("").str.split("; ")).explode("source_file")

@@ -90,7 +90,7 @@ LONG_WORD = 20
 def _breakable(value: str) -> str:
     """``value`` escaped, its long words allowed to break after a ``/`` or a ``_``, so that a path in a suggested
     fix does not widen its column past the page."""
-    marked = re.sub(r"\S{%d,}" % LONG_WORD, lambda m: re.sub(r"([/_])", "\\1\0", m.group(0)), value)
+    marked = re.sub(rf"\S{{{LONG_WORD},}}", lambda m: re.sub(r"([/_])", "\\1\0", m.group(0)), value)
     return html.escape(marked).replace("\0", "<wbr>")
 
 
@@ -282,10 +282,12 @@ def position_table(position: pd.DataFrame, lang: str) -> ReaderTable:
 def effort_table(effort: pd.DataFrame, lang: str) -> ReaderTable:
     """Per pillar: room to the cohort's best, the association with its interval, the associated index and rank."""
     frame = effort.assign(interval_low=effort["ci_low"], interval_high=effort["ci_high"],
-                          assoc_rank_range_low=effort["assoc_rank_low"], assoc_rank_range_high=effort["assoc_rank_high"])
+                          assoc_rank_range_low=effort["assoc_rank_low"],
+                          assoc_rank_range_high=effort["assoc_rank_high"])
     notes = [text(lang, "effort_weak_association", pillar=r.pillar) for r in effort.itertuples() if not r.clear]
     return reader_table(frame, {"pillar": "text", "score": "score", "cohort_best": "score", "room": "signed",
-                                "estimate": "score", "interval": "interval", "assoc_index": ("score", "col_assoc_index"),
+                                "estimate": "score", "interval": "interval",
+                                "assoc_index": ("score", "col_assoc_index"),
                                 "assoc_rank_range": ("range", "col_assoc_rank")}, lang, notes=notes)
 
 
@@ -367,7 +369,8 @@ def recommendations_table(recommendations: pd.DataFrame, lang: str) -> ReaderTab
     """One year's recommendations: pillar, the text as written (escaped), themes, a theme asked the year
     before too, the latest follow-up and its evidence."""
     frame = recommendations.assign(
-        scope=[scope_label(p, d, lang) for p, d in zip(recommendations["pillar_key"], recommendations["dimension_key"])],
+        scope=[scope_label(p, d, lang)
+               for p, d in zip(recommendations["pillar_key"], recommendations["dimension_key"])],
         theme_text=[theme_labels(t, lang) for t in recommendations["themes"]],
         repeated=[theme_labels(t, lang) for t in recommendations["repeated_themes"]],
         followup=[status_text(s, y, lang) for s, y in zip(recommendations["status_latest"],
@@ -486,8 +489,9 @@ def followup_rates_table(rates: pd.DataFrame, lang: str) -> ReaderTable:
     """Follow-up a year later per cohort: counts, and the shares done, in progress and not started with their
     95 % intervals (:func:`smartcity_utils.analysis.recommendations.followup_rates`)."""
     frame = rates.assign(cohort=[category_text(g) for g in rates["group"]],
-                         **{f"share_{s}": [fmt_share_interval(*v) for v in zip(rates[f"share_{s}"], rates[f"share_{s}_low"],
-                                                                        rates[f"share_{s}_high"])]
+                         **{f"share_{s}": [fmt_share_interval(*v)
+                                           for v in zip(rates[f"share_{s}"], rates[f"share_{s}_low"],
+                                                        rates[f"share_{s}_high"])]
                             for s in ("selesai", "proses", "belum")})
     return reader_table(frame, {"cohort": ("text", "col_cohort"), "n_regencies": "int", "n_recommendations": "int",
                                 "n_recorded": "int", "share_selesai": "text", "share_proses": "text",
@@ -624,7 +628,8 @@ def corrections_table(rejects: pd.DataFrame, lang: str) -> ReaderTable:
 
     frame = rejects[~rejects["reason"].isin(NOT_REGENCY_ROWS)]
     frame = frame.assign(
-        place=[text(lang, "sheet_row", sheet=sheet, row=fmt_int(row)) if sheet else text(lang, "row_only", row=fmt_int(row))
+        place=[text(lang, "sheet_row", sheet=sheet, row=fmt_int(row)) if sheet
+               else text(lang, "row_only", row=fmt_int(row))
                for sheet, row in zip(frame["source_sheet"].fillna(""), frame["source_row"])],
         column_text=[measure_label(c, lang) if c else MISSING for c in frame["column"]],
         reason_text=[coded_text(lang, "reason_", r, "reason_other") for r in frame["reason"]],

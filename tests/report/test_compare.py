@@ -59,9 +59,11 @@ def test_a_letter_shows_its_published_rank_with_its_group_and_no_computed_one():
     ctx.index_ranks["rank_of"] = np.where(letters, 37, np.nan)
     ctx.index_ranks["rank_scope"] = "nasional"
     table = tables.compare_history_table(compare.histories(ctx, [1, 2]), "en")
-    assert table.rows[0] == ["2022", "3.00 · published rank 8 of 37 (nasional)", "2.50 · published rank 15 of 37 (nasional)"]
+    assert table.rows[0] == ["2022", "3.00 · published rank 8 of 37 (nasional)",
+                             "2.50 · published rank 15 of 37 (nasional)"]
     first = narrative.compare_summary(compare.histories(ctx, [1, 2]), 2022, "id")[0]
-    assert first == f"{K1}: pada 2022 indeks 3,00; peringkat dipublikasikan 8 dari 37 (nasional); belum ada indeks sebelumnya."
+    assert first == (f"{K1}: pada 2022 indeks 3,00; peringkat dipublikasikan 8 dari 37 (nasional); "
+                     "belum ada indeks sebelumnya.")
 
 
 def test_pillar_scores_take_each_regency_latest_year_up_to_the_year():

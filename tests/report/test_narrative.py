@@ -76,7 +76,8 @@ def _letter(computed: float, reported: float, status: str, verdict: str) -> pd.D
                  ["10/20/30/20/20, inferred from a published letter", "the index is 3.315", "reported 3.31 agrees"],
                  id="kediri_2022_agrees"),
     pytest.param(_letter(2.90, 2.75, "assumed", "differs_weights_unknown"), "en",
-                 ["the index is 2.900, against a reported 2.75", "differ by 0.15", "No source gives the weights of 2022"],
+                 ["the index is 2.900, against a reported 2.75", "differ by 0.15",
+                  "No source gives the weights of 2022"],
                  id="differs_with_assumed_weights"),
     pytest.param(_letter(2.90, 2.75, "documented", "differs_documented"), "id",
                  ["indeksnya 2,900", "selisihnya 0,15", "padahal bobot 2022 terdokumentasi"],
@@ -145,7 +146,8 @@ CAUSAL = re.compile(r"\b(would raise|will raise|raises the|would move|will move|
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_effort_sentence_is_associational_with_its_interval(lang):
     sentence = narrative.effort_sentence(_effort(), lang)
-    interval, room, index = {"en": ("0.40 [0.36, 0.43]", "0.81", "3.56"), "id": ("0,40 [0,36; 0,43]", "0,81", "3,56")}[lang]
+    interval, room, index = {"en": ("0.40 [0.36, 0.43]", "0.81", "3.56"),
+                             "id": ("0,40 [0,36; 0,43]", "0,81", "3,56")}[lang]
     assert "Smart Governance" in sentence and interval in sentence and room in sentence
     assert index in sentence and "8–12" in sentence and "270" in sentence and "49" in sentence
     assert not CAUSAL.search(sentence)

@@ -96,7 +96,8 @@ def test_runner_writes_a_pdf_per_report_when_asked(tmp_path):
     # Asking again adds the PDFs without rendering the unchanged reports again.
     summary = runner.render_reports(jobs, REPORT_NB, workers=1, progress=False, pdf=True)
     assert (summary.ok, summary.skipped) == (0, 2)
-    assert (summary.pdf_written, summary.pdf_kept) == (2, 0) and "PDF: 2 written, 0 unchanged (kept)" in summary.format()
+    assert (summary.pdf_written, summary.pdf_kept) == (2, 0)
+    assert "PDF: 2 written, 0 unchanged (kept)" in summary.format()
     for job in jobs:
         assert job.pdf.read_bytes().startswith(b"%PDF")
     # Unchanged reports with their PDFs: the run says it kept them.

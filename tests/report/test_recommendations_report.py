@@ -98,8 +98,8 @@ def test_the_comparison_shows_the_regencies_side_by_side_by_theme(tmp_path):
     assert rows["SPBE (e-government)"][0] == "-"  # Kukar's latest year (2024) asks nothing on SPBE
     assert "Lanjutkan kampanye pengelolaan sampah rumah tangga" in rows["Waste"][0]
     assert "Bank sampah di setiap desa" in rows["Waste"][1]
-    none = sections.compare_recommendations(compare.latest_recommendations(profile.ReportContext(*(None,) * 7, raw), ids),
-                                           "id")
+    nothing = compare.latest_recommendations(profile.ReportContext(*(None,) * 7, raw), ids)
+    none = sections.compare_recommendations(nothing, "id")
     assert [b.plain for b in none][-1] == text("id", "compare_no_recommendations")
 
 

@@ -13,15 +13,15 @@ weights) and intervals from a bootstrap that resamples whole regencies.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from smartcity_utils import reference as ref
 from smartcity_utils.analysis.drivers.eiv import eiv_drivers
-from smartcity_utils.analysis.drivers.summary import text
 from smartcity_utils.analysis.measurement import error_covariance
 from smartcity_utils.errors import DriverInputError
 

@@ -9,7 +9,7 @@ as a panel of average leniency would have given them.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import pandas as pd
 

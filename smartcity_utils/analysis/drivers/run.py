@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -135,7 +135,8 @@ def run_driver_analysis(
             coef = ols.fit.params[pillars].to_numpy()
             draws = normal_draws(coef, ols.fit.cov_params().loc[pillars, pillars].to_numpy(), seed=seed)
             results["order"] = order_probabilities(
-                draws, pillars, coef, source=f"normal approximation of the ordinary regression ({ols.table['errors'].iloc[0]} errors)")
+                draws, pillars, coef,
+                source=f"normal approximation of the ordinary regression ({ols.table['errors'].iloc[0]} errors)")
     dom = attempt("dominance", dominance_analysis, data, target, pillars, n_boot=n_boot, seed=seed,
                   clusters=data[cluster] if repeated else None)
     if dom is not None:

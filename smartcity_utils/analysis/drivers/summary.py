@@ -1,4 +1,5 @@
-"""The closing table of the driver analysis: per method, what it estimates, its answer, and where it differs from the lead.
+"""The closing table of the driver analysis: per method, what it estimates, its answer, and where it differs from
+the lead.
 
 Methods estimate different things (a partial coefficient, a share of
 explained variance, a rank correlation), so their answers are set side by
@@ -9,7 +10,8 @@ in words, in the page's language, from the one text store.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
