@@ -72,6 +72,7 @@ benchmark: setup             ## speed figures (printed, never asserted)
 	$(BIN)/python benchmarks/bench_rank_uncertainty.py
 	$(BIN)/python benchmarks/bench_reports.py
 	$(BIN)/python benchmarks/bench_hostile_files.py
+	$(BIN)/python benchmarks/bench_pipeline.py
 
 simulate: setup              ## rewrite the bundled simulated raw data (deterministic)
 	$(BIN)/python -m smartcity_simulator --out data/example/raw
