@@ -81,12 +81,16 @@ def pillar_names() -> dict[str, str]:
 DIMENSION_KEYS: tuple[str, ...] = tuple(dimensions()["dimension_key"])
 
 
-def _vocabulary(file_name: str, key_col: str, keys: tuple[str, ...], kind: str) -> dict[str, str]:
+def _vocabulary(file_name: str, key_col: str, keys: tuple[str, ...], kind: str,
+                taken: dict[str, dict[str, str]] | None = None) -> dict[str, str]:
     """Normalised spelling -> key from an alias file, the keys' own spellings included.
 
+    ``taken`` names other vocabularies (kind -> mapping) whose spellings this one may not share:
+    a cell must never read as, say, a pillar and a dimension at once.
+
     Raises:
-        ReferenceTableError: The file names a key that does not exist, or one
-            spelling maps to two keys.
+        ReferenceTableError: The file names a key that does not exist, one
+            spelling maps to two keys, or a spelling is already another vocabulary's.
     """
     frame = read_reference(file_name)
     unknown = set(frame[key_col]) - set(keys)
@@ -95,6 +99,10 @@ def _vocabulary(file_name: str, key_col: str, keys: tuple[str, ...], kind: str) 
     mapping = _alias_map(frame, "alias", key_col, kind)
     for key in keys:
         mapping.setdefault(normalise_label(key.replace("_", " ")), key)
+    for other, spellings in (taken or {}).items():
+        overlap = set(mapping) & set(spellings)
+        if overlap:
+            raise ReferenceTableError(f"spellings used both for a {other} and a {kind}: {sorted(overlap)}")
     return mapping
 
 
@@ -107,11 +115,8 @@ def pillar_aliases() -> dict[str, str]:
 @functools.cache
 def dimension_aliases() -> dict[str, str]:
     """Normalised dimension spelling -> dimension key."""
-    mapping = _vocabulary("dimension_aliases.csv", "dimension_key", DIMENSION_KEYS, "dimension")
-    overlap = set(mapping) & set(pillar_aliases())
-    if overlap:
-        raise ReferenceTableError(f"spellings used both for a pillar and a dimension: {sorted(overlap)}")
-    return mapping
+    return _vocabulary("dimension_aliases.csv", "dimension_key", DIMENSION_KEYS, "dimension",
+                       taken={"pillar": pillar_aliases()})
 
 
 @functools.cache
@@ -228,11 +233,8 @@ def recommendation_statuses() -> dict[str, str]:
 @functools.cache
 def recommendation_scopes() -> dict[str, str]:
     """Normalised spelling of "all pillars" or "masterplan" -> scope key; never a pillar's spelling."""
-    mapping = _vocabulary("recommendation_scopes.csv", "scope", RECOMMENDATION_SCOPES, "recommendation scope")
-    overlap = set(mapping) & (set(pillar_aliases()) | set(dimension_aliases()))
-    if overlap:
-        raise ReferenceTableError(f"spellings used both for a pillar or dimension and a scope: {sorted(overlap)}")
-    return mapping
+    return _vocabulary("recommendation_scopes.csv", "scope", RECOMMENDATION_SCOPES, "recommendation scope",
+                       taken={"pillar": pillar_aliases(), "dimension": dimension_aliases()})
 
 
 @functools.cache

@@ -9,6 +9,7 @@ after SIGTERM and Ctrl-C, that index.html links exactly the pages on disk.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -43,6 +44,24 @@ def _alive(processes: list[psutil.Process]) -> list[int]:
     return alive
 
 
+def _stop(proc: subprocess.Popen, how: str, started: list[psutil.Process]) -> tuple[str, str]:
+    """Stop ``proc`` as a user would (``sigterm``, ``ctrl-c`` to its process group, ``kill-9``), collect its
+    output, and give the processes it started a few seconds to see their parent gone."""
+    try:
+        if how == "ctrl-c":
+            os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C
+        else:
+            os.kill(proc.pid, signal.SIGKILL if how == "kill-9" else signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 15
+    while _alive(started) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return stdout, stderr
+
+
 def _stop_mid_run(tmp_path: Path, processed: Path, how: str) -> tuple[subprocess.CompletedProcess, list, Path]:
     out = tmp_path / "reports"
     env = {**os.environ, "SMARTCITY_DATA_DIR": str(tmp_path / "data"),
@@ -59,18 +78,11 @@ def _stop_mid_run(tmp_path: Path, processed: Path, how: str) -> tuple[subprocess
             time.sleep(0.2)
         started = psutil.Process(proc.pid).children(recursive=True)
         assert len(started) >= 4  # two workers, each with its kernel
-        if how == "ctrl-c":
-            os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C
-        else:
-            os.kill(proc.pid, signal.SIGKILL if how == "kill-9" else signal.SIGTERM)
-        stdout, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-    # Workers see their parent die (kill -9) within moments; allow a few seconds.
-    deadline = time.monotonic() + 15
-    while _alive(started) and time.monotonic() < deadline:
-        time.sleep(0.2)
+        raise
+    stdout, stderr = _stop(proc, how, started)  # workers see their parent die (kill -9) within moments
     return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr), started, out
 
 
@@ -136,17 +148,11 @@ def test_stopping_analyse_stops_its_driver_process_and_keeps_the_previous_tables
             assert time.monotonic() < deadline, "the analysis started no second process in 2 minutes"
             time.sleep(0.1)
             started = psutil.Process(proc.pid).children(recursive=True)
-        if how == "ctrl-c":
-            os.killpg(proc.pid, signal.SIGINT)
-        else:
-            os.kill(proc.pid, signal.SIGKILL if how == "kill-9" else signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-    deadline = time.monotonic() + 15
-    while _alive(started) and time.monotonic() < deadline:
-        time.sleep(0.2)
+        raise
+    _, stderr = _stop(proc, how, started)
     assert not _alive(started), "the driver models' process outlived the analysis"
     assert proc.returncode == {"sigterm": 143, "ctrl-c": 130, "kill-9": -signal.SIGKILL}[how], stderr
     if how != "kill-9":

@@ -342,11 +342,15 @@ class beside:  # noqa: N801 - used like a function: ``beside(f, ...).result()``
             # traceback before its handlers are set); the parent receives it once the child exists.
             held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
             try:
-                self._pool = multiprocessing.get_context("fork").Pool(1, initializer=_child_start,
-                                                                       initargs=(os.getpid(), held))
-            finally:
-                signal.pthread_sigmask(signal.SIG_SETMASK, held)
-            self._pending = self._pool.apply_async(func, args, kwargs)
+                try:
+                    self._pool = multiprocessing.get_context("fork").Pool(1, initializer=_child_start,
+                                                                           initargs=(os.getpid(), held))
+                finally:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a Ctrl-C held back arrives here
+                self._pending = self._pool.apply_async(func, args, kwargs)
+            except BaseException:  # the child just started stops before the interrupt goes on
+                self.cancel()
+                raise
 
     def result(self):
         func, args, kwargs = self._call

@@ -212,9 +212,7 @@ def execute_tasks(
                 initargs=(reuse_kernels, max_reports, os.getpid()),
             )
             try:
-                futures = {ex.submit(_run_in_process, t): i for i, t in enumerate(tasks)}
-                for fut in cf.as_completed(futures):
-                    record(futures[fut], _future_result(fut, tasks[futures[fut]]))
+                _drain(ex, _run_in_process, tasks, record)
             except BaseException:
                 ex.shutdown(wait=False, cancel_futures=True)
                 _stop_processes(set(multiprocessing.active_children()) - before)
@@ -236,9 +234,7 @@ def execute_tasks(
 
             ex = cf.ThreadPoolExecutor(n_workers, thread_name_prefix="report")
             try:
-                futures = {ex.submit(run_threaded, t): i for i, t in enumerate(tasks)}
-                for fut in cf.as_completed(futures):
-                    record(futures[fut], _future_result(fut, tasks[futures[fut]]))
+                _drain(ex, run_threaded, tasks, record)
             except BaseException:
                 ex.shutdown(wait=False, cancel_futures=True)
                 with lock:
@@ -268,6 +264,14 @@ def _stop_processes(processes: set) -> None:
             with contextlib.suppress(Exception):
                 proc.kill()
             proc.join(5)
+
+def _drain(ex: cf.Executor, run: Callable[[dict[str, Any]], dict[str, Any]], tasks: list[dict[str, Any]],
+           record: Callable[[int, dict[str, Any]], None]) -> None:
+    """Submit every task to ``ex`` and record each result (task number, result) as it ends."""
+    futures = {ex.submit(run, t): i for i, t in enumerate(tasks)}
+    for fut in cf.as_completed(futures):
+        record(futures[fut], _future_result(fut, tasks[futures[fut]]))
+
 
 def _future_result(fut: cf.Future, task: dict[str, Any]) -> dict[str, Any]:
     """Unwrap a future; a crashed worker becomes a failure, not a crash of the run."""

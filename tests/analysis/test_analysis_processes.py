@@ -44,6 +44,25 @@ def test_a_cancelled_call_leaves_no_child(monkeypatch):
     assert multiprocessing.active_children() == []
 
 
+def test_ctrl_c_as_the_child_starts_leaves_no_child(monkeypatch):
+    """Ctrl-C held back while the child is forked arrives the moment it is let through: the child just
+    started is stopped before the interrupt goes on."""
+    import multiprocessing
+    import multiprocessing.pool
+    import time
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setenv(PROCESSES_VARIABLE, "2")
+    monkeypatch.setattr(multiprocessing.pool.Pool, "apply_async", interrupted)
+    try:
+        beside(time.sleep, 60)
+    except KeyboardInterrupt:  # looked at while the interrupt is handled, before any clean-up by the collector
+        assert multiprocessing.active_children() == []
+    else:
+        pytest.fail("the interrupt was lost")
+
 @pytest.mark.parametrize("value", ["two", "0", "-1"])
 def test_a_bad_process_count_is_named_with_the_fix(monkeypatch, value):
     monkeypatch.setenv(PROCESSES_VARIABLE, value)

@@ -128,6 +128,25 @@ def test_alias_files_refuse_overlaps(tmp_path, monkeypatch):
         ref._alias_map(frame, "alias", "pillar_key", "pillar")
 
 
+def test_a_spelling_is_never_both_a_pillar_and_a_dimension(tmp_path, monkeypatch):
+    """A dimension alias file that reuses a pillar's spelling is refused, naming the spelling."""
+    for name in ("pillar_aliases.csv", "dimension_aliases.csv"):
+        (tmp_path / name).write_bytes((ref.REFERENCE_DIR / name).read_bytes())
+    with open(tmp_path / "dimension_aliases.csv", "a", encoding="utf-8") as fh:
+        fh.write("Smart Governance,impact\n")
+    monkeypatch.setattr(ref, "REFERENCE_DIR", tmp_path)
+    ref.pillar_aliases.cache_clear()
+    ref.dimension_aliases.cache_clear()
+    try:
+        with pytest.raises(errors.ReferenceTableError, match="both for a pillar and a dimension.*smart governance"):
+            ref.dimension_aliases()
+    finally:
+        monkeypatch.undo()
+        ref.pillar_aliases.cache_clear()
+        ref.dimension_aliases.cache_clear()
+    assert "smart governance" in ref.pillar_aliases() and "impact" in ref.dimension_aliases()
+
+
 # --------------------------------------------------------------------------- whole folder
 
 

@@ -6,10 +6,10 @@ Without Chromium these tests skip on a workstation, but fail under ``make test``
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from fixtures.browser_check import require_chromium
 from fixtures.example_run import analysis_pages, processed_example
 
 from smartcity_utils import commands
@@ -26,18 +26,9 @@ LAYOUTS = {
 }
 
 
-def _chromium() -> str:
-    try:
-        return browser.find_chromium()
-    except browser.BrowserMissing as exc:
-        if os.environ.get("CI") or os.environ.get("SMARTCITY_REQUIRE_BROWSER"):
-            pytest.fail(f"the browser check must run here: {exc}")
-        pytest.skip(str(exc))
-
-
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory) -> Path:
-    _chromium()
+    require_chromium()
     processed = processed_example(tmp_path_factory)
     out = tmp_path_factory.mktemp("browser-reports")
     for lang in ("id", "en"):
@@ -61,7 +52,7 @@ def test_report_fits_loads_and_shows_the_banner_first(reports, lang, layout):
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("page", [name.removesuffix(".ipynb") for name in ANALYSIS_NOTEBOOKS])
 def test_analysis_page_fits_loads_and_shows_the_banner_first(tmp_path_factory, page, lang, layout):
-    _chromium()
+    require_chromium()
     result = browser.check_page(analysis_pages(tmp_path_factory, lang) / f"{page}.html", **LAYOUTS[layout])
     assert not result["overflow"], result["wide_elements"]  # no column running off the page
     assert all(image["loaded"] for image in result["images"]), result["images"]
@@ -70,7 +61,7 @@ def test_analysis_page_fits_loads_and_shows_the_banner_first(tmp_path_factory, p
 
 
 def test_the_check_sees_overflow_broken_images_and_a_hidden_banner(tmp_path):
-    _chromium()
+    require_chromium()
     page = tmp_path / "bad.html"
     page.write_text(
         '<!DOCTYPE html><html lang="en"><body><div style="height:2000px">tall</div>'
@@ -83,7 +74,7 @@ def test_the_check_sees_overflow_broken_images_and_a_hidden_banner(tmp_path):
 
 
 def test_index_filters_and_sorts_in_the_browser(reports):
-    _chromium()
+    require_chromium()
     index = reports / "index.html"
     # Both languages of Paser are listed; filtering by language leaves one.
     script = """<script>window.addEventListener('load', function () {
