@@ -40,10 +40,7 @@ run: setup
 
 # Indonesian last: reports/index.html speaks the language of the last run.
 focus: setup                 ## focus regencies in both languages with PDFs, and their comparison report
-	$(BIN)/smartcity report --quiet --pdf --lang en $(addprefix --regency ,$(FOCUS))
-	$(BIN)/smartcity report --quiet --pdf --lang en --compare $(FOCUS)
-	$(BIN)/smartcity report --quiet --pdf --lang id $(addprefix --regency ,$(FOCUS))
-	$(BIN)/smartcity report --quiet --pdf --lang id --compare $(FOCUS)
+	$(BIN)/smartcity focus --quiet $(FOCUS)
 
 screenshots: setup           ## check Paser's reports in Chromium; first screen of each under reports/
 	@if [ -x $(CHROMIUM) ] || command -v chromium >/dev/null; then \

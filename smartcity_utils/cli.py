@@ -67,8 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     _raw_options(p)
     p.add_argument("--out", default=str(paths.PROCESSED_DIR), help="output folder (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--force", action="store_true", help="clean even when the raw files and the code are unchanged")
     p.set_defaults(func=lambda a: commands.clean(a.raw, a.out, progress=not a.quiet, example=a.example,
-                                                 with_example=a.with_example))
+                                                 with_example=a.with_example, force=a.force))
 
     p = sub.add_parser("analyse", help="index reconciliation, ranks, rank uncertainty and driver tables")
     p.add_argument("--processed", default=str(paths.PROCESSED_DIR), help="processed folder (default: %(default)s)")
@@ -122,6 +123,18 @@ def build_parser() -> argparse.ArgumentParser:
         a.regency, cohort=a.cohort, every=a.all, lang=a.lang, year=a.year, workers=a.workers, force=a.force,
         out_dir=a.out, timeout=a.timeout, progress=not a.quiet, processed_dir=a.processed, pdf=a.pdf,
         compare=a.compare))
+
+    p = sub.add_parser("focus", help="a few regencies in every language, with PDFs, and their comparison report")
+    p.add_argument("regencies", nargs="+", metavar="NAME", help="two or more regency names, aliases or codes")
+    p.add_argument("--no-pdf", action="store_true", help="leave out the PDFs")
+    p.add_argument("--workers", type=int, default=None, help="parallel workers (default: CPU cores)")
+    p.add_argument("--force", action="store_true", help="render even when inputs have not changed")
+    p.add_argument("--out", default=str(paths.REPORTS_DIR), help="output folder (default: %(default)s)")
+    p.add_argument("--processed", default=str(paths.PROCESSED_DIR), help="processed folder (default: %(default)s)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=lambda a: commands.focus(
+        a.regencies, workers=a.workers, force=a.force, out_dir=a.out, progress=not a.quiet,
+        processed_dir=a.processed, pdf=not a.no_pdf))
     return parser
 
 

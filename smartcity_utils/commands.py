@@ -57,16 +57,20 @@ def _locks(stack: ExitStack, command: str, *folders: str | Path) -> None:
 
 
 def clean(raw_dir: str | Path | None, out_dir: str | Path, progress: bool = True, example: bool = False,
-          with_example: bool = False) -> int:
+          with_example: bool = False, force: bool = False) -> int:
     """Read every file of the raw folder(s), write the validated tables and rejects to ``out_dir``.
 
     Without ``raw_dir``: the user's ``data/raw`` when it holds data files, else
     the bundled simulated example (``paths.default_raw_dir``). ``example``
     reads the example only, ``with_example`` the user's folder and the example
     (real and simulated rows are still never averaged). The folders read are
-    printed, and listed per file in the manifest (``raw_folder``).
+    printed, and listed per file in the manifest (``raw_folder``). Skipped when ``out_dir`` holds, whole, the
+    tables cleaned from the same raw files by the same code with the same reading limits (``force`` cleans
+    anyway); the summary is then read from those tables.
     """
     from smartcity_utils.clean import run_clean
+    from smartcity_utils.clean.assemble import clean_is_fresh
+    from smartcity_utils.tables import read_tables
 
     folders = paths.raw_folders(raw_dir, example=example, with_example=with_example)
     for folder in folders:
@@ -74,10 +78,19 @@ def clean(raw_dir: str | Path | None, out_dir: str | Path, progress: bool = True
         if raw_dir is None and not example and not with_example and paths.is_example(folder):
             note += f" ({paths.RAW_DIR} holds no data files of yours)"
         print(f"reading {printable(folder)}: {note}")
-    cleaned = run_clean(folders if len(folders) > 1 else folders[0], Path(out_dir), progress=progress)
-    m = cleaned.manifest
-    print(f"cleaned {len(m)} files: {int(m.rows_read.sum())} rows read, {int(m.rows_kept.sum())} kept, "
-          f"{int(m.rows_rejected.sum())} rows and {len(cleaned.rejects)} values listed in rejects "
+    raw = folders if len(folders) > 1 else folders[0]
+    paths.check_outside_raw(out_dir, "--out", folders)
+    if not force and clean_is_fresh(raw, Path(out_dir)):
+        print(f"raw files unchanged: {printable(out_dir)} was cleaned from these files by this code "
+              "(--force cleans again)")
+        tables = read_tables(Path(out_dir), ("manifest", "rejects"), "smartcity clean")
+        m, rejects = tables["manifest"], tables["rejects"]
+        verb = "cleaned before"
+    else:
+        cleaned = run_clean(raw, Path(out_dir), progress=progress)
+        m, rejects, verb = cleaned.manifest, cleaned.rejects, "cleaned"
+    print(f"{verb} {len(m)} files: {int(m.rows_read.sum())} rows read, {int(m.rows_kept.sum())} kept, "
+          f"{int(m.rows_rejected.sum())} rows and {len(rejects)} values listed in rejects "
           f"-> {printable(out_dir)}")
     for row in m.itertuples():
         notes = []
@@ -90,8 +103,8 @@ def clean(raw_dir: str | Path | None, out_dir: str | Path, progress: bool = True
             notes.append(f"sheets skipped: {row.sheets_skipped}")
         if notes:
             print(f"  {printable(row.source_file)}: " + printable("; ".join(notes)))
-    if len(cleaned.rejects):
-        top = cleaned.rejects["reason"].value_counts().head(8)
+    if len(rejects):
+        top = rejects["reason"].value_counts().head(8)
         print("rejects by reason: " + ", ".join(f"{k} {int(v)}" for k, v in top.items()))
         print(f"each reject with its file, sheet, row and a suggested fix: {printable(Path(out_dir) / 'rejects.csv')}")
     return 0
@@ -197,6 +210,28 @@ def report(regencies: list[str], cohort: int | None = None, every: bool = False,
         _locks(stack, "report", folder, out_dir)
         return _report(regencies, cohort, every, lang, year, workers, force, out_dir, timeout, progress, folder,
                        pdf, compare)
+
+
+def focus(regencies: list[str], workers: int | None = None, force: bool = False,
+          out_dir: str | Path = paths.REPORTS_DIR, progress: bool = True, processed_dir: str | Path | None = None,
+          pdf: bool = True) -> int:
+    """A few regencies in every language: each one's report (with a PDF) and their comparison report.
+
+    One process for all of it (``make all`` renders the focus regencies so). Indonesian comes last, so the
+    index page speaks it, as after ``smartcity run``. Exit status 1 when any report failed.
+    """
+    from smartcity_utils.report.texts import LANGUAGES
+
+    if len(regencies) < 2:
+        raise UserError(f"smartcity focus {' '.join(regencies)}: name two regencies or more (a comparison "
+                        "report needs them), e.g. smartcity focus Kukar Paser Kotim")
+    status = 0
+    for lang in sorted(LANGUAGES, key=lambda code: code == "id"):
+        common = {"lang": lang, "workers": workers, "force": force, "out_dir": out_dir, "progress": progress,
+                  "processed_dir": processed_dir, "pdf": pdf}
+        status |= report(regencies, **common)
+        status |= report([], compare=regencies, **common)
+    return status
 
 
 def _report(regencies, cohort, every, lang, year, workers, force, out_dir, timeout, progress, folder, pdf,

@@ -29,7 +29,7 @@ from smartcity_utils.errors import FolderInUseError, MissingInputError, MixedOut
 from smartcity_utils.paths import GENERATION_MARKER, LOCK_FILE
 
 
-def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
+def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path, stamp: str | None = None) -> list[Path]:
     """Write each table as Parquet and CSV, all of them as one generation, so that an interrupted run loses nothing.
 
     Everything is first written into a staging folder beside the outputs; only
@@ -43,6 +43,9 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
     CSV files are for people and spreadsheets: text that Excel would run as a
     formula gets a leading apostrophe (:func:`excel_safe`). Parquet keeps the
     text as it is.
+
+    ``stamp``, when given, is kept in the marker: the digest of what the tables were made from
+    (:func:`smartcity_utils.freshness.step_digest`), so that an unchanged step can be skipped.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -61,6 +64,8 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
         # The generation is named by its content: the same tables give the same marker.
         generation = hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()[:16]
         marker = {"generation": generation, "files": digests}
+        if stamp is not None:
+            marker["stamp"] = stamp
         atomic_write(out_dir / GENERATION_MARKER, json.dumps(marker, indent=2))
         return final
     finally:
@@ -92,6 +97,25 @@ def read_generation(folder: Path) -> dict[str, Any] | None:
     if not isinstance(marker, dict) or not isinstance(marker.get("files"), dict):
         raise MixedOutputsError(f"{path}: not a generation marker; rerun the command that writes {folder}")
     return marker
+
+
+def generation_stamp(folder: Path) -> str | None:
+    """The stamp of a folder's last complete run, while every file of that run is there unchanged; else None.
+
+    None also for a folder without a marker, a marker without a stamp, or a file changed or missing since
+    (the step must then run again).
+    """
+    try:
+        marker = read_generation(folder)
+    except MixedOutputsError:
+        return None
+    if marker is None or not isinstance(marker.get("stamp"), str):
+        return None
+    for name, digest in marker["files"].items():
+        file = Path(folder) / name
+        if not file.is_file() or file_digest(file) != digest:
+            return None
+    return marker["stamp"]
 
 
 #: Text a spreadsheet would run as a formula when it opens a CSV file: a cell starting with one of

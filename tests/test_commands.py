@@ -22,7 +22,8 @@ def test_clean_summary_names_a_file_with_rejected_rows(tmp_path, monkeypatch, ca
                               "top_reject_reasons": "blank_regency 2"},
                              {"source_file": "clean.xlsx"}])
     monkeypatch.setattr("smartcity_utils.clean.run_clean", lambda *args, **kwargs: cleaned)
-    assert commands.clean(tmp_path, tmp_path / "out", progress=False) == 0
+    (tmp_path / "raw").mkdir()
+    assert commands.clean(tmp_path / "raw", tmp_path / "out", progress=False) == 0
     printed = capsys.readouterr().out
     assert "  rows_only.xlsx: 2 of 5 rows rejected (blank_regency 2)" in printed
     assert "clean.xlsx:" not in printed
@@ -52,3 +53,30 @@ def test_make_all_prints_where_to_start_reading_last(capsys):
     assert "commands.done_line()" in recipe[-1]
     assert commands.done_line() == 0
     assert capsys.readouterr().out == f"done: open {paths.REPORTS_DIR / paths.INDEX_PAGE}\n"
+
+
+def test_focus_renders_each_report_and_the_comparison_in_every_language_indonesian_last(monkeypatch):
+    # Input: `smartcity focus Kukar Paser Kotim`. Expected: per language the three reports, then their
+    # comparison, all with PDFs, English first and Indonesian last (the index page speaks the last run's).
+    from smartcity_utils import cli
+
+    calls = []
+    monkeypatch.setenv("TQDM_DISABLE", "1")  # what --quiet sets, restored after the test
+    monkeypatch.setattr(commands, "report", lambda regencies, **kw: calls.append((regencies, kw)) or 0)
+    assert cli.main(["focus", "--quiet", "Kukar", "Paser", "Kotim"]) == 0
+    assert [(r, kw.get("compare"), kw["lang"], kw["pdf"]) for r, kw in calls] == [
+        (["Kukar", "Paser", "Kotim"], None, "en", True), ([], ["Kukar", "Paser", "Kotim"], "en", True),
+        (["Kukar", "Paser", "Kotim"], None, "id", True), ([], ["Kukar", "Paser", "Kotim"], "id", True)]
+    assert all(kw["progress"] is False for _, kw in calls)
+
+
+def test_focus_says_what_failed_and_needs_two_regencies(monkeypatch):
+    import pytest
+
+    from smartcity_utils.errors import UserError
+
+    statuses = iter([0, 1, 0, 0])  # the English comparison failed
+    monkeypatch.setattr(commands, "report", lambda regencies, **kw: next(statuses))
+    assert commands.focus(["Kukar", "Paser"]) == 1
+    with pytest.raises(UserError, match="name two regencies or more"):
+        commands.focus(["Kukar"])

@@ -9,6 +9,7 @@ each bad value in a kept row is listed there too. The layouts are described in
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import stat
@@ -22,6 +23,7 @@ from smartcity_utils import paths, regencies
 from smartcity_utils import reference as ref
 from smartcity_utils.clean.agencies import agencies_table, parse_agencies
 from smartcity_utils.clean.assessor import is_blank_assessor_sheet, parse_assessor
+from smartcity_utils.clean.bounded import limits
 from smartcity_utils.clean.cohorts import parse_cohorts
 from smartcity_utils.clean.form import parse_form, supersede_resubmissions
 from smartcity_utils.clean.groups import parse_groups
@@ -49,9 +51,9 @@ from smartcity_utils.clean.sheets import (
     note_cells_beyond_header,
     read_grid_file,
 )
-from smartcity_utils.errors import RawConflictError, RawFileError
-from smartcity_utils.freshness import code_version
-from smartcity_utils.tables import folder_lock, write_tables
+from smartcity_utils.errors import RawConflictError, RawFileError, UserError
+from smartcity_utils.freshness import code_version, step_digest
+from smartcity_utils.tables import file_digest, folder_lock, generation_stamp, write_tables
 from smartcity_utils.values import is_blank
 
 TABLES = ("scores", "regency_year", "quick_wins", "published_facts", "regencies", "evaluation_groups", "rejects",
@@ -580,12 +582,34 @@ def _manifest(names: list[str], info: dict[str, dict], out: Collector, rejects: 
          "is_revision": bool})
 
 
+def clean_digest(folders: list[Path]) -> str | None:
+    """The digest of a cleaning: every data file read (its folder, name and bytes), the code, the reading limits.
+
+    None when the folders cannot be listed whole (the cleaning then runs and says why).
+    """
+    try:
+        inputs = {f"{folder.resolve()}/{_rel(file, folder)}": file_digest(file)
+                  for folder in folders for file in discover_files(folder)}
+        settings = {"limits": dataclasses.asdict(limits())}
+    except (OSError, RawFileError, UserError):
+        return None
+    return step_digest(inputs, settings)
+
+
+def clean_is_fresh(raw_dir: Path | list[Path], out_dir: Path) -> bool:
+    """Whether ``out_dir`` holds, whole and unchanged, the tables cleaned from these raw files by this code."""
+    folders = [Path(d) for d in (raw_dir if isinstance(raw_dir, (list, tuple)) else [raw_dir])]
+    digest = clean_digest(folders)
+    return digest is not None and generation_stamp(Path(out_dir)) == digest
+
+
 def run_clean(raw_dir: Path | list[Path], out_dir: Path, progress: bool = False) -> Cleaned:
     """Clean ``raw_dir`` (one folder or several) and write the tables to ``out_dir`` as one generation.
 
     The output folder's lock is held throughout (a second run on it stops),
     the raw folders are never written to, and a raw folder without data
     files stops the run before anything is written: the previous outputs stay.
+    The tables are stamped with :func:`clean_digest` of the files read (see :func:`clean_is_fresh`).
 
     Raises:
         UserError: ``out_dir`` lies in a raw folder, or a raw folder holds no data file.
@@ -601,6 +625,7 @@ def run_clean(raw_dir: Path | list[Path], out_dir: Path, progress: bool = False)
                 f"the tables in {out_dir} are left as they were; put the evaluation files in it, or run with "
                 "--example")
     with folder_lock(out_dir, "clean"):
+        digest = clean_digest(folders)  # before reading: a file changed during the run makes the next one clean
         cleaned = clean_raw_folder(raw_dir, progress=progress)
-        write_tables(cleaned.tables(), out_dir)
+        write_tables(cleaned.tables(), out_dir, stamp=digest)
     return cleaned

@@ -11,7 +11,9 @@ Only Chromium's own command line is used (``--dump-dom``, ``--screenshot``):
 no driver, no browser download, nothing beyond the Debian package.
 
 Run ``python -m smartcity_utils.report.browser REPORT.html`` to check a report
-and save ``screenshot-<report>.png`` beside it.
+and save ``screenshot-<report>.png`` beside it. A page that passed, unchanged
+since (the same bytes, the same code, the same Chromium binary), with its
+screenshot still there, is not opened again (``--force`` opens it anyway).
 """
 
 from __future__ import annotations
@@ -156,21 +158,71 @@ def screenshot(html_path: str | os.PathLike[str], png_path: str | os.PathLike[st
     return target
 
 
+def _check_stamp(path: Path) -> Path:
+    """Where the last passed check of a page is kept: beside the reports' own stamps."""
+    from smartcity_utils.report.jobs import STAMP_DIRNAME
+
+    return path.parent / STAMP_DIRNAME / f"browser-{path.stem}.json"
+
+
+def _check_digest(path: Path) -> str:
+    """The page's bytes, the code and the Chromium binary: what decides the check and the screenshot."""
+    import hashlib
+
+    from smartcity_utils.freshness import code_version
+
+    binary = Path(find_chromium()).resolve()
+    info = binary.stat()
+    payload = json.dumps({"page": hashlib.sha256(path.read_bytes()).hexdigest(), "code": code_version(),
+                          "chromium": [str(binary), info.st_size, info.st_mtime_ns]})
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def check_report(path: Path, force: bool = False) -> tuple[bool, list[str]]:
+    """Check a report at 1280 px and at A4 width and save its screenshot; the lines to print, and whether it passed.
+
+    A page that passed before and has not changed since is not opened again: its lines are those of that
+    check. A page that failed is checked again on every run.
+    """
+    from smartcity_utils.tables import atomic_write
+
+    shot_path = path.with_name(f"screenshot-{path.stem}.png")
+    stamp, digest = _check_stamp(path), _check_digest(path)
+    if not force and shot_path.is_file():
+        try:
+            kept = json.loads(stamp.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            kept = {}
+        if kept.get("digest") == digest and isinstance(kept.get("lines"), list):
+            return True, [*kept["lines"][:-1], f"{kept['lines'][-1]} (page unchanged since it passed; --force "
+                                               "checks again)"]
+    lines, ok_all = [], True
+    for label, kwargs in (("1280 px", {}), ("A4 print", {"width": A4_TEXT_WIDTH_PX, "print_layout": True})):
+        result = check_page(path, **kwargs)
+        broken = [i for i in result["images"] if not i["loaded"]]
+        ok = not result["overflow"] and not broken and result["banner_visible"]
+        ok_all &= ok
+        lines.append(f"{path.name} at {label}: {'ok' if ok else 'PROBLEM'} (overflow {result['overflow']}, "
+                     f"{len(result['images']) - len(broken)}/{len(result['images'])} images, "
+                     f"banner visible {result['banner_visible']})")
+    lines.append(f"screenshot: {screenshot(path, shot_path)}")
+    if ok_all:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(stamp, json.dumps({"digest": digest, "lines": lines}, indent=1))
+    else:
+        stamp.unlink(missing_ok=True)
+    return ok_all, lines
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Check reports at 1280 px and at A4 width, and save a screenshot of each beside it."""
+    """Check reports at 1280 px and at A4 width, and save a screenshot of each beside it (``--force``: every page)."""
+    names = list(argv if argv is not None else sys.argv[1:])
+    force = "--force" in names
     status = 0
-    for name in argv if argv is not None else sys.argv[1:]:
-        path = Path(name)
-        for label, kwargs in (("1280 px", {}), ("A4 print", {"width": A4_TEXT_WIDTH_PX, "print_layout": True})):
-            result = check_page(path, **kwargs)
-            broken = [i for i in result["images"] if not i["loaded"]]
-            ok = not result["overflow"] and not broken and result["banner_visible"]
-            status |= not ok
-            print(f"{path.name} at {label}: {'ok' if ok else 'PROBLEM'} (overflow {result['overflow']}, "
-                  f"{len(result['images']) - len(broken)}/{len(result['images'])} images, "
-                  f"banner visible {result['banner_visible']})")
-        shot = screenshot(path, path.with_name(f"screenshot-{path.stem}.png"))
-        print(f"screenshot: {shot}")
+    for name in (n for n in names if n != "--force"):
+        ok, lines = check_report(Path(name), force=force)
+        status |= not ok
+        print("\n".join(lines))
     return status
 
 

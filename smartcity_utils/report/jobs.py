@@ -270,9 +270,12 @@ def read_report_summary(output_dir: str | os.PathLike[str], slug: str) -> dict[s
 
 
 def _run_digest(notebook_path: Path, input_files: Iterable[Path]) -> dict[str, Any]:
-    """Hash everything shared by all jobs of a run (computed once)."""
-    import nbconvert
-    import papermill
+    """Hash everything shared by all jobs of a run (computed once).
+
+    The runner's versions are read from the installed metadata: importing nbconvert only to read its
+    version costs a second (its validators compile their grammars), on every run, unchanged or not.
+    """
+    from importlib.metadata import version
 
     inputs = {}
     for p in sorted({Path(f).resolve() for f in input_files}):
@@ -287,8 +290,8 @@ def _run_digest(notebook_path: Path, input_files: Iterable[Path]) -> dict[str, A
         "code": code_version(),
         "versions": {
             "smartcity_utils": __version__,
-            "papermill": papermill.__version__,
-            "nbconvert": nbconvert.__version__,
+            "papermill": version("papermill"),
+            "nbconvert": version("nbconvert"),
         },
     }
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -33,14 +34,16 @@ _ANY = object()  # a default that is not a plain literal: any value goes
 
 @functools.lru_cache(maxsize=64)
 def _declared(path: str, mtime_ns: int) -> tuple[tuple[str, Any], ...]:  # noqa: ARG001 - mtime keys the cache
-    import nbformat
-
-    nb = nbformat.read(path, as_version=4)
-    cell = next((c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    # The notebook's JSON as stored (nbformat 4): reading it through nbformat would load its schema
+    # validators, a second or more in every process and every report's kernel, to read one cell.
+    with open(path, encoding="utf-8") as fh:
+        nb = json.load(fh)
+    cell = next((c for c in nb.get("cells", []) if "parameters" in c.get("metadata", {}).get("tags", [])), None)
     if cell is None:
         return ()
+    source = cell.get("source", "")
     found = []
-    for node in ast.parse(cell.source).body:
+    for node in ast.parse("".join(source) if isinstance(source, list) else source).body:
         target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else (
             node.target if isinstance(node, ast.AnnAssign) else None)
         if not isinstance(target, ast.Name) or node.value is None:

@@ -95,3 +95,53 @@ def test_index_filters_and_sorts_in_the_browser(reports):
     dom = browser._run(["--virtual-time-budget=5000", "--dump-dom", probe.resolve().as_uri()]).stdout
     probe.unlink()
     assert '<pre id="probe">1,en,id</pre>' in dom
+
+
+def _fake_browser(monkeypatch, passes: bool = True) -> list[str]:
+    """Chromium replaced by a recorder: each page opened is listed; the page passes or shows no banner."""
+    import sys
+
+    opened: list[str] = []
+
+    def check_page(path, **kwargs):
+        opened.append(Path(path).name)
+        return {"overflow": False, "images": [{"loaded": True}], "banner_visible": passes}
+
+    def screenshot(path, png):
+        Path(png).write_bytes(b"\x89PNG fake")
+        return Path(png)
+
+    monkeypatch.setattr(browser, "find_chromium", lambda: sys.executable)
+    monkeypatch.setattr(browser, "check_page", check_page)
+    monkeypatch.setattr(browser, "screenshot", screenshot)
+    return opened
+
+
+def test_an_unchanged_page_that_passed_is_not_opened_again(tmp_path, monkeypatch, capsys):
+    # Input: a page checked twice, then edited, then checked with --force. Expected: the second check reuses
+    # the first (same lines, marked unchanged), an edit or --force opens the page again.
+    page = tmp_path / "kabupaten-paser.id.html"
+    page.write_text("<html><body><div class='simulated-banner'>Data simulasi</div></body></html>", encoding="utf-8")
+    opened = _fake_browser(monkeypatch)
+    assert browser.main([str(page)]) == 0
+    first = capsys.readouterr().out.splitlines()
+    assert len(opened) == 2 and first[0].startswith("kabupaten-paser.id.html at 1280 px: ok")
+    assert browser.main([str(page)]) == 0
+    again = capsys.readouterr().out.splitlines()
+    assert len(opened) == 2  # not opened
+    assert again[:-1] == first[:-1] and again[-1].startswith(first[-1]) and "unchanged" in again[-1]
+    page.write_text(page.read_text(encoding="utf-8") + "<!-- edited -->", encoding="utf-8")
+    assert browser.main([str(page)]) == 0 and len(opened) == 4
+    assert browser.main([str(page), "--force"]) == 0 and len(opened) == 6
+    (tmp_path / "screenshot-kabupaten-paser.id.png").unlink()  # a screenshot gone is taken again
+    assert browser.main([str(page)]) == 0 and len(opened) == 8
+    assert (tmp_path / "screenshot-kabupaten-paser.id.png").is_file()
+
+
+def test_a_page_that_failed_is_checked_on_every_run(tmp_path, monkeypatch, capsys):
+    page = tmp_path / "kabupaten-paser.id.html"
+    page.write_text("<html><body>no banner</body></html>", encoding="utf-8")
+    opened = _fake_browser(monkeypatch, passes=False)
+    assert browser.main([str(page)]) == 1
+    assert browser.main([str(page)]) == 1
+    assert len(opened) == 4 and "PROBLEM" in capsys.readouterr().out
