@@ -335,3 +335,34 @@ def test_warm_kernel_leaves_no_channels_open_between_reports(tmp_path):
     finally:
         worker.close()
     assert threads[0] == threads[-1], threads
+
+
+def test_warm_kernel_starts_each_notebook_clean_and_loses_no_first_output(tmp_path):
+    # Input: eight notebooks in one warm kernel, each printing in its first cell after the parameters and
+    # leaving a variable behind. Expected: no notebook sees the previous one's variable (the reset between
+    # them ran), and every first print is in its executed notebook (the quick readiness check of the
+    # kernel's output channel loses nothing).
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell('token = "none"', metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell('assert "left_over" not in globals(), "state of the previous notebook"\n'
+                                          'print(f"first output {token}")'),
+                nbformat.v4.new_code_cell("left_over = token")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook = tmp_path / "clean_start.ipynb"
+    nbformat.write(nb, notebook)
+    jobs = report_jobs.plan_reports([(k, f"Kota {k}") for k in range(1, 9)], 2023, "id", tmp_path)
+    worker = Worker(reuse_kernels=True, max_reports_per_kernel=50)
+    try:
+        results = [worker.run({"job": job, "notebook": str(notebook), "digest": "-", "timeout": 120,
+                               "parameters": {"token": f"t{k}"}}) for k, job in enumerate(jobs)]
+        kernels_started = worker.kernel.km
+    finally:
+        worker.close()
+    assert [r["status"] for r in results] == ["ok"] * 8, [r.get("evalue") for r in results]
+    assert kernels_started is not None
+    for k, job in enumerate(jobs):
+        executed = nbformat.read(job.notebook, as_version=4)
+        printed = [o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs]
+        assert f"first output t{k}\n" in printed, (k, printed)
