@@ -154,7 +154,10 @@ def test_stopping_analyse_stops_its_driver_process_and_keeps_the_previous_tables
         raise
     _, stderr = _stop(proc, how, started)
     assert not _alive(started), "the driver models' process outlived the analysis"
-    assert proc.returncode == {"sigterm": 143, "ctrl-c": 130, "kill-9": -signal.SIGKILL}[how], stderr
+    # Ctrl-C: status 130, or (seen twice in some 70 runs under load, not reproduced alone) an end by SIGINT
+    # after the one line was said, which a shell reports as 130 too.
+    expected = {"sigterm": {143}, "ctrl-c": {130, -signal.SIGINT}, "kill-9": {-signal.SIGKILL}}[how]
+    assert proc.returncode in expected, (proc.returncode, stderr)
     if how != "kill-9":
         assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1, stderr
     after = {p.name: p.read_bytes() for p in paths.analysis_dir(processed).iterdir() if p.is_file()}
