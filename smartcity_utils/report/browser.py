@@ -215,14 +215,30 @@ def check_report(path: Path, force: bool = False) -> tuple[bool, list[str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Check reports at 1280 px and at A4 width, and save a screenshot of each beside it (``--force``: every page)."""
-    names = list(argv if argv is not None else sys.argv[1:])
-    force = "--force" in names
+    """Check reports at 1280 px and at A4 width, and save a screenshot of each beside it (``--force``: every page).
+
+    Status 0 when every page passed, 1 when one did not, 2 (with one line) without Chromium or a page.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m smartcity_utils.report.browser", description=main.__doc__)
+    parser.add_argument("pages", nargs="+", type=Path, help="report pages (HTML)")
+    parser.add_argument("--force", action="store_true", help="open every page, changed or not")
+    args = parser.parse_args(argv)
+    missing = [str(page) for page in args.pages if not page.is_file()]
+    if missing:
+        print(f"browser check: no such page: {', '.join(missing)}; render it first (smartcity report)",
+              file=sys.stderr)
+        return 2
     status = 0
-    for name in (n for n in names if n != "--force"):
-        ok, lines = check_report(Path(name), force=force)
-        status |= not ok
-        print("\n".join(lines))
+    try:
+        for page in args.pages:
+            ok, lines = check_report(page, force=args.force)
+            status |= not ok
+            print("\n".join(lines))
+    except BrowserMissing as exc:
+        print(f"browser check: {exc}", file=sys.stderr)
+        return 2
     return status
 
 

@@ -69,9 +69,19 @@ def page_simulated(ctx: profile.ReportContext, histories_by_name: dict[str, pd.D
     percentiles of every year shown (and of ``year``), from all the regencies
     of those years.
     """
-    years = {int(year)} | {int(y) for h in histories_by_name.values() for y in h["year"]}
+    years = {int(year), *years_shown(histories_by_name)}
     return shows_simulated(*histories_by_name.values(), ctx.index_ranks[ctx.index_ranks["year"].isin(years)])
 
+
+
+def years_shown(histories_by_name: dict[str, pd.DataFrame]) -> list[int]:
+    """The years of any regency's history, in order: the span a comparison covers."""
+    return sorted({int(y) for h in histories_by_name.values() for y in h["year"]})
+
+
+def has_rank_intervals(histories_by_name: dict[str, pd.DataFrame]) -> bool:
+    """Whether any regency's history has a plausible rank range (the methods then explain it)."""
+    return any(h["rank_p05"].notna().any() for h in histories_by_name.values())
 
 def histories(ctx: profile.ReportContext, regency_ids: list[int]) -> dict[str, pd.DataFrame]:
     """``{name: headline history}`` of each regency."""

@@ -470,7 +470,7 @@ def effort_table(ctx: ReportContext, regency_id: int, year: int, cohort_col: str
     out = pd.DataFrame(rows).sort_values("assoc_gain", ascending=False, ignore_index=True, na_position="last")
     out.attrs["rank_now"] = own["rank_computed"]
     out.attrs["n_in_group"] = own["n_in_group"]
-    out.attrs["method"] = str(ctx.driver_estimates["method"].iloc[0]) if len(ctx.driver_estimates) else ""
+    out.attrs["method"] = lead_method(ctx)
     # The section is shown when it has something to say: driver estimates, the regency's pillars and
     # its cohort held whole.
     out.attrs["available"] = bool(len(ctx.driver_estimates) and cohort_whole and out["score"].notna().any())
@@ -582,6 +582,11 @@ def published_for(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
     facts = ctx.published_facts
     return facts[facts["regency_id"] == regency_id][["index", "year", "metric", "value", "rank", "rank_of",
                                                      "source_url"]].reset_index(drop=True)
+
+
+def lead_method(ctx: ReportContext) -> str:
+    """The driver method whose estimates the reports show (``driver_estimates``), or "" when none ran."""
+    return str(ctx.driver_estimates["method"].iloc[0]) if len(ctx.driver_estimates) else ""
 
 
 def published_sources(ctx: ReportContext, regency_ids: list[int] | None = None) -> pd.DataFrame:

@@ -145,3 +145,19 @@ def test_a_page_that_failed_is_checked_on_every_run(tmp_path, monkeypatch, capsy
     assert browser.main([str(page)]) == 1
     assert browser.main([str(page)]) == 1
     assert len(opened) == 4 and "PROBLEM" in capsys.readouterr().out
+
+
+def test_a_missing_page_or_browser_is_one_line(tmp_path, monkeypatch, capsys):
+    assert browser.main([str(tmp_path / "kabupaten-paser.id.html")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no such page" in err and "kabupaten-paser.id.html" in err
+    page = tmp_path / "kabupaten-paser.id.html"
+    page.write_text("<html></html>", encoding="utf-8")
+
+    def missing():
+        raise browser.BrowserMissing("chromium not found; install it with: apt-get install chromium")
+
+    monkeypatch.setattr(browser, "find_chromium", missing)
+    assert browser.main([str(page)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "chromium not found" in err

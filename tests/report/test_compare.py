@@ -139,3 +139,20 @@ def test_comparison_is_simulated_when_any_regency_shown_or_ranked_with_them_is()
     # Regencies 1 and 2 are real, but regency 3 shares their ranks and percentiles.
     ctx.index_ranks.loc[ctx.index_ranks["regency_id"] == 3, "is_simulated"] = True
     assert compare.page_simulated(ctx, compare.histories(ctx, [1, 2]), 2023)
+
+
+def test_years_shown_and_rank_intervals_come_from_every_history():
+    # Input: regency 1 with 2022 and 2023, regency 2 with 2022 alone; bands only where the model ran.
+    ctx = _context()
+    shown = compare.histories(ctx, [1, 2])
+    assert compare.years_shown(shown) == [2022, 2023]
+    assert compare.has_rank_intervals(shown)
+    without_bands = {name: h.assign(rank_p05=np.nan) for name, h in shown.items()}
+    assert not compare.has_rank_intervals(without_bands)
+
+
+def test_the_lead_method_is_the_one_of_the_driver_estimates_or_none():
+    ctx = _context()
+    assert profile.lead_method(ctx) == ""  # no driver model ran
+    ctx.driver_estimates = pd.DataFrame({"method": ["eiv_regression"], "pillar_key": ["smart_governance"]})
+    assert profile.lead_method(ctx) == "eiv_regression"
