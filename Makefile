@@ -12,6 +12,9 @@ FOCUS  := Kukar Paser Kotim
 # Debian's browser, for the browser test and the screenshots; `make test` installs it when missing.
 CHROMIUM := /usr/bin/chromium
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# bash with pipefail: a step whose output is filtered still fails when the step fails.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 
 all: setup                   ## set up, then clean, analyse and render reports (data/raw, else the example)
 	$(BIN)/smartcity run --no-done-line
@@ -20,13 +23,27 @@ all: setup                   ## set up, then clean, analyse and render reports (
 	else echo "data/raw holds your files: for English reports, PDFs or a comparison, see smartcity report --help"; fi
 	@$(BIN)/python -c "from smartcity_utils import commands; commands.done_line()"
 
-# The whole resolved environment, with hashes, from requirements.lock; then the package itself (no deps:
-# they are all in the lock). A fresh clone gets exactly the versions the suite passed with.
-$(STAMP): pyproject.toml requirements.lock
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
-	touch $(STAMP)
+# The lock alone decides what is installed: pip and setuptools first (requirements-build.lock, with hashes),
+# then the whole resolved environment of requirements.lock with --no-deps (nothing resolved against the
+# index, as pip-sync does), then the package itself without build isolation or index, and `pip check`
+# confirms the set is consistent. Progress bars only on a terminal; one line per step otherwise.
+PIP      := $(BIN)/python -m pip --disable-pip-version-check
+PIPQUIET := --quiet --progress-bar $(shell [ -t 1 ] && echo on || echo off)
+# A machine's pip configuration may name local indexes that do not exist (a warning per package), and the
+# build backend warns that an install is editable: neither is news to a user, both are dropped.
+QUIETEN  := 2>&1 | { grep -vE "^WARNING: Location '.*' is ignored: it is neither a file nor a directory" || true; }
+$(STAMP): pyproject.toml requirements.lock requirements-build.lock
+	@echo "setup: .venv with $$($(PYTHON) --version)"
+	@$(PYTHON) -m venv $(VENV)
+	@echo "setup: pip and setuptools from requirements-build.lock"
+	@$(PIP) install $(PIPQUIET) --require-hashes --no-deps -r requirements-build.lock $(QUIETEN)
+	@echo "setup: $$(grep -c '^[A-Za-z0-9]' requirements.lock) packages from requirements.lock"
+	@$(PIP) install $(PIPQUIET) --require-hashes --no-deps -r requirements.lock $(QUIETEN)
+	@echo "setup: smartcity-utils (editable)"
+	@PYTHONWARNINGS=ignore $(PIP) install $(PIPQUIET) --no-deps --no-index --no-build-isolation -e . $(QUIETEN)
+	@$(PIP) check >/dev/null || { $(PIP) check; exit 1; }
+	@echo "setup: done ($$($(PIP) --version | cut -d' ' -f1-2), pip check passed)"
+	@touch $(STAMP)
 
 setup: $(STAMP)              ## create .venv and install the locked dependencies
 
