@@ -1,5 +1,6 @@
 """One list of pinned dependencies: pyproject.toml; requirements.lock holds their whole resolved environment,
-environment.yml (conda) installs the package with its dev extra."""
+requirements-build.lock the installer and build backend; make and environment.yml (conda) install from the
+locks alone, resolving nothing against the package index."""
 
 from __future__ import annotations
 
@@ -45,10 +46,66 @@ def test_the_lock_holds_every_pin_of_pyproject_with_hashes():
     assert "file://" not in text and "/opt/" not in text  # no index of one machine
 
 
-def test_conda_installs_the_package_with_its_pins():
+def _requirements(path: Path) -> list[tuple[str, str]]:
+    """(name, the whole requirement with its continuation lines) for every requirement of a lock file."""
+    text = (REPO / path).read_text().replace("\\\n", " ")
+    return [(re.split(r"[=<>!~\[; ]", line, maxsplit=1)[0], line) for line in text.splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
+
+
+def test_every_line_of_both_locks_is_pinned_with_a_hash():
+    for lock in ("requirements.lock", "requirements-build.lock"):
+        reqs = _requirements(Path(lock))
+        assert reqs, lock
+        for name, line in reqs:
+            assert re.match(r"^[A-Za-z0-9_.-]+==[^\s=]+\s", line + " "), f"{lock}: {name} not pinned with =="
+            assert "--hash=sha256:" in line, f"{lock}: {name} has no hash"
+            assert "[" not in line.split("==")[0], f"{lock}: {name} asks for an extra, which pip resolves"
+
+
+def test_pip_and_the_build_backend_are_pinned_and_match_pyproject():
+    build = {_name(n): line.split("==")[1].split()[0] for n, line in _requirements(Path("requirements-build.lock"))}
+    assert set(build) == {"pip", "setuptools"}
+    requires = tomllib.loads((REPO / "pyproject.toml").read_text())["build-system"]["requires"]
+    assert requires == [f"setuptools=={build['setuptools']}"]
+    assert not {"pip", "setuptools"} & set(_lock_pins())  # installed once, by the first step
+
+
+def _install_rule() -> list[str]:
+    """The recipe lines of the Makefile rule that builds .venv (the `$(STAMP):` target)."""
+    lines = (REPO / "Makefile").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("$(STAMP):"))
+    recipe = []
+    for line in lines[start + 1:]:
+        if not line.startswith("\t"):
+            break
+        recipe.append(line.strip().lstrip("@"))
+    return recipe
+
+
+def test_the_install_rule_resolves_nothing_against_the_index():
+    recipe = _install_rule()
+    installs = [line for line in recipe if " install " in line]
+    # pip first (its own pin and hash), then the lock, then the package: the order is the guarantee
+    assert [re.search(r"-r (\S+)|-e (\.)", i).group(0) for i in installs] == [
+        "-r requirements-build.lock", "-r requirements.lock", "-e ."]
+    for line in installs:
+        assert "--no-deps" in line, line  # nothing pulled in beyond what the line names
+        assert "--require-hashes" in line or "--no-index" in line, line  # the lock's hashes or no index at all
+        assert "--upgrade" not in line and " -U " not in line, line
+    assert "--no-build-isolation" in installs[-1]  # the build backend from requirements-build.lock, not fetched
+    check = [i for i, line in enumerate(recipe) if "$(PIP) check" in line]
+    assert check and check[0] > recipe.index(next(line for line in recipe if "-e ." in line))
+    assert "$(PYTHON) -m venv" in recipe[0] + recipe[1]
+
+
+def test_conda_installs_from_the_same_locks():
     env = (REPO / "environment.yml").read_text()
-    assert "- -e .[dev]" in env and "python=3.11" in env
+    assert "python=3.11" in env
+    entries = re.findall(r"^\s+-\s+(-r \S+)", env, re.M)
+    assert entries == ["-r requirements-build.lock", "-r requirements.lock"]
     assert not re.search(r"^\s+-\s+[A-Za-z0-9_.-]+==", env, re.M)  # no second list of pins to drift
+    assert "--no-deps --no-index --no-build-isolation -e ." in env  # the package, as make installs it
 
 
 def test_python_version_matches_what_the_tests_use():
