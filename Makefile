@@ -62,7 +62,8 @@ focus: setup                 ## focus regencies in both languages with PDFs, and
 screenshots: setup           ## check Paser's reports in Chromium; first screen of each under reports/
 	@if [ -x $(CHROMIUM) ] || command -v chromium >/dev/null; then \
 	  $(BIN)/python -m smartcity_utils.report.browser reports/kabupaten-paser.id.html reports/kabupaten-paser.en.html; \
-	else echo "chromium not found: no browser check or screenshots (make chromium, or make test, installs it)"; fi
+	else rm -f reports/screenshot-*.png; \
+	  echo "chromium not found: no browser check or screenshots (make chromium, or make test, installs it)"; fi
 
 chromium:                    ## install Debian's chromium (non-interactive) when it is missing
 	@[ -x $(CHROMIUM) ] || { DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get update -qq && \

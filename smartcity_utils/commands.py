@@ -56,6 +56,16 @@ def _locks(stack: ExitStack, command: str, *folders: str | Path) -> None:
         stack.enter_context(folder_lock(folder, command))
 
 
+def _new_generation(stack: ExitStack, command: str, reports_dir: str | Path, processed: Path) -> None:
+    """Lock the reports folder and move aside its pages of another data source (one line when it does)."""
+    from smartcity_utils.report.generations import start_generation
+
+    _locks(stack, command, reports_dir)
+    line = start_generation(reports_dir, processed)
+    if line:
+        print(line)
+
+
 def clean(raw_dir: str | Path | None, out_dir: str | Path, progress: bool = True, example: bool = False,
           with_example: bool = False, force: bool = False) -> int:
     """Read every file of the raw folder(s), write the validated tables and rejects to ``out_dir``.
@@ -157,12 +167,14 @@ def notebooks(out_dir: str | Path, processed_dir: str | Path, workers: int | Non
     check_lang(lang)
     from smartcity_utils.analysis.recommendations import coverage as recommendations_coverage
     from smartcity_utils.analysis.run import analysis_coverage, processed_folder
+    from smartcity_utils.report.generations import reports_root
     from smartcity_utils.report.runner import ANALYSIS_NOTEBOOKS, run_notebooks
 
     check_workers(workers)
     paths.check_outside_raw(out_dir, "--out")
     folder = processed_folder(processed_dir)
     with ExitStack() as stack:
+        _new_generation(stack, "notebooks", reports_root(out_dir), folder)
         _locks(stack, "notebooks", folder, out_dir)
         # A page the data cannot carry is not executed; its executed copies from an earlier run are removed,
         # so that the report index never links a page about other data.
@@ -207,7 +219,8 @@ def report(regencies: list[str], cohort: int | None = None, every: bool = False,
     resolve_regencies(list(regencies) + list(compare or []))  # unknown names stop here, before any data is read
     folder = resolve_processed(processed_dir)
     with ExitStack() as stack:
-        _locks(stack, "report", folder, out_dir)
+        _locks(stack, "report", folder)
+        _new_generation(stack, "report", out_dir, folder)
         return _report(regencies, cohort, every, lang, year, workers, force, out_dir, timeout, progress, folder,
                        pdf, compare)
 

@@ -101,6 +101,8 @@ class Worker:
             atomic_write(job.html, export_notebook(nb, job.lang, self.exporter))
             if task.get("pdf"):
                 write_pdf(job.html, job.pdf)
+            else:
+                job.pdf.unlink(missing_ok=True)  # a PDF of the page's earlier version is not this page
             os.replace(tmp, job.notebook)
             job.failed_notebook.unlink(missing_ok=True)
             stamp = {
