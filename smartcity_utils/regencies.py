@@ -163,10 +163,13 @@ class RegencyResolver:
                         index[k].append(rid)
         by_name = {n: r for n, r in zip(table["regency"], table["regency_id"])}
         self._alias: dict[str, int] = {}
+        #: Every alias as written -> the canonical name, for suggestions (``Kotimm`` is nearest to ``Kotim``).
+        self._alias_names: dict[str, str] = {}
         for alias, target in zip(*(read_reference("regency_aliases.csv")[c] for c in ("alias", "regency"))):
             if target not in by_name:
                 raise ReferenceTableError(f"regency_aliases.csv maps {alias!r} to unknown regency {target!r}")
             self._alias[_name_key(alias)] = by_name[target]
+            self._alias_names[alias] = target
         self._codes: dict[str, int] = {}
         for rid, kd, bps in zip(table["regency_id"], table["kemendagri_code"], table["bps_code"]):
             if isinstance(kd, str) and kd:
@@ -217,7 +220,15 @@ class RegencyResolver:
             shown = hits[:MAX_SUGGESTIONS]
             more = f" (and {len(hits) - len(shown)} more)" if len(hits) > len(shown) else ""
             return OR.join(shown) + more
-        return nearest(text, choices or self._choices) or nearest(text, self._choices)
+        return self._nearest(text, choices or self._choices) or self._nearest(text, self._choices)
+
+    def _nearest(self, text: object, names: list[str]) -> str | None:
+        """The canonical name nearest to ``text`` among ``names`` and their aliases together."""
+        allowed = set(names)
+        spellings = dict.fromkeys(names, "")
+        spellings.update({alias: "" for alias, target in self._alias_names.items() if target in allowed})
+        hit = nearest(text, list(spellings))
+        return self._alias_names.get(hit, hit) if hit is not None else None
 
     def _resolve(self, raw: object, province: object, kind: object = None) -> Resolution:
         if means_missing(raw):

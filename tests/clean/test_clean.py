@@ -108,6 +108,9 @@ def test_regency_resolves(raw, province, expected):
     pytest.param("Kotawaringin Timr", "unknown_regency", "Kabupaten Kotawaringin Timur", id="misspelt_timur"),
     pytest.param("-", "blank_regency", None, id="dash_is_blank"),
     pytest.param("Kota", "unknown_regency", None, id="kind_alone_suggests_nothing"),
+    # Names and aliases are matched together: a misspelt short name suggests its regency, not a near name.
+    pytest.param("Kotimm", "unknown_regency", "Kabupaten Kotawaringin Timur", id="misspelt_alias_kotim"),
+    pytest.param("Kukkar", "unknown_regency", "Kabupaten Kutai Kartanegara", id="misspelt_alias_kukar"),
 ])
 def test_regency_not_guessed(raw, reason, suggestion):
     res = regencies.regency_resolver().resolve(raw)
@@ -377,3 +380,17 @@ def test_unreadable_stage_label_is_listed_at_its_row(tmp_path):
     bad = cleaned.rejects.query("reason == 'bad_stage'")
     assert bad[["source_row", "value"]].values.tolist() == [[4, "tahap nanti"]]
     assert len(cleaned.scores) == 11 and (cleaned.scores["stage"] == "I").all()
+
+
+def test_a_misspelt_alias_is_suggested_on_the_command_line_and_in_rejects(tmp_path):
+    from smartcity_utils.errors import UserError
+
+    with pytest.raises(UserError, match=r"'Kotimm' \(unknown regency; did you mean: Kabupaten Kotawaringin Timur\)"):
+        regencies.resolve_regencies(["Kukar", "Kotimm"])
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "rekap_2023.csv").write_text("Kabupaten/Kota;Tahun;Nilai Akhir\nKotimm;2023;2,95\nKukar;2023;3,25\n",
+                                        encoding="utf-8")
+    rejects = run_clean(raw, tmp_path / "out").rejects
+    row = rejects[rejects["value"] == "Kotimm"].iloc[0]
+    assert row["reason"] == "unknown_regency" and "Kabupaten Kotawaringin Timur" in row["suggestion"]
