@@ -87,6 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=lambda a: commands.notebooks(a.out, a.processed, workers=a.workers, force=a.force,
                                                      progress=not a.quiet, lang=a.lang))
 
+    p = sub.add_parser("export", help="write the clean and analysis tables as one Excel workbook")
+    p.add_argument("--out", default=None,
+                   help=f"workbook to write (default: {paths.REPORTS_DIR}/{paths.WORKBOOK_NAME.format(lang='<lang>')})")
+    p.add_argument("--processed", default=str(paths.PROCESSED_DIR), help="processed folder (default: %(default)s)")
+    _lang_option(p, "headers and sheet names")
+    p.set_defaults(func=lambda a: commands.export(a.out, a.processed, lang=a.lang))
+
     p = sub.add_parser("template", help="write an Excel template for assessor score sheets")
     p.add_argument("--out", default="penilaian_asesor_template.xlsx", help="file to write (default: %(default)s)")
     p.add_argument("--assessors", type=int, default=4,

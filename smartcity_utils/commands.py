@@ -303,6 +303,26 @@ def drivers(table: str, target: str, pillars: list[str] | None = None, as_json: 
     return drivers_command(table, target, pillars, as_json, words=lambda results: result_words(results, "en"))
 
 
+def export(out: str | Path | None = None, processed_dir: str | Path | None = None, lang: str = "id") -> int:
+    """Write the clean and analysis tables as one ``.xlsx`` workbook (default: in the reports folder)."""
+    from smartcity_utils.analysis.run import processed_folder
+    from smartcity_utils.explore import export_workbook
+    from smartcity_utils.report.texts import check_lang
+
+    check_lang(lang)
+    folder = processed_folder(processed_dir)
+    target = Path(out) if out else paths.REPORTS_DIR / paths.WORKBOOK_NAME.format(lang=lang)
+    paths.check_outside_raw(target, "--out")
+    with ExitStack() as stack:
+        _locks(stack, "export", folder)
+        if target.parent.resolve() == paths.REPORTS_DIR.resolve():
+            _new_generation(stack, "export", paths.REPORTS_DIR, folder)  # the workbook belongs to the pages' data
+        export_workbook(target, folder, lang=lang)
+    print(f"workbook written: {printable(target)} (a sheet per table, headers in "
+          f"{'Indonesian' if lang == 'id' else 'English'}; full precision stays in the Parquet files)")
+    return 0
+
+
 def template(out: str | Path, assessors: int = 4, force: bool = False) -> int:
     """Write an Excel template for assessor score sheets; an existing file is replaced only with ``force``."""
     from smartcity_utils.clean.template import write_template
@@ -340,6 +360,7 @@ def run(workers: int | None = None, progress: bool = True, raw_dir: str | Path |
                                         progress=progress, lang=lang)),
         ("report", lambda: report([], every=True, lang=lang, workers=workers, out_dir=paths.REPORTS_DIR,
                                   progress=progress)),
+        ("export", lambda: export(None, paths.PROCESSED_DIR, lang=lang)),
     ]
     with ExitStack() as stack:
         _locks(stack, "run", paths.PROCESSED_DIR, paths.REPORTS_DIR)

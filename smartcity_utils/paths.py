@@ -39,6 +39,8 @@ ANALYSIS_META = "analysis_meta.json"
 ANALYSIS_REPORTS_DIR = REPORTS_DIR / ANALYSIS_DIRNAME
 #: The page that lists every report.
 INDEX_PAGE = "index.html"
+#: The workbook of the clean and analysis tables (``smartcity export``), in the reports folder, per language.
+WORKBOOK_NAME = "tabel-smartcity.{lang}.xlsx"
 #: The per-regency report notebook, and the comparison of several regencies side by side.
 REPORT_NOTEBOOK = NOTEBOOKS_DIR / "10_regency_profile.ipynb"
 COMPARE_NOTEBOOK = NOTEBOOKS_DIR / "11_compare_regencies.ipynb"
