@@ -203,7 +203,7 @@ def simulate_raw(out_dir: Path, *, seed: int = 2017, national: bool = False,
     files["form"] = [write_form(out_dir, rys, ref, gaz, params, seed, faults, clipped)]
     files["quick_wins"] = [write_quick_wins(out_dir, rys, ref, params, seed, faults)]
     files["cohorts"] = [write_cohorts(out_dir, members, gaz, ref)]
-    files["groups"] = [write_groups(out_dir, rys)]
+    files["groups"] = [write_groups(out_dir, rys, ref)]
     files["recommendations"] = [write_recommendations(out_dir, rys, ref, gaz, seed, faults, national)]
     # The real published facts travel with the simulated files; an existing
     # copy in out_dir is left as it is.
