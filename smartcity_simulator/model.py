@@ -32,9 +32,15 @@ QUICK_WIN_YEARS = (2022, 2023, 2024)
 SCALE_100_YEARS = (2019,)
 
 
-#: Years ranked within each cohort rather than nationally (brief: 2022 groups
-#: "Angkatan 2017" ... "Angkatan 2021").
-COHORT_GROUPED_YEARS = (2022,)
+#: Letter groups of years that the documented letters (``evaluation_groups.csv``) do not cover whole: the
+#: cohorts each group ranked together, (first, last). 2022: the 2017-2019 cohorts in one group (Kota Kediri's
+#: published 22nd) and the 2021 cohort apart (Paser's published "8 of 37"). Any other year without documented
+#: letters has one group, ``Nasional``, of every cohort evaluated.
+SIMULATED_GROUPS: dict[int, tuple[tuple[int, int], ...]] = {2022: ((2017, 2019), (2021, 2021))}
+
+
+#: Name of a year's single group when no letter splits it.
+NATIONAL_GROUP = "Nasional"
 
 
 #: Dimension that absorbs the rounding residual when a published index is set.
@@ -155,6 +161,8 @@ class _Ref:
     weights: dict[int, dict[str, Fraction]]
     cohort_sizes: dict[int, int]
     cohorts_known: dict[str, tuple[int, str]]
+    #: Documented letter groups per year: ``(name, first cohort, last cohort, members)``.
+    letter_groups: dict[int, list[tuple[str, int, int, int]]] = field(default_factory=dict)
 
 
 def load_reference() -> _Ref:
@@ -169,6 +177,10 @@ def load_reference() -> _Ref:
         weights[int(year)] = {k: v / total for k, v in ws.items()}
     cs = reference.cohort_sizes()
     ck = reference.known_cohorts()
+    letters: dict[int, list[tuple[str, int, int, int]]] = {}
+    for r in reference.evaluation_groups().itertuples():
+        letters.setdefault(int(r.year), []).append((str(r.evaluation_group), int(r.cohort_from), int(r.cohort_to),
+                                                    int(r.n_members)))
     return _Ref(
         pillars=list(pil.pillar_key),
         pillar_names=dict(zip(pil.pillar_key, pil.pillar)),
@@ -177,6 +189,7 @@ def load_reference() -> _Ref:
         weights=weights,
         cohort_sizes={int(r.cohort_year): int(r.n_regencies) for r in cs.itertuples()},
         cohorts_known={r.regency: (int(r.cohort_year), str(r.source)) for r in ck.itertuples()},
+        letter_groups=letters,
     )
 
 
@@ -286,25 +299,61 @@ def _choose_members(gaz: pd.DataFrame, ref: _Ref, pub: pd.DataFrame,
     return members
 
 
-def _group_label(year: int, cohort: int) -> str:
-    return f"Angkatan {cohort}" if year in COHORT_GROUPED_YEARS else "Nasional"
+def cohort_label(first: int, last: int) -> str:
+    """A simulated letter group named by its cohorts: ``Angkatan 2021``, ``Angkatan 2017-2019``."""
+    return f"Angkatan {first}" if first == last else f"Angkatan {first}-{last}"
+
+
+def year_groups(year: int, ref: _Ref) -> list[tuple[str, int, int, int | None]]:
+    """The evaluation groups of ``year``: ``(name, first cohort, last cohort, members or None)``.
+
+    The documented letters of the year when they hold every cohort evaluated that year (2024: the 191 of the
+    2017-2022 cohorts, the 50 of the 2023 cohort); else the simulated letters of :data:`SIMULATED_GROUPS`; else
+    one national group of every cohort evaluated. A size None is set by a published "rank r of N" or is the
+    number of members evaluated.
+    """
+    cohorts = sorted(c for c in ref.cohort_sizes if c < year)
+    if not cohorts:
+        return []
+    documented = ref.letter_groups.get(year, [])
+    if documented and all(any(a <= c <= b for _, a, b, _ in documented) for c in cohorts):
+        return [(name, a, b, n) for name, a, b, n in documented]
+    if year in SIMULATED_GROUPS:
+        spans = SIMULATED_GROUPS[year]
+        if not all(any(a <= c <= b for a, b in spans) for c in cohorts):
+            raise ValueError(f"the simulated groups of {year} leave a cohort out: {spans} for {cohorts}")
+        return [(cohort_label(a, b), a, b, None) for a, b in spans]
+    return [(NATIONAL_GROUP, cohorts[0], cohorts[-1], None)]
+
+
+def _group_label(year: int, cohort: int, ref: _Ref) -> str:
+    """The evaluation group of a member of ``cohort`` in ``year`` (:func:`year_groups`)."""
+    for name, first, last, _ in year_groups(year, ref):
+        if first <= cohort <= last:
+            return name
+    raise ValueError(f"no evaluation group of {year} holds the cohort {cohort}")
 
 
 def _choose_evaluations(members: dict[str, int], pub: pd.DataFrame,
-                        rng: np.random.Generator) -> dict[int, list[str]]:
+                        rng: np.random.Generator, ref: _Ref) -> dict[int, list[str]]:
     pub_idx = pub[pub.metric == "indeks_smart_city"]
     evaluated: dict[int, list[str]] = {}
     for year in YEARS:
         eligible = sorted(n for n, c in members.items() if c < year)
         must = {r.region for r in pub[pub.year == year].itertuples() if r.region in members}
         must |= {n for n in FOCUS_REGENCIES if n in members and members[n] < year}
-        # A published "rank r of N" fixes the size of that regency's group.
+        # A published "rank r of N" fixes the size of that regency's group, and so does a documented letter.
+        targets: dict[str, int] = {}
         for r in pub_idx[(pub_idx.year == year) & pub_idx.rank_of.notna()].itertuples():
-            if r.region not in members:
-                continue
-            label = _group_label(year, members[r.region])
-            in_group = [n for n in eligible if _group_label(year, members[n]) == label]
-            size = int(r.rank_of)
+            if r.region in members:
+                label = _group_label(year, members[r.region], ref)
+                if targets.setdefault(label, int(r.rank_of)) != int(r.rank_of):
+                    raise ValueError(f"two published sizes of {label} {year}")
+        for label, _first, _last, n in year_groups(year, ref):
+            if n is not None and targets.setdefault(label, n) != n:
+                raise ValueError(f"{label} {year}: a published rank gives {targets[label]} members, the letter {n}")
+        for label, size in targets.items():
+            in_group = [n for n in eligible if _group_label(year, members[n], ref) == label]
             keep = sorted(n for n in in_group if n in must)
             pool = [n for n in in_group if n not in must]
             if len(keep) > size or len(in_group) < size:
@@ -312,7 +361,7 @@ def _choose_evaluations(members: dict[str, int], pub: pd.DataFrame,
             pick = rng.choice(len(pool), size=size - len(keep), replace=False)
             chosen = set(keep) | {pool[i] for i in pick}
             eligible = [n for n in eligible
-                        if _group_label(year, members[n]) != label or n in chosen]
+                        if _group_label(year, members[n], ref) != label or n in chosen]
         evaluated[year] = eligible
     return evaluated
 
@@ -357,7 +406,7 @@ def _simulate_scores(members, evaluated, ref, params, seed, national, gaz, clipp
             if name not in evaluated[year]:
                 continue
             c = members[name]
-            ry = _RY(regency=name, year=year, cohort=c, group=_group_label(year, c))
+            ry = _RY(regency=name, year=year, cohort=c, group=_group_label(year, c, ref))
             e = rng.normal(0, params["sd_e"], len(pillars))
             p = params["mu"] + maturity[name] + params["g"] * (year - c) + a + e
             clipped["latent"] += int(np.sum((p < 0) | (p > 4)))
@@ -584,7 +633,7 @@ def generate(seed: int, national: bool, params: dict[str, Any] | None, published
 
     members = _choose_members(gaz, ref, pub, np.random.default_rng([seed, 1]), national,
                               full["kalimantan_weight"])
-    evaluated = _choose_evaluations(members, pub, np.random.default_rng([seed, 5]))
+    evaluated = _choose_evaluations(members, pub, np.random.default_rng([seed, 5]), ref)
     clipped = {"latent": 0, "assessor": 0, "refit": 0}
     rys, maturity, leniency, delta_by_year = _simulate_scores(
         members, evaluated, ref, full, seed, national, gaz, clipped, scenario)

@@ -17,11 +17,17 @@ in a cohort that started before its first published year. With
 in proportion to their sizes.
 
 Evaluation: a member is evaluated in year ``t`` (2019 to 2024) when its cohort
-year is before ``t``. Where a published rank gives the size of the group
-(``rank_of``), that group is a seeded sample of that size which contains every
-regency with a published figure that year and the focus regencies
-(2022: cohort 2021 sampled to 37; 2023: 130 regencies in one group). 2022 is
-ranked per cohort (``Angkatan 2017`` ...), the other years nationally.
+year is before ``t``. The evaluation groups of a year are its documented
+letters (``evaluation_groups.csv``) when they hold every cohort evaluated
+(2024: ``Angkatan 2017-2022 (surat B-1478)`` of 191 and ``Angkatan 2023 (surat
+B-1477)`` of 50), else the simulated letters of ``model.SIMULATED_GROUPS``
+(2022: the 2017-2019 cohorts together, the 2021 cohort apart), else one
+``Nasional`` group. Where a published rank (``rank_of``) or a documented letter
+gives the size of a group, that group is a seeded sample of that size which
+contains every regency with a published figure that year and the focus
+regencies (2022: cohort 2021 sampled to 37; 2023: 130 regencies in one group;
+2024: 191 of the 220 members of the 2017-2022 cohorts). The group register
+gives each simulated group's size and cohorts.
 
 Latent scores, for regency ``r``, year ``t`` and pillar ``k``::
 
@@ -64,8 +70,11 @@ Published facts: where ``published_facts.csv`` has a figure for a simulated
 regency-year, the recap carries it exactly. The regency's dimension (and
 pillar) scores are shifted so that their weighted sum is within 0.006 of the
 published index (residual on ``outcome``), published pillar and dimension
-scores are written as published, and where a rank is published other members
-of the group are shifted as whole rows above or below the regency. Assessor
+scores are written as published, and where a rank is published the fewest
+other members of the group are shifted as whole rows above or below the
+regency: those nearest its score, whatever their cohort, so that placing a
+rank moves no cohort's median (the groups are chosen so that few rows move:
+Kota Kediri's 22nd of 100 moves 5 rows by 8 to 12 cents). Assessor
 scores of every shifted regency-year are shifted by the same amounts, so the
 recap stays the panel mean. The shifts are listed per regency-year in the
 truth CSV (``shift_cents``, ``adjustment``).
@@ -203,7 +212,7 @@ def simulate_raw(out_dir: Path, *, seed: int = 2017, national: bool = False,
     files["form"] = [write_form(out_dir, rys, ref, gaz, params, seed, faults, clipped)]
     files["quick_wins"] = [write_quick_wins(out_dir, rys, ref, params, seed, faults)]
     files["cohorts"] = [write_cohorts(out_dir, members, gaz, ref)]
-    files["groups"] = [write_groups(out_dir, rys)]
+    files["groups"] = [write_groups(out_dir, rys, ref)]
     files["recommendations"] = [write_recommendations(out_dir, rys, ref, gaz, seed, faults, national)]
     # The real published facts travel with the simulated files; an existing
     # copy in out_dir is left as it is.

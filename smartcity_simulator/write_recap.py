@@ -13,7 +13,7 @@ from smartcity_simulator.files import (
     fmt_cents,
     save_workbook,
 )
-from smartcity_simulator.model import COHORT_GROUPED_YEARS, SCALE_100_YEARS
+from smartcity_simulator.model import SCALE_100_YEARS
 
 #: Header spellings per recap year; each must exist in the alias tables.
 HEADER_VARIANTS = {
@@ -50,9 +50,8 @@ def _recap_rows(year, rys, ref, gaz_prov, seed, rng, faults, fname, sheet, prote
         faults.append((header_sub, columns[5 + col], alias,
                        "pillar_variant" if k in ref.pillars
                        else "dimension_variant"))
-    entries = sorted((ry for ry in rys.values() if ry.year == year),
-                     key=lambda x: (x.group if year in COHORT_GROUPED_YEARS else "",
-                                    x.rank, x.regency))
+    # A year of several letter groups lists each group apart, in its own rank order.
+    entries = sorted((ry for ry in rys.values() if ry.year == year), key=lambda x: (x.group, x.rank, x.regency))
     data_rows = []
     for i, ry in enumerate(entries, start=1):
         remark = None
@@ -89,7 +88,6 @@ def write_recap(out_dir, year, rys, ref, gaz, seed, faults: Faults, protected, n
     # Regency spellings the alias table or gazetteer resolves, and misspellings.
     name_faults = {
         2019: [("Kabupaten Kutai Kartanegara", "Kab. Kutai Kartanegara", "regency_variant")],
-        2020: [("Kabupaten Kutai Kartanegara", "Kutai Kartanegra", "regency_misspelling")],
         2021: [("Kabupaten Kutai Kartanegara", "Kukar", "regency_variant")],
         2022: [("Kabupaten Kutai Kartanegara", "KUTAI KARTANEGARA", "regency_variant")],
         2023: [("Kabupaten Kotawaringin Timur", "Kotim", "regency_variant"),
@@ -133,8 +131,9 @@ def write_recap(out_dir, year, rys, ref, gaz, seed, faults: Faults, protected, n
         blank: list[Any] = [None] * len(columns)
         body.insert(pos, blank)
         pending.append((blank, "Kabupaten/Kota", "", "blank_row"))
-    if year in COHORT_GROUPED_YEARS:
-        label = f"Angkatan {min(ry.cohort for ry, _ in data_rows)}"
+    if len({ry.group for ry, _ in data_rows}) > 1:
+        # The first group's average below its rows, as a recap of several letter groups may carry it.
+        label = min(ry.group for ry, _ in data_rows)
         block = [r for ry, r in data_rows if ry.group == label]
         if block:
             vals = [np.mean([r[c] for r in block if isinstance(r[c], (int, float))])

@@ -109,7 +109,9 @@ def test_a_letter_whose_dimensions_cannot_give_its_index_is_reported_as_differin
     assert _smartcity(letters, "report", "--regency", "Paser", "--year", "2022", "--lang", "en",
                       "--quiet").returncode == 0
     page = _text(letters["base"] / "reports" / "kabupaten-paser.en.html")
-    assert "Published rank: 8 of 37 (National)." in page
+    # The letter names no group: its rank is shown with its own size, no group is assumed, none is computed.
+    assert "Published rank: 8 of 37 (group not named)." in page and "National" not in page
+    assert texts()["en"]["summary_rank_not_computed_no_group"] in page
     assert "the index is 2.895, against a reported 2.75: they differ by 0.15" in page
     assert "inferred from a published letter" in page and "2.75" in page
 

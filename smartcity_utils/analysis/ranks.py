@@ -157,7 +157,8 @@ def percentile_among(values: Sequence[float] | np.ndarray, x: float) -> float:
 
 def group_completeness(regency_year: pd.DataFrame, score_col: str,
                        by: Sequence[str] | str | None = DEFAULT_BY) -> pd.DataFrame:
-    """Whether each row's group is held whole: its size known and every member loaded with a score.
+    """Whether each row's group is held whole: its group known, its size known and every member loaded with a
+    score.
 
     The size is the table's ``group_size`` (from the files or the documented
     groups, see ``clean.assemble``). A table without that column is taken to
@@ -179,6 +180,9 @@ def group_completeness(regency_year: pd.DataFrame, score_col: str,
     else:
         size = n_loaded.astype("Float64")
     complete = (size.notna() & (n_loaded.astype("Float64") == size)).fillna(False).astype(bool)
+    # A row of no known group is in no group held whole, however many rows share its empty key.
+    for c in cols:
+        complete &= regency_year[c].notna()
     return pd.DataFrame({"n_loaded": n_loaded.astype(int), "group_size": size, "group_complete": complete},
                         index=regency_year.index)
 

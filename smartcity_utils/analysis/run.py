@@ -586,7 +586,7 @@ def driver_inputs(index_ranks: pd.DataFrame, years: list[int] | None = None, eva
             raise UserError(f"no complete rows for years {unknown}; years with data: {known}")
         frame = frame[frame["year"].isin(years)]
     if evaluation_group:
-        groups = sorted(set(frame["evaluation_group"]))
+        groups = sorted(set(frame["evaluation_group"].dropna()))
         if evaluation_group not in groups:
             raise UserError(f"evaluation group {evaluation_group!r} not found; groups: {groups}")
         frame = frame[frame["evaluation_group"] == evaluation_group]

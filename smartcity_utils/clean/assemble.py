@@ -40,7 +40,7 @@ from smartcity_utils.clean.published import parse_published
 from smartcity_utils.clean.quick_wins import FILLED, parse_quick_wins
 from smartcity_utils.clean.recap import parse_recap
 from smartcity_utils.clean.recommendations import build_recommendations, drop_superseded, parse_recommendations
-from smartcity_utils.clean.rows import DEFAULT_GROUP, DIMENSIONS, MARK_DROPPED, PILLARS, Collector
+from smartcity_utils.clean.rows import DIMENSIONS, MARK_DROPPED, PILLARS, Collector
 from smartcity_utils.clean.sheets import (
     DATA_SUFFIXES,
     EXPECTED_LAYOUTS,
@@ -321,37 +321,44 @@ def _build_regency_year(recap: list[dict], scores: pd.DataFrame, regencies: pd.D
 def _with_groups(base: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
     """The evaluation group of every regency-year, and the group's size where it is known.
 
-    A row whose files name no group is, when real, put in the documented group
-    of its year that ranked its cohort (``evaluation_groups.csv``: in 2024 the
-    191 of the 2017-2022 cohorts, the 50 of the 2023 cohort), when exactly one
-    does; otherwise in the default group (``Nasional``). A group's size is the
-    declared one (a register or the reference table), else the size its rows
-    give with their ranks ("8 dari 37") when they all agree; unknown otherwise.
-    A rank without its own size takes the size of a declared group.
+    A row's group is the one its files name (``Kelompok``). A row whose files
+    name none (a published letter, a form export) joins the one group of its
+    year that ranked its cohort (a register's ``Angkatan``, or
+    ``evaluation_groups.csv``: in 2024 the 191 of the 2017-2022 cohorts, the 50
+    of the 2023 cohort); when no group or several hold its cohort, or its
+    cohort is unknown, its group stays unknown (empty): no default group is
+    assumed. A group's size is the declared one (a register or the reference
+    table), else the size its rows give with their ranks or a ``Jumlah
+    Peserta`` column ("8 dari 37") when they all agree; unknown otherwise. A row
+    of no known group keeps only the size of its own letter. A published rank
+    without its own size takes the size of a declared group that is as real as
+    the row (a real letter never takes a simulated group's size).
     """
     base = base.copy()
-    unset = base["evaluation_group"].isna()
-    documented = groups[groups["source_file"] == REFERENCE_GROUPS]
-    for idx in base.index[unset & ~base["is_simulated"]]:
+    unset = base["evaluation_group"].isna() & base["cohort_year"].notna()
+    spans = groups.dropna(subset=["cohort_from", "cohort_to"])
+    for idx in base.index[unset]:
         year, cohort = base.at[idx, "year"], base.at[idx, "cohort_year"]
-        if pd.isna(cohort):
-            continue
-        hits = documented[(documented["year"] == year) & (documented["cohort_from"] <= cohort)
-                          & (documented["cohort_to"] >= cohort)]
+        hits = spans[(spans["year"] == year) & (spans["cohort_from"] <= cohort) & (spans["cohort_to"] >= cohort)]
         if len(hits) == 1:
             base.at[idx, "evaluation_group"] = hits["evaluation_group"].iloc[0]
-    base["evaluation_group"] = base["evaluation_group"].fillna(DEFAULT_GROUP)
-    declared = groups.set_index(["year", "evaluation_group"])["n_members"]
+    named = base["evaluation_group"].notna()
+    declared = groups.set_index(["year", "evaluation_group"])
     keys = pd.MultiIndex.from_arrays([base["year"], base["evaluation_group"]])
-    size = pd.Series(declared.reindex(keys).to_numpy(), index=base.index, dtype="Float64")
-    given = base.groupby(["year", "evaluation_group"])["rank_of"].transform(
-        lambda s: s.dropna().iloc[0] if s.dropna().nunique() == 1 else pd.NA)
+    size = pd.Series(declared["n_members"].reindex(keys).to_numpy(), index=base.index, dtype="Float64")
+    given = base[named].groupby(["year", "evaluation_group"])["rank_of"].transform(
+        lambda s: s.dropna().iloc[0] if s.dropna().nunique() == 1 else pd.NA).reindex(base.index)
+    # A row of no known group: its own letter's size, never another row's.
+    given = given.where(named, base["rank_of"])
     base["group_size"] = pd.array(size.fillna(pd.to_numeric(given).astype("Float64")).round(), dtype="Int64")
-    has_rank = base["rank_reported"].notna() & base["rank_of"].isna()
+    group_real = pd.Series(~declared["is_simulated"].reindex(keys).fillna(True).astype(bool).to_numpy(),
+                           index=base.index)
+    as_real = group_real | base["is_simulated"].astype(bool)
+    has_rank = base["rank_reported"].notna() & base["rank_of"].isna() & as_real
     base.loc[has_rank, "rank_of"] = pd.array(size[has_rank].round(), dtype="Int64")
-    scopes = groups.set_index(["year", "evaluation_group"])["rank_scope"]
-    scope = pd.Series(scopes.reindex(keys).to_numpy(), index=base.index)
-    base["rank_scope"] = base["rank_scope"].where(base["rank_scope"].notna() | base["rank_reported"].isna(), scope)
+    scope = pd.Series(declared["rank_scope"].reindex(keys).to_numpy(), index=base.index)
+    fill_scope = base["rank_scope"].isna() & base["rank_reported"].notna() & as_real
+    base["rank_scope"] = base["rank_scope"].where(~fill_scope, scope)
     return base
 
 
@@ -405,7 +412,8 @@ def _build_groups(out: Collector) -> pd.DataFrame:
         raise RawConflictError("two sources give an evaluation group different sizes: " + "; ".join(conflicts[:3])
                                + ". Correct or remove one of them and rerun")
     table = pd.DataFrame(list(kept.values())).reindex(columns=GROUP_COLUMNS)
-    return table.astype({"year": "int64", "n_members": "int64", "is_simulated": bool, "source_row": "int64"})
+    return table.astype({"year": "int64", "n_members": "int64", "is_simulated": bool, "source_row": "int64",
+                         "cohort_from": "Int64", "cohort_to": "Int64"})
 
 
 def _reject_counts(rejects: pd.DataFrame, row_context: dict) -> pd.DataFrame:

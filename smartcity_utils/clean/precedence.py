@@ -21,7 +21,8 @@ The rules (also in ``docs/data_model.md``, section "Precedence"):
    both files and both values: the order in which file names sort never
    decides. The evaluation group (``Kelompok``) and the cohort (``Angkatan``)
    of a recap row follow the same rule; a recap without a group column gives
-   no group (the default ``Nasional`` is used only when no file gives one).
+   no group (a row that no file gives a group joins the group of its year
+   that holds its cohort, or stays without one: no default group is assumed).
 
 Recommendations and agencies per pillar follow the same rules
 (:func:`resolve_status`, :func:`resolve_agencies`): a regency-year with a real

@@ -24,9 +24,6 @@ PILLARS = list(ref.PILLAR_KEYS)
 DIMENSIONS = list(ref.DIMENSION_KEYS)
 
 
-DEFAULT_GROUP = "Nasional"
-
-
 #: Reason of a value a file leaves empty. In a kept row it is no fault: it is counted per file and
 #: column in the manifest (``values_missing``); a row that holds nothing else is still rejected.
 MISSING = "missing"

@@ -57,6 +57,12 @@ def published_rank_text(row: pd.Series, lang: str) -> str | None:
     if pd.isna(row.get("rank_reported")):
         return None
     scope = row.get("rank_scope")
+    if (pd.isna(scope) or not str(scope).strip()) and pd.isna(row.get("evaluation_group")):
+        # Neither the source nor a register names the group: say so, never assume one.
+        if pd.notna(row.get("rank_of")):
+            return text(lang, "published_rank_of_unnamed", rank=fmt_int(row["rank_reported"]),
+                        n=fmt_int(row["rank_of"]))
+        return text(lang, "published_rank_alone_unnamed", rank=fmt_int(row["rank_reported"]))
     scope = (group_label(row["evaluation_group"], lang) if pd.isna(scope) or not str(scope).strip() else str(scope))
     if pd.notna(row.get("rank_of")):
         return text(lang, "published_rank_of", rank=fmt_int(row["rank_reported"]), n=fmt_int(row["rank_of"]),
@@ -92,6 +98,8 @@ def rank_sentences(history: pd.DataFrame, year: int, lang: str) -> list[str]:
                         low=fmt_int(row.get("rank_p05")), high=fmt_int(row.get("rank_p95")),
                         ahead=fmt_int(row["n_lower"]), others=fmt_int(row["n_others"]),
                         pct=fmt_pct(row["percentile_in_group"])))
+    elif pd.isna(row.get("evaluation_group")):
+        out.append(text(lang, "summary_rank_not_computed_no_group"))
     elif pd.notna(row.get("group_size")):
         out.append(text(lang, "summary_rank_not_computed_partial", loaded=fmt_int(row["n_loaded"]),
                         size=fmt_int(row["group_size"]), group=group))

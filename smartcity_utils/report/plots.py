@@ -318,7 +318,7 @@ def headline_history(
 
     The right panel shows the percentile within the group (share of the other
     regencies of the group scoring lower, 100 = best), not the rank: groups
-    differ in size between years (37, 130, 270), and ranks of groups of
+    differ in size between years (37, 130, 191), and ranks of groups of
     different sizes on one axis mislead. Each point is labelled ``rank/N``
     and the percentile interval comes from the rank interval when present.
     Years without an index leave a gap.

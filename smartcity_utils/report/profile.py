@@ -629,7 +629,7 @@ def headline_figures(history: pd.DataFrame, year: int, current: pd.Series | None
                "percentile_in_group": _num(row["percentile_in_group"], _whole),
                "rank_p05": _num(row["rank_p05"], _whole),
                "rank_p95": _num(row["rank_p95"], _whole),
-               "evaluation_group": str(row["evaluation_group"]),
+               "evaluation_group": None if pd.isna(row["evaluation_group"]) else str(row["evaluation_group"]),
                "simulated": bool(row["is_simulated"]) if simulated is None else bool(simulated)}
     if current is not None:
         figures["province"] = str(current["province"])

@@ -208,6 +208,11 @@ def coded_text(lang: str, prefix: str, code: object, fallback_key: str | None = 
 _COHORT_GROUP = re.compile(r"^\s*angkatan\s+(\d{4})\s*$", re.IGNORECASE)
 
 
+#: A letter group of several cohorts, as a register or the documented letters name it
+#: (``Angkatan 2017-2022 (surat B-1478)``).
+_COHORTS_GROUP = re.compile(r"^\s*angkatan\s+(\d{4})\s*[-\u2013]\s*(\d{4})(.*)$", re.IGNORECASE)
+
+
 def group_label(group: object, lang: str) -> str:
     """An evaluation group's name in the report's language (``Nasional``, ``Angkatan 2021`` as in the data)."""
     if is_missing(group):
@@ -215,6 +220,9 @@ def group_label(group: object, lang: str) -> str:
     found = _COHORT_GROUP.match(str(group))
     if found:
         return text(lang, "group_cohort", year=found.group(1))
+    found = _COHORTS_GROUP.match(str(group))
+    if found:
+        return text(lang, "group_cohorts", first=found.group(1), last=found.group(2), rest=found.group(3).rstrip())
     if str(group).strip().lower() == "nasional":
         return text(lang, "group_national")
     return str(group)

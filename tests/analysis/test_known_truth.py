@@ -92,7 +92,7 @@ def test_icc_and_leniency_recovered_on_the_simulators_panels(truth, cleaned):
     true_len = pd.Series(params["assessor_leniency"])
     realised = true_len.var(ddof=1)
     assert 0.5 * realised < comp["rater"] < 2 * realised
-    # With the regency-year x item term, halo and own noise are the simulator's (without it: 0.0075 and 0.049).
+    # With the regency-year x item term, halo and own noise are the simulator's (without it: 0.0077 and 0.049).
     assert comp["unit:rater"] == pytest.approx(p["sd_h"] ** 2, rel=0.2)
     assert comp["residual"] == pytest.approx(p["sd_a"] ** 2, rel=0.1)
     blup = fit.leniency.set_index("rater")["leniency"]

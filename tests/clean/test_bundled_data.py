@@ -150,3 +150,69 @@ def test_focus_regencies_in_their_cohorts(bundled):
     sizes = bundled.regencies.dropna(subset=["cohort_year"]).groupby("cohort_year").size()
     expected = pd.read_csv(ref.REFERENCE_DIR / "cohort_sizes.csv").set_index("cohort_year")["n_regencies"]
     assert sizes.to_dict() == expected.to_dict()
+
+
+# --------------------------------------------------------------------------- groups as the letters give them
+
+
+@pytest.fixture(scope="module")
+def ranked(bundled):
+    """The example's regency-years with the headline index and the rank computed in whole groups."""
+    from smartcity_utils.analysis.index import index_table
+
+    return index_table(bundled.regency_year)
+
+
+def _published_ranks() -> pd.DataFrame:
+    from smartcity_utils.paths import EXAMPLE_RAW_DIR
+
+    facts = pd.read_csv(EXAMPLE_RAW_DIR / "published_facts.csv")
+    return facts[(facts["index"] == "GMSC_eval") & (facts["metric"] == "indeks_smart_city")]
+
+
+def test_every_example_regency_year_lies_in_a_whole_group_with_a_rank(ranked):
+    assert ranked["evaluation_group"].notna().all(), ranked.loc[ranked["evaluation_group"].isna(),
+                                                                 ["regency", "year"]]
+    loaded = ranked.groupby(["year", "evaluation_group"])["regency_id"].transform("size")
+    assert (ranked["group_size"] == loaded).all()
+    assert ranked["group_complete"].all() and ranked["rank_computed"].notna().all()
+    # Real rows stay real: the published regency-years are the real rows, and they sit in the groups of the
+    # simulated rows of their year (a real row with no stated group joins the group that holds its cohort).
+    real = ranked[~ranked["is_simulated"]]
+    assert len(real) == len(_published_ranks().drop_duplicates(["region", "year"]))
+    simulated_groups = set(zip(ranked.loc[ranked["is_simulated"], "year"],
+                               ranked.loc[ranked["is_simulated"], "evaluation_group"]))
+    assert set(zip(real["year"], real["evaluation_group"])) <= simulated_groups
+
+
+def test_example_groups_agree_with_the_published_facts(ranked):
+    """Every published rank of the example is the rank computed in its group, in a group of the published size."""
+    rows = ranked.set_index(["regency", "year"])
+    checked = 0
+    for fact in _published_ranks().itertuples():
+        row = rows.loc[(fact.region, fact.year)]
+        assert row["final_score"] == pytest.approx(fact.value), fact
+        if pd.notna(fact.rank):
+            assert row["rank_computed"] == fact.rank, (fact.region, fact.year, row["rank_computed"])
+            checked += 1
+        if pd.notna(fact.rank_of):
+            assert row["group_size"] == fact.rank_of, (fact.region, fact.year, row["evaluation_group"])
+    assert checked == 3  # Paser 2022 (8 of 37), Kota Kediri 2022 (22nd), Tabalong 2023 (8 of 130)
+    paser = rows.loc[("Kabupaten Paser", 2022)]
+    assert (paser["evaluation_group"], paser["group_size"], paser["rank_computed"]) == ("Angkatan 2021", 37, 8)
+    kediri = rows.loc[("Kota Kediri", 2022)]
+    # Kota Kediri's letter gives no group size: its group is a simulated one, whose size its rank never takes.
+    assert kediri["group_complete"] and pd.isna(kediri["rank_of"])
+
+
+def test_example_2024_groups_are_the_documented_letters(bundled, ranked):
+    documented = ref.evaluation_groups().query("year == 2024")
+    year = ranked[ranked["year"] == 2024]
+    sizes = year.groupby("evaluation_group").size().to_dict()
+    assert sizes == dict(zip(documented["evaluation_group"], documented["n_members"]))
+    for group in documented.itertuples():
+        members = year[year["evaluation_group"] == group.evaluation_group]
+        assert members["cohort_year"].between(group.cohort_from, group.cohort_to).all()
+    # The simulated register does not repeat (or contradict) a documented group.
+    groups = bundled.evaluation_groups
+    assert not groups[(groups["year"] == 2024) & groups["is_simulated"]].shape[0]

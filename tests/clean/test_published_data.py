@@ -10,6 +10,7 @@ import pytest
 from clean_helpers import assert_rows_accounted, cases, workbook
 
 from smartcity_utils import regencies
+from smartcity_utils.analysis.ranks import group_completeness
 from smartcity_utils.clean.assemble import REFERENCE_GROUPS, clean_raw_folder
 from smartcity_utils.clean.published import metric_key
 from smartcity_utils.errors import RawConflictError, RawFileError
@@ -208,9 +209,49 @@ def test_a_real_letter_of_a_documented_group_takes_its_name_and_size(tmp_path):
     assert (kukar["evaluation_group"], kukar["group_size"], kukar["rank_of"]) == (
         "Angkatan 2017-2022 (surat B-1478)", 191, 191)
     assert ry.loc[("Kabupaten Kotawaringin Timur", 2024), "evaluation_group"] == "Angkatan 2017-2022 (surat B-1478)"
-    # No documented 2023 group holds the 2021 cohort: the default group, size unknown.
+    # No documented 2023 group holds the 2021 cohort: the group is unknown (no default is assumed), size unknown.
     paser = ry.loc[("Kabupaten Paser", 2023)]
-    assert paser["evaluation_group"] == "Nasional" and pd.isna(paser["group_size"])
+    assert pd.isna(paser["evaluation_group"]) and pd.isna(paser["group_size"])
+
+
+def test_a_letter_without_a_group_keeps_its_own_size_and_never_lends_it(tmp_path):
+    """Two letters naming no group: each keeps the size its own letter gives, none takes the other's, and no
+    group is assumed for them, so no rank is computed among them."""
+    _published(tmp_path / "raw", [
+        "GMSC_eval,2023,Kabupaten Berau,indeks_smart_city,3.10,8,50,,https://a.example/x",
+        "GMSC_eval,2023,Kota Balikpapan,indeks_smart_city,3.30,5,,,https://a.example/x",
+        "GMSC_eval,2023,Kabupaten Paser,indeks_smart_city,2.90,,,,https://a.example/x"])
+    cleaned = clean_raw_folder(tmp_path / "raw")
+    ry = cleaned.regency_year.set_index("regency")
+    assert ry["evaluation_group"].isna().all()
+    assert ry.loc["Kabupaten Berau", "group_size"] == 50 and ry.loc["Kabupaten Berau", "rank_of"] == 50
+    assert pd.isna(ry.loc["Kota Balikpapan", "group_size"]) and pd.isna(ry.loc["Kota Balikpapan", "rank_of"])
+    assert pd.isna(ry.loc["Kabupaten Paser", "group_size"])
+    whole = group_completeness(cleaned.regency_year.assign(score=cleaned.regency_year["final_score_reported"]),
+                               "score")
+    assert not whole["group_complete"].any()
+
+
+def test_a_register_with_cohorts_places_a_letter_without_a_group(tmp_path):
+    """A register's Angkatan column says which cohorts a group ranked: a letter naming no group joins the one
+    group of its year that holds its cohort; a real letter keeps its rank without a simulated group's size."""
+    raw = tmp_path / "raw"
+    _published(raw, ["GMSC_eval,2022,Kabupaten Paser,indeks_smart_city,2.88,8,,,https://a.example/x",
+                     "GMSC_eval,2022,Kabupaten Berau,indeks_smart_city,3.00,3,,,https://a.example/x"])
+    (raw / "kelompok.csv").write_text("Tahun,Kelompok,Jumlah Peserta,Angkatan,Lingkup Peringkat,Sumber,Simulasi\n"
+                                      "2022,Angkatan 2021,37,2021,angkatan,surat,tidak\n"
+                                      "2022,Angkatan 2017-2019,100,2017-2019,angkatan,simulasi,ya\n"
+                                      "2022,Lain,5,2017 sampai 2019,angkatan,,tidak\n", encoding="utf-8")
+    (raw / "angkatan.csv").write_text("Kabupaten/Kota,Provinsi,Angkatan,Sumber\n"
+                                      "Kabupaten Berau,Kalimantan Timur,2018,surat\n", encoding="utf-8")
+    cleaned = clean_raw_folder(raw)
+    ry = cleaned.regency_year.set_index("regency")
+    paser, berau = ry.loc["Kabupaten Paser"], ry.loc["Kabupaten Berau"]
+    assert (paser["evaluation_group"], paser["group_size"], paser["rank_of"]) == ("Angkatan 2021", 37, 37)
+    assert (berau["evaluation_group"], berau["group_size"]) == ("Angkatan 2017-2019", 100)
+    assert pd.isna(berau["rank_of"])  # a real rank never takes the size of a simulated group
+    bad = cleaned.rejects[cleaned.rejects["reason"] == "bad_cohorts"]
+    assert bad["value"].tolist() == ["2017 sampai 2019"]
 
 
 # --------------------------------------------------------------------------- names as regional pages write them

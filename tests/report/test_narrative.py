@@ -58,11 +58,20 @@ def _letter_row(**values) -> pd.DataFrame:
                  id="group_partly_loaded"),
     pytest.param({"rank_scope": np.nan, "evaluation_group": "Angkatan 2021"}, "en",
                  ["Published rank: 8 of 37 (Cohort 2021)."], id="scope_from_the_group"),
+    # No source names the group: its own letter's size, no group assumed, and the report says so.
+    pytest.param({"rank_scope": np.nan, "evaluation_group": None, "group_size": 37}, "en",
+                 ["Published rank: 8 of 37 (group not named).",
+                  texts()["en"]["summary_rank_not_computed_no_group"]], id="group_not_named"),
+    pytest.param({"rank_scope": np.nan, "evaluation_group": None, "rank_of": np.nan, "rank_reported": 5}, "id",
+                 ["Peringkat yang dipublikasikan: 5 (kelompok dan jumlah anggotanya tidak disebutkan).",
+                  texts()["id"]["summary_rank_not_computed_no_group"]], id="group_and_size_not_named"),
 ])
 def test_published_rank_carries_its_group_and_no_rank_is_computed_among_few_rows(values, lang, expected):
     sentences = narrative.rank_sentences(_letter_row(**values), 2022, lang)
     assert sentences[:len(expected)] == expected
     assert not any(re.search(r"\b1 of 1\b|\b1 dari 1\b", s) for s in sentences)
+    if values.get("evaluation_group", "") is None:
+        assert not any("Nasional" in s or "National" in s for s in sentences)
 
 
 def _letter(computed: float, reported: float, status: str, verdict: str) -> pd.DataFrame:

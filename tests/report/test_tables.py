@@ -61,6 +61,9 @@ def test_cells_are_escaped_and_links_show_their_host():
     pytest.param("Angkatan 2021", "en", "Cohort 2021", id="cohort_en"),
     pytest.param("angkatan 2017", "id", "Angkatan 2017", id="cohort_id"),
     pytest.param("Kota Besar", "en", "Kota Besar", id="other_group_as_is"),
+    pytest.param("Angkatan 2017-2019", "en", "Cohorts 2017-2019", id="cohorts_en"),
+    pytest.param("Angkatan 2017-2022 (surat B-1478)", "en", "Cohorts 2017-2022 (surat B-1478)", id="letter_en"),
+    pytest.param("Angkatan 2017-2022 (surat B-1478)", "id", "Angkatan 2017-2022 (surat B-1478)", id="letter_id"),
 ])
 def test_group_label(group, lang, expected):
     assert tables.group_label(group, lang) == expected

@@ -364,3 +364,37 @@ def test_unknown_scenario_key_is_refused():
 
     with pytest.raises(ValueError, match="unknown scenario keys"):
         simulate_panels(seed=5, scenario={"moderaton": 0.5})
+
+
+def test_placing_published_ranks_creates_no_cohort_difference(sim):
+    """The rows moved to place a published rank move no cohort: in every year, each cohort's median index is
+    within 0.03 of its median before those moves (the published rows themselves left out), and only a few rows
+    of a group move (Kota Kediri's 22nd once moved 15 of the 25 rows of cohort 2017 by up to +0.60)."""
+    truth = sim.truth_regency_year
+    published = set(zip(_published()["region"], _published()["year"]))
+    rows = truth[[(r, y) not in published for r, y in zip(truth["regency"], truth["year"])]]
+    placed = rows["adjustment"] == "rank_placement"
+    before = rows["final_score"] - placed * rows["shift_cents"] / 100
+    medians = pd.DataFrame({"after": rows["final_score"], "before": before}).groupby(
+        [rows["year"], rows["cohort_year"]]).median()
+    assert ((medians["after"] - medians["before"]).abs() <= 0.03).all(), medians
+    moved = rows[placed].groupby(["year", "evaluation_group"]).size()
+    sizes = rows.groupby(["year", "evaluation_group"]).size().reindex(moved.index)
+    assert (moved <= 0.15 * sizes).all(), moved
+    assert rows.loc[placed, "shift_cents"].abs().max() <= 20
+
+
+def test_groups_follow_the_letters(sim):
+    """2024 as the documented letters (191 of the 2017-2022 cohorts, 50 of the 2023 cohort), the published
+    ranks' groups at their sizes, and the register giving every other group with its cohorts."""
+    truth = sim.truth_regency_year
+    sizes = truth.groupby(["year", "evaluation_group"]).size()
+    assert sizes[2024].to_dict() == {"Angkatan 2017-2022 (surat B-1478)": 191, "Angkatan 2023 (surat B-1477)": 50}
+    assert sizes[(2022, "Angkatan 2021")] == 37 and sizes[(2023, "Nasional")] == 130
+    register = pd.read_csv(sim.out_dir / "kelompok" / "register_kelompok.csv")
+    assert set(zip(register["Tahun"], register["Kelompok"], register["Jumlah Peserta"])) == {
+        (y, g, n) for (y, g), n in sizes.items() if y != 2024}
+    for row in register.itertuples():
+        first, _, last = str(row.Angkatan).partition("-")
+        members = truth[(truth["year"] == row.Tahun) & (truth["evaluation_group"] == row.Kelompok)]
+        assert members["cohort_year"].between(int(first), int(last or first)).all(), row
