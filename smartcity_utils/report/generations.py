@@ -34,9 +34,15 @@ def data_source(processed_dir: str | Path) -> dict[str, Any]:
         ``label`` names the source in a folder name (``example``, ``data-raw``, a ``--raw`` folder's name,
         joined by ``+``).
     """
+    from smartcity_utils.errors import MissingInputError
     from smartcity_utils.tables import read_tables
 
-    manifest = read_tables(Path(processed_dir), ("manifest",), "smartcity clean")["manifest"]
+    try:
+        manifest = read_tables(Path(processed_dir), ("manifest",), "smartcity clean")["manifest"]
+    except MissingInputError:  # tables written by hand, without a manifest: the processed folder is the source
+        folder = Path(processed_dir).resolve()
+        return {"key": f"processed:{folder}", "label": paths.safe_slug(folder.name) or "processed",
+                "folders": [str(folder)]}
     folders = sorted({str(Path(f).resolve()) for f in manifest.get("raw_folder", [])})
     labels = []
     for folder in folders:
