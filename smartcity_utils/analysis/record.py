@@ -187,6 +187,7 @@ def index_figures(record: pd.DataFrame) -> pd.DataFrame:
         group = group.sort_values(["decimals", "rank_num"], ascending=[False, True], na_position="last")
         first = group.iloc[0].copy()
         first["n_sources"] = group["source_url"].nunique()
+        first["source_url"] = " ".join(dict.fromkeys(group["source_url"]))
         first["rank_num"] = group["rank_num"].dropna().iloc[0] if group["rank_num"].notna().any() else pd.NA
         first["rank_of_num"] = (group["rank_of_num"].dropna().iloc[0] if group["rank_of_num"].notna().any()
                                 else pd.NA)
@@ -205,6 +206,9 @@ def index_figures(record: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["regency_id", "region", "province", "kind", "year", "index_value", "n_sources",
                                      "source_url", "quote", "rank", "rank_of", "rank_scope", "group_uncertain"])
     table = table.rename(columns={"value_num": "index_value"})
+    # One spelling of each province (the gazetteer's), whatever the source wrote.
+    gazetteer = regency_resolver().table
+    table["province"] = [gazetteer.at[int(r), "province"] for r in table["regency_id"]]
     table["year"] = table["year_num"].astype(int)
     table["rank"] = pd.array(table["rank_num"], dtype="Int64")
     table["rank_of"] = pd.array(table["rank_of_num"], dtype="Int64")
@@ -222,7 +226,9 @@ def regency_years_by_year(record: pd.DataFrame) -> pd.DataFrame:
 def provincial_ranks(record: pd.DataFrame) -> pd.DataFrame:
     """Ranks within a province (``region, province, year, rank, rank_scope, source_url, quote``)."""
     rows = record[(record["metric"] == "rank_province") & record["rank_num"].notna()]
-    out = rows.assign(rank=rows["rank_num"].astype(int), year=rows["year_num"])
+    gazetteer = regency_resolver().table
+    out = rows.assign(rank=rows["rank_num"].astype(int), year=rows["year_num"],
+                      province=[gazetteer.at[int(r), "province"] for r in rows["regency_id"]])
     return out[["region", "province", "year", "rank", "rank_scope", "source_url", "quote"]].sort_values(
         ["year", "province", "rank"], ignore_index=True)
 
@@ -251,9 +257,13 @@ def predicates(record: pd.DataFrame) -> pd.DataFrame:
 def awards(record: pd.DataFrame) -> pd.DataFrame:
     """Awards of the programme (dimension awards, top-5 places), one row per regency and award."""
     rows = record[record["metric"].str.startswith("award_") | (record["metric"] == "rank_top5")]
-    out = rows.assign(award=rows["metric"].str.removeprefix("award_"), year=rows["year_num"])
-    return out[["year", "region", "award", "value", "rank_scope", "source_url", "quote"]].sort_values(
-        ["year", "award", "region"], ignore_index=True)
+    out = rows.assign(award=rows["metric"].str.removeprefix("award_").str.removeprefix("best_"),
+                      year=rows["year_num"])
+    # One row per regency and award; every page that reports it is linked.
+    out = out.groupby(["year", "region", "award"], as_index=False).agg(
+        value=("value", "first"), rank_scope=("rank_scope", "first"),
+        source_url=("source_url", lambda s: " ".join(dict.fromkeys(s))), quote=("quote", "first"))
+    return out.sort_values(["year", "award", "region"], ignore_index=True)
 
 
 #: A computed index reproduces a published one when it rounds (half up) to the published value at the

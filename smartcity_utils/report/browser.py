@@ -2,9 +2,10 @@
 
 :func:`check_page` opens a copy of a report with a small script added that
 measures, after the page has loaded: horizontal overflow of the page, images
-that failed to load, and whether the simulated-data banner is inside the
-first screen. ``print_layout=True`` applies the page's print stylesheet on
-screen at the A4 text width, so that the same measurements hold for print.
+that failed to load, and whether the simulated-data banner (on a page of
+real figures, the real-data banner) is inside the first screen.
+``print_layout=True`` applies the page's print stylesheet on screen at the
+A4 text width, so that the same measurements hold for print.
 :func:`screenshot` saves the first screen as PNG.
 
 Only Chromium's own command line is used (``--dump-dom``, ``--screenshot``):
@@ -53,7 +54,9 @@ window.addEventListener('load', function () {
   var images = Array.prototype.map.call(document.images, function (img) {
     return {loaded: img.complete && img.naturalWidth > 0, alt: img.alt, width: img.getBoundingClientRect().width};
   });
-  var banner = document.querySelector('.simulated-banner'), box = banner ? banner.getBoundingClientRect() : null;
+  // The banner that says whether the numbers are simulated or real: a page of real figures has the real one.
+  var banner = document.querySelector('.simulated-banner') || document.querySelector('.real-banner');
+  var box = banner ? banner.getBoundingClientRect() : null;
   var style = banner ? getComputedStyle(banner) : null;
   var result = {
     viewport: [width, window.innerHeight], scroll_width: doc.scrollWidth,
