@@ -196,7 +196,7 @@ def method_table(page: RecordPage, lang: str) -> ReaderTable:
                                weights_text=[w.replace("/", " / ") if w else MISSING for w in page.method["weight_set"]])
     return _table(frame, {"year": "year", "weights_text": ("num", "col_weights"),
                                 "status_text": ("text", "col_weights_status"),
-                                "n_index": ("int", "col_n_published"), "n_checkable": ("int", "col_n_checkable"),
+                                "n_checkable": ("int", "col_n_checkable"),
                                 "n_reproduced": ("int", "col_n_reproduced"), "source_url": ("link", "col_source_page")},
                         lang)
 
@@ -207,7 +207,8 @@ def reproduction_table(page: RecordPage, lang: str) -> ReaderTable:
     r["set_text"] = [text(lang, "nb06_plain_mean") if s == "mean" else s.replace("/", " / ") for s in r["weight_set"]]
     r["computed_text"] = [fmt_score(v, lang, 3) for v in r["computed"]]
     r["difference_text"] = [fmt_signed(v, lang, 3) for v in r["difference"]]
-    return _table(r, {"region": ("text", "col_regency"), "year": "year", "set_text": ("num", "col_weight_set"),
+    r["case"] = [f"{region} {int(year)}" for region, year in zip(r["region"], r["year"])]
+    return _table(r, {"case": ("text", "col_regency"), "set_text": ("num", "col_weight_set"),
                             "computed_text": ("num", "col_computed_index"), "published": ("score", "col_published"),
                             "difference_text": ("num", "col_difference"), "reproduces": ("bool", "col_reproduces")},
                         lang)
