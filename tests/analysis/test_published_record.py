@@ -129,3 +129,19 @@ def test_selection_counts_published_against_evaluated():
     table = record.selection(record.load_record()).set_index("year")
     assert table.loc[2024, "n_evaluated"] == 241
     assert table.loc[2021, "share_published"] == pytest.approx(table.loc[2021, "n_published"] / 100)
+
+
+def test_cohort_selections_in_the_reference_table_agree_with_the_record():
+    from smartcity_utils import reference as ref
+
+    sizes = ref.read_reference("cohort_sizes.csv")
+    raw = pd.read_csv(record.RECORD_FILE, dtype=str, keep_default_na=False)
+    selections = raw[raw["metric"] == "assessed_vs_selected"].set_index("year")["value"]
+    checked = 0
+    for row in sizes.itertuples():
+        if row.n_assessed:
+            assessed, selected = (int(part.split()[0]) for part in selections[row.cohort_year].split(", "))
+            assert (assessed, selected) == (int(row.n_assessed), int(row.n_regencies)), row.cohort_year
+            assert row.source_url.startswith("http")
+            checked += 1
+    assert checked == 4
