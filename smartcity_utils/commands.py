@@ -179,7 +179,9 @@ def notebooks(out_dir: str | Path, processed_dir: str | Path, workers: int | Non
         # The notebooks read any processed or analysis table: all of them go into the stamps.
         inputs = paths.table_files(folder) + paths.table_files(paths.analysis_dir(folder)) + list(paths.RECORD_FILES)
         # The cleaning has its own command; notebook 01 only summarises its outputs here.
-        parameters = {name: {"processed_dir": str(folder), "lang": lang} for name in chosen}
+        # Notebook 06 reads the bundled published record, never the processed tables: it takes the language only.
+        parameters = {name: {"lang": lang} if name == paths.RECORD_NOTEBOOK else {"processed_dir": str(folder),
+                                                                                 "lang": lang} for name in chosen}
         parameters[paths.CLEANING_NOTEBOOK]["run_cleaning"] = False
         summary = run_notebooks(Path(out_dir), notebooks=chosen, parameters=parameters, workers=workers,
                                 force=force, progress=progress, input_files=inputs, lang=lang)

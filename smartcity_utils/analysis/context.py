@@ -32,6 +32,9 @@ from smartcity_utils.regencies import regency_resolver
 
 CONTEXT_FILE = ref.REFERENCE_DIR / "context_grdp_population.csv"
 PROVENANCE_FILE = ref.REFERENCE_DIR / "context_grdp_population.provenance.json"
+#: GRDP per capita 2018-2024 (quarcs-lab/indonesia514): the years of the evaluations, in the 38 provinces of 2022.
+RECENT_FILE = ref.REFERENCE_DIR / "context_grdp_per_capita_recent.csv"
+RECENT_PROVENANCE_FILE = ref.REFERENCE_DIR / "context_grdp_per_capita_recent.provenance.json"
 PROVINCES_FILE = "province_names.csv"
 #: Source spellings the resolver cannot read (another word order), each mapped to its gazetteer name.
 ALIASES_FILE = "context_district_aliases.csv"
@@ -55,14 +58,16 @@ def verify_checksum(path: str | Path | None = None, provenance: str | Path | Non
     return digest
 
 
-def provenance() -> dict:
-    """The provenance record of the context file (address, commit, date, checksum, licence, attribution)."""
-    return json.loads(PROVENANCE_FILE.read_text(encoding="utf-8"))
+def provenance(path: str | Path | None = None) -> dict:
+    """The provenance record of a context file (address, commit, date, checksum, licence, attribution)."""
+    return json.loads(Path(path or PROVENANCE_FILE).read_text(encoding="utf-8"))
 
 
 #: How the source writes a district's kind: a prefix (``Kota Batu``, ``Kab. Manokwari Selatan``), a suffix after a
 #: comma (``Ambon, Kota``) or an English word (``Kendari City``); ``Kep.`` abbreviates ``Kepulauan``.
 _PREFIX = re.compile(r"^(?P<kind>kota|kab\.?|kabupaten)\s+", re.IGNORECASE)
+#: Jakarta's five cities and one regency are "administrative" (Kota Administrasi Jakarta Selatan).
+_ADMINISTRATIVE = re.compile(r"^(administrasi|adm\.)\s+", re.IGNORECASE)
 _SUFFIX = re.compile(r"\s+(?P<kind>city|regency)$", re.IGNORECASE)
 _KEP = re.compile(r"\bKep\.\s*", re.IGNORECASE)
 
@@ -86,11 +91,16 @@ def _clean_name(name: str) -> tuple[str, str | None]:
         if match:
             kind = kind or _kind_word(match.group("kind").rstrip("."))
             main = pattern.sub("", main).strip()
+    main = _ADMINISTRATIVE.sub("", main)
     return _KEP.sub("Kepulauan ", main).strip(), kind
 
 
-def crosswalk(districts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Each source district (``bps_code, district_name, province_en``) resolved to a regency id.
+def crosswalk(districts: pd.DataFrame, province_column: str = "province_en") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each source district (``bps_code, district_name`` and its province as the source writes it, in English or
+    Indonesian, in ``province_column``) resolved to a regency id.
+
+    A district of a province created after the gazetteer's 34 (Papua Selatan, 2022) is looked up in the province
+    it was created from (``province_names.csv``); its new BPS code is checked against that row.
 
     Returns:
         ``(matched, unmatched)``: matched has ``bps_code, regency_id, regency, province, code_note`` (a note when
@@ -100,6 +110,7 @@ def crosswalk(districts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """
     provinces = ref.read_reference(PROVINCES_FILE)
     by_en = dict(zip(provinces["province_en"], provinces["province"]))
+    by_en.update(zip(provinces["province_local"], provinces["province"]))
     by_code = dict(zip(provinces["bps_province_code"], provinces["province"]))
     aliases = ref.read_reference(ALIASES_FILE)
     alias = dict(zip(aliases["source_name"], aliases["regency"]))
@@ -107,7 +118,7 @@ def crosswalk(districts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     table = resolver.table
     matched, unmatched = [], []
     seen: dict[int, str] = {}
-    units = districts.drop_duplicates("bps_code")[["bps_code", "district_name", "province_en"]]
+    units = districts.drop_duplicates("bps_code")[["bps_code", "district_name", province_column]]
     for code, name, province_en in units.itertuples(index=False):
         code = str(code)
         bare, kind = _clean_name(name)
@@ -136,7 +147,7 @@ def crosswalk(districts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             notes.append(f"the gazetteer gives BPS {known}")
         matched.append((code, rid, resolver.name(rid), table.at[rid, "province"], "; ".join(notes)))
     return (pd.DataFrame(matched, columns=["bps_code", "regency_id", "regency", "province", "code_note"]),
-            pd.DataFrame(unmatched, columns=["bps_code", "district_name", "province_en", "reason"]))
+            pd.DataFrame(unmatched, columns=["bps_code", "district_name", "province", "reason"]))
 
 
 def load_context(path: str | Path | None = None, year: int | None = None) -> pd.DataFrame:
@@ -148,7 +159,7 @@ def load_context(path: str | Path | None = None, year: int | None = None) -> pd.
 
     Returns:
         ``regency_id, regency, province, year, population, grdp_billion_idr, grdp_per_capita_thousand_idr,
-        bps_code, code_note``; the unmatched districts are in ``.attrs["unmatched"]``.
+        bps_code, code_note``; the unmatched districts are in ``.attrs["unmatched"]`` (one dict per district).
     """
     if path is None:
         verify_checksum()
@@ -159,7 +170,25 @@ def load_context(path: str | Path | None = None, year: int | None = None) -> pd.
     out = frame.merge(matched, on="bps_code", how="inner", validate="m:1")
     out = out[["regency_id", "regency", "province", "year", "population", "grdp_billion_idr",
                "grdp_per_capita_thousand_idr", "bps_code", "code_note"]].reset_index(drop=True)
-    out.attrs["unmatched"] = unmatched
+    out.attrs["unmatched"] = unmatched.to_dict("records")  # records: a frame in attrs breaks merges
+    return out
+
+
+def load_recent(path: str | Path | None = None) -> pd.DataFrame:
+    """GRDP per capita 2018-2024 per regency and year (quarcs-lab/indonesia514), joined like :func:`load_context`.
+
+    Returns:
+        ``regency_id, regency, province, year, grdp_per_capita_thousand_idr, bps_code, code_note``; the
+        unmatched districts are in ``.attrs["unmatched"]`` (one dict per district).
+    """
+    if path is None:
+        verify_checksum(RECENT_FILE, RECENT_PROVENANCE_FILE)
+    frame = pd.read_csv(path or RECENT_FILE, dtype={"bps_code": str})
+    matched, unmatched = crosswalk(frame, "province_name")
+    out = frame.merge(matched, on="bps_code", how="inner", validate="m:1")
+    out = out[["regency_id", "regency", "province", "year", "grdp_per_capita_thousand_idr", "bps_code",
+               "code_note"]].reset_index(drop=True)
+    out.attrs["unmatched"] = unmatched.to_dict("records")  # records: a frame in attrs breaks merges
     return out
 
 
@@ -223,14 +252,21 @@ def association(units: pd.DataFrame, outcome: str = "index_value",
     return pd.DataFrame(rows, columns=columns)
 
 
-def association_units(figures: pd.DataFrame, context: pd.DataFrame) -> pd.DataFrame:
-    """One row per regency with a published index: its latest published index and its latest context."""
+def association_units(figures: pd.DataFrame, context: pd.DataFrame,
+                      recent: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per regency with a published index: its latest published index and its latest context; with
+    ``recent`` (:func:`load_recent`) also the GRDP per capita of the index's own year (``log_grdp_pc_same_year``)."""
     last = figures.sort_values("year").drop_duplicates("regency_id", keep="last")
     ctx = latest(context)
     units = last.merge(ctx[["regency_id", "population", "grdp_per_capita_thousand_idr"]], on="regency_id",
                        how="left", validate="1:1")
     units["log_grdp_per_capita"] = np.log(units["grdp_per_capita_thousand_idr"])
     units["log_population"] = np.log(units["population"])
+    if recent is not None:
+        same = recent[["regency_id", "year", "grdp_per_capita_thousand_idr"]].rename(
+            columns={"grdp_per_capita_thousand_idr": "grdp_pc_same_year"})
+        units = units.merge(same, on=["regency_id", "year"], how="left", validate="1:1")
+        units["log_grdp_pc_same_year"] = np.log(units["grdp_pc_same_year"])
     return units
 
 

@@ -55,13 +55,19 @@ def build(n_boot: int = ctx.N_BOOT) -> RecordPage:
     record = rec.load_record()
     figures = rec.index_figures(record)
     context = ctx.load_context()
-    units = ctx.association_units(figures.drop_duplicates(["regency_id", "year"]), context)
+    units = ctx.association_units(figures.drop_duplicates(["regency_id", "year"]), context, ctx.load_recent())
+    # Two contexts: population and GRDP per capita of 2017 (the zenodo data set, before the evaluations), and the
+    # GRDP per capita of the index's own year (indonesia514) with the 2017 population.
+    association = pd.concat([
+        ctx.association(units, n_boot=n_boot).assign(model="context_2017"),
+        ctx.association(units, covariates=("log_grdp_pc_same_year", "log_population"), n_boot=n_boot).assign(
+            model="same_year")], ignore_index=True)
     return RecordPage(
         record=record, figures=figures, counts=rec.regency_years_by_year(record), selection=rec.selection(record),
         provincial=rec.provincial_ranks(record), trajectories=rec.trajectories(record),
         predicates=rec.predicates(record), awards=rec.awards(record), method=rec.method_by_year(record),
         reproduction=rec.method_check(record), conflicts=rec.conflicts(record), units=units,
-        association=ctx.association(units, n_boot=n_boot), publishers=ctx.publishers_against_all(units, context),
+        association=association, publishers=ctx.publishers_against_all(units, context),
         context_year=int(ctx.latest(context)["year"].max()), n_unmatched=len(context.attrs["unmatched"]))
 
 
@@ -233,8 +239,9 @@ def _plain(value: str, lang: str) -> str:
 def association_table(page: RecordPage, lang: str) -> ReaderTable:
     """The index against the context: each term's slope with its HC3 and bootstrap 95 % intervals."""
     a = page.association.assign(term_text=[_coded(lang, "term_", t) for t in page.association["term"]],
+                                model_text=[text(lang, f"nb06_model_{m}") for m in page.association["model"]],
                                 hc3_low=page.association["ci_low"], hc3_high=page.association["ci_high"])
-    return _table(a, {"term_text": ("text", "col_term"), "estimate": ("signed", "col_slope"),
+    return _table(a, {"model_text": ("text", "col_context"), "term_text": ("text", "col_term"), "estimate": ("signed", "col_slope"),
                             "hc3": ("interval", "col_interval_hc3"), "boot": ("interval", "col_interval_boot"),
                             "n": ("int", "col_n_regencies_units")}, lang)
 
@@ -268,7 +275,7 @@ def missing_text(page: RecordPage, lang: str) -> HTMLBlock:
 def association_text(page: RecordPage, lang: str) -> HTMLBlock:
     """The association's estimand, assumptions and caveats, with its numbers."""
     pub = page.publishers.set_index("measure")
-    return prose(lang, "nb06_association", n=fmt_count(int(page.association["n"].iloc[0]) if len(page.association)
+    return prose(lang, "nb06_association", n=fmt_count(int(page.association["n"].max()) if len(page.association)
                                                        else 0, lang),
                  context_year=page.context_year,
                  pct_income=fmt_share(pub.loc["grdp_per_capita_thousand_idr", "median_percentile"]),

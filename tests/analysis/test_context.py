@@ -24,6 +24,20 @@ def test_bundled_file_matches_its_checksum_and_provenance():
     assert meta["licence"].startswith("CC BY 4.0") and "10.5281/zenodo.4428102" in meta["attribution"]
 
 
+def test_recent_file_matches_its_checksum_and_joins_every_district_across_the_2022_split():
+    meta = context.provenance(context.RECENT_PROVENANCE_FILE)
+    assert context.verify_checksum(context.RECENT_FILE, context.RECENT_PROVENANCE_FILE) == meta["sha256"]
+    assert meta["licence"].startswith("MIT")
+    recent = context.load_recent()
+    assert recent.attrs["unmatched"] == [] and recent["regency_id"].nunique() == 514
+    assert (recent["code_note"] == "").all()
+    older = context.load_context().drop_duplicates("regency_id").set_index("regency_id")["bps_code"]
+    codes = recent.drop_duplicates("regency_id").set_index("regency")
+    merauke = codes.loc["Kabupaten Merauke"]
+    assert merauke["bps_code"] == "9501" and older[merauke["regency_id"]] == "9401"  # Papua Selatan since 2022
+    assert codes.loc["Kabupaten Kepulauan Tanimbar", "bps_code"] == "8101"  # Maluku Tenggara Barat until 2019
+
+
 def test_a_changed_file_fails_the_checksum(tmp_path):
     copy = tmp_path / "context.csv"
     shutil.copy(context.CONTEXT_FILE, copy)
@@ -35,7 +49,7 @@ def test_a_changed_file_fails_the_checksum(tmp_path):
 
 def test_every_bundled_district_joins_once():
     ctx = context.load_context()
-    assert ctx.attrs["unmatched"].empty
+    assert ctx.attrs["unmatched"] == []
     assert ctx["regency_id"].nunique() == 514 and ctx.groupby(["regency_id", "year"]).size().max() == 1
     notes = ctx.drop_duplicates("regency_id").set_index("regency")["code_note"]
     # The source swaps the codes of Karanganyar and Karangasem: the join follows the names and says so.
@@ -52,6 +66,10 @@ def test_every_bundled_district_joins_once():
                  id="listed_under_the_province_it_left"),
     pytest.param("6302", "Kota Baru", "South Kalimantan", "Kabupaten Kotabaru", id="kota_word_in_a_regency_name"),
     pytest.param("8171", "Ambon, Kota", "Maluku", "Kota Ambon", id="kind_after_comma"),
+    pytest.param("8101", "Maluku Tenggara Barat", "Maluku", "Kabupaten Kepulauan Tanimbar", id="renamed_tanimbar_2019"),
+    pytest.param("9501", "Merauke", "Papua Selatan", "Kabupaten Merauke", id="province_created_2022"),
+    pytest.param("3171", "Kota Administrasi Jakarta Selatan", "DKI Jakarta", "Kota Adm. Jakarta Selatan",
+                 id="administrative_city"),
 ])
 def test_districts_resolve_by_name_kind_and_province(code, name, province, expected):
     matched, unmatched = context.crosswalk(_districts([(code, name, province)]))
