@@ -51,7 +51,8 @@ RECOMMENDATIONS_NOTEBOOK = "04_recommendations.ipynb"
 RECORD_NOTEBOOK = "06_published_record.ipynb"
 ANALYSIS_NOTEBOOKS = (CLEANING_NOTEBOOK, COHORTS_NOTEBOOK, DRIVERS_NOTEBOOK, RECOMMENDATIONS_NOTEBOOK, RECORD_NOTEBOOK)
 #: The reference files notebook 06 reads (a change to them runs it again).
-RECORD_FILES = (REFERENCE_DIR / "published_record.csv", REFERENCE_DIR / "context_grdp_population.csv")
+RECORD_FILES = (REFERENCE_DIR / "published_record.csv", REFERENCE_DIR / "context_grdp_population.csv",
+                REFERENCE_DIR / "context_grdp_per_capita_recent.csv")
 #: Written last into a folder of tables (processed, analysis): the hash of every table file of the
 #: run that wrote them. Every reader checks it, so a folder mixed from two runs is refused.
 GENERATION_MARKER = "generation.json"
