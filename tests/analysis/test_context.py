@@ -111,3 +111,16 @@ def test_association_finds_a_known_slope():
     row = table.loc["log_grdp_per_capita"]
     assert row["ci_low"] < 0.2 < row["ci_high"] and row["boot_low"] < 0.2 < row["boot_high"]
     assert abs(table.loc["log_population", "estimate"]) < 0.05 and row["n"] == 200
+
+
+def test_report_context_line_places_the_regency_in_its_group():
+    from smartcity_utils.regencies import resolve_regencies
+    from smartcity_utils.report.profile import context_line
+
+    paser, kukar, kotim = resolve_regencies(["Paser", "Kukar", "Kotim"])
+    line = context_line(paser, [kukar, kotim], "en")
+    latest = context.latest(context.load_context()).set_index("regency_id")
+    richer = int((latest.loc[[kukar, kotim], "grdp_per_capita_thousand_idr"]
+                  > latest.loc[paser, "grdp_per_capita_thousand_idr"]).sum())
+    assert f"{richer + 1} of 3" in line and line.startswith("Context (2017")
+    assert "dari 3" in context_line(paser, [kukar, kotim], "id")
