@@ -207,6 +207,16 @@ def method_table(page: RecordPage, lang: str) -> ReaderTable:
                         lang)
 
 
+def reproduction_section(page: RecordPage, lang: str) -> HTMLBlock:
+    """The heading and introduction of the weight check, naming the regency-years that allow it."""
+    from smartcity_utils.report.texts import section
+
+    cases = page.reproduction.drop_duplicates(["region", "year"]).sort_values("year")
+    names = (text(lang, "number_list_separator") + " ").join(f"{r} {int(y)}" for r, y in
+                                                             zip(cases["region"], cases["year"]))
+    return section(lang, "nb06_reproduction", level=3, cases=names or MISSING)
+
+
 def reproduction_table(page: RecordPage, lang: str) -> ReaderTable:
     """Each weight set applied to the published dimension scores, against the published index."""
     r = page.reproduction.copy()

@@ -118,11 +118,23 @@ def test_regency_years_with_an_index_by_year():
     assert counts[2021] >= 9 and counts[2023] >= 9
 
 
-def test_kediri_2022_is_reproduced_by_the_2021_letter_weights_only():
-    check = record.method_check(record.load_record()).set_index("weight_set")
+@pytest.mark.parametrize("region, year, computed", [
+    pytest.param("Kota Kediri", 2022, 3.315, id="kediri_2022"),
+    pytest.param("Kota Jambi", 2024, 3.475, id="jambi_2024"),
+])
+def test_published_indexes_are_reproduced_by_the_2021_letter_weights_only(region, year, computed):
+    check = record.method_check(record.load_record())
+    check = check[(check["region"] == region) & (check["year"] == year)].set_index("weight_set")
     assert check.loc["10/20/30/20/20", "reproduces"]
-    assert check.loc["10/20/30/20/20", "computed"] == pytest.approx(3.315)
+    assert check.loc["10/20/30/20/20", "computed"] == pytest.approx(computed)
     assert not check.loc["10/20/30/30/10", "reproduces"] and not check.loc["mean", "reproduces"]
+
+
+def test_a_published_ranking_of_a_whole_group_keeps_its_ranks_and_size():
+    figures = record.index_figures(record.load_record())
+    letter = figures[(figures["year"] == 2024) & (figures["rank_of"] == 50)].sort_values("rank")
+    assert letter["rank"].tolist() == list(range(1, 11))
+    assert letter["index_value"].is_monotonic_decreasing
 
 
 def test_selection_counts_published_against_evaluated():
