@@ -183,7 +183,7 @@ def index_figures(record: pd.DataFrame) -> pd.DataFrame:
     clash = conflicts(record)
     clash = clash[(clash["metric"] == INDEX_METRIC) & (clash["status"] == "conflict")]
     keep = []
-    for (rid, year), group in rows.groupby(["regency_id", "year_num"]):
+    for (_, year), group in rows.groupby(["regency_id", "year_num"]):
         group = group.sort_values(["decimals", "rank_num"], ascending=[False, True], na_position="last")
         first = group.iloc[0].copy()
         first["n_sources"] = group["source_url"].nunique()

@@ -105,7 +105,8 @@ def counts_table(page: RecordPage, lang: str) -> ReaderTable:
     frame = page.selection.merge(rec.evaluated_counts(page.record)[["year", "source_url"]], on="year", how="left")
     frame["share_published"] = 100 * frame["share_published"]
     return _table(frame, {"year": "year", "n_published": ("int", "col_n_published"),
-                                "n_evaluated": ("int", "col_n_evaluated"), "share_published": ("pct", "col_share_published"),
+                                "n_evaluated": ("int", "col_n_evaluated"),
+                                "share_published": ("pct", "col_share_published"),
                                 "n_top10_or_first": ("int", "col_n_top10_or_first"),
                                 "source_url": ("link", "col_source_page")}, lang)
 
@@ -135,7 +136,8 @@ def index_table(page: RecordPage, lang: str) -> ReaderTable:
 def provincial_table(page: RecordPage, lang: str) -> ReaderTable:
     """Ranks within a province, as the regencies published them."""
     return _table(page.provincial, {"year": "year", "region": ("text", "col_regency"), "province": "text",
-                                          "rank": ("rank", "col_rank_province"), "source_url": ("link", "col_source_page")},
+                                          "rank": ("rank", "col_rank_province"),
+                                          "source_url": ("link", "col_source_page")},
                         lang)
 
 
@@ -151,7 +153,8 @@ def trajectory_table(page: RecordPage, lang: str) -> ReaderTable:
                      "source_url": " ".join(dict.fromkeys(" ".join(group["source_url"]).split()))})
     frame = pd.DataFrame(rows, columns=["region", "path", "per_year", "source_url"])
     return _table(frame, {"region": ("text", "col_regency"), "path": ("num", "col_trajectory"),
-                                "per_year": ("signed", "col_change_per_year"), "source_url": ("link", "col_source_page")},
+                                "per_year": ("signed", "col_change_per_year"),
+                                "source_url": ("link", "col_source_page")},
                         lang)
 
 
@@ -199,7 +202,8 @@ def awards_table(page: RecordPage, lang: str) -> ReaderTable:
 def method_table(page: RecordPage, lang: str) -> ReaderTable:
     """What is known of the method per year: the weights, how they are known, and whether they could be checked."""
     frame = page.method.assign(status_text=[_coded(lang, "weights_", s or "none") for s in page.method["status"]],
-                               weights_text=[w.replace("/", " / ") if w else MISSING for w in page.method["weight_set"]])
+                               weights_text=[w.replace("/", " / ") if w else MISSING
+                                             for w in page.method["weight_set"]])
     return _table(frame, {"year": "year", "weights_text": ("num", "col_weights"),
                                 "status_text": ("text", "col_weights_status"),
                                 "n_checkable": ("int", "col_n_checkable"),
@@ -251,7 +255,8 @@ def association_table(page: RecordPage, lang: str) -> ReaderTable:
     a = page.association.assign(term_text=[_coded(lang, "term_", t) for t in page.association["term"]],
                                 model_text=[text(lang, f"nb06_model_{m}") for m in page.association["model"]],
                                 hc3_low=page.association["ci_low"], hc3_high=page.association["ci_high"])
-    return _table(a, {"model_text": ("text", "col_context"), "term_text": ("text", "col_term"), "estimate": ("signed", "col_slope"),
+    return _table(a, {"model_text": ("text", "col_context"), "term_text": ("text", "col_term"),
+                      "estimate": ("signed", "col_slope"),
                             "hc3": ("interval", "col_interval_hc3"), "boot": ("interval", "col_interval_boot"),
                             "n": ("int", "col_n_regencies_units")}, lang)
 
