@@ -351,10 +351,11 @@ def selection(record: pd.DataFrame) -> pd.DataFrame:
     """
     figures = index_figures(record).drop_duplicates(["regency_id", "year"])
     counts = figures.groupby("year").size().rename("n_published")
-    top = figures[figures["rank"].notna() & (figures["rank"] <= 10)].groupby("year").size()
+    top = figures.loc[figures["rank"].notna() & (figures["rank"] <= 10), ["region", "year"]]
     first = provincial_ranks(record)
-    first = first[first["rank"] == 1].merge(figures[["region", "year"]], on=["region", "year"])
-    top = top.add(first.groupby("year").size(), fill_value=0)
+    first = first.loc[first["rank"] == 1, ["region", "year"]].merge(figures[["region", "year"]], on=["region", "year"])
+    # A regency in the top ten and first in its province counts once.
+    top = pd.concat([top, first]).drop_duplicates().groupby("year").size()
     out = counts.to_frame().join(evaluated_counts(record).set_index("year")["n_evaluated"], how="left")
     out["share_published"] = out["n_published"] / out["n_evaluated"]
     out["n_top10_or_first"] = top.reindex(out.index).fillna(0).astype(int)

@@ -141,6 +141,8 @@ def test_selection_counts_published_against_evaluated():
     table = record.selection(record.load_record()).set_index("year")
     assert table.loc[2024, "n_evaluated"] == 241
     assert table.loc[2021, "share_published"] == pytest.approx(table.loc[2021, "n_published"] / 100)
+    # Tabalong 2023 is 8th of 130 and first in its province: one regency, counted once (with Luwu Utara, first).
+    assert table.loc[2023, "n_top10_or_first"] == 2
 
 
 def test_cohort_selections_in_the_reference_table_agree_with_the_record():
