@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="compute even when the tables and the code are unchanged")
     p.set_defaults(func=lambda a: commands.analyse(a.processed, seed=a.seed, force=a.force))
 
-    p = sub.add_parser("notebooks", help="execute the analysis notebooks 01 to 04 with papermill")
+    p = sub.add_parser("notebooks", help="execute the analysis notebooks 01 to 04 and 06 with papermill")
     p.add_argument("--out", default=str(paths.ANALYSIS_REPORTS_DIR), help="folder for executed copies")
     p.add_argument("--processed", default=str(paths.PROCESSED_DIR), help="processed folder (default: %(default)s)")
     p.add_argument("--workers", type=int, default=None, help="parallel workers (default: CPU cores)")

@@ -157,7 +157,8 @@ def analyse(processed_dir: str | Path, seed: int = 0, force: bool = False) -> in
 
 def notebooks(out_dir: str | Path, processed_dir: str | Path, workers: int | None = None, force: bool = False,
               progress: bool = True, lang: str = "id") -> int:
-    """Execute the analysis notebooks 01 to 04 into ``out_dir`` (notebook and HTML) in ``lang``; 1 when one failed.
+    """Execute the analysis notebooks (01 to 04, and 06 on the published record) into ``out_dir`` (notebook and
+    HTML) in ``lang``; 1 when one failed.
 
     They run through the report runner: in parallel, each with a time limit,
     skipped when neither they nor the processed tables changed.
@@ -188,9 +189,11 @@ def notebooks(out_dir: str | Path, processed_dir: str | Path, workers: int | Non
                 for stale in Path(out_dir).glob(f"{Path(name).stem}.*"):
                     stale.unlink()
         # The notebooks read any processed or analysis table: all of them go into the stamps.
-        inputs = paths.table_files(folder) + paths.table_files(paths.analysis_dir(folder))
+        inputs = paths.table_files(folder) + paths.table_files(paths.analysis_dir(folder)) + list(paths.RECORD_FILES)
         # The cleaning has its own command; notebook 01 only summarises its outputs here.
-        parameters = {name: {"processed_dir": str(folder), "lang": lang} for name in chosen}
+        # Notebook 06 reads the bundled published record, never the processed tables: it takes the language only.
+        parameters = {name: {"lang": lang} if name == paths.RECORD_NOTEBOOK else {"processed_dir": str(folder),
+                                                                                 "lang": lang} for name in chosen}
         parameters[paths.CLEANING_NOTEBOOK]["run_cleaning"] = False
         summary = run_notebooks(Path(out_dir), notebooks=chosen, parameters=parameters, workers=workers,
                                 force=force, progress=progress, input_files=inputs, lang=lang)

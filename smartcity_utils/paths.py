@@ -35,7 +35,7 @@ REPORTS_DIR = Path(os.environ.get("SMARTCITY_REPORTS_DIR", ROOT / "reports"))
 ANALYSIS_DIRNAME = "analysis"
 #: Written last by ``smartcity analyse``; its age tells whether the analysis is stale.
 ANALYSIS_META = "analysis_meta.json"
-#: Executed analysis notebooks (01 to 04) and their tables and figures.
+#: Executed analysis notebooks (01 to 04, 06) and their tables and figures.
 ANALYSIS_REPORTS_DIR = REPORTS_DIR / ANALYSIS_DIRNAME
 #: The page that lists every report.
 INDEX_PAGE = "index.html"
@@ -49,7 +49,12 @@ CLEANING_NOTEBOOK = "01_clean_evaluations.ipynb"
 COHORTS_NOTEBOOK = "02_compare_cohorts.ipynb"
 DRIVERS_NOTEBOOK = "03_pillar_drivers.ipynb"
 RECOMMENDATIONS_NOTEBOOK = "04_recommendations.ipynb"
-ANALYSIS_NOTEBOOKS = (CLEANING_NOTEBOOK, COHORTS_NOTEBOOK, DRIVERS_NOTEBOOK, RECOMMENDATIONS_NOTEBOOK)
+#: The published record (real figures only): reads the bundled record and context, never the processed tables.
+RECORD_NOTEBOOK = "06_published_record.ipynb"
+ANALYSIS_NOTEBOOKS = (CLEANING_NOTEBOOK, COHORTS_NOTEBOOK, DRIVERS_NOTEBOOK, RECOMMENDATIONS_NOTEBOOK, RECORD_NOTEBOOK)
+#: The reference files notebook 06 reads (a change to them runs it again).
+RECORD_FILES = (REFERENCE_DIR / "published_record.csv", REFERENCE_DIR / "context_grdp_population.csv",
+                REFERENCE_DIR / "context_grdp_per_capita_recent.csv")
 #: Written last into a folder of tables (processed, analysis): the hash of every table file of the
 #: run that wrote them. Every reader checks it, so a folder mixed from two runs is refused.
 GENERATION_MARKER = "generation.json"

@@ -2,9 +2,10 @@
 
 :func:`check_page` opens a copy of a report with a small script added that
 measures, after the page has loaded: horizontal overflow of the page, images
-that failed to load, and whether the simulated-data banner is inside the
-first screen. ``print_layout=True`` applies the page's print stylesheet on
-screen at the A4 text width, so that the same measurements hold for print.
+that failed to load, and whether the simulated-data banner (on a page of
+real figures, the real-data banner) is inside the first screen.
+``print_layout=True`` applies the page's print stylesheet on screen at the
+A4 text width, so that the same measurements hold for print.
 :func:`screenshot` saves the first screen as PNG.
 
 Only Chromium's own command line is used (``--dump-dom``, ``--screenshot``):
@@ -53,12 +54,15 @@ window.addEventListener('load', function () {
   var images = Array.prototype.map.call(document.images, function (img) {
     return {loaded: img.complete && img.naturalWidth > 0, alt: img.alt, width: img.getBoundingClientRect().width};
   });
-  var banner = document.querySelector('.simulated-banner'), box = banner ? banner.getBoundingClientRect() : null;
+  // The banner that says whether the numbers are simulated or real: a page of real figures has the real one.
+  var simulated = document.querySelector('.simulated-banner');
+  var banner = simulated || document.querySelector('.real-banner');
+  var box = banner ? banner.getBoundingClientRect() : null;
   var style = banner ? getComputedStyle(banner) : null;
   var result = {
     viewport: [width, window.innerHeight], scroll_width: doc.scrollWidth,
     overflow: doc.scrollWidth > width, wide_elements: wide, images: images,
-    banner_present: !!banner,
+    banner_present: !!simulated, real_banner_present: !simulated && !!banner,
     banner_visible: !!(box && box.height > 0 && box.top >= 0 && box.bottom <= window.innerHeight &&
                        style.visibility !== 'hidden' && style.display !== 'none' && parseFloat(style.opacity) > 0.5),
     banner_top: box ? box.top : null, lang: doc.lang, scripts: document.scripts.length - 1
@@ -110,7 +114,9 @@ def check_page(html_path: str | os.PathLike[str], width: int = SCREEN[0], height
 
     Returns:
         ``overflow`` (bool), ``wide_elements``, ``images`` (``loaded``,
-        ``alt``), ``banner_present``, ``banner_visible``, ``banner_top``, ``lang``.
+        ``alt``), ``banner_present`` (the simulated-data banner), ``real_banner_present`` (the real-data
+        banner of a page of real figures, without a simulated one), ``banner_visible`` and ``banner_top`` (of
+        whichever of the two the page has), ``lang``.
 
     Raises:
         BrowserMissing: without Chromium.

@@ -220,7 +220,7 @@ def write_index(out_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any
                + f'<label>{t("index_filter_to")}<input data-filter="max" type="number" step="0.1" min="0" max="4" '
                'size="4"></label>'
                + f'<label>{t("index_search")}<input data-filter="text" type="search"></label></div>')
-    # The national analyses (notebooks 01 to 04, exported by `smartcity notebooks`).
+    # The national analyses (notebooks 01 to 04 and 06, exported by `smartcity notebooks`).
     analyses = sorted(p for p in (root / paths.ANALYSIS_DIRNAME).glob("*.html") if re.fullmatch(r"[\w.-]+", p.name))
     analysis_links = " · ".join(
         f'<a href="{paths.ANALYSIS_DIRNAME}/{esc(quote(p.name))}">{esc(analysis_title(p.stem, lang))}</a>'

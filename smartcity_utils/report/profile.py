@@ -704,3 +704,26 @@ def followup_summary(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
                      "n_unknown": int(block["next_status"].isna().sum()),
                      "has_followup": bool(block["next_status"].notna().any())})
     return pd.DataFrame(rows, columns=cols)
+
+
+def context_line(regency_id: int, member_ids: list[int], lang: str) -> str | None:
+    """One line of real context for a regency's report: its population and GRDP per capita (the last year of the
+    bundled quarcs-lab data) and their place among the members of its evaluation group (1 = the largest or richest).
+
+    Returns None when the regency has no context values.
+    """
+    from smartcity_utils.analysis import context as context_data
+    from smartcity_utils.report.numbers import fmt_count
+    from smartcity_utils.report.texts import text
+
+    latest = context_data.latest(context_data.load_context())
+    members = sorted(set(member_ids) | {regency_id})
+    population = context_data.position_in(latest, regency_id, members, "population")
+    income = context_data.position_in(latest, regency_id, members, "grdp_per_capita_thousand_idr")
+    if population is None or income is None:
+        return None
+    row = latest.set_index("regency_id").loc[regency_id]
+    return text(lang, "profile_context_line", year=int(row["year"]),
+                population=fmt_count(round(row["population"]), lang), population_rank=population[0],
+                grdp_per_capita=fmt_count(round(row["grdp_per_capita_thousand_idr"]), lang), income_rank=income[0],
+                n=population[1])
