@@ -433,10 +433,14 @@ def pairwise_table(pairwise: pd.DataFrame, time_col: str, lang: str, top: int = 
     frame = pairwise.loc[order[:top]]
     frame = frame.assign(measure_text=[measure_label(m, lang) for m in frame["measure"]],
                          cohort_a=[category_text(c) for c in frame["cohort_a"]],
-                         cohort_b=[category_text(c) for c in frame["cohort_b"]])
+                         cohort_b=[category_text(c) for c in frame["cohort_b"]],
+                         cliffs_interval_low=frame["cliffs_delta_low"], cliffs_interval_high=frame["cliffs_delta_high"])
+    # At equal years in the programme the cohorts are seen in different calendar years: the table says which.
+    seen = {"calendar_a": "text", "calendar_b": "text"} if time_col != "year" and "calendar_a" in frame else {}
     return reader_table(frame, {"measure_text": ("text", "col_measure"), time_col: ("whole", _time_label(time_col)),
-                                "cohort_a": "text", "cohort_b": "text", "median_a": "score", "median_b": "score",
-                                "cliffs_delta": "signed", "p_holm": "p"}, lang)
+                                "cohort_a": "text", "cohort_b": "text", **seen, "median_a": "score",
+                                "median_b": "score", "cliffs_delta": "signed",
+                                "cliffs_interval": ("interval", "col_cliffs_interval"), "p_holm": "p"}, lang)
 
 
 # --------------------------------------------------------------------------- notebook 04's tables
