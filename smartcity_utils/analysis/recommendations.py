@@ -161,7 +161,8 @@ def cluster_share(successes: np.ndarray, totals: np.ndarray, level: float = LEVE
     cluster-robust one of an intercept-only regression of the items' 0/1
     outcomes with the CR2 small-sample correction and t on G - 1 degrees of
     freedom (:func:`smartcity_utils.analysis.clustered.cr2_ols`; with four
-    regencies a normal interval would cover far less than 95 %), clipped to [0, 1]. When every item agrees (a share of 0 or 1) the
+    regencies a normal interval would cover far less than 95 %), clipped to [0, 1].
+    When every item agrees (a share of 0 or 1) the
     clusters show no spread, and the Wilson interval over all items is given
     instead.
 

@@ -220,8 +220,9 @@ def answer_sentences(results: dict[str, pd.DataFrame], frame: pd.DataFrame, lang
     if "rank" in set(overall["target"]):
         rank = overall.set_index("target").loc["rank"]
         r = general.sort_values("rank_share", ascending=False)
-        shares = "; ".join(f"{_label(x.pillar)} {_points_interval(x.rank_share, x.rank_share_low, x.rank_share_high, lang)}"
-                           for x in r.itertuples())
+        shares = "; ".join(
+            f"{_label(x.pillar)} {_points_interval(x.rank_share, x.rank_share_low, x.rank_share_high, lang)}"
+            for x in r.itertuples())
         out.append(text(lang, "answer_rank",
                         r2g=_points_interval(rank["r2_general"], rank["r2_general_low"], rank["r2_general_high"],
                                              lang),

@@ -16,7 +16,6 @@ import pandas as pd
 from smartcity_utils.report.numbers import (
     fmt_count,
     fmt_int,
-    fmt_interval,
     fmt_p,
     fmt_pct,
     fmt_range,
@@ -230,27 +229,13 @@ def pillar_sentences(strong: pd.DataFrame, weak: pd.DataFrame, lang: str,
             else text(lang, "summary_weak_none", threshold=limit)]
 
 
-def effort_sentence(effort: pd.DataFrame, lang: str) -> str:
-    """Where effort goes with the rank most, in associational words, with the interval."""
-    candidates = effort[effort["candidate"]]
-    if candidates.empty:
-        return text(lang, "summary_effort_none")
-    top = candidates.iloc[0]
-    return text(lang, "summary_effort", pillar=top["pillar"], estimate=fmt_score(top["estimate"], lang),
-                interval=fmt_interval(top["ci_low"], top["ci_high"], lang), room=fmt_score(top["room"], lang),
-                assoc_index=fmt_score(top["assoc_index"], lang),
-                ranks=fmt_range(top["assoc_rank_low"], top["assoc_rank_high"]),
-                n=fmt_int(effort.attrs.get("n_in_group")), rank_now=fmt_int(effort.attrs.get("rank_now")))
-
-
 def summary_sentences(history: pd.DataFrame, year: int, strong: pd.DataFrame, weak: pd.DataFrame,
-                      effort: pd.DataFrame, lang: str, letter: pd.DataFrame | None = None,
+                      lang: str, letter: pd.DataFrame | None = None,
                       gaps: list[dict] | None = None, regency: str = "") -> list[str]:
     """The summary at the top of a report, one sentence per finding and one per thing the data lack.
 
-    The pillar sentences need the regency's pillars and its whole cohort; the
-    effort sentence needs the national driver estimates too. Where they are
-    missing, the gap sentences say so instead.
+    The pillar sentences need the regency's pillars and its whole cohort.
+    Where they are missing, the gap sentences say so instead.
     """
     gaps = list(gaps or [])
     codes = {g["code"] for g in gaps}
@@ -261,8 +246,6 @@ def summary_sentences(history: pd.DataFrame, year: int, strong: pd.DataFrame, we
     out += change_sentences(history, year, lang)
     if not codes & {"no_pillars", "cohort_unknown", "cohort_not_whole"}:
         out += pillar_sentences(strong, weak, lang)
-    if effort.attrs.get("available", True) and "national_models" not in codes:
-        out.append(effort_sentence(effort, lang))
     return out + gap_sentences(gaps, year, regency, lang)
 
 

@@ -308,6 +308,31 @@ def _index_and_percentile_axes(fig: Figure, lang: str, percentile_top: float, ye
     return ax_score, ax_pct
 
 
+def _real_points(frame: pd.DataFrame) -> np.ndarray:
+    """Per row, whether the point comes from files marked as real (``is_simulated`` false); all False without the
+    column (nothing is claimed real that is not marked so)."""
+    if "is_simulated" not in frame.columns:
+        return np.zeros(len(frame), bool)
+    flags = frame["is_simulated"]
+    return (flags.notna() & ~flags.fillna(True).astype(bool)).to_numpy()
+
+
+def _points_by_source(ax, x: pd.Series, y: pd.Series, real: np.ndarray, colour: str, lang: str,
+                      legend: bool = True) -> None:
+    """A line through the points, each point filled when it comes from files marked as real and hollow when it
+    is simulated; a legend names the two where both are drawn."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    ax.plot(x, y, color=colour)
+    shown = ~np.isnan(y)
+    for is_real, face, key in ((True, colour, "fig_point_real"), (False, "white", "fig_point_simulated")):
+        pick = shown & (real == is_real)
+        if pick.any():
+            ax.scatter(x[pick], y[pick], s=36, facecolor=face, edgecolor=colour, linewidths=1.5, zorder=3,
+                       label=_t(lang, key))
+    if legend and (shown & real).any() and (shown & ~real).any():
+        ax.legend(fontsize=8, loc="best", frameon=False)
+
+
 def headline_history(
     history: pd.DataFrame,
     title: str | None = None,
@@ -340,11 +365,12 @@ def headline_history(
     fig = Figure(figsize=(8, 3.4) if with_percentile else (5, 3.4), layout="constrained")
     ax_score, ax_pct = _index_and_percentile_axes(fig, lang, percentile_top=108, years=frame["year"],
                                                   with_percentile=with_percentile)  # room for the rank labels
-    ax_score.plot(frame["year"], frame["final_score"].astype(float), marker="o", color="C0")
+    real = _real_points(frame)
+    _points_by_source(ax_score, frame["year"], frame["final_score"].astype(float), real, "C0", lang)
     ax_score.set_title(_t(lang, "fig_index_title"), fontsize=10)
     if not with_percentile:
         return _finish(fig, title, simulated, lang)
-    ax_pct.plot(frame["year"], pct, marker="o", color="C1")
+    _points_by_source(ax_pct, frame["year"], pd.Series(pct), real, "C1", lang, legend=False)
     if {"percentile_low", "percentile_high"} <= set(frame.columns):
         low = frame["percentile_low"].to_numpy(dtype=float)
         high = frame["percentile_high"].to_numpy(dtype=float)

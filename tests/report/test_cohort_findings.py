@@ -29,7 +29,8 @@ def test_programme_year_finding_quotes_the_interval_the_holm_family_and_the_cale
     sentences = narrative._cohort_test_sentences(programme, lang)
     top = programme.pairwise.loc[programme.pairwise["cliffs_delta"].abs().idxmax()]
     largest = sentences[1]
-    assert fmt_signed(top["cliffs_delta_low"], lang) in largest and fmt_signed(top["cliffs_delta_high"], lang) in largest
+    assert fmt_signed(top["cliffs_delta_low"], lang) in largest
+    assert fmt_signed(top["cliffs_delta_high"], lang) in largest
     assert top["calendar_a"] != top["calendar_b"]
     assert f"{top['calendar_a']}" in sentences[2] and f"{top['calendar_b']}" in sentences[2]
     # The Kruskal-Wallis family is the measures of one time point (one here), not all the tests together.

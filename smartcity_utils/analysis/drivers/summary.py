@@ -36,7 +36,8 @@ SUMMARY_COLUMNS = ["method", "is_lead", "estimand_key", "of_any_table", "answer_
                    "top_ci_low", "top_ci_high", "top_share", "top_share_low", "top_share_high", "r2_full",
                    "top_odds", "top_odds_low", "top_odds_high", "n_pillars",
                    "n_above_zero", "n_below_zero", "order", "rank_correlation_with_lead", "comparison_key", "why_key",
-                   "lead_top_pillar", "pillar_correlation", "spread_ratio", "rank_correlation_scaled", "scaled_top_pillar"]
+                   "lead_top_pillar", "pillar_correlation", "spread_ratio", "rank_correlation_scaled",
+                   "scaled_top_pillar"]
 
 #: Methods whose estimate is a part of the target's variance (a correlation's square or a share of R-squared)
 #: rather than points of target per point of a pillar: their order follows each pillar's spread as well as its
@@ -175,8 +176,8 @@ def driver_summary(results: Mapping[str, Any], any_table: bool = False,
             comparison = "disagree_order"
         else:
             comparison = "disagree"
-        why, spread_ratio, rho_scaled, scaled_top = _why(m, order, _values(lead, tables[lead])["estimate"].astype(float),
-                                             pillar_sd, rho)
+        lead_values = _values(lead, tables[lead])["estimate"].astype(float)
+        why, spread_ratio, rho_scaled, scaled_top = _why(m, order, lead_values, pillar_sd, rho)
         rows.append({
             "method": m, "is_lead": m == lead, "estimand_key": f"estimand_{m}", "of_any_table": bool(any_table),
             "answer_key": key, "top_pillar": top, "top_estimate": est, "top_ci_low": low, "top_ci_high": high,
