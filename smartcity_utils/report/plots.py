@@ -366,10 +366,12 @@ def headline_history(
     ax_score, ax_pct = _index_and_percentile_axes(fig, lang, percentile_top=108, years=frame["year"],
                                                   with_percentile=with_percentile)  # room for the rank labels
     real = _real_points(frame)
+    drawn = frame["final_score"].notna().to_numpy()
+    partly = bool((drawn & real).any() and (drawn & ~real).any())  # real points beside simulated ones
     _points_by_source(ax_score, frame["year"], frame["final_score"].astype(float), real, "C0", lang)
     ax_score.set_title(_t(lang, "fig_index_title"), fontsize=10)
     if not with_percentile:
-        return _finish(fig, title, simulated, lang)
+        return _finish(fig, title, simulated, lang, partly=partly)
     _points_by_source(ax_pct, frame["year"], pd.Series(pct), real, "C1", lang, legend=False)
     if {"percentile_low", "percentile_high"} <= set(frame.columns):
         low = frame["percentile_low"].to_numpy(dtype=float)
@@ -383,7 +385,7 @@ def headline_history(
             ax_pct.annotate(f"{int(rank)}/{int(n)}", (year, value), textcoords="offset points", xytext=(0, 7),
                             ha="center", fontsize=8)
     ax_pct.set_title(_t(lang, "fig_percentile_title"), fontsize=10)
-    return _finish(fig, title, simulated, lang)
+    return _finish(fig, title, simulated, lang, partly=partly)
 
 
 def compare_history(
