@@ -212,7 +212,8 @@ def answer_sentences(results: dict[str, pd.DataFrame], frame: pd.DataFrame, lang
                     r2g=_points_interval(index["r2_general"], index["r2_general_low"], index["r2_general_high"],
                                          lang),
                     r2a=_points_interval(index["r2_all"], index["r2_all_low"], index["r2_all_high"], lang),
-                    slope=fmt_score(index["slope_general"], lang)))
+                    slope=fmt_score(index["slope_general"], lang),
+                    pc1=fmt_score(index.get("pc1_correlation", np.nan), lang)))
     g = general.sort_values("beyond", ascending=False)
     items = "; ".join(f"{_label(r.pillar)} {_points_interval(r.beyond, r.beyond_low, r.beyond_high, lang)}"
                       for r in g.itertuples())

@@ -43,6 +43,7 @@ def test_the_general_level_and_the_one_pillar_with_a_part_of_its_own_are_found()
     assert table.at["p1", "beyond"] == pytest.approx(truth["beyond_p1"], abs=0.01)
     assert table["beyond"].idxmax() == "p1" and table.drop("p1")["beyond"].max() < 0.005
     assert table["share"].sum() == pytest.approx(overall["r2_all"])  # Shapley shares add up to R-squared
+    assert overall["pc1_correlation"] > 0.99  # equal loadings: the mean is the first component
     assert table.at["p1", "beyond_low"] <= table.at["p1", "beyond"] <= table.at["p1", "beyond_high"]
 
 

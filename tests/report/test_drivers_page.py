@@ -131,7 +131,8 @@ def _general_results():
                             "rank_share_low": [0.204, 0.106], "rank_share_high": [0.244, 0.128]})
     overall = pd.DataFrame([{"target": "index", "r2_general": 0.896, "r2_general_low": 0.877,
                              "r2_general_high": 0.913, "r2_all": 0.934, "r2_all_low": 0.923, "r2_all_high": 0.947,
-                             "slope_general": 0.918, "corrected": True, "order_holds": False},
+                             "slope_general": 0.918, "pc1_correlation": 0.998, "corrected": True,
+                             "order_holds": False},
                             {"target": "rank", "r2_general": 0.849, "r2_general_low": 0.823, "r2_general_high": 0.872,
                              "r2_all": 0.882, "r2_all_low": 0.867, "r2_all_high": 0.899, "slope_general": 80.6,
                              "corrected": False, "order_holds": False}])
@@ -150,6 +151,7 @@ def test_the_answer_says_the_index_is_built_from_dimensions_and_quotes_the_gener
     assert "Baseline, Output, Outcome, Impact, Quick Win" in said[0]
     mark = "," if lang == "id" else "."
     assert f"89{mark}6" in said[1] and f"93{mark}4" in said[1]  # general level and all six, in points
+    assert f"1{mark}00" in said[1]  # its correlation with the first component
     assert said[2].index("Smart Governance") < said[2].index("Smart Environment")  # largest part beyond first
     assert f"22{mark}4" in said[3]  # the rank share of Governance
     assert said[4].startswith("Estimand")

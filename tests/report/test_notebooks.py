@@ -56,6 +56,24 @@ def test_02_compare_cohorts_accepts_aliases_and_codes(processed, tmp_path):
     assert "<Figure size" not in shown
     kruskal = pd.read_csv(tmp_path / "kruskal_programme_year.csv")
     assert {"p_value", "p_holm"} <= set(kruskal.columns)
+    # The page's findings against the tables: Holm's family is one time point's measures, the largest pair's
+    # delta has its interval, and at equal years in the programme the calendar years it mixes in are named.
+    from smartcity_utils.report.narrative import CLEAR_P
+    from smartcity_utils.report.numbers import fmt_signed
+
+    text = _text(nb)
+    family = kruskal.groupby("years_in_programme").size()
+    assert f"across the {family.min()} measures of that time point, not across all {len(kruskal)} tests" in text or \
+        f"atas {family.min()} ukuran pada titik waktu itu, bukan atas seluruh {len(kruskal)} uji" in text
+    pairs = pd.read_csv(tmp_path / "pairwise_programme_year.csv")
+    clear = pairs[pairs["p_holm"] < CLEAR_P]
+    if len(clear):
+        top = clear.loc[clear["cliffs_delta"].abs().idxmax()]
+        lang = "id"
+        low, high = fmt_signed(top["cliffs_delta_low"], lang), fmt_signed(top["cliffs_delta_high"], lang)
+        assert f"{low} sampai {high}" in text
+        if str(top["calendar_a"]) != str(top["calendar_b"]):
+            assert f"angkatan {int(top['cohort_a'])} pada {top['calendar_a']}" in text
 
 
 def test_02_rejects_an_unknown_cohort_column(processed, tmp_path):

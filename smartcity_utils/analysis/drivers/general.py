@@ -5,9 +5,9 @@ about three quarters of their variance), so a slope per pillar "with the
 others equal" rests on the remaining quarter. This module answers the driver
 question at the resolution the data have:
 
-* **the general level**: the mean of the six pillars (its correlation with the
-  first principal component is shown in notebook 03; with loadings this even
-  the two are nearly the same), and the part of the index's within-year
+* **the general level**: the mean of the six pillars (``pc1_correlation``: its
+  correlation with the first principal component of the pillars; with loadings
+  this even the two are nearly the same), and the part of the index's within-year
   variance that goes with it alone (``r2_general``) beside the part that goes
   with all six pillars (``r2_all``);
 * **each pillar beyond it**: the increase of that part when the pillar is added
@@ -78,7 +78,7 @@ def _parts(cov: np.ndarray) -> dict[str, np.ndarray | float]:
     level, with each pillar beyond it, with all pillars, the Shapley shares and the general slope."""
     p = cov.shape[0] - 1
     nan = {"r2_general": np.nan, "r2_all": np.nan, "slope": np.nan, "beyond": np.full(p, np.nan),
-           "share": np.full(p, np.nan)}
+           "share": np.full(p, np.nan), "pc1": np.nan}
     xx, xy, yy = cov[:p, :p], cov[:p, p], cov[p, p]
     if not (np.isfinite(cov).all() and yy > 0 and np.linalg.eigvalsh(xx)[0] > 0):
         return nan
@@ -94,8 +94,10 @@ def _parts(cov: np.ndarray) -> dict[str, np.ndarray | float]:
     sd = np.sqrt(np.diag(cov))
     corr = cov / np.outer(sd, sd)
     share = _shapley_from_subsets(_subset_r2_from_corr(corr), p)
+    first = np.linalg.eigh(xx)[1][:, -1]  # loadings of the first principal component
+    pc1 = float(abs(w @ xx @ first) / np.sqrt(v_g * (first @ xx @ first)))
     return {"r2_general": float(r2_general), "r2_all": float(r2_all), "slope": float(c_gy / v_g),
-            "beyond": beyond, "share": share}
+            "beyond": beyond, "share": share, "pc1": pc1}
 
 
 def _centre(frame: pd.DataFrame, cols: list[str], by: list[str]) -> np.ndarray:
@@ -192,6 +194,7 @@ def general_and_specific(
     order_holds = all(tuple(np.argsort(-s["beyond"], kind="stable")) == tuple(order) for s in scaled)
     overall = [{"target": "index", "r2_general": index["r2_general"], "r2_general_low": gl, "r2_general_high": gh,
                 "r2_all": index["r2_all"], "r2_all_low": al, "r2_all_high": ah, "slope_general": index["slope"],
+                "pc1_correlation": index["pc1"],
                 "r2_general_bound_low": min(s["r2_general"] for s in every),
                 "r2_general_bound_high": max(s["r2_general"] for s in every),
                 "corrected": sigma is not None, "n": len(keep), "n_clusters": int(n_clusters)}]
@@ -208,7 +211,7 @@ def general_and_specific(
         ral, rah = _interval(stack(rank_boots, "r2_all"))
         overall.append({"target": "rank", "r2_general": rank["r2_general"], "r2_general_low": rgl,
                         "r2_general_high": rgh, "r2_all": rank["r2_all"], "r2_all_low": ral, "r2_all_high": rah,
-                        "slope_general": rank["slope"], "r2_general_bound_low": np.nan,
+                        "slope_general": rank["slope"], "pc1_correlation": rank["pc1"], "r2_general_bound_low": np.nan,
                         "r2_general_bound_high": np.nan, "corrected": False, "n": len(rows),
                         "n_clusters": int(keep.loc[rows, cluster].nunique())})
     rbl, rbh = _interval(stack(rank_boots, "beyond")) if rank_boots else (np.full(p, np.nan),) * 2
