@@ -181,3 +181,23 @@ def test_report_compare_needs_two_regencies_with_data(processed, tmp_path):
 
     with pytest.raises(UserError, match="at least two"):
         commands.report([], compare=["Paser", "64.01"], out_dir=str(tmp_path), processed_dir=str(processed))
+
+
+def test_paser_2022_page_says_what_is_real_and_what_is_simulated(processed, tmp_path):
+    from smartcity_utils.report.page import is_partly_simulated
+    from smartcity_utils.report.texts import text as words
+
+    target = tmp_path / "paser.ipynb"
+    pm.execute_notebook(str(NOTEBOOKS_DIR / "10_regency_profile.ipynb"), str(target), kernel_name="python3",
+                        parameters={"regency": "Paser", "lang": "id", "processed_dir": str(processed), "year": 2022},
+                        cwd=str(tmp_path), progress_bar=False)
+    shown = _text(nbformat.read(target, as_version=4))
+    # The banner: partly simulated, the published figures real, the 2022 Quick Wins simulated all the same.
+    assert words("id", "banner_mixed", years="2022").split(":")[0] in shown
+    assert words("id", "banner_mixed_also", parts=words("id", "banner_part_quick_wins", years="2022")) in shown
+    assert is_partly_simulated(shown)  # the PDF's header reads this and says "partly simulated"
+    # Rows say whether they are real: the 2022 index row real, the 2022 Quick Wins simulated.
+    assert re.search(r"<td[^>]*>2022</td><td>nyata</td>", shown)
+    assert re.search(r"<td[^>]*>2022</td><td>simulasi</td><td>Smart", shown)
+    # No rank is predicted from one pillar.
+    assert "Upaya yang paling sejalan" not in shown
