@@ -122,11 +122,14 @@ def trajectories(
     ylabel: str = "score (0 to 4)",
     simulated: bool = True,
     lang: str = "en",
+    focus_real: Mapping[str, pd.Series] | None = None,
 ) -> Figure:
     """Median and IQR band per cohort over time, optionally with focus regencies.
 
     Focus regencies are drawn as thick lines, each in its own colour and
-    marker from :data:`FOCUS_COLOURS`, so that they can be told apart.
+    marker from :data:`FOCUS_COLOURS`, so that they can be told apart. With
+    ``focus_real``, a focus point from files marked as real is drawn filled and
+    a simulated one hollow, and the legend names the two.
 
     Args:
         trajectory: Output of :func:`smartcity_utils.cohorts.cohort_trajectories`
@@ -139,6 +142,7 @@ def trajectories(
         ylabel: Y-axis label.
         simulated: Stamp the simulated-data marker.
         lang: Language of the axis labels, the legend title and the stamp.
+        focus_real: Optional ``{label: bool Series indexed by time}``: whether each focus point is real.
 
     Returns:
         The figure.
@@ -155,15 +159,27 @@ def trajectories(
         series = series.dropna().sort_index()
         if len(series):  # a missing year breaks the line instead of bridging it
             series = series.reindex(range(int(series.index.min()), int(series.index.max()) + 1))
-        ax.plot(series.index, series.to_numpy(dtype=float), color=FOCUS_COLOURS[i % len(FOCUS_COLOURS)], lw=2.8,
-                marker=FOCUS_MARKERS[i % len(FOCUS_MARKERS)], ms=6, label=label, zorder=5)
+        real = ((focus_real or {}).get(label, pd.Series(dtype=bool)).reindex(series.index).fillna(False)
+                .astype(bool).to_numpy())
+        colour = FOCUS_COLOURS[i % len(FOCUS_COLOURS)]
+        ax.plot(series.index, series.to_numpy(dtype=float), color=colour, lw=2.8,
+                marker=FOCUS_MARKERS[i % len(FOCUS_MARKERS)], ms=6, label=label, zorder=5,
+                markerfacecolor="white" if focus_real is not None else colour)
+        if real.any():  # points from files marked as real: filled over the hollow simulated ones
+            ax.plot(np.asarray(series.index)[real], series.to_numpy(dtype=float)[real], linestyle="none",
+                    marker=FOCUS_MARKERS[i % len(FOCUS_MARKERS)], ms=7, color=colour, zorder=6)
+    partly = focus_real is not None and any(bool(np.asarray(v, dtype=bool).any()) for v in focus_real.values())
+    if partly:
+        ax.plot([], [], linestyle="none", marker="o", color="black", label=_t(lang, "fig_point_real"))
+        ax.plot([], [], linestyle="none", marker="o", markerfacecolor="white", color="black",
+                label=_t(lang, "fig_point_simulated"))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # years, not 2022.2
     ax.set_xlabel(_t(lang, "fig_year_axis" if time_col == "year" else "fig_programme_axis"))
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     # Below the chart, never over the lines it names.
     fig.legend(loc="outside lower center", title=column_label(cohort_col, lang), fontsize=8, ncols=5)
-    return _finish(fig, title, simulated, lang)
+    return _finish(fig, title, simulated, lang, partly=partly)
 
 
 def distributions(

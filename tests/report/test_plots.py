@@ -252,3 +252,18 @@ def test_headline_history_draws_real_points_filled_and_simulated_ones_hollow_wit
     assert text("en", "marker_partly") in stamps and MARKER not in stamps  # a partly real chart says so
     only_simulated = plots.headline_history(_history().assign(is_simulated=True), simulated=True, lang="en")
     assert only_simulated.axes[0].get_legend() is None and MARKER in {t.get_text() for t in only_simulated.texts}
+
+
+def test_trajectories_draw_a_focus_regency_s_real_year_filled_and_name_it_in_the_legend():
+    traj = cohort_trajectories(_table(), "smart_economy")
+    focus = {"Paser": pd.Series([2.88, 3.16], index=[2022, 2023])}
+    fig = plots.trajectories(traj, focus=focus, focus_real={"Paser": pd.Series([True, False], index=[2022, 2023])},
+                             title="Index", simulated=True, lang="en")
+    ax = fig.axes[0]
+    filled = [line for line in ax.lines if line.get_linestyle() == "None" and len(line.get_xdata())]
+    assert len(filled) == 1 and list(filled[0].get_xdata()) == [2022]  # only the real year drawn filled
+    paser = next(line for line in ax.lines if line.get_label() == "Paser")
+    assert paser.get_markerfacecolor() == "white"  # the simulated year hollow
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert text("en", "fig_point_real") in labels and text("en", "fig_point_simulated") in labels
+    assert text("en", "marker_partly") in {t.get_text() for t in fig.texts}
