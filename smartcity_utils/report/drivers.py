@@ -189,15 +189,20 @@ def order_sentence(results: dict[str, pd.DataFrame], lang: str) -> str:
                 ranges=ranges)
 
 
-def answer_sentences(results: dict[str, pd.DataFrame], frame: pd.DataFrame, lang: str) -> list[str]:
+def answer_sentences(results: dict[str, pd.DataFrame], frame: pd.DataFrame, lang: str,
+                     target_col: str = HEADLINE_TARGET) -> list[str]:
     """The answer at the head of notebook 03, each sentence computed from the numbers it quotes.
 
     The index is built from the five dimensions (said first); the general level the pillars share
     (first component, alpha, the part of the index's within-year variance that goes with it and with all six);
     each pillar's part beyond it; the same for the rank within a group; the estimand in one sentence; and
-    whether the order of the pillars holds over the error-size bound.
+    whether the order of the pillars holds over the error-size bound. When the target is the rank percentile
+    rather than the index, the sentences speak of it.
     """
     out = [text(lang, "answer_index_built", dimensions=", ".join(ref.dimensions()["dimension"]))]
+    kind = "index" if target_col == HEADLINE_TARGET else "rank"
+    target = {"target": text(lang, f"word_target_{kind}"), "target_a": text(lang, f"word_target_{kind}_a"),
+              "unit": text(lang, "unit_index" if kind == "index" else "unit_percentile")}
     s = pillar_structure(frame, list(ref.PILLAR_KEYS))
     first = float(s["pca"].loc[s["pca"]["component"] == 1, "share"].iloc[0])
     alpha = float(s["reliability"]["alpha"].iloc[0])
@@ -213,11 +218,12 @@ def answer_sentences(results: dict[str, pd.DataFrame], frame: pd.DataFrame, lang
                                          lang),
                     r2a=_points_interval(index["r2_all"], index["r2_all_low"], index["r2_all_high"], lang),
                     slope=fmt_score(index["slope_general"], lang),
-                    pc1=fmt_score(index.get("pc1_correlation", np.nan), lang)))
+                    pc1=fmt_score(index.get("pc1_correlation", np.nan), lang), **target))
     g = general.sort_values("beyond", ascending=False)
     items = "; ".join(f"{_label(r.pillar)} {_points_interval(r.beyond, r.beyond_low, r.beyond_high, lang)}"
                       for r in g.itertuples())
-    out.append(text(lang, "answer_beyond", items=items, most=_points(g["beyond"].max(), lang)))
+    out.append(text(lang, "answer_beyond", items=items, most=_points(g["beyond"].max(), lang),
+                    target=target["target"]))
     if "rank" in set(overall["target"]):
         rank = overall.set_index("target").loc["rank"]
         r = general.sort_values("rank_share", ascending=False)

@@ -184,3 +184,12 @@ def test_the_closing_table_labels_a_dominance_part_and_its_share_of_r_squared_ap
     summary = driver_summary({"ols": _results()["ols"], "dominance": dom}, pillar_correlation=0.7)
     answer = drivers.summary_words(summary, "en").set_index("method").loc["dominance", "answer"]
     assert "0.23 [0.20, 0.25] of the variance" in answer and "25 [23–26] % of the 0.92" in answer
+
+
+def test_the_answer_speaks_of_the_rank_percentile_when_that_is_the_target():
+    said = drivers.answer_sentences(_general_results(), _frame(), "en", target_col="percentile_year")
+    assert "variance of the error-free rank percentile" in said[1]
+    assert "a rank percentile higher by 0.92 percentile points of the rank" in said[1]
+    assert "variance of the rank percentile when" in said[2]
+    index = drivers.answer_sentences(_general_results(), _frame(), "en")
+    assert "an index higher by 0.92 index points" in index[1]
