@@ -80,6 +80,58 @@ def cliffs_delta(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarra
     return float((below.sum() - above.sum()) / (xa.size * ya.size))
 
 
+def cliffs_delta_ci(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray,
+                    level: float = 0.95) -> tuple[float, float, float]:
+    """Cliff's delta with Cliff's asymmetric confidence interval (Cliff 1993, Psychological Bulletin 114(3);
+    recommended by Feng and Cliff 2004, Journal of Modern Applied Statistical Methods 3(2)).
+
+    Estimand: ``P(X > Y) - P(X < Y)`` for a member drawn from each population.
+    The variance is Cliff's unbiased estimate from the pair dominances
+    ``d_ij = sign(x_i - y_j)``, floored at ``(1 - d^2) / (mn - 1)`` as Cliff
+    advises (when every pair agrees, computed as if one pair were tied, so that
+    a complete separation of small samples keeps an interval); the interval is
+    ``(d - d^3 +- z s sqrt((1 - d^2)^2 + z^2 s^2)) / (1 - d^2 + z^2 s^2)``,
+    which stays within [-1, 1]. It assumes the members of each sample are
+    independent of each other (one row per regency).
+
+    Args:
+        x: First sample (NaN ignored).
+        y: Second sample (NaN ignored).
+        level: Coverage of the interval.
+
+    Returns:
+        ``(delta, low, high)``; the bounds are NaN with fewer than two values in either sample.
+    """
+    xa = np.asarray(x, dtype=float)
+    ya = np.asarray(y, dtype=float)
+    xa, ya = xa[~np.isnan(xa)], ya[~np.isnan(ya)]
+    m, n = xa.size, ya.size
+    if m == 0 or n == 0:
+        return float("nan"), float("nan"), float("nan")
+    dom = np.sign(xa[:, None] - ya[None, :])
+    observed = d = float(dom.mean())
+    if m < 2 or n < 2:
+        return d, float("nan"), float("nan")
+    if abs(d) == 1:
+        # Every pair agrees: the formula has no spread to work with, so the interval is computed as if one pair
+        # were tied (the nearest delta the samples could show), and the observed side keeps its bound of 1.
+        dom = dom.copy()
+        dom[0, 0] = 0.0
+        d = float(dom.mean())
+    rows, cols = dom.mean(axis=1), dom.mean(axis=0)
+    var = ((n ** 2) * ((rows - d) ** 2).sum() + (m ** 2) * ((cols - d) ** 2).sum() - ((dom - d) ** 2).sum()) \
+        / (m * n * (m - 1) * (n - 1))
+    var = max(var, (1 - d ** 2) / (m * n - 1))
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    s = np.sqrt(var)
+    centre, spread = d - d ** 3, z * s * np.sqrt((1 - d ** 2) ** 2 + z ** 2 * var)
+    denom = 1 - d ** 2 + z ** 2 * var
+    low, high = (centre - spread) / denom, (centre + spread) / denom
+    if abs(observed) == 1:
+        low, high = (low, 1.0) if observed > 0 else (-1.0, high)
+    return observed, float(max(-1.0, low)), float(min(1.0, high))
+
+
 def holm_adjust(pvalues: Sequence[float] | np.ndarray) -> np.ndarray:
     """Holm step-down adjusted p-values; NaN entries stay NaN and do not count.
 
@@ -174,7 +226,9 @@ def _long(regency_year: pd.DataFrame, measures: Iterable[str], cohort_col: str, 
         raise KeyError(f"cohort column {cohort_col!r} is not in the table")
     parts = []
     for m in measures:
-        part = regency_year[["regency_id", cohort_col, time_col]].copy()
+        keep = list(dict.fromkeys(["regency_id", cohort_col, time_col] +
+                                  (["year"] if "year" in regency_year.columns else [])))
+        part = regency_year[keep].copy()
         part["measure"] = m
         part["value"] = measure_values(regency_year, m).to_numpy()
         parts.append(part)
@@ -283,12 +337,13 @@ class CohortComparison:
             ``q25``, ``q75``.
         kruskal: Per measure and time point: ``n_cohorts``, ``n``,
             ``statistic``, ``p_value`` and ``p_holm`` (Holm across the
-            measures at that time point).
+            measures at that time point), ``holm_family`` (the number of tests of that family).
         pairwise: Per measure, time point and pair of cohorts: ``n_a``,
             ``n_b``, ``median_a``, ``median_b``, ``u_statistic``, ``p_value``
             (two-sided Mann-Whitney U), ``p_holm`` (Holm across all measures
-            and pairs at that time point), ``cliffs_delta`` (positive when
-            cohort a scores higher).
+            and pairs at that time point), ``holm_family``, ``calendar_a`` and ``calendar_b`` (the calendar
+            years each cohort is seen in there), ``cliffs_delta`` (positive when
+            cohort a scores higher) with ``cliffs_delta_low`` and ``_high`` (95 %, :func:`cliffs_delta_ci`).
         time_col: ``'year'`` or ``'years_in_programme'``.
         cohort_col: The cohort column.
     """
@@ -315,7 +370,10 @@ def compare_cohorts(
     cohorts with at least ``min_n`` values are compared: Kruskal-Wallis
     across all of them, and Mann-Whitney U with Cliff's delta for every pair.
     Holm's correction is applied within each time point, across measures
-    (Kruskal-Wallis) and across measures and pairs (Mann-Whitney).
+    (Kruskal-Wallis) and across measures and pairs (Mann-Whitney): one family
+    per time point, not one across all time points; ``holm_family`` says how
+    many tests each family holds. Cliff's delta carries its 95 % interval
+    (:func:`cliffs_delta_ci`).
 
     Args:
         regency_year: The ``regency_year`` table.
@@ -340,6 +398,10 @@ def compare_cohorts(
     summary_rows, kw_rows, pair_rows = [], [], []
     for (m, t), block in long.groupby(["measure", time_col], sort=True):
         samples = {c: g["value"].to_numpy() for c, g in block.groupby(cohort_col, sort=True)}
+        # The calendar years each cohort is seen in at this time point: at equal years in the programme they
+        # differ between cohorts, and a difference between the cohorts is one between calendar years too.
+        seen = ({c: ", ".join(str(int(y)) for y in sorted(g["year"].dropna().unique()))
+                 for c, g in block.groupby(cohort_col, sort=True)} if "year" in block.columns else {})
         for c, v in samples.items():
             low, high = bootstrap_median_ci(v, n_boot=n_boot, seed=seed)
             summary_rows.append(
@@ -363,7 +425,9 @@ def compare_cohorts(
             pair_rows.append(
                 {"measure": m, time_col: t, "cohort_a": a, "cohort_b": b, "n_a": xa.size, "n_b": xb.size,
                  "median_a": float(np.median(xa)), "median_b": float(np.median(xb)),
-                 "u_statistic": float(u), "p_value": float(pu), "cliffs_delta": cliffs_delta(xa, xb)}
+                 "u_statistic": float(u), "p_value": float(pu), "cliffs_delta": cliffs_delta(xa, xb),
+                 "calendar_a": seen.get(a, ""), "calendar_b": seen.get(b, ""),
+                 **dict(zip(("cliffs_delta_low", "cliffs_delta_high"), cliffs_delta_ci(xa, xb)[1:]))}
             )
 
     summary = pd.DataFrame(summary_rows, columns=["measure", time_col, cohort_col, "n", "median",
@@ -371,12 +435,16 @@ def compare_cohorts(
     kruskal = pd.DataFrame(kw_rows, columns=["measure", time_col, "n_cohorts", "n", "statistic", "p_value"])
     pairwise = pd.DataFrame(pair_rows, columns=["measure", time_col, "cohort_a", "cohort_b", "n_a", "n_b",
                                                 "median_a", "median_b", "u_statistic", "p_value",
-                                                "cliffs_delta"])
+                                                "calendar_a", "calendar_b",
+                                                "cliffs_delta", "cliffs_delta_low", "cliffs_delta_high"])
     for table in (kruskal, pairwise):
         table["p_holm"] = np.nan
+        table["holm_family"] = 0
         for _, idx in table.groupby(time_col).groups.items():
             table.loc[idx, "p_holm"] = holm_adjust(table.loc[idx, "p_value"].to_numpy())
-    pairwise = pairwise[[c for c in pairwise.columns if c != "cliffs_delta"] + ["cliffs_delta"]]
+            table.loc[idx, "holm_family"] = int(table.loc[idx, "p_value"].notna().sum())
+    delta = ["cliffs_delta", "cliffs_delta_low", "cliffs_delta_high"]
+    pairwise = pairwise[[c for c in pairwise.columns if c not in delta] + delta]
     return CohortComparison(summary=summary, kruskal=kruskal, pairwise=pairwise,
                             time_col=time_col, cohort_col=cohort_col)
 

@@ -33,6 +33,7 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 from smartcity_utils import reference as ref
+from smartcity_utils.analysis.clustered import cr2_ols
 from smartcity_utils.analysis.index import index_table
 from smartcity_utils.analysis.run import load_processed
 from smartcity_utils.clean.themes import explode_themes, theme_order
@@ -158,8 +159,10 @@ def cluster_share(successes: np.ndarray, totals: np.ndarray, level: float = LEVE
 
     The share is the ratio of all successes to all items. Its interval is the
     cluster-robust one of an intercept-only regression of the items' 0/1
-    outcomes (statsmodels, CR1 small-sample correction, t with G - 1 degrees of
-    freedom), clipped to [0, 1]. When every item agrees (a share of 0 or 1) the
+    outcomes with the CR2 small-sample correction and t on G - 1 degrees of
+    freedom (:func:`smartcity_utils.analysis.clustered.cr2_ols`; with four
+    regencies a normal interval would cover far less than 95 %), clipped to [0, 1].
+    When every item agrees (a share of 0 or 1) the
     clusters show no spread, and the Wilson interval over all items is given
     instead.
 
@@ -183,9 +186,8 @@ def cluster_share(successes: np.ndarray, totals: np.ndarray, level: float = LEVE
         return share, float(low), float(high)
     outcome = np.concatenate([np.r_[np.ones(k), np.zeros(t - k)] for k, t in zip(successes, totals)])
     groups = np.repeat(np.arange(len(totals)), totals)
-    fit = sm.OLS(outcome, np.ones_like(outcome)).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
-    low, high = fit.conf_int(alpha=1 - level)[0]
-    return share, max(0.0, float(low)), min(1.0, float(high))
+    fit = cr2_ols(outcome, np.ones((len(outcome), 1)), groups, level)
+    return share, max(0.0, float(fit.ci_low[0])), min(1.0, float(fit.ci_high[0]))
 
 
 def followup_rates(followup: pd.DataFrame, by: str = "cohort_year") -> pd.DataFrame:
@@ -261,32 +263,39 @@ def completion_association(units: pd.DataFrame, level: float = LEVEL) -> pd.Data
     """The index change on the share of recommendations done, holding the starting index (and agencies).
 
     Ordinary least squares with errors clustered by regency (a regency appears
-    in several years). The estimate is the difference in the index change per
-    10 percentage points more of the recommendations done, other terms equal:
-    an association across regencies, not an effect.
+    in several years): CR2 variance and t on G - 1 degrees of freedom
+    (:func:`smartcity_utils.analysis.clustered.cr2_ols`). The estimate is the
+    difference in the index change per 10 percentage points more of the
+    recommendations done, other terms equal: an association across regencies,
+    not an effect. Holding the starting index invites regression to the mean:
+    an index measured low by chance tends to rise the next year, so the
+    starting index's own coefficient is negative even with no real change, and
+    a completed share that goes with a low start inherits part of it.
 
     Returns:
         One row per term (``share_done`` first, per 10 points; ``index_start``;
         ``n_agencies_total`` when every unit has it): ``term, estimate,
-        ci_low, ci_high, p_value, n_units, n_regencies``; plus, as the last
+        ci_low, ci_high, p_value, n_units, n_regencies, df``; plus, as the last
         row, ``spearman`` (rank correlation of the share done with the change,
         ``estimate`` the coefficient, ``p_value`` its test). Empty with fewer
         than :data:`MIN_UNITS_FOR_ASSOCIATION` units.
     """
-    cols = ["term", "estimate", "ci_low", "ci_high", "p_value", "n_units", "n_regencies"]
+    cols = ["term", "estimate", "ci_low", "ci_high", "p_value", "n_units", "n_regencies", "df"]
     if len(units) < MIN_UNITS_FOR_ASSOCIATION:
         return pd.DataFrame(columns=cols)
     terms = ["share_done", "index_start"]
     if units["n_agencies_total"].notna().all():
         terms.append("n_agencies_total")
     x = units[terms].astype(float).assign(share_done=units["share_done"] * 10)  # per 10 percentage points
-    fit = sm.OLS(units["index_change"].astype(float), sm.add_constant(x)).fit(
-        cov_type="cluster", cov_kwds={"groups": units["regency_id"].to_numpy()})
-    ci = fit.conf_int(alpha=1 - level)
+    design = sm.add_constant(x)
+    fit = cr2_ols(units["index_change"].astype(float).to_numpy(), design.to_numpy(),
+                  units["regency_id"].to_numpy(), level)
+    at = {name: i for i, name in enumerate(design.columns)}
     n_reg = units["regency_id"].nunique()
-    rows = [{"term": t, "estimate": fit.params[t], "ci_low": ci.loc[t, 0], "ci_high": ci.loc[t, 1],
-             "p_value": fit.pvalues[t], "n_units": len(units), "n_regencies": n_reg} for t in terms]
+    rows = [{"term": t, "estimate": fit.params[at[t]], "ci_low": fit.ci_low[at[t]], "ci_high": fit.ci_high[at[t]],
+             "p_value": fit.p_value[at[t]], "n_units": len(units), "n_regencies": n_reg, "df": fit.df}
+            for t in terms]
     rho = stats.spearmanr(units["share_done"], units["index_change"])
     rows.append({"term": "spearman", "estimate": float(rho.statistic), "ci_low": np.nan, "ci_high": np.nan,
-                 "p_value": float(rho.pvalue), "n_units": len(units), "n_regencies": n_reg})
+                 "p_value": float(rho.pvalue), "n_units": len(units), "n_regencies": n_reg, "df": np.nan})
     return pd.DataFrame(rows, columns=cols)

@@ -99,6 +99,17 @@ def focus_lines(regency_year: pd.DataFrame, regency_ids: list[int]) -> dict[str,
             for regency_id, name in focus_names(regency_ids).items()}
 
 
+def focus_real(regency_year: pd.DataFrame, regency_ids: list[int]) -> dict[str, pd.Series]:
+    """Whether each focus regency's index of a year comes from files marked as real (``{name: bool series by
+    year}``), so that the trajectories draw real points apart from simulated ones."""
+    out = {}
+    for regency_id, name in focus_names(regency_ids).items():
+        own = regency_year[regency_year["regency_id"] == regency_id].set_index("year")
+        flags = own["is_simulated"] if "is_simulated" in own.columns else pd.Series(True, index=own.index)
+        out[name] = ~flags.fillna(True).astype(bool)
+    return out
+
+
 def trajectory_figures(regency_year: pd.DataFrame, regency_ids: list[int], cohort_col: str, simulated: bool,
                        lang: str) -> dict[str, Figure]:
     """The index per cohort over calendar years (with the focus regencies) and over years in the programme.
@@ -112,7 +123,8 @@ def trajectory_figures(regency_year: pd.DataFrame, regency_ids: list[int], cohor
                                                by="programme_year")
     return {"trajectories_calendar": plots.trajectories(
                 by_year, cohort_col=cohort_col, focus=focus_lines(regency_year, regency_ids),
-                title=text(lang, "fig_trajectory_calendar_title"), ylabel=axis, simulated=simulated, lang=lang),
+                title=text(lang, "fig_trajectory_calendar_title"), ylabel=axis, simulated=simulated, lang=lang,
+                focus_real=focus_real(regency_year, regency_ids)),
             "trajectories_programme": plots.trajectories(
                 by_programme, cohort_col=cohort_col, title=text(lang, "fig_trajectory_programme_title"),
                 ylabel=axis, simulated=simulated, lang=lang)}

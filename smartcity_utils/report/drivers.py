@@ -29,6 +29,7 @@ from smartcity_utils.report.numbers import (
     fmt_plain,
     fmt_score,
     fmt_share,
+    fmt_share_interval,
 )
 from smartcity_utils.report.tables import ReaderTable, reader_table
 from smartcity_utils.report.texts import HTMLBlock, has_text, paragraph, say, text
@@ -140,6 +141,127 @@ def rows_sentence(frame: pd.DataFrame, lang: str) -> str:
     years = sorted(int(y) for y in frame["year"].unique())
     return text(lang, "drivers_rows", n=fmt_int(len(frame)), regencies=fmt_int(frame["regency_id"].nunique()),
                 years=", ".join(map(str, years)))
+
+
+# ---------------------------------------------------------------------------------------- the answer first
+
+
+def _points(value: float, lang: str) -> str:
+    """A part of a variance (0 to 1) in percentage points with one decimal."""
+    return fmt_score(100 * float(value), lang, 1)
+
+
+def _points_interval(value: float, low: float, high: float, lang: str) -> str:
+    return fmt_estimate(100 * float(value), 100 * float(low), 100 * float(high), lang, decimals=1)
+
+
+def _bound_pairs(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The pairs of pillars in the lead's order with whether the error-size bound can swap them."""
+    from smartcity_utils.analysis.drivers.general import order_under_bound
+
+    lead = results.get(LEAD_METHOD)
+    if not isinstance(lead, pd.DataFrame):
+        return order_under_bound(pd.DataFrame(), pd.DataFrame())
+    return order_under_bound(results.get("eiv_sensitivity", pd.DataFrame()), lead[lead["method"] == LEAD_METHOD])
+
+
+def order_sentence(results: dict[str, pd.DataFrame], lang: str) -> str:
+    """Whether the order of the lead's slopes holds over the error-size bound, with each pillar's range there.
+
+    Empty without a bound (no lead estimate). The order is *not determined* when
+    any two pillars' ranges over the bound overlap: some error size within the
+    bound then swaps them.
+    """
+    pairs = _bound_pairs(results)
+    if pairs.empty:
+        return ""
+    sens = results["eiv_sensitivity"]
+    bound = sens[sens["where"] == "bound"].set_index("pillar")
+    lead = results[LEAD_METHOD]
+    order = lead[lead["method"] == LEAD_METHOD].sort_values("estimate", ascending=False)["pillar"]
+    ranges = ", ".join(text(lang, "pillar_range", pillar=_label(p), low=fmt_score(bound.at[p, "low"], lang),
+                            high=fmt_score(bound.at[p, "high"], lang)) for p in order if p in bound.index)
+    swaps = pairs[~pairs["determined"]]
+    if swaps.empty:
+        return text(lang, "order_bound_determined", ranges=ranges)
+    named = "; ".join(f"{_label(r.above)} – {_label(r.below)}" for r in swaps.itertuples())
+    return text(lang, "order_bound_not_determined", k=fmt_int(len(swaps)), n=fmt_int(len(pairs)), pairs=named,
+                ranges=ranges)
+
+
+def answer_sentences(results: dict[str, pd.DataFrame], frame: pd.DataFrame, lang: str,
+                     target_col: str = HEADLINE_TARGET) -> list[str]:
+    """The answer at the head of notebook 03, each sentence computed from the numbers it quotes.
+
+    The index is built from the five dimensions (said first); the general level the pillars share
+    (first component, alpha, the part of the index's within-year variance that goes with it and with all six);
+    each pillar's part beyond it; the same for the rank within a group; the estimand in one sentence; and
+    whether the order of the pillars holds over the error-size bound. When the target is the rank percentile
+    rather than the index, the sentences speak of it.
+    """
+    out = [text(lang, "answer_index_built", dimensions=", ".join(ref.dimensions()["dimension"]))]
+    kind = "index" if target_col == HEADLINE_TARGET else "rank"
+    target = {"target": text(lang, f"word_target_{kind}"), "target_a": text(lang, f"word_target_{kind}_a"),
+              "unit": text(lang, "unit_index" if kind == "index" else "unit_percentile")}
+    s = pillar_structure(frame, list(ref.PILLAR_KEYS))
+    first = float(s["pca"].loc[s["pca"]["component"] == 1, "share"].iloc[0])
+    alpha = float(s["reliability"]["alpha"].iloc[0])
+    general = results.get("general")
+    overall = results.get("general_overall")
+    if not isinstance(general, pd.DataFrame) or not isinstance(overall, pd.DataFrame) or overall.empty:
+        out.append(structure_reading(first, alpha, lang))
+        return out + [x for x in [order_sentence(results, lang)] if x]
+    index = overall.set_index("target").loc["index"]
+    out.append(text(lang, "answer_general", share=fmt_share(first), alpha=fmt_score(alpha, lang),
+                    error_free=text(lang, "word_error_free") if bool(index["corrected"]) else "",
+                    r2g=_points_interval(index["r2_general"], index["r2_general_low"], index["r2_general_high"],
+                                         lang),
+                    r2a=_points_interval(index["r2_all"], index["r2_all_low"], index["r2_all_high"], lang),
+                    slope=fmt_score(index["slope_general"], lang),
+                    pc1=fmt_score(index.get("pc1_correlation", np.nan), lang), **target))
+    g = general.sort_values("beyond", ascending=False)
+    items = "; ".join(f"{_label(r.pillar)} {_points_interval(r.beyond, r.beyond_low, r.beyond_high, lang)}"
+                      for r in g.itertuples())
+    out.append(text(lang, "answer_beyond", items=items, most=_points(g["beyond"].max(), lang),
+                    target=target["target"]))
+    if "rank" in set(overall["target"]):
+        rank = overall.set_index("target").loc["rank"]
+        r = general.sort_values("rank_share", ascending=False)
+        shares = "; ".join(
+            f"{_label(x.pillar)} {_points_interval(x.rank_share, x.rank_share_low, x.rank_share_high, lang)}"
+            for x in r.itertuples())
+        out.append(text(lang, "answer_rank",
+                        r2g=_points_interval(rank["r2_general"], rank["r2_general_low"], rank["r2_general_high"],
+                                             lang),
+                        r2a=_points_interval(rank["r2_all"], rank["r2_all_low"], rank["r2_all_high"], lang),
+                        items=shares))
+    out.append(text(lang, "answer_estimand"))
+    order = order_sentence(results, lang)
+    if order:
+        out.append(order)
+        if not bool(index.get("order_holds", True)):
+            out.append(text(lang, "answer_beyond_order_not_determined"))
+    return out
+
+
+def general_table(results: dict[str, pd.DataFrame], lang: str) -> ReaderTable | HTMLBlock:
+    """Per pillar: its part of the index's variance beyond the general level (with the range over the
+    error-size bound), its share by dominance on the error-corrected covariance, and the same two for the rank
+    within a group; percentage points with 95 % intervals."""
+    general = results.get("general")
+    if not isinstance(general, pd.DataFrame) or general.empty:
+        return paragraph(text(lang, "general_none"))
+    rows = [[_label(r.pillar), _points_interval(r.beyond, r.beyond_low, r.beyond_high, lang),
+             text(lang, "value_range", low=_points(r.beyond_bound_low, lang), high=_points(r.beyond_bound_high, lang)),
+             _points_interval(r.share, r.share_low, r.share_high, lang),
+             _points_interval(r.rank_beyond, r.rank_beyond_low, r.rank_beyond_high, lang)
+             if np.isfinite(r.rank_beyond) else MISSING,
+             _points_interval(r.rank_share, r.rank_share_low, r.rank_share_high, lang)
+             if np.isfinite(r.rank_share) else MISSING]
+            for r in general.sort_values("beyond", ascending=False).itertuples()]
+    return _table(rows, [("col_pillar", "text"), ("col_beyond_index", "num"), ("col_beyond_bound", "num"),
+                         ("col_share_index", "num"), ("col_beyond_rank", "num"), ("col_share_rank", "num")], lang,
+                  notes=[text(lang, "general_table_note")])
 
 
 # ---------------------------------------------------------------------------------------- the lead estimate
@@ -369,9 +491,14 @@ def summary_words(summary: pd.DataFrame, lang: str) -> pd.DataFrame:
         answer = text(lang, r.answer_key, top=top,
                       value=fmt_estimate(r.top_estimate, r.top_ci_low, r.top_ci_high, lang),
                       n=fmt_int(r.n_pillars), n_pos=fmt_int(r.n_above_zero), n_neg=fmt_int(r.n_below_zero),
-                      odds=fmt_estimate(r.top_odds, r.top_odds_low, r.top_odds_high, lang, decimals=1))
+                      odds=fmt_estimate(r.top_odds, r.top_odds_low, r.top_odds_high, lang, decimals=1),
+                      share=fmt_share_interval(r.top_share, r.top_share_low, r.top_share_high),
+                      r2=fmt_score(r.r2_full, lang))
         rho = fmt_score(r.rank_correlation_with_lead, lang)
-        why = text(lang, r.why_key, r=fmt_score(r.pillar_correlation, lang)) if r.why_key else ""
+        why = text(lang, r.why_key, r=fmt_score(r.pillar_correlation, lang), rho=rho,
+                   ratio=fmt_score(r.spread_ratio, lang, 1), rho_scaled=fmt_score(r.rank_correlation_scaled, lang),
+                   top=top, scaled_top=ref.pillar_label(r.scaled_top_pillar) if r.scaled_top_pillar else "") \
+            if r.why_key else ""
         comparison = text(lang, r.comparison_key, rho=rho, top=top, lead_top=ref.pillar_label(r.lead_top_pillar),
                           why=why)
         rows.append({"method_label": _method(r.method, lang), "estimand": text(lang, estimand), "answer": answer,
@@ -458,6 +585,9 @@ def findings(results: dict[str, pd.DataFrame], frame: pd.DataFrame, icc: pd.Data
                                p=fmt_score(r.p_above_next, lang))
                           for r in order.itertuples() if r.next_pillar is not None and pd.notna(r.next_pillar))
         out.append(text(lang, "finding_neighbours", pairs=pairs))
+    bound_order = order_sentence(results, lang)
+    if bound_order:
+        out.append(bound_order)
     if zero:
         out.append(text(lang, "finding_zero", pillars=", ".join(zero)))
     if naive is not None and LEAD_METHOD in results:

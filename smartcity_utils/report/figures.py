@@ -17,11 +17,12 @@ from urllib.parse import quote
 from matplotlib.figure import Figure
 
 
-def marker_text(lang: str) -> str:
-    """The simulated-data stamp in ``lang`` (from the report texts)."""
+def marker_text(lang: str, partly: bool = False) -> str:
+    """The simulated-data stamp in ``lang`` (from the report texts); "partly simulated" for a figure that draws
+    points from real files beside simulated ones."""
     from smartcity_utils.report.texts import text
 
-    return text(lang, "marker")
+    return text(lang, "marker_partly" if partly else "marker")
 
 
 
@@ -145,7 +146,7 @@ def watermark_size(fig: Figure, words: str) -> float:
     return float(min(_WATERMARK_SIZE, fits))
 
 
-def mark_simulated(fig: Figure, lang: str) -> Figure:
+def mark_simulated(fig: Figure, lang: str, partly: bool = False) -> Figure:
     """Stamp ``fig`` with the simulated-data marker (idempotent).
 
     Adds a large, rotated, semi-transparent watermark across the figure, sized
@@ -155,13 +156,14 @@ def mark_simulated(fig: Figure, lang: str) -> Figure:
     Args:
         fig: The figure to mark.
         lang: Language of the stamp.
+        partly: The figure draws real points too: the stamp says "partly simulated".
 
     Returns:
         The same figure.
     """
     if any(t.get_gid() == _MARKER_GID for t in fig.texts):
         return fig
-    marker = marker_text(lang)
+    marker = marker_text(lang, partly)
     fig.text(0.5, 0.5, marker, ha="center", va="center", rotation=_WATERMARK_ANGLE,
              fontsize=watermark_size(fig, marker), color="red", alpha=0.18, weight="bold", zorder=1000,
              gid=_MARKER_GID)
@@ -203,16 +205,16 @@ def localise_ticks(fig: Figure, lang: str) -> None:
                 axis.set_major_formatter(_Marked())
 
 
-def finish(fig: Figure, title: str | None, simulated: bool, lang: str) -> Figure:
+def finish(fig: Figure, title: str | None, simulated: bool, lang: str, partly: bool = False) -> Figure:
     """The last step of every chart: the title (wrapped to the figure's width), the axes numbered in ``lang``,
-    and the simulated-data stamp when ``simulated``."""
+    and the simulated-data stamp when ``simulated`` ("partly simulated" when ``partly``)."""
     localise_ticks(fig, lang)
     title = wrap_title(fig, title) if title else ""
     if simulated:
         # The layout engine makes room for a suptitle but not for figure texts:
         # an empty first suptitle line keeps the banner's strip free.
         fig.suptitle("\n" + title)
-        mark_simulated(fig, lang)
+        mark_simulated(fig, lang, partly)
     elif title:
         fig.suptitle(title)
     return fig

@@ -16,13 +16,13 @@ import pandas as pd
 from smartcity_utils.report.numbers import (
     fmt_count,
     fmt_int,
-    fmt_interval,
     fmt_p,
     fmt_pct,
     fmt_range,
     fmt_score,
     fmt_share,
     fmt_signed,
+    sign_decimals,
 )
 from smartcity_utils.report.page import link_html
 from smartcity_utils.report.profile import (
@@ -237,27 +237,13 @@ def pillar_sentences(strong: pd.DataFrame, weak: pd.DataFrame, lang: str,
             else text(lang, "summary_weak_none", threshold=limit)]
 
 
-def effort_sentence(effort: pd.DataFrame, lang: str) -> str:
-    """Where effort goes with the rank most, in associational words, with the interval."""
-    candidates = effort[effort["candidate"]]
-    if candidates.empty:
-        return text(lang, "summary_effort_none")
-    top = candidates.iloc[0]
-    return text(lang, "summary_effort", pillar=top["pillar"], estimate=fmt_score(top["estimate"], lang),
-                interval=fmt_interval(top["ci_low"], top["ci_high"], lang), room=fmt_score(top["room"], lang),
-                assoc_index=fmt_score(top["assoc_index"], lang),
-                ranks=fmt_range(top["assoc_rank_low"], top["assoc_rank_high"]),
-                n=fmt_int(effort.attrs.get("n_in_group")), rank_now=fmt_int(effort.attrs.get("rank_now")))
-
-
 def summary_sentences(history: pd.DataFrame, year: int, strong: pd.DataFrame, weak: pd.DataFrame,
-                      effort: pd.DataFrame, lang: str, letter: pd.DataFrame | None = None,
+                      lang: str, letter: pd.DataFrame | None = None,
                       gaps: list[dict] | None = None, regency: str = "") -> list[str]:
     """The summary at the top of a report, one sentence per finding and one per thing the data lack.
 
-    The pillar sentences need the regency's pillars and its whole cohort; the
-    effort sentence needs the national driver estimates too. Where they are
-    missing, the gap sentences say so instead.
+    The pillar sentences need the regency's pillars and its whole cohort.
+    Where they are missing, the gap sentences say so instead.
     """
     gaps = list(gaps or [])
     codes = {g["code"] for g in gaps}
@@ -268,8 +254,6 @@ def summary_sentences(history: pd.DataFrame, year: int, strong: pd.DataFrame, we
     out += change_sentences(history, year, lang)
     if not codes & {"no_pillars", "cohort_unknown", "cohort_not_whole"}:
         out += pillar_sentences(strong, weak, lang)
-    if effort.attrs.get("available", True) and "national_models" not in codes:
-        out.append(effort_sentence(effort, lang))
     return out + gap_sentences(gaps, year, regency, lang)
 
 
@@ -414,24 +398,45 @@ def cleaning_findings(tables: dict[str, pd.DataFrame], summary: dict[str, pd.Dat
 
 
 def _cohort_test_sentences(comparison, lang: str) -> list[str]:
-    time_word = text(lang, "time_calendar" if comparison.time_col == "year" else "time_programme")
+    """The cohort tests at one kind of time point: how many are clear, the family Holm is applied to, the
+    largest clear pair with its delta's interval, and what the pair's difference is confounded with."""
+    calendar = comparison.time_col == "year"
+    time_word = text(lang, "time_calendar" if calendar else "time_programme")
     kruskal = comparison.kruskal.dropna(subset=["p_holm"])
     clear = int((kruskal["p_holm"] < CLEAR_P).sum())
     threshold = fmt_score(CLEAR_P, lang)
-    out = [text(lang, "finding_cohort_tests", time=time_word, clear=clear, tests=len(kruskal), threshold=threshold)]
+    families = kruskal.groupby(comparison.time_col).size()
+    out = [text(lang, "finding_cohort_tests", time=time_word, clear=clear, tests=len(kruskal), threshold=threshold,
+                points=fmt_int(len(families)),
+                family=fmt_range(families.min(), families.max()) if len(families) else "0")]
     pairs = comparison.pairwise[comparison.pairwise["p_holm"] < CLEAR_P]
     if pairs.empty:
         return out + [text(lang, "finding_cohort_none", time=time_word, threshold=threshold)]
     top = pairs.loc[pairs["cliffs_delta"].abs().idxmax()]
-    when = text(lang, "when_calendar" if comparison.time_col == "year" else "when_programme",
+    when = text(lang, "when_calendar" if calendar else "when_programme",
                 point=category_text(top[comparison.time_col]))
     out.append(text(lang, "finding_cohort_largest", when=when,
                     a=category_text(top["cohort_a"]), b=category_text(top["cohort_b"]),
                     direction=text(lang, "higher" if top["cliffs_delta"] > 0 else "lower"),
                     measure=measure_label(top["measure"], lang), median_a=fmt_score(top["median_a"], lang),
                     median_b=fmt_score(top["median_b"], lang), delta=fmt_signed(top["cliffs_delta"], lang),
-                    p=fmt_p(top["p_holm"], lang)))
+                    low=fmt_signed(top["cliffs_delta_low"], lang), high=fmt_signed(top["cliffs_delta_high"], lang),
+                    p=fmt_p(top["p_holm"], lang), family=fmt_int(top["holm_family"])))
+    if not calendar and str(top.get("calendar_a", "")) != str(top.get("calendar_b", "")):
+        out.append(text(lang, "finding_cohort_calendar", a=category_text(top["cohort_a"]),
+                        b=category_text(top["cohort_b"]), years_a=top["calendar_a"], years_b=top["calendar_b"]))
+    elif calendar and _is_year(top["cohort_a"]) and _is_year(top["cohort_b"]) and top["cohort_a"] != top["cohort_b"]:
+        older, newer = sorted((int(float(top["cohort_a"])), int(float(top["cohort_b"]))))
+        out.append(text(lang, "finding_cohort_experience", a=older, b=newer, years=fmt_int(newer - older)))
     return out
+
+
+def _is_year(value: object) -> bool:
+    """Whether a cohort label is a joining year (a cohort column other than ``cohort_year`` holds names)."""
+    try:
+        return 1900 < float(value) < 2200
+    except (TypeError, ValueError):
+        return False
 
 
 def cohort_findings(focus: pd.DataFrame, by_calendar, by_programme, lang: str = "en") -> list[str]:
@@ -520,8 +525,13 @@ def recommendation_findings(by_pillar: pd.DataFrame, recommendations: pd.DataFra
         return out
     row = association.set_index("term").loc["share_done"]
     agencies = text(lang, "rec_finding_agencies") if "n_agencies_total" in set(association["term"]) else ""
-    out.append(text(lang, "rec_finding_association", estimate=fmt_signed(row["estimate"], lang),
-                    low=fmt_signed(row["ci_low"], lang), high=fmt_signed(row["ci_high"], lang),
+    d = sign_decimals((row["ci_low"], row["ci_high"]))
+    out.append(text(lang, "rec_finding_association", estimate=fmt_signed(row["estimate"], lang, d),
+                    low=fmt_signed(row["ci_low"], lang, d), high=fmt_signed(row["ci_high"], lang, d),
                     n=fmt_int(row["n_units"]),
                     k=fmt_int(row["n_regencies"]), agencies=agencies))
+    start = association.set_index("term").loc["index_start"]
+    d = sign_decimals((start["ci_low"], start["ci_high"]))
+    out.append(text(lang, "rec_finding_mean_reversion", estimate=fmt_signed(start["estimate"], lang, d),
+                    low=fmt_signed(start["ci_low"], lang, d), high=fmt_signed(start["ci_high"], lang, d)))
     return out

@@ -15,7 +15,11 @@ The rules (each applied here and nowhere else):
   semicolon in Indonesian, where the comma is the decimal mark);
 * scores and indices have 2 decimals (the evaluation publishes 2, e.g. Paser
   2022: 2.88); ranks, counts, percentiles and percentages are whole numbers
-  (a group of 37 resolves steps of about 3 %); years are never grouped.
+  (a group of 37 resolves steps of about 3 %); years are never grouped;
+* an interval keeps the sign of its bounds: a bound that is not zero but would
+  round to zero gets more decimals (up to :data:`SIGN_EXTRA_DECIMALS` more), so
+  that ``[−0.03, 0.00]`` is printed ``[−0.030, 0.005]`` when its upper bound is
+  0.0047.
 
 Missing values show as :data:`MISSING`.
 """
@@ -36,6 +40,10 @@ MINUS = "\u2212"
 #: Smallest p-value printed as a number; below it a table shows "< 0.001"
 #: (three decimals is what a test on a few dozen regencies supports).
 P_FLOOR = 0.001
+
+#: Decimals an interval may add so that a bound that is not zero shows its sign: two (0.0047 shows as 0.005);
+#: a bound smaller than half of 10^-(decimals + 2) is zero for any reading of a score.
+SIGN_EXTRA_DECIMALS = 2
 
 
 def round_half_up(value: float, decimals: int = 0) -> float:
@@ -134,10 +142,22 @@ def fmt_range(low: object, high: object) -> str:
     return lo if lo == hi else f"{lo}–{hi}"
 
 
+def sign_decimals(values: tuple[object, ...], decimals: int = 2) -> int:
+    """The decimals at which every value that is not zero shows a digit that is not zero (its sign kept), from
+    ``decimals`` up to ``decimals +`` :data:`SIGN_EXTRA_DECIMALS`."""
+    for d in range(decimals, decimals + SIGN_EXTRA_DECIMALS + 1):
+        if all(is_missing(v) or not math.isfinite(float(v)) or float(v) == 0 or round_half_up(abs(float(v)), d) > 0
+               for v in values):
+            return d
+    return decimals  # a bound below half of 10^-(decimals + 2) is zero for every reading: no extra digits
+
+
 def fmt_interval(low: object, high: object, lang: str, decimals: int = 2) -> str:
-    """A confidence interval ``[low, high]`` (``[low; high]`` in Indonesian)."""
+    """A confidence interval ``[low, high]`` (``[low; high]`` in Indonesian), its bounds with the decimals that
+    keep their signs (:func:`sign_decimals`)."""
     if is_missing(low) or is_missing(high):
         return MISSING
+    decimals = sign_decimals((low, high), decimals)
     separator = text(lang, "number_list_separator")
     return f"[{fmt_score(low, lang, decimals)}{separator} {fmt_score(high, lang, decimals)}]"
 
@@ -149,6 +169,7 @@ def fmt_estimate(value: object, low: object, high: object, lang: str, decimals: 
         return ""
     if is_missing(low) or is_missing(high) or not (math.isfinite(float(low)) and math.isfinite(float(high))):
         return fmt_score(value, lang, decimals)
+    decimals = sign_decimals((low, high), decimals)
     return f"{fmt_score(value, lang, decimals)} {fmt_interval(low, high, lang, decimals)}"
 
 

@@ -171,12 +171,14 @@ def _css_text(template: str, counters: dict[str, str]) -> str:
     return " ".join(parts)
 
 
-def print_furniture(page: str, header: str, lang: str, simulated: bool) -> str:
+def print_furniture(page: str, header: str, lang: str, simulated: bool, partly: bool = False) -> str:
     """The page with what only paper needs: a running header on every page (``header``, and the simulated-data
-    marker when ``simulated``) and the page number of the page count in the page's language."""
+    marker when ``simulated``: "partly simulated" when ``partly``, the page holding real figures too) and the
+    page number of the page count in the page's language."""
     from smartcity_utils.report.texts import text, words
 
-    marker = f' · <span class="sim">{html.escape(text(lang, "marker"))}</span>' if simulated else ""
+    key = "marker_partly" if partly else "marker"
+    marker = f' · <span class="sim">{html.escape(text(lang, key))}</span>' if simulated else ""
     running = f'<div class="running-header">{html.escape(header)}{marker}</div>'
     style = ("<style>@page{@top-center{content:element(header);vertical-align:bottom;padding-bottom:2mm}"
              f"@bottom-right{{content:{_css_text(words(lang)['pdf_page'], {'page': 'page', 'pages': 'pages'})};"
@@ -213,6 +215,11 @@ def running_header(html_path: Path) -> tuple[str, str, bool]:
     return header, lang, simulated
 
 
+def is_partly_simulated(page: str) -> bool:
+    """Whether a report page holds real figures beside simulated ones (its banner says "partly simulated")."""
+    return "partly-simulated" in page
+
+
 def write_pdf(html_path: str | os.PathLike[str], pdf_path: str | os.PathLike[str] | None = None) -> Path:
     """Write the PDF of a report page with WeasyPrint (A4, the page's print stylesheet).
 
@@ -236,7 +243,8 @@ def write_pdf(html_path: str | os.PathLike[str], pdf_path: str | os.PathLike[str
     source = Path(html_path)
     target = Path(pdf_path) if pdf_path else source.with_suffix(".pdf")
     header, lang, simulated = running_header(source)
-    page = print_furniture(source.read_text(encoding="utf-8"), header, lang, simulated)
+    text_of_page = source.read_text(encoding="utf-8")
+    page = print_furniture(text_of_page, header, lang, simulated, partly=is_partly_simulated(text_of_page))
     data = HTML(string=page, base_url=str(source.parent)).write_pdf()
     atomic_write(target, data)
     return target

@@ -122,11 +122,14 @@ def trajectories(
     ylabel: str = "score (0 to 4)",
     simulated: bool = True,
     lang: str = "en",
+    focus_real: Mapping[str, pd.Series] | None = None,
 ) -> Figure:
     """Median and IQR band per cohort over time, optionally with focus regencies.
 
     Focus regencies are drawn as thick lines, each in its own colour and
-    marker from :data:`FOCUS_COLOURS`, so that they can be told apart.
+    marker from :data:`FOCUS_COLOURS`, so that they can be told apart. With
+    ``focus_real``, a focus point from files marked as real is drawn filled and
+    a simulated one hollow, and the legend names the two.
 
     Args:
         trajectory: Output of :func:`smartcity_utils.cohorts.cohort_trajectories`
@@ -139,6 +142,7 @@ def trajectories(
         ylabel: Y-axis label.
         simulated: Stamp the simulated-data marker.
         lang: Language of the axis labels, the legend title and the stamp.
+        focus_real: Optional ``{label: bool Series indexed by time}``: whether each focus point is real.
 
     Returns:
         The figure.
@@ -155,15 +159,27 @@ def trajectories(
         series = series.dropna().sort_index()
         if len(series):  # a missing year breaks the line instead of bridging it
             series = series.reindex(range(int(series.index.min()), int(series.index.max()) + 1))
-        ax.plot(series.index, series.to_numpy(dtype=float), color=FOCUS_COLOURS[i % len(FOCUS_COLOURS)], lw=2.8,
-                marker=FOCUS_MARKERS[i % len(FOCUS_MARKERS)], ms=6, label=label, zorder=5)
+        real = ((focus_real or {}).get(label, pd.Series(dtype=bool)).reindex(series.index).fillna(False)
+                .astype(bool).to_numpy())
+        colour = FOCUS_COLOURS[i % len(FOCUS_COLOURS)]
+        ax.plot(series.index, series.to_numpy(dtype=float), color=colour, lw=2.8,
+                marker=FOCUS_MARKERS[i % len(FOCUS_MARKERS)], ms=6, label=label, zorder=5,
+                markerfacecolor="white" if focus_real is not None else colour)
+        if real.any():  # points from files marked as real: filled over the hollow simulated ones
+            ax.plot(np.asarray(series.index)[real], series.to_numpy(dtype=float)[real], linestyle="none",
+                    marker=FOCUS_MARKERS[i % len(FOCUS_MARKERS)], ms=7, color=colour, zorder=6)
+    partly = focus_real is not None and any(bool(np.asarray(v, dtype=bool).any()) for v in focus_real.values())
+    if partly:
+        ax.plot([], [], linestyle="none", marker="o", color="black", label=_t(lang, "fig_point_real"))
+        ax.plot([], [], linestyle="none", marker="o", markerfacecolor="white", color="black",
+                label=_t(lang, "fig_point_simulated"))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # years, not 2022.2
     ax.set_xlabel(_t(lang, "fig_year_axis" if time_col == "year" else "fig_programme_axis"))
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     # Below the chart, never over the lines it names.
     fig.legend(loc="outside lower center", title=column_label(cohort_col, lang), fontsize=8, ncols=5)
-    return _finish(fig, title, simulated, lang)
+    return _finish(fig, title, simulated, lang, partly=partly)
 
 
 def distributions(
@@ -308,6 +324,31 @@ def _index_and_percentile_axes(fig: Figure, lang: str, percentile_top: float, ye
     return ax_score, ax_pct
 
 
+def _real_points(frame: pd.DataFrame) -> np.ndarray:
+    """Per row, whether the point comes from files marked as real (``is_simulated`` false); all False without the
+    column (nothing is claimed real that is not marked so)."""
+    if "is_simulated" not in frame.columns:
+        return np.zeros(len(frame), bool)
+    flags = frame["is_simulated"]
+    return (flags.notna() & ~flags.fillna(True).astype(bool)).to_numpy()
+
+
+def _points_by_source(ax, x: pd.Series, y: pd.Series, real: np.ndarray, colour: str, lang: str,
+                      legend: bool = True) -> None:
+    """A line through the points, each point filled when it comes from files marked as real and hollow when it
+    is simulated; a legend names the two where both are drawn."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    ax.plot(x, y, color=colour)
+    shown = ~np.isnan(y)
+    for is_real, face, key in ((True, colour, "fig_point_real"), (False, "white", "fig_point_simulated")):
+        pick = shown & (real == is_real)
+        if pick.any():
+            ax.scatter(x[pick], y[pick], s=36, facecolor=face, edgecolor=colour, linewidths=1.5, zorder=3,
+                       label=_t(lang, key))
+    if legend and (shown & real).any() and (shown & ~real).any():
+        ax.legend(fontsize=8, loc="best", frameon=False)
+
+
 def headline_history(
     history: pd.DataFrame,
     title: str | None = None,
@@ -340,11 +381,14 @@ def headline_history(
     fig = Figure(figsize=(8, 3.4) if with_percentile else (5, 3.4), layout="constrained")
     ax_score, ax_pct = _index_and_percentile_axes(fig, lang, percentile_top=108, years=frame["year"],
                                                   with_percentile=with_percentile)  # room for the rank labels
-    ax_score.plot(frame["year"], frame["final_score"].astype(float), marker="o", color="C0")
+    real = _real_points(frame)
+    drawn = frame["final_score"].notna().to_numpy()
+    partly = bool((drawn & real).any() and (drawn & ~real).any())  # real points beside simulated ones
+    _points_by_source(ax_score, frame["year"], frame["final_score"].astype(float), real, "C0", lang)
     ax_score.set_title(_t(lang, "fig_index_title"), fontsize=10)
     if not with_percentile:
-        return _finish(fig, title, simulated, lang)
-    ax_pct.plot(frame["year"], pct, marker="o", color="C1")
+        return _finish(fig, title, simulated, lang, partly=partly)
+    _points_by_source(ax_pct, frame["year"], pd.Series(pct), real, "C1", lang, legend=False)
     if {"percentile_low", "percentile_high"} <= set(frame.columns):
         low = frame["percentile_low"].to_numpy(dtype=float)
         high = frame["percentile_high"].to_numpy(dtype=float)
@@ -357,7 +401,7 @@ def headline_history(
             ax_pct.annotate(f"{int(rank)}/{int(n)}", (year, value), textcoords="offset points", xytext=(0, 7),
                             ha="center", fontsize=8)
     ax_pct.set_title(_t(lang, "fig_percentile_title"), fontsize=10)
-    return _finish(fig, title, simulated, lang)
+    return _finish(fig, title, simulated, lang, partly=partly)
 
 
 def compare_history(

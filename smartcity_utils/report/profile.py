@@ -1,4 +1,4 @@
-"""The numbers of one regency's report: history, pillar position, effort, rejects, Quick Wins, provenance.
+"""The numbers of one regency's report: history, pillar position, rejects, Quick Wins, provenance.
 
 Every function returns plain frames with the numbers; the wording lives in
 :mod:`smartcity_utils.report.narrative` and the formatting in
@@ -144,18 +144,34 @@ def page_simulated(ctx: ReportContext, regency_id: int, year: int) -> tuple[bool
 
     The page is simulated when any of its numbers comes from simulated rows
     (:func:`smartcity_utils.tables.shows_simulated`):
-    the regency's own history, the other regencies of ``year`` behind the
-    cohort and national medians, ranks and percentiles (``index_ranks``), or
-    the national associations of the effort table (``driver_estimates``).
+    the regency's own history, or the other regencies of ``year`` behind the
+    cohort and national medians, ranks and percentiles (``index_ranks``).
 
     Returns:
         ``(simulated, real_years)``: ``real_years`` are the regency's years
         built from real files only, named by the mixed banner.
     """
     own = ctx.index_ranks[ctx.index_ranks["regency_id"] == regency_id]
-    simulated = shows_simulated(own, ctx.index_ranks[ctx.index_ranks["year"] == year], ctx.driver_estimates)
+    simulated = shows_simulated(own, ctx.index_ranks[ctx.index_ranks["year"] == year])
     real_years = sorted(int(y) for y in own.loc[~own["is_simulated"].astype(bool), "year"].unique())
     return simulated, real_years
+
+
+def simulated_parts(ctx: ReportContext, regency_id: int, real_years: list[int], lang: str) -> list[str]:
+    """What a regency's page shows of its real years that comes from the simulator all the same (its Quick Wins,
+    its recommendations), as phrases for the banner; empty when nothing of a real year is simulated."""
+    from smartcity_utils.report.texts import text
+
+    out = []
+    for key, table in (("banner_part_quick_wins", ctx.quick_wins), ("banner_part_recommendations",
+                                                                      ctx.recommendations)):
+        if table is None or table.empty or "is_simulated" not in table.columns:
+            continue
+        own = table[(table["regency_id"] == regency_id) & table["year"].isin(real_years)]
+        years = sorted(int(y) for y in own.loc[own["is_simulated"].fillna(True).astype(bool), "year"].unique())
+        if years:
+            out.append(text(lang, key, years=", ".join(map(str, years))))
+    return out
 
 
 def rank_to_percentile(rank: float, n: float) -> float:
@@ -411,70 +427,6 @@ def strengths_and_weaknesses(position: pd.DataFrame, n: int = 2,
         shown = ranked["gap_to_cohort_median"].round(2)
         above, below = ranked[shown >= threshold], ranked[shown <= -threshold]
     return above.tail(n)[::-1], below.head(n)
-
-
-def _rank_at(score: float, others: np.ndarray) -> int:
-    """Where ``score`` would rank among ``others`` (the one rank rule)."""
-    return int(competition_rank(np.append(np.asarray(others, dtype=float), float(score))).iloc[-1])
-
-
-def effort_table(ctx: ReportContext, regency_id: int, year: int, cohort_col: str = "cohort_year",
-                 threshold: float = NOTABLE_GAP) -> pd.DataFrame:
-    """Where effort goes with the rank most: each pillar's room to the cohort's best, and its association.
-
-    For each pillar: ``room`` is the gap from the regency's score to the best
-    score on that pillar in its cohort; ``estimate`` [``ci_low``, ``ci_high``]
-    is the national association of the pillar with the index, other pillars
-    equal (``driver_estimates``). ``assoc_index`` is the index plus
-    ``estimate x room`` (with ``assoc_index_low``/``_high`` from the
-    interval): the average index of regencies with that pillar higher by the
-    room, other pillars equal. ``assoc_rank_low``/``_high`` is where such an
-    index would rank in the regency's group this year. A pillar is
-    ``clear`` when its interval excludes zero; ``candidate`` when it is clear,
-    positive, and the room is at least ``threshold``. Sorted by ``estimate x room``.
-
-    Returns:
-        One row per pillar; ``attrs["rank_now"]`` and ``attrs["n_in_group"]``
-        give the current rank.
-    """
-    year_rows = ctx.index_ranks[ctx.index_ranks["year"] == year]
-    own = year_rows[year_rows["regency_id"] == regency_id].iloc[0]
-    # The cohort's best and the rank at an index need the cohort and the group held whole.
-    cohort_whole = cohort_col != "cohort_year" or cohort_is_whole(ctx.index_ranks, regency_id, year)
-    group_whole = bool(own.get("group_complete", True))
-    cohort = year_rows[year_rows[cohort_col] == own[cohort_col]] if cohort_whole else year_rows.iloc[0:0]
-    group = year_rows[year_rows["evaluation_group"] == own["evaluation_group"]]
-    others = group.loc[group["regency_id"] != regency_id, "final_score"].dropna().to_numpy(dtype=float)
-    estimates = ctx.driver_estimates.set_index("pillar_key")
-    names = ref.pillar_names()
-    rows = []
-    for key in ref.PILLAR_KEYS:
-        best = cohort[key].max()
-        room = max(best - own[key], 0.0) if pd.notna(best) and pd.notna(own[key]) else np.nan
-        est, lo, hi = (estimates.loc[key, c] if key in estimates.index else np.nan
-                       for c in ("estimate", "ci_low", "ci_high"))
-        row = {"pillar_key": key, "pillar": names[key], "score": own[key], "cohort_best": best, "room": room,
-               "estimate": est, "ci_low": lo, "ci_high": hi,
-               "clear": bool(pd.notna(lo) and pd.notna(hi) and (lo > 0 or hi < 0))}
-        base = own["final_score"]
-        if pd.notna(room) and pd.notna(est) and pd.notna(base):
-            row.update(assoc_index=base + est * room, assoc_index_low=base + lo * room,
-                       assoc_index_high=base + hi * room, assoc_gain=est * room)
-            ranks = [_rank_at(base + b * room, others) for b in (lo, hi)] if group_whole else [np.nan, np.nan]
-            row.update(assoc_rank_low=min(ranks), assoc_rank_high=max(ranks))
-        else:
-            row.update(assoc_index=np.nan, assoc_index_low=np.nan, assoc_index_high=np.nan, assoc_gain=np.nan,
-                       assoc_rank_low=np.nan, assoc_rank_high=np.nan)
-        row["candidate"] = bool(row["clear"] and pd.notna(est) and est > 0 and pd.notna(room) and room >= threshold)
-        rows.append(row)
-    out = pd.DataFrame(rows).sort_values("assoc_gain", ascending=False, ignore_index=True, na_position="last")
-    out.attrs["rank_now"] = own["rank_computed"]
-    out.attrs["n_in_group"] = own["n_in_group"]
-    out.attrs["method"] = lead_method(ctx)
-    # The section is shown when it has something to say: driver estimates, the regency's pillars and
-    # its cohort held whole.
-    out.attrs["available"] = bool(len(ctx.driver_estimates) and cohort_whole and out["score"].notna().any())
-    return out
 
 
 def rejects_for(ctx: ReportContext, regency_id: int, regency: str) -> pd.DataFrame:

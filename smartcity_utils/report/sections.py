@@ -52,15 +52,6 @@ def pillar_profile(current: pd.Series, position: pd.DataFrame, gaps: list[dict],
                                     reason=text(lang, "threshold_reason")), css="table-note")]
 
 
-def effort(effort_rows: pd.DataFrame, year: int, lang: str) -> list[object]:
-    """Where effort goes with the rank most, or the one sentence saying what the section needs."""
-    blocks: list[object] = [heading(text(lang, "effort"))]
-    if not effort_rows.attrs.get("available", True):
-        return blocks + [paragraph(text(lang, "effort_unavailable"))]
-    return blocks + [paragraph(narrative.effort_sentence(effort_rows, lang)), tables.effort_table(effort_rows, lang),
-                     paragraph(text(lang, "effort_note", year=year), css="table-note")]
-
-
 def subtitle(current: pd.Series, year: int, lang: str) -> str:
     """Province, cohort (or that it is not known) and the evaluation year."""
     if pd.isna(current["cohort_year"]):

@@ -240,8 +240,10 @@ def history_table(history: pd.DataFrame, lang: str) -> ReaderTable:
         rank_published=[published_rank_text(row, lang) or MISSING for _, row in history.iterrows()],
         rank_computed_of=[text(lang, "rank_of", rank=fmt_int(r), n=fmt_int(n)) if not is_missing(r) else MISSING
                           for r, n in zip(history["rank_computed"], history["n_in_group"])],
-        rank_range_low=history["rank_p05"], rank_range_high=history["rank_p95"])
-    return reader_table(frame, {"year": "year", "evaluation_group": ("text", "col_group"),
+        rank_range_low=history["rank_p05"], rank_range_high=history["rank_p95"],
+        data_kind=data_kind(history, lang))
+    return reader_table(frame, {"year": "year", "data_kind": ("text", "col_data_kind"),
+                                "evaluation_group": ("text", "col_group"),
                                 "final_score": ("score", "col_index"), "source": "text",
                                 "improvement": "signed", "rank_published": ("text", "col_rank_published"),
                                 "rank_computed_of": ("text", "col_rank_computed"),
@@ -287,21 +289,20 @@ def position_table(position: pd.DataFrame, lang: str) -> ReaderTable:
                                 "percentile_in_cohort": ("pct", "col_pct_cohort"), "verdict": "text"}, lang)
 
 
-def effort_table(effort: pd.DataFrame, lang: str) -> ReaderTable:
-    """Per pillar: room to the cohort's best, the association with its interval, the associated index and rank."""
-    frame = effort.assign(interval_low=effort["ci_low"], interval_high=effort["ci_high"],
-                          assoc_rank_range_low=effort["assoc_rank_low"],
-                          assoc_rank_range_high=effort["assoc_rank_high"])
-    notes = [text(lang, "effort_weak_association", pillar=r.pillar) for r in effort.itertuples() if not r.clear]
-    return reader_table(frame, {"pillar": "text", "score": "score", "cohort_best": "score", "room": "signed",
-                                "estimate": "score", "interval": "interval",
-                                "assoc_index": ("score", "col_assoc_index"),
-                                "assoc_rank_range": ("range", "col_assoc_rank")}, lang, notes=notes)
+def data_kind(frame: pd.DataFrame, lang: str) -> list[str]:
+    """Per row, whether it comes from files marked as real or from the simulator (``is_simulated``); a row
+    without the flag is not called real."""
+    if "is_simulated" not in frame.columns:
+        return [text(lang, "data_simulated")] * len(frame)
+    return [text(lang, "data_real") if not is_missing(v) and not bool(v) else text(lang, "data_simulated")
+            for v in frame["is_simulated"]]
 
 
 def quick_wins_table(quick_wins: pd.DataFrame, lang: str) -> ReaderTable:
-    """The Quick Win programmes and their four scores."""
-    return reader_table(quick_wins, {"year": "year", "pillar": "text", "programme_name": ("text", "col_programme"),
+    """The Quick Win programmes and their four scores, each row saying whether it is real or simulated."""
+    quick_wins = quick_wins.assign(data_kind=data_kind(quick_wins, lang))
+    return reader_table(quick_wins, {"year": "year", "data_kind": ("text", "col_data_kind"), "pillar": "text",
+                                     "programme_name": ("text", "col_programme"),
                                      "score_output": ("score", "col_output"), "score_outcome": ("score", "col_outcome"),
                                      "score_impact": ("score", "col_impact"),
                                      "score_sustainability": ("score", "col_sustainability")}, lang)
@@ -441,10 +442,14 @@ def pairwise_table(pairwise: pd.DataFrame, time_col: str, lang: str, top: int = 
     frame = pairwise.loc[order[:top]]
     frame = frame.assign(measure_text=[measure_label(m, lang) for m in frame["measure"]],
                          cohort_a=[category_text(c) for c in frame["cohort_a"]],
-                         cohort_b=[category_text(c) for c in frame["cohort_b"]])
+                         cohort_b=[category_text(c) for c in frame["cohort_b"]],
+                         cliffs_interval_low=frame["cliffs_delta_low"], cliffs_interval_high=frame["cliffs_delta_high"])
+    # At equal years in the programme the cohorts are seen in different calendar years: the table says which.
+    seen = {"calendar_a": "text", "calendar_b": "text"} if time_col != "year" and "calendar_a" in frame else {}
     return reader_table(frame, {"measure_text": ("text", "col_measure"), time_col: ("whole", _time_label(time_col)),
-                                "cohort_a": "text", "cohort_b": "text", "median_a": "score", "median_b": "score",
-                                "cliffs_delta": "signed", "p_holm": "p"}, lang)
+                                "cohort_a": "text", "cohort_b": "text", **seen, "median_a": "score",
+                                "median_b": "score", "cliffs_delta": "signed",
+                                "cliffs_interval": ("interval", "col_cliffs_interval"), "p_holm": "p"}, lang)
 
 
 # --------------------------------------------------------------------------- notebook 04's tables

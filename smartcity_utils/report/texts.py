@@ -99,22 +99,31 @@ BANNER_TEXT = {lang: texts()[lang]["banner_simulated"] for lang in LANGUAGES}
 REAL_TEXT = {lang: texts()[lang]["banner_real"] for lang in LANGUAGES}
 
 
-def banner_plain(is_simulated: bool, lang: str, real_years: list[int] | None = None) -> str:
-    """The banner's words; ``real_years``: years of the page's own regency built from real files only."""
+def banner_plain(is_simulated: bool, lang: str, real_years: list[int] | None = None,
+                 simulated_parts: list[str] | None = None) -> str:
+    """The banner's words; ``real_years``: years of the page's own regency built from real files only;
+    ``simulated_parts``: what the page shows of those years that is simulated all the same (phrases in ``lang``,
+    e.g. its Quick Wins of 2022)."""
     check_lang(lang)
     if not is_simulated:
         return REAL_TEXT[lang]
     if real_years:
         years = ", ".join(str(int(y)) for y in sorted(real_years))
-        return text(lang, "banner_mixed", years=years)
+        shown = text(lang, "banner_mixed", years=years)
+        if simulated_parts:
+            shown += " " + text(lang, "banner_mixed_also", parts="; ".join(simulated_parts))
+        return shown
     return BANNER_TEXT[lang]
 
 
-def banner_html(is_simulated: bool, lang: str, real_years: list[int] | None = None) -> str:
-    """An unmissable HTML banner stating whether the data shown are simulated (and which years are real)."""
-    shown = banner_plain(is_simulated, lang, real_years)
+def banner_html(is_simulated: bool, lang: str, real_years: list[int] | None = None,
+                simulated_parts: list[str] | None = None) -> str:
+    """An unmissable HTML banner stating whether the data shown are simulated (and which years are real); a
+    partly simulated page's banner carries the class ``partly-simulated`` (the PDF's header reads it)."""
+    shown = banner_plain(is_simulated, lang, real_years, simulated_parts)
     if is_simulated:
-        return ('<div class="simulated-banner" role="note" style="background:#b00020;color:#fff;padding:12px 16px;'
+        kind = "simulated-banner partly-simulated" if real_years else "simulated-banner"
+        return (f'<div class="{kind}" role="note" style="background:#b00020;color:#fff;padding:12px 16px;'
                 'font-size:1.1em;font-weight:bold;border-radius:4px;margin:8px 0">'
                 f"&#9888; {html.escape(shown)}</div>")
     return ('<div class="real-banner" style="background:#e6f4ea;padding:8px 16px;border-radius:4px">'
@@ -135,9 +144,11 @@ class HTMLBlock:
         return self.plain or self.markup
 
 
-def show_banner(is_simulated: bool, lang: str, real_years: list[int] | None = None) -> None:
+def show_banner(is_simulated: bool, lang: str, real_years: list[int] | None = None,
+                simulated_parts: list[str] | None = None) -> None:
     """Display the banner in a notebook (plain text outside one)."""
-    block = HTMLBlock(banner_html(is_simulated, lang, real_years), banner_plain(is_simulated, lang, real_years))
+    block = HTMLBlock(banner_html(is_simulated, lang, real_years, simulated_parts),
+                      banner_plain(is_simulated, lang, real_years, simulated_parts))
     try:
         from IPython.display import display
 

@@ -23,8 +23,8 @@ def processed(tmp_path_factory) -> Path:
 
 
 #: Section headings of notebook 03 (keys of the text store), in the order the story is told.
-SECTIONS = ("nb03_measurement_title", "nb03_lead_title", "nb03_weights_title", "nb03_closing_title",
-            "nb03_findings_title")
+SECTIONS = ("nb03_answer_title", "nb03_measurement_title", "nb03_lead_title", "nb03_weights_title",
+            "nb03_closing_title", "nb03_findings_title", "nb03_appendix_title")
 
 #: Raw artefacts a reader must never see.
 ARTEFACTS = ("LinAlgError", "np.int64", "np.float64", "Traceback", "smart_governance", "consensus")
@@ -59,6 +59,19 @@ def test_03_drivers_find_the_strongest_pillar(processed, tmp_path):
         assert shown in text, shown
     for artefact in ARTEFACTS + ("eiv_measured", "eiv_bound", "regency_id", "n_assessors"):
         assert artefact not in text, artefact
+    # The answer quotes the general level and the rank part as computed, and says the index comes from the
+    # dimensions; the dominance answer quotes a part of the variance and its share of R-squared apart.
+    from smartcity_utils.report.numbers import fmt_score, fmt_share
+
+    overall = pd.read_csv(tmp_path / "drivers_general_overall.csv").set_index("target")
+    answer = text[:text.index(f">{texts()['en']['nb03_measurement_title']}</h2>")]
+    assert "computed from the five evaluation dimensions" in answer
+    for target in ("index", "rank"):
+        assert f"{fmt_score(100 * overall.at[target, 'r2_general'], 'en', 1)} [" in answer, target
+    dom = pd.read_csv(tmp_path / "drivers_dominance.csv").set_index("pillar")
+    top = dom["estimate"].idxmax()
+    assert f"that is {fmt_share(dom.at[top, 'share_of_r2'])} [" in text
+    assert "share of explained variance" not in text.lower()
 
 
 def test_03_on_a_year_without_assessor_rows_says_so_before_any_number(processed, tmp_path):

@@ -48,9 +48,10 @@ def test_the_interval_is_the_cluster_robust_one_computed_by_hand():
     done, totals = _clustered(rng, 12, 0.4)
     share, low, high = rec.cluster_share(done, totals)
     n, g = totals.sum(), len(totals)
-    # CR1: G/(G-1) * (N-1)/(N-K) * sum over clusters of the summed residuals squared, over N^2; t on G-1.
+    # CR2 of a mean: each cluster's summed residual scaled by 1 / sqrt(1 - n_g / N) (the leverage of the
+    # cluster), squared and summed, over N^2; t on G - 1.
     resid = done - share * totals
-    se = np.sqrt(g / (g - 1) * (n - 1) / (n - 1) * (resid ** 2).sum() / n ** 2)
+    se = np.sqrt((resid ** 2 / (1 - totals / n)).sum() / n ** 2)
     from scipy import stats
 
     half = stats.t.ppf(0.975, g - 1) * se

@@ -114,3 +114,82 @@ def test_pillar_mean_equals_impact_for_kota_kediri_2022_and_the_reading_says_wha
     assert "0.033 of each pillar's slope" in lines[1]
     assert lines[0].startswith("2021: the mean of the six pillars is not a dimension score")
     assert "0,033" in drivers.pillar_mean_reading({"pillar_mean_dimensions": t.reset_index()}, "id")[1]
+
+
+def _general_results():
+    """Lead with an error-size bound, the general level and each pillar beyond it (two pillars)."""
+    lead = pd.DataFrame({"pillar": ["smart_governance", "smart_environment", "smart_economy"], "method": "eiv",
+                         "estimate": [0.40, 0.01, 0.21], "ci_low": [0.36, -0.02, 0.18], "ci_high": [0.43, 0.04, 0.25]})
+    sens = pd.DataFrame({"where": "bound", "pillar": ["smart_governance", "smart_environment", "smart_economy"],
+                         "low": [0.38, -0.12, 0.0], "high": [0.66, 0.02, 0.27]})
+    general = pd.DataFrame({"pillar": ["smart_governance", "smart_environment"], "beyond": [0.028, 0.010],
+                            "beyond_low": [0.02, 0.005], "beyond_high": [0.038, 0.017],
+                            "share": [0.24, 0.12], "share_low": [0.22, 0.11], "share_high": [0.26, 0.13],
+                            "beyond_bound_low": [0.026, 0.009], "beyond_bound_high": [0.079, 0.026],
+                            "rank_beyond": [0.024, 0.007], "rank_beyond_low": [0.015, 0.003],
+                            "rank_beyond_high": [0.033, 0.012], "rank_share": [0.224, 0.118],
+                            "rank_share_low": [0.204, 0.106], "rank_share_high": [0.244, 0.128]})
+    overall = pd.DataFrame([{"target": "index", "r2_general": 0.896, "r2_general_low": 0.877,
+                             "r2_general_high": 0.913, "r2_all": 0.934, "r2_all_low": 0.923, "r2_all_high": 0.947,
+                             "slope_general": 0.918, "pc1_correlation": 0.998, "corrected": True,
+                             "order_holds": False},
+                            {"target": "rank", "r2_general": 0.849, "r2_general_low": 0.823, "r2_general_high": 0.872,
+                             "r2_all": 0.882, "r2_all_low": 0.867, "r2_all_high": 0.899, "slope_general": 80.6,
+                             "corrected": False, "order_holds": False}])
+    return {"eiv": lead, "eiv_sensitivity": sens, "general": general, "general_overall": overall}
+
+
+def _frame():
+    rng = np.random.default_rng(0)
+    g = rng.normal(3, 0.3, 200)
+    return pd.DataFrame({k: g + rng.normal(0, 0.12, 200) for k in PILLARS})
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_the_answer_says_the_index_is_built_from_dimensions_and_quotes_the_general_level(lang):
+    said = drivers.answer_sentences(_general_results(), _frame(), lang)
+    assert "Baseline, Output, Outcome, Impact, Quick Win" in said[0]
+    mark = "," if lang == "id" else "."
+    assert f"89{mark}6" in said[1] and f"93{mark}4" in said[1]  # general level and all six, in points
+    assert f"1{mark}00" in said[1]  # its correlation with the first component
+    assert said[2].index("Smart Governance") < said[2].index("Smart Environment")  # largest part beyond first
+    assert f"22{mark}4" in said[3]  # the rank share of Governance
+    assert said[4].startswith("Estimand")
+
+
+def test_the_order_is_said_not_determined_where_the_bound_lets_pillars_swap():
+    results = _general_results()
+    sentence = drivers.order_sentence(results, "en")
+    # Governance 0.38-0.66 stays above Economy 0.00-0.27 and Environment; Economy and Environment can swap.
+    assert "not fully determined" in sentence and "1 of 3 pairs can swap" in sentence
+    assert "Smart Economy – Smart Environment" in sentence and "Smart Governance 0.38 to 0.66" in sentence
+    results["eiv_sensitivity"].loc[1, ["low", "high"]] = [-0.12, -0.05]
+    results["eiv_sensitivity"].loc[2, ["low", "high"]] = [0.1, 0.27]
+    assert "holds over the project's error-size bound" in drivers.order_sentence(results, "en")
+
+
+def test_the_general_table_gives_parts_in_points_with_the_bound():
+    t = drivers.general_table(_general_results(), "en")
+    assert t.rows[0][:3] == ["Smart Governance", "2.8 [2.0, 3.8]", "2.6 to 7.9"]
+    assert t.rows[0][-1] == "22.4 [20.4, 24.4]"
+
+
+def test_the_closing_table_labels_a_dominance_part_and_its_share_of_r_squared_apart():
+    from smartcity_utils.analysis.drivers.summary import driver_summary
+
+    dom = pd.DataFrame({"pillar": ["a", "b"], "method": "dominance", "estimate": [0.227, 0.1],
+                        "ci_low": [0.2, 0.08], "ci_high": [0.25, 0.12], "share_of_r2": [0.248, 0.109],
+                        "share_ci_low": [0.23, 0.09], "share_ci_high": [0.26, 0.12], "r2_full": 0.915,
+                        "excess_ci_low": [0.01, -0.01], "excess_ci_high": [0.03, 0.01]})
+    summary = driver_summary({"ols": _results()["ols"], "dominance": dom}, pillar_correlation=0.7)
+    answer = drivers.summary_words(summary, "en").set_index("method").loc["dominance", "answer"]
+    assert "0.23 [0.20, 0.25] of the variance" in answer and "25 [23–26] % of the 0.92" in answer
+
+
+def test_the_answer_speaks_of_the_rank_percentile_when_that_is_the_target():
+    said = drivers.answer_sentences(_general_results(), _frame(), "en", target_col="percentile_year")
+    assert "variance of the error-free rank percentile" in said[1]
+    assert "a rank percentile higher by 0.92 percentile points of the rank" in said[1]
+    assert "variance of the rank percentile when" in said[2]
+    index = drivers.answer_sentences(_general_results(), _frame(), "en")
+    assert "an index higher by 0.92 index points" in index[1]

@@ -92,7 +92,7 @@ def test_regency_report_in_each_language_is_complete(rendered):
     for lang in ("id", "en"):
         words = texts()[lang]
         shown = visible_text(rendered[f"regency_{lang}"].read_text(encoding="utf-8"))
-        for key in ("summary", "headline", "profile", "effort", "quick_wins", "rejects", "methods", "letter"):
+        for key in ("summary", "headline", "profile", "quick_wins", "rejects", "methods", "letter"):
             assert words[key] in shown, (lang, key)
         # No published figure of Kukar is known: the page lists no source of other regencies' figures.
         assert words["methods_sources"] not in shown

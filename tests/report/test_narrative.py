@@ -139,28 +139,8 @@ def test_pillar_sentences_name_the_gaps_and_say_when_none_passes_the_threshold()
     assert "0.10 points above" in none_up and "0.10 points below" in none_down
 
 
-def _effort(candidate: bool = True) -> pd.DataFrame:
-    effort = pd.DataFrame({"pillar": ["Smart Governance", "Smart Environment"], "estimate": [0.39627, 0.01],
-                           "ci_low": [0.362949, -0.02], "ci_high": [0.429498, 0.04], "room": [0.8125, 0.58],
-                           "assoc_index": [3.56, 3.24], "assoc_rank_low": [8.0, 44.0], "assoc_rank_high": [12.0, 54.0],
-                           "candidate": [candidate, False]})
-    effort.attrs.update(rank_now=49.0, n_in_group=270)
-    return effort
-
-
 CAUSAL = re.compile(r"\b(would raise|will raise|raises the|would move|will move|leads to|causes|improv\w+ the rank|"
                     r"akan menaikkan|akan meningkatkan|menyebabkan)\b", re.IGNORECASE)
-
-
-@pytest.mark.parametrize("lang", ["id", "en"])
-def test_effort_sentence_is_associational_with_its_interval(lang):
-    sentence = narrative.effort_sentence(_effort(), lang)
-    interval, room, index = {"en": ("0.40 [0.36, 0.43]", "0.81", "3.56"),
-                             "id": ("0,40 [0,36; 0,43]", "0,81", "3,56")}[lang]
-    assert "Smart Governance" in sentence and interval in sentence and room in sentence
-    assert index in sentence and "8–12" in sentence and "270" in sentence and "49" in sentence
-    assert not CAUSAL.search(sentence)
-    assert narrative.effort_sentence(_effort(candidate=False), lang) == texts()[lang]["summary_effort_none"]
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])
@@ -171,22 +151,21 @@ def test_every_report_text_avoids_causal_driver_wording(lang):
 
 def test_summary_puts_the_sentences_in_order():
     position = _position()
-    summary = narrative.summary_sentences(_history(), 2024, position.iloc[:2], position.iloc[2:], _effort(), "en")
-    assert len(summary) == 8
+    summary = narrative.summary_sentences(_history(), 2024, position.iloc[:2], position.iloc[2:], "en")
+    assert len(summary) == 7
     assert summary[0].startswith("In 2024") and summary[1].startswith("No rank is reported")
     assert summary[2].startswith("Among the 130") and summary[3].startswith("Since 2023")
-    assert "Strongest" in summary[5] and "Weakest" in summary[6] and "Smart Governance" in summary[7]
+    assert "Strongest" in summary[5] and "Weakest" in summary[6]
+    assert not any("Where effort goes" in s for s in summary)  # no rank predicted from one pillar
     block = narrative.bullet_html(summary, "Summary", "note")
-    assert block.markup.count("<li>") == 8 and "<h2>Summary</h2>" in block.markup
+    assert block.markup.count("<li>") == 7 and "<h2>Summary</h2>" in block.markup
 
 
 def test_summary_of_a_letter_says_what_is_missing_instead_of_pillar_and_effort_sentences():
     position = _position()
     gaps = [{"code": "no_pillars"}, {"code": "cohort_unknown"},
             {"code": "national_models", "needed": 8, "rows": 1, "regencies": 1}]
-    effort = _effort().iloc[:0]
-    effort.attrs["available"] = False
-    summary = narrative.summary_sentences(_letter_row(), 2022, position.iloc[:0], position.iloc[:0], effort, "en",
+    summary = narrative.summary_sentences(_letter_row(), 2022, position.iloc[:0], position.iloc[:0], "en",
                                           letter=_letter(2.90, 2.88, "inferred", "differs_weights_unknown"),
                                           gaps=gaps, regency="Kabupaten Paser")
     text_all = " ".join(summary)

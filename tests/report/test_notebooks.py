@@ -56,6 +56,24 @@ def test_02_compare_cohorts_accepts_aliases_and_codes(processed, tmp_path):
     assert "<Figure size" not in shown
     kruskal = pd.read_csv(tmp_path / "kruskal_programme_year.csv")
     assert {"p_value", "p_holm"} <= set(kruskal.columns)
+    # The page's findings against the tables: Holm's family is one time point's measures, the largest pair's
+    # delta has its interval, and at equal years in the programme the calendar years it mixes in are named.
+    from smartcity_utils.report.narrative import CLEAR_P
+    from smartcity_utils.report.numbers import fmt_signed
+
+    text = _text(nb)
+    tested = kruskal.dropna(subset=["p_holm"])  # time points with two cohorts or more
+    family = tested.groupby("years_in_programme").size()
+    assert f"atas {family.min()} ukuran pada titik waktu itu, bukan atas seluruh {len(tested)} uji" in text
+    pairs = pd.read_csv(tmp_path / "pairwise_programme_year.csv")
+    clear = pairs[pairs["p_holm"] < CLEAR_P]
+    if len(clear):
+        top = clear.loc[clear["cliffs_delta"].abs().idxmax()]
+        lang = "id"
+        low, high = fmt_signed(top["cliffs_delta_low"], lang), fmt_signed(top["cliffs_delta_high"], lang)
+        assert f"{low} sampai {high}" in text
+        if str(top["calendar_a"]) != str(top["calendar_b"]):
+            assert f"angkatan {int(top['cohort_a'])} pada {top['calendar_a']}" in text
 
 
 def test_02_rejects_an_unknown_cohort_column(processed, tmp_path):
@@ -163,3 +181,23 @@ def test_report_compare_needs_two_regencies_with_data(processed, tmp_path):
 
     with pytest.raises(UserError, match="at least two"):
         commands.report([], compare=["Paser", "64.01"], out_dir=str(tmp_path), processed_dir=str(processed))
+
+
+def test_paser_2022_page_says_what_is_real_and_what_is_simulated(processed, tmp_path):
+    from smartcity_utils.report.page import is_partly_simulated
+    from smartcity_utils.report.texts import text as words
+
+    target = tmp_path / "paser.ipynb"
+    pm.execute_notebook(str(NOTEBOOKS_DIR / "10_regency_profile.ipynb"), str(target), kernel_name="python3",
+                        parameters={"regency": "Paser", "lang": "id", "processed_dir": str(processed), "year": 2022},
+                        cwd=str(tmp_path), progress_bar=False)
+    shown = _text(nbformat.read(target, as_version=4))
+    # The banner: partly simulated, the published figures real, the 2022 Quick Wins simulated all the same.
+    assert words("id", "banner_mixed", years="2022").split(":")[0] in shown
+    assert words("id", "banner_mixed_also", parts=words("id", "banner_part_quick_wins", years="2022")) in shown
+    assert is_partly_simulated(shown)  # the PDF's header reads this and says "partly simulated"
+    # Rows say whether they are real: the 2022 index row real, the 2022 Quick Wins simulated.
+    assert re.search(r"<td[^>]*>2022</td><td>nyata</td>", shown)
+    assert re.search(r"<td[^>]*>2022</td><td>simulasi</td><td>Smart", shown)
+    # No rank is predicted from one pillar.
+    assert "Upaya yang paling sejalan" not in shown

@@ -235,3 +235,35 @@ def test_distributions_stamp_the_simulated_marker_in_the_report_language():
     fig = plots.distributions(_table(), measures=["smart_living"], simulated=True, lang="id")
     shown = _all_texts(fig)
     assert texts()["id"]["marker"] in shown and texts()["en"]["marker"] not in shown
+
+
+def test_headline_history_draws_real_points_filled_and_simulated_ones_hollow_with_a_legend():
+    history = _history().assign(is_simulated=[False, True, True])  # the first year from files marked real
+    fig = plots.headline_history(history, simulated=True, lang="en")
+    ax_score = fig.axes[0]
+    real, simulated = ax_score.collections[:2]
+    assert real.get_label() == text("en", "fig_point_real") and len(real.get_offsets()) == 1
+    assert simulated.get_label() == text("en", "fig_point_simulated") and len(simulated.get_offsets()) == 2
+    assert tuple(simulated.get_facecolor()[0][:3]) == (1.0, 1.0, 1.0)  # hollow
+    assert tuple(real.get_facecolor()[0][:3]) != (1.0, 1.0, 1.0)  # filled
+    labels = [t.get_text() for t in ax_score.get_legend().get_texts()]
+    assert labels == [text("en", "fig_point_real"), text("en", "fig_point_simulated")]
+    stamps = {t.get_text() for t in fig.texts}
+    assert text("en", "marker_partly") in stamps and MARKER not in stamps  # a partly real chart says so
+    only_simulated = plots.headline_history(_history().assign(is_simulated=True), simulated=True, lang="en")
+    assert only_simulated.axes[0].get_legend() is None and MARKER in {t.get_text() for t in only_simulated.texts}
+
+
+def test_trajectories_draw_a_focus_regency_s_real_year_filled_and_name_it_in_the_legend():
+    traj = cohort_trajectories(_table(), "smart_economy")
+    focus = {"Paser": pd.Series([2.88, 3.16], index=[2022, 2023])}
+    fig = plots.trajectories(traj, focus=focus, focus_real={"Paser": pd.Series([True, False], index=[2022, 2023])},
+                             title="Index", simulated=True, lang="en")
+    ax = fig.axes[0]
+    filled = [line for line in ax.lines if line.get_linestyle() == "None" and len(line.get_xdata())]
+    assert len(filled) == 1 and list(filled[0].get_xdata()) == [2022]  # only the real year drawn filled
+    paser = next(line for line in ax.lines if line.get_label() == "Paser")
+    assert paser.get_markerfacecolor() == "white"  # the simulated year hollow
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert text("en", "fig_point_real") in labels and text("en", "fig_point_simulated") in labels
+    assert text("en", "marker_partly") in {t.get_text() for t in fig.texts}

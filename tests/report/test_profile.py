@@ -55,29 +55,15 @@ def test_strengths_and_weaknesses_keep_their_sign():
     assert list(weak["pillar_key"]) == ["smart_governance"]  # the only one below
 
 
-def test_effort_table_uses_the_driver_estimates_with_their_intervals():
-    effort = profile.effort_table(_context(), 1, 2023)
-    assert effort.attrs["rank_now"] == 3 and effort.attrs["n_in_group"] == 4 and effort.attrs["method"] == "eiv"
-    gov = effort.set_index("pillar_key").loc["smart_governance"]
-    # Cohort best 4.0, focus 2.0: room 2.0; 3.00 + 2.0 x [0.3, 0.4, 0.5] = 3.6, 3.8, 4.0: above everyone else.
-    assert gov["room"] == pytest.approx(2.0)
-    assert (gov["assoc_index_low"], gov["assoc_index"], gov["assoc_index_high"]) == pytest.approx((3.6, 3.8, 4.0))
-    assert (gov["assoc_rank_low"], gov["assoc_rank_high"]) == (1, 1)
-    assert gov["clear"] and gov["candidate"]
-    branding = effort.set_index("pillar_key").loc["smart_branding"]
-    assert branding["room"] == 0 and branding["assoc_gain"] == 0 and not branding["candidate"]  # already the best
-    env = effort.set_index("pillar_key").loc["smart_environment"]
-    assert not env["clear"] and not env["candidate"]  # its interval includes zero
-    assert effort.iloc[0]["pillar_key"] == "smart_governance"  # largest associated difference first
-
-
-def test_effort_rank_range_from_the_interval():
+def test_the_report_shows_no_rank_after_changing_one_pillar():
+    # The effort section predicted a rank after moving one pillar with the others fixed, from a slope interval
+    # alone while the regency's own rank range is far wider: it is gone, and nothing on the page rests on the
+    # national driver estimates, so they no longer decide whether the page is simulated.
+    assert not hasattr(profile, "effort_table")
     ctx = _context()
-    ctx.driver_estimates.loc[0, ["estimate", "ci_low", "ci_high"]] = [0.15, 0.0, 0.3]
-    gov = profile.effort_table(ctx, 1, 2023).set_index("pillar_key").loc["smart_governance"]
-    # 3.00 + 2.0 x [0.0, 0.3] = 3.0 .. 3.6: rank 3 (behind 3.40 and 3.10) .. rank 1.
-    assert (gov["assoc_rank_low"], gov["assoc_rank_high"]) == (1, 3)
-    assert not gov["clear"] and not gov["candidate"]
+    ctx.driver_estimates["is_simulated"] = True
+    ctx.index_ranks["is_simulated"] = False
+    assert profile.page_simulated(ctx, 1, 2023)[0] is False
 
 
 def test_threshold_decides_strength_and_weakness():
@@ -174,11 +160,28 @@ def test_a_real_regency_among_simulated_others_gets_the_mixed_banner():
     assert texts.banner_plain(simulated, "en", real_years) != texts.REAL_TEXT["en"]
     figures = profile.headline_figures(profile.headline_history(ctx, 1), 2023, simulated=simulated)
     assert figures["simulated"] is True  # the index badge says so too
-    # Simulated national associations alone make the page simulated.
     ctx.index_ranks["is_simulated"] = False
     assert profile.page_simulated(ctx, 1, 2023) == (False, [2023])
-    ctx.driver_estimates["is_simulated"] = True
-    assert profile.page_simulated(ctx, 1, 2023)[0]
+
+
+def test_the_mixed_banner_names_what_of_a_real_year_is_simulated_and_the_pdf_says_partly_simulated():
+    from smartcity_utils.report.page import is_partly_simulated, print_furniture
+
+    ctx = _context()
+    ctx.index_ranks["is_simulated"] = ctx.index_ranks["regency_id"] != 1
+    ctx.quick_wins = pd.DataFrame({"regency_id": [1, 1, 2], "year": [2023, 2023, 2023], "is_simulated": True})
+    ctx.recommendations = None
+    simulated, real_years = profile.page_simulated(ctx, 1, 2023)
+    parts = profile.simulated_parts(ctx, 1, real_years, "en")
+    assert parts == ["its Quick Wins of 2023"]
+    banner = texts.banner_html(simulated, "en", real_years, parts)
+    assert "Simulated although of a real year: its Quick Wins of 2023." in banner
+    assert is_partly_simulated(banner) and not is_partly_simulated(texts.banner_html(True, "en"))
+    page = "<html><head></head><body><main>" + banner + "</main></body></html>"
+    header = print_furniture(page, "Kabupaten Paser 2022", "id", True, partly=is_partly_simulated(page))
+    assert texts.text("id", "marker_partly") in header and texts.text("id", "marker") not in header
+    ctx.quick_wins["is_simulated"] = False  # real Quick Wins of a real year: nothing to add
+    assert profile.simulated_parts(ctx, 1, real_years, "en") == []
 
 
 def test_choose_year_refuses_a_year_without_an_index_naming_those_with_one():

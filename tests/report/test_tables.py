@@ -75,24 +75,27 @@ def _history() -> pd.DataFrame:
                          "final_score_source": ["reported", "computed"], "rank_computed": [8.0, 49.0],
                          "rank_reported": [8, pd.NA], "rank_of": [37, pd.NA], "rank_scope": [None, None],
                          "rank_p05": [6.0, 28.0], "rank_p95": [20.0, 98.0],
-                         "percentile_in_group": [80.555, 82.156], "improvement": [np.nan, 0.36]})
+                         "percentile_in_group": [80.555, 82.156], "improvement": [np.nan, 0.36],
+                         "is_simulated": [False, True]})
 
 
 def test_history_table_shows_rank_of_n_and_translated_groups():
     table = tables.history_table(_history(), "en")
-    assert table.rows[0] == ["2022", "Cohort 2021", "2.88", "reported", "-", "8 of 37 (Cohort 2021)", "8 of 37",
-                             "6–20", "81"]
-    assert table.rows[1] == ["2024", "National", "3.24", texts()["en"]["computed"], "+0.36", "-", "49 of 270",
-                             "28–98", "82"]
+    # Each row says whether it is real (the published 2022 row) or simulated.
+    assert table.rows[0] == ["2022", "real", "Cohort 2021", "2.88", "reported", "-", "8 of 37 (Cohort 2021)",
+                             "8 of 37", "6–20", "81"]
+    assert table.rows[1] == ["2024", "simulated", "National", "3.24", texts()["en"]["computed"], "+0.36", "-",
+                             "49 of 270", "28–98", "82"]
     id_rows = tables.history_table(_history(), "id").rows
-    assert id_rows[0][1:7] == ["Angkatan 2021", "2,88", "dilaporkan", "-", "8 dari 37 (Angkatan 2021)", "8 dari 37"]
+    assert id_rows[0][1:8] == ["nyata", "Angkatan 2021", "2,88", "dilaporkan", "-", "8 dari 37 (Angkatan 2021)",
+                               "8 dari 37"]
 
 
 def test_history_table_of_a_letter_keeps_the_published_rank_apart_from_a_computed_one():
     letter = _history().iloc[:1].assign(rank_computed=np.nan, n_in_group=np.nan, rank_p05=np.nan, rank_p95=np.nan,
                                         percentile_in_group=np.nan, rank_scope="nasional", evaluation_group="Nasional")
     row = tables.history_table(letter, "en").rows[0]
-    assert row[5] == "8 of 37 (nasional)" and row[6:] == ["-", "-", "-"]
+    assert row[6] == "8 of 37 (nasional)" and row[7:] == ["-", "-", "-"]
 
 
 SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b(?!\.csv)")  # a code, not a file name

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from smartcity_utils.analysis.drivers.dominance import dominance_analysis
+from smartcity_utils.analysis.drivers.general import general_and_specific
 from smartcity_utils.analysis.drivers.inputs import (
     DriverConvergenceWarning,
     pillars_or_default,
@@ -96,6 +97,7 @@ def run_driver_analysis(
     row_numbers = np.asarray(data.attrs.get("row_numbers", np.arange(len(data)) + 2))
     results: dict[str, pd.DataFrame] = {}
     skipped: list[dict[str, str]] = []
+    correction: dict = {}
 
     def attempt(name: str, func, *args, **kwargs):
         try:
@@ -121,6 +123,7 @@ def run_driver_analysis(
         lead = attempt("eiv", lead_drivers, data, assessors, target, pillars, year_col=year, cluster=cluster,
                        n_boot=n_boot, seed=seed)
         if lead is not None:
+            correction = _error_correction(data, assessors, lead.error_cov, pillars)
             results["eiv"] = lead.table
             results["eiv_sensitivity"] = lead.sensitivity
             est = lead.table[lead.table["method"] == "eiv"].set_index("pillar")["estimate"].reindex(pillars)
@@ -187,6 +190,15 @@ def run_driver_analysis(
         if sp is not None:
             results["spearman"] = sp
 
+    general = attempt("general", general_and_specific,
+                      data if cluster else data.assign(__row__=np.arange(len(data))), target, pillars, year_col=year,
+                      cluster=cluster or "__row__",
+                      rank_col=PERCENTILE if PERCENTILE in data.columns else None, rank_group_cols=rank_group_cols,
+                      n_boot=n_boot, seed=seed, **correction)
+    if general is not None:
+        results["general"] = general.pillars
+        results["general_overall"] = general.overall.assign(order_holds=general.order_holds)
+
     if group_col is None:
         skipped.append({"method": "mixed", "code": "no_group_column"})
     elif cluster is None:
@@ -217,9 +229,36 @@ def run_driver_analysis(
     }])
     corr = data[pillars].astype(float).corr().to_numpy()
     off = corr[~np.eye(len(pillars), dtype=bool)]
+    # Spreads within year where the regressions are within year: the spread the slopes are multiplied by.
+    spread = (data[pillars].astype(float) - data.groupby(year)[pillars].transform("mean")) if year else \
+        data[pillars].astype(float)
     results["summary"] = driver_summary(results, any_table=source != "regency_year",
-                                        pillar_correlation=float(np.nanmean(off)) if off.size else None)
+                                        pillar_correlation=float(np.nanmean(off)) if off.size else None,
+                                        pillar_sd=spread.std().to_dict())
     return results
+
+
+def _error_correction(data: pd.DataFrame, assessors: pd.DataFrame, sigma: pd.DataFrame,
+                      pillars: list[str]) -> dict:
+    """The lead's error covariance, one over each row's panel size and the factors of its error-size bound,
+    for :func:`~smartcity_utils.analysis.drivers.general.general_and_specific` (the same correction)."""
+    from smartcity_utils.analysis.drivers.lead import (
+        ERROR_SCALE_EVERY_YEAR,
+        ERROR_SCALE_OTHER_YEARS,
+        HEADLINE,
+        UNIT,
+        panel_sizes,
+    )
+
+    usable = assessors.dropna(subset=pillars + [HEADLINE])
+    m, _assumed = panel_sizes(data, usable)
+    measured_units = set(map(tuple, usable[UNIT].drop_duplicates().to_numpy().tolist()))
+    measured = (np.array([(r, y) in measured_units for r, y in zip(data["regency_id"], data["year"])])
+                if set(UNIT) <= set(data.columns) else np.zeros(len(data), bool))
+    scales = [np.where(measured, 1.0, k) for k in ERROR_SCALE_OTHER_YEARS] if (~measured).any() else []
+    scales += [np.full(len(data), k) for k in ERROR_SCALE_EVERY_YEAR]
+    order = [*pillars, HEADLINE]
+    return {"error_cov": sigma.loc[order, order], "inv_m": 1.0 / m, "error_scales": scales}
 
 
 def regency_year_drivers(

@@ -33,9 +33,46 @@ AGREEMENT_RHO = 0.8
 #: Columns of the closing table: the method, the keys of its sentences (``estimand_key``, ``answer_key``,
 #: ``comparison_key``, ``why_key`` in the text store) and the numbers they quote.
 SUMMARY_COLUMNS = ["method", "is_lead", "estimand_key", "of_any_table", "answer_key", "top_pillar", "top_estimate",
-                   "top_ci_low", "top_ci_high", "top_odds", "top_odds_low", "top_odds_high", "n_pillars",
+                   "top_ci_low", "top_ci_high", "top_share", "top_share_low", "top_share_high", "r2_full",
+                   "top_odds", "top_odds_low", "top_odds_high", "n_pillars",
                    "n_above_zero", "n_below_zero", "order", "rank_correlation_with_lead", "comparison_key", "why_key",
-                   "lead_top_pillar", "pillar_correlation"]
+                   "lead_top_pillar", "pillar_correlation", "spread_ratio", "rank_correlation_scaled",
+                   "scaled_top_pillar"]
+
+#: Methods whose estimate is a part of the target's variance (a correlation's square or a share of R-squared)
+#: rather than points of target per point of a pillar: their order follows each pillar's spread as well as its
+#: slope, so where they differ from the lead the reason is computed (:func:`_why`).
+VARIANCE_METHODS = ("dominance", "main_effect", "spearman")
+
+
+def _why(method: str, values: pd.Series, lead: pd.Series, pillar_sd: Mapping[str, float] | None,
+         rho_raw: float) -> tuple[str, float, float, str]:
+    """Why a variance-type method puts another pillar first than the lead, computed from the data.
+
+    A part of the variance goes with a pillar's slope times its spread, and
+    with what it shares with correlated pillars. When the lead's slopes times
+    the pillars' standard deviations put the method's first pillar first too,
+    the pillars' different spreads explain the different first place; when
+    they do not, what the pillars share (their correlation) does.
+
+    Returns:
+        ``(why_key, spread_ratio, rank_correlation_scaled, scaled_top)``: the sentence's key, the largest over
+        the smallest standard deviation of the pillars, the rank correlation of the method's order with the
+        scaled slopes, and the pillar the scaled slopes put first.
+    """
+    if method not in VARIANCE_METHODS or not pillar_sd:
+        return f"why_{method}", np.nan, np.nan, ""
+    common = [p for p in lead.index if p in values.index and p in pillar_sd]
+    sd = np.array([float(pillar_sd[p]) for p in common])
+    if len(common) < 3 or not np.all(np.isfinite(sd)) or sd.min() <= 0:
+        return f"why_{method}", np.nan, np.nan, ""
+    scaled = pd.Series(np.abs(lead.loc[common].to_numpy(float)) * sd, index=common)
+    rho_scaled = float(stats.spearmanr(values.loc[common].to_numpy(float), scaled.to_numpy())[0])
+    scaled_top = str(scaled.idxmax())
+    top = str(values.loc[common].idxmax())
+    spread = scaled_top == top
+    return (f"why_{method}_{'spread' if spread else 'correlation'}", float(sd.max() / sd.min()), rho_scaled,
+            scaled_top)
 
 
 def _per_method_tables(results: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
@@ -64,7 +101,8 @@ def _values(method: str, t: pd.DataFrame) -> pd.DataFrame:
 
 
 def driver_summary(results: Mapping[str, Any], any_table: bool = False,
-                   pillar_correlation: float | None = None) -> pd.DataFrame:
+                   pillar_correlation: float | None = None,
+                   pillar_sd: Mapping[str, float] | None = None) -> pd.DataFrame:
     """Closing table: one row per method with its estimand, its answer and how it compares with the lead.
 
     The lead is the errors-in-variables regression when it ran, else the
@@ -72,7 +110,12 @@ def driver_summary(results: Mapping[str, Any], any_table: bool = False,
     first). Two methods agree when the rank correlation of their orders is
     at least :data:`AGREEMENT_RHO` and they put the same pillar first;
     otherwise ``comparison_key`` says how they differ and ``why_key`` the
-    reason that follows from what the method estimates. Only signed quantities are tested against zero; a
+    reason that follows from what the method estimates; for a part of the
+    variance (dominance, main effect, rank correlation) the reason is computed
+    from the pillars' spreads and correlations (:func:`_why`). A dominance
+    answer quotes the pillar's part of the variance (``top_estimate``) and its
+    share of the R-squared of all pillars (``top_share``, ``r2_full``): the
+    parts sum to that R-squared, the shares to one. Only signed quantities are tested against zero; a
     dominance share is tested against the share by correlation alone; main
     effects are not tested. Methods that could not be estimated are not in
     the table (they are in ``skipped``). No causal reading: every estimand is
@@ -86,6 +129,7 @@ def driver_summary(results: Mapping[str, Any], any_table: bool = False,
             drivers``), not regency-years: estimands speak of the target and
             the columns, not of the index, panels and years.
         pillar_correlation: Mean correlation between the pillars, quoted where a reason rests on it.
+        pillar_sd: Standard deviation of each pillar, from which a variance-type method's reason is computed.
 
     Returns:
         Columns :data:`SUMMARY_COLUMNS`, one row per method that ran.
@@ -118,6 +162,12 @@ def driver_summary(results: Mapping[str, Any], any_table: bool = False,
         common = [p for p in orders[lead].index if p in order.index]
         rho = float(stats.spearmanr(orders[lead].loc[common].to_numpy(), order.loc[common].to_numpy())[0]) \
             if len(common) > 2 else np.nan
+        share = [np.nan] * 3
+        r2_full = np.nan
+        if m == "dominance" and "share_of_r2" in tables[m].columns:
+            row = tables[m].set_index("pillar").loc[top]
+            share = [float(row[c]) for c in ("share_of_r2", "share_ci_low", "share_ci_high")]
+            r2_full = float(row["r2_full"])
         if m == lead:
             comparison = "lead_self"
         elif np.isfinite(rho) and rho >= AGREEMENT_RHO and top == lead_top:
@@ -126,16 +176,22 @@ def driver_summary(results: Mapping[str, Any], any_table: bool = False,
             comparison = "disagree_order"
         else:
             comparison = "disagree"
+        lead_values = _values(lead, tables[lead])["estimate"].astype(float)
+        why, spread_ratio, rho_scaled, scaled_top = _why(m, order, lead_values, pillar_sd, rho)
         rows.append({
             "method": m, "is_lead": m == lead, "estimand_key": f"estimand_{m}", "of_any_table": bool(any_table),
             "answer_key": key, "top_pillar": top, "top_estimate": est, "top_ci_low": low, "top_ci_high": high,
+            "top_share": share[0], "top_share_low": share[1], "top_share_high": share[2], "r2_full": r2_full,
             "top_odds": odds[0], "top_odds_low": odds[1], "top_odds_high": odds[2], "n_pillars": len(v),
             "n_above_zero": int((v["test_low"] > 0).sum()) if tested else np.nan,
             "n_below_zero": int((v["test_high"] < 0).sum()) if tested else np.nan,
             "order": ", ".join(map(str, order.index)),
             "rank_correlation_with_lead": rho if m != lead else 1.0,
-            "comparison_key": comparison, "why_key": f"why_{m}" if comparison.startswith("disagree") else "",
+            "comparison_key": comparison, "why_key": why if comparison.startswith("disagree") else "",
             "lead_top_pillar": lead_top,
             "pillar_correlation": np.nan if pillar_correlation is None else float(pillar_correlation),
+            "spread_ratio": spread_ratio if comparison.startswith("disagree") else np.nan,
+            "rank_correlation_scaled": rho_scaled if comparison.startswith("disagree") else np.nan,
+            "scaled_top_pillar": scaled_top if comparison.startswith("disagree") else "",
         })
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)

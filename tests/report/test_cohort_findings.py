@@ -1,0 +1,41 @@
+"""Notebook 02's findings against the tables they come from: the delta's interval, the Holm family, and the
+calendar years a comparison at equal years in the programme mixes in."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from smartcity_utils.analysis.cohorts import compare_cohorts
+from smartcity_utils.report import narrative
+from smartcity_utils.report.numbers import fmt_signed
+
+
+def _rows() -> pd.DataFrame:
+    # Cohort 2017 seen in 2021-2022, cohort 2018 in 2022-2023; cohort 2017 higher by 0.5 in every year.
+    rng = np.random.default_rng(6)
+    frames = []
+    for cohort, shift in ((2017, 0.5), (2018, 0.0)):
+        for year in (cohort + 4, cohort + 5):
+            frames.append(pd.DataFrame({"regency_id": np.arange(20) + 100 * (cohort - 2016), "cohort_year": cohort,
+                                        "year": year, "score": rng.normal(3 + shift, 0.2, 20)}))
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_programme_year_finding_quotes_the_interval_the_holm_family_and_the_calendar_years(lang):
+    rows = _rows()
+    calendar = compare_cohorts(rows, ["score"], by="calendar", n_boot=20)
+    programme = compare_cohorts(rows, ["score"], by="programme_year", n_boot=20)
+    sentences = narrative._cohort_test_sentences(programme, lang)
+    top = programme.pairwise.loc[programme.pairwise["cliffs_delta"].abs().idxmax()]
+    largest = sentences[1]
+    assert fmt_signed(top["cliffs_delta_low"], lang) in largest
+    assert fmt_signed(top["cliffs_delta_high"], lang) in largest
+    assert top["calendar_a"] != top["calendar_b"]
+    assert f"{top['calendar_a']}" in sentences[2] and f"{top['calendar_b']}" in sentences[2]
+    # The Kruskal-Wallis family is the measures of one time point (one here), not all the tests together.
+    assert programme.kruskal["holm_family"].eq(1).all()
+    assert "2" in sentences[0] and ("1 measures" in sentences[0] or "1 ukuran" in sentences[0])
+    # In the same calendar year the cohorts differ in years in the programme: that is said instead.
+    said = narrative._cohort_test_sentences(calendar, lang)
+    assert any("1" in s and ("longer" in s or "lebih lama" in s) for s in said)
