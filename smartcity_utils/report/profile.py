@@ -679,3 +679,15 @@ def context_line(regency_id: int, member_ids: list[int], lang: str) -> str | Non
                 population=fmt_count(round(row["population"]), lang), population_rank=population[0],
                 grdp_per_capita=fmt_count(round(row["grdp_per_capita_thousand_idr"]), lang), income_rank=income[0],
                 n=population[1])
+
+
+def context_for(ctx: ReportContext, regency_id: int, year: int, lang: str) -> str | None:
+    """:func:`context_line` for a regency-year of the report: its place among the members of its evaluation group
+    that year (None when the group is not known, or the regency has no context values)."""
+    rows = ctx.index_ranks
+    own = rows[(rows["regency_id"] == regency_id) & (rows["year"] == year)]
+    if own.empty or not isinstance(own["evaluation_group"].iloc[0], str) or not own["evaluation_group"].iloc[0]:
+        return None
+    group = own["evaluation_group"].iloc[0]
+    members = rows.loc[(rows["year"] == year) & (rows["evaluation_group"] == group), "regency_id"]
+    return context_line(regency_id, [int(m) for m in members], lang) if len(members) > 1 else None

@@ -123,3 +123,19 @@ def test_report_context_line_places_the_regency_in_its_group():
                   > latest.loc[paser, "grdp_per_capita_thousand_idr"]).sum())
     assert f"{richer + 1} of 3" in line and line.startswith("Context (2017")
     assert "dari 3" in context_line(paser, [kukar, kotim], "id")
+
+
+def test_the_report_places_the_regency_among_its_evaluation_group_of_that_year():
+    from types import SimpleNamespace
+
+    from smartcity_utils.regencies import resolve_regencies
+    from smartcity_utils.report.profile import context_for
+
+    paser, kukar, kotim, berau = resolve_regencies(["Paser", "Kukar", "Kotim", "Berau"])
+    rows = pd.DataFrame({"regency_id": [paser, kukar, kotim, berau, paser],
+                         "year": [2022, 2022, 2022, 2022, 2023],
+                         "evaluation_group": ["Angkatan 2021", "Angkatan 2021", "Angkatan 2021", "Nasional", None]})
+    ctx = SimpleNamespace(index_ranks=rows)
+    line = context_for(ctx, paser, 2022, "en")
+    assert line is not None and " of 3 " in line  # Berau is in another group that year
+    assert context_for(ctx, paser, 2023, "en") is None  # no group known: no position invented
