@@ -67,6 +67,11 @@ LIMITS: dict[str, Limit] = {
         "a sheet's used area (rows x columns from A1) is held in memory while it is read: 9.2 million cells "
         "took 1.1 GB (benchmarks/bench_hostile_files.py, an .ods of 90,000 rows x 102 columns); the largest "
         "real files above have under 2 million"),
+    "max_workbook_cells": Limit(
+        10_000_000, "SMARTCITY_MAX_WORKBOOK_CELLS",
+        "every sheet of a workbook is held while the workbook is read, so the used areas of all its sheets "
+        "together are bounded like one sheet's (max_cells): 24 sheets each just inside the per-sheet limit "
+        "once took 2.7 GB; the largest real workbook, an assessor file of a few sheets of 30 rows, is far below"),
     "max_megabytes": Limit(
         200, "SMARTCITY_MAX_MB",
         "the text a file holds (a workbook's parts uncompressed, a CSV file as it is): a 117,000-row form "
@@ -82,6 +87,7 @@ class Limits:
     max_rows: int
     max_columns: int
     max_cells: int
+    max_workbook_cells: int
     max_megabytes: int
 
     @property
@@ -420,17 +426,24 @@ def _rel_targets(zf: zipfile.ZipFile) -> set[str]:
     return found
 
 
-def check_zip_workbook(path: Path, name: str, lim: Limits) -> None:
+def check_zip_workbook(path: Path, name: str, lim: Limits) -> dict[str, dict[tuple[int, int], str]]:
     """Check an ``.xlsx``/``.xlsm``/``.ods`` file against the limits before calamine parses it.
 
     The scan stops at the first chunk of XML whose cells reach beyond a
-    limit, so a hostile file is refused after a few megabytes.
+    limit, so a hostile file is refused after a few megabytes. The used areas
+    of all sheets together are held to ``max_workbook_cells``.
+
+    Returns:
+        Per sheet name, the cells calamine does not show as they are (an Excel
+        file's formulas without a stored value and error cells,
+        :func:`special_cells`), by (row, column), 0-based.
 
     Raises:
         RawFileError: naming the file, the limit and how to fix it: a file
             that is no zip archive, a total uncompressed size above
             ``max_megabytes``, a sheet whose cells reach beyond ``max_rows``,
-            ``max_columns`` or ``max_cells``, or sheet XML the scan cannot follow.
+            ``max_columns`` or ``max_cells``, sheets beyond ``max_workbook_cells`` together, or sheet XML
+            the scan cannot follow.
     """
     check_file_size(path, name, lim)
     try:
@@ -450,12 +463,17 @@ def check_zip_workbook(path: Path, name: str, lim: Limits) -> None:
                 f"or {_limit_hint('max_megabytes')}")
         try:
             if path.suffix.lower() == ".ods":
+                total = _WorkbookCells(name, lim)
+
+                def check(extent: _Extent, sheet: str) -> None:
+                    _check_extent(name, sheet, extent, lim)
+                    total.check(sheet, extent)
+
                 if "content.xml" in zf.NameToInfo:
                     with zf.open("content.xml") as fh:
-                        _scan_ods(_chunks(fh, "content.xml", name), "content.xml", name,
-                                  lambda extent, sheet: _check_extent(name, sheet, extent, lim))
-            else:
-                _scan_xlsx(zf, name, lim)
+                        _scan_ods(_chunks(fh, "content.xml", name), "content.xml", name, check)
+                return {}
+            return _scan_xlsx(zf, name, lim)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError,
                 RuntimeError) as exc:
             raise RawFileError(
@@ -463,22 +481,127 @@ def check_zip_workbook(path: Path, name: str, lim: Limits) -> None:
                 "save it again from Excel or LibreOffice and rerun") from exc
 
 
-def _scan_xlsx(zf: zipfile.ZipFile, name: str, lim: Limits) -> None:
-    """Scan every part that may hold a sheet: every XML part, and every target of a relationship."""
+def _scan_xlsx(zf: zipfile.ZipFile, name: str, lim: Limits) -> dict[str, dict[tuple[int, int], str]]:
+    """Scan every part that may hold a sheet: every XML part, and every target of a relationship.
+
+    Returns the special cells of each sheet that has some (:func:`special_cells`).
+    """
     names = _sheet_names(zf)
     members = {info.filename for info in zf.infolist() if info.filename.lower().endswith(".xml")}
     members |= {m for m in _rel_targets(zf) if m in zf.NameToInfo}
+    total = _WorkbookCells(name, lim)
+    special: dict[str, dict[tuple[int, int], str]] = {}
     for member in sorted(members):
         sheet = names.get(member, member)
 
         def check(extent: _Extent, sheet: str = sheet) -> None:
             _check_extent(name, sheet, extent, lim)
+            total.check(sheet, extent)
 
+        seen = [False]
         with zf.open(member) as fh:
-            found = _scan_by_reference(_chunks(fh, member, name), check)
+            found = _scan_by_reference(_watch(_chunks(fh, member, name), seen), check)
         if found is None:
             with zf.open(member) as fh:
-                _scan_in_order(_chunks(fh, member, name), member, name, check)
+                _scan_in_order(_watch(_chunks(fh, member, name), seen), member, name, check)
+        if seen[0] and member in names:
+            with zf.open(member) as fh:
+                cells = special_cells(_chunks(fh, member, name), member, name)
+            if cells:
+                special[sheet] = cells
+    return special
+
+
+#: A formula or an error cell somewhere in a chunk: the sheet then gets the second pass of :func:`special_cells`.
+_SPECIAL = re.compile(rb"<(?:" + _NAME + rb":)?f[\s/>]|\st\s*=\s*[\"']e[\"']")
+
+
+def _watch(chunks: Iterator[bytes], seen: list[bool]) -> Iterator[bytes]:
+    """The chunks as they are, noting in ``seen[0]`` whether one holds a formula or an error cell."""
+    for buf in chunks:
+        if not seen[0] and _SPECIAL.search(buf):
+            seen[0] = True
+        yield buf
+
+
+#: The most formula cells without a value and error cells listed per workbook: each is one reject, and a
+#: workbook saved without its values (by a script, say) would give one per formula. Past this, the file is
+#: refused: recalculating it in Excel or LibreOffice stores every value.
+MAX_SPECIAL_CELLS = 100_000
+
+_CELL = re.compile(rb"<(?:" + _NAME + rb":)?c(" + _ATTRS + rb")\s*(?:/>|>(.*?)</(?:" + _NAME + rb":)?c\s*>)", re.S)
+_CELL_END = re.compile(rb"</(?:" + _NAME + rb":)?(?:c|row|sheetData)\s*>")
+_FORMULA = re.compile(rb"<(?:" + _NAME + rb":)?f\b[^>]*?(?:/>|>(.*?)</(?:" + _NAME + rb":)?f\s*>)", re.S)
+_VALUE = re.compile(rb"<(?:" + _NAME + rb":)?v\b[^>]*?(?:/>|>(.*?)</(?:" + _NAME + rb":)?v\s*>)", re.S)
+#: Prose, not a formula: two words of letters side by side (in a formula a space between two names is
+#: the rarely used intersection operator), or a sign then a space, as a dash bullet is typed.
+_PROSE = re.compile(r"^[-+]\s|[^\W\d_]{2,}\s+[^\W\d_]{2,}")
+
+
+def _unescape(raw: bytes) -> str:
+    from xml.sax.saxutils import unescape
+
+    return unescape(raw.decode("utf-8", "replace"), {"&quot;": '"', "&apos;": "'"})
+
+
+def special_cells(chunks: Iterator[bytes], member: str, name: str) -> dict[tuple[int, int], str]:
+    """The cells of an Excel sheet that calamine shows empty, as what they hold, by (row, column) 0-based.
+
+    * an error cell (``t="e"``: ``#DIV/0!``, ``#N/A``, ``#REF!``) as
+      :class:`~smartcity_utils.values.ErrorCell`, its formula after it
+      (``#DIV/0! from =B2/B3``);
+    * a formula without a stored value as
+      :class:`~smartcity_utils.values.FormulaCell` (``=SUM(B2:B4)``);
+    * text that Excel took for a formula when it was typed (a remark typed as a
+      dash bullet, ``- Gerakan literasi``, gives the error ``#NAME?``) as the
+      text typed, a plain string: it is kept.
+
+    Only cells that give their reference (``r="B7"``, as every Excel writer
+    does) are placed.
+
+    Raises:
+        RawFileError: more than :data:`MAX_SPECIAL_CELLS` such cells, or a cell that never ends.
+    """
+    from smartcity_utils.values import ErrorCell, FormulaCell
+
+    found: dict[tuple[int, int], str] = {}
+    carry = b""
+    for buf in chunks:
+        buf = carry + buf
+        ends = [m.end() for m in _CELL_END.finditer(buf)]
+        cut = ends[-1] if ends else 0
+        buf, carry = buf[:cut], buf[cut:]
+        if len(carry) > 4 * _CHUNK:
+            raise _malformed(name, member, "a cell that does not end")
+        for cell in _CELL.finditer(buf):
+            attrs = {k.split(b":")[-1]: (v1 or v2) for k, v1, v2 in _ATTR.findall(cell.group(1))}
+            body = cell.group(2) or b""
+            kind = attrs.get(b"t", b"n")
+            formula_m = _FORMULA.search(body)
+            if kind != b"e" and formula_m is None:
+                continue
+            value_m = _VALUE.search(body)
+            value = _unescape(value_m.group(1) or b"") if value_m else ""
+            formula = _unescape(formula_m.group(1) or b"") if formula_m else ""
+            if kind == b"e":
+                code = value.strip() or "#ERROR"
+                if code == "#NAME?" and formula and _PROSE.search(formula):
+                    text = formula if formula.lstrip().startswith(("-", "+")) else "=" + formula
+                else:
+                    text = ErrorCell(f"{code} from ={formula}" if formula else code)
+            elif value or kind in (b"str", b"inlineStr", b"s"):
+                continue  # a formula with its value: calamine reads the value
+            else:
+                text = FormulaCell("=" + formula if formula else "=(a shared formula)")
+            ref = _REF.fullmatch(attrs.get(b"r", b""))
+            if ref is None:
+                continue
+            found[(int(ref.group(2)) - 1, _col_index(ref.group(1)))] = text
+            if len(found) > MAX_SPECIAL_CELLS:
+                raise RawFileError(
+                    f"{name}, sheet part {member}: more than {MAX_SPECIAL_CELLS:,} formulas without a stored value "
+                    "or error cells; open the workbook in Excel or LibreOffice, let it recalculate, save it and rerun")
+    return found
 
 
 def _check_extent(name: str, sheet: str, extent: _Extent, lim: Limits) -> None:
@@ -502,6 +625,28 @@ def _check_extent(name: str, sheet: str, extent: _Extent, lim: Limits) -> None:
             f"or {_limit_hint('max_cells')}")
 
 
+class _WorkbookCells:
+    """The used areas of a workbook's sheets, summed as they are scanned, against ``max_workbook_cells``."""
+
+    def __init__(self, name: str, lim: Limits) -> None:
+        self.name, self.lim = name, lim
+        self.areas: dict[str, int] = {}
+
+    def check(self, sheet: str, extent: _Extent) -> None:
+        if extent.row < 0:
+            return
+        self.areas[sheet] = (extent.row + 1) * (extent.col + 1)
+        total = sum(self.areas.values())
+        if total > self.lim.max_workbook_cells:
+            biggest = sorted(self.areas.items(), key=lambda kv: -kv[1])[:3]
+            listed = ", ".join(f"{s!r} {n:,}" for s, n in biggest)
+            raise RawFileError(
+                f"{self.name}: its sheets span {total:,} cells together ({len(self.areas)} sheets so far; the "
+                f"largest: {listed}), more than the {self.lim.max_workbook_cells:,} a workbook may hold in memory "
+                f"({LIMITS['max_workbook_cells'].env}); delete the rows and columns after each table, or the sheets "
+                f"not needed, and save, or {_limit_hint('max_workbook_cells')}")
+
+
 def check_loaded_sheet(name: str, sheet: str, end: tuple[int, int] | None, lim: Limits) -> None:
     """The same limits on a sheet calamine has loaded (its last cell), before it becomes Python lists."""
     if end is None:
@@ -522,9 +667,11 @@ import pickle, resource, sys
 limit = int(sys.argv[2])
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 from python_calamine import CalamineWorkbook
-max_rows, max_cols, max_cells = map(int, sys.argv[3:6])
+max_rows, max_cols, max_cells, max_total = map(int, sys.argv[3:7])
 out = []
 wb = CalamineWorkbook.from_path(sys.argv[1])
+visible = {m.name: str(m.visible).rsplit(".", 1)[-1] for m in wb.sheets_metadata}
+total = 0
 for name in wb.sheet_names:
     sheet = wb.get_sheet_by_name(name)
     end = sheet.end
@@ -533,20 +680,26 @@ for name in wb.sheet_names:
         if rows > max_rows or cols > max_cols or rows * cols > max_cells:
             out.append(("too_large", name, end))
             continue
-    out.append(("sheet", name, [list(r) for r in sheet.to_python(skip_empty_area=False)]))
+        total += rows * cols
+        if total > max_total:
+            out.append(("too_large_total", name, total))
+            break
+    out.append(("sheet", name, ([list(r) for r in sheet.to_python(skip_empty_area=False)], visible.get(name))))
 sys.stdout.buffer.write(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
 """
 
 
-def read_xls_bounded(path: Path, name: str, lim: Limits) -> list[tuple[str, list[list[object]]]]:
-    """Every sheet of an ``.xls`` file as (name, rows), read in a child process with a memory limit.
+def read_xls_bounded(path: Path, name: str, lim: Limits) -> list[tuple[str, list[list[object]], str | None]]:
+    """Every sheet of an ``.xls`` file as (name, rows, visibility), read in a child process with a memory limit.
+
+    The visibility is calamine's: ``Visible``, ``Hidden`` or ``VeryHidden``.
 
     Raises:
         RawFileError: the file is beyond a limit, or cannot be read.
     """
     check_file_size(path, name, lim)
     args = [sys.executable, "-I", "-c", _XLS_CHILD, str(path), str(XLS_CHILD_MEMORY),
-            str(lim.max_rows), str(lim.max_columns), str(lim.max_cells)]
+            str(lim.max_rows), str(lim.max_columns), str(lim.max_cells), str(lim.max_workbook_cells)]
     proc = subprocess.run(args, capture_output=True, check=False)
     if proc.returncode != 0:
         lines = [ln for ln in proc.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
@@ -558,20 +711,96 @@ def read_xls_bounded(path: Path, name: str, lim: Limits) -> list[tuple[str, list
     for kind, sheet, payload in pickle.loads(proc.stdout):
         if kind == "too_large":
             check_loaded_sheet(name, sheet, payload, lim)
-        sheets.append((sheet, payload))
+        if kind == "too_large_total":
+            raise RawFileError(
+                f"{name}: its sheets span {payload:,} cells together (up to sheet {sheet!r}), more than the "
+                f"{lim.max_workbook_cells:,} a workbook may hold in memory ({LIMITS['max_workbook_cells'].env}); "
+                f"delete the rows and columns after each table, or the sheets not needed, and save, or "
+                f"{_limit_hint('max_workbook_cells')}")
+        sheets.append((sheet, *payload))
     return sheets
 
 
 # --- CSV ------------------------------------------------------------------------------------------
+
+#: Byte-order marks, in the order they are tested (UTF-32 marks begin like UTF-16 ones; they are not
+#: a text export of Excel or LibreOffice, so they are named and refused).
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig", "utf-8 with BOM"), (b"\xff\xfe\x00\x00", None, "utf-32"),
+         (b"\x00\x00\xfe\xff", None, "utf-32"), (b"\xff\xfe", "utf-16-le", "utf-16-le"),
+         (b"\xfe\xff", "utf-16-be", "utf-16-be"))
+
+
+def decode_csv(raw: bytes, name: str) -> tuple[str, str, list[tuple[int, str]]]:
+    """The text of a CSV file, the encoding it was read with, and the lines that could not be decoded.
+
+    * a byte-order mark names the encoding: UTF-8, UTF-16 either way round
+      (Excel's "Unicode text"); without one, UTF-16 is recognised by its zero
+      bytes (every other byte of a mostly ASCII text);
+    * UTF-8 that decodes whole is UTF-8;
+    * a file with no valid UTF-8 sequence beyond ASCII is cp1252 (Excel's
+      "CSV" on Windows), named as such;
+    * a UTF-8 file with some lines that are not (a line pasted from a cp1252
+      file) is never decoded again whole as cp1252: each undecodable line is
+      returned as (line number, its text with U+FFFD for the bad bytes) and left
+      empty in the text, so every other line keeps its number.
+
+    Raises:
+        RawFileError: a UTF-32 file, or a UTF-16 one that does not decode.
+    """
+    for bom, codec, label in _BOMS:
+        if raw.startswith(bom):
+            if codec is None:
+                raise RawFileError(f"{name}: a {label} text file, which is not read; save it as CSV UTF-8 and rerun")
+            return _decode_whole(raw[len(bom):] if codec != "utf-8-sig" else raw, codec, label, name), label, []
+    head = raw[:4096]
+    if len(head) >= 4 and head.count(0) * 3 >= len(head):
+        odd_zeros = head[1::2].count(0)
+        codec = "utf-16-le" if odd_zeros > head[0::2].count(0) else "utf-16-be"
+        return _decode_whole(raw, codec, f"{codec} without BOM", name), f"{codec} without BOM", []
+    try:
+        return raw.decode("utf-8"), "utf-8", []
+    except UnicodeDecodeError:
+        pass
+    text = raw.decode("utf-8", "replace")
+    if not any(ord(ch) > 127 and ch != "\ufffd" for ch in text):
+        return raw.decode("cp1252", "replace"), "cp1252", []
+    # Mostly UTF-8: the lines that are not are listed, never read in another encoding.
+    lines, bad = [], []
+    for number, line in enumerate(raw.splitlines(keepends=True), 1):
+        try:
+            lines.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            body = line.rstrip(b"\r\n")
+            bad.append((number, body.decode("utf-8", "replace")[:200]))
+            lines.append(line[len(body):].decode("ascii"))
+    return "".join(lines), "utf-8", bad
+
+
+def _decode_whole(raw: bytes, codec: str, label: str, name: str) -> str:
+    try:
+        return raw.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise RawFileError(f"{name}: read as {label}, but byte {exc.start:,} does not decode; save it as CSV UTF-8 "
+                           "and rerun") from exc
 
 #: The longest field a CSV cell may hold: the csv module's own limit (128 KB). A remark is a few
 #: hundred characters; a longer field is nearly always a quote left open.
 CSV_FIELD_LIMIT = csv.field_size_limit()
 
 
+#: A physical line of a CSV text: up to and with its line break (``\r\n``, ``\n`` or ``\r``), as
+#: ``open(newline="")`` splits them.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
 def _lines(text: str, delimiter: str, name: str, lim: Limits) -> Iterator[str]:
-    """The physical lines of a CSV text, each checked to hold a bounded number of fields."""
-    for number, line in enumerate(io.StringIO(text, newline=""), 1):
+    """The physical lines of a CSV text, each checked to hold a bounded number of fields.
+
+    The lines are cut from the text one at a time (a ``StringIO`` would hold a
+    second copy of it, four bytes a character).
+    """
+    for number, match in enumerate(_LINE.finditer(text), 1):
+        line = match.group(0)
         if line.count(delimiter) >= lim.max_cells:
             raise RawFileError(
                 f"{name}, line {number:,}: {line.count(delimiter) + 1:,} fields on one line, more than the "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from smartcity_utils.clean import rows
 from smartcity_utils.clean.sheets import Sheet
-from smartcity_utils.values import is_blank, parse_count, parse_year
+from smartcity_utils.values import TOO_LARGE_FIX, is_blank, parse_count, parse_year
 
 
 def parse_groups(sheet: Sheet, out: rows.Collector) -> None:
@@ -31,7 +31,8 @@ def parse_groups(sheet: Sheet, out: rows.Collector) -> None:
         size, reason = parse_count(rows.cell(row, cols["rank_of"]))
         if reason:
             out.reject_row(sheet, i, "rank_of", rows.cell(row, cols["rank_of"]), reason,
-                           "the number of regencies the group ranked, a whole number such as 191")
+                           TOO_LARGE_FIX if reason == "too_large"
+                           else "the number of regencies the group ranked, a whole number such as 191")
             continue
         scope = rows.cell(row, cols["rank_scope"])
         source = rows.cell(row, cols["source"])

@@ -81,6 +81,14 @@ def numeric_frame(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 
 
+#: The largest magnitude a target, pillar or rank value may have. The models square and multiply values
+#: (sums of squares, cross products, fourth moments for the intervals): at 1e308 a square overflows to
+#: infinity and at 1e200 a cross product does, which once gave a traceback or a wrong "perfectly
+#: collinear". 1e50 keeps every such product finite, far above any score, index, rupiah amount
+#: (GRDP is about 1e15) or count; a larger value is a typo or a unit to change.
+MAX_MAGNITUDE = 1e50
+
+
 def _to_number(value: Any) -> tuple[float, bool]:
     """Parses one cell; returns (number, ok). Missing tokens parse to NaN."""
     number, reason = parse_number(value)
@@ -162,6 +170,13 @@ def validate_driver_input(
             raise DriverInputError(
                 f"{source}, row {pos + 2}, column '{col}': value {str(df[col].iloc[pos])!r} is infinite; "
                 "replace it with a number or leave the cell empty")
+        huge = np.abs(np.nan_to_num(out[col].to_numpy(float))) > MAX_MAGNITUDE
+        if huge.any():
+            pos = int(np.flatnonzero(huge)[0])
+            raise DriverInputError(
+                f"{source}, row {pos + 2}, column '{col}': value {str(df[col].iloc[pos])!r} is beyond "
+                f"{MAX_MAGNITUDE:g} in size, which the models cannot compute with (its square overflows); "
+                "correct it, or rescale the column (e.g. in millions)")
 
     incomplete = out[[target, *pillars]].isna().any(axis=1).to_numpy()
     dropped = [int(i) + 2 for i in np.flatnonzero(incomplete)]
