@@ -36,7 +36,7 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from smartcity_utils.errors import RawFileError, UserError
@@ -730,8 +730,56 @@ _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig", "utf-8 with BOM"), (b"\xff\xfe\x00\x00",
          (b"\xfe\xff", "utf-16-be", "utf-16-be"))
 
 
-def decode_csv(raw: bytes, name: str) -> tuple[str, str, list[tuple[int, str]]]:
-    """The text of a CSV file, the encoding it was read with, and the lines that could not be decoded.
+@dataclass
+class CsvText:
+    """How a CSV file is decoded (:func:`decode_csv`)."""
+
+    codec: str  #: the Python codec that reads it whole (for a mixed file: utf-8, line by line)
+    label: str  #: the encoding as the manifest names it
+    text: str | None = None  #: the text, only for a mixed file (its bad lines left empty)
+    bad_lines: list[tuple[int, str]] = field(default_factory=list)  #: (line, text shown) not decoded
+
+    def lines(self, path: Path) -> Iterator[str]:
+        """The physical lines, streamed from the file (no second copy of a large text)."""
+        if self.text is not None:
+            yield from (m.group(0) for m in _LINE.finditer(self.text))
+            return
+        with open(path, encoding=self.codec, errors="replace" if self.codec == "cp1252" else "strict",
+                  newline="") as fh:
+            yield from fh
+
+
+def read_csv_file(path: Path, name: str, lim: Limits) -> tuple[list[list[object]], str, list[tuple[int, str]]]:
+    """The records of a CSV file, the encoding it was read with, and the lines that could not be decoded.
+
+    The size is checked first; the encoding is found on the bytes
+    (:func:`decode_csv`), then the file is read again as a stream of lines
+    (:func:`read_csv_records`), so that its text is not held beside its records.
+    """
+    from smartcity_utils.tables import sniff_delimiter
+
+    check_file_size(path, name, lim)
+    found = decode_csv(path.read_bytes(), name)
+    head = found.text[:_SNIFF] if found.text is not None else _head(path, found.codec)
+    try:
+        records = read_csv_records(found.lines(path), sniff_delimiter(head), name, lim)
+    except UnicodeDecodeError as exc:  # the file changed since its encoding was found
+        raise RawFileError(f"{name}: no longer reads as {found.label} (it changed while it was read); "
+                           "rerun when it is saved") from exc
+    return records, found.label, found.bad_lines
+
+
+#: Characters read from the start of a file to find its delimiter.
+_SNIFF = 64 * 1024
+
+
+def _head(path: Path, codec: str) -> str:
+    with open(path, encoding=codec, errors="replace", newline="") as fh:
+        return fh.read(_SNIFF)
+
+
+def decode_csv(raw: bytes, name: str) -> CsvText:
+    """How to decode a CSV file: its encoding, and for a mixed file the text and the lines not decoded.
 
     * a byte-order mark names the encoding: UTF-8, UTF-16 either way round
       (Excel's "Unicode text"); without one, UTF-16 is recognised by its zero
@@ -751,19 +799,23 @@ def decode_csv(raw: bytes, name: str) -> tuple[str, str, list[tuple[int, str]]]:
         if raw.startswith(bom):
             if codec is None:
                 raise RawFileError(f"{name}: a {label} text file, which is not read; save it as CSV UTF-8 and rerun")
-            return _decode_whole(raw[len(bom):] if codec != "utf-8-sig" else raw, codec, label, name), label, []
+            codec = "utf-16" if codec.startswith("utf-16") else codec  # the BOM read and dropped
+            _check_decodes(raw, codec, label, name)
+            return CsvText(codec, label)
     head = raw[:4096]
     if len(head) >= 4 and head.count(0) * 3 >= len(head):
         odd_zeros = head[1::2].count(0)
         codec = "utf-16-le" if odd_zeros > head[0::2].count(0) else "utf-16-be"
-        return _decode_whole(raw, codec, f"{codec} without BOM", name), f"{codec} without BOM", []
+        _check_decodes(raw, codec, f"{codec} without BOM", name)
+        return CsvText(codec, f"{codec} without BOM")
     try:
-        return raw.decode("utf-8"), "utf-8", []
+        raw.decode("utf-8")
+        return CsvText("utf-8", "utf-8")
     except UnicodeDecodeError:
         pass
     text = raw.decode("utf-8", "replace")
     if not any(ord(ch) > 127 and ch != "\ufffd" for ch in text):
-        return raw.decode("cp1252", "replace"), "cp1252", []
+        return CsvText("cp1252", "cp1252")
     # Mostly UTF-8: the lines that are not are listed, never read in another encoding.
     lines, bad = [], []
     for number, line in enumerate(raw.splitlines(keepends=True), 1):
@@ -773,12 +825,12 @@ def decode_csv(raw: bytes, name: str) -> tuple[str, str, list[tuple[int, str]]]:
             body = line.rstrip(b"\r\n")
             bad.append((number, body.decode("utf-8", "replace")[:200]))
             lines.append(line[len(body):].decode("ascii"))
-    return "".join(lines), "utf-8", bad
+    return CsvText("utf-8", "utf-8", "".join(lines), bad)
 
 
-def _decode_whole(raw: bytes, codec: str, label: str, name: str) -> str:
+def _check_decodes(raw: bytes, codec: str, label: str, name: str) -> None:
     try:
-        return raw.decode(codec)
+        raw.decode(codec)
     except UnicodeDecodeError as exc:
         raise RawFileError(f"{name}: read as {label}, but byte {exc.start:,} does not decode; save it as CSV UTF-8 "
                            "and rerun") from exc
@@ -793,14 +845,14 @@ CSV_FIELD_LIMIT = csv.field_size_limit()
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
-def _lines(text: str, delimiter: str, name: str, lim: Limits) -> Iterator[str]:
-    """The physical lines of a CSV text, each checked to hold a bounded number of fields.
+def _lines(text: str | Iterator[str], delimiter: str, name: str, lim: Limits) -> Iterator[str]:
+    """The physical lines of a CSV text (or the lines themselves), each checked to hold a bounded number of fields.
 
-    The lines are cut from the text one at a time (a ``StringIO`` would hold a
-    second copy of it, four bytes a character).
+    The lines of a text are cut from it one at a time (a ``StringIO`` would
+    hold a second copy of it, four bytes a character).
     """
-    for number, match in enumerate(_LINE.finditer(text), 1):
-        line = match.group(0)
+    lines = (m.group(0) for m in _LINE.finditer(text)) if isinstance(text, str) else text
+    for number, line in enumerate(lines, 1):
         if line.count(delimiter) >= lim.max_cells:
             raise RawFileError(
                 f"{name}, line {number:,}: {line.count(delimiter) + 1:,} fields on one line, more than the "
@@ -809,8 +861,8 @@ def _lines(text: str, delimiter: str, name: str, lim: Limits) -> Iterator[str]:
         yield line
 
 
-def read_csv_records(text: str, delimiter: str, name: str, lim: Limits) -> list[list[object]]:
-    """Every record of a CSV text, each checked against the lines it spans.
+def read_csv_records(text: str | Iterator[str], delimiter: str, name: str, lim: Limits) -> list[list[object]]:
+    """Every record of a CSV text (or of its lines), each checked against the lines it spans.
 
     A quoted field may hold line breaks (a remark typed over several lines),
     but a quote left open swallows the lines that follow into one cell. That

@@ -26,7 +26,6 @@ from smartcity_utils.reference import (
     match_pillar,
     normalise_label,
 )
-from smartcity_utils.tables import sniff_delimiter
 from smartcity_utils.values import SUGGEST, is_blank
 
 #: File types read from a raw folder; anything else except documentation stops the run.
@@ -54,9 +53,11 @@ LAYOUTS = ("recap", "assessor", "form", "quick_wins", "cohorts", "groups", "publ
 PUBLISHED_COLUMNS = ["index", "year", "region", "metric", "value", "rank", "rank_of", "rank_scope", "source_url"]
 
 
-#: How far down a sheet the header row is looked for. Title blocks of merged cells can be
-#: long; every row is searched (a header is the first row whose cells name a layout).
-HEADER_SEARCH_ROWS: int | None = None
+#: How far down a sheet the header row is looked for. The header of every real layout lies within its
+#: first 30 rows (a title block of merged cells, the label rows of an assessor sheet); 1,000 leaves ample
+#: room, and keeps a large sheet without a known header from being searched cell by cell (a CSV of
+#: 199,001 rows x 50 columns once took 284 s to be refused).
+HEADER_SEARCH_ROWS: int | None = 1_000
 
 
 #: Layouts a file could be, named in the error for a file that matches none.
@@ -215,13 +216,10 @@ def trim_grid(rows: list[list[object]]) -> list[list[object]]:
 
 
 def _read_csv(path: Path, display_name: str, lim: bounded.Limits) -> Sheet:
-    """A CSV file as one sheet: size checked first, its encoding found (:func:`bounded.decode_csv`), every
+    """A CSV file as one sheet: size checked first, its encoding found (:func:`bounded.read_csv_file`), every
     record checked against its lines; each line that could not be decoded is listed in the rejects."""
-    bounded.check_file_size(path, display_name, lim)
-    text, encoding, bad_lines = bounded.decode_csv(path.read_bytes(), display_name)
-    sheet = Sheet(display_name, "", [], encoding=encoding)
-    sheet.rows = trim_grid(bounded.read_csv_records(text, sniff_delimiter(text[:1_000_000]), display_name, lim))
-    del text
+    records, encoding, bad_lines = bounded.read_csv_file(path, display_name, lim)
+    sheet = Sheet(display_name, "", trim_grid(records), encoding=encoding)
     for number, shown in bad_lines:
         sheet.notes.append((number - 1, "", shown, "undecodable_line",
                             f"line {number:,} is not UTF-8 like the rest of the file (its text is shown with "
@@ -356,11 +354,17 @@ def detect_layout(sheet: Sheet) -> None:
         _check_columns(sheet)
         return
     searched = len(rows) if HEADER_SEARCH_ROWS is None else min(len(rows), HEADER_SEARCH_ROWS)
+    within = (f"in its {searched:,} rows" if searched == len(rows)
+              else f"in its first {searched:,} rows (of {len(rows):,})")
     raise RawFileError(
-        f"{sheet.where()}: no header row found in its {searched} rows; expected {EXPECTED_LAYOUTS}.{near_miss} "
+        f"{sheet.where()}: no header row found {within}; expected {EXPECTED_LAYOUTS}.{near_miss} "
         "See docs/data_model.md, rename the header, or add the spelling to smartcity_utils/data/column_aliases.csv"
     )
 
+
+#: Columns looked at for a label and its value (a label cell merged over a few columns puts its value
+#: further right); a filled cell beyond makes the row part of a table.
+_LETTER_WIDTH = 8
 
 #: What a label/value row can give besides the regency: a value of the recap layout.
 _LETTER_VALUES = ("final_score", "rank", "rank_of", "rank_province")
@@ -380,10 +384,14 @@ def _as_label_value_letter(sheet: Sheet) -> bool:
     Raises:
         RawFileError: such a sheet that names a field twice (two letters on one sheet).
     """
-    rows = sheet.rows
-    filled = [(i, [(j, c) for j, c in enumerate(r) if not is_blank(c)]) for i, r in enumerate(rows)]
-    filled = [(i, cells) for i, cells in filled if cells]
-    if not filled or any(len(cells) > 2 for _, cells in filled):
+    filled = []
+    for i, row in enumerate(sheet.rows):
+        cells = [(j, c) for j, c in enumerate(row[:_LETTER_WIDTH]) if not is_blank(c)]
+        if len(cells) > 2 or any(not is_blank(c) for c in row[_LETTER_WIDTH:]):
+            return False  # a table: stops at its first row of three cells, whatever the sheet's size
+        if cells:
+            filled.append((i, cells))
+    if not filled:
         return False
     pairs, title, seen = [], [], {}
     for i, cells in filled:

@@ -320,3 +320,35 @@ def test_a_label_value_letter_with_a_bad_rank_names_its_file_and_value(tmp_path)
 def test_every_limit_is_in_the_table_of_limits():
     assert "max_workbook_cells" in bounded.LIMITS
     assert isinstance(pd.DataFrame, type)
+
+
+def test_a_staging_folder_of_a_killed_run_is_removed_by_the_next_one(tmp_path):
+    from smartcity_utils.tables import STAGING_PREFIX, write_tables
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    stale = tmp_path / f"{STAGING_PREFIX}{dead}-abc"
+    stale.mkdir()
+    (stale / "scores.parquet").write_bytes(b"x" * 1000)
+    alive = tmp_path / f"{STAGING_PREFIX}{1}-abc"  # pid 1 runs: its folder is not touched
+    alive.mkdir()
+    write_tables({"t": pd.DataFrame({"a": [1]})}, tmp_path)
+    assert not stale.exists() and alive.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(STAGING_PREFIX)) == [alive.name]
+
+
+def test_data_only_for_a_year_without_documented_weights_is_computed_with_assumed_weights(tmp_path):
+    from smartcity_utils.analysis.index import reconcile_index, weights_of_years
+
+    raw = _folder(tmp_path)
+    (raw / "rekap_2025.csv").write_text(
+        "Tahun;Kabupaten/Kota;Baseline;Output;Outcome;Impact;Quick Win;Nilai Akhir\n"
+        "2025;Kota Kediri;3,60;3,21;3,23;3,07;3,65;3,31\n", encoding="utf-8")
+    cleaned = clean_raw_folder(raw)
+    with pytest.warns(UserWarning, match=r"2025 uses those of 2024 \(10/20/30/20/20, assumed\)"):
+        row = reconcile_index(cleaned.regency_year).iloc[0]
+    assert row["final_score_computed"] == pytest.approx(3.315)
+    assert (row["weights_status"], row["verdict"]) == ("assumed", "agrees")
+    used = weights_of_years([2025]).loc[2025]  # what the report shows beside the index
+    assert (used["weights"], used["weights_status"]) == ("10/20/30/20/20", "assumed")
+    assert "2024" in used["weights_source"]

@@ -260,10 +260,13 @@ TARGET_COPY_R2 = 0.99
 
 
 def _numbers(series: pd.Series) -> np.ndarray:
-    """The cells of a column as floats (NaN where not a number or missing), without raising."""
+    """The cells of a column as floats (NaN where not a number, missing or beyond :data:`MAX_MAGNITUDE`,
+    which :func:`validate_driver_input` then names), without raising."""
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        return series.to_numpy(float)
-    return np.array([v if ok else np.nan for v, ok in (_to_number(x) for x in series.tolist())], float)
+        values = series.to_numpy(float)
+    else:
+        values = np.array([v if ok else np.nan for v, ok in (_to_number(x) for x in series.tolist())], float)
+    return np.where(np.abs(np.nan_to_num(values)) > MAX_MAGNITUDE, np.nan, values)
 
 
 def target_function_fit(column: pd.Series, target: pd.Series) -> float:
