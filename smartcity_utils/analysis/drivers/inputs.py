@@ -94,6 +94,9 @@ def _to_number(value: Any) -> tuple[float, bool]:
     number, reason = parse_number(value)
     if reason == "missing":
         return np.nan, True
+    if reason == "not_a_number" and isinstance(value, str) and value.strip().lstrip("+-").casefold() in ("inf",
+                                                                                                           "infinity"):
+        return float(value.strip()), True  # named as infinite by validate_driver_input
     return (np.nan, False) if reason else (number, True)
 
 
