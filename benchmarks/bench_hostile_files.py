@@ -70,6 +70,13 @@ def build(out: Path, only: str = "") -> dict[str, Path]:
         "24 sheets, each 2 cells spanning 50,000 x 200": h.spanning_sheets_xlsx(out / "spanning_24.xlsx"),
         "1 sheet, 2 cells spanning 50,000 x 200 (read)": h.spanning_sheets_xlsx(out / "spanning_1.xlsx", 1),
         "CSV 199,001 x 50 cells, 171 MB (read)": out / "large.csv",
+        "UTF-16 CSV, Excel's Unicode text (read)": _utf16(out / "unicode.csv"),
+        "hidden and very hidden sheets (read)": h.write_workbook(out / "hidden.xlsx", [
+            ("Rekap", h.rows_xml(h.RECAP_ROWS), "visible"), ("Draft lama", h.rows_xml(h.RECAP_ROWS), "hidden"),
+            ("xDraft", h.rows_xml(h.RECAP_ROWS), "veryHidden")]),
+        "50,000 formulas without values (read)": h.write_xlsx(out / "formulas.xlsx", "".join(
+            f'<row r="{r}">{h.formula_cell(f"A{r}", f"B{r}*2")}{h.error_cell(f"B{r}", "#N/A")}</row>'
+            for r in range(1, 25_001))),
     }
     if only in "CSV 199,001 x 50 cells, 171 MB (read)" and not files["CSV 199,001 x 50 cells, 171 MB (read)"].is_file():
         h.large_csv(files["CSV 199,001 x 50 cells, 171 MB (read)"])
@@ -79,6 +86,12 @@ def build(out: Path, only: str = "") -> dict[str, Path]:
         if only in label and not files[label].is_file():
             h.zip_bomb_xlsx(files[label], megabytes, honest_sizes=honest)
     return files
+
+
+def _utf16(path: Path) -> Path:
+    text = h.form_csv(path).read_text(encoding="utf-8")
+    path.write_bytes(b"\xff\xfe" + text.replace(";", "\t").encode("utf-16-le"))
+    return path
 
 
 def measure(path: Path) -> dict:

@@ -117,6 +117,8 @@ def clean(raw_dir: str | Path | None, out_dir: str | Path, progress: bool = True
             notes.append(f"sheets skipped: {row.sheets_skipped}")
         if getattr(row, "hidden_sheets", ""):
             notes.append(f"hidden sheets listed, not read: {row.hidden_sheets}")
+        if "mixed" in str(getattr(row, "encoding", "") or ""):
+            notes.append(f"encoding {row.encoding}")
         if notes:
             print(f"  {printable(row.source_file)}: " + printable("; ".join(notes)))
     if len(rejects):

@@ -78,6 +78,8 @@ def parse_number(value: object) -> tuple[float | None, str | None]:
     """
     if isinstance(value, ErrorCell):
         return None, "error_cell"
+    if isinstance(value, AmbiguousNumber):
+        return None, "ambiguous_number"
     if isinstance(value, FormulaCell):
         return None, "formula_without_value"
     if value is None or (isinstance(value, float) and np.isnan(value)):
@@ -108,6 +110,32 @@ class FormulaCell(str):
     """
 
 
+class AmbiguousNumber(str):
+    """A number such as ``3.250`` in a sheet that writes its decimals with a comma: 3.25, or 3250 with a
+    thousands point as Indonesian writes it? It is not guessed (:func:`mark_ambiguous_numbers`)."""
+
+
+_COMMA_DECIMAL = re.compile(r"^[+-]?\d+,\d+$")
+_POINT_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+$")
+
+
+def mark_ambiguous_numbers(rows: list[list[object]], columns: list[int], first_row: int) -> int:
+    """In a sheet whose numbers are typed with a decimal comma, mark ``3.250`` as :class:`AmbiguousNumber`.
+
+    Only text cells of ``columns`` from ``first_row`` on are looked at (Excel's own numbers carry no
+    mark). Returns how many cells were marked.
+    """
+    cells = [(row, j) for row in rows[first_row:] for j in columns if j < len(row) and isinstance(row[j], str)]
+    if not any(_COMMA_DECIMAL.match(row[j].strip()) for row, j in cells):
+        return 0
+    marked = 0
+    for row, j in cells:
+        if _POINT_THOUSANDS.match(row[j].strip()):
+            row[j] = AmbiguousNumber(row[j])
+            marked += 1
+    return marked
+
+
 class ErrorCell(str):
     """A cell holding an error code (``#DIV/0!``, ``#N/A``, ``#REF!``), as that code."""
 
@@ -119,6 +147,9 @@ SUGGEST = {
     "formula_without_value": "the cell holds a formula whose result the file does not store; open the file in "
                              "Excel or LibreOffice, let it recalculate, save, and rerun (or type the value)",
     "error_cell": "the cell holds an error of its formula; correct the formula or type the value",
+    "ambiguous_number": "this sheet writes decimals with a comma, so a point here may be a thousands separator "
+                        "(3.250 = 3250) or a decimal point (3.25); write it with a comma (3,25) or without "
+                        "the point",
 }
 
 

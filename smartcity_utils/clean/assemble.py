@@ -56,7 +56,7 @@ from smartcity_utils.clean.sheets import (
 from smartcity_utils.errors import RawConflictError, RawFileError, UserError
 from smartcity_utils.freshness import code_version, step_digest
 from smartcity_utils.tables import file_digest, folder_lock, generation_stamp, write_tables
-from smartcity_utils.values import is_blank
+from smartcity_utils.values import is_blank, mark_ambiguous_numbers
 
 TABLES = ("scores", "regency_year", "quick_wins", "published_facts", "regencies", "evaluation_groups", "rejects",
           "manifest", "recommendations", "recommendation_status", "recommendation_followup", "agencies")
@@ -482,6 +482,8 @@ def _read_file(path: Path, name: str, out: Collector) -> dict:
             skipped.append(f"{label} (blank: no regency and no score filled in)")
             continue
         note_cells_beyond_header(sheet, out)
+        mark_ambiguous_numbers(sheet.rows, [j for j, c in sheet.columns.items() if _is_number_column(c)],
+                               sheet.header_row + 1)
         PARSERS[sheet.layout](sheet, out)
         _list_notes(sheet, out)
         layouts.add(sheet.layout)
@@ -494,6 +496,16 @@ def _read_file(path: Path, name: str, out: Collector) -> dict:
     return {"layout": "+".join(sorted(layouts)), "sheets_skipped": "; ".join(skipped),
             "hidden_sheets": "; ".join(hidden), "encoding": next((s.encoding for s in sheets if s.encoding), ""),
             "ignored_columns": "; ".join(ignored), "is_revision": is_revision(Path(name).name, titles)}
+
+
+#: Columns whose text is read as a decimal number (scores, the index): where ``3.250`` is ambiguous in a sheet
+#: typed with decimal commas.
+NUMBER_COLUMNS = {"score", "final_score", "value", "score_output", "score_outcome", "score_impact",
+                  "score_sustainability"}
+
+
+def _is_number_column(name: str) -> bool:
+    return name in NUMBER_COLUMNS or name.startswith(("pillar:", "dimension:"))
 
 
 #: Reject reason of a hidden or very hidden sheet, which is listed with what it holds and not read.

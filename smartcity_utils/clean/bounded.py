@@ -538,6 +538,38 @@ _VALUE = re.compile(rb"<(?:" + _NAME + rb":)?v\b[^>]*?(?:/>|>(.*?)</(?:" + _NAME
 _PROSE = re.compile(r"^[-+]\s|[^\W\d_]{2,}\s+[^\W\d_]{2,}")
 
 
+#: What marks a cell :func:`special_cells` lists: an error type, an empty value, or a formula that ends its
+#: cell with no value after it. Chunks without one are skipped at the speed of ``re``.
+_CANDIDATE = re.compile(rb"\st\s*=\s*[\"']e[\"']|<(?:" + _NAME + rb":)?v\s*/>|<(?:" + _NAME + rb":)?v\s*>\s*</"
+                        rb"|</(?:" + _NAME + rb":)?f\s*>\s*</|<(?:" + _NAME + rb":)?f\b[^>]*/>\s*</")
+_CELL_START = re.compile(rb"<(?:" + _NAME + rb":)?c[\s/>]")
+
+
+#: Text every mark of :data:`_CANDIDATE` holds in the forms spreadsheet programs write (``t="e"``,
+#: ``<v/>``, ``<v></v>``, ``</f></c>``, ``<f .../></c>``, with a line break or a space between tags): a chunk
+#: with none of them holds no candidate, and is skipped without the slower pattern.
+_QUICK_MARKS = (b'"e"', b"'e'", *(start + end for start in (b"<v", b":v") for end in (b"/>", b" />", b"></", b"> ",
+                                                                                    b">\n", b">\r")),
+                b"f></", b"f> ", b"f>\n", b"f>\r", b"/></", b"/> ", b"/>\n", b"/>\r")
+
+
+def _candidate_cells(buf: bytes) -> Iterator[re.Match]:
+    """The whole cells of ``buf`` that hold a mark of :data:`_CANDIDATE` (each once)."""
+    if not any(mark in buf for mark in _QUICK_MARKS):
+        return
+    seen = set()
+    for mark in _CANDIDATE.finditer(buf):
+        start = buf.rfind(b"<", 0, mark.start() + 1)
+        while start >= 0 and not _CELL_START.match(buf, start):
+            start = buf.rfind(b"<", 0, start)
+        if start < 0 or start in seen:
+            continue
+        seen.add(start)
+        cell = _CELL.match(buf, start)
+        if cell is not None:
+            yield cell
+
+
 def _unescape(raw: bytes) -> str:
     from xml.sax.saxutils import unescape
 
@@ -568,12 +600,16 @@ def special_cells(chunks: Iterator[bytes], member: str, name: str) -> dict[tuple
     carry = b""
     for buf in chunks:
         buf = carry + buf
-        ends = [m.end() for m in _CELL_END.finditer(buf)]
-        cut = ends[-1] if ends else 0
+        cut = max(buf.rfind(b"</c>"), buf.rfind(b"</row>"), buf.rfind(b"</sheetData>"))
+        if cut < 0 or b"</" not in buf[cut:cut + 2]:  # a namespace prefix or spaces: the general pattern
+            ends = [m.end() for m in _CELL_END.finditer(buf)]
+            cut = ends[-1] if ends else 0
+        else:
+            cut = buf.index(b">", cut) + 1
         buf, carry = buf[:cut], buf[cut:]
         if len(carry) > 4 * _CHUNK:
             raise _malformed(name, member, "a cell that does not end")
-        for cell in _CELL.finditer(buf):
+        for cell in _candidate_cells(buf):
             attrs = {k.split(b":")[-1]: (v1 or v2) for k, v1, v2 in _ATTR.findall(cell.group(1))}
             body = cell.group(2) or b""
             kind = attrs.get(b"t", b"n")
@@ -756,11 +792,13 @@ def read_csv_file(path: Path, name: str, lim: Limits) -> tuple[list[list[object]
     (:func:`decode_csv`), then the file is read again as a stream of lines
     (:func:`read_csv_records`), so that its text is not held beside its records.
     """
-    from smartcity_utils.tables import sniff_delimiter
+    from smartcity_utils.tables import CSV_DELIMITERS, sniff_delimiter
 
     check_file_size(path, name, lim)
     found = decode_csv(path.read_bytes(), name)
     head = found.text[:_SNIFF] if found.text is not None else _head(path, found.codec)
+    # Title lines without any delimiter (a letter typed as label;value rows under a title) say nothing of it.
+    head = "\n".join(line for line in head.splitlines() if any(d in line for d in CSV_DELIMITERS)) or head
     try:
         records = read_csv_records(found.lines(path), sniff_delimiter(head), name, lim)
     except UnicodeDecodeError as exc:  # the file changed since its encoding was found
@@ -787,45 +825,68 @@ def decode_csv(raw: bytes, name: str) -> CsvText:
     * UTF-8 that decodes whole is UTF-8;
     * a file with no valid UTF-8 sequence beyond ASCII is cp1252 (Excel's
       "CSV" on Windows), named as such;
-    * a UTF-8 file with some lines that are not (a line pasted from a cp1252
-      file) is never decoded again whole as cp1252: each undecodable line is
-      returned as (line number, its text with U+FFFD for the bad bytes) and left
-      empty in the text, so every other line keeps its number.
+    * a file that mixes the two (a line pasted from another file) is never
+      decoded again whole in one of them: the encoding of most of its
+      non-ASCII lines is the file's, and each line in the other is returned as
+      (line number, its text with U+FFFD for the bytes UTF-8 cannot read) and
+      left empty in the text, so every other line keeps its number.
 
     Raises:
         RawFileError: a UTF-32 file, or a UTF-16 one that does not decode.
     """
+    bom_label = ""
     for bom, codec, label in _BOMS:
         if raw.startswith(bom):
             if codec is None:
                 raise RawFileError(f"{name}: a {label} text file, which is not read; save it as CSV UTF-8 and rerun")
-            codec = "utf-16" if codec.startswith("utf-16") else codec  # the BOM read and dropped
+            if codec == "utf-8-sig":
+                raw, bom_label = raw[len(bom):], label
+                break
+            codec = "utf-16"  # the BOM read and dropped
             _check_decodes(raw, codec, label, name)
             return CsvText(codec, label)
     head = raw[:4096]
-    if len(head) >= 4 and head.count(0) * 3 >= len(head):
+    if not bom_label and len(head) >= 4 and head.count(0) * 3 >= len(head):
         odd_zeros = head[1::2].count(0)
         codec = "utf-16-le" if odd_zeros > head[0::2].count(0) else "utf-16-be"
         _check_decodes(raw, codec, f"{codec} without BOM", name)
         return CsvText(codec, f"{codec} without BOM")
+    utf8 = "utf-8-sig" if bom_label else "utf-8"
     try:
         raw.decode("utf-8")
-        return CsvText("utf-8", "utf-8")
+        return CsvText(utf8, bom_label or "utf-8")
     except UnicodeDecodeError:
         pass
-    text = raw.decode("utf-8", "replace")
-    if not any(ord(ch) > 127 and ch != "\ufffd" for ch in text):
-        return CsvText("cp1252", "cp1252")
-    # Mostly UTF-8: the lines that are not are listed, never read in another encoding.
-    lines, bad = [], []
-    for number, line in enumerate(raw.splitlines(keepends=True), 1):
+    lines = raw.splitlines(keepends=True)
+    valid = invalid = 0
+    for line in lines:
+        if line.isascii():
+            continue
         try:
-            lines.append(line.decode("utf-8"))
+            line.decode("utf-8")
+            valid += 1
         except UnicodeDecodeError:
-            body = line.rstrip(b"\r\n")
+            invalid += 1
+    if not valid and not bom_label:
+        return CsvText("cp1252", "cp1252")
+    # A mixed file: the lines not in its encoding are listed, never read in the other.
+    in_utf8 = valid >= invalid or bool(bom_label)
+    kept, bad = [], []
+    for number, line in enumerate(lines, 1):
+        body = line.rstrip(b"\r\n")
+        try:
+            text = line.decode("utf-8")
+            ok = in_utf8 or line.isascii()
+        except UnicodeDecodeError:
+            text, ok = line.decode("cp1252", "replace"), not in_utf8
+        if ok:
+            kept.append(text)
+        else:
             bad.append((number, body.decode("utf-8", "replace")[:200]))
-            lines.append(line[len(body):].decode("ascii"))
-    return CsvText("utf-8", "utf-8", "".join(lines), bad)
+            kept.append(line[len(body):].decode("ascii"))
+    label = (bom_label or "utf-8") if in_utf8 else "cp1252"
+    return CsvText(utf8 if in_utf8 else "cp1252", f"{label} (mixed: {len(bad):,} line(s) in another encoding)",
+                   "".join(kept), bad)
 
 
 def _check_decodes(raw: bytes, codec: str, label: str, name: str) -> None:

@@ -53,7 +53,7 @@ def parse_published(sheet: Sheet, out: rows.Collector) -> None:
                 # A rank or group size the tables could not hold (1e19): listed, never an overflow.
                 out.reject_value(sheet, i, name, record[name], "too_large", TOO_LARGE_FIX)
                 number = None
-            elif reason in ("not_a_number", "formula_without_value", "error_cell"):
+            elif reason in ("not_a_number", "formula_without_value", "error_cell", "ambiguous_number"):
                 out.reject_value(sheet, i, name, record[name], reason, SUGGEST[reason])
             elif reason is None:
                 rows.note_marks(sheet, i, name, record[name], out)

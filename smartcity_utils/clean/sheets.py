@@ -222,9 +222,10 @@ def _read_csv(path: Path, display_name: str, lim: bounded.Limits) -> Sheet:
     sheet = Sheet(display_name, "", trim_grid(records), encoding=encoding)
     for number, shown in bad_lines:
         sheet.notes.append((number - 1, "", shown, "undecodable_line",
-                            f"line {number:,} is not UTF-8 like the rest of the file (its text is shown with "
-                            "\ufffd where a byte could not be read); correct it, or save the file again as CSV "
-                            "UTF-8, and rerun", True))
+                            f"line {number:,} is not in the encoding of the rest of the file "
+                            f"({encoding.split(' (')[0]}; the line's text is shown as UTF-8 reads it, with \ufffd "
+                            "for a byte it cannot read); correct it, or save the whole file again as CSV UTF-8, "
+                            "and rerun", True))
     return sheet
 
 

@@ -352,3 +352,54 @@ def test_data_only_for_a_year_without_documented_weights_is_computed_with_assume
     used = weights_of_years([2025]).loc[2025]  # what the report shows beside the index
     assert (used["weights"], used["weights_status"]) == ("10/20/30/20/20", "assumed")
     assert "2024" in used["weights_source"]
+
+
+def test_nilai_cells_minus_0_3_5_and_3_250_in_a_comma_sheet(tmp_path):
+    raw = _folder(tmp_path)
+    lines = [h.FORM_HEADER] + [h.form_line("Asesor A", f"P{k + 1}", pillar, score) for k, (pillar, score) in
+                               enumerate(zip(h.FORM_PILLARS, ["3,25", "-0", "3_5", "3.250", "2,75", "3"]))]
+    (raw / "ekspor.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cleaned = clean_raw_folder(raw)
+    kept = cleaned.scores.set_index("pillar_key")["score"]
+    assert kept["smart_branding"] == 0.0 and str(kept["smart_branding"]) == "0.0"  # -0 is 0
+    shown = cleaned.rejects.set_index("value")["reason"]
+    assert shown["3_5"] == "not_a_number" and shown["3.250"] == "ambiguous_number"
+    assert "3,25" in cleaned.rejects.set_index("value").loc["3.250", "suggestion"]
+    assert set(kept.index) == {"smart_governance", "smart_branding", "smart_society", "smart_environment"}
+    # In a sheet typed with decimal points, 3.250 is 3.25.
+    (raw / "ekspor.csv").write_text("\n".join(lines).replace("3,25", "3.5").replace("2,75", "2.75") + "\n",
+                                    encoding="utf-8")
+    assert clean_raw_folder(raw).scores.set_index("pillar_key").loc["smart_living", "score"] == 3.25
+
+
+def test_a_letter_typed_as_label_and_value_lines_of_a_csv_file_under_a_title(tmp_path):
+    raw = _folder(tmp_path)
+    text = "\n".join(";".join(str(c) for c in row) for row in _LETTER) + "\n"
+    (raw / "surat_kediri_2022.csv").write_text(text, encoding="utf-8")
+    cleaned = clean_raw_folder(raw)
+    row = cleaned.regency_year.iloc[0]
+    assert (row["regency"], row["year"], row["baseline"], row["final_score_reported"], row["rank_reported"]) == (
+        "Kota Kediri", 2022, 3.6, 3.31, 22)
+    assert cleaned.rejects.empty
+
+
+def test_a_bom_file_with_a_stray_byte_and_a_cp1252_file_with_a_utf8_line_lose_only_that_line(tmp_path):
+    raw = _folder(tmp_path)
+    lines = _FORM.replace("\u2014 Paser;", "\u2014 Pas\u00e9r;").splitlines()  # the remark of answer 3 (line 4)
+    stray = lines[5].replace("3,25;", "3,25;Pas\u00e9r")
+    data = b"\xef\xbb\xbf" + ("\n".join(lines[:5]) + "\n").encode("utf-8") + stray.encode("cp1252") + b"\n"
+    (raw / "ekspor.csv").write_bytes(data + ("\n".join(lines[6:]) + "\n").encode("utf-8"))
+    cleaned = clean_raw_folder(raw)
+    assert "Perkuat SPBE \u2014 Pas\u00e9r" in set(cleaned.recommendations["recommendation"])
+    assert list(cleaned.rejects.loc[cleaned.rejects["reason"] == "undecodable_line", "source_row"]) == [6]
+    assert cleaned.manifest["encoding"].iloc[0].startswith("utf-8 with BOM (mixed: 1 line(s)")
+    # Mostly cp1252 with one line saved as UTF-8: that line is the reject, the others read as cp1252.
+    text = "\n".join(line.replace("Perkuat SPBE \u2014 ", "Perkuat SPBE ") for line in lines)
+    cp = [line.encode("cp1252") for line in text.splitlines()]
+    cp[6] = text.splitlines()[6].replace("3,25;", "3,25;Pas\u00e9r").encode("utf-8")
+    cp[2] = text.splitlines()[2].replace("3,25;", "3,25;Kec. Tan\u00e9").encode("cp1252")
+    (raw / "ekspor.csv").write_bytes(b"\n".join(cp) + b"\n")
+    cleaned = clean_raw_folder(raw)
+    assert cleaned.manifest["encoding"].iloc[0] == "cp1252 (mixed: 1 line(s) in another encoding)"
+    assert list(cleaned.rejects.loc[cleaned.rejects["reason"] == "undecodable_line", "source_row"]) == [7]
+    assert "Perkuat SPBE Pas\u00e9r" in set(cleaned.recommendations["recommendation"])
