@@ -519,7 +519,9 @@ _SPECIAL = re.compile(rb"<(?:" + _NAME + rb":)?f[\s/>]|\st\s*=\s*[\"']e[\"']")
 def _watch(chunks: Iterator[bytes], seen: list[bool]) -> Iterator[bytes]:
     """The chunks as they are, noting in ``seen[0]`` whether one holds a formula or an error cell."""
     for buf in chunks:
-        if not seen[0] and _SPECIAL.search(buf):
+        # Plain substring tests first (fast); the pattern only confirms a chunk that has one.
+        if not seen[0] and (b"f" in buf and (b"<f" in buf or b":f" in buf) or b"'e'" in buf or b'"e"' in buf) \
+                and _SPECIAL.search(buf):
             seen[0] = True
         yield buf
 
@@ -621,7 +623,7 @@ def special_cells(chunks: Iterator[bytes], member: str, name: str) -> dict[tuple
             formula = _unescape(formula_m.group(1) or b"") if formula_m else ""
             if kind == b"e":
                 code = value.strip() or "#ERROR"
-                if code == "#NAME?" and formula and _PROSE.search(formula):
+                if code == "#NAME?" and formula and "\"" not in formula and _PROSE.search(formula):
                     text = formula if formula.lstrip().startswith(("-", "+")) else "=" + formula
                 else:
                     text = ErrorCell(f"{code} from ={formula}" if formula else code)
