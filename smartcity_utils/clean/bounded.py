@@ -331,15 +331,20 @@ _ODS_EVENT = re.compile(rb"<(/?)table:(table|table-row|table-cell|covered-table-
 
 
 def _scan_ods(chunks: Iterator[bytes], member: str, name: str,
-              check: Callable[[_Extent, str], None]) -> dict[str, _Extent]:
+              check: Callable[[_Extent, str], None],
+              special: dict[str, dict[tuple[int, int], str]] | None = None) -> dict[str, _Extent]:
     """The extent of every sheet of an OpenDocument ``content.xml``, with rows and columns repeated.
 
     A row counts as far as its last repeat when it holds a cell with a value
     or a formula (empty repeated rows and cells, which LibreOffice writes to
-    the end of every sheet, take no memory in calamine).
+    the end of every sheet, take no memory in calamine). With ``special``, the
+    formula cells without a value and the error cells (LibreOffice's
+    ``calcext:value-type="error"``) are put there, per sheet, as
+    :func:`special_cells` gives them for an Excel sheet.
     """
     sheets: dict[str, _Extent] = {}
     extent = _Extent()
+    current = ""
     row_ptr, row_repeat, col_ptr, row_col = 0, 1, 0, -1
     for buf in chunks:
         for event in _ODS_EVENT.finditer(buf):
@@ -358,7 +363,8 @@ def _scan_ods(chunks: Iterator[bytes], member: str, name: str,
             empty = bool(rest.group(1))
             if tag == b"table":
                 sheet = (attrs.get(b"table:name") or b"").decode("utf-8", "replace")
-                extent = sheets.setdefault(sheet or f"sheet {len(sheets) + 1}", _Extent())
+                current = sheet or f"sheet {len(sheets) + 1}"
+                extent = sheets.setdefault(current, _Extent())
                 row_ptr, row_repeat, col_ptr, row_col = 0, 1, 0, -1
             elif tag == b"table-row":
                 row_repeat = _repeat(attrs.get(b"table:number-rows-repeated"), member, name)
@@ -370,10 +376,24 @@ def _scan_ods(chunks: Iterator[bytes], member: str, name: str,
                 repeat = _repeat(attrs.get(b"table:number-columns-repeated"), member, name)
                 if (not empty) or b"office:value-type" in attrs or b"table:formula" in attrs:
                     row_col = max(row_col, col_ptr + repeat - 1)
+                if special is not None and b"table:formula" in attrs and (
+                        attrs.get(b"calcext:value-type") == b"error" or b"office:value-type" not in attrs):
+                    shown = _ODS_TEXT.match(buf, rest.end()) if not empty else None
+                    cells = special.setdefault(current, {})
+                    cells[(row_ptr, col_ptr)] = _special_value(
+                        _unescape(attrs[b"table:formula"]).removeprefix("of:").removeprefix("="),
+                        _unescape(shown.group(1)) if shown else "",
+                        attrs.get(b"calcext:value-type") == b"error")
+                    if sum(map(len, special.values())) > MAX_SPECIAL_CELLS:
+                        raise _too_many_special(name, member)
                 col_ptr += repeat
         for sheet_name, sheet_extent in sheets.items():
             check(sheet_extent, sheet_name)
     return sheets
+
+
+#: The text of an OpenDocument cell, right after its start tag: ``<text:p>#DIV/0!</text:p>``.
+_ODS_TEXT = re.compile(rb"\s*<text:p[^>]*>([^<]*)</text:p>")
 
 
 def _repeat(raw: bytes | None, member: str, name: str) -> int:
@@ -469,10 +489,11 @@ def check_zip_workbook(path: Path, name: str, lim: Limits) -> dict[str, dict[tup
                     _check_extent(name, sheet, extent, lim)
                     total.check(sheet, extent)
 
+                special: dict[str, dict[tuple[int, int], str]] = {}
                 if "content.xml" in zf.NameToInfo:
                     with zf.open("content.xml") as fh:
-                        _scan_ods(_chunks(fh, "content.xml", name), "content.xml", name, check)
-                return {}
+                        _scan_ods(_chunks(fh, "content.xml", name), "content.xml", name, check, special)
+                return {sheet: cells for sheet, cells in special.items() if cells}
             return _scan_xlsx(zf, name, lim)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError,
                 RuntimeError) as exc:
@@ -596,7 +617,6 @@ def special_cells(chunks: Iterator[bytes], member: str, name: str) -> dict[tuple
     Raises:
         RawFileError: more than :data:`MAX_SPECIAL_CELLS` such cells, or a cell that never ends.
     """
-    from smartcity_utils.values import ErrorCell, FormulaCell
 
     found: dict[tuple[int, int], str] = {}
     carry = b""
@@ -621,25 +641,34 @@ def special_cells(chunks: Iterator[bytes], member: str, name: str) -> dict[tuple
             value_m = _VALUE.search(body)
             value = _unescape(value_m.group(1) or b"") if value_m else ""
             formula = _unescape(formula_m.group(1) or b"") if formula_m else ""
-            if kind == b"e":
-                code = value.strip() or "#ERROR"
-                if code == "#NAME?" and formula and "\"" not in formula and _PROSE.search(formula):
-                    text = formula if formula.lstrip().startswith(("-", "+")) else "=" + formula
-                else:
-                    text = ErrorCell(f"{code} from ={formula}" if formula else code)
-            elif value or kind in (b"str", b"inlineStr", b"s"):
+            if kind != b"e" and (value or kind in (b"str", b"inlineStr", b"s")):
                 continue  # a formula with its value: calamine reads the value
-            else:
-                text = FormulaCell("=" + formula if formula else "=(a shared formula)")
+            text = _special_value(formula, value, kind == b"e")
             ref = _REF.fullmatch(attrs.get(b"r", b""))
             if ref is None:
                 continue
             found[(int(ref.group(2)) - 1, _col_index(ref.group(1)))] = text
             if len(found) > MAX_SPECIAL_CELLS:
-                raise RawFileError(
-                    f"{name}, sheet part {member}: more than {MAX_SPECIAL_CELLS:,} formulas without a stored value "
-                    "or error cells; open the workbook in Excel or LibreOffice, let it recalculate, save it and rerun")
+                raise _too_many_special(name, member)
     return found
+
+
+def _too_many_special(name: str, member: str) -> RawFileError:
+    return RawFileError(
+        f"{name}, sheet part {member}: more than {MAX_SPECIAL_CELLS:,} formulas without a stored value or error "
+        "cells; open the workbook in Excel or LibreOffice, let it recalculate, save it and rerun")
+
+
+def _special_value(formula: str, value: str, error: bool) -> str:
+    """What a formula cell without a value, or an error cell, holds in the grid (see :func:`special_cells`)."""
+    from smartcity_utils.values import ErrorCell, FormulaCell
+
+    if error:
+        code = value.strip() or "#ERROR"
+        if code in ("#NAME?", "Err:525") and formula and '"' not in formula and _PROSE.search(formula):
+            return formula if formula.lstrip().startswith(("-", "+")) else "=" + formula
+        return ErrorCell(f"{code} from ={formula}" if formula else code)
+    return FormulaCell("=" + formula if formula else "=(a shared formula)")
 
 
 def _check_extent(name: str, sheet: str, extent: _Extent, lim: Limits) -> None:

@@ -11,6 +11,7 @@ import resource
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -317,9 +318,9 @@ def test_a_label_value_letter_with_a_bad_rank_names_its_file_and_value(tmp_path)
     assert cleaned.regency_year["final_score_reported"].iloc[0] == 3.31
 
 
-def test_every_limit_is_in_the_table_of_limits():
-    assert "max_workbook_cells" in bounded.LIMITS
-    assert isinstance(pd.DataFrame, type)
+def test_the_workbook_limit_is_defined_once_with_its_reason():
+    limit = bounded.LIMITS["max_workbook_cells"]
+    assert limit.env == "SMARTCITY_MAX_WORKBOOK_CELLS" and "2.7 GB" in limit.reason
 
 
 def test_a_staging_folder_of_a_killed_run_is_removed_by_the_next_one(tmp_path):
@@ -403,3 +404,36 @@ def test_a_bom_file_with_a_stray_byte_and_a_cp1252_file_with_a_utf8_line_lose_on
     assert cleaned.manifest["encoding"].iloc[0] == "cp1252 (mixed: 1 line(s) in another encoding)"
     assert list(cleaned.rejects.loc[cleaned.rejects["reason"] == "undecodable_line", "source_row"]) == [7]
     assert "Perkuat SPBE Pas\u00e9r" in set(cleaned.recommendations["recommendation"])
+
+
+def test_an_ods_file_shows_its_hidden_sheet_formulas_and_errors_too(tmp_path):
+    raw = _folder(tmp_path)
+    header = h.ods_row(["Tahun", "Kabupaten/Kota", "Smart Governance", "Smart Branding", "Nilai Akhir"])
+    row = ('<table:table-row><table:table-cell office:value-type="float" office:value="2022"><text:p>2022</text:p>'
+           '</table:table-cell><table:table-cell office:value-type="string"><text:p>Kabupaten Paser</text:p>'
+           '</table:table-cell><table:table-cell table:formula="of:=AVERAGE([.H2:.H5])"/>'
+           '<table:table-cell table:formula="of:=1/0" office:value-type="string" office:string-value="" '
+           'calcext:value-type="error"><text:p>#DIV/0!</text:p></table:table-cell>'
+           '<table:table-cell office:value-type="float" office:value="2.88"><text:p>2,88</text:p>'
+           "</table:table-cell></table:table-row>")
+    path = h.write_ods(raw / "rekap_2022.ods", header + row)
+    content = zipfile.ZipFile(path).read("content.xml").decode()
+    content = content.replace('xmlns:text=', 'xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:'
+                              'xmlns:calcext:1.0" xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+                              'xmlns:text=')
+    hidden = ('<office:automatic-styles><style:style style:name="ta2" style:family="table">'
+              '<style:table-properties table:display="false"/></style:style></office:automatic-styles>')
+    content = content.replace("<office:body>", hidden + "<office:body>").replace(
+        "</table:table></office:spreadsheet>",
+        '</table:table><table:table table:name="Draft lama" table:style-name="ta2">' + header
+        + h.ods_row([2022, "Kota Kediri", 1.0, 1.0, 1.0]) + "</table:table></office:spreadsheet>")
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", compress_type=zipfile.ZIP_STORED)
+        z.writestr("META-INF/manifest.xml", h._ODS_MANIFEST)
+        z.writestr("content.xml", content)
+    cleaned = clean_raw_folder(raw)
+    shown = cleaned.rejects.set_index("column")[["value", "reason"]]
+    assert tuple(shown.loc["smart_governance"]) == ("=AVERAGE([.H2:.H5])", "formula_without_value")
+    assert tuple(shown.loc["smart_branding"]) == ("#DIV/0! from =1/0", "error_cell")
+    assert "Draft lama (hidden:" in cleaned.manifest["hidden_sheets"].iloc[0]
+    assert set(cleaned.regency_year["regency"]) == {"Kabupaten Paser"}
