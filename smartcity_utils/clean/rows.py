@@ -67,6 +67,8 @@ class Collector:
     def note(self, sheet: Sheet, i: int, regency_id: int, year: int) -> None:
         """Record the regency-year a row belongs to (for the rejected-row counts)."""
         self.row_context[(sheet.file, sheet.sheet, sheet.row_number(i))] = (regency_id, year)
+        for row in sheet.value_rows.values():  # a letter of label/value rows: each row is of its regency-year
+            self.row_context[(sheet.file, sheet.sheet, row + 1)] = (regency_id, year)
 
     def keep(self, sheet: Sheet, i: int) -> None:
         self.row_status[(sheet.file, sheet.sheet, sheet.row_number(i))] = "kept"
@@ -88,7 +90,8 @@ class Collector:
     def _append(self, sheet: Sheet, i: int, column: str, value: object, reason: str,
                 suggestion: str | None) -> None:
         self.rejects.append({
-            "source_file": sheet.file, "source_sheet": sheet.sheet, "source_row": sheet.row_number(i),
+            "source_file": sheet.file, "source_sheet": sheet.sheet,
+            "source_row": sheet.value_rows[column] + 1 if column in sheet.value_rows else sheet.row_number(i),
             "column": column, "value": "" if value is None else str(value), "reason": reason,
             "suggestion": suggestion or "", "layout": sheet.layout or "",
         })

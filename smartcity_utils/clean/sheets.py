@@ -99,6 +99,9 @@ class Sheet:
     #: Grid row -> 0-based row of the file, where they differ (a letter typed as label/value rows is read
     #: as a one-row table: :func:`_as_label_value_letter`).
     row_map: dict[int, int] = field(default_factory=dict)
+    #: Column -> 0-based row of the file that holds its value, for such a letter (a reject of the rank names
+    #: the ``Peringkat`` row).
+    value_rows: dict[str, int] = field(default_factory=dict)
 
     def row_number(self, row_index: int) -> int:
         """The 1-based row of the file that grid row ``row_index`` comes from."""
@@ -379,8 +382,8 @@ def _as_label_value_letter(sheet: Sheet) -> bool:
     two cells (a label, with or without ``:``, and its value; or a title line),
     one label names the regency and another a pillar, a dimension, the index or
     a rank. The sheet then becomes a header row of the labels and one row of
-    their values, which the recap parser reads; rejects name the row of the
-    regency's label. Labels that name no known column are listed as ignored.
+    their values, which the recap parser reads; a reject names the row of its
+    label (:attr:`Sheet.value_rows`). Labels that name no known column are listed as ignored.
 
     Raises:
         RawFileError: such a sheet that names a field twice (two letters on one sheet).
@@ -421,6 +424,7 @@ def _as_label_value_letter(sheet: Sheet) -> bool:
     sheet.row_map = {0: pairs[0][0], 1: seen["regency"]}
     sheet.layout, sheet.header_row = "recap", 0
     sheet.columns = {k: name for k, (_, _, _, name) in enumerate(pairs) if name is not None}
+    sheet.value_rows = {name.split(":")[-1]: i for i, _, _, name in pairs if name is not None}
     sheet.title = " ".join(title)
     sheet.ignored_columns = [" ".join(str(label).split()) for _, label, _, name in pairs if name is None]
     _check_columns(sheet)

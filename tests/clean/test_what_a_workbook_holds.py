@@ -313,9 +313,10 @@ def test_a_label_value_letter_with_a_bad_rank_names_its_file_and_value(tmp_path)
     _letter(raw / "surat.xlsx", rows)
     cleaned = clean_raw_folder(raw)
     bad = cleaned.rejects.iloc[0]
-    assert (bad["source_file"], bad["source_sheet"], bad["column"], bad["value"], bad["reason"]) == (
-        "surat.xlsx", "Surat", "rank", "ke dua", "bad_rank")
+    assert (bad["source_file"], bad["source_sheet"], bad["source_row"], bad["column"], bad["value"],
+            bad["reason"]) == ("surat.xlsx", "Surat", 10, "rank", "ke dua", "bad_rank")  # the Peringkat row
     assert cleaned.regency_year["final_score_reported"].iloc[0] == 3.31
+    assert cleaned.regency_year["n_rows_rejected"].iloc[0] == 1
 
 
 def test_the_workbook_limit_is_defined_once_with_its_reason():
