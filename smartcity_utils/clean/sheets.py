@@ -360,8 +360,9 @@ def detect_layout(sheet: Sheet) -> None:
     searched = len(rows) if HEADER_SEARCH_ROWS is None else min(len(rows), HEADER_SEARCH_ROWS)
     within = (f"in its {searched:,} rows" if searched == len(rows)
               else f"in its first {searched:,} rows (of {len(rows):,})")
+    read_as = f" (read as {sheet.encoding})" if sheet.encoding else ""
     raise RawFileError(
-        f"{sheet.where()}: no header row found {within}; expected {EXPECTED_LAYOUTS}.{near_miss} "
+        f"{sheet.where()}{read_as}: no header row found {within}; expected {EXPECTED_LAYOUTS}.{near_miss} "
         "See docs/data_model.md, rename the header, or add the spelling to smartcity_utils/data/column_aliases.csv"
     )
 
