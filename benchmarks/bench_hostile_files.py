@@ -51,8 +51,8 @@ print(json.dumps({"outcome": outcome, "seconds": seconds, "peak_mb": peak}))
 """
 
 
-def build(out: Path) -> dict[str, Path]:
-    """The hostile files of the issue's table, at the issue's sizes."""
+def build(out: Path, only: str = "") -> dict[str, Path]:
+    """The hostile files of the issue's table, at the issue's sizes (the large ones only when ``only`` picks them)."""
     out.mkdir(parents=True, exist_ok=True)
     files = {
         "cell at XFD1048576 (.xlsx)": h.far_cell_xlsx(out / "far_cell.xlsx"),
@@ -66,13 +66,32 @@ def build(out: Path) -> dict[str, Path]:
         "form CSV, a 200 KB field": h.form_csv(out / "long_field.csv", remarks={2: '"' + "x" * 200_000 + '"'}),
         "form CSV, 5.2 M fields on one line": h.form_csv(out / "wide.csv", extra={3: ";" * 5_200_000 + "x"}),
         "form CSV, 5.2 M empty fields (read)": h.form_csv(out / "wide_empty.csv", extra={3: ";" * 5_200_000}),
+        # Issue 24: limits for the whole workbook, and a large CSV inside every limit.
+        "24 sheets, each 2 cells spanning 50,000 x 200": h.spanning_sheets_xlsx(out / "spanning_24.xlsx"),
+        "1 sheet, 2 cells spanning 50,000 x 200 (read)": h.spanning_sheets_xlsx(out / "spanning_1.xlsx", 1),
+        "CSV 199,001 x 50 cells, 171 MB (read)": out / "large.csv",
+        "UTF-16 CSV, Excel's Unicode text (read)": _utf16(out / "unicode.csv"),
+        "hidden and very hidden sheets (read)": h.write_workbook(out / "hidden.xlsx", [
+            ("Rekap", h.rows_xml(h.RECAP_ROWS), "visible"), ("Draft lama", h.rows_xml(h.RECAP_ROWS), "hidden"),
+            ("xDraft", h.rows_xml(h.RECAP_ROWS), "veryHidden")]),
+        "50,000 formulas without values (read)": h.write_xlsx(out / "formulas.xlsx", "".join(
+            f'<row r="{r}">{h.formula_cell(f"A{r}", f"B{r}*2")}{h.error_cell(f"B{r}", "#N/A")}</row>'
+            for r in range(1, 25_001))),
     }
+    if only in "CSV 199,001 x 50 cells, 171 MB (read)" and not files["CSV 199,001 x 50 cells, 171 MB (read)"].is_file():
+        h.large_csv(files["CSV 199,001 x 50 cells, 171 MB (read)"])
     for label, megabytes, honest in (("zip bomb, 1.15 GB of sheet XML", 1150, True),
                                      ("zip bomb declaring 1 KB", 1150, False),
                                      ("zip bomb of 190 MB (under the size limit)", 190, True)):
-        if not files[label].is_file():
+        if only in label and not files[label].is_file():
             h.zip_bomb_xlsx(files[label], megabytes, honest_sizes=honest)
     return files
+
+
+def _utf16(path: Path) -> Path:
+    text = h.form_csv(path).read_text(encoding="utf-8")
+    path.write_bytes(b"\xff\xfe" + text.replace(";", "\t").encode("utf-16-le"))
+    return path
 
 
 def measure(path: Path) -> dict:
@@ -88,8 +107,9 @@ def measure(path: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(HERE / "out" / "hostile"), help="folder for the hostile files")
+    parser.add_argument("--only", default="", metavar="TEXT", help="only the files whose label holds TEXT")
     args = parser.parse_args()
-    files = build(Path(args.out))
+    files = {label: path for label, path in build(Path(args.out), args.only).items() if args.only in label}
     floor = measure(Path("floor"))
     print(f"{'file':44} {'on disk':>10} {'seconds':>8} {'peak MB':>8}  outcome")
     print(f"{'(floor: the reader imported, nothing read)':44} {'':>10} {floor['seconds']:8.2f} "

@@ -8,6 +8,7 @@ line.
 
 from __future__ import annotations
 
+import csv
 import os
 import warnings
 from contextlib import ExitStack
@@ -66,6 +67,19 @@ def _new_generation(stack: ExitStack, command: str, reports_dir: str | Path, pro
         print(line)
 
 
+def raw_folders_of(processed_dir: str | Path | None) -> list[str]:
+    """The raw folders the processed tables were cleaned from (the manifest's ``raw_folder``), so that no output
+    of a later command goes into one (``--raw /some/folder`` is not only ``data/raw``)."""
+    from smartcity_utils.analysis.run import processed_folder
+
+    manifest = paths.table_file(processed_folder(processed_dir), "manifest", ".csv")
+    try:
+        with open(manifest, encoding="utf-8", newline="") as fh:
+            return sorted({row["raw_folder"] for row in csv.DictReader(fh) if row.get("raw_folder")})
+    except (OSError, csv.Error, UnicodeDecodeError):
+        return []  # no cleaning yet: the command says so itself
+
+
 def clean(raw_dir: str | Path | None, out_dir: str | Path, progress: bool = True, example: bool = False,
           with_example: bool = False, force: bool = False) -> int:
     """Read every file of the raw folder(s), write the validated tables and rejects to ``out_dir``.
@@ -111,6 +125,10 @@ def clean(raw_dir: str | Path | None, out_dir: str | Path, progress: bool = True
             notes.append(f"columns ignored: {row.ignored_columns}")
         if row.sheets_skipped:
             notes.append(f"sheets skipped: {row.sheets_skipped}")
+        if getattr(row, "hidden_sheets", ""):
+            notes.append(f"hidden sheets listed, not read: {row.hidden_sheets}")
+        if "mixed" in str(getattr(row, "encoding", "") or ""):
+            notes.append(f"encoding {row.encoding}")
         if notes:
             print(f"  {printable(row.source_file)}: " + printable("; ".join(notes)))
     if len(rejects):
@@ -172,7 +190,7 @@ def notebooks(out_dir: str | Path, processed_dir: str | Path, workers: int | Non
     from smartcity_utils.report.runner import ANALYSIS_NOTEBOOKS, run_notebooks
 
     check_workers(workers)
-    paths.check_outside_raw(out_dir, "--out")
+    paths.check_outside_raw(out_dir, "--out", raw_folders_of(processed_dir))
     folder = processed_folder(processed_dir)
     with ExitStack() as stack:
         _new_generation(stack, "notebooks", reports_root(out_dir), folder)
@@ -218,7 +236,7 @@ def report(regencies: list[str], cohort: int | None = None, every: bool = False,
     check_lang(lang)
     check_workers(workers)
     check_timeout(timeout)
-    paths.check_outside_raw(out_dir, "--out")
+    paths.check_outside_raw(out_dir, "--out", raw_folders_of(processed_dir))
     resolve_regencies(list(regencies) + list(compare or []))  # unknown names stop here, before any data is read
     folder = resolve_processed(processed_dir)
     with ExitStack() as stack:
@@ -238,6 +256,7 @@ def focus(regencies: list[str], workers: int | None = None, force: bool = False,
     """
     from smartcity_utils.report.texts import LANGUAGES
 
+    paths.check_outside_raw(out_dir, "--out", raw_folders_of(processed_dir))
     if len(regencies) < 2:
         raise UserError(f"smartcity focus {' '.join(regencies)}: name two regencies or more (a comparison "
                         "report needs them), e.g. smartcity focus Kukar Paser Kotim")
@@ -315,7 +334,7 @@ def export(out: str | Path | None = None, processed_dir: str | Path | None = Non
     check_lang(lang)
     folder = processed_folder(processed_dir)
     target = Path(out) if out else paths.REPORTS_DIR / paths.WORKBOOK_NAME.format(lang=lang)
-    paths.check_outside_raw(target, "--out")
+    paths.check_outside_raw(target, "--out", raw_folders_of(folder))
     with ExitStack() as stack:
         _locks(stack, "export", folder)
         if target.parent.resolve() == paths.REPORTS_DIR.resolve():

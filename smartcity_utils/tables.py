@@ -49,12 +49,22 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path, stamp: str | No
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
+    remove_stale_staging(out_dir)
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=out_dir))
     try:
         written = []
         for name, table in tables.items():
-            table.to_parquet(paths.table_file(staging, name), index=False)
-            excel_safe(table).to_csv(paths.table_file(staging, name, ".csv"), index=False, lineterminator="\n")
+            target = paths.table_file(staging, name)
+            try:
+                table.to_parquet(target, index=False)
+                target = paths.table_file(staging, name, ".csv")
+                excel_safe(table).to_csv(target, index=False, lineterminator="\n")
+            except OSError as exc:
+                if exc.filename:
+                    raise
+                # A full disk, say: name the file (pyarrow does not); the previous outputs are untouched.
+                raise OSError(exc.errno, f"{exc.strerror or exc} (the previous tables in {out_dir} are left as "
+                                         "they were)", str(out_dir / target.name)) from exc
             written += [paths.table_file("", name, suffix).name for suffix in paths.TABLE_SUFFIXES]
         digests = {fname: file_digest(staging / fname) for fname in written}
         final = []
@@ -70,6 +80,43 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path, stamp: str | No
         return final
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+#: Name start of the staging folder of :func:`write_tables`, followed by the writer's process id.
+STAGING_PREFIX = ".staging-"
+
+
+def remove_stale_staging(out_dir: Path) -> list[Path]:
+    """Remove the staging folders a killed run left in ``out_dir`` (its process is gone); returns them.
+
+    A folder whose process still runs is left alone; so is one without a
+    process id in its name that is less than an hour old (a writer of an older
+    version may still be at work).
+    """
+    import time
+
+    removed = []
+    for entry in Path(out_dir).glob(f"{STAGING_PREFIX}*"):
+        if not entry.is_dir() or entry.is_symlink():
+            continue
+        pid = entry.name[len(STAGING_PREFIX):].split("-", 1)[0]
+        if pid.isdigit():
+            try:
+                os.kill(int(pid), 0)
+                continue  # still running
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue  # another user's process
+        else:
+            try:
+                if time.time() - entry.stat().st_mtime < 3600:
+                    continue
+            except OSError:
+                continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
 
 
 def file_digest(path: Path) -> str:

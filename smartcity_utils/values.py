@@ -65,30 +65,91 @@ def dropped_marks(value: object) -> str:
     return _without_marks(value.strip())[1]
 
 
+#: A number as text: digits with one decimal point or comma, an optional sign and exponent. What
+#: ``float()`` also takes (``3_5`` read as 35, ``inf``, ``nan``) is no number a person writes in a sheet.
+_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
+
+
 def parse_number(value: object) -> tuple[float | None, str | None]:
-    """A cell as a number: decimal commas accepted; returns (number, reject reason)."""
+    """A cell as a number: decimal commas accepted; returns (number, reject reason).
+
+    A formula without a stored value and an error cell (:class:`FormulaCell`, :class:`ErrorCell`) give
+    their own reasons; a number that is not finite (``1e400``) is ``not_a_number``; ``-0`` is 0.
+    """
+    if isinstance(value, ErrorCell):
+        return None, "error_cell"
+    if isinstance(value, AmbiguousNumber):
+        return None, "ambiguous_number"
+    if isinstance(value, FormulaCell):
+        return None, "formula_without_value"
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None, "missing"
     if isinstance(value, bool):
         return None, "not_a_number"
     if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value), None
+        number = float(value)
+        return (number + 0.0, None) if np.isfinite(number) else (None, "not_a_number")
     text = str(value).strip()
     if text.casefold() in ref.missing_tokens():
         return None, "missing"
     text, _marks = _without_marks(text)
-    if re.fullmatch(r"-?\d+,\d+", text):
-        text = text.replace(",", ".")
-    try:
-        return float(text), None
-    except ValueError:
+    if not _NUMBER_TEXT.fullmatch(text) or text.count(",") > 1:
         return None, "not_a_number"
+    number = float(text.replace(",", "."))
+    if not np.isfinite(number):
+        return None, "not_a_number"
+    return number + 0.0, None  # -0 is 0
+
+
+class FormulaCell(str):
+    """A formula cell without a stored value, as its formula (``=SUM(B2:B4)``): no value to read.
+
+    Excel stores the result of each formula beside it; a file written by
+    another tool, or saved without recalculation, may store none. The cell is
+    kept as its formula text so that a reject shows it.
+    """
+
+
+class AmbiguousNumber(str):
+    """A number such as ``3.250`` in a sheet that writes its decimals with a comma: 3.25, or 3250 with a
+    thousands point as Indonesian writes it? It is not guessed (:func:`mark_ambiguous_numbers`)."""
+
+
+_COMMA_DECIMAL = re.compile(r"^[+-]?\d+,\d+$")
+_POINT_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+$")
+
+
+def mark_ambiguous_numbers(rows: list[list[object]], columns: list[int], first_row: int) -> int:
+    """In a sheet whose numbers are typed with a decimal comma, mark ``3.250`` as :class:`AmbiguousNumber`.
+
+    Only text cells of ``columns`` from ``first_row`` on are looked at (Excel's own numbers carry no
+    mark). Returns how many cells were marked.
+    """
+    cells = [(row, j) for row in rows[first_row:] for j in columns if j < len(row) and isinstance(row[j], str)]
+    if not any(_COMMA_DECIMAL.match(row[j].strip()) for row, j in cells):
+        return 0
+    marked = 0
+    for row, j in cells:
+        if _POINT_THOUSANDS.match(row[j].strip()):
+            row[j] = AmbiguousNumber(row[j])
+            marked += 1
+    return marked
+
+
+class ErrorCell(str):
+    """A cell holding an error code (``#DIV/0!``, ``#N/A``, ``#REF!``), as that code."""
 
 
 #: The suggested fix of each reason ``parse_number`` gives.
 SUGGEST = {
     "missing": "no score given; fill it in the source if it exists",
     "not_a_number": "write the score as a number, e.g. 3,25 or 3.25",
+    "formula_without_value": "the cell holds a formula whose result the file does not store; open the file in "
+                             "Excel or LibreOffice, let it recalculate, save, and rerun (or type the value)",
+    "error_cell": "the cell holds an error of its formula; correct the formula or type the value",
+    "ambiguous_number": "this sheet writes decimals with a comma, so a point here may be a thousands separator "
+                        "(3.250 = 3250) or a decimal point (3.25); write it with a comma (3,25) or without "
+                        "the point",
 }
 
 
@@ -110,11 +171,23 @@ _RANK_OF = re.compile(r"^(?:peringkat\s*)?(?:ke\s*-?\s*)?(\d+)\s*(?:/|dari|of)\s
 _RANK_ALONE = re.compile(r"^(?:peringkat\s*)?(?:ke\s*-?\s*)?(\d+)$")
 
 
+#: The largest rank, group size or count read from a file. A rank or a group size counts regencies
+#: (Indonesia has 514 regencies and cities), a count of agencies the offices of one regency (a few
+#: dozen); 100,000 leaves ample room, and keeps every count far inside the 64-bit integers the tables
+#: hold (a group size of 1e20 would overflow them). A larger number is a typo: rejected as ``too_large``.
+MAX_COUNT = 100_000
+
+#: The suggested fix of a count or rank above :data:`MAX_COUNT`.
+TOO_LARGE_FIX = (f"a rank or a count is a whole number up to {MAX_COUNT:,} (Indonesia has 514 regencies and "
+                 "cities); check the cell for a typo")
+
+
 def parse_rank(value: object) -> tuple[int | None, int | None, str | None]:
     """A rank cell: ``(rank, group size or None, reject reason)``.
 
     ``8``, ``8.0``, ``ke-8``, ``8 dari 37``, ``8/37`` and ``8 of 37`` are read;
-    a rank is a whole number from 1, and not above its group's size.
+    a rank is a whole number from 1, and not above its group's size; a rank or
+    a size above :data:`MAX_COUNT` is ``too_large``.
     """
     if isinstance(value, str) and value.strip():
         text = ref.normalise_label(value).replace(" / ", "/")
@@ -124,22 +197,29 @@ def parse_rank(value: object) -> tuple[int | None, int | None, str | None]:
                 return None, None, "bad_rank"
             rank = int(match.group(1))
             size = int(match.group(2)) if match.re is _RANK_OF else None
+            if rank > MAX_COUNT or (size is not None and size > MAX_COUNT):
+                return None, None, "too_large"
             if rank < 1 or (size is not None and rank > size):
                 return None, None, "bad_rank"
             return rank, size, None
     number, reason = parse_number(value)
     if reason:
         return None, None, reason
+    if number > MAX_COUNT:
+        return None, None, "too_large"
     if number < 1 or not float(number).is_integer():
         return None, None, "bad_rank"
     return int(number), None, None
 
 
 def parse_count(value: object, minimum: int = 1) -> tuple[int | None, str | None]:
-    """A whole number from ``minimum`` (a group size from 1, agencies from 0): ``(count, reject reason)``."""
+    """A whole number from ``minimum`` (a group size from 1, agencies from 0) up to :data:`MAX_COUNT`:
+    ``(count, reject reason)``."""
     number, reason = parse_number(value)
     if reason:
         return None, reason
+    if number > MAX_COUNT:
+        return None, "too_large"
     if number < minimum or not float(number).is_integer():
         return None, "bad_count"
     return int(number), None

@@ -216,3 +216,47 @@ def test_workers_beyond_the_cores_are_refused_with_the_range():
         commands.check_workers(commands.max_workers() + 1)
     commands.check_workers(commands.max_workers())
     commands.check_workers(None)
+
+
+@pytest.mark.parametrize("command", [["report", "--regency", "Paser"], ["notebooks"], ["focus", "Paser", "Kukar"]])
+def test_no_output_goes_into_the_raw_folder_the_tables_were_cleaned_from(command, processed, capsys):
+    import pandas as pd
+
+    raw = Path(pd.read_csv(processed / "manifest.csv")["raw_folder"].iloc[0])
+    before = sorted(p.name for p in raw.rglob("*"))
+    for out in (raw, raw / "laporan"):
+        line = _one_line(*_run([*command, "--processed", str(processed), "--out", str(out)], capsys))
+        assert "lies in the raw folder" in line and str(raw) in line
+    assert sorted(p.name for p in raw.rglob("*")) == before
+
+
+@pytest.mark.parametrize("column, value", [("indeks", "1e200"), ("a", "1e308"), ("b", "-1e60")])
+def test_the_drivers_command_names_a_column_it_cannot_compute_with(column, value, tmp_path, capsys):
+    rows = [{"unit": k, "indeks": 2 + k / 10, "a": (k * 7) % 5, "b": (k * 3) % 4 + k / 10} for k in range(12)]
+    rows[5][column] = value
+    table = tmp_path / "t.csv"
+    table.write_text("unit,indeks,a,b\n" + "".join(f"{r['unit']},{r['indeks']},{r['a']},{r['b']}\n" for r in rows),
+                     encoding="utf-8")
+    line = _one_line(*_run(["drivers", str(table), "--target", "indeks", "--pillars", "a", "b"], capsys))
+    assert f"row 7, column '{column}'" in line and "rescale" in line
+
+
+def test_a_full_disk_is_one_line_naming_the_file_and_the_previous_tables_stay(tmp_path, capsys, monkeypatch):
+    import errno
+
+    import pandas as pd
+
+    raw, out = tmp_path / "raw", tmp_path / "processed"
+    raw.mkdir()
+    h.form_csv(raw / "ekspor_2024.csv")
+    assert _run(["clean", "--raw", str(raw), "--out", str(out), "--quiet"], capsys)[0] == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def full(self, path, *args, **kwargs):
+        Path(path).write_bytes(b"PAR1")  # a part written, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
+    line = _one_line(*_run(["clean", "--raw", str(raw), "--out", str(out), "--quiet", "--force"], capsys))
+    assert "No space left on device" in line and str(out / "scores.parquet") in line
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no staging folder left either

@@ -44,9 +44,10 @@ def weights_wide(weights: pd.DataFrame | Mapping[str, float] | None, years: Sequ
         DataFrame indexed by year, one column per dimension key (canonical order).
 
     Raises:
-        ValueError: No year has weights, a year misses a dimension, or its
-            weights do not sum to 1. A year without any weights, beside years
-            that have them, gets a row of NaN and a warning naming it.
+        ValueError: The table holds no year, a year misses a dimension, or its
+            weights do not sum to 1. A year without weights gets those of the
+            nearest year that has them (:func:`nearest_weights_year`) and a
+            warning naming both: it is never a stop.
     """
     keys = dimension_keys()
     years = sorted({int(y) for y in years})
@@ -73,33 +74,42 @@ def weights_wide(weights: pd.DataFrame | Mapping[str, float] | None, years: Sequ
         wide = wide.reindex(columns=keys)
         absent = [y for y in years if y not in wide.index]
         known = sorted(int(y) for y in wide.index)
-        if absent and len(absent) == len(years):
-            raise UserError(
-                f"no dimension weights for year(s) {absent}; add them to dimension_weights.csv "
-                f"(years with weights: {known})"
-            )
+        if not known:
+            raise UserError("the weights table holds no year; add the weights of each year to dimension_weights.csv")
+        full = wide
+        wide = full.reindex(years)
         if absent:
-            # One year without weights must not stop the others: its rows get no computed index.
-            warnings.warn(f"no dimension weights for year(s) {absent}: their computed index is left empty; "
-                          f"add them to dimension_weights.csv (years with weights: {known})", DataNote,
+            # A year without weights is never a stop: the nearest year's weights stand in, marked assumed.
+            used = {y: nearest_weights_year(y, known) for y in absent}
+            for year, near in used.items():
+                wide.loc[year] = full.loc[near]
+            warnings.warn(f"no dimension weights for year(s) {absent}: "
+                          + "; ".join(f"{y} uses those of {n} ({_weights_text(full.loc[n])}, assumed)"
+                                      for y, n in used.items())
+                          + f"; add them to dimension_weights.csv (years with weights: {known})", DataNote,
                           stacklevel=3)
-        wide = wide.reindex(years)
         for year, row in wide.iterrows():
-            if year in absent:
-                continue
             if row.isna().any():
                 raise UserError(
                     f"dimension weights for year {year} miss {row.index[row.isna()].tolist()}"
                 )
     for year, row in wide.iterrows():
-        if row.isna().all():
-            continue  # a year without weights (warned above)
         total = float(row.sum())
         if not ref.weights_sum_to_one(total):
             raise UserError(f"dimension weights for year {year} sum to {total:.6g}, not 1")
         if (row < 0).any():
             raise UserError(f"dimension weights for year {year} include a negative weight")
     return wide.astype(float)
+
+
+def nearest_weights_year(year: int, known: Sequence[int]) -> int:
+    """The year whose weights stand in for ``year``, which has none: the nearest year with weights (the later
+    one of two equally near)."""
+    return min(known, key=lambda k: (abs(k - year), -k))
+
+
+def _weights_text(weights: pd.Series) -> str:
+    return "/".join(f"{100 * w:.0f}" for w in weights)
 
 
 def weighted_sum(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -141,7 +151,7 @@ def compute_index(
     Raises:
         ValueError: No year of the table has weights, or a year's weights do
             not sum to 1 (the message names the year). A year without weights
-            beside years with weights gets NaN and a warning naming the year.
+            gets those of the nearest year with weights, and a warning naming both.
         KeyError: A dimension column is missing.
     """
     keys = dimension_keys()
@@ -276,22 +286,34 @@ def reconciliation_verdict(status: pd.Series, weights_status: pd.Series) -> pd.S
 def weights_of_years(years: Sequence[int]) -> pd.DataFrame:
     """Per year: the dimension weights as a reader writes them (``10/20/30/20/20``), their status and source.
 
-    A year the reference table does not cover has status ``none``: no index is computed for it.
+    A year the reference table does not cover takes the weights of the nearest year that has them, with
+    status ``assumed`` and a source that says so (as :func:`weights_wide` does).
 
     Returns:
         Indexed by year: ``weights`` (text, in dimension order), one column per dimension key,
         ``weights_status`` (documented, inferred, assumed or none), ``weights_source``, ``weights_source_url``.
     """
     table = ref.dimension_weights()
+    known = sorted(int(y) for y in table["year"].unique())
     rows = []
     for year in sorted({int(y) for y in years}):
         block = table[table["year"] == year].set_index("dimension_key").reindex(dimension_keys())
-        if block["weight"].isna().all():
+        if block["weight"].isna().all() and not known:
             rows.append({"year": year, "weights": None, "weights_status": "none", "weights_source": None,
                          "weights_source_url": None})
             continue
+        if block["weight"].isna().all():
+            # As compute_index does: the nearest year's weights, assumed.
+            near = nearest_weights_year(year, known)
+            block = table[table["year"] == near].set_index("dimension_key").reindex(dimension_keys())
+            rows.append({"year": year, **block["weight"].to_dict(), "weights": _weights_text(block["weight"]),
+                         "weights_status": "assumed",
+                         "weights_source": f"no source gives the weights of {year}; assumed equal to those of "
+                                           f"{near}, the nearest year in dimension_weights.csv",
+                         "weights_source_url": None})
+            continue
         rows.append({"year": year, **block["weight"].to_dict(),
-                     "weights": "/".join(f"{100 * w:.0f}" for w in block["weight"]),
+                     "weights": _weights_text(block["weight"]),
                      "weights_status": block["status"].iloc[0], "weights_source": block["source"].iloc[0],
                      "weights_source_url": block["source_url"].iloc[0] or None})
     return pd.DataFrame(rows).set_index("year") if rows else pd.DataFrame(

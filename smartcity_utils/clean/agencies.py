@@ -14,7 +14,7 @@ import pandas as pd
 from smartcity_utils import reference as ref
 from smartcity_utils.clean import rows
 from smartcity_utils.clean.sheets import Sheet
-from smartcity_utils.values import parse_count
+from smartcity_utils.values import TOO_LARGE_FIX, parse_count
 
 #: Fix of a count that is not a whole number.
 COUNT_FIX = "write the number of agencies (OPD) taking part in the pillar as a whole number, such as 10"
@@ -39,7 +39,8 @@ def parse_agencies(sheet: Sheet, out: rows.Collector) -> None:
         raw_count = rows.cell(row, cols["n_agencies"])
         count, reason = parse_count(raw_count, minimum=0)
         if reason:
-            out.reject_row(sheet, i, "n_agencies", raw_count, reason, COUNT_FIX)
+            out.reject_row(sheet, i, "n_agencies", raw_count, reason,
+                           TOO_LARGE_FIX if reason == "too_large" else COUNT_FIX)
             continue
         out.agencies.append({"regency_id": rid, "year": year, "pillar_key": pillar, "n_agencies": count,
                              "is_simulated": rows.simulated_flag(sheet, row, cols["is_simulated"], i, out),

@@ -44,17 +44,19 @@ from smartcity_utils.clean.rows import DIMENSIONS, MARK_DROPPED, PILLARS, Collec
 from smartcity_utils.clean.sheets import (
     DATA_SUFFIXES,
     EXPECTED_LAYOUTS,
+    FORMULA_TEXT,
     IGNORED_SUFFIXES,
     Sheet,
     detect_layout,
     is_ignored_sheet,
     note_cells_beyond_header,
     read_grid_file,
+    read_hidden_sheets,
 )
 from smartcity_utils.errors import RawConflictError, RawFileError, UserError
 from smartcity_utils.freshness import code_version, step_digest
 from smartcity_utils.tables import file_digest, folder_lock, generation_stamp, write_tables
-from smartcity_utils.values import is_blank
+from smartcity_utils.values import is_blank, mark_ambiguous_numbers
 
 TABLES = ("scores", "regency_year", "quick_wins", "published_facts", "regencies", "evaluation_groups", "rejects",
           "manifest", "recommendations", "recommendation_status", "recommendation_followup", "agencies")
@@ -219,7 +221,7 @@ REGENCY_YEAR_COLUMNS = (["regency_id", "regency", "province", "kind", "cohort_ye
 
 MANIFEST_COLUMNS = ["source_file", "raw_folder", "layout", "is_revision", "sha256", "rows_read", "rows_kept",
                     "rows_rejected", "values_rejected", "top_reject_reasons", "values_missing", "sheets_skipped",
-                    "ignored_columns", "code_version"]
+                    "hidden_sheets", "encoding", "ignored_columns", "code_version"]
 
 
 #: Reject reason of a simulated row set aside because real rows exist for its regency-year.
@@ -229,7 +231,8 @@ SET_ASIDE = "set_aside_simulated"
 #: Reasons that are no fault of the row: another row holds instead (a later answer, a revision,
 #: the same value elsewhere, real data), or a note on a kept value (filled down from a merged
 #: cell, read without its footnote mark). They do not count in ``regency_year.n_rows_rejected``.
-REPLACED = frozenset({SET_ASIDE, "superseded", "superseded_by_revision", "duplicate_value", FILLED, MARK_DROPPED})
+REPLACED = frozenset({SET_ASIDE, "superseded", "superseded_by_revision", "duplicate_value", FILLED, MARK_DROPPED,
+                      FORMULA_TEXT})
 
 
 #: Reject reasons shown per file in the summary of ``smartcity clean``.
@@ -459,9 +462,12 @@ def _read_file(path: Path, name: str, out: Collector) -> dict:
             matches no layout.
     """
     sheets = read_grid_file(path, name)
-    layouts, skipped, ignored, titles = set(), [], [], []
+    layouts, skipped, ignored, titles, hidden = set(), [], [], [], []
     for sheet in sheets:
         label = sheet.sheet or "(csv)"
+        if sheet.hidden and not read_hidden_sheets():
+            hidden.append(_hidden_sheet(sheet, out))
+            continue
         if sheet.sheet and is_ignored_sheet(sheet.sheet):
             skipped.append(f"{label} (instructions or notes)")
             continue
@@ -484,16 +490,78 @@ def _read_file(path: Path, name: str, out: Collector) -> dict:
             skipped.append(f"{label} (blank: no regency and no score filled in)")
             continue
         note_cells_beyond_header(sheet, out)
+        mark_ambiguous_numbers(sheet.rows, [j for j, c in sheet.columns.items() if _is_number_column(c)],
+                               sheet.header_row + 1)
         PARSERS[sheet.layout](sheet, out)
+        _list_notes(sheet, out)
         layouts.add(sheet.layout)
         titles.append(sheet.title)
         ignored += [c for c in sheet.ignored_columns if c not in ignored]
     if not layouts:
-        what = "; ".join(skipped) or "no sheet"
+        what = "; ".join(skipped + hidden) or "no sheet"
         raise RawFileError(f"{name}: holds no data in a known layout ({what}); expected {EXPECTED_LAYOUTS}. "
                            "Fill it in, or move it out of the raw folder")
     return {"layout": "+".join(sorted(layouts)), "sheets_skipped": "; ".join(skipped),
+            "hidden_sheets": "; ".join(hidden), "encoding": next((s.encoding for s in sheets if s.encoding), ""),
             "ignored_columns": "; ".join(ignored), "is_revision": is_revision(Path(name).name, titles)}
+
+
+#: Columns whose text is read as a decimal number (scores, the index): where ``3.250`` is ambiguous in a sheet
+#: typed with decimal commas.
+NUMBER_COLUMNS = {"score", "final_score", "value", "score_output", "score_outcome", "score_impact",
+                  "score_sustainability"}
+
+
+def _is_number_column(name: str) -> bool:
+    return name in NUMBER_COLUMNS or name.startswith(("pillar:", "dimension:"))
+
+
+#: Reject reason of a hidden or very hidden sheet, which is listed with what it holds and not read.
+HIDDEN_SHEET = "hidden_sheet"
+
+
+def _hidden_sheet(sheet: Sheet, out: Collector) -> str:
+    """List a hidden sheet (not read): in the rejects, and as the manifest's words for it."""
+    filled = sum(1 for r in sheet.rows if any(not is_blank(c) for c in r))
+    try:
+        detect_layout(sheet)
+        holds = f"layout {sheet.layout}, {len(sheet.rows) - sheet.header_row - 1:,} rows below its header"
+    except RawFileError:
+        holds = "no table in a known layout"
+    what = f"{sheet.sheet} ({sheet.hidden}: {filled:,} filled rows, {holds}; not read)"
+    from smartcity_utils.clean.sheets import READ_HIDDEN_ENV
+
+    if filled:
+        out.reject_value(sheet, sheet.header_row or 0, "", what, HIDDEN_SHEET,
+                         "Excel does not show this sheet, so its values are not counted: if they should be, unhide "
+                         f"it (right-click a sheet tab, Unhide) and save, or set {READ_HIDDEN_ENV}=1; if not, "
+                         "delete it")
+    return what
+
+
+def _list_notes(sheet: Sheet, out: Collector) -> None:
+    """List what reading found in single cells or lines (:attr:`Sheet.notes`), once the sheet is parsed.
+
+    An undecodable line was left empty in the grid, so the parser listed it as
+    a blank row: that listing is replaced by the line's own.
+    """
+    if not sheet.notes:
+        return
+    whole = {i + 1 for i, *_rest, whole_row in sheet.notes if whole_row}
+    if whole:
+        out.rejects = [r for r in out.rejects if not (r["reason"] == "blank_row" and r["source_row"] in whole
+                                                      and r["source_file"] == sheet.file
+                                                      and r["source_sheet"] == sheet.sheet)]
+    listed = {(r["source_row"], r["value"]) for r in out.rejects
+              if r["source_file"] == sheet.file and r["source_sheet"] == sheet.sheet}
+    for i, column, value, reason, suggestion, whole_row in sheet.notes:
+        if whole_row is None:  # a formula or error cell: listed unless the parser did
+            if (i + 1, str(value)) not in listed:
+                out.reject_value(sheet, i, column, value, reason, suggestion)
+        elif whole_row:
+            out.reject_row(sheet, i, column, value, reason, suggestion)
+        else:
+            out.reject_value(sheet, i, column, value, reason, suggestion)
 
 
 def clean_raw_folder(raw_dir: Path | list[Path], progress: bool = False) -> Cleaned:
@@ -598,7 +666,7 @@ def clean_digest(folders: list[Path]) -> str | None:
     try:
         inputs = {f"{folder.resolve()}/{_rel(file, folder)}": file_digest(file)
                   for folder in folders for file in discover_files(folder)}
-        settings = {"limits": dataclasses.asdict(limits())}
+        settings = {"limits": dataclasses.asdict(limits()), "read_hidden_sheets": read_hidden_sheets()}
     except (OSError, RawFileError, UserError):
         return None
     return step_digest(inputs, settings)

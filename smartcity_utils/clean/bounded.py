@@ -36,7 +36,7 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from smartcity_utils.errors import RawFileError, UserError
@@ -67,6 +67,11 @@ LIMITS: dict[str, Limit] = {
         "a sheet's used area (rows x columns from A1) is held in memory while it is read: 9.2 million cells "
         "took 1.1 GB (benchmarks/bench_hostile_files.py, an .ods of 90,000 rows x 102 columns); the largest "
         "real files above have under 2 million"),
+    "max_workbook_cells": Limit(
+        10_000_000, "SMARTCITY_MAX_WORKBOOK_CELLS",
+        "every sheet of a workbook is held while the workbook is read, so the used areas of all its sheets "
+        "together are bounded like one sheet's (max_cells): 24 sheets each just inside the per-sheet limit "
+        "once took 2.7 GB; the largest real workbook, an assessor file of a few sheets of 30 rows, is far below"),
     "max_megabytes": Limit(
         200, "SMARTCITY_MAX_MB",
         "the text a file holds (a workbook's parts uncompressed, a CSV file as it is): a 117,000-row form "
@@ -82,6 +87,7 @@ class Limits:
     max_rows: int
     max_columns: int
     max_cells: int
+    max_workbook_cells: int
     max_megabytes: int
 
     @property
@@ -325,15 +331,20 @@ _ODS_EVENT = re.compile(rb"<(/?)table:(table|table-row|table-cell|covered-table-
 
 
 def _scan_ods(chunks: Iterator[bytes], member: str, name: str,
-              check: Callable[[_Extent, str], None]) -> dict[str, _Extent]:
+              check: Callable[[_Extent, str], None],
+              special: dict[str, dict[tuple[int, int], str]] | None = None) -> dict[str, _Extent]:
     """The extent of every sheet of an OpenDocument ``content.xml``, with rows and columns repeated.
 
     A row counts as far as its last repeat when it holds a cell with a value
     or a formula (empty repeated rows and cells, which LibreOffice writes to
-    the end of every sheet, take no memory in calamine).
+    the end of every sheet, take no memory in calamine). With ``special``, the
+    formula cells without a value and the error cells (LibreOffice's
+    ``calcext:value-type="error"``) are put there, per sheet, as
+    :func:`special_cells` gives them for an Excel sheet.
     """
     sheets: dict[str, _Extent] = {}
     extent = _Extent()
+    current = ""
     row_ptr, row_repeat, col_ptr, row_col = 0, 1, 0, -1
     for buf in chunks:
         for event in _ODS_EVENT.finditer(buf):
@@ -352,7 +363,8 @@ def _scan_ods(chunks: Iterator[bytes], member: str, name: str,
             empty = bool(rest.group(1))
             if tag == b"table":
                 sheet = (attrs.get(b"table:name") or b"").decode("utf-8", "replace")
-                extent = sheets.setdefault(sheet or f"sheet {len(sheets) + 1}", _Extent())
+                current = sheet or f"sheet {len(sheets) + 1}"
+                extent = sheets.setdefault(current, _Extent())
                 row_ptr, row_repeat, col_ptr, row_col = 0, 1, 0, -1
             elif tag == b"table-row":
                 row_repeat = _repeat(attrs.get(b"table:number-rows-repeated"), member, name)
@@ -364,10 +376,24 @@ def _scan_ods(chunks: Iterator[bytes], member: str, name: str,
                 repeat = _repeat(attrs.get(b"table:number-columns-repeated"), member, name)
                 if (not empty) or b"office:value-type" in attrs or b"table:formula" in attrs:
                     row_col = max(row_col, col_ptr + repeat - 1)
+                if special is not None and b"table:formula" in attrs and (
+                        attrs.get(b"calcext:value-type") == b"error" or b"office:value-type" not in attrs):
+                    shown = _ODS_TEXT.match(buf, rest.end()) if not empty else None
+                    cells = special.setdefault(current, {})
+                    cells[(row_ptr, col_ptr)] = _special_value(
+                        _unescape(attrs[b"table:formula"]).removeprefix("of:").removeprefix("="),
+                        _unescape(shown.group(1)) if shown else "",
+                        attrs.get(b"calcext:value-type") == b"error")
+                    if sum(map(len, special.values())) > MAX_SPECIAL_CELLS:
+                        raise _too_many_special(name, member)
                 col_ptr += repeat
         for sheet_name, sheet_extent in sheets.items():
             check(sheet_extent, sheet_name)
     return sheets
+
+
+#: The text of an OpenDocument cell, right after its start tag: ``<text:p>#DIV/0!</text:p>``.
+_ODS_TEXT = re.compile(rb"\s*<text:p[^>]*>([^<]*)</text:p>")
 
 
 def _repeat(raw: bytes | None, member: str, name: str) -> int:
@@ -420,17 +446,24 @@ def _rel_targets(zf: zipfile.ZipFile) -> set[str]:
     return found
 
 
-def check_zip_workbook(path: Path, name: str, lim: Limits) -> None:
+def check_zip_workbook(path: Path, name: str, lim: Limits) -> dict[str, dict[tuple[int, int], str]]:
     """Check an ``.xlsx``/``.xlsm``/``.ods`` file against the limits before calamine parses it.
 
     The scan stops at the first chunk of XML whose cells reach beyond a
-    limit, so a hostile file is refused after a few megabytes.
+    limit, so a hostile file is refused after a few megabytes. The used areas
+    of all sheets together are held to ``max_workbook_cells``.
+
+    Returns:
+        Per sheet name, the cells calamine does not show as they are (an Excel
+        file's formulas without a stored value and error cells,
+        :func:`special_cells`), by (row, column), 0-based.
 
     Raises:
         RawFileError: naming the file, the limit and how to fix it: a file
             that is no zip archive, a total uncompressed size above
             ``max_megabytes``, a sheet whose cells reach beyond ``max_rows``,
-            ``max_columns`` or ``max_cells``, or sheet XML the scan cannot follow.
+            ``max_columns`` or ``max_cells``, sheets beyond ``max_workbook_cells`` together, or sheet XML
+            the scan cannot follow.
     """
     check_file_size(path, name, lim)
     try:
@@ -450,12 +483,18 @@ def check_zip_workbook(path: Path, name: str, lim: Limits) -> None:
                 f"or {_limit_hint('max_megabytes')}")
         try:
             if path.suffix.lower() == ".ods":
+                total = _WorkbookCells(name, lim)
+
+                def check(extent: _Extent, sheet: str) -> None:
+                    _check_extent(name, sheet, extent, lim)
+                    total.check(sheet, extent)
+
+                special: dict[str, dict[tuple[int, int], str]] = {}
                 if "content.xml" in zf.NameToInfo:
                     with zf.open("content.xml") as fh:
-                        _scan_ods(_chunks(fh, "content.xml", name), "content.xml", name,
-                                  lambda extent, sheet: _check_extent(name, sheet, extent, lim))
-            else:
-                _scan_xlsx(zf, name, lim)
+                        _scan_ods(_chunks(fh, "content.xml", name), "content.xml", name, check, special)
+                return {sheet: cells for sheet, cells in special.items() if cells}
+            return _scan_xlsx(zf, name, lim)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError,
                 RuntimeError) as exc:
             raise RawFileError(
@@ -463,22 +502,173 @@ def check_zip_workbook(path: Path, name: str, lim: Limits) -> None:
                 "save it again from Excel or LibreOffice and rerun") from exc
 
 
-def _scan_xlsx(zf: zipfile.ZipFile, name: str, lim: Limits) -> None:
-    """Scan every part that may hold a sheet: every XML part, and every target of a relationship."""
+def _scan_xlsx(zf: zipfile.ZipFile, name: str, lim: Limits) -> dict[str, dict[tuple[int, int], str]]:
+    """Scan every part that may hold a sheet: every XML part, and every target of a relationship.
+
+    Returns the special cells of each sheet that has some (:func:`special_cells`).
+    """
     names = _sheet_names(zf)
     members = {info.filename for info in zf.infolist() if info.filename.lower().endswith(".xml")}
     members |= {m for m in _rel_targets(zf) if m in zf.NameToInfo}
+    total = _WorkbookCells(name, lim)
+    special: dict[str, dict[tuple[int, int], str]] = {}
     for member in sorted(members):
         sheet = names.get(member, member)
 
         def check(extent: _Extent, sheet: str = sheet) -> None:
             _check_extent(name, sheet, extent, lim)
+            total.check(sheet, extent)
 
+        seen = [False]
         with zf.open(member) as fh:
-            found = _scan_by_reference(_chunks(fh, member, name), check)
+            found = _scan_by_reference(_watch(_chunks(fh, member, name), seen), check)
         if found is None:
             with zf.open(member) as fh:
-                _scan_in_order(_chunks(fh, member, name), member, name, check)
+                _scan_in_order(_watch(_chunks(fh, member, name), seen), member, name, check)
+        if seen[0] and member in names:
+            with zf.open(member) as fh:
+                cells = special_cells(_chunks(fh, member, name), member, name)
+            if cells:
+                special[sheet] = cells
+    return special
+
+
+#: A formula or an error cell somewhere in a chunk: the sheet then gets the second pass of :func:`special_cells`.
+_SPECIAL = re.compile(rb"<(?:" + _NAME + rb":)?f[\s/>]|\st\s*=\s*[\"']e[\"']")
+
+
+def _watch(chunks: Iterator[bytes], seen: list[bool]) -> Iterator[bytes]:
+    """The chunks as they are, noting in ``seen[0]`` whether one holds a formula or an error cell."""
+    for buf in chunks:
+        # Plain substring tests first (fast); the pattern only confirms a chunk that has one.
+        if not seen[0] and (b"f" in buf and (b"<f" in buf or b":f" in buf) or b"'e'" in buf or b'"e"' in buf) \
+                and _SPECIAL.search(buf):
+            seen[0] = True
+        yield buf
+
+
+#: The most formula cells without a value and error cells listed per workbook: each is one reject, and a
+#: workbook saved without its values (by a script, say) would give one per formula. Past this, the file is
+#: refused: recalculating it in Excel or LibreOffice stores every value.
+MAX_SPECIAL_CELLS = 100_000
+
+_CELL = re.compile(rb"<(?:" + _NAME + rb":)?c(" + _ATTRS + rb")\s*(?:/>|>(.*?)</(?:" + _NAME + rb":)?c\s*>)", re.S)
+_CELL_END = re.compile(rb"</(?:" + _NAME + rb":)?(?:c|row|sheetData)\s*>")
+_FORMULA = re.compile(rb"<(?:" + _NAME + rb":)?f\b[^>]*?(?:/>|>(.*?)</(?:" + _NAME + rb":)?f\s*>)", re.S)
+_VALUE = re.compile(rb"<(?:" + _NAME + rb":)?v\b[^>]*?(?:/>|>(.*?)</(?:" + _NAME + rb":)?v\s*>)", re.S)
+#: Prose, not a formula: two words of letters side by side (in a formula a space between two names is
+#: the rarely used intersection operator), or a sign then a space, as a dash bullet is typed.
+_PROSE = re.compile(r"^[-+]\s|[^\W\d_]{2,}\s+[^\W\d_]{2,}")
+
+
+#: What marks a cell :func:`special_cells` lists: an error type, an empty value, or a formula that ends its
+#: cell with no value after it. Chunks without one are skipped at the speed of ``re``.
+_CANDIDATE = re.compile(rb"\st\s*=\s*[\"']e[\"']|<(?:" + _NAME + rb":)?v\s*/>|<(?:" + _NAME + rb":)?v\s*>\s*</"
+                        rb"|</(?:" + _NAME + rb":)?f\s*>\s*</|<(?:" + _NAME + rb":)?f\b[^>]*/>\s*</")
+_CELL_START = re.compile(rb"<(?:" + _NAME + rb":)?c[\s/>]")
+
+
+#: Text every mark of :data:`_CANDIDATE` holds in the forms spreadsheet programs write (``t="e"``,
+#: ``<v/>``, ``<v></v>``, ``</f></c>``, ``<f .../></c>``, with a line break or a space between tags): a chunk
+#: with none of them holds no candidate, and is skipped without the slower pattern.
+_QUICK_MARKS = (b'"e"', b"'e'", *(start + end for start in (b"<v", b":v") for end in (b"/>", b" />", b"></", b"> ",
+                                                                                    b">\n", b">\r")),
+                b"f></", b"f> ", b"f>\n", b"f>\r", b"/></", b"/> ", b"/>\n", b"/>\r")
+
+
+def _candidate_cells(buf: bytes) -> Iterator[re.Match]:
+    """The whole cells of ``buf`` that hold a mark of :data:`_CANDIDATE` (each once)."""
+    if not any(mark in buf for mark in _QUICK_MARKS):
+        return
+    seen = set()
+    for mark in _CANDIDATE.finditer(buf):
+        start = buf.rfind(b"<", 0, mark.start() + 1)
+        while start >= 0 and not _CELL_START.match(buf, start):
+            start = buf.rfind(b"<", 0, start)
+        if start < 0 or start in seen:
+            continue
+        seen.add(start)
+        cell = _CELL.match(buf, start)
+        if cell is not None:
+            yield cell
+
+
+def _unescape(raw: bytes) -> str:
+    from xml.sax.saxutils import unescape
+
+    return unescape(raw.decode("utf-8", "replace"), {"&quot;": '"', "&apos;": "'"})
+
+
+def special_cells(chunks: Iterator[bytes], member: str, name: str) -> dict[tuple[int, int], str]:
+    """The cells of an Excel sheet that calamine shows empty, as what they hold, by (row, column) 0-based.
+
+    * an error cell (``t="e"``: ``#DIV/0!``, ``#N/A``, ``#REF!``) as
+      :class:`~smartcity_utils.values.ErrorCell`, its formula after it
+      (``#DIV/0! from =B2/B3``);
+    * a formula without a stored value as
+      :class:`~smartcity_utils.values.FormulaCell` (``=SUM(B2:B4)``);
+    * text that Excel took for a formula when it was typed (a remark typed as a
+      dash bullet, ``- Gerakan literasi``, gives the error ``#NAME?``) as the
+      text typed, a plain string: it is kept.
+
+    Only cells that give their reference (``r="B7"``, as every Excel writer
+    does) are placed.
+
+    Raises:
+        RawFileError: more than :data:`MAX_SPECIAL_CELLS` such cells, or a cell that never ends.
+    """
+
+    found: dict[tuple[int, int], str] = {}
+    carry = b""
+    for buf in chunks:
+        buf = carry + buf
+        cut = max(buf.rfind(b"</c>"), buf.rfind(b"</row>"), buf.rfind(b"</sheetData>"))
+        if cut < 0 or b"</" not in buf[cut:cut + 2]:  # a namespace prefix or spaces: the general pattern
+            ends = [m.end() for m in _CELL_END.finditer(buf)]
+            cut = ends[-1] if ends else 0
+        else:
+            cut = buf.index(b">", cut) + 1
+        buf, carry = buf[:cut], buf[cut:]
+        if len(carry) > 4 * _CHUNK:
+            raise _malformed(name, member, "a cell that does not end")
+        for cell in _candidate_cells(buf):
+            attrs = {k.split(b":")[-1]: (v1 or v2) for k, v1, v2 in _ATTR.findall(cell.group(1))}
+            body = cell.group(2) or b""
+            kind = attrs.get(b"t", b"n")
+            formula_m = _FORMULA.search(body)
+            if kind != b"e" and formula_m is None:
+                continue
+            value_m = _VALUE.search(body)
+            value = _unescape(value_m.group(1) or b"") if value_m else ""
+            formula = _unescape(formula_m.group(1) or b"") if formula_m else ""
+            if kind != b"e" and (value or kind in (b"str", b"inlineStr", b"s")):
+                continue  # a formula with its value: calamine reads the value
+            text = _special_value(formula, value, kind == b"e")
+            ref = _REF.fullmatch(attrs.get(b"r", b""))
+            if ref is None:
+                continue
+            found[(int(ref.group(2)) - 1, _col_index(ref.group(1)))] = text
+            if len(found) > MAX_SPECIAL_CELLS:
+                raise _too_many_special(name, member)
+    return found
+
+
+def _too_many_special(name: str, member: str) -> RawFileError:
+    return RawFileError(
+        f"{name}, sheet part {member}: more than {MAX_SPECIAL_CELLS:,} formulas without a stored value or error "
+        "cells; open the workbook in Excel or LibreOffice, let it recalculate, save it and rerun")
+
+
+def _special_value(formula: str, value: str, error: bool) -> str:
+    """What a formula cell without a value, or an error cell, holds in the grid (see :func:`special_cells`)."""
+    from smartcity_utils.values import ErrorCell, FormulaCell
+
+    if error:
+        code = value.strip() or "#ERROR"
+        if code in ("#NAME?", "Err:525") and formula and '"' not in formula and _PROSE.search(formula):
+            return formula if formula.lstrip().startswith(("-", "+")) else "=" + formula
+        return ErrorCell(f"{code} from ={formula}" if formula else code)
+    return FormulaCell("=" + formula if formula else "=(a shared formula)")
 
 
 def _check_extent(name: str, sheet: str, extent: _Extent, lim: Limits) -> None:
@@ -502,6 +692,28 @@ def _check_extent(name: str, sheet: str, extent: _Extent, lim: Limits) -> None:
             f"or {_limit_hint('max_cells')}")
 
 
+class _WorkbookCells:
+    """The used areas of a workbook's sheets, summed as they are scanned, against ``max_workbook_cells``."""
+
+    def __init__(self, name: str, lim: Limits) -> None:
+        self.name, self.lim = name, lim
+        self.areas: dict[str, int] = {}
+
+    def check(self, sheet: str, extent: _Extent) -> None:
+        if extent.row < 0:
+            return
+        self.areas[sheet] = (extent.row + 1) * (extent.col + 1)
+        total = sum(self.areas.values())
+        if total > self.lim.max_workbook_cells:
+            biggest = sorted(self.areas.items(), key=lambda kv: -kv[1])[:3]
+            listed = ", ".join(f"{s!r} {n:,}" for s, n in biggest)
+            raise RawFileError(
+                f"{self.name}: its sheets span {total:,} cells together ({len(self.areas)} sheets so far; the "
+                f"largest: {listed}), more than the {self.lim.max_workbook_cells:,} a workbook may hold in memory "
+                f"({LIMITS['max_workbook_cells'].env}); delete the rows and columns after each table, or the sheets "
+                f"not needed, and save, or {_limit_hint('max_workbook_cells')}")
+
+
 def check_loaded_sheet(name: str, sheet: str, end: tuple[int, int] | None, lim: Limits) -> None:
     """The same limits on a sheet calamine has loaded (its last cell), before it becomes Python lists."""
     if end is None:
@@ -522,9 +734,11 @@ import pickle, resource, sys
 limit = int(sys.argv[2])
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 from python_calamine import CalamineWorkbook
-max_rows, max_cols, max_cells = map(int, sys.argv[3:6])
+max_rows, max_cols, max_cells, max_total = map(int, sys.argv[3:7])
 out = []
 wb = CalamineWorkbook.from_path(sys.argv[1])
+visible = {m.name: str(m.visible).rsplit(".", 1)[-1] for m in wb.sheets_metadata}
+total = 0
 for name in wb.sheet_names:
     sheet = wb.get_sheet_by_name(name)
     end = sheet.end
@@ -533,20 +747,26 @@ for name in wb.sheet_names:
         if rows > max_rows or cols > max_cols or rows * cols > max_cells:
             out.append(("too_large", name, end))
             continue
-    out.append(("sheet", name, [list(r) for r in sheet.to_python(skip_empty_area=False)]))
+        total += rows * cols
+        if total > max_total:
+            out.append(("too_large_total", name, total))
+            break
+    out.append(("sheet", name, ([list(r) for r in sheet.to_python(skip_empty_area=False)], visible.get(name))))
 sys.stdout.buffer.write(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
 """
 
 
-def read_xls_bounded(path: Path, name: str, lim: Limits) -> list[tuple[str, list[list[object]]]]:
-    """Every sheet of an ``.xls`` file as (name, rows), read in a child process with a memory limit.
+def read_xls_bounded(path: Path, name: str, lim: Limits) -> list[tuple[str, list[list[object]], str | None]]:
+    """Every sheet of an ``.xls`` file as (name, rows, visibility), read in a child process with a memory limit.
+
+    The visibility is calamine's: ``Visible``, ``Hidden`` or ``VeryHidden``.
 
     Raises:
         RawFileError: the file is beyond a limit, or cannot be read.
     """
     check_file_size(path, name, lim)
     args = [sys.executable, "-I", "-c", _XLS_CHILD, str(path), str(XLS_CHILD_MEMORY),
-            str(lim.max_rows), str(lim.max_columns), str(lim.max_cells)]
+            str(lim.max_rows), str(lim.max_columns), str(lim.max_cells), str(lim.max_workbook_cells)]
     proc = subprocess.run(args, capture_output=True, check=False)
     if proc.returncode != 0:
         lines = [ln for ln in proc.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
@@ -558,20 +778,173 @@ def read_xls_bounded(path: Path, name: str, lim: Limits) -> list[tuple[str, list
     for kind, sheet, payload in pickle.loads(proc.stdout):
         if kind == "too_large":
             check_loaded_sheet(name, sheet, payload, lim)
-        sheets.append((sheet, payload))
+        if kind == "too_large_total":
+            raise RawFileError(
+                f"{name}: its sheets span {payload:,} cells together (up to sheet {sheet!r}), more than the "
+                f"{lim.max_workbook_cells:,} a workbook may hold in memory ({LIMITS['max_workbook_cells'].env}); "
+                f"delete the rows and columns after each table, or the sheets not needed, and save, or "
+                f"{_limit_hint('max_workbook_cells')}")
+        sheets.append((sheet, *payload))
     return sheets
 
 
 # --- CSV ------------------------------------------------------------------------------------------
+
+#: Byte-order marks, in the order they are tested (UTF-32 marks begin like UTF-16 ones; they are not
+#: a text export of Excel or LibreOffice, so they are named and refused).
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig", "utf-8 with BOM"), (b"\xff\xfe\x00\x00", None, "utf-32"),
+         (b"\x00\x00\xfe\xff", None, "utf-32"), (b"\xff\xfe", "utf-16-le", "utf-16-le"),
+         (b"\xfe\xff", "utf-16-be", "utf-16-be"))
+
+
+@dataclass
+class CsvText:
+    """How a CSV file is decoded (:func:`decode_csv`)."""
+
+    codec: str  #: the Python codec that reads it whole (for a mixed file: utf-8, line by line)
+    label: str  #: the encoding as the manifest names it
+    text: str | None = None  #: the text, only for a mixed file (its bad lines left empty)
+    bad_lines: list[tuple[int, str]] = field(default_factory=list)  #: (line, text shown) not decoded
+
+    def lines(self, path: Path) -> Iterator[str]:
+        """The physical lines, streamed from the file (no second copy of a large text)."""
+        if self.text is not None:
+            yield from (m.group(0) for m in _LINE.finditer(self.text))
+            return
+        with open(path, encoding=self.codec, errors="replace" if self.codec == "cp1252" else "strict",
+                  newline="") as fh:
+            yield from fh
+
+
+def read_csv_file(path: Path, name: str, lim: Limits) -> tuple[list[list[object]], str, list[tuple[int, str]]]:
+    """The records of a CSV file, the encoding it was read with, and the lines that could not be decoded.
+
+    The size is checked first; the encoding is found on the bytes
+    (:func:`decode_csv`), then the file is read again as a stream of lines
+    (:func:`read_csv_records`), so that its text is not held beside its records.
+    """
+    from smartcity_utils.tables import CSV_DELIMITERS, sniff_delimiter
+
+    check_file_size(path, name, lim)
+    found = decode_csv(path.read_bytes(), name)
+    head = found.text[:_SNIFF] if found.text is not None else _head(path, found.codec)
+    # Title lines without any delimiter (a letter typed as label;value rows under a title) say nothing of it.
+    head = "\n".join(line for line in head.splitlines() if any(d in line for d in CSV_DELIMITERS)) or head
+    try:
+        records = read_csv_records(found.lines(path), sniff_delimiter(head), name, lim)
+    except UnicodeDecodeError as exc:  # the file changed since its encoding was found
+        raise RawFileError(f"{name}: no longer reads as {found.label} (it changed while it was read); "
+                           "rerun when it is saved") from exc
+    return records, found.label, found.bad_lines
+
+
+#: Characters read from the start of a file to find its delimiter.
+_SNIFF = 64 * 1024
+
+
+def _head(path: Path, codec: str) -> str:
+    with open(path, encoding=codec, errors="replace", newline="") as fh:
+        return fh.read(_SNIFF)
+
+
+def decode_csv(raw: bytes, name: str) -> CsvText:
+    """How to decode a CSV file: its encoding, and for a mixed file the text and the lines not decoded.
+
+    * a byte-order mark names the encoding: UTF-8, UTF-16 either way round
+      (Excel's "Unicode text"); without one, UTF-16 is recognised by its zero
+      bytes (every other byte of a mostly ASCII text);
+    * UTF-8 that decodes whole is UTF-8;
+    * a file with no valid UTF-8 sequence beyond ASCII is cp1252 (Excel's
+      "CSV" on Windows), named as such;
+    * a file that mixes the two (a line pasted from another file) is never
+      decoded again whole in one of them: the encoding of most of its
+      non-ASCII lines is the file's, and each line in the other is returned as
+      (line number, its text with U+FFFD for the bytes UTF-8 cannot read) and
+      left empty in the text, so every other line keeps its number.
+
+    Raises:
+        RawFileError: a UTF-32 file, or a UTF-16 one that does not decode.
+    """
+    bom_label = ""
+    for bom, codec, label in _BOMS:
+        if raw.startswith(bom):
+            if codec is None:
+                raise RawFileError(f"{name}: a {label} text file, which is not read; save it as CSV UTF-8 and rerun")
+            if codec == "utf-8-sig":
+                raw, bom_label = raw[len(bom):], label
+                break
+            codec = "utf-16"  # the BOM read and dropped
+            _check_decodes(raw, codec, label, name)
+            return CsvText(codec, label)
+    head = raw[:4096]
+    if not bom_label and len(head) >= 4 and head.count(0) * 3 >= len(head):
+        odd_zeros = head[1::2].count(0)
+        codec = "utf-16-le" if odd_zeros > head[0::2].count(0) else "utf-16-be"
+        _check_decodes(raw, codec, f"{codec} without BOM", name)
+        return CsvText(codec, f"{codec} without BOM")
+    utf8 = "utf-8-sig" if bom_label else "utf-8"
+    try:
+        raw.decode("utf-8")
+        return CsvText(utf8, bom_label or "utf-8")
+    except UnicodeDecodeError:
+        pass
+    lines = raw.splitlines(keepends=True)
+    valid = invalid = 0
+    for line in lines:
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            valid += 1
+        except UnicodeDecodeError:
+            invalid += 1
+    if not valid and not bom_label:
+        return CsvText("cp1252", "cp1252")
+    # A mixed file: the lines not in its encoding are listed, never read in the other.
+    in_utf8 = valid >= invalid or bool(bom_label)
+    kept, bad = [], []
+    for number, line in enumerate(lines, 1):
+        body = line.rstrip(b"\r\n")
+        try:
+            text = line.decode("utf-8")
+            ok = in_utf8 or line.isascii()
+        except UnicodeDecodeError:
+            text, ok = line.decode("cp1252", "replace"), not in_utf8
+        if ok:
+            kept.append(text)
+        else:
+            bad.append((number, body.decode("utf-8", "replace")[:200]))
+            kept.append(line[len(body):].decode("ascii"))
+    label = (bom_label or "utf-8") if in_utf8 else "cp1252"
+    return CsvText(utf8 if in_utf8 else "cp1252", f"{label} (mixed: {len(bad):,} line(s) in another encoding)",
+                   "".join(kept), bad)
+
+
+def _check_decodes(raw: bytes, codec: str, label: str, name: str) -> None:
+    try:
+        raw.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise RawFileError(f"{name}: read as {label}, but byte {exc.start:,} does not decode; save it as CSV UTF-8 "
+                           "and rerun") from exc
 
 #: The longest field a CSV cell may hold: the csv module's own limit (128 KB). A remark is a few
 #: hundred characters; a longer field is nearly always a quote left open.
 CSV_FIELD_LIMIT = csv.field_size_limit()
 
 
-def _lines(text: str, delimiter: str, name: str, lim: Limits) -> Iterator[str]:
-    """The physical lines of a CSV text, each checked to hold a bounded number of fields."""
-    for number, line in enumerate(io.StringIO(text, newline=""), 1):
+#: A physical line of a CSV text: up to and with its line break (``\r\n``, ``\n`` or ``\r``), as
+#: ``open(newline="")`` splits them.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def _lines(text: str | Iterator[str], delimiter: str, name: str, lim: Limits) -> Iterator[str]:
+    """The physical lines of a CSV text (or the lines themselves), each checked to hold a bounded number of fields.
+
+    The lines of a text are cut from it one at a time (a ``StringIO`` would
+    hold a second copy of it, four bytes a character).
+    """
+    lines = (m.group(0) for m in _LINE.finditer(text)) if isinstance(text, str) else text
+    for number, line in enumerate(lines, 1):
         if line.count(delimiter) >= lim.max_cells:
             raise RawFileError(
                 f"{name}, line {number:,}: {line.count(delimiter) + 1:,} fields on one line, more than the "
@@ -580,8 +953,8 @@ def _lines(text: str, delimiter: str, name: str, lim: Limits) -> Iterator[str]:
         yield line
 
 
-def read_csv_records(text: str, delimiter: str, name: str, lim: Limits) -> list[list[object]]:
-    """Every record of a CSV text, each checked against the lines it spans.
+def read_csv_records(text: str | Iterator[str], delimiter: str, name: str, lim: Limits) -> list[list[object]]:
+    """Every record of a CSV text (or of its lines), each checked against the lines it spans.
 
     A quoted field may hold line breaks (a remark typed over several lines),
     but a quote left open swallows the lines that follow into one cell. That

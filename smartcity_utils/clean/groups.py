@@ -16,7 +16,7 @@ import re
 
 from smartcity_utils.clean import rows
 from smartcity_utils.clean.sheets import Sheet
-from smartcity_utils.values import is_blank, parse_count, parse_year
+from smartcity_utils.values import TOO_LARGE_FIX, is_blank, parse_count, parse_year
 
 #: The cohorts of a group: one year or a span of years (``2021``, ``2017-2022``, ``2017 - 2022``).
 _COHORTS = re.compile(r"^\s*(\d{4})(?:\.0)?\s*(?:[-\u2013/]\s*(\d{4}))?\s*$")
@@ -52,7 +52,8 @@ def parse_groups(sheet: Sheet, out: rows.Collector) -> None:
         size, reason = parse_count(rows.cell(row, cols["rank_of"]))
         if reason:
             out.reject_row(sheet, i, "rank_of", rows.cell(row, cols["rank_of"]), reason,
-                           "the number of regencies the group ranked, a whole number such as 191")
+                           TOO_LARGE_FIX if reason == "too_large"
+                           else "the number of regencies the group ranked, a whole number such as 191")
             continue
         cohorts = parse_cohorts(rows.cell(row, cols["cohort_year"]))
         if cohorts is None:

@@ -15,7 +15,7 @@ from smartcity_utils import reference as ref
 from smartcity_utils import regencies
 from smartcity_utils.clean import rows
 from smartcity_utils.clean.sheets import PUBLISHED_COLUMNS, Sheet
-from smartcity_utils.values import SUGGEST, is_blank, parse_number, parse_score, parse_year
+from smartcity_utils.values import MAX_COUNT, SUGGEST, TOO_LARGE_FIX, is_blank, parse_number, parse_score, parse_year
 
 #: The ``index`` value of the smart city evaluation's own figures (Kominfo's letters).
 EVALUATION_INDEX = "gmsc_eval"
@@ -49,7 +49,11 @@ def parse_published(sheet: Sheet, out: rows.Collector) -> None:
         record["year"] = year
         for name in ("value", "rank", "rank_of"):
             number, reason = parse_number(record[name])
-            if reason == "not_a_number":
+            if reason is None and name != "value" and abs(number) > MAX_COUNT:
+                # A rank or group size the tables could not hold (1e19): listed, never an overflow.
+                out.reject_value(sheet, i, name, record[name], "too_large", TOO_LARGE_FIX)
+                number = None
+            elif reason in ("not_a_number", "formula_without_value", "error_cell", "ambiguous_number"):
                 out.reject_value(sheet, i, name, record[name], reason, SUGGEST[reason])
             elif reason is None:
                 rows.note_marks(sheet, i, name, record[name], out)

@@ -12,7 +12,15 @@ from pathlib import Path
 from smartcity_utils.clean import rows
 from smartcity_utils.clean.sheets import Sheet
 from smartcity_utils.errors import RawFileError
-from smartcity_utils.values import is_blank, parse_count, parse_rank, parse_score, parse_year, year_from_text
+from smartcity_utils.values import (
+    TOO_LARGE_FIX,
+    is_blank,
+    parse_count,
+    parse_rank,
+    parse_score,
+    parse_year,
+    year_from_text,
+)
 
 #: What a recap row can give; a row with none of them is rejected as ``no_values``.
 VALUE_KEYS = (*rows.PILLARS, *rows.DIMENSIONS, "final_score_reported", "rank_reported", "rank_province_reported")
@@ -47,7 +55,7 @@ def parse_recap(sheet: Sheet, out: rows.Collector) -> None:
         # No group column: the group is unset here and decided when the tables are built.
         record = {"regency_id": rid, "year": year, "is_simulated": rows.simulated_flag(sheet, row, c_sim, i, out),
                   "evaluation_group": None, "cohort_year_recap": None, "layout": "recap",
-                  "source_file": sheet.file, "source_sheet": sheet.sheet, "source_row": i + 1,
+                  "source_file": sheet.file, "source_sheet": sheet.sheet, "source_row": sheet.row_number(i),
                   "source_url": _text(rows.cell(row, c_source))}
         if c_group is not None and not is_blank(rows.cell(row, c_group)):
             record["evaluation_group"] = str(rows.cell(row, c_group)).strip()
@@ -71,7 +79,8 @@ def parse_recap(sheet: Sheet, out: rows.Collector) -> None:
                                    "dimension_key": key if kind_ == "dimension" else None, "score": score,
                                    "is_simulated": record["is_simulated"], "layout": "recap",
                                    "source_file": sheet.file, "source_sheet": sheet.sheet,
-                                   "source_row": i + 1, "_status_key": (sheet.file, sheet.sheet, i + 1)})
+                                   "source_row": sheet.row_number(i),
+                                   "_status_key": (sheet.file, sheet.sheet, sheet.row_number(i))})
         if c_final is not None:
             score, reason, fix = parse_score(rows.cell(row, c_final), scale)
             record["final_score_reported"] = score
@@ -102,13 +111,14 @@ def _read_ranks(sheet: Sheet, i: int, row: list[object], record: dict, out: rows
         size, reason = parse_count(rows.cell(row, c_of))
         if reason:
             out.reject_value(sheet, i, "rank_of", rows.cell(row, c_of), reason,
-                             "the group size is a whole number, e.g. 37")
+                             TOO_LARGE_FIX if reason == "too_large" else "the group size is a whole number, e.g. 37")
     for col, key in ((c_rank, "rank_reported"), (c_prov_rank, "rank_province_reported")):
         if col is None:
             continue
         rank, written_size, reason = parse_rank(rows.cell(row, col))
         if reason:
-            out.reject_value(sheet, i, key.removesuffix("_reported"), rows.cell(row, col), reason, RANK_FIX)
+            out.reject_value(sheet, i, key.removesuffix("_reported"), rows.cell(row, col), reason,
+                             TOO_LARGE_FIX if reason == "too_large" else RANK_FIX)
             continue
         rows.note_marks(sheet, i, key.removesuffix("_reported"), rows.cell(row, col), out)
         record[key] = rank

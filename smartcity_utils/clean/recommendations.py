@@ -26,7 +26,7 @@ from smartcity_utils.clean import rows
 from smartcity_utils.clean.precedence import Conflicts, list_replaced, resolve_status, row_reference
 from smartcity_utils.clean.sheets import Sheet
 from smartcity_utils.clean.themes import match_text, match_themes
-from smartcity_utils.values import is_blank, parse_stage, parse_timestamp, parse_year
+from smartcity_utils.values import ErrorCell, FormulaCell, is_blank, parse_stage, parse_timestamp, parse_year
 
 #: Years between a recommendation and its follow-up when a status row gives neither a follow-up year nor a
 #: date: the next year's first stage reviews what the regency did with the recommendations of the year
@@ -48,8 +48,8 @@ REMARK_OF_REJECTED_ROW = "remark_of_rejected_row"
 
 def _text(value: object) -> str | None:
     """A free-text cell as written (outer spaces removed); None when empty or a missing token (``-``)."""
-    if is_blank(value):
-        return None
+    if is_blank(value) or isinstance(value, (ErrorCell, FormulaCell)):
+        return None  # a formula's error or missing value is no text: listed by the cleaner (clean.sheets)
     text = str(value).strip()
     return None if text.casefold() in ref.missing_tokens() else text
 

@@ -63,15 +63,17 @@ class Collector:
 
     def note(self, sheet: Sheet, i: int, regency_id: int, year: int) -> None:
         """Record the regency-year a row belongs to (for the rejected-row counts)."""
-        self.row_context[(sheet.file, sheet.sheet, i + 1)] = (regency_id, year)
+        self.row_context[(sheet.file, sheet.sheet, sheet.row_number(i))] = (regency_id, year)
+        for row in sheet.value_rows.values():  # a letter of label/value rows: each row is of its regency-year
+            self.row_context[(sheet.file, sheet.sheet, row + 1)] = (regency_id, year)
 
     def keep(self, sheet: Sheet, i: int) -> None:
-        self.row_status[(sheet.file, sheet.sheet, i + 1)] = "kept"
+        self.row_status[(sheet.file, sheet.sheet, sheet.row_number(i))] = "kept"
 
     def reject_row(self, sheet: Sheet, i: int, column: str, value: object, reason: str,
                    suggestion: str | None = None) -> None:
         """List a whole row as rejected (a row with nothing to keep, ``missing`` included)."""
-        self.row_status[(sheet.file, sheet.sheet, i + 1)] = "rejected"
+        self.row_status[(sheet.file, sheet.sheet, sheet.row_number(i))] = "rejected"
         self._append(sheet, i, column, value, reason, suggestion)
 
     def reject_value(self, sheet: Sheet, i: int, column: str, value: object, reason: str,
@@ -85,7 +87,8 @@ class Collector:
     def _append(self, sheet: Sheet, i: int, column: str, value: object, reason: str,
                 suggestion: str | None) -> None:
         self.rejects.append({
-            "source_file": sheet.file, "source_sheet": sheet.sheet, "source_row": i + 1,
+            "source_file": sheet.file, "source_sheet": sheet.sheet,
+            "source_row": sheet.value_rows[column] + 1 if column in sheet.value_rows else sheet.row_number(i),
             "column": column, "value": "" if value is None else str(value), "reason": reason,
             "suggestion": suggestion or "", "layout": sheet.layout or "",
         })

@@ -10,6 +10,7 @@ The layouts are documented in ``docs/data_model.md``.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,8 +26,7 @@ from smartcity_utils.reference import (
     match_pillar,
     normalise_label,
 )
-from smartcity_utils.tables import sniff_delimiter
-from smartcity_utils.values import is_blank
+from smartcity_utils.values import SUGGEST, is_blank
 
 #: File types read from a raw folder; anything else except documentation stops the run.
 DATA_SUFFIXES = paths.DATA_SUFFIXES
@@ -53,9 +53,11 @@ LAYOUTS = ("recap", "assessor", "form", "quick_wins", "cohorts", "groups", "publ
 PUBLISHED_COLUMNS = ["index", "year", "region", "metric", "value", "rank", "rank_of", "rank_scope", "source_url"]
 
 
-#: How far down a sheet the header row is looked for. Title blocks of merged cells can be
-#: long; every row is searched (a header is the first row whose cells name a layout).
-HEADER_SEARCH_ROWS: int | None = None
+#: How far down a sheet the header row is looked for. The header of every real layout lies within its
+#: first 30 rows (a title block of merged cells, the label rows of an assessor sheet); 1,000 leaves ample
+#: room, and keeps a large sheet without a known header from being searched cell by cell (a CSV of
+#: 199,001 rows x 50 columns once took 284 s to be refused).
+HEADER_SEARCH_ROWS: int | None = 1_000
 
 
 #: Layouts a file could be, named in the error for a file that matches none.
@@ -87,6 +89,23 @@ class Sheet:
     label_rows: dict[str, int] = field(default_factory=dict)  # 0-based row of each label
     title: str = ""
     ignored_columns: list[str] = field(default_factory=list)  # header cells that name no known column
+    #: "hidden" or "very hidden" for a sheet Excel does not show (:func:`read_hidden_sheets`).
+    hidden: str = ""
+    #: How a CSV file was decoded (``utf-8``, ``utf-8 with BOM``, ``utf-16-le``, ``cp1252``...).
+    encoding: str = ""
+    #: What reading found in single cells or lines, listed in the rejects once the sheet is parsed:
+    #: (0-based row, column, value, reason, suggestion, whole_row).
+    notes: list[tuple] = field(default_factory=list)
+    #: Grid row -> 0-based row of the file, where they differ (a letter typed as label/value rows is read
+    #: as a one-row table: :func:`_as_label_value_letter`).
+    row_map: dict[int, int] = field(default_factory=dict)
+    #: Column -> 0-based row of the file that holds its value, for such a letter (a reject of the rank names
+    #: the ``Peringkat`` row).
+    value_rows: dict[str, int] = field(default_factory=dict)
+
+    def row_number(self, row_index: int) -> int:
+        """The 1-based row of the file that grid row ``row_index`` comes from."""
+        return self.row_map.get(row_index, row_index) + 1
 
     def where(self, row_index: int | None = None) -> str:
         """Human location: ``file, sheet 'S', row N``."""
@@ -94,7 +113,7 @@ class Sheet:
         if self.sheet:
             parts.append(f"sheet {self.sheet!r}")
         if row_index is not None:
-            parts.append(f"row {row_index + 1}")
+            parts.append(f"row {self.row_number(row_index)}")
         return ", ".join(parts)
 
 
@@ -117,19 +136,23 @@ def read_grid_file(path: Path, display_name: str) -> list[Sheet]:
     lim = bounded.limits()
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return [Sheet(display_name, "", trim_grid(_read_csv_rows(path, display_name)))]
+        return [_read_csv(path, display_name, lim)]
     if suffix == ".xls":
-        return [Sheet(display_name, name, trim_grid(rows))
-                for name, rows in bounded.read_xls_bounded(path, display_name, lim)]
-    bounded.check_zip_workbook(path, display_name, lim)
+        return [Sheet(display_name, name, trim_grid(rows), hidden=_HIDDEN.get(str(visible), ""))
+                for name, rows, visible in bounded.read_xls_bounded(path, display_name, lim)]
+    special = bounded.check_zip_workbook(path, display_name, lim)
     try:
         workbook = CalamineWorkbook.from_path(str(path))
+        visibility = {m.name: str(m.visible).rsplit(".", 1)[-1] for m in workbook.sheets_metadata}
         sheets = []
         for name in workbook.sheet_names:
             sheet = workbook.get_sheet_by_name(name)
             bounded.check_loaded_sheet(display_name, name, sheet.end, lim)
-            rows = sheet.to_python(skip_empty_area=False)
-            sheets.append(Sheet(display_name, name, trim_grid([list(r) for r in rows])))
+            rows = [list(r) for r in sheet.to_python(skip_empty_area=False)]
+            grid = Sheet(display_name, name, rows, hidden=_HIDDEN.get(visibility.get(name, ""), ""))
+            _place_special_cells(grid, special.get(name, {}))
+            trim_grid(grid.rows)
+            sheets.append(grid)
         return sheets
     except RawFileError:
         raise
@@ -139,6 +162,46 @@ def read_grid_file(path: Path, display_name: str) -> list[Sheet]:
             f"{display_name}: cannot be opened as a spreadsheet ({reason}); "
             "save it as .xlsx or .csv and rerun"
         ) from exc
+
+
+#: calamine's visibility of a sheet -> how the manifest words it.
+_HIDDEN = {"Hidden": "hidden", "VeryHidden": "very hidden"}
+
+#: Setting that reads hidden and very hidden sheets as if they were shown (``1``); by default they are
+#: listed, with what they hold, and not read: a sheet the user cannot see must not count unseen.
+READ_HIDDEN_ENV = "SMARTCITY_READ_HIDDEN_SHEETS"
+
+
+def read_hidden_sheets() -> bool:
+    """Whether hidden sheets are read (:data:`READ_HIDDEN_ENV` set to ``1``, ``ya`` or ``yes``)."""
+    return os.environ.get(READ_HIDDEN_ENV, "").strip().casefold() in {"1", "ya", "yes", "true"}
+
+
+#: Reject reason of a cell whose typed text Excel stored as a formula: the text is kept (a note, no fault).
+FORMULA_TEXT = "typed_text_kept"
+
+
+def _place_special_cells(sheet: Sheet, cells: dict[tuple[int, int], str]) -> None:
+    """Put formulas without a value, error cells and typed text (:func:`bounded.special_cells`) into the grid."""
+    from smartcity_utils.values import ErrorCell, FormulaCell
+
+    rows = sheet.rows
+    for (i, j), value in sorted(cells.items()):
+        while len(rows) <= i:
+            rows.append([])
+        row = rows[i]
+        if len(row) <= j:
+            row.extend([None] * (j + 1 - len(row)))
+        row[j] = value
+        if not isinstance(value, (ErrorCell, FormulaCell)):
+            sheet.notes.append((i, bounded.column_letters(j), value, FORMULA_TEXT,
+                                "Excel stored this typed text as a formula (it shows #NAME?); the text is read as "
+                                "typed. To keep Excel from doing so, type an apostrophe before it ('- ...)",
+                                False))
+        else:
+            # Listed unless the parser listed it already (a score it could not read): nothing unseen.
+            reason = "error_cell" if isinstance(value, ErrorCell) else "formula_without_value"
+            sheet.notes.append((i, bounded.column_letters(j), value, reason, SUGGEST[reason], None))
 
 
 def trim_grid(rows: list[list[object]]) -> list[list[object]]:
@@ -155,21 +218,18 @@ def trim_grid(rows: list[list[object]]) -> list[list[object]]:
     return rows
 
 
-def _read_csv_rows(path: Path, display_name: str) -> list[list[object]]:
-    """The records of a CSV file: size checked first, every record checked against its lines."""
-    lim = bounded.limits()
-    bounded.check_file_size(path, display_name, lim)
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - cp1252 decodes almost anything
-        raise RawFileError(f"{display_name}: not UTF-8 text; save it as CSV UTF-8 and rerun")
-    del raw
-    return bounded.read_csv_records(text, sniff_delimiter(text), display_name, lim)
+def _read_csv(path: Path, display_name: str, lim: bounded.Limits) -> Sheet:
+    """A CSV file as one sheet: size checked first, its encoding found (:func:`bounded.read_csv_file`), every
+    record checked against its lines; each line that could not be decoded is listed in the rejects."""
+    records, encoding, bad_lines = bounded.read_csv_file(path, display_name, lim)
+    sheet = Sheet(display_name, "", trim_grid(records), encoding=encoding)
+    for number, shown in bad_lines:
+        sheet.notes.append((number - 1, "", shown, "undecodable_line",
+                            f"line {number:,} is not in the encoding of the rest of the file "
+                            f"({encoding.split(' (')[0]}; the line's text is shown as UTF-8 reads it, with \ufffd "
+                            "for a byte it cannot read); correct it, or save the whole file again as CSV UTF-8, "
+                            "and rerun", True))
+    return sheet
 
 
 #: Reject reason of a filled cell right of the table's last header column: nothing reads it.
@@ -246,6 +306,8 @@ def detect_layout(sheet: Sheet) -> None:
             sheet.layout, sheet.header_row = "published", 0
             sheet.columns = {j: c for j, c in enumerate(PUBLISHED_COLUMNS)}
             return
+    if _as_label_value_letter(sheet):
+        return
     title_parts: list[str] = []
     near_miss = ""
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
@@ -296,10 +358,78 @@ def detect_layout(sheet: Sheet) -> None:
         _check_columns(sheet)
         return
     searched = len(rows) if HEADER_SEARCH_ROWS is None else min(len(rows), HEADER_SEARCH_ROWS)
+    within = (f"in its {searched:,} rows" if searched == len(rows)
+              else f"in its first {searched:,} rows (of {len(rows):,})")
+    read_as = f" (read as {sheet.encoding})" if sheet.encoding else ""
     raise RawFileError(
-        f"{sheet.where()}: no header row found in its {searched} rows; expected {EXPECTED_LAYOUTS}.{near_miss} "
+        f"{sheet.where()}{read_as}: no header row found {within}; expected {EXPECTED_LAYOUTS}.{near_miss} "
         "See docs/data_model.md, rename the header, or add the spelling to smartcity_utils/data/column_aliases.csv"
     )
+
+
+#: Columns looked at for a label and its value (a label cell merged over a few columns puts its value
+#: further right); a filled cell beyond makes the row part of a table.
+_LETTER_WIDTH = 8
+
+#: What a label/value row can give besides the regency: a value of the recap layout.
+_LETTER_VALUES = ("final_score", "rank", "rank_of", "rank_province")
+
+
+def _as_label_value_letter(sheet: Sheet) -> bool:
+    """Read a letter typed as it reads, one label and its value a row, as a one-row recap; True when it is one.
+
+    ``Kabupaten/Kota | Kota Kediri``, ``Tahun | 2022``, ``Baseline | 3,60`` ...
+    ``Nilai Final | 3,31``, ``Peringkat | 22``: every filled row holds at most
+    two cells (a label, with or without ``:``, and its value; or a title line),
+    one label names the regency and another a pillar, a dimension, the index or
+    a rank. The sheet then becomes a header row of the labels and one row of
+    their values, which the recap parser reads; a reject names the row of its
+    label (:attr:`Sheet.value_rows`). Labels that name no known column are listed as ignored.
+
+    Raises:
+        RawFileError: such a sheet that names a field twice (two letters on one sheet).
+    """
+    filled = []
+    for i, row in enumerate(sheet.rows):
+        cells = [(j, c) for j, c in enumerate(row[:_LETTER_WIDTH]) if not is_blank(c)]
+        if len(cells) > 2 or any(not is_blank(c) for c in row[_LETTER_WIDTH:]):
+            return False  # a table: stops at its first row of three cells, whatever the sheet's size
+        if cells:
+            filled.append((i, cells))
+    if not filled:
+        return False
+    pairs, title, seen = [], [], {}
+    for i, cells in filled:
+        if len(cells) == 1:
+            title.append(str(cells[0][1]))
+            continue
+        (_, label), (_, value) = cells
+        found = _header_columns([label]) if isinstance(label, str) else {}
+        name = found.get(0)
+        if name is not None and name in seen:
+            raise RawFileError(
+                f"{sheet.where(i)}: a letter typed as label and value rows, but {str(label).strip()!r} is given twice "
+                f"(rows {seen[name] + 1} and {i + 1}); the layout expected is one regency-year a sheet, one label and "
+                "its value a row (Kabupaten/Kota | Kota Kediri, Tahun | 2022, Baseline | 3,60 ... Nilai Final | "
+                "3,31, Peringkat | 22): put each letter on its own sheet")
+        if name is not None:
+            seen[name] = i
+        pairs.append((i, label, value, name))
+    names = set(seen)
+    if "regency" not in names or not any(n.startswith(("pillar:", "dimension:")) or n in _LETTER_VALUES
+                                         for n in names):
+        return False
+    header = [label for _, label, _, _ in pairs]
+    values = [value for _, _, value, _ in pairs]
+    sheet.rows = [header, values]
+    sheet.row_map = {0: pairs[0][0], 1: seen["regency"]}
+    sheet.layout, sheet.header_row = "recap", 0
+    sheet.columns = {k: name for k, (_, _, _, name) in enumerate(pairs) if name is not None}
+    sheet.value_rows = {name.split(":")[-1]: i for i, _, _, name in pairs if name is not None}
+    sheet.title = " ".join(title)
+    sheet.ignored_columns = [" ".join(str(label).split()) for _, label, _, name in pairs if name is None]
+    _check_columns(sheet)
+    return True
 
 
 def _unrecognised_headers(rows: list[list[object]], header_rows: list[int], cols: dict[int, str]) -> list[str]:

@@ -76,10 +76,16 @@ def test_compute_index_missing_dimension_gives_nan():
     assert np.isnan(ix.compute_index(df)["final_score_computed"].iloc[0])
 
 
-def test_compute_index_year_without_weights_names_the_year():
-    df = _kediri().assign(year=2016)
-    with pytest.raises(ValueError, match="2016"):
-        ix.compute_index(df)
+def test_a_year_without_weights_takes_the_nearest_years_as_assumed_and_says_so():
+    df = _kediri().assign(year=2016)  # only a year without weights: computed, never a stop
+    with pytest.warns(UserWarning, match=r"no dimension weights for year\(s\) \[2016\]: 2016 uses those of 2019 "
+                                         r"\(10/20/30/30/10, assumed\)"):
+        out = ix.compute_index(df)
+    assert out["final_score_computed"].iloc[0] == pytest.approx(0.1 * 3.6 + 0.2 * 3.21 + 0.3 * 3.23 + 0.3 * 3.07
+                                                                + 0.1 * 3.65)
+    weights = ix.weights_of_years([2025])
+    assert (weights.loc[2025, "weights"], weights.loc[2025, "weights_status"]) == ("10/20/30/20/20", "assumed")
+    assert "assumed equal to those of 2024" in weights.loc[2025, "weights_source"]
 
 
 def test_compute_index_weights_not_summing_to_one_names_the_year():
@@ -314,7 +320,7 @@ def test_analysis_summary_names_the_lead_method_and_the_true_rank_coverage(tmp_p
     assert analysis_summary(tmp_path) == "simulated data: " + line
 
 
-def test_year_without_weights_leaves_the_other_years(recwarn):
+def test_year_without_weights_leaves_the_other_years_and_is_computed_with_assumed_weights(recwarn):
     from smartcity_utils.analysis.index import compute_index
 
     dims = dict(zip(DIMENSION_KEYS, [3.6, 3.21, 3.23, 3.07, 3.65]))
@@ -323,7 +329,7 @@ def test_year_without_weights_leaves_the_other_years(recwarn):
         warnings.simplefilter("always")
         out = compute_index(frame)
     assert out["final_score_computed"].iloc[0] == pytest.approx(3.315)
-    assert pd.isna(out["final_score_computed"].iloc[1])
+    assert out["final_score_computed"].iloc[1] == pytest.approx(3.315)  # 2024's weights, assumed
     message = str(recwarn.pop(UserWarning).message)
     assert "no dimension weights for year(s) [2099]" in message and "np.int64" not in message
 

@@ -88,4 +88,4 @@ def test_weights_of_each_year_say_how_they_are_known():
     assert weights.loc[2021, "weights"] == "10/20/30/20/20" and weights.loc[2021, "weights_status"] == "documented"
     assert "pelitasumsel.com" in weights.loc[2021, "weights_source_url"]
     assert weights.loc[2019, "weights"] == "10/20/30/30/10" and weights.loc[2019, "weights_status"] == "assumed"
-    assert weights.loc[2099, "weights_status"] == "none"
+    assert weights.loc[2099, "weights_status"] == "assumed" and weights.loc[2099, "weights"] == "10/20/30/20/20"

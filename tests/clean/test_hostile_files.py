@@ -140,7 +140,8 @@ def test_the_limits_are_settable_and_a_bad_setting_is_one_line(tmp_path, monkeyp
 
 def test_each_limit_has_its_reason_and_the_default_sizes_of_the_issue():
     assert {k: v.default for k, v in bounded.LIMITS.items()} == {
-        "max_rows": 200_000, "max_columns": 200, "max_cells": 10_000_000, "max_megabytes": 200}
+        "max_rows": 200_000, "max_columns": 200, "max_cells": 10_000_000, "max_workbook_cells": 10_000_000,
+        "max_megabytes": 200}
     assert all(len(limit.reason) > 60 and limit.env.startswith("SMARTCITY_") for limit in bounded.LIMITS.values())
 
 

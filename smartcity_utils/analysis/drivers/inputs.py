@@ -81,11 +81,22 @@ def numeric_frame(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 
 
+#: The largest magnitude a target, pillar or rank value may have. The models square and multiply values
+#: (sums of squares, cross products, fourth moments for the intervals): at 1e308 a square overflows to
+#: infinity and at 1e200 a cross product does, which once gave a traceback or a wrong "perfectly
+#: collinear". 1e50 keeps every such product finite, far above any score, index, rupiah amount
+#: (GRDP is about 1e15) or count; a larger value is a typo or a unit to change.
+MAX_MAGNITUDE = 1e50
+
+
 def _to_number(value: Any) -> tuple[float, bool]:
     """Parses one cell; returns (number, ok). Missing tokens parse to NaN."""
     number, reason = parse_number(value)
     if reason == "missing":
         return np.nan, True
+    if reason == "not_a_number" and isinstance(value, str) and value.strip().lstrip("+-").casefold() in ("inf",
+                                                                                                           "infinity"):
+        return float(value.strip()), True  # named as infinite by validate_driver_input
     return (np.nan, False) if reason else (number, True)
 
 
@@ -162,6 +173,13 @@ def validate_driver_input(
             raise DriverInputError(
                 f"{source}, row {pos + 2}, column '{col}': value {str(df[col].iloc[pos])!r} is infinite; "
                 "replace it with a number or leave the cell empty")
+        huge = np.abs(np.nan_to_num(out[col].to_numpy(float))) > MAX_MAGNITUDE
+        if huge.any():
+            pos = int(np.flatnonzero(huge)[0])
+            raise DriverInputError(
+                f"{source}, row {pos + 2}, column '{col}': value {str(df[col].iloc[pos])!r} is beyond "
+                f"{MAX_MAGNITUDE:g} in size, which the models cannot compute with (its square overflows); "
+                "correct it, or rescale the column (e.g. in millions)")
 
     incomplete = out[[target, *pillars]].isna().any(axis=1).to_numpy()
     dropped = [int(i) + 2 for i in np.flatnonzero(incomplete)]
@@ -245,10 +263,13 @@ TARGET_COPY_R2 = 0.99
 
 
 def _numbers(series: pd.Series) -> np.ndarray:
-    """The cells of a column as floats (NaN where not a number or missing), without raising."""
+    """The cells of a column as floats (NaN where not a number, missing or beyond :data:`MAX_MAGNITUDE`,
+    which :func:`validate_driver_input` then names), without raising."""
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        return series.to_numpy(float)
-    return np.array([v if ok else np.nan for v, ok in (_to_number(x) for x in series.tolist())], float)
+        values = series.to_numpy(float)
+    else:
+        values = np.array([v if ok else np.nan for v, ok in (_to_number(x) for x in series.tolist())], float)
+    return np.where(np.abs(np.nan_to_num(values)) > MAX_MAGNITUDE, np.nan, values)
 
 
 def target_function_fit(column: pd.Series, target: pd.Series) -> float:
