@@ -1,0 +1,170 @@
+"""Confidence sets for ranks: the reference package's PISA example, and cases whose true ranks are known."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from smartcity_utils.analysis.rank_sets import (
+    marginal_sets,
+    panel_index_variance,
+    rank_confidence_sets,
+    shared_error_sd,
+    simultaneous_sets,
+    tau_best,
+)
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "pisa2018_math.csv"
+
+
+@pytest.fixture(scope="module")
+def pisa():
+    frame = pd.read_csv(FIXTURE, comment="#")
+    assert len(frame) == 38
+    return frame, frame["math_score"].to_numpy(), np.diag(frame["math_se"].to_numpy() ** 2)
+
+
+def _at(frame, name):
+    return int(np.flatnonzero(frame["jurisdiction"] == name)[0])
+
+
+def test_pisa_top5_sets_as_the_vignette_prints(pisa):
+    """csranks' vignette: 12 countries may be among the top 5 at 95 %; at 90 % Sweden drops out."""
+    frame, x, cov = pisa
+    top12 = {"Japan", "Korea", "Estonia", "Netherlands", "Poland", "Switzerland", "Canada", "Denmark",
+             "Slovenia", "Belgium", "Finland", "Sweden"}
+    for seed in (0, 1):
+        at95 = set(frame["jurisdiction"][tau_best(x, cov, 5, 0.95, 1000, seed)])
+        at90 = set(frame["jurisdiction"][tau_best(x, cov, 5, 0.90, 1000, seed)])
+        assert at95 == top12
+        assert at90 == top12 - {"Sweden"}
+
+
+def test_pisa_united_kingdom_marginal_set(pisa):
+    """The vignette prints 7 to 23 for the United Kingdom (estimated 13th) at 95 %.
+
+    The upper bound is 23 for every seed. The lower bound sits on a knife edge: Canada's difference
+    from the United Kingdom is 2.94 standard errors, the step's critical value as near as Monte Carlo can
+    tell; csranks itself (1000 draws) gives 7 or 8 depending on its seed, and so does this code.
+    """
+    frame, x, cov = pisa
+    uk = _at(frame, "United Kingdom")
+    lows = []
+    for seed in range(12):
+        low, high = marginal_sets(x, cov, 0.95, 1000, seed, indices=[uk])
+        assert high[0] == 23
+        lows.append(int(low[0]))
+    assert set(lows) == {7, 8}
+    se = np.sqrt(cov[uk, uk] + cov[_at(frame, "Canada"), _at(frame, "Canada")])
+    assert (x[_at(frame, "Canada")] - x[uk]) / se == pytest.approx(2.942, abs=0.001)
+
+
+def test_pisa_simultaneous_sets(pisa):
+    """The vignette's reading of the 95 % and 75 % simultaneous sets."""
+    frame, x, cov = pisa
+    low, high = simultaneous_sets(x, cov, 0.95, 2000, 0)
+    de, kr = _at(frame, "Germany"), _at(frame, "Korea")
+    assert low[de] <= 7 <= high[de] and low[kr] <= 7 <= high[kr]  # both hold rank 7: not told apart
+    bottom = [_at(frame, c) for c in ("Chile", "Mexico", "Costa Rica", "Colombia")]
+    rest = np.setdiff1d(np.arange(len(x)), bottom)
+    assert low[bottom].min() > high[rest].max()  # the bottom group's sets overlap no other country's
+    low75, high75 = simultaneous_sets(x, cov, 0.75, 2000, 0)
+    assert high75[kr] < low75[de]  # at 75 % Korea is shown above Germany
+    # Simultaneous sets contain the marginal ones and the estimated rank.
+    mlow, mhigh = marginal_sets(x, cov, 0.95, 2000, 0)
+    rank = pd.Series(x).rank(ascending=False, method="min").to_numpy()
+    assert (low <= mlow).all() and (mhigh <= high).all()
+    assert (mlow <= rank).all() and (rank <= mhigh).all()
+
+
+def _coverage(theta, sd, n_rep, shrink=1.0, seed=11):
+    rng = np.random.default_rng(seed)
+    p = theta.size
+    true_rank = pd.Series(theta).rank(ascending=False, method="min").to_numpy()
+    marg = simul = 0
+    widths = []
+    for rep in range(n_rep):
+        x = theta + rng.normal(0, sd)
+        cov = np.diag((sd * shrink) ** 2)
+        lo, hi = marginal_sets(x, cov, 0.90, 400, rep)
+        marg += int(((lo <= true_rank) & (true_rank <= hi)).sum())
+        widths.append(np.mean(hi - lo + 1))
+        lo, hi = simultaneous_sets(x, cov, 0.90, 400, rep)
+        simul += int(((lo <= true_rank) & (true_rank <= hi)).all())
+    return marg / (n_rep * p), simul / n_rep, float(np.mean(widths))
+
+
+def test_known_truth_coverage():
+    """Ten units with known values and unequal errors: both kinds of set hold the true ranks at 90 % or more
+    (the guarantee is a lower bound: here both hold them nearly always).
+
+    With the error understated fourfold (as when a panel's shared error is left out), they do not.
+    """
+    theta = np.array([3.0, 2.95, 2.9, 2.8, 2.75, 2.6, 2.55, 2.5, 2.3, 2.2])
+    sd = 1.5 * np.array([0.05, 0.08, 0.04, 0.06, 0.05, 0.07, 0.03, 0.06, 0.05, 0.08])
+    n_rep = 120
+    marg, simul, width = _coverage(theta, sd, n_rep)
+    assert marg >= 0.90 - 2 * np.sqrt(0.09 / (n_rep * 10))
+    assert simul >= 0.90 - 2 * np.sqrt(0.09 / n_rep)
+    assert 1.5 < width < 7  # informative: neither points nor the whole range
+    marg_bad, simul_bad, _ = _coverage(theta, sd, 80, shrink=0.25)
+    assert marg_bad < 0.85 and simul_bad < 0.5
+
+
+def test_well_separated_and_exact_units_get_their_own_rank():
+    theta = np.array([1.0, 4.0, 2.0, 3.0])
+    lo, hi = simultaneous_sets(theta, np.diag([1e-4] * 4), 0.95, 500, 0)
+    assert lo.tolist() == hi.tolist() == [4, 1, 3, 2]
+    lo, hi = marginal_sets(theta, np.zeros((4, 4)), 0.95, 100, 0)
+    assert lo.tolist() == hi.tolist() == [4, 1, 3, 2]
+    # Two units that cannot be told apart share a set of two ranks; the rest stay singletons.
+    lo, hi = marginal_sets(np.array([1.0, 4.0, 4.001, 3.0]), np.diag([1e-4] * 4), 0.95, 500, 0)
+    assert lo.tolist() == [4, 1, 1, 3] and hi.tolist() == [4, 2, 2, 3]
+    assert tau_best(theta, np.diag([1e-4] * 4), 2, 0.95, 500, 0).tolist() == [False, True, False, True]
+    with pytest.raises(ValueError, match="finite"):
+        marginal_sets(np.array([1.0, np.nan]), np.eye(2))
+
+
+def test_regency_sets_include_a_missing_dimension_and_the_shared_error():
+    """A regency-year missing a dimension still has an error and a set wider than one rank; the shared error
+    widens every set; a group not fully loaded has none."""
+    keys = ["baseline", "output", "outcome", "impact", "quick_wins"]
+    rng = np.random.default_rng(0)
+    n = 12
+    units = pd.DataFrame({"regency_id": range(n), "year": 2022, "evaluation_group": "A",
+                          "final_score": np.round(3 + 0.02 * rng.standard_normal(n), 2)})
+    for k in keys:
+        units[k] = units["final_score"]
+    units.loc[3, "impact"] = np.nan
+    sigma = np.full((5, 5), 0.01) + np.eye(5) * 0.02
+    var = panel_index_variance(units, sigma, assumed_size=3.0)
+    assert np.all(var > 0) and var[3] == pytest.approx(var[0])
+    sets = rank_confidence_sets(units, var, n_boot=300)
+    assert sets.loc[3, "set_marginal_high"] > sets.loc[3, "set_marginal_low"]
+    wide = rank_confidence_sets(units, var + 0.05 ** 2, n_boot=300)
+    assert ((wide["set_marginal_high"] - wide["set_marginal_low"])
+            >= (sets["set_marginal_high"] - sets["set_marginal_low"])).all()
+    none = rank_confidence_sets(units, var, n_boot=100, rankable=np.zeros(n, bool))
+    assert none["set_marginal_low"].isna().all() and none["rank"].isna().all()
+
+
+def test_shared_error_default_bounds_a_known_panel_error():
+    """Regencies scored in consecutive years by panels sharing an error of sd 0.06: the default is an upper
+    bound near it when the true index barely changes, and grows when the true index moves."""
+    rng = np.random.default_rng(5)
+    n, years = 300, [2021, 2022, 2023]
+    level = rng.normal(3.0, 0.3, n)
+    own = np.full(n * len(years), 0.03 ** 2)
+    for change_sd, low, high in ((0.0, 0.05, 0.07), (0.08, 0.08, 0.12)):
+        rows = []
+        for y in years:
+            truth = level + rng.normal(0, change_sd, n) + 0.05 * (y - 2021)
+            score = truth + rng.normal(0, 0.03, n) + rng.normal(0, 0.06, n)
+            rows.append(pd.DataFrame({"regency_id": range(n), "year": y, "final_score": score}))
+        units = pd.concat(rows, ignore_index=True)
+        shared = shared_error_sd(units, own)
+        assert low < shared.sd < high, (change_sd, shared)
+        assert shared.n_pairs == 2 * n and shared.sensitivity[0] == 0.0 and shared.sensitivity[-1] > shared.sd
