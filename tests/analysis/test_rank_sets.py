@@ -168,3 +168,55 @@ def test_shared_error_default_bounds_a_known_panel_error():
         shared = shared_error_sd(units, own)
         assert low < shared.sd < high, (change_sd, shared)
         assert shared.n_pairs == 2 * n and shared.sensitivity[0] == 0.0 and shared.sensitivity[-1] > shared.sd
+
+
+def _band_frame():
+    from smartcity_utils.analysis.index import dimension_keys
+
+    keys = dimension_keys()
+    rows = [{"regency_id": r, "year": 2022, "evaluation_group": "A", **{k: 3.0 + 0.01 * r for k in keys},
+             "final_score": 3.0 + 0.01 * r} for r in range(8)]
+    rows[2]["impact"] = np.nan  # a regency-year missing a dimension
+    rows[5].update({k: np.nan for k in keys})  # a letter giving the index alone
+    return pd.DataFrame(rows), keys
+
+
+def test_band_of_a_regency_year_missing_a_dimension_has_the_panels_width():
+    """Before, a regency-year missing a dimension kept its index in every draw: a band of zero width. Its index
+    now varies by its panel's error through the year's weights, w' Sigma w / m, as the others'."""
+    from smartcity_utils.analysis import rank_uncertainty as ru
+    from smartcity_utils.analysis.index import weights_wide
+
+    frame, keys = _band_frame()
+    sigma = np.full((len(keys), len(keys)), 0.01) + np.eye(len(keys)) * 0.03
+    model = ru.RankModel(n_draws=8000, seed=3, weight_spread=0.0, panel_error_cov=sigma, panel_size=3.0)
+    d = ru._prepare_draws(frame, model)
+    w = weights_wide(None, [2022]).reindex(columns=keys).to_numpy(float)[0]
+    expected = float(w @ sigma @ w) / 3.0
+    for i in (2, 5):
+        assert d.fallback_noise[i].var() == pytest.approx(expected, rel=0.06), i
+    band = ru.rank_uncertainty(frame, ru.RankModel(n_draws=400, seed=3, weight_spread=0.0, panel_error_cov=sigma,
+                                                   panel_size=3.0))
+    assert (band["rank_p95"] - band["rank_p05"] > 0).all()
+    _, fast = ru.rank_draws(frame, ru.RankModel(n_draws=30, seed=1, panel_error_cov=sigma, panel_size=3.0,
+                                                shared_sd=0.05))
+    _, slow = ru.rank_draws_naive(frame, ru.RankModel(n_draws=30, seed=1, panel_error_cov=sigma, panel_size=3.0,
+                                                      shared_sd=0.05))
+    assert np.array_equal(fast, slow)
+
+
+def test_shared_error_widens_the_band_by_its_size():
+    """With the panels' own error off, the shared error alone moves two regencies 0.05 apart past each other as
+    often as N(0, 2 sd^2) says."""
+    from scipy import stats
+
+    from smartcity_utils.analysis import rank_uncertainty as ru
+
+    frame, _ = _band_frame()
+    frame = frame.iloc[[0, 5]].reset_index(drop=True)  # 3.00 and 3.05
+    _, ranks = ru.rank_draws(frame, ru.RankModel(n_draws=8000, seed=2, weight_spread=0.0, shared_sd=0.04))
+    swapped = float((ranks[0] == 1).mean())
+    assert swapped == pytest.approx(stats.norm.cdf(-0.05 / (0.04 * np.sqrt(2))), abs=0.015)
+    assumptions = ru.RankModel(shared_sd=0.04).assumptions()
+    assert "N(0, 0.040^2)" in assumptions["shared_error"]
+    assert ru.RankModel().assumptions()["shared_error"].startswith("off")
