@@ -36,7 +36,7 @@ import pandas as pd
 SET_COVERAGE = 0.95
 
 #: Bootstrap draws of the max statistic (csranks uses 1000).
-N_BOOT = 2000
+N_BOOT = 1000
 
 #: Draws processed at once in the simultaneous statistic (memory: chunk x p x p floats).
 _CHUNK_CELLS = 4_000_000
@@ -249,14 +249,13 @@ class SharedError:
 SENSITIVITY_FACTORS = (0.0, 0.5, 1.0, 1.5)
 
 
-def panel_index_variance(units: pd.DataFrame, panel_error_cov: np.ndarray | None,
-                         weights: pd.DataFrame | None = None, sizes: dict | None = None,
-                         assumed_size: float | None = None) -> np.ndarray:
+def panel_index_variance(units: pd.DataFrame, panel_error_cov: np.ndarray | None, panel_size,
+                         weights: pd.DataFrame | None = None) -> np.ndarray:
     """Per regency-year, the variance of its index from its own assessors erring independently: ``w' Sigma w / m``.
 
     ``w`` is the year's weight vector, ``Sigma`` one assessor's dimension error covariance and ``m`` the
-    panel's own size where known (``sizes``: {(regency_id, year): m}), else ``assumed_size``. A regency-year
-    missing a dimension keeps this variance: its published index was still scored by a panel.
+    panel's size (``panel_size``: one per row, or one for all). A regency-year missing a dimension keeps this
+    variance: its published index was still scored by a panel.
     """
     from smartcity_utils.analysis.index import dimension_keys, weights_wide
 
@@ -265,13 +264,12 @@ def panel_index_variance(units: pd.DataFrame, panel_error_cov: np.ndarray | None
     keys = dimension_keys()
     years = units["year"].astype(int).to_numpy()
     wide = weights_wide(weights, np.unique(years)).reindex(columns=keys)
-    w = wide.reindex(years).to_numpy(float)
+    w = np.nan_to_num(wide.reindex(years).to_numpy(float))
     sigma = np.asarray(panel_error_cov, float)
     per_assessor = np.einsum("ij,jk,ik->i", w, sigma, w)
-    sizes = sizes or {}
-    if assumed_size is None or assumed_size <= 0:
-        assumed_size = (len(sizes) / sum(1.0 / v for v in sizes.values())) if sizes else 3.5
-    m = np.array([sizes.get((rid, int(y)), assumed_size) for rid, y in zip(units["regency_id"], years)], float)
+    m = np.broadcast_to(np.asarray(panel_size, float), per_assessor.shape)
+    if not (m > 0).all():
+        raise ValueError("panel sizes must be positive")
     return per_assessor / m
 
 
@@ -308,7 +306,8 @@ def shared_error_sd(units: pd.DataFrame, own_variance: np.ndarray, score_col: st
 
 def rank_confidence_sets(units: pd.DataFrame, index_variance: np.ndarray, score_col: str = "final_score",
                          by: Sequence[str] = ("year", "evaluation_group"), coverage: float = SET_COVERAGE,
-                         n_boot: int = N_BOOT, seed: int = 0, rankable: np.ndarray | None = None) -> pd.DataFrame:
+                         n_boot: int = N_BOOT, seed: int = 0, rankable: np.ndarray | None = None,
+                         simultaneous: bool = True) -> pd.DataFrame:
     """Marginal and simultaneous confidence sets for each regency-year's rank within its group.
 
     Estimand: the rank of the regency-year's error-free index (the index an error-free panel would give, under
@@ -342,7 +341,44 @@ def rank_confidence_sets(units: pd.DataFrame, index_variance: np.ndarray, score_
         x, cov = score[rows], np.diag(var[rows])
         lo, hi = marginal_sets(x, cov, coverage, n_boot, seed)
         out.loc[rows, "set_marginal_low"], out.loc[rows, "set_marginal_high"] = lo, hi
+        if not simultaneous:
+            continue
         lo, hi = simultaneous_sets(x, cov, coverage, n_boot, seed)
         out.loc[rows, "set_simultaneous_low"], out.loc[rows, "set_simultaneous_high"] = lo, hi
     out.attrs["coverage"] = coverage
+    return out
+
+
+def set_assumptions(shared: SharedError, coverage: float = SET_COVERAGE) -> dict[str, object]:
+    """What the regency rank sets estimate and assume, in plain words (for the metadata and the pages)."""
+    return {
+        "estimand": ("the rank of a regency-year's error-free index (what an error-free panel would give, with the "
+                     "year's weights) within its year and evaluation group"),
+        "method": ("confidence sets for ranks after Mogstad, Romano, Shaikh and Wilhelm (Review of Economic Studies "
+                   "2024, doi:10.1093/restud/rdad006), as the R package csranks computes them: pairwise comparisons "
+                   "by a parametric bootstrap of the largest standardised difference, stepping down"),
+        "coverage": coverage,
+        "marginal": f"each regency-year's set holds its true rank with probability at least {coverage:.0%}",
+        "simultaneous": (f"the sets of all regency-years of a group hold all their true ranks at once with "
+                         f"probability at least {coverage:.0%}"),
+        "assumptions": ("each index is its true value plus a normal error, independent between regency-years; its "
+                        "variance is the panel's own (w' Sigma w / m: one assessor's pooled error covariance over the "
+                        "panel's size, the year's weights) plus a panel-shared error; weights taken as published"),
+        "shared_error_sd": shared.sd,
+        "shared_error_source": shared.source,
+        "shared_error_sensitivity": list(shared.sensitivity),
+    }
+
+
+def set_sensitivity(units: pd.DataFrame, own_variance: np.ndarray, sizes: Sequence[float],
+                    score_col: str = "final_score", rankable: np.ndarray | None = None,
+                    coverage: float = SET_COVERAGE, n_boot: int = 500, seed: int = 0) -> list[dict[str, float]]:
+    """How wide the marginal sets are under each shared-error size: median width and the share of one rank."""
+    out = []
+    for sd in sizes:
+        sets = rank_confidence_sets(units, own_variance + sd ** 2, score_col, coverage=coverage, n_boot=n_boot,
+                                    seed=seed, rankable=rankable, simultaneous=False)
+        width = (sets["set_marginal_high"] - sets["set_marginal_low"] + 1).dropna()
+        out.append({"shared_error_sd": float(sd), "median_width": float(width.median()) if len(width) else None,
+                    "share_single_rank": float((width == 1).mean()) if len(width) else None})
     return out

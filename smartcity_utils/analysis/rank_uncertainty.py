@@ -611,7 +611,9 @@ def band_coverage_check(regency_year: pd.DataFrame, model: RankModel, n_rep: int
     the truth, ``n_rep`` sets of panel means are drawn around them from the
     model's panel error (``N(0, Sigma / m)``), the bands are computed from
     each drawn set as from real data (weights fixed: they are known here) and
-    each band is checked against the rank of the truth. It measures whether
+    each band is checked against the rank of the truth (the panel-shared error of
+    the model, ``shared_sd``, drawn too). It checks the computation of the bands under their
+    own model, not that model: the data cannot show it. It measures whether
     the band procedure holds its nominal 90 % at this table's spacing of
     scores and group sizes, under the panel model itself; departures from
     that model are measured by ``benchmarks/stress_drivers.py``.
@@ -636,7 +638,8 @@ def band_coverage_check(regency_year: pd.DataFrame, model: RankModel, n_rep: int
                 "note": "no panel error covariance: nothing to check"}
     # The bands as computed from data (pooled panel model, weights known here), and the truth (no panel error).
     banding = replace(model, weight_spread=0.0, panel_variance="pooled", panel_error_cov=np.asarray(cov, float))
-    units, truth = rank_draws(regency_year, replace(banding, n_draws=1, panel_error_cov=None, assessor_scores=None))
+    units, truth = rank_draws(regency_year, replace(banding, n_draws=1, panel_error_cov=None, assessor_scores=None,
+                                                    shared_sd=0.0))
     truth = truth[:, 0]
     # The panel error of each regency-year: drawn once per set, as the panel model says.
     d = _prepare_draws(regency_year, replace(banding, n_draws=n_rep, seed=seed, weight_spread=0.0))
@@ -648,6 +651,9 @@ def band_coverage_check(regency_year: pd.DataFrame, model: RankModel, n_rep: int
         values = d.dims.copy()
         for i, draws in d.model_units.items():
             values[i] = draws[rep]
+        if d.shared is not None:
+            # The panel-shared error, the same on every dimension (the weights sum to 1: the index moves by it).
+            values = values + d.shared[:, [rep]]
         drawn[keys] = values
         _, ranks = rank_draws(drawn, replace(banding, seed=seed + 1 + rep))
         band = summarise_rank_draws(drawn, ranks)

@@ -140,7 +140,7 @@ def test_regency_sets_include_a_missing_dimension_and_the_shared_error():
         units[k] = units["final_score"]
     units.loc[3, "impact"] = np.nan
     sigma = np.full((5, 5), 0.01) + np.eye(5) * 0.02
-    var = panel_index_variance(units, sigma, assumed_size=3.0)
+    var = panel_index_variance(units, sigma, 3.0)
     assert np.all(var > 0) and var[3] == pytest.approx(var[0])
     sets = rank_confidence_sets(units, var, n_boot=300)
     assert sets.loc[3, "set_marginal_high"] > sets.loc[3, "set_marginal_low"]
