@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -220,3 +221,74 @@ def test_shared_error_widens_the_band_by_its_size():
     assumptions = ru.RankModel(shared_sd=0.04).assumptions()
     assert "N(0, 0.040^2)" in assumptions["shared_error"]
     assert ru.RankModel().assumptions()["shared_error"].startswith("off")
+
+
+def test_reports_quote_the_lead_interval_widened_by_the_error_bound():
+    """driver_estimates (profile, narrative) and the notebook's estimates table quote the widened interval."""
+    from smartcity_utils.analysis.drivers.lead import BOUND_METHOD, LEAD_METHOD
+    from smartcity_utils.analysis.run import lead_driver_estimates
+    from smartcity_utils.report.drivers import quoted_lead
+
+    lead = pd.DataFrame({"pillar": ["a", "b"], "estimate": [0.4, 0.1], "ci_low": [0.3, 0.0], "ci_high": [0.5, 0.2],
+                         "method": LEAD_METHOD})
+    widened = lead.assign(ci_low=[0.2, -0.1], ci_high=[0.7, 0.25], method=BOUND_METHOD)
+    both = pd.concat([lead, widened], ignore_index=True)
+    quoted = quoted_lead(both).set_index("pillar")
+    assert quoted.loc["a", ["estimate", "ci_low", "ci_high"]].tolist() == [0.4, 0.2, 0.7]
+    assert quoted.loc["b", ["ci_low", "ci_high"]].tolist() == [-0.1, 0.25]
+    out = lead_driver_estimates(both.assign(is_simulated=True)).set_index("pillar_key")
+    assert out.loc["a", ["estimate", "ci_low", "ci_high"]].tolist() == [0.4, 0.2, 0.7]
+    assert (out["method"] == LEAD_METHOD).all()
+    # Without the bound (no assessor rows for it), the lead's own interval.
+    assert quoted_lead(lead).set_index("pillar").loc["a", "ci_low"] == 0.3
+    # Notebook 03's table of estimates quotes the widened interval and says so in its header.
+    from smartcity_utils.report import drivers
+
+    table = drivers.estimates_table({LEAD_METHOD: both}, "en")
+    assert table.labels[1] == "Corrected regression (lead), interval widened by the error bound"
+    assert table.rows[0][1] == "0.40 [0.20, 0.70]"
+    assert drivers.estimates_table({LEAD_METHOD: lead}, "en").labels[1] == "Corrected regression (lead)"
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_methods_text_says_what_the_band_model_draws(lang):
+    """The methods once said the panel is "drawn again from its members"; the model draws a pooled N(0, Sigma/m)
+    panel error and a panel-shared error (RankModel.assumptions), and the text now says so, with the set's
+    estimand and guarantee."""
+    from smartcity_utils.analysis.rank_uncertainty import RankModel
+    from smartcity_utils.report import narrative
+
+    plain = narrative.methods_html(lang, 1000, "eiv", pd.DataFrame(columns=["source_url", "region", "years"])).plain
+    assumed = RankModel(panel_error_cov=np.eye(5), panel_size=3.4, shared_sd=0.1).assumptions()
+    assert "N(0, Sigma/m)" in assumed["assessors"] and "pooled" in assumed["assessors"]
+    assert "N(0, 0.100^2)" in assumed["shared_error"]
+    if lang == "en":
+        assert "drawn again from its members" not in plain
+        assert "pooled over all panels" in plain and "shared by the whole panel" in plain
+        assert "95 % confidence set" in plain and "at least 95 %" in plain and "Mogstad" in plain
+        assert "interval is widened" in plain  # the lead interval quoted is the widened one
+    else:
+        assert "diambil ulang dari anggotanya" not in plain
+        assert "digabung dari semua panel" in plain and "galat bersama seluruh panel" in plain
+        assert "Himpunan kepercayaan 95 %" in plain and "sedikitnya 95 %" in plain
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_history_and_summary_quote_the_rank_set_beside_the_band(lang):
+    from smartcity_utils.report import narrative, tables
+
+    history = pd.DataFrame({"year": [2024], "evaluation_group": ["Nasional"], "n_in_group": [270],
+                            "final_score": [3.2], "final_score_source": ["reported"], "rank_computed": [51.0],
+                            "rank_reported": [np.nan], "rank_p05": [20.0], "rank_p95": [140.0],
+                            "rank_set_low": [6.0], "rank_set_high": [190.0], "n_lower": [219], "n_others": [269],
+                            "percentile_in_group": [81.4], "improvement": [np.nan]})
+    _, computed = narrative.rank_sentences(history, 2024, lang)
+    numbers = [n for n in re.findall(r"\d+", computed) if n != "95"]  # "95 %" names the set
+    assert numbers[:7] == ["270", "51", "20", "140", "6", "190", "219"]
+    table = tables.history_table(history, lang)
+    header = {"en": "95 % confidence set for the rank", "id": "Himpunan kepercayaan 95 % peringkat"}[lang]
+    cells = dict(zip(table.labels, table.rows[0]))
+    assert header in cells and "6" in cells[header] and "190" in cells[header]
+    # Without sets (an analysis written before them) the column is left out, not shown empty.
+    old = tables.history_table(history.assign(rank_set_low=np.nan, rank_set_high=np.nan), lang)
+    assert header not in old.labels
