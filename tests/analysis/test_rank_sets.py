@@ -292,3 +292,16 @@ def test_history_and_summary_quote_the_rank_set_beside_the_band(lang):
     # Without sets (an analysis written before them) the column is left out, not shown empty.
     old = tables.history_table(history.assign(rank_set_low=np.nan, rank_set_high=np.nan), lang)
     assert header not in old.labels
+
+
+def test_closing_table_quotes_the_widened_lead_interval():
+    from smartcity_utils.analysis.drivers.lead import BOUND_METHOD, LEAD_METHOD
+    from smartcity_utils.analysis.drivers.summary import driver_summary
+
+    lead = pd.DataFrame({"pillar": ["a", "b"], "estimate": [0.4, 0.1], "ci_low": [0.3, 0.05], "ci_high": [0.5, 0.2],
+                         "method": LEAD_METHOD})
+    widened = lead.assign(ci_low=[0.2, -0.1], ci_high=[0.7, 0.25], method=BOUND_METHOD)
+    row = driver_summary({"eiv": pd.concat([lead, widened], ignore_index=True)}).iloc[0]
+    assert (row["top_pillar"], row["top_ci_low"], row["top_ci_high"]) == ("a", 0.2, 0.7)
+    row = driver_summary({"eiv": lead}).iloc[0]
+    assert (row["top_ci_low"], row["top_ci_high"]) == (0.3, 0.5)
