@@ -49,7 +49,7 @@ def test_pisa_united_kingdom_marginal_set(pisa):
 
     The upper bound is 23 for every seed. The lower bound sits on a knife edge: Canada's difference
     from the United Kingdom is 2.94 standard errors, the step's critical value as near as Monte Carlo can
-    tell; csranks itself (1000 draws) gives 7 or 8 depending on its seed, and so does this code.
+    tell (even with 200,000 draws), so with 1000 draws, as the vignette ran, the bound is 7 or 8 by seed.
     """
     frame, x, cov = pisa
     uk = _at(frame, "United Kingdom")
