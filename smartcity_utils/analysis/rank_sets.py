@@ -167,8 +167,11 @@ def marginal_sets(x, cov, coverage: float = SET_COVERAGE, n_boot: int = N_BOOT, 
         shown_below = known & (d > 0)
         shown_above = known & (d < 0)
         while up.any() or down.any():
-            stat = np.max(np.concatenate([np.where(up[None], t, -np.inf), np.where(down[None], -t, -np.inf)],
-                                         axis=1), axis=1)
+            if up.all() and down.all():
+                stat = np.abs(t).max(axis=1)
+            else:
+                stat = np.maximum(np.where(up[None], t, -np.inf).max(axis=1, initial=-np.inf),
+                                  np.where(down[None], -t, -np.inf).max(axis=1, initial=-np.inf))
             crit = _quantile(stat, coverage)
             new_up = up & (d - s * crit > 0)
             new_down = down & (-d - s * crit > 0)
@@ -372,7 +375,7 @@ def set_assumptions(shared: SharedError, coverage: float = SET_COVERAGE) -> dict
 
 def set_sensitivity(units: pd.DataFrame, own_variance: np.ndarray, sizes: Sequence[float],
                     score_col: str = "final_score", rankable: np.ndarray | None = None,
-                    coverage: float = SET_COVERAGE, n_boot: int = 500, seed: int = 0) -> list[dict[str, float]]:
+                    coverage: float = SET_COVERAGE, n_boot: int = 200, seed: int = 0) -> list[dict[str, float]]:
     """How wide the marginal sets are under each shared-error size: median width and the share of one rank."""
     out = []
     for sd in sizes:
