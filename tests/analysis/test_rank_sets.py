@@ -81,6 +81,16 @@ def test_pisa_simultaneous_sets(pisa):
     assert (mlow <= rank).all() and (rank <= mhigh).all()
 
 
+def test_reference_page_example_of_simultaneous_sets():
+    """csranks' 2020 reference page (docs/reference/csranks.html) prints, for x = 1..3 in 10 steps with standard
+    errors 0.2: L = 7 6 5 4 3 2 1 1 1 1 and U = 10 10 10 10 9 8 7 6 5 4 (95 %, simultaneous)."""
+    x, cov = np.linspace(1, 3, 10), np.diag(np.full(10, 0.2 ** 2))
+    printed = ([7, 6, 5, 4, 3, 2, 1, 1, 1, 1], [10, 10, 10, 10, 9, 8, 7, 6, 5, 4])
+    found = [tuple(b.tolist() for b in simultaneous_sets(x, cov, 0.95, 1000, seed)) for seed in range(5)]
+    assert found[0] == printed
+    assert sum(f == printed for f in found) >= 3  # a bound on the critical value's edge moves by one with the seed
+
+
 def _coverage(theta, sd, n_rep, shrink=1.0, seed=11):
     rng = np.random.default_rng(seed)
     p = theta.size
