@@ -341,7 +341,7 @@ def test_analyse_prints_a_data_note_once_as_one_line(monkeypatch, capsys, tmp_pa
     dims = dict(zip(DIMENSION_KEYS, [3.6, 3.21, 3.23, 3.07, 3.65]))
     frame = pd.DataFrame([{"regency_id": 1, "year": 2022, **dims}, {"regency_id": 1, "year": 2099, **dims}])
 
-    def fake_run(path, seed=0):
+    def fake_run(path, seed=0, **settings):
         for _ in range(3):
             compute_index(frame)
         return []

@@ -315,3 +315,25 @@ def test_closing_table_quotes_the_widened_lead_interval():
     assert (row["top_pillar"], row["top_ci_low"], row["top_ci_high"]) == ("a", 0.2, 0.7)
     row = driver_summary({"eiv": lead}).iloc[0]
     assert (row["top_ci_low"], row["top_ci_high"]) == (0.3, 0.5)
+
+
+def test_shared_error_size_is_a_setting(tmp_path):
+    """The size can be set by hand (smartcity analyse --shared-error-sd): it is a setting of the cached analysis
+    and the summary line says where it came from."""
+    import json
+
+    from smartcity_utils import commands, paths
+    from smartcity_utils.analysis.run import analysis_settings, analysis_summary
+    from smartcity_utils.errors import UserError
+
+    assert "shared_error_sd" not in analysis_settings(0)
+    assert analysis_settings(0, shared_error_sd=0.06)["shared_error_sd"] == 0.06
+    with pytest.raises(UserError, match="--shared-error-sd -0.1"):
+        commands.analyse(tmp_path, shared_error_sd=-0.1)
+    folder = paths.analysis_dir(tmp_path)
+    folder.mkdir(parents=True)
+    check = {"n_rep": 20, "coverage": 0.9, "nominal": 0.9, "shared_error_sd": 0.06, "shared_error_pairs": 0,
+             "shared_error_by_hand": True}
+    (folder / paths.ANALYSIS_META).write_text(json.dumps({"lead_assumptions": {}, "true_rank_coverage_check": check}),
+                                              encoding="utf-8")
+    assert "panel-shared error of sd 0.060 (set by hand)" in analysis_summary(tmp_path)
