@@ -22,6 +22,13 @@ true ranks at once with probability at least ``coverage``. The guarantee is
 conservative (often above nominal) and rests on two assumptions: the errors are
 close to normal, and ``Sigma`` is right (here: it must include what a whole panel
 errs together, see :func:`shared_error_sd`).
+
+Measured (``benchmarks/coverage_ranks.py``, 12 seeds of simulated panels that
+share errors per panel and per item, with heavy tails, a 1/12 grid, a regency
+effect and a year shock): the marginal and simultaneous sets held every true
+rank; their median width was about 98 ranks in groups of up to 270, so on such
+data they say little more than the group size. With the error understated
+(sd a quarter of the true one) they fall short (``tests/analysis/test_rank_sets.py``).
 """
 
 from __future__ import annotations
