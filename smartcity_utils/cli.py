@@ -75,7 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--processed", default=str(paths.PROCESSED_DIR), help="processed folder (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of the Monte Carlo and bootstrap draws")
     p.add_argument("--force", action="store_true", help="compute even when the tables and the code are unchanged")
-    p.set_defaults(func=lambda a: commands.analyse(a.processed, seed=a.seed, force=a.force))
+    p.add_argument("--shared-error-sd", type=float, default=None, metavar="SD",
+                   help="size (index points) of the error a whole panel makes together, in the rank bands and rank "
+                        "sets (default: an upper bound from regencies scored in consecutive years)")
+    p.set_defaults(func=lambda a: commands.analyse(a.processed, seed=a.seed, force=a.force,
+                                                   shared_error_sd=a.shared_error_sd))
 
     p = sub.add_parser("notebooks", help="execute the analysis notebooks 01 to 04 and 06 with papermill")
     p.add_argument("--out", default=str(paths.ANALYSIS_REPORTS_DIR), help="folder for executed copies")

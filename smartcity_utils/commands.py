@@ -138,7 +138,8 @@ def clean(raw_dir: str | Path | None, out_dir: str | Path, progress: bool = True
     return 0
 
 
-def analyse(processed_dir: str | Path, seed: int = 0, force: bool = False) -> int:
+def analyse(processed_dir: str | Path, seed: int = 0, force: bool = False,
+            shared_error_sd: float | None = None) -> int:
     """Index reconciliation, ranks, rank uncertainty and driver tables into ``<processed>/analysis``.
 
     Skipped when the cached analysis was computed from the same processed tables, by the same code,
@@ -150,16 +151,19 @@ def analyse(processed_dir: str | Path, seed: int = 0, force: bool = False) -> in
 
     if seed < 0:
         raise UserError(f"--seed {seed}: give 0 or a positive whole number")
+    if shared_error_sd is not None and not (0 <= shared_error_sd < 4):
+        raise UserError(f"--shared-error-sd {shared_error_sd}: give a size in index points, 0 or more (e.g. 0.06)")
     paths.check_outside_raw(paths.analysis_dir(processed_dir), "--processed")
     with ExitStack() as stack, warnings.catch_warnings(record=True) as caught:
         _locks(stack, "analyse", processed_dir)
-        if not force and not analysis_is_stale(Path(processed_dir), analysis_settings(seed)):
+        if not force and not analysis_is_stale(Path(processed_dir), analysis_settings(seed,
+                                                                                      shared_error_sd=shared_error_sd)):
             print(f"analysis unchanged: {paths.analysis_dir(processed_dir)} was computed from these processed "
                   "tables by this code (--force computes it again)")
             print(analysis_summary(processed_dir))
             return 0
         warnings.simplefilter("always", DataNote)
-        written = run_analysis(Path(processed_dir), seed=seed)
+        written = run_analysis(Path(processed_dir), seed=seed, shared_error_sd=shared_error_sd)
     # A note of ours the user should act on (a year without weights, say) is printed once, as one line;
     # warnings of the libraries are shown as they are.
     ours = [w for w in caught if issubclass(w.category, DataNote)]

@@ -13,6 +13,14 @@ The model (each source switchable):
   panel mean by ``sqrt(m / (m - 1))``) gives bands that hold the true rank
   about 80 % of the time where 90 % is meant, the pooled one about 90 %
   (``benchmarks/stress_drivers.py``); the resampling is kept for comparison.
+* **Panel-shared error.** What a whole panel errs by together (per panel and
+  per item) leaves no trace in its own spread; each draw adds ``N(0, shared_sd^2)``
+  to every regency-year's index (``shared_sd``, on the index scale; its default
+  comes from regencies scored in consecutive years,
+  :func:`smartcity_utils.analysis.rank_sets.shared_error_sd`).
+* **A missing dimension.** A regency-year missing a dimension score keeps its
+  published index, plus the index error of its panel (``w' Sigma w / m``) and the
+  shared error: its band is never of zero width for want of a dimension.
 * **Weights.** Each year's dimension weights are drawn from a Dirichlet
   centred on that year's weights, with spread :data:`WEIGHT_SPREAD`.
 
@@ -153,6 +161,8 @@ class RankModel:
             model-based panel error ``N(0, panel_error_cov / panel_size)`` per
             draw. None switches it off.
         panel_size: Assumed panel size for those regency-years.
+        shared_sd: Standard deviation of the error a whole panel makes together, on the index scale, added to
+            every regency-year's index in every draw (0 switches it off).
         panel_variance: ``"pooled"`` (default): every regency-year gets
             ``N(0, panel_error_cov / m)`` with its own ``m`` where its assessor
             rows exist (``panel_error_cov`` estimated from ``assessor_scores``
@@ -169,6 +179,7 @@ class RankModel:
     panel_error_cov: np.ndarray | None = None
     panel_size: float | None = None
     panel_variance: str = "pooled"
+    shared_sd: float = 0.0
 
     def assumptions(self) -> dict[str, object]:
         """The model's assumptions and switches in plain words, for a table's metadata."""
@@ -194,8 +205,13 @@ class RankModel:
                         "as named scenarios beside the band (weight_scenarios), with the share of draws that reach "
                         "them (weight_scenario_sets)" if self.weight_spread > 0
                         else "off (each year's weights fixed)"),
-            "missing_dimension": (f"a regency-year missing a dimension score keeps its {FALLBACK_SCORE} in "
-                                  "every draw (it keeps its place; its own band has no width from the draws)"),
+            "shared_error": (f"every regency-year's index also gets a panel-shared error N(0, {self.shared_sd:.3f}^2) "
+                             "per draw: what the whole panel errs by together (per panel and per item), which the "
+                             "spread within a panel cannot show" if self.shared_sd > 0
+                             else "off (assessors of a panel taken to err independently)"),
+            "missing_dimension": (f"a regency-year missing a dimension score keeps its {FALLBACK_SCORE} plus, per "
+                                  "draw, its panel's index error (w' Sigma w / m, the year's weights) and the shared "
+                                  "error: its band has width like any other"),
             "complete_groups": (f"no band where {GROUP_COMPLETE} is False (the evaluation group is not fully "
                                 "loaded, so a rank among the loaded rows means nothing)"),
             "switches": "weight_spread=0 turns the weights off; assessor_scores=None and panel_error_cov=None "
@@ -231,6 +247,8 @@ class _Draws:
     n_draws: int
     fallback: np.ndarray  # (n_units,) the table's index, used where a dimension is missing
     rankable: np.ndarray  # (n_units,) False where the evaluation group is not fully loaded
+    fallback_noise: dict[int, np.ndarray]  # unit position -> (n_draws,) panel error of the index, missing dimension
+    shared: np.ndarray | None  # (n_units, n_draws) panel-shared error of the index, or None
 
 
 def _prepare_draws(regency_year: pd.DataFrame, model: RankModel) -> _Draws:
@@ -295,6 +313,7 @@ def _prepare_draws(regency_year: pd.DataFrame, model: RankModel) -> _Draws:
             idx = rng.integers(0, m, size=(n_draws, m))
             assessor_units[i] = (values, idx, rows)
     model_units: dict[int, np.ndarray] = {}
+    fallback_noise: dict[int, np.ndarray] = {}
     if panel_error_cov is not None:
         sizes = own_size if pooled and assessor_scores is not None else {}
         if (not panel_size or panel_size <= 0) and len(sizes) < len(units):
@@ -309,7 +328,23 @@ def _prepare_draws(regency_year: pd.DataFrame, model: RankModel) -> _Draws:
             if i in assessor_units or np.isnan(dims[i]).all():
                 continue
             cov = base_cov / sizes.get(i, panel_size)
-            model_units[i] = dims[i] + rng.multivariate_normal(np.zeros(len(keys)), cov, size=n_draws)
+            noise = rng.multivariate_normal(np.zeros(len(keys)), cov, size=n_draws)
+            model_units[i] = dims[i] + noise
+            if np.isnan(dims[i]).any():
+                # A missing dimension: the published index carries the panel's error through the year's weights.
+                fallback_noise[i] = noise @ np.nan_to_num(wide.loc[years[i]].to_numpy(float))
+        # Regency-years with no dimension at all but an index (a letter giving the index alone).
+        for i in np.flatnonzero(np.isnan(dims).all(axis=1)):
+            if i in assessor_units:
+                continue
+            w = np.nan_to_num(wide.loc[years[i]].to_numpy(float))
+            var = float(w @ base_cov @ w) / sizes.get(int(i), panel_size)
+            fallback_noise[int(i)] = rng.normal(0.0, np.sqrt(max(var, 0.0)), n_draws)
+    shared = None
+    if model.shared_sd < 0:
+        raise ValueError(f"shared_sd must be >= 0, got {model.shared_sd}")
+    if model.shared_sd > 0:
+        shared = rng.normal(0.0, model.shared_sd, (len(units), n_draws))
     return _Draws(
         units=units,
         dims=units[keys].to_numpy(dtype=float),
@@ -322,6 +357,8 @@ def _prepare_draws(regency_year: pd.DataFrame, model: RankModel) -> _Draws:
         fallback=(units[FALLBACK_SCORE].to_numpy(dtype=float) if FALLBACK_SCORE in units.columns
                   else np.full(len(units), np.nan)),
         rankable=rankable_rows(units),
+        fallback_noise=fallback_noise,
+        shared=shared,
     )
 
 
@@ -409,8 +446,13 @@ def rank_draws(regency_year: pd.DataFrame, model: RankModel | None = None,
     for i, draws in d.model_units.items():
         filled = np.where(np.isnan(draws), d.dims[i][None, :], draws)
         scores[i] = weighted_sum(filled, d.year_weights[int(d.years[i])])
-    # A regency-year missing a dimension keeps the table's index in every draw: it still takes its place.
-    scores = np.where(np.isnan(scores), d.fallback[:, None], scores)
+    # A regency-year missing a dimension keeps the table's index plus its panel's error: it still takes its place.
+    fallback = np.repeat(d.fallback[:, None], n_draws, axis=1)
+    for i, noise in d.fallback_noise.items():
+        fallback[i] = fallback[i] + noise
+    scores = np.where(np.isnan(scores), fallback, scores)
+    if d.shared is not None:
+        scores = scores + d.shared
     scores = np.round(scores, RANK_DECIMALS)
     scores[~d.rankable] = np.nan  # no rank in a group that is not fully loaded
     ranks = np.full(scores.shape, np.nan)
@@ -463,7 +505,12 @@ def rank_draws_naive(regency_year: pd.DataFrame, model: RankModel | None = None,
             ]
         )
         frame = compute_index(frame, weights=w_long)
-        frame["final_score_computed"] = frame["final_score_computed"].fillna(pd.Series(d.fallback, frame.index))
+        fallback = d.fallback.copy()
+        for i, noise in d.fallback_noise.items():
+            fallback[i] = fallback[i] + noise[draw]
+        frame["final_score_computed"] = frame["final_score_computed"].fillna(pd.Series(fallback, frame.index))
+        if d.shared is not None:
+            frame["final_score_computed"] = frame["final_score_computed"] + d.shared[:, draw]
         frame.loc[~d.rankable, "final_score_computed"] = np.nan
         ranks[:, draw] = rank_scores(frame, "final_score_computed", by=d.group_cols).to_numpy()
     return d.units, ranks
@@ -564,7 +611,9 @@ def band_coverage_check(regency_year: pd.DataFrame, model: RankModel, n_rep: int
     the truth, ``n_rep`` sets of panel means are drawn around them from the
     model's panel error (``N(0, Sigma / m)``), the bands are computed from
     each drawn set as from real data (weights fixed: they are known here) and
-    each band is checked against the rank of the truth. It measures whether
+    each band is checked against the rank of the truth (the panel-shared error of
+    the model, ``shared_sd``, drawn too). It checks the computation of the bands under their
+    own model, not that model: the data cannot show it. It measures whether
     the band procedure holds its nominal 90 % at this table's spacing of
     scores and group sizes, under the panel model itself; departures from
     that model are measured by ``benchmarks/stress_drivers.py``.
@@ -589,7 +638,8 @@ def band_coverage_check(regency_year: pd.DataFrame, model: RankModel, n_rep: int
                 "note": "no panel error covariance: nothing to check"}
     # The bands as computed from data (pooled panel model, weights known here), and the truth (no panel error).
     banding = replace(model, weight_spread=0.0, panel_variance="pooled", panel_error_cov=np.asarray(cov, float))
-    units, truth = rank_draws(regency_year, replace(banding, n_draws=1, panel_error_cov=None, assessor_scores=None))
+    units, truth = rank_draws(regency_year, replace(banding, n_draws=1, panel_error_cov=None, assessor_scores=None,
+                                                    shared_sd=0.0))
     truth = truth[:, 0]
     # The panel error of each regency-year: drawn once per set, as the panel model says.
     d = _prepare_draws(regency_year, replace(banding, n_draws=n_rep, seed=seed, weight_spread=0.0))
@@ -601,6 +651,9 @@ def band_coverage_check(regency_year: pd.DataFrame, model: RankModel, n_rep: int
         values = d.dims.copy()
         for i, draws in d.model_units.items():
             values[i] = draws[rep]
+        if d.shared is not None:
+            # The panel-shared error, the same on every dimension (the weights sum to 1: the index moves by it).
+            values = values + d.shared[:, [rep]]
         drawn[keys] = values
         _, ranks = rank_draws(drawn, replace(banding, seed=seed + 1 + rep))
         band = summarise_rank_draws(drawn, ranks)

@@ -141,13 +141,18 @@ NATIONAL_STEPS = ("measurement model", "rank uncertainty", "driver models")
 ANALYSIS_INPUTS = ("regency_year", "scores")
 
 
-def analysis_settings(seed: int = 0, n_draws: int = 1000, n_boot: int = 200) -> dict[str, int]:
-    """What besides its inputs and the code decides the analysis: the seed and the numbers of draws."""
-    return {"seed": seed, "n_draws": n_draws, "n_boot": n_boot}
+def analysis_settings(seed: int = 0, n_draws: int = 1000, n_boot: int = 200,
+                      shared_error_sd: float | None = None) -> dict[str, int | float]:
+    """What besides its inputs and the code decides the analysis: the seed, the numbers of draws and, when set by
+    hand, the size of the panel-shared error."""
+    out: dict[str, int | float] = {"seed": seed, "n_draws": n_draws, "n_boot": n_boot}
+    if shared_error_sd is not None:
+        out["shared_error_sd"] = float(shared_error_sd)
+    return out
 
 
 def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1000,
-                 n_boot: int = 200) -> list[Path]:
+                 n_boot: int = 200, shared_error_sd: float | None = None) -> list[Path]:
     """Compute and cache the analysis tables the data support.
 
     Always: the headline index from the dimension scores, its reconciliation
@@ -164,6 +169,9 @@ def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1
         seed: Seed of the Monte Carlo draws and bootstraps.
         n_draws: Monte Carlo draws for rank uncertainty.
         n_boot: Bootstrap replicates of the driver methods.
+        shared_error_sd: Size (index points) of the error a whole panel makes together, in the rank bands and
+            rank sets; None takes the default from the data
+            (:func:`~smartcity_utils.analysis.rank_sets.shared_error_sd`).
 
     Returns:
         The files written under ``<processed>/analysis``.
@@ -182,7 +190,8 @@ def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1
     reconciliation["rank_difference"] = reconciliation["rank_computed"] - reconciliation["rank_reported"]
     gap = national_set_gap(index_ranks)
     if gap is None:
-        tables, rank_meta, meta = _national_models(index_ranks, data["scores"], seed, n_draws, n_boot)
+        tables, rank_meta, meta = _national_models(index_ranks, data["scores"], seed, n_draws, n_boot,
+                                                   shared_error_sd)
         skipped = {}
     else:
         tables, rank_meta, meta = _without_national_models(index_ranks)
@@ -199,9 +208,11 @@ def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1
     atomic_write(paths.analysis_dir(folder) / RANK_UNCERTAINTY_META,
                  json.dumps({"is_simulated": any_simulated, **rank_meta}, indent=2))
     meta = {"is_simulated": any_simulated, "n_regency_years": int(len(index_ranks)), "seed": seed,
-            "n_draws": n_draws, "n_boot": n_boot, **meta, "skipped": skipped, "inputs": inputs,
+            "n_draws": n_draws, "n_boot": n_boot,
+            **({"shared_error_sd": float(shared_error_sd)} if shared_error_sd is not None else {}), **meta,
+            "skipped": skipped, "inputs": inputs,
             "code_version": code_version(),
-            "digest": step_digest(inputs, analysis_settings(seed, n_draws, n_boot))}
+            "digest": step_digest(inputs, analysis_settings(seed, n_draws, n_boot, shared_error_sd))}
     atomic_write(paths.analysis_dir(folder) / paths.ANALYSIS_META, json.dumps(meta, indent=2))
     return written
 
@@ -209,10 +220,15 @@ def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1
 def _without_national_models(index_ranks: pd.DataFrame) -> tuple[dict, dict, dict]:
     """Empty tables in the shapes the national models write, for data that cannot carry them."""
     empty_uncertainty = pd.DataFrame(columns=["regency_id", "year", "evaluation_group", "rank_p05", "rank_p50",
-                                              "rank_p95", "panel_model", "weight_spread", "is_simulated"])
+                                              "rank_p95", "panel_model", "weight_spread", "index_se",
+                                              "set_marginal_low", "set_marginal_high", "set_simultaneous_low",
+                                              "set_simultaneous_high", "is_simulated"])
     tables = {"rank_uncertainty": empty_uncertainty.astype({"regency_id": "int64", "year": "int64",
                                                             "rank_p05": float, "rank_p50": float,
-                                                            "rank_p95": float}),
+                                                            "rank_p95": float, "index_se": float,
+                                                            "set_marginal_low": float, "set_marginal_high": float,
+                                                            "set_simultaneous_low": float,
+                                                            "set_simultaneous_high": float}),
               "driver_estimates": pd.DataFrame(columns=DRIVER_ESTIMATE_COLUMNS).astype(
                   {"estimate": float, "ci_low": float, "ci_high": float, "is_simulated": bool})}
     meta = {"n_driver_rows": int(len(driver_frame(index_ranks))), "r2": None, "lead_assumptions": {},
@@ -221,7 +237,7 @@ def _without_national_models(index_ranks: pd.DataFrame) -> tuple[dict, dict, dic
 
 
 def _national_models(index_ranks: pd.DataFrame, scores: pd.DataFrame, seed: int, n_draws: int,
-                     n_boot: int) -> tuple[dict, dict, dict]:
+                     n_boot: int, shared_error_sd: float | None = None) -> tuple[dict, dict, dict]:
     """The measurement model, rank uncertainty and driver models: tables, rank metadata, run metadata."""
     from smartcity_utils.analysis.drivers.lead import assessor_table
     from smartcity_utils.analysis.drivers.run import SKIPPED_COLUMNS, run_driver_analysis
@@ -237,7 +253,8 @@ def _national_models(index_ranks: pd.DataFrame, scores: pd.DataFrame, seed: int,
                         seed=seed, assessors=wide, source="regency_year")
     try:
         measurement, uncertainty, band_check, dim_cov = _measurement_and_bands(index_ranks, scores, assessors,
-                                                                               wide, flags, seed, n_draws)
+                                                                               wide, flags, seed, n_draws,
+                                                                               shared_error_sd)
     except BaseException:  # an error or Ctrl-C here stops the driver models too
         driver_job.cancel()
         raise
@@ -273,30 +290,60 @@ def _national_models(index_ranks: pd.DataFrame, scores: pd.DataFrame, seed: int,
 
 
 def _measurement_and_bands(index_ranks: pd.DataFrame, scores: pd.DataFrame, assessors: pd.DataFrame,
-                           wide: pd.DataFrame, flags: pd.DataFrame, seed: int,
-                           n_draws: int) -> tuple[dict[str, Any], pd.DataFrame, dict, pd.DataFrame]:
+                           wide: pd.DataFrame, flags: pd.DataFrame, seed: int, n_draws: int,
+                           shared_error_sd: float | None = None) -> tuple[dict[str, Any], pd.DataFrame, dict,
+                                                                          pd.DataFrame]:
     """The measurement model, the rank bands from its error covariance, and the bands' true-rank coverage check."""
     from smartcity_utils.analysis.drivers.lead import panel_sizes
+    from smartcity_utils.analysis.rank_sets import (
+        SENSITIVITY_FACTORS,
+        SET_COLUMNS,
+        SharedError,
+        panel_index_variance,
+        rank_confidence_sets,
+        set_assumptions,
+        set_sensitivity,
+    )
+    from smartcity_utils.analysis.rank_sets import shared_error_sd as shared_error_size
     from smartcity_utils.analysis.rank_uncertainty import (
         WEIGHT_SPREAD,
         RankModel,
         band_coverage_check,
         rank_uncertainty,
+        rankable_rows,
     )
 
     measurement = measurement_tables(index_ranks, scores, wide)
     dims = list(DIMENSION_KEYS)
     dim_cov = measurement["_dimension_cov"]
-    _, assumed_m = panel_sizes(index_ranks, wide.dropna(subset=dims))
+    sizes, assumed_m = panel_sizes(index_ranks, wide.dropna(subset=dims))
+    # The panel-shared error: its size from regencies scored in consecutive years (an upper bound).
+    own_var = panel_index_variance(index_ranks, dim_cov.to_numpy(), sizes)
+    shared = shared_error_size(index_ranks, own_var)
+    if shared_error_sd is not None:  # set by hand: the data's default stays in the record beside it
+        shared = SharedError(float(shared_error_sd), f"set by hand ({shared_error_sd:g}); the data's default: "
+                             f"{shared.sd:g} ({shared.source})",
+                             tuple(round(f * float(shared_error_sd), 4) for f in SENSITIVITY_FACTORS), 0)
     rank_model = RankModel(n_draws=n_draws, seed=seed, weight_spread=WEIGHT_SPREAD,
                            assessor_scores=assessors[["regency_id", "year", "assessor", "dimension_key", "score"]],
-                           panel_error_cov=dim_cov.to_numpy(), panel_size=assumed_m)
+                           panel_error_cov=dim_cov.to_numpy(), panel_size=assumed_m, shared_sd=shared.sd)
     uncertainty = rank_uncertainty(index_ranks, rank_model)
     uncertainty["weight_spread"] = WEIGHT_SPREAD
     assumptions = uncertainty.attrs.get("assumptions", {})
+    # Beside the Monte Carlo band, the confidence sets with a coverage guarantee (rank_sets).
+    rankable = rankable_rows(index_ranks)
+    sets = rank_confidence_sets(index_ranks, own_var + shared.sd ** 2, rankable=rankable, seed=seed)
+    uncertainty = uncertainty.merge(sets[["regency_id", "year", *SET_COLUMNS[1:]]], on=["regency_id", "year"],
+                                    how="left", validate="1:1")
     uncertainty = uncertainty.merge(flags, on=["regency_id", "year"], how="left", validate="1:1")
+    assumptions["rank_sets"] = {
+        **set_assumptions(shared),
+        "sensitivity": set_sensitivity(index_ranks, own_var, [v for v in shared.sensitivity if v != shared.sd],
+                                       rankable=rankable, seed=seed)}
     uncertainty.attrs["assumptions"] = assumptions
     band_check = band_coverage_check(index_ranks, rank_model, n_rep=BAND_CHECK_SETS, seed=seed + 1)
+    band_check.update(model="the bands' own", shared_error_sd=shared.sd, shared_error_pairs=shared.n_pairs,
+                      shared_error_by_hand=shared_error_sd is not None)
     return measurement, uncertainty, band_check, dim_cov
 
 
@@ -403,7 +450,8 @@ def analysis_coverage(path: str | Path | None = None) -> dict[str, str | None]:
 
 
 def analysis_summary(path: str | Path | None = None) -> str:
-    """One line on the cached analysis: the lead driver method and how often a rank band holds the true rank.
+    """One line on the cached analysis: the lead driver method, the panel-shared error in the rank bands and sets,
+    and the check of the bands' computation (on panels simulated from the bands' own model: not a test of it).
 
     The line starts with ``simulated data: `` when the analysis ran on simulated rows.
     """
@@ -415,10 +463,17 @@ def analysis_summary(path: str | Path | None = None) -> str:
     lead = ("errors-in-variables regression corrected for the assessors' shared error" if meta.get("lead_assumptions")
             else "ordinary regression (no assessor-level scores for the correction)")
     check = meta.get("true_rank_coverage_check", {})
-    band = ("no rank bands checked" if check.get("coverage") is None else
-            f"5-95 % rank bands hold the true rank {100 * check['coverage']:.0f} % of the time (nominal "
-            f"{100 * check['nominal']:.0f} %) on {check['n_rep']} sets of panels simulated from these scores")
-    return f"{prefix}lead driver method: {lead}; {band}"
+    shared = check.get("shared_error_sd")
+    parts = []
+    if shared is not None:
+        where = ("set by hand" if check.get("shared_error_by_hand") else
+                 f"an upper bound from {check.get('shared_error_pairs', 0)} regencies scored in consecutive years")
+        parts.append(f"rank bands and 95 % rank sets include a panel-shared error of sd {shared:.3f} ({where})")
+    parts.append("no rank bands checked" if check.get("coverage") is None else
+                 f"on {check['n_rep']} sets of panels simulated from the bands' own model, 5-95 % bands hold "
+                 f"{100 * check['coverage']:.0f} % of true ranks (nominal {100 * check['nominal']:.0f} %): a check "
+                 "of the computation, not of the model")
+    return f"{prefix}lead driver method: {lead}; " + "; ".join(parts)
 
 
 def _flagged(table: pd.DataFrame, sources: pd.DataFrame | None, flags: pd.DataFrame) -> pd.DataFrame:
@@ -536,14 +591,22 @@ def lead_driver_estimates(drivers: pd.DataFrame) -> pd.DataFrame:
 
     From the method the drivers notebook leads with: the errors-in-variables
     regression (:mod:`smartcity_utils.analysis.drivers.lead`) with intervals
-    from a bootstrap over regencies. When it could not run (no assessor-level
+    from a bootstrap over regencies, widened by the error-size bound
+    (``eiv_bound``: the interval that holds when a panel errs together). When it could not run (no assessor-level
     scores), the OLS slopes with regency-clustered intervals, labelled as such.
     """
-    from smartcity_utils.analysis.drivers.lead import LEAD_METHOD
+    from smartcity_utils.analysis.drivers.lead import BOUND_METHOD, LEAD_METHOD
     from smartcity_utils.analysis.drivers.ols import ols_as_estimates
     lead = drivers[drivers["method"] == LEAD_METHOD]
     if len(lead):
+        # The interval quoted is the lead's widened by the error-size bound (it holds when a panel errs together).
         method, out = LEAD_METHOD, lead[["pillar", "estimate", "ci_low", "ci_high", "is_simulated"]]
+        widened = drivers[drivers["method"] == BOUND_METHOD].set_index("pillar")
+        if len(widened):
+            out = out.set_index("pillar")
+            for col in ("ci_low", "ci_high"):
+                out[col] = widened[col].reindex(out.index).fillna(out[col])
+            out = out.reset_index()
     else:
         method, out = "ols", ols_as_estimates(drivers[drivers["method"] == "ols"], extra=["is_simulated"])
     out = out.rename(columns={"pillar": "pillar_key"}).assign(method=method, estimand_key=f"estimand_{method}")

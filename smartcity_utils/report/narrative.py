@@ -94,8 +94,11 @@ def rank_sentences(history: pd.DataFrame, year: int, lang: str) -> list[str]:
     group = group_label(row["evaluation_group"], lang)
     if pd.notna(row["rank_computed"]):
         key = "summary_rank_computed" if pd.notna(row.get("rank_p05")) else "summary_rank_computed_no_range"
+        if key == "summary_rank_computed" and pd.notna(row.get("rank_set_low")):
+            key = "summary_rank_computed_set"  # the band and the 95 % confidence set for the rank
         out.append(text(lang, key, n=fmt_int(row["n_in_group"]), group=group, rank=fmt_int(row["rank_computed"]),
                         low=fmt_int(row.get("rank_p05")), high=fmt_int(row.get("rank_p95")),
+                        set_low=fmt_int(row.get("rank_set_low")), set_high=fmt_int(row.get("rank_set_high")),
                         ahead=fmt_int(row["n_lower"]), others=fmt_int(row["n_others"]),
                         pct=fmt_pct(row["percentile_in_group"])))
     elif pd.isna(row.get("evaluation_group")):

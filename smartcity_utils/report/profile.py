@@ -213,14 +213,20 @@ def headline_history(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
     Returns:
         One row per year with ``year, evaluation_group, n_in_group,
         final_score, final_score_source, rank_computed, rank_reported,
-        rank_p05, rank_p95, n_lower, n_others, percentile_in_group,
-        percentile_low, percentile_high, is_simulated``.
+        rank_p05, rank_p95, rank_set_low, rank_set_high, n_lower, n_others, percentile_in_group,
+        percentile_low, percentile_high, is_simulated``. ``rank_p05``-``rank_p95`` is the Monte Carlo band (5th
+        to 95th percentile of the ranks drawn); ``rank_set_low``-``rank_set_high`` the 95 % marginal confidence
+        set for the rank (:mod:`smartcity_utils.analysis.rank_sets`); both allow for a panel-shared error.
     """
     own = ctx.index_ranks[ctx.index_ranks["regency_id"] == regency_id]
     cols = ["year", "evaluation_group", "n_in_group", "final_score", "final_score_source", "rank_computed",
             "rank_reported", "is_simulated"] + [c for c in HISTORY_EXTRA if c in own.columns]
     unc = ctx.rank_uncertainty[ctx.rank_uncertainty["regency_id"] == regency_id]
-    unc = unc[["year", "rank_p05", "rank_p95"]]
+    unc = unc.rename(columns={"set_marginal_low": "rank_set_low", "set_marginal_high": "rank_set_high"})
+    for col in ("rank_set_low", "rank_set_high"):
+        if col not in unc.columns:  # an analysis written before the rank sets
+            unc = unc.assign(**{col: np.nan})
+    unc = unc[["year", "rank_p05", "rank_p95", "rank_set_low", "rank_set_high"]]
     group = ctx.index_ranks[ctx.index_ranks["year"].isin(own["year"])]
     position = group_position(group)
     position = position[position["regency_id"] == regency_id].drop(columns="regency_id")
@@ -231,7 +237,7 @@ def headline_history(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
     out["percentile_low"] = [rank_to_percentile(r, n) for r, n in zip(out["rank_p95"], out["n_in_group"])]
     # A percentile and a plausible range are only worked out where the rank is (a group held whole).
     complete = out["rank_computed"].notna()
-    for col in ("n_lower", "n_others", "percentile_in_group", "rank_p05", "rank_p95"):
+    for col in ("n_lower", "n_others", "percentile_in_group", "rank_p05", "rank_p95", "rank_set_low", "rank_set_high"):
         out[col] = out[col].where(complete)
     out["improvement"] = improvements(out)
     return out
@@ -581,6 +587,8 @@ def headline_figures(history: pd.DataFrame, year: int, current: pd.Series | None
                "percentile_in_group": _num(row["percentile_in_group"], _whole),
                "rank_p05": _num(row["rank_p05"], _whole),
                "rank_p95": _num(row["rank_p95"], _whole),
+               "rank_set_low": _num(row.get("rank_set_low"), _whole),
+               "rank_set_high": _num(row.get("rank_set_high"), _whole),
                "evaluation_group": None if pd.isna(row["evaluation_group"]) else str(row["evaluation_group"]),
                "simulated": bool(row["is_simulated"]) if simulated is None else bool(simulated)}
     if current is not None:

@@ -52,6 +52,8 @@ def analysis_is_stale(folder: Path, settings: dict | None = None) -> bool:
     if current != inputs:  # the tables on disk are not those the analysis read
         return True
     ran_with = {k: meta.get(k) for k in ("seed", "n_draws", "n_boot")}
+    if meta.get("shared_error_sd") is not None:  # the panel-shared error's size, when set by hand
+        ran_with["shared_error_sd"] = meta["shared_error_sd"]
     if settings is not None and dict(settings) != ran_with:
         return True
     if meta.get("digest") != step_digest(current, ran_with):

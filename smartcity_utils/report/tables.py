@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+import numpy as np
 import pandas as pd
 
 from smartcity_utils.report.numbers import (
@@ -241,13 +242,17 @@ def history_table(history: pd.DataFrame, lang: str) -> ReaderTable:
         rank_computed_of=[text(lang, "rank_of", rank=fmt_int(r), n=fmt_int(n)) if not is_missing(r) else MISSING
                           for r, n in zip(history["rank_computed"], history["n_in_group"])],
         rank_range_low=history["rank_p05"], rank_range_high=history["rank_p95"],
-        data_kind=data_kind(history, lang))
-    return reader_table(frame, {"year": "year", "data_kind": ("text", "col_data_kind"),
-                                "evaluation_group": ("text", "col_group"),
-                                "final_score": ("score", "col_index"), "source": "text",
-                                "improvement": "signed", "rank_published": ("text", "col_rank_published"),
-                                "rank_computed_of": ("text", "col_rank_computed"),
-                                "rank_range": "range", "percentile_in_group": ("pct", "col_percentile")}, lang)
+        data_kind=data_kind(history, lang),
+        rank_set_low=history.get("rank_set_low", np.nan), rank_set_high=history.get("rank_set_high", np.nan))
+    columns = {"year": "year", "data_kind": ("text", "col_data_kind"), "evaluation_group": ("text", "col_group"),
+               "final_score": ("score", "col_index"), "source": "text", "improvement": "signed",
+               "rank_published": ("text", "col_rank_published"), "rank_computed_of": ("text", "col_rank_computed"),
+               "rank_range": "range"}
+    if frame["rank_set_low"].notna().any():
+        # Beside the plausible range, the 95 % confidence set for the rank (a coverage guarantee).
+        columns["rank_set"] = ("range", "col_rank_set")
+    columns["percentile_in_group"] = ("pct", "col_percentile")
+    return reader_table(frame, columns, lang)
 
 
 def letter_table(letter: pd.DataFrame, lang: str) -> ReaderTable:

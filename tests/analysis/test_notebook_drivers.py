@@ -106,4 +106,5 @@ def test_analysis_sidecars_say_the_data_are_simulated(processed):
     check = meta["true_rank_coverage_check"]
     assert "published_ranks_outside_5_95_band" not in meta and 0.8 < check["coverage"] < 0.97
     assert {"carried_to_other_years", "independent_within_panel", "linear"} <= set(meta["lead_assumptions"])
-    assert "hold the true rank" in analysis_summary(processed)
+    assert "of true ranks" in analysis_summary(processed) and "not of the model" in analysis_summary(processed)
+    assert check["shared_error_sd"] > 0 and check["model"] == "the bands' own"

@@ -76,14 +76,25 @@ def _why(method: str, values: pd.Series, lead: pd.Series, pillar_sd: Mapping[str
 
 
 def _per_method_tables(results: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
-    tables = {}
+    from smartcity_utils.analysis.drivers.lead import BOUND_METHOD, LEAD_METHOD
+
+    tables, widened = {}, None
     for value in results.values():
         table = getattr(value, "table", value)
         if not isinstance(table, pd.DataFrame) or not {"pillar", "method", "estimate"} <= set(table.columns):
             continue
         for method, block in table.groupby("method", sort=False):
+            if method == BOUND_METHOD:
+                widened = block.set_index("pillar")
             if method in METHOD_ORDER and not block["pillar"].duplicated().any():
                 tables[str(method)] = block.reset_index(drop=True)
+    if widened is not None and LEAD_METHOD in tables and {"ci_low", "ci_high"} <= set(widened.columns):
+        # The lead's interval as the pages quote it: widened by the error-size bound (it holds when a panel errs
+        # together; the plain bootstrap interval does not).
+        lead = tables[LEAD_METHOD].set_index("pillar")
+        for col in ("ci_low", "ci_high"):
+            lead[col] = widened[col].reindex(lead.index).fillna(lead[col])
+        tables[LEAD_METHOD] = lead.reset_index()
     return tables
 
 
