@@ -129,8 +129,10 @@ def test_reports_are_never_written_into_a_raw_folder(processed, tmp_path, capsys
 
 
 def test_a_link_in_the_reports_folder_that_leads_out_is_one_line(processed, tmp_path, capsys):
+    from smartcity_utils.report.generations import start_generation
+
     out = tmp_path / "reports"
-    out.mkdir()
+    start_generation(out, processed)  # a folder of pages of this data: nothing of it is moved aside
     (out / "kabupaten-paser.id.html").symlink_to(tmp_path / "elsewhere.html")
     line = _one_line(*_run(["report", "--regency", "Paser", "--processed", str(processed), "--out", str(out)],
                            capsys))

@@ -92,8 +92,11 @@ def _index_links(out: Path) -> list[str]:
 
 
 def _leftovers(out: Path) -> list[str]:
-    """Temporary files (``.<name>.<random>``): what a write cut short would leave."""
-    return sorted(p.name for p in out.rglob(".*") if p.is_file() and p.name != LOCK_FILE)
+    """Temporary files (``.<name>.<random>``): what a write cut short would leave (not the lock, nor the record
+    of the pages' data source)."""
+    from smartcity_utils.report.generations import SOURCE_FILE
+
+    return sorted(p.name for p in out.rglob(".*") if p.is_file() and p.name not in (LOCK_FILE, SOURCE_FILE))
 
 
 @pytest.mark.parametrize("how, status", [("sigterm", 143), ("ctrl-c", 130)])
