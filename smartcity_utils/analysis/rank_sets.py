@@ -130,22 +130,29 @@ def simultaneous_sets(x, cov, coverage: float = SET_COVERAGE, n_boot: int = N_BO
     safe_sd = np.where(sd > 0, sd, np.inf)
 
     def stat(act: np.ndarray) -> np.ndarray:
-        rows = np.flatnonzero(act.any(axis=1))
-        cols = np.flatnonzero(act.any(axis=0))
-        sub = act[np.ix_(rows, cols)]
-        scale = safe_sd[np.ix_(rows, cols)]
-        out = np.empty(n_boot)
-        chunk = max(1, _CHUNK_CELLS // max(1, sub.size))
-        for s in range(0, n_boot, chunk):
-            zz = z[s:s + chunk]
-            t = (zz[:, rows, None] - zz[:, None, cols]) / scale[None]
-            out[s:s + chunk] = np.where(sub[None], t, -np.inf).max(axis=(1, 2))
-        return out
+        return _max_t(z, safe_sd, act, sign=1.0)
 
     rejected = _stepdown(diff, sd, active, stat, coverage)
     above = rejected[:, idx].sum(axis=0)
     below = rejected[idx, :].sum(axis=1)
     return (above + 1).astype(int), (p - below).astype(int)
+
+
+def _max_t(z: np.ndarray, safe_sd: np.ndarray, act: np.ndarray, sign: float) -> np.ndarray:
+    """Per bootstrap draw, the largest ``sign * (Z_i - Z_j) / sd_ij`` over the active pairs ``act[i, j]``,
+    in chunks that keep the draws-by-pairs array small."""
+    n_boot = z.shape[0]
+    rows = np.flatnonzero(act.any(axis=1))
+    cols = np.flatnonzero(act.any(axis=0))
+    sub = act[np.ix_(rows, cols)]
+    scale = safe_sd[np.ix_(rows, cols)]
+    out = np.empty(n_boot)
+    chunk = max(1, _CHUNK_CELLS // max(1, sub.size))
+    for s in range(0, n_boot, chunk):
+        zz = z[s:s + chunk]
+        t = sign * (zz[:, rows, None] - zz[:, None, cols]) / scale[None]
+        out[s:s + chunk] = np.where(sub[None], t, -np.inf).max(axis=(1, 2))
+    return out
 
 
 def marginal_sets(x, cov, coverage: float = SET_COVERAGE, n_boot: int = N_BOOT, seed: int | None = 0,
@@ -211,17 +218,7 @@ def tau_best(x, cov, tau: int, coverage: float = SET_COVERAGE, n_boot: int = N_B
 
     def stat(act: np.ndarray) -> np.ndarray:
         # One-sided upper bounds of theta_i - theta_j: max over the pairs of (Z_j - Z_i) / sd.
-        rows = np.flatnonzero(act.any(axis=1))
-        cols = np.flatnonzero(act.any(axis=0))
-        sub = act[np.ix_(rows, cols)]
-        scale = safe_sd[np.ix_(rows, cols)]
-        out = np.empty(n_boot)
-        chunk = max(1, _CHUNK_CELLS // max(1, sub.size))
-        for s in range(0, n_boot, chunk):
-            zz = z[s:s + chunk]
-            t = (zz[:, None, cols] - zz[:, rows, None]) / scale[None]
-            out[s:s + chunk] = np.where(sub[None], t, -np.inf).max(axis=(1, 2))
-        return out
+        return _max_t(z, safe_sd, act, sign=-1.0)
 
     # theta_j > theta_i shown, tested as "theta_i - theta_j < 0": the transpose of the lower-sided procedure.
     shown_above = _stepdown(-diff, sd, active, stat, coverage)  # [i, j]: theta_j > theta_i
