@@ -384,9 +384,9 @@ def run(workers: int | None = None, progress: bool = True, raw_dir: str | Path |
         ("analyse", lambda: analyse(paths.PROCESSED_DIR)),
         ("notebooks", lambda: notebooks(paths.ANALYSIS_REPORTS_DIR, paths.PROCESSED_DIR, workers=workers,
                                         progress=progress, lang=lang)),
+        ("export", lambda: export(None, paths.PROCESSED_DIR, lang=lang)),
         ("report", lambda: report([], every=True, lang=lang, workers=workers, out_dir=paths.REPORTS_DIR,
                                   progress=progress)),
-        ("export", lambda: export(None, paths.PROCESSED_DIR, lang=lang)),
     ]
     with ExitStack() as stack:
         _locks(stack, "run", paths.PROCESSED_DIR, paths.REPORTS_DIR)

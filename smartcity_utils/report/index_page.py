@@ -226,6 +226,12 @@ def write_index(out_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any
         f'<a href="{paths.ANALYSIS_DIRNAME}/{esc(quote(p.name))}">{esc(analysis_title(p.stem, lang))}</a>'
         for p in analyses)
     analysis_section = f"<p>{t('index_national')}: {analysis_links}</p>" if analyses else ""
+    # The tables of the same data as one workbook (`smartcity export`), in each language written.
+    workbooks = [root / paths.WORKBOOK_NAME.format(lang=code) for code in LANGUAGES]
+    workbook_links = " · ".join(f'<a href="{esc(quote(w.name))}">{esc(language(w.name.split(".")[-2]))}</a>'
+                                for w in workbooks if w.is_file())
+    if workbook_links:
+        analysis_section += f"<p>{t('index_workbook')}: {workbook_links}</p>"
     banner = f'<div class="banner">{t("index_banner")}</div>' if any_simulated else ""
     columns = [("index_col_regency", ""), ("index_col_lang", ""), ("col_province", ""),
                ("col_cohort", "num"), ("col_group", ""), ("col_year", "num"),

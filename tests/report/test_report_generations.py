@@ -117,6 +117,7 @@ def test_own_data_after_the_example_shows_only_own_pages(tmp_path, tmp_path_fact
     links = _links(index)
     assert links and all((reports / link).is_file() for link in links), links
     assert not any(EARLIER_DIRNAME in link for link in links)
+    assert paths.WORKBOOK_NAME.format(lang="id") in links  # the tables of the same data, one workbook
     page = index.read_text(encoding="utf-8")
     assert "badge sim" not in page
     for name in ("kabupaten-kutai-kartanegara", "kabupaten-paser", "kabupaten-kotawaringin-timur"):
