@@ -62,6 +62,7 @@ pre{white-space:pre-wrap;overflow-wrap:anywhere;font-size:.85rem}
  thead{display:table-header-group}
  table{font-size:8.5pt}
  table.wide{font-size:7.5pt}
+ table.wide th,table.wide td{padding:.2rem .25rem}
  figure img{max-width:100%}
  a{color:inherit;text-decoration:none}
 }
