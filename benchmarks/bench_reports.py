@@ -7,8 +7,6 @@ Prints (no assertions on time):
   report notebook for ``--n`` regencies of the national simulated set (all
   514 by default; simulated, cleaned and analysed once, reused afterwards):
   total wall time and wall time per report;
-* optionally (default on) the runner on a small sample in other modes: one
-  fresh kernel per report, and a thread pool instead of processes;
 * the naive way on ``--sample`` regencies: a serial loop calling the
   ``papermill`` command then ``jupyter nbconvert --to html --no-input``,
   scaled to ``--n``;
@@ -81,7 +79,7 @@ _BENCH_CELLS = [
     (
         "parameters",
         'regency = "Kabupaten Paser"\nyear = 2023\nlang = "id"\nprocessed_dir = ""\n'
-        'output_dir = ""\ncache_dir = ""\nslug = ""',
+        'output_dir = ""\nslug = ""',
     ),
     (
         None,
@@ -225,9 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, default=6, help="regencies rendered the naive way")
     parser.add_argument("--notebook", type=Path, default=None, help="report notebook (default: real one if present)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--mode-sample", type=int, default=None,
-                        help="reports per alternative runner mode (default 6 per worker; 0 skips)")
-    parser.add_argument("--quick", action="store_true", help="small run: n=8, sample=2, mode sample 4")
+    parser.add_argument("--quick", action="store_true", help="small run: n=8, sample=2")
     parser.add_argument("--keep", action="store_true", help="keep the output folder")
     parser.add_argument("--processed", type=Path, default=None,
                         help="render from this processed folder (e.g. data/processed) instead of the national set")
@@ -236,8 +232,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.n, args.sample = min(args.n, 8), min(args.sample, 2)
-        args.mode_sample = 4 if args.mode_sample is None else args.mode_sample
-    mode_sample = args.mode_sample if args.mode_sample is not None else 6 * args.workers
 
     work = Path(tempfile.mkdtemp(prefix="bench_reports_"))
     if args.notebook is not None:
@@ -285,17 +279,6 @@ def main(argv: list[str] | None = None) -> int:
         print_sizes("this run", work / "runner")
         for folder in args.sizes_of:
             print_sizes(str(folder), folder)
-
-        if mode_sample > 0:
-            sample_jobs = report_jobs.plan_reports(pairs[:mode_sample], year, lang, work / "modes")
-            for label, kwargs in (
-                ("process pool, warm kernels", {}),
-                ("thread pool, warm kernels", {"pool": "thread"}),
-                ("process pool, fresh kernel per report", {"reuse_kernels": False}),
-            ):
-                t, s = run_runner(sample_jobs, notebook, args.workers, progress=False, **kwargs, **extra)
-                print(f"  mode sample ({mode_sample} reports) {label}: {t:.1f} s, "
-                      f"{t / mode_sample:.2f} s/report wall, failed {len(s.failed)}")
 
         naive = run_naive(pairs[: args.sample], notebook, work / "naive", year, lang, processed_dir)
         naive_per = naive / max(1, args.sample)

@@ -309,14 +309,10 @@ def _report(regencies, cohort, every, lang, year, workers, force, out_dir, timeo
         chosen = choose_regencies(index_ranks, regencies, cohort, every, year)
         jobs, notebook = plan_reports(chosen, year, lang, Path(out_dir)), REPORT_NOTEBOOK
 
-    def precompute() -> Path:
-        return paths.analysis_dir(folder)
-
     if not progress:
         os.environ["TQDM_DISABLE"] = "1"
     summary = render_reports(jobs, notebook, workers=workers, timeout=timeout, force=force,
-                             extra_parameters=extra, precompute=precompute,
-                             progress=progress, input_files=report_inputs(folder), pdf=pdf)
+                             extra_parameters=extra, progress=progress, input_files=report_inputs(folder), pdf=pdf)
     print(summary.format())
     return 1 if summary.failed else 0
 

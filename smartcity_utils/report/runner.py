@@ -6,33 +6,27 @@ and calls it). The work is split so that a
 run of several hundred regencies stays close to the cost of executing the
 notebook body itself:
 
-1. **Compute once, render many.** ``precompute()`` is called at most once per
-   run (and only when some report actually needs rendering). It builds the
-   national models/tables and caches them to files; its return value is handed
-   to every notebook as the ``cache_dir`` parameter, so a report only *reads*
-   national figures instead of recomputing them.
+1. **Compute once, render many.** The national tables are computed before the
+   run (``smartcity analyse``, cached in ``data/processed/analysis/``); a
+   report only *reads* them.
 2. **Warm kernels.** Starting a Jupyter kernel and importing pandas,
    matplotlib and statsmodels costs several seconds (``benchmarks/bench_reports.py``
    measures it), usually far more than the report body (:mod:`~smartcity_utils.report.kernels`). Each
-   worker therefore keeps one kernel alive and runs successive notebooks in it
-   through papermill's public ``execute_notebook(..., km=...)`` (the worker's
-   kernel manager is handed over; nbclient leaves a kernel it does not own
-   running). Between notebooks the kernel's namespace is wiped
-   (``%reset -f``), open figures are closed and the working directory is
-   restored; imported modules stay loaded, which is the whole gain. After any
-   failure, or every ``max_reports_per_kernel`` reports, the kernel is
-   replaced by a fresh one. ``reuse_kernels=False`` gives one fresh kernel per
-   report, exactly like the papermill CLI.
+   worker therefore keeps one kernel alive, with one client connected to it,
+   and runs successive notebooks in it through papermill's
+   ``execute_notebook`` (an engine handing over the worker's kernel manager
+   and client; nbclient leaves open what it does not own). Between notebooks
+   the kernel's namespace is wiped (``%reset -f``), open figures are closed
+   and the working directory is restored; imported modules stay loaded, which
+   is the whole gain. After any failure, or every ``max_reports_per_kernel``
+   reports, the kernel is replaced by a fresh one.
 3. **Parallel, in-process** (:mod:`~smartcity_utils.report.workers`). Workers are processes of a
-   :class:`~concurrent.futures.ProcessPoolExecutor` (``pool="process"``, forked
-   on POSIX) by default; papermill and the nbconvert HTML export run inside the
-   worker, avoiding two interpreter start-ups and two heavy imports per report
-   compared with calling the ``papermill`` and ``jupyter nbconvert`` commands.
-   A thread pool (``pool="thread"``) gives the same throughput on 2 cores
-   (60 reports: 27-28 s either way), because the kernels do the heavy work;
-   processes are kept as default so the HTML export never contends for the
-   caller's GIL. ``workers=1`` runs in the calling process. Kernels talk over
-   IPC sockets, which avoids the TCP port race of kernels started in parallel.
+   :class:`~concurrent.futures.ProcessPoolExecutor` (forked on POSIX);
+   papermill and the nbconvert HTML export run inside the worker, avoiding two
+   interpreter start-ups and two heavy imports per report compared with
+   calling the ``papermill`` and ``jupyter nbconvert`` commands.
+   ``workers=1`` runs in the calling process. Kernels talk over IPC sockets,
+   which avoids the TCP port race of kernels started in parallel.
 4. **Skip unchanged.** Each successful report gets a stamp,
    ``<out_dir>/.stamps/<stem>.json`` (``<stem>`` is ``<slug>.<lang>``), holding a hash of the notebook bytes, the
    parameters, the input data files and the code version (:mod:`smartcity_utils.freshness`). A rerun skips
@@ -58,10 +52,10 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from smartcity_utils import paths
 from smartcity_utils.errors import Interrupted
@@ -93,7 +87,6 @@ class RunSummary:
             ``evalue`` and, when kept, ``notebook`` (the partial notebook).
         elapsed: Wall time of the run in seconds.
         index: Path of the index page, if written.
-        precompute_seconds: Time spent in ``precompute`` (0 if not called).
         results: Per-job result dicts, in job order.
         pdf: Whether PDFs were asked for (``--pdf``).
         pdf_written: PDFs written in this run (beside a report rendered, or missing beside an unchanged one).
@@ -106,7 +99,6 @@ class RunSummary:
     failed: list[dict[str, Any]] = field(default_factory=list)
     elapsed: float = 0.0
     index: Path | None = None
-    precompute_seconds: float = 0.0
     results: list[dict[str, Any]] = field(default_factory=list)
     pdf: bool = False
     pdf_written: int = 0
@@ -121,8 +113,6 @@ class RunSummary:
         ]
         if self.pdf:
             lines.append(f"PDF: {self.pdf_written} written, {self.pdf_kept} unchanged (kept) in {self.pdf_folder}")
-        if self.precompute_seconds:
-            lines.append(f"precompute: {self.precompute_seconds:.1f} s")
         for f in self.failed:
             where = f"cell {f['cell_index']}" if f.get("cell_index") is not None else "no cell"
             lines.append(f"FAILED {f['regency']} [{f['slug']}] at {where}: {f['ename']}: {f['evalue']}")
@@ -142,12 +132,9 @@ def render_reports(
     timeout: int = 600,
     force: bool = False,
     extra_parameters: Mapping[str, Any] | None = None,
-    precompute: Callable[[], Path | None] | None = None,
     progress: bool = True,
     input_files: Iterable[str | os.PathLike[str]] = (),
-    reuse_kernels: bool = True,
     max_reports_per_kernel: int = 50,
-    pool: Literal["process", "thread"] = "process",
     index: bool = True,
     pdf: bool = False,
     label: str = "reports",
@@ -160,8 +147,7 @@ def render_reports(
     with exactly those parameters plus ``output_dir`` and
     ``extra_parameters``. Any other job receives the parameters ``regency`` (exact display name),
     ``regency_id``, ``year``, ``lang``, ``slug`` (the file stem ``<slug>.<lang>``), ``output_dir`` (the run's
-    folder), ``processed_dir`` (``""`` unless given in ``extra_parameters``) and
-    ``cache_dir`` (what ``precompute`` returned, else ``""``), then anything in
+    folder) and ``processed_dir`` (``""`` unless given in ``extra_parameters``), then anything in
     ``extra_parameters``. Kernels start in the notebook's folder, as in
     JupyterLab; all paths handed over are absolute, so the caller's working
     directory does not matter.
@@ -176,16 +162,10 @@ def render_reports(
         timeout: Per-cell execution timeout in seconds.
         force: Render even when the stamp says nothing changed.
         extra_parameters: More notebook parameters, e.g. ``processed_dir``.
-        precompute: Called at most once, before the first render, to build
-            and cache national tables; its return value becomes ``cache_dir``.
-            It must be a function of ``input_files`` and the package version,
-            which are what the stamps hash.
         progress: Show a tqdm progress bar.
         input_files: Data files the reports read; their content is hashed
             into the stamps.
-        reuse_kernels: Keep one warm kernel per worker (see module doc).
         max_reports_per_kernel: Recycle a warm kernel after this many reports.
-        pool: ``"process"`` or ``"thread"`` workers.
         index: Write ``<out_dir>/index.html`` at the end (every report in the folder).
         pdf: Also write ``<stem>.pdf`` beside each report (WeasyPrint).
         label: What the progress bar counts.
@@ -204,8 +184,6 @@ def render_reports(
     for notebook in set(sources.values()):
         if notebook is None or not Path(notebook).is_file():
             raise FileNotFoundError(f"notebook not found: {notebook}")
-    if pool not in ("process", "thread"):
-        raise ValueError(f"pool must be 'process' or 'thread', not {pool!r}")
     if timeout is not None and timeout <= 0:
         raise ValueError("timeout must be positive")
     summary = RunSummary()
@@ -228,7 +206,7 @@ def render_reports(
     # a name it does not know, see smartcity_utils.report.parameters); the caller's go as given.
     declared = {nb: set(declared_parameters(nb)) for nb in set(sources.values())}
 
-    def parameters_for(job: ReportJob, cache_dir: str) -> dict[str, Any]:
+    def parameters_for(job: ReportJob) -> dict[str, Any]:
         known = declared[sources[job.stem]]
         if job.parameters is not None:
             own = {"output_dir": str(out_dir)}
@@ -241,19 +219,15 @@ def render_reports(
             "slug": job.stem,
             "processed_dir": "",
             "output_dir": str(out_dir),
-            "cache_dir": cache_dir,
         }
         params = {k: v for k, v in params.items() if k in known}
         params.update(extra)
         return params
 
-    # The stamp leaves out the precompute cache location: the cache is a pure
-    # function of the hashed inputs, and knowing it would mean running
-    # precompute even when every report is up to date.
     pending: list[tuple[int, ReportJob, str]] = []
     results: list[dict[str, Any] | None] = [None] * len(jobs)
     for i, job in enumerate(jobs):
-        digest = _job_digest(run_digests[sources[job.stem]], parameters_for(job, extra.get("cache_dir", "")))
+        digest = _job_digest(run_digests[sources[job.stem]], parameters_for(job))
         if not force and _stamp_matches(job, digest):
             results[i] = {"slug": job.stem, "regency": job.regency, "regency_id": job.regency_id, "status": "skipped"}
             if pdf:
@@ -265,8 +239,8 @@ def render_reports(
     try:
         with _sigterm_interrupts():
             if pending:
-                _render_pending(pending, results, sources, parameters_for, extra, precompute, summary, timeout, pdf,
-                                workers, pool, reuse_kernels, max_reports_per_kernel, progress, label)
+                _render_pending(pending, results, sources, parameters_for, timeout, pdf, workers,
+                                max_reports_per_kernel, progress, label)
     except KeyboardInterrupt as exc:
         # Stopped: the workers and kernels are gone (see execute_tasks); the index is rebuilt from
         # what is on disk, and the message says what was finished.
@@ -295,18 +269,11 @@ def render_reports(
     summary.elapsed = time.perf_counter() - started
     return summary
 
-def _render_pending(pending, results, sources, parameters_for, extra, precompute, summary, timeout, pdf, workers,
-                    pool, reuse_kernels, max_reports_per_kernel, progress, label) -> None:
-    """Precompute once, then render the pending jobs; ``results`` is filled as each one ends."""
-    cache_dir = extra.get("cache_dir", "")
-    if precompute is not None:
-        t0 = time.perf_counter()
-        produced = precompute()
-        summary.precompute_seconds = time.perf_counter() - t0
-        if produced is not None and "cache_dir" not in extra:
-            cache_dir = str(Path(produced).resolve())
+def _render_pending(pending, results, sources, parameters_for, timeout, pdf, workers, max_reports_per_kernel,
+                    progress, label) -> None:
+    """Render the pending jobs; ``results`` is filled as each one ends."""
     tasks = [
-        {"job": job, "notebook": str(sources[job.stem]), "parameters": parameters_for(job, cache_dir),
+        {"job": job, "notebook": str(sources[job.stem]), "parameters": parameters_for(job),
          "digest": digest, "timeout": timeout, "pdf": pdf}
         for _, job, digest in pending
     ]
@@ -316,7 +283,7 @@ def _render_pending(pending, results, sources, parameters_for, extra, precompute
         results[slots[k]] = res
 
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
-    execute_tasks(tasks, n_workers, pool, reuse_kernels, max_reports_per_kernel, progress, label, on_result=record)
+    execute_tasks(tasks, n_workers, max_reports_per_kernel, progress, label, on_result=record)
 
 def _write_run_index(out_dir: Path, jobs: Sequence[ReportJob], results: list[dict[str, Any] | None]) -> Path:
     """``index.html`` from the folder, with this run's finished reports and their figures."""

@@ -1,5 +1,5 @@
-"""The runner's workers: one warm kernel each, in a process pool (default), a thread pool, or the calling
-process; workers exit with their parent, and an interrupt stops them and their kernels."""
+"""The runner's workers: one warm kernel each, in a forked process pool or the calling process; workers
+exit with their parent, and an interrupt stops them and their kernels."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import logging
 import multiprocessing
 import os
 import signal
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,16 +24,17 @@ from smartcity_utils.report.kernels import (
     WarmKernel,
     deadline,
     describe_failure,
+    engine_name,
 )
 from smartcity_utils.report.page import export_notebook, make_exporter, write_pdf
 from smartcity_utils.tables import atomic_write, make_temp
 
 
 class Worker:
-    """Executes and exports reports; one per worker process or thread."""
+    """Executes and exports reports; one per worker process."""
 
-    def __init__(self, reuse_kernels: bool, max_reports_per_kernel: int) -> None:
-        self.kernel = WarmKernel(max_reports_per_kernel if reuse_kernels else 1)
+    def __init__(self, max_reports_per_kernel: int) -> None:
+        self.kernel = WarmKernel(max_reports_per_kernel)
         #: Set when the run is being stopped: a report cut short is then neither a failure nor a result.
         self.aborting = False
         self.partial: Path | None = None
@@ -81,23 +81,22 @@ class Worker:
         self.partial = tmp
         try:
             # Kernels work in the notebook's folder, as in JupyterLab.
-            km = self.kernel.acquire(notebook.parent)
-            try:
-                with deadline(task["timeout"]):
-                    nb = pm.execute_notebook(
-                        str(notebook),
-                        str(tmp),
-                        parameters=task["parameters"],
-                        kernel_name=KERNEL_NAME,
-                        execution_timeout=task["timeout"],
-                        request_save_on_cell_execute=False,
-                        progress_bar=False,
-                        log_output=False,
-                        report_mode=False,
-                        km=km,
-                    )
-            finally:
-                self.kernel.release()
+            km, kc = self.kernel.acquire(notebook.parent)
+            with deadline(task["timeout"]):
+                nb = pm.execute_notebook(
+                    str(notebook),
+                    str(tmp),
+                    parameters=task["parameters"],
+                    engine_name=engine_name(),
+                    kernel_name=KERNEL_NAME,
+                    execution_timeout=task["timeout"],
+                    request_save_on_cell_execute=False,
+                    progress_bar=False,
+                    log_output=False,
+                    report_mode=False,
+                    km=km,
+                    kc=kc,
+                )
             atomic_write(job.html, export_notebook(nb, job.lang, self.exporter))
             if task.get("pdf"):
                 write_pdf(job.html, job.pdf)
@@ -134,11 +133,11 @@ class Worker:
 _PROCESS_WORKER: Worker | None = None
 
 
-def _init_process_worker(reuse_kernels: bool, max_reports: int, parent: int) -> None:
+def _init_process_worker(max_reports: int, parent: int) -> None:
     global _PROCESS_WORKER
     from multiprocessing import util
 
-    _PROCESS_WORKER = Worker(reuse_kernels, max_reports)
+    _PROCESS_WORKER = Worker(max_reports)
     # Pool workers leave through multiprocessing's exit path, which skips
     # atexit but runs these finalizers; without it warm kernels are orphaned.
     util.Finalize(_PROCESS_WORKER, _PROCESS_WORKER.close, exitpriority=10)
@@ -162,14 +161,12 @@ def _run_in_process(task: dict[str, Any]) -> dict[str, Any]:
 def execute_tasks(
     tasks: list[dict[str, Any]],
     n_workers: int,
-    pool: str,
-    reuse_kernels: bool,
     max_reports: int,
     progress: bool,
     label: str = "reports",
     on_result: Callable[[int, dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Run tasks on the chosen workers, returning results in task order.
+    """Run tasks in the calling process (``n_workers == 1``) or a pool of processes, returning results in task order.
 
     ``on_result(k, result)`` is called as task ``k`` ends. On an interrupt
     (``KeyboardInterrupt``, which SIGTERM raises too) the tasks not started
@@ -191,7 +188,7 @@ def execute_tasks(
 
     try:
         if n_workers == 1:
-            worker = Worker(reuse_kernels, max_reports)
+            worker = Worker(max_reports)
             try:
                 for i, task in enumerate(tasks):
                     record(i, worker.run(task))
@@ -200,7 +197,7 @@ def execute_tasks(
                 raise
             finally:
                 worker.close()
-        elif pool == "process":
+        else:
             # fork starts workers instantly and, unlike spawn, needs no
             # ``if __name__ == "__main__"`` guard in the calling script. Workers
             # create their own kernels and ZMQ contexts after the fork.
@@ -211,7 +208,7 @@ def execute_tasks(
                 n_workers,
                 mp_context=ctx,
                 initializer=_init_process_worker,
-                initargs=(reuse_kernels, max_reports, os.getpid()),
+                initargs=(max_reports, os.getpid()),
             )
             try:
                 _drain(ex, _run_in_process, tasks, record)
@@ -221,32 +218,6 @@ def execute_tasks(
                 raise
             finally:
                 ex.shutdown(wait=True)
-        else:
-            local = threading.local()
-            created: list[Worker] = []
-            lock = threading.Lock()
-
-            def run_threaded(task: dict[str, Any]) -> dict[str, Any]:
-                w = getattr(local, "worker", None)
-                if w is None:
-                    w = local.worker = Worker(reuse_kernels, max_reports)
-                    with lock:
-                        created.append(w)
-                return w.run(task)
-
-            ex = cf.ThreadPoolExecutor(n_workers, thread_name_prefix="report")
-            try:
-                _drain(ex, run_threaded, tasks, record)
-            except BaseException:
-                ex.shutdown(wait=False, cancel_futures=True)
-                with lock:
-                    for w in created:
-                        w.abort()  # the running notebooks fail at once; their threads end
-                raise
-            finally:
-                ex.shutdown(wait=True)
-                for w in created:
-                    w.close()
     finally:
         bar.close()
     return [r for r in results if r is not None]

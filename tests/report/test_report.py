@@ -45,17 +45,6 @@ def _hrefs(page: str) -> list[str]:
     return parser.hrefs
 
 
-def _cache_maker(root: Path, calls: list[int]):
-    def precompute() -> Path:
-        calls.append(1)
-        cache = root / "cache"
-        cache.mkdir(exist_ok=True)
-        (cache / "national.txt").write_text("NAT-42\n")
-        return cache
-
-    return precompute
-
-
 # --------------------------------------------------------------------------- slugs
 
 
@@ -148,20 +137,16 @@ def test_plan_reports_rejects_duplicate_ids(tmp_path):
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     root = tmp_path_factory.mktemp("render")
-    calls: list[int] = []
     jobs = report_jobs.plan_reports([(6401, "Kabupaten Paser"), (3571, "Kota Kediri"), (9999, TRICKY)], 2023, "id",
                                     root / "out")
-    summary = report.render_reports(
-        jobs, REPORT_NB, workers=2, precompute=_cache_maker(root, calls), progress=False, timeout=120
-    )
-    return jobs, summary, calls
+    summary = report.render_reports(jobs, REPORT_NB, workers=2, progress=False, timeout=120)
+    return jobs, summary
 
 
 def test_render_writes_html_without_code(rendered):
-    jobs, summary, calls = rendered
+    jobs, summary = rendered
     assert summary.failed == [], summary.format()
     assert summary.ok == 3 and summary.skipped == 0
-    assert calls == [1]  # precompute runs once for the whole run
     for job in jobs:
         page = job.html.read_text(encoding="utf-8")
         assert "fixture_marker_value" not in page  # code input is excluded
@@ -173,16 +158,15 @@ def test_render_writes_html_without_code(rendered):
 
 
 def test_notebook_receives_exact_name(rendered):
-    jobs, _, _ = rendered
+    jobs, _ = rendered
     for job in jobs:
         figures = json.loads(job.summary.read_text(encoding="utf-8"))
         assert figures["regency"] == job.regency
-        assert figures["national"] == "NAT-42"  # read from the precompute cache
     assert json.loads(jobs[2].summary.read_text(encoding="utf-8"))["regency"] == TRICKY
 
 
 def test_index_links_and_escapes(rendered):
-    jobs, summary, _ = rendered
+    jobs, summary = rendered
     page = (jobs[0].out_dir / "index.html").read_text(encoding="utf-8")
     assert summary.index == jobs[0].out_dir / "index.html"
     hrefs = _hrefs(page)
@@ -229,16 +213,14 @@ def test_time_limit_bounds_the_whole_report(tmp_path, workers):
 def test_rerun_skips_unchanged(tmp_path):
     data = tmp_path / "input.csv"
     data.write_text("a,b\n1,2\n")
-    calls: list[int] = []
     jobs = report_jobs.plan_reports([(1, "Kota Kediri"), (2, "Kab. Paser")], 2023, "id", tmp_path / "out")
-    kwargs = dict(workers=1, progress=False, input_files=[data], precompute=_cache_maker(tmp_path, calls))
+    kwargs = dict(workers=1, progress=False, input_files=[data])
 
     first = report.render_reports(jobs, REPORT_NB, **kwargs)
     assert (first.ok, first.skipped, first.failed) == (2, 0, [])
 
     second = report.render_reports(jobs, REPORT_NB, **kwargs)
     assert (second.ok, second.skipped) == (0, 2)
-    assert len(calls) == 1  # nothing to render, so no precompute either
     assert (tmp_path / "out" / "index.html").is_file()
 
     data.write_text("a,b\n1,3\n")
@@ -312,7 +294,7 @@ def test_analysis_notebooks_go_through_the_same_runner(tmp_path):
     executed = json.loads((out / "report_fixture.ipynb").read_text(encoding="utf-8"))
     injected = next(c for c in executed["cells"] if "injected-parameters" in c["metadata"].get("tags", []))
     assert "regency_id" not in "".join(injected["source"]) and str(out) in "".join(injected["source"])
-    assert json.loads((out / "kota-kediri.summary.json").read_text(encoding="utf-8"))["national"] == "none"
+    assert json.loads((out / "kota-kediri.summary.json").read_text(encoding="utf-8"))["regency"] == "Kota Kediri"
     assert not (out / "index.html").exists()  # the reports' index links these pages instead
 
     second = report.run_notebooks(out, [REPORT_NB, FAILING_NB], parameters, **kwargs)
@@ -322,9 +304,9 @@ def test_analysis_notebooks_go_through_the_same_runner(tmp_path):
 
 
 def test_warm_kernel_leaves_no_channels_open_between_reports(tmp_path):
-    # nbclient leaves the channels of a borrowed kernel open; the runner closes them after every notebook.
+    # Every notebook of a worker runs through the kernel's one client: no channel or thread is added per report.
     jobs = report_jobs.plan_reports([(1, "Kota A"), (2, "Kota B"), (3, "Kota C")], 2023, "id", tmp_path)
-    worker = Worker(reuse_kernels=True, max_reports_per_kernel=50)
+    worker = Worker(max_reports_per_kernel=50)
     threads = []
     try:
         for job in jobs:
@@ -340,8 +322,8 @@ def test_warm_kernel_leaves_no_channels_open_between_reports(tmp_path):
 def test_warm_kernel_starts_each_notebook_clean_and_loses_no_first_output(tmp_path):
     # Input: eight notebooks in one warm kernel, each printing in its first cell after the parameters and
     # leaving a variable behind. Expected: no notebook sees the previous one's variable (the reset between
-    # them ran), and every first print is in its executed notebook (the quick readiness check of the
-    # kernel's output channel loses nothing).
+    # them ran), and every first print is in its executed notebook (the kernel's one client, connected
+    # since the kernel started, loses nothing).
     import nbformat
 
     nb = nbformat.v4.new_notebook()
@@ -353,7 +335,7 @@ def test_warm_kernel_starts_each_notebook_clean_and_loses_no_first_output(tmp_pa
     notebook = tmp_path / "clean_start.ipynb"
     nbformat.write(nb, notebook)
     jobs = report_jobs.plan_reports([(k, f"Kota {k}") for k in range(1, 9)], 2023, "id", tmp_path)
-    worker = Worker(reuse_kernels=True, max_reports_per_kernel=50)
+    worker = Worker(max_reports_per_kernel=50)
     try:
         results = [worker.run({"job": job, "notebook": str(notebook), "digest": "-", "timeout": 120,
                                "parameters": {"token": f"t{k}"}}) for k, job in enumerate(jobs)]

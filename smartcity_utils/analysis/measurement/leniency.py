@@ -1,5 +1,5 @@
 """Each assessor's leniency: crossed random effects (regency-year, assessor and their interactions), fitted
-by sparse REML and checked against statsmodels MixedLM."""
+by sparse REML (the tests check it against statsmodels MixedLM)."""
 
 from __future__ import annotations
 
@@ -111,14 +111,13 @@ class LeniencyResult:
             any extra ones) with variance, sd and share of the total.
         leniency: one row per rater with the BLUP of its leniency (``b_rater``,
             in score points; positive = scores higher than the panel average,
-            for the same unit) and its standard error, n_scores, n_units. With
-            engine "reml" the SE is the prediction-error SE sqrt(Var(b_hat - b))
-            from the mixed-model equations, which includes the uncertainty of
-            the item means; with "statsmodels" it is MixedLM's conditional SD
-            given the fixed effects (a few per cent smaller).
+            for the same unit) and its standard error, n_scores, n_units. The
+            SE is the prediction-error SE sqrt(Var(b_hat - b)) from the
+            mixed-model equations, which includes the uncertainty of the item
+            means (MixedLM's conditional SD given the fixed effects is a few
+            per cent smaller).
         fixed_effects: item means (mu_item) with standard errors.
         converged: whether the optimiser reported success.
-        engine: "reml" (own sparse-crossproduct REML) or "statsmodels".
         details: optimiser message, REML criterion and the like.
     """
 
@@ -126,7 +125,6 @@ class LeniencyResult:
     leniency: pd.DataFrame
     fixed_effects: pd.DataFrame
     converged: bool
-    engine: str
     rater_col: str
     value_col: str
     details: dict[str, Any] = field(default_factory=dict)
@@ -159,7 +157,6 @@ def assessor_leniency(
     value_col: str = "score",
     item_col: str | None = None,
     components: Sequence[str] = ("unit", "rater"),
-    engine: str = "reml",
 ) -> LeniencyResult:
     """Estimates each assessor's leniency (mean score offset for the same unit) and the unit, rater and residual
     variance components.
@@ -172,13 +169,12 @@ def assessor_leniency(
     to the regencies' true level (otherwise leniency and unit level are
     confounded) and the same leniency across items and years.
 
-    Engines. ``engine="statsmodels"`` fits ``MixedLM`` with one group holding
-    all rows and one ``vc_formula`` term per component (dense matrices: fine
-    for a few hundred rows, minutes on the ~12,000 rows of the example). The
-    default ``engine="reml"`` maximises the same REML likelihood with sparse
-    matrices (:func:`_reml_crossed`: SuperLU on the random-effect block, the
-    item means through the Schur complement), about 1.5 s on the example
-    with four terms; tests check it agrees with MixedLM.
+    The REML likelihood is maximised with sparse matrices
+    (:func:`_reml_crossed`: SuperLU on the random-effect block, the item
+    means through the Schur complement), about 1.5 s on the example with four
+    terms; tests check it agrees with statsmodels ``MixedLM`` (one group
+    holding all rows and one variance component per term: dense matrices,
+    minutes on the ~12,000 rows of the example).
 
     ``components`` may add "unit:rater" (the assessor's halo within one
     regency-year, shared by its items), "unit:item" (the regency-year's true
@@ -197,7 +193,6 @@ def assessor_leniency(
         item_col: item column; item means are fixed effects (one mean if None).
         components: random-effect terms, from "unit", "rater", "unit:rater",
             "unit:item", "rater:item"; must include "rater".
-        engine: "reml" or "statsmodels" (same model, dense; small data only).
 
     Returns:
         LeniencyResult with variance components, per-rater leniency BLUPs and
@@ -221,12 +216,6 @@ def assessor_leniency(
         item_levels, item = np.array([ALL]), np.zeros(len(d), int)
 
     codes = {"unit": unit, "rater": rater, "item": item}
-    if engine == "statsmodels":
-        return _leniency_statsmodels(d, y, codes, components, rater, rater_levels, label_of, unit, item,
-                                     item_levels, rater_col, value_col)
-    if engine != "reml":
-        raise ValueError(f"engine must be 'reml' or 'statsmodels', got {engine!r}")
-
     Zs = []
     for c in components:
         key = _term_codes(codes, c)
@@ -245,7 +234,7 @@ def assessor_leniency(
     len_df = _leniency_frame(d, rater, rater_levels, label_of, unit, fit["u"][sel], fit["u_se"][sel])
     fe = pd.DataFrame({"item": item_levels, "mean": fit["beta"],
                        "se": np.sqrt(np.diag(fit["beta_cov"]))})
-    return LeniencyResult(vc, len_df, fe, fit["converged"], "reml", rater_col, value_col,
+    return LeniencyResult(vc, len_df, fe, fit["converged"], rater_col, value_col,
                           {k: fit[k] for k in ("message", "reml_criterion", "n_evals")})
 
 
@@ -261,40 +250,6 @@ def _leniency_frame(d, rater, rater_levels, label_of, unit, blup, se) -> pd.Data
     n_units = pd.Series(unit).groupby(rater).nunique().reindex(range(len(rater_levels))).to_numpy()
     return pd.DataFrame({"rater": [label_of[r] for r in rater_levels], "leniency": blup,
                          "se": se, "n_scores": n_scores, "n_units": n_units})
-
-
-def _leniency_statsmodels(d, y, codes, components, rater, rater_levels, label_of, unit, item, item_levels,
-                          rater_col, value_col) -> LeniencyResult:
-    """The same crossed model fitted by statsmodels ``MixedLM`` (one group, one variance component per term)."""
-    import statsmodels.api as sm
-
-    X = np.zeros((len(d), len(item_levels)))
-    X[np.arange(len(d)), item] = 1.0
-    m = pd.DataFrame({"y": y, "g": 1})
-    vc = {}
-    for c in components:
-        key = c.replace(":", "_")
-        m[key] = _term_codes(codes, c)
-        vc[key] = f"0 + C({key})"
-    model = sm.MixedLM.from_formula("y ~ 1", m, groups="g", re_formula="0", vc_formula=vc)
-    model = sm.MixedLM(y, X, groups=m["g"], exog_vc=model.exog_vc)
-    res = model.fit(reml=True)
-    names = model.exog_vc.names
-    fitted = {nm: float(v) for nm, v in zip(names, np.atleast_1d(res.vcomp))}
-    var = {c: fitted[c.replace(":", "_")] for c in components}
-    var["residual"] = float(res.scale)
-    re = res.random_effects[1]
-    re_cov = res.random_effects_cov[1]
-    keys = [k for k in re.index if k.startswith("rater[")]
-    # labels look like rater[C(rater)[3]]; recover the integer code
-    order = np.argsort([int(k.rsplit("[", 1)[1].rstrip("]")) for k in keys])
-    blup = re[keys].to_numpy()[order]
-    se = np.sqrt(np.diag(re_cov.loc[keys, keys].to_numpy()))[order]
-    len_df = _leniency_frame(d, rater, rater_levels, label_of, unit, blup, se)
-    fe = pd.DataFrame({"item": item_levels, "mean": np.asarray(res.fe_params),
-                       "se": np.asarray(res.bse_fe)})
-    return LeniencyResult(_vc_frame(var), len_df, fe, bool(res.converged), "statsmodels",
-                          rater_col, value_col, {"reml_criterion": float(-2 * res.llf)})
 
 
 def _term_codes(codes: Mapping[str, np.ndarray], term: str) -> np.ndarray:
