@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import errno
 import json
 import logging
 import multiprocessing
@@ -119,7 +120,11 @@ class Worker:
             self.kernel.discard()
             job.stamp.unlink(missing_ok=True)
             result.update(describe_failure(exc, tmp))
-            if tmp.is_file() and tmp.stat().st_size:
+            if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+                # A full disk: name the folder being written; a notebook cut short is no record of the run.
+                result["evalue"] = (f"the disk holding {job.html.parent} is full ({exc.strerror}); "
+                                    "free space, then rerun")
+            elif _whole_notebook(tmp):
                 os.replace(tmp, job.failed_notebook)
                 result["notebook"] = str(job.failed_notebook)
             result["status"] = "failed"
@@ -128,6 +133,14 @@ class Worker:
             self.partial = self.job = None
         result["elapsed"] = round(time.perf_counter() - started, 3)
         return result
+
+def _whole_notebook(path: Path) -> bool:
+    """Whether ``path`` holds a notebook that reads whole (a write cut short, by a full disk say, does not)."""
+    try:
+        return path.is_file() and bool(path.stat().st_size) and isinstance(json.loads(path.read_bytes()), dict)
+    except (OSError, ValueError):
+        return False
+
 
 # Per-process state of pool workers.
 _PROCESS_WORKER: Worker | None = None

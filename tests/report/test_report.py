@@ -348,3 +348,35 @@ def test_warm_kernel_starts_each_notebook_clean_and_loses_no_first_output(tmp_pa
         executed = nbformat.read(job.notebook, as_version=4)
         printed = [o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs]
         assert f"first output t{k}\n" in printed, (k, printed)
+
+
+def test_a_full_disk_names_the_folder_and_leaves_no_notebook_cut_short(tmp_path, monkeypatch):
+    import errno
+
+    from smartcity_utils.report import workers
+
+    def full(path, data):
+        Path(path).write_bytes(b'{"cells": [')  # what a write cut short by a full disk leaves
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(workers, "atomic_write", full)
+    [job] = report_jobs.plan_reports([(1, "Kota A")], 2023, "id", tmp_path)
+    worker = Worker(max_reports_per_kernel=50)
+    try:
+        result = worker.run({"job": job, "notebook": str(REPORT_NB), "digest": "-", "timeout": 120,
+                             "parameters": {"regency": job.regency, "output_dir": str(tmp_path), "slug": job.stem}})
+    finally:
+        worker.close()
+    assert result["status"] == "failed"
+    assert f"the disk holding {tmp_path} is full" in result["evalue"]
+    assert not job.failed_notebook.exists() and not job.notebook.exists()
+    assert not list(tmp_path.glob("*.tmp*"))
+
+
+def test_only_a_notebook_that_reads_whole_is_kept_as_the_failed_one(tmp_path):
+    from smartcity_utils.report.workers import _whole_notebook
+
+    whole, cut = tmp_path / "a.ipynb", tmp_path / "b.ipynb"
+    whole.write_text('{"cells": [], "metadata": {}}', encoding="utf-8")
+    cut.write_text('{"cells": [{"cell_type": "co', encoding="utf-8")
+    assert _whole_notebook(whole) and not _whole_notebook(cut) and not _whole_notebook(tmp_path / "none.ipynb")
