@@ -156,7 +156,8 @@ def _terminate(signum, frame):  # noqa: ARG001 - signal handler signature
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
-    if getattr(args, "quiet", False) or os.environ.get("CI"):
+    # Progress bars only on a terminal: in a log file they run together into one long line.
+    if getattr(args, "quiet", False) or os.environ.get("CI") or not _on_terminal():
         os.environ.setdefault("TQDM_DISABLE", "1")
     # SIGTERM stops a run as Ctrl-C does: pending work is cancelled, workers and kernels are
     # stopped, and what was finished is said (see smartcity_utils.report.runner).
@@ -187,6 +188,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _on_terminal() -> bool:
+    """Whether progress bars (written to stderr) reach a terminal."""
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def _say(line: str) -> None:

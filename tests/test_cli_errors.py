@@ -262,3 +262,19 @@ def test_a_full_disk_is_one_line_naming_the_file_and_the_previous_tables_stay(tm
     line = _one_line(*_run(["clean", "--raw", str(raw), "--out", str(out), "--quiet", "--force"], capsys))
     assert "No space left on device" in line and str(out / "scores.parquet") in line
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no staging folder left either
+
+
+def test_no_progress_bar_reaches_a_log_file(tmp_path):
+    # stderr is a pipe here, as when make all is written to a log: the steps print lines, never bars.
+    import os
+    import subprocess
+    import sys
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "rekap_2023.csv").write_text("Kabupaten/Kota;Tahun;Nilai Akhir\nKukar;2023;3,25\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("TQDM_DISABLE", "CI")}
+    done = subprocess.run([sys.executable, "-m", "smartcity_utils", "clean", "--raw", str(raw), "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "\r" not in done.stderr and "%|" not in done.stderr, done.stderr
