@@ -157,7 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
     # Progress bars only on a terminal: in a log file they run together into one long line.
-    if getattr(args, "quiet", False) or os.environ.get("CI") or not _on_terminal():
+    if hasattr(args, "quiet") and not _on_terminal():
+        args.quiet = True
+    if getattr(args, "quiet", False) or os.environ.get("CI"):
         os.environ.setdefault("TQDM_DISABLE", "1")
     # SIGTERM stops a run as Ctrl-C does: pending work is cancelled, workers and kernels are
     # stopped, and what was finished is said (see smartcity_utils.report.runner).

@@ -278,3 +278,17 @@ def test_no_progress_bar_reaches_a_log_file(tmp_path):
                            str(tmp_path / "out")], capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "\r" not in done.stderr and "%|" not in done.stderr, done.stderr
+
+
+def test_a_command_whose_output_is_not_a_terminal_draws_no_bar(monkeypatch):
+    # The report runner draws its bar unless told otherwise (TQDM_DISABLE alone does not stop it).
+    from smartcity_utils import cli
+
+    seen = {}
+    monkeypatch.setattr(cli.commands, "report", lambda *a, **k: seen.update(k) or 0)
+    monkeypatch.setattr(cli, "_on_terminal", lambda: False)
+    assert cli.main(["report", "--regency", "Kukar"]) == 0
+    assert seen["progress"] is False
+    monkeypatch.setattr(cli, "_on_terminal", lambda: True)
+    assert cli.main(["report", "--regency", "Kukar"]) == 0
+    assert seen["progress"] is True
