@@ -466,8 +466,10 @@ def rejects_for(ctx: ReportContext, regency_id: int, regency: str) -> pd.DataFra
         # Every row that states one of the regency's recommendations (a follow-up row with an unknown status).
         mine = ctx.recommendations.loc[ctx.recommendations["regency_id"] == regency_id, "source_rows"]
         own_rows |= {(file, row) for file, _sheet, row in named_rows(mine)}
-    files = pd.concat([t[["source_file", "regency_id"]] for t in (ctx.scores, ctx.quick_wins)
-                       if t is not None and len(t)])
+    # Score and Quick Win rows by file (a recap of final scores alone gives none).
+    files = pd.concat([pd.DataFrame(columns=["source_file", "regency_id"])]
+                      + [t[["source_file", "regency_id"]] for t in (ctx.scores, ctx.quick_wins)
+                         if t is not None and len(t)])
     single = files.groupby("source_file")["regency_id"].agg(lambda s: s.unique().tolist())
     own_files = {f for f, ids in single.items() if ids == [regency_id]}
     matches, nearest = [], []

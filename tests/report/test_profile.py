@@ -229,3 +229,16 @@ def test_rows_replaced_through_no_fault_of_their_own_are_not_listed():
     ctx.rejects = pd.DataFrame([("rekap.xlsx", 10, "smart_living", "3", reason, "") for reason in sorted(REPLACED)],
                                columns=["source_file", "source_row", "column", "value", "reason", "suggestion"])
     assert profile.rejects_for(ctx, 358, "Kabupaten Kutai Kartanegara").empty
+
+
+def test_rejects_of_a_recap_of_final_scores_alone_are_found():
+    # A provincial table gives no score or Quick Win rows: a misspelt name is still the regency's reject.
+    ctx = _rejects_context()
+    ctx.scores = pd.DataFrame(columns=["regency_id", "source_file", "source_row"])
+    ctx.recommendations = None
+    ctx.rejects = pd.DataFrame([("rekap_kaltim.csv", 4, "regency", "Kutai Kartanegra", "unknown_regency",
+                                 "did you mean: Kabupaten Kutai Kartanegara")],
+                               columns=["source_file", "source_row", "column", "value", "reason", "suggestion"])
+    found = profile.rejects_for(ctx, 358, "Kabupaten Kutai Kartanegara")
+    assert list(found["match"]) == ["nearest"]
+    assert profile.rejects_for(ctx, 361, "Kabupaten Paser").empty
