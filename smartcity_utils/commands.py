@@ -337,6 +337,11 @@ def export(out: str | Path | None = None, processed_dir: str | Path | None = Non
     paths.check_outside_raw(target, "--out", raw_folders_of(folder))
     with ExitStack() as stack:
         _locks(stack, "export", folder)
+        from smartcity_utils.report.select import analysis_is_stale
+
+        if analysis_is_stale(folder):  # the workbook holds the analysis of these tables, never of others
+            print("the analysis is missing or older than the processed tables: running `smartcity analyse` first")
+            analyse(folder)
         if target.parent.resolve() == paths.REPORTS_DIR.resolve():
             _new_generation(stack, "export", paths.REPORTS_DIR, folder)  # the workbook belongs to the pages' data
         export_workbook(target, folder, lang=lang)

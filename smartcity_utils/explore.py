@@ -17,6 +17,7 @@ Example (JupyterLab, in the project folder)::
 from __future__ import annotations
 
 import functools
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ import pandas as pd
 from smartcity_utils import paths
 from smartcity_utils.errors import UserError, printable
 from smartcity_utils.reference import DIMENSION_KEYS, PILLAR_KEYS, dimensions, pillars, read_reference
+from smartcity_utils.report.texts import text
 
 #: The tidy tables, in the order of the workbook's sheets (``explore_tables.csv`` describes each).
 TIDY_TABLES = ("regency_years", "pillar_scores", "dimension_scores", "assessor_scores", "quick_wins",
@@ -62,7 +64,10 @@ def dimension_category() -> pd.CategoricalDtype:
 
 
 class Tables(dict):
-    """The tidy tables by name; each is also an attribute (``t.regency_years``). ``describe()`` lists them."""
+    """The tidy tables by name; each is also an attribute (``t.regency_years``). ``describe()`` lists them;
+    ``notes`` holds the text keys of what the tables lack (``no_analysis``)."""
+
+    notes: list[str] = []
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         try:
@@ -171,10 +176,15 @@ def load_tables(processed_dir: str | Path | None = None) -> Tables:
         raise UserError(f"{printable(folder)} holds no clean tables: run `smartcity clean` (or `make all`) first")
     processed = load_processed(folder, ("regency_year", "scores", "quick_wins", "recommendations",
                                         "published_facts", "rejects", "manifest"))
-    try:
+    from smartcity_utils.report.select import analysis_is_stale
+
+    # An analysis of other processed tables is never joined to these: without a fresh one, the computed index
+    # and ranks and the driver estimates are absent, and the tables say so (``notes``).
+    analysis, notes = {}, []
+    if analysis_is_stale(folder):
+        notes.append("no_analysis")
+    else:
         analysis = load_analysis(folder, ("index_ranks", "rank_uncertainty", "driver_estimates"))
-    except (FileNotFoundError, UserError):
-        analysis = {}
     wide = _year(processed["regency_year"].copy())
     p_names = dict(zip(pillars()["pillar_key"], pillars()["pillar"]))
     d_names = dict(zip(dimensions()["dimension_key"], dimensions()["dimension"]))
@@ -190,7 +200,7 @@ def load_tables(processed_dir: str | Path | None = None) -> Tables:
     drivers = drivers[[c for c in ("pillar", "estimate", "ci_low", "ci_high", "method", "is_simulated")
                        if c in drivers]]
     rejects = processed["rejects"].copy()
-    return Tables(
+    tables = Tables(
         regency_years=_regency_years(processed, analysis),
         pillar_scores=_long(wide, PILLAR_KEYS, p_names, "pillar", pillar_category()),
         dimension_scores=_long(wide, DIMENSION_KEYS, d_names, "dimension", dimension_category()),
@@ -211,6 +221,10 @@ def load_tables(processed_dir: str | Path | None = None) -> Tables:
         manifest=processed["manifest"][[c for c in ("source_file", "layout", "rows_read", "rows_kept",
                                                    "rows_rejected") if c in processed["manifest"]]],
     )
+    tables.notes = notes
+    if notes:
+        warnings.warn(text("en", "workbook_no_analysis"), stacklevel=2)
+    return tables
 
 
 # --- the workbook -------------------------------------------------------------------------------------------
@@ -266,21 +280,24 @@ def export_workbook(out: str | Path, processed_dir: str | Path | None = None, la
     paths.check_outside_raw(target, "--out")
     tables = tables if tables is not None else load_tables(processed_dir)
     info = table_descriptions()
-    words = _WORKBOOK_WORDS[lang]
     with atomic_path(target, suffix=".tmp.xlsx") as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_formulas": False,
                                             "strings_to_numbers": False, "strings_to_urls": False,
                                             "nan_inf_to_errors": True})
         bold = wb.add_format({"bold": True})
         warn = wb.add_format({"bold": True, "font_color": "#B00020"})
-        about = wb.add_worksheet(words["about"])
+        about = wb.add_worksheet(text(lang, "workbook_about"))
         n_sim = sum(int(f["is_simulated"].fillna(False).astype(bool).sum()) for f in tables.values()
                     if "is_simulated" in f)
-        about.write_string(0, 0, words["title"], bold)
-        about.write_string(1, 0, words["simulated"] if n_sim else words["real"], warn if n_sim else None)
-        about.write_string(2, 0, words["rounded"])
-        for j, h in enumerate(words["columns"]):
-            about.write_string(4, j, h, bold)
+        about.write_string(0, 0, text(lang, "workbook_title"), bold)
+        about.write_string(1, 0, text(lang, "workbook_simulated" if n_sim else "workbook_real"),
+                           warn if n_sim else None)
+        about.write_string(2, 0, text(lang, "workbook_rounded"))
+        for note in tables.notes:
+            about.write_string(3, 0, text(lang, f"workbook_{note}"), warn)
+        for j, key in enumerate(("workbook_col_sheet", "workbook_col_rows", "workbook_col_simulated",
+                                 "workbook_col_holds")):
+            about.write_string(4, j, text(lang, key), bold)
         about.set_column(0, 0, 22)
         about.set_column(3, 3, 100)
         sheets = []
@@ -315,19 +332,3 @@ def export_workbook(out: str | Path, processed_dir: str | Path | None = None, la
         wb.close()
     return target
 
-
-#: The workbook's own words (its sheet of descriptions).
-_WORKBOOK_WORDS = {
-    "id": {"about": "Keterangan", "title": "Tabel evaluasi smart city",
-           "simulated": "DATA SIMULASI: baris dengan Simulasi = TRUE bukan nilai resmi (saring kolom Simulasi).",
-           "real": "Semua baris adalah data nyata dari berkas yang dibaca.",
-           "rounded": "Angka dibulatkan seperti di laporan; presisi penuh ada di berkas Parquet (data/processed).",
-           "columns": ("Lembar", "Baris", "Baris simulasi", "Isi")},
-    "en": {"about": "About", "title": "Smart city evaluation tables",
-           "simulated": "SIMULATED DATA: rows with Simulated = TRUE are not official values (filter the Simulated "
-                        "column).",
-           "real": "Every row is real data from the files read.",
-           "rounded": "Numbers are rounded as the reports show them; full precision is in the Parquet files "
-                      "(data/processed).",
-           "columns": ("Sheet", "Rows", "Simulated rows", "What it holds")},
-}

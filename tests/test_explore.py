@@ -157,3 +157,21 @@ def test_export_refuses_a_raw_folder_and_keeps_the_previous_workbook(processed, 
     assert target.read_bytes() == b"previous"
     assert commands.export(target, processed, lang="en") == 0
     assert openpyxl.load_workbook(target, read_only=True).sheetnames[:2] == ["About", "Regency-years"]
+
+
+def test_without_a_fresh_analysis_the_tables_say_what_they_lack(processed, tmp_path):
+    import shutil
+
+    bare = tmp_path / "processed"
+    shutil.copytree(processed, bare, ignore=shutil.ignore_patterns(paths.ANALYSIS_DIRNAME, ".complete"))
+    with pytest.warns(UserWarning, match="No analysis of these processed tables"):
+        tables = load_tables(bare)
+    assert tables.notes == ["no_analysis"]
+    years = tables.regency_years
+    assert years["index_computed"].isna().all() and (years["index_source"].dropna() == "reported").all()
+    assert tables.driver_estimates.empty
+    small = Tables({name: frame.head(5) for name, frame in tables.items()})
+    small.notes = tables.notes
+    path = export_workbook(tmp_path / "t.xlsx", lang="en", tables=small)
+    about = [row[0] for row in openpyxl.load_workbook(path, read_only=True)["About"].iter_rows(values_only=True)]
+    assert any(isinstance(v, str) and v.startswith("No analysis of these processed tables") for v in about)
