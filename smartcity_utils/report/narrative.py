@@ -269,16 +269,21 @@ def bullet_html(sentences: list[str], heading: str = "", note: str = "") -> HTML
 
 
 def methods_html(lang: str, n_draws: int, method: str, sources: pd.DataFrame, intervals: bool = True,
-                 simulated: bool = True) -> HTMLBlock:
+                 simulated: bool = True, shared_error: tuple[str, float] = ("bound", 0.0)) -> HTMLBlock:
     """The methods in plain words, with links to the sources of the real figures.
 
     Only the methods behind numbers the page shows: no paragraph on the driver
     models when none ran (``method`` empty), on rank intervals when there are
-    none, or on the simulator when the page holds real data only.
+    none, or on the simulator when the page holds real data only. ``shared_error``
+    is how the panel-shared error of the ranges was sized and its size
+    (:attr:`~smartcity_utils.report.profile.ReportContext.shared_error`): the
+    data's upper bound (``"bound"``), set by hand (``"set"``) or left out (``"none"``).
     """
     paragraphs = [text(lang, "methods_index"), text(lang, "methods_ranks")]
     if intervals:
-        paragraphs.append(text(lang, "methods_intervals", n_draws=fmt_count(n_draws, lang)))
+        kind, sd = shared_error
+        paragraphs.append(text(lang, "methods_intervals", n_draws=fmt_count(n_draws, lang)) + " "
+                          + text(lang, f"methods_intervals_{kind}", sd=fmt_score(sd, lang)))
     if method:
         paragraphs.append(text(lang, "methods_drivers", method=coded_text(lang, "method_", method, "method_other")))
     if simulated:

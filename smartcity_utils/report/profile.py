@@ -83,6 +83,26 @@ class ReportContext:
         return meta.get("national_gap")
 
     @property
+    def shared_error(self) -> tuple[str, float]:
+        """How the rank ranges sized the error a whole panel shares, and its size (index points).
+
+        ``"set"`` when given by hand (``--shared-error-sd``), ``"bound"`` when taken from the data (regencies
+        scored in consecutive years: an upper bound), ``"none"`` when the data could not size it (size 0).
+        """
+        import json
+
+        analysis = paths.analysis_dir(self.folder)
+        try:
+            meta = json.loads((analysis / paths.ANALYSIS_META).read_text())
+            sets = json.loads((analysis / "rank_uncertainty_meta.json").read_text()).get("rank_sets", {})
+        except (OSError, ValueError):
+            return ("none", 0.0)
+        sd = float(sets.get("shared_error_sd") or 0.0)
+        if meta.get("shared_error_sd") is not None:
+            return ("set", float(meta["shared_error_sd"]))
+        return ("bound", sd) if sd > 0 else ("none", 0.0)
+
+    @property
     def n_draws(self) -> int:
         """Monte Carlo draws behind the rank intervals (from the analysis metadata)."""
         import json

@@ -28,3 +28,39 @@ def test_every_example_regency_year_has_a_computed_rank_and_band(tmp_path_factor
     assert real.loc[("Kota Kediri", 2022), "rank_computed"] == 22
     kukar = both[both["regency"] == "Kabupaten Kutai Kartanegara"]
     assert set(kukar["year"]) == {2019, 2020, 2021, 2022, 2023, 2024}
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_methods_text_names_how_the_shared_error_was_sized(tmp_path_factory, lang):
+    """The methods paragraph of a page says the panel-shared error is the data's upper bound, with the size the
+    bands were drawn with; set by hand, it says so; left out, it says the ranges are then too narrow."""
+    import json
+    import shutil
+
+    from smartcity_utils.report import narrative
+    from smartcity_utils.report.numbers import fmt_score
+    from smartcity_utils.report.profile import ReportContext
+
+    processed = processed_example(tmp_path_factory)
+    meta = json.loads((processed / "analysis" / "rank_uncertainty_meta.json").read_text())
+    sd = meta["rank_sets"]["shared_error_sd"]
+    assert f"N(0, {sd:.3f}^2)" in meta["shared_error"]  # the size the band drew with
+    ctx = ReportContext(*(None,) * 7, processed)
+    assert ctx.shared_error == ("bound", sd) and sd > 0
+    sources = pd.DataFrame(columns=["source_url", "region", "years"])
+    plain = narrative.methods_html(lang, 1000, "", sources, shared_error=ctx.shared_error).plain
+    assert fmt_score(sd, lang) in plain
+    assert ("upper bound" if lang == "en" else "batas atas") in plain
+    assert ("at least 90 %" if lang == "en" else "sedikitnya 90 %") in plain
+
+    by_hand = tmp_path_factory.mktemp("shared-by-hand")
+    shutil.copytree(processed / "analysis", by_hand / "analysis")
+    analysis_meta = json.loads((by_hand / "analysis" / "analysis_meta.json").read_text())
+    (by_hand / "analysis" / "analysis_meta.json").write_text(json.dumps({**analysis_meta, "shared_error_sd": 0.06}))
+    hand = ReportContext(*(None,) * 7, by_hand).shared_error
+    assert hand == ("set", 0.06)
+    plain = narrative.methods_html(lang, 1000, "", sources, shared_error=hand).plain
+    assert fmt_score(0.06, lang) in plain and ("upper bound" not in plain and "batas atas" not in plain)
+    plain = narrative.methods_html(lang, 1000, "", sources, shared_error=("none", 0.0)).plain
+    assert ("too narrow" if lang == "en" else "terlalu sempit") in plain
+    assert "upper bound" not in plain and "batas atas" not in plain
