@@ -564,11 +564,6 @@ def published_for(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
                                                      "source_url"]].reset_index(drop=True)
 
 
-def lead_method(ctx: ReportContext) -> str:
-    """The driver method whose estimates the reports show (``driver_estimates``), or "" when none ran."""
-    return str(ctx.driver_estimates["method"].iloc[0]) if len(ctx.driver_estimates) else ""
-
-
 def published_sources(ctx: ReportContext, regency_ids: list[int] | None = None) -> pd.DataFrame:
     """The source addresses of the real figures (of ``regency_ids`` only, when given), with the regencies
     and years each covers."""

@@ -149,10 +149,3 @@ def test_years_shown_and_rank_intervals_come_from_every_history():
     assert compare.has_rank_intervals(shown)
     without_bands = {name: h.assign(rank_p05=np.nan) for name, h in shown.items()}
     assert not compare.has_rank_intervals(without_bands)
-
-
-def test_the_lead_method_is_the_one_of_the_driver_estimates_or_none():
-    ctx = _context()
-    assert profile.lead_method(ctx) == ""  # no driver model ran
-    ctx.driver_estimates = pd.DataFrame({"method": ["eiv_regression"], "pillar_key": ["smart_governance"]})
-    assert profile.lead_method(ctx) == "eiv_regression"

@@ -174,6 +174,9 @@ def test_report_compare_renders_the_regencies_side_by_side(processed, tmp_path):
         assert name in page
     assert (out / "compare-kukar-paser-kotim.en.ipynb").is_file()
     assert 'href="compare-kukar-paser-kotim.en.html"' in (out / "index.html").read_text(encoding="utf-8")
+    # The methods describe only what the page shows: rank ranges, no driver estimates, so no driver paragraph.
+    assert "Plausible rank range" in page or "plausible range" in page
+    assert "Pillars and the index. A regression" not in page
 
 
 def test_report_compare_needs_two_regencies_with_data(processed, tmp_path):
