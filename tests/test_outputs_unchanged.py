@@ -19,7 +19,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from fixtures.example_run import processed_example
 
 HASHES = Path(__file__).parent / "fixtures" / "example_outputs.sha256"

@@ -405,6 +405,20 @@ def cleaning_findings(tables: dict[str, pd.DataFrame], summary: dict[str, pd.Dat
     return out + overview[1:]
 
 
+def holm_family_text(families: pd.Series, lang: str) -> str:
+    """The family Holm's correction is applied to, in words that agree in number: ``families`` holds the number
+    of tests at each time point (the correction is applied within each)."""
+    tests = int(families.sum())
+    if tests <= 1:
+        return text(lang, "holm_one_test")
+    family = fmt_range(families.min(), families.max())
+    if len(families) == 1:
+        return text(lang, "holm_one_point", family=family)
+    if families.max() == 1:
+        return text(lang, "holm_points_one_measure", points=fmt_int(len(families)))
+    return text(lang, "holm_points_measures", points=fmt_int(len(families)), family=family, tests=tests)
+
+
 def _cohort_test_sentences(comparison, lang: str) -> list[str]:
     """The cohort tests at one kind of time point: how many are clear, the family Holm is applied to, the
     largest clear pair with its delta's interval, and what the pair's difference is confounded with."""
@@ -415,8 +429,7 @@ def _cohort_test_sentences(comparison, lang: str) -> list[str]:
     threshold = fmt_score(CLEAR_P, lang)
     families = kruskal.groupby(comparison.time_col).size()
     out = [text(lang, "finding_cohort_tests", time=time_word, clear=clear, tests=len(kruskal), threshold=threshold,
-                points=fmt_int(len(families)),
-                family=fmt_range(families.min(), families.max()) if len(families) else "0")]
+                holm=holm_family_text(families, lang))]
     pairs = comparison.pairwise[comparison.pairwise["p_holm"] < CLEAR_P]
     if pairs.empty:
         return out + [text(lang, "finding_cohort_none", time=time_word, threshold=threshold)]

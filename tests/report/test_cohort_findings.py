@@ -35,7 +35,22 @@ def test_programme_year_finding_quotes_the_interval_the_holm_family_and_the_cale
     assert f"{top['calendar_a']}" in sentences[2] and f"{top['calendar_b']}" in sentences[2]
     # The Kruskal-Wallis family is the measures of one time point (one here), not all the tests together.
     assert programme.kruskal["holm_family"].eq(1).all()
-    assert "2" in sentences[0] and ("1 measures" in sentences[0] or "1 ukuran" in sentences[0])
+    assert ("Each of the 2 time points has one measure" in sentences[0]
+            or "Setiap titik dari 2 titik waktu hanya memiliki satu ukuran" in sentences[0])
+    assert "1 measures" not in sentences[0]
     # In the same calendar year the cohorts differ in years in the programme: that is said instead.
     said = narrative._cohort_test_sentences(calendar, lang)
     assert any("1" in s and ("longer" in s or "lebih lama" in s) for s in said)
+
+
+@pytest.mark.parametrize(("sizes", "expected"), [
+    ({2021: 3, 2022: 3}, "at each of the 2 time points, across the 3 measures of that time point, not across all 6"),
+    ({2021: 2, 2022: 3}, "across the 2–3 measures"),
+    ({2021: 1, 2022: 1, 2023: 1}, "Each of the 3 time points has one measure"),
+    ({2022: 4}, "across the 4 measures of the one time point"),
+    ({2022: 1}, "one test, so no correction"),
+])
+def test_the_holm_family_is_worded_in_agreement_with_its_size(sizes, expected):
+    said = narrative.holm_family_text(pd.Series(sizes), "en")
+    assert expected in said
+    assert "1 measures" not in said and "1 time points" not in said
