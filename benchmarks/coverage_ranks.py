@@ -194,15 +194,16 @@ def main(n_seeds: int = 10, n_boot: int = 99) -> pd.DataFrame:
     print(sizes.round(3).to_string())
     print("\nWhat the pages claim, per scenario: the band at the default size holds at least 90 % (an upper bound on "
           "the shared error); the band at the true size holds 90 % within 2 points; the sets at least 95 %; the lead "
-          "as quoted 95 % within 2 points")
+          "as quoted 95 % within 2 points (each allowing two Monte Carlo errors)")
     g = frame.groupby("scenario", sort=False)
     for name, part in g:
         mc = {c: part[c].std(ddof=1) / np.sqrt(len(part)) for c in NOMINAL}
         checks = {
             "band >= 90 %": part["band, default size"].mean() >= 0.90 - 2 * mc["band, default size"],
-            "band at true size 90 +- 2": abs(part["band, true size"].mean() - 0.90) <= 0.02,
+            "band at true size 90 +- 2": abs(part["band, true size"].mean() - 0.90) <= 0.02 + 2 * mc["band, true size"],
             "sets >= 95 %": part["marginal set"].mean() >= 0.95 - 2 * mc["marginal set"],
-            "lead 95 +- 2": abs(part["lead, quoted (widened)"].mean() - 0.95) <= 0.02,
+            "lead 95 +- 2": (abs(part["lead, quoted (widened)"].mean() - 0.95)
+                             <= 0.02 + 2 * mc["lead, quoted (widened)"]),
         }
         print(f"  {name}: " + "; ".join(f"{k}: {'holds' if ok else 'DOES NOT HOLD'}" for k, ok in checks.items()))
     return frame
