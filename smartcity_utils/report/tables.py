@@ -206,24 +206,23 @@ def coded_text(lang: str, prefix: str, code: object, fallback_key: str | None = 
     return text(lang, fallback_key, code=plain) if fallback_key else plain
 
 
-_COHORT_GROUP = re.compile(r"^\s*angkatan\s+(\d{4})\s*$", re.IGNORECASE)
-
-
-#: A letter group of several cohorts, as a register or the documented letters name it
-#: (``Angkatan 2017-2022 (surat B-1478)``).
-_COHORTS_GROUP = re.compile(r"^\s*angkatan\s+(\d{4})\s*[-\u2013]\s*(\d{4})(.*)$", re.IGNORECASE)
+#: A group of one cohort or of several, as a register or the documented letters name it, with the letter that
+#: ranked it where named (``Angkatan 2021``, ``Angkatan 2017-2022 (surat B-1478)``, ``Angkatan 2023 (surat B-1477)``).
+_COHORT_GROUP = re.compile(r"^\s*angkatan\s+(\d{4})(?:\s*[-\u2013]\s*(\d{4}))?\s*(?:\(\s*surat\s+([^)]+?)\s*\))?\s*$",
+                           re.IGNORECASE)
 
 
 def group_label(group: object, lang: str) -> str:
-    """An evaluation group's name in the report's language (``Nasional``, ``Angkatan 2021`` as in the data)."""
+    """An evaluation group's name in the report's language (``Nasional``, ``Angkatan 2021`` as in the data; the
+    letter that ranked it, ``(surat B-1478)``, in the same language)."""
     if is_missing(group):
         return MISSING
     found = _COHORT_GROUP.match(str(group))
     if found:
-        return text(lang, "group_cohort", year=found.group(1))
-    found = _COHORTS_GROUP.match(str(group))
-    if found:
-        return text(lang, "group_cohorts", first=found.group(1), last=found.group(2), rest=found.group(3).rstrip())
+        first, last, letter = found.groups()
+        label = (text(lang, "group_cohorts", first=first, last=last, rest="") if last
+                 else text(lang, "group_cohort", year=first))
+        return f"{label} ({text(lang, 'group_letter', letter=letter)})" if letter else label
     if str(group).strip().lower() == "nasional":
         return text(lang, "group_national")
     return str(group)

@@ -62,8 +62,12 @@ def test_cells_are_escaped_and_links_show_their_host():
     pytest.param("angkatan 2017", "id", "Angkatan 2017", id="cohort_id"),
     pytest.param("Kota Besar", "en", "Kota Besar", id="other_group_as_is"),
     pytest.param("Angkatan 2017-2019", "en", "Cohorts 2017-2019", id="cohorts_en"),
-    pytest.param("Angkatan 2017-2022 (surat B-1478)", "en", "Cohorts 2017-2022 (surat B-1478)", id="letter_en"),
+    pytest.param("Angkatan 2017-2022 (surat B-1478)", "en", "Cohorts 2017-2022 (letter B-1478)", id="letter_en"),
     pytest.param("Angkatan 2017-2022 (surat B-1478)", "id", "Angkatan 2017-2022 (surat B-1478)", id="letter_id"),
+    pytest.param("Angkatan 2023 (surat B-1477)", "en", "Cohort 2023 (letter B-1477)", id="one_cohort_letter_en"),
+    pytest.param("Angkatan 2023 (Surat B-1477)", "id", "Angkatan 2023 (surat B-1477)", id="one_cohort_letter_id"),
+    pytest.param("angkatan 2017–2019", "en", "Cohorts 2017-2019", id="en_dash"),
+    pytest.param("Angkatan 2021 (catatan)", "en", "Angkatan 2021 (catatan)", id="unknown_suffix_kept"),
 ])
 def test_group_label(group, lang, expected):
     assert tables.group_label(group, lang) == expected
