@@ -18,6 +18,7 @@ import json
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from fixtures.example_run import processed_example
 
@@ -34,11 +35,28 @@ def _without_code(value):
     return value
 
 
+#: Columns of the manifest that name the checkout and the code (where the raw folder lies, the code's hash).
+MANIFEST_PLACE_COLUMNS = ["raw_folder", "code_version"]
+
+
+def _manifest_bytes(path: Path) -> bytes:
+    table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype=str,
+                                                                                  keep_default_na=False)
+    kept = table.drop(columns=[c for c in MANIFEST_PLACE_COLUMNS if c in table.columns])
+    return (kept.to_csv(index=False) + repr(kept.dtypes.to_dict())).encode()
+
+
 def content_hash(path: Path) -> str:
-    """SHA-256 of a file; for JSON, of its content without the fields that name the code version."""
+    """SHA-256 of a file; for JSON, of its content without the fields that name the code version; for the
+    manifest, of its content without the columns that name the checkout's place and the code."""
     data = path.read_bytes()
-    if path.suffix == ".json":
-        data = json.dumps(_without_code(json.loads(data)), sort_keys=True).encode()
+    if path.stem == "manifest":
+        data = _manifest_bytes(path)
+    elif path.suffix == ".json":
+        content = _without_code(json.loads(data))
+        if isinstance(content.get("files"), dict):  # a generation's list: the manifest's own hash varies with it
+            content["files"] = {k: v for k, v in content["files"].items() if not k.startswith("manifest.")}
+        data = json.dumps(content, sort_keys=True).encode()
     return hashlib.sha256(data).hexdigest()
 
 
@@ -68,6 +86,12 @@ def test_the_comparison_sees_a_changed_byte(tmp_path):
     first = output_hashes(tmp_path)
     (tmp_path / "m.json").write_text('{"code_version": "2", "n": 2}', encoding="utf-8")
     assert output_hashes(tmp_path) == first, "a new code version alone must not count as a change"
+    (tmp_path / "manifest.csv").write_text("file,raw_folder\na.csv,/tmp/x\n", encoding="utf-8")
+    placed = output_hashes(tmp_path)["manifest.csv"]
+    (tmp_path / "manifest.csv").write_text("file,raw_folder\na.csv,/work/y\n", encoding="utf-8")
+    assert output_hashes(tmp_path)["manifest.csv"] == placed, "the checkout's place is no change of output"
+    (tmp_path / "manifest.csv").write_text("file,raw_folder\nb.csv,/work/y\n", encoding="utf-8")
+    assert output_hashes(tmp_path)["manifest.csv"] != placed
     (tmp_path / "a.csv").write_text("x\n2\n", encoding="utf-8")
     assert output_hashes(tmp_path)["a.csv"] != first["a.csv"]
     with pytest.raises(AssertionError):
