@@ -131,6 +131,9 @@ def _columns(*names: str) -> frozenset[str]:
 
 #: The layouts of the package, in the order they are named to a user.
 BUILT_IN = (
+    # Strict: a recap names at least one pillar, dimension or smart city index column (in its header row or,
+    # under merged group cells, in the next); a regency and a generic total ("Skor Total | Ranking", a budget
+    # ranking) could be anything.
     Layout("recap", 60,
            Signature(_columns("regency"), scores="needed", instead_of_scores=_columns("final_score"),
                      scores_below=True),
@@ -162,6 +165,7 @@ BUILT_IN = (
            "published facts",
            "smartcity_utils.clean.published:parse_published", records="published",
            tables=("published_facts", "regency_year", "scores")),
+    # Before the recap: its rows name pillars ("Smart Governance"), which would read as a recap's second header row.
     Layout("recommendations", 40, Signature(_columns("regency", "recommendation"), scores="none"),
            "a recommendations register ('Kabupaten/Kota | Tahun | Pilar | Rekomendasi')",
            "smartcity_utils.clean.recommendations:parse_recommendations",

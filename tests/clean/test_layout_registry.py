@@ -74,6 +74,22 @@ def test_a_header_of_two_layouts_goes_to_the_one_tried_first(header, expected):
     assert (sheet.layout, sheet.header_row) == (expected, 1)
 
 
+def test_a_row_naming_pillars_below_a_header_is_read_by_the_signatures():
+    register = [["Kabupaten/Kota", "Tahun", "Pilar", "Rekomendasi"],
+                ["Kota Kediri", 2024, "Smart Governance", "Perkuat tata kelola data"]]
+    sheet = sheets.Sheet("x.xlsx", "S", [row[:] for row in register])
+    sheets.detect_layout(sheet)
+    assert (sheet.layout, sheet.header_row) == ("recommendations", 0)
+    recap = [["Kabupaten/Kota", "Nilai Pilar", None, "Peringkat"],
+             [None, "Smart Governance", "Smart Branding", None],
+             ["Kota Kediri", 3.1, 2.9, 4]]
+    sheet = sheets.Sheet("x.xlsx", "S", recap)
+    sheets.detect_layout(sheet)
+    assert (sheet.layout, sheet.header_row) == ("recap", 1)
+    assert sheet.columns == {0: "regency", 1: "pillar:smart_governance", 2: "pillar:smart_branding", 3: "rank"}
+    assert sheet.ignored_columns == []
+
+
 def test_a_layout_needs_a_name_and_a_priority_of_its_own():
     recap = layouts.get("recap")
     with pytest.raises(ValueError, match="registered already"):
@@ -167,3 +183,12 @@ def test_without_its_entry_the_toy_file_is_refused(tmp_path):
         sheets.detect_layout(sheet)
     assert "evidence" not in str(raised.value)
     assert str(raised.value).count(layouts.expected_layouts()) == 1
+
+
+def test_the_documented_order_of_detection_is_the_registrys():
+    text = " ".join((Path(__file__).resolve().parents[2] / "docs" / "data_model.md").read_text(encoding="utf-8")
+                    .split())
+    documented = text.split("the layouts tried in order of priority: ", 1)[1].split(". ", 1)[0]
+    tried = [layout.name for layout in layouts.by_priority() if layout.signature.columns]
+    assert documented == ", ".join(f"`{name}`" for name in tried)
+    assert [layout.name for layout in layouts.by_priority() if layout.signature.csv_header] == ["published"]
