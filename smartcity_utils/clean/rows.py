@@ -41,14 +41,14 @@ FOOTNOTE = re.compile(r"^(\*|sumber\b|catatan\b|keterangan\b|note\b|source\b)")
 class Collector:
     """Accumulates records while sheets are parsed.
 
-    Besides the fields below, a collector holds one list of kept rows per
-    layout's :attr:`~smartcity_utils.metadata.layouts.Layout.records`
-    (``out.scores``, ``out.recap``, ``out.form``, ``out.quick_wins``,
-    ``out.cohorts``, ``out.published``, ``out.groups``, ``out.agencies``;
-    ``out.recommendations`` holds register rows and the remarks
-    (``Keterangan``) of assessor sheets and form answers, each of which may
-    carry a follow-up status, ``clean.recommendations``): the layouts
-    registered when it is made (:func:`~smartcity_utils.metadata.layouts.record_lists`).
+    Besides the fields below, a collector has one list of kept rows for each
+    list the layouts registered when it is made name
+    (:func:`smartcity_utils.metadata.layouts.record_lists`): ``scores``,
+    ``recap``, ``form``, ``quick_wins``, ``cohorts``, ``groups``,
+    ``published``, ``recommendations`` and ``agencies``. ``recommendations``
+    holds register rows and the remarks (``Keterangan``) of assessor sheets
+    and form answers; each may carry a follow-up status
+    (``clean.recommendations``).
     """
 
     rejects: list[dict] = field(default_factory=list)

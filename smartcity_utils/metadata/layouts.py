@@ -25,7 +25,7 @@ import importlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
-#: Canonical names of score columns start with these: ``pillar:governance``, ``dimension:...``.
+#: Canonical names of score columns start with these: ``pillar:smart_governance``, ``dimension:baseline``.
 SCORE_PREFIXES = ("pillar:", "dimension:")
 
 #: The columns of ``published_facts.csv``, which begin the first row of a file of published facts.
@@ -86,9 +86,10 @@ class Layout:
 
     Attributes:
         name: The layout's name (the manifest's ``layout``, the rejects' ``layout``).
-        priority: Where it is tried when a header row is matched: lower first. A row may hold the
-            columns of several layouts (a recommendations register names its regency like a
-            recap); the first that matches is the sheet's layout. Unique among the layouts.
+        priority: Where it is tried when a header row is matched: lower first. A row may be the header
+            of several layouts (a recommendations register's, over a row naming a pillar, reads as a
+            recap's two-row header); the first that matches is the sheet's layout. Unique among the
+            layouts.
         signature: The header that identifies it.
         description: How the message for a file of no known layout names it.
         parser: The function that reads a sheet of this layout into the collector, as
@@ -112,10 +113,13 @@ class Layout:
     tables: tuple[str, ...] = ()
     near_miss: str = ""
 
+    def parser_function(self) -> Callable:
+        """The parser itself (imported when first asked for, where it is named as ``"module:function"``)."""
+        return _resolve(self.parser) if isinstance(self.parser, str) else self.parser
+
     def parse(self, sheet, out) -> None:
         """Read ``sheet`` (its layout and header found) into the collector ``out`` with this layout's parser."""
-        parser = _resolve(self.parser) if isinstance(self.parser, str) else self.parser
-        parser(sheet, out)
+        self.parser_function()(sheet, out)
 
 
 @functools.cache

@@ -37,7 +37,7 @@ def test_every_built_in_parser_is_a_function_of_a_cleaning_module(name):
     layout = layouts.get(name)
     module, _, function = layout.parser.partition(":")
     assert module.startswith("smartcity_utils.clean.")
-    parser = layouts._resolve(layout.parser)
+    parser = layout.parser_function()
     assert inspect.isfunction(parser) and parser.__name__ == function == f"parse_{name}"
     assert list(inspect.signature(parser).parameters) == ["sheet", "out"]
 
@@ -141,6 +141,7 @@ def _evidence_file(folder: Path, text: str = "Kabupaten/Kota;Tahun;Bukti\nKota K
 
 
 def test_a_registered_layout_is_detected_and_parsed(evidence_layout, tmp_path):
+    assert evidence_layout.parser_function() is parse_evidence
     path = _evidence_file(tmp_path)
     [sheet] = sheets.read_grid_file(path, "bukti.csv")
     sheets.detect_layout(sheet)
