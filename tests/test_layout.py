@@ -16,6 +16,8 @@ ALLOWED = {
     "report": {"clean", "analysis", "report"},
 }
 SHARED = {"paths", "errors", "reference", "regencies", "values", "tables", "freshness", "processes"}
+#: Shared sub-packages: what the package knows as data (the raw layouts), imported by every stage.
+SHARED_PACKAGES = {"metadata"}
 
 
 def _imports(path: Path) -> list[str]:
@@ -52,7 +54,7 @@ def test_stage_imports_only_earlier_stages(path):
         target = parts[1]
         if target in ALLOWED and target not in ALLOWED[stage]:
             later.append(name)
-        elif target not in ALLOWED and target not in SHARED | {"__version__"}:
+        elif target not in ALLOWED and target not in SHARED | SHARED_PACKAGES | {"__version__"}:
             later.append(name)  # the command layer is above every stage
     assert not later, f"{path.relative_to(PACKAGE)} (stage {stage}) imports a later stage: {later}"
 
@@ -62,3 +64,11 @@ def test_shared_modules_import_no_stage(path):
     stages = [n for n in _imports(path) if n.split(".")[0] == "smartcity_utils" and len(n.split(".")) > 1
               and n.split(".")[1] in ALLOWED]
     assert not stages, f"{path.name} imports a stage: {stages}"
+
+
+@pytest.mark.parametrize("path", [p for p in _modules() if p.relative_to(PACKAGE).parts[0] in SHARED_PACKAGES],
+                         ids=lambda p: p.relative_to(PACKAGE).as_posix())
+def test_shared_packages_import_no_stage(path):
+    stages = [n for n in _imports(path) if n.split(".")[0] == "smartcity_utils" and len(n.split(".")) > 1
+              and n.split(".")[1] in ALLOWED]
+    assert not stages, f"{path.relative_to(PACKAGE)} imports a stage: {stages}"

@@ -21,12 +21,10 @@ import pandas as pd
 
 from smartcity_utils import paths, regencies
 from smartcity_utils import reference as ref
-from smartcity_utils.clean.agencies import agencies_table, parse_agencies
-from smartcity_utils.clean.assessor import is_blank_assessor_sheet, parse_assessor
+from smartcity_utils.clean.agencies import agencies_table
+from smartcity_utils.clean.assessor import is_blank_assessor_sheet
 from smartcity_utils.clean.bounded import limits
-from smartcity_utils.clean.cohorts import parse_cohorts
-from smartcity_utils.clean.form import parse_form, supersede_resubmissions
-from smartcity_utils.clean.groups import parse_groups
+from smartcity_utils.clean.form import supersede_resubmissions
 from smartcity_utils.clean.precedence import (
     is_revision,
     list_replaced,
@@ -36,14 +34,11 @@ from smartcity_utils.clean.precedence import (
     row_reference,
     set_aside_simulated,
 )
-from smartcity_utils.clean.published import parse_published
-from smartcity_utils.clean.quick_wins import FILLED, parse_quick_wins
-from smartcity_utils.clean.recap import parse_recap
-from smartcity_utils.clean.recommendations import build_recommendations, drop_superseded, parse_recommendations
+from smartcity_utils.clean.quick_wins import FILLED
+from smartcity_utils.clean.recommendations import build_recommendations, drop_superseded
 from smartcity_utils.clean.rows import DIMENSIONS, MARK_DROPPED, PILLARS, Collector
 from smartcity_utils.clean.sheets import (
     DATA_SUFFIXES,
-    EXPECTED_LAYOUTS,
     FORMULA_TEXT,
     IGNORED_SUFFIXES,
     Sheet,
@@ -55,6 +50,7 @@ from smartcity_utils.clean.sheets import (
 )
 from smartcity_utils.errors import RawConflictError, RawFileError, UserError
 from smartcity_utils.freshness import code_version, step_digest
+from smartcity_utils.metadata.layouts import PARSERS, expected_layouts
 from smartcity_utils.tables import file_digest, folder_lock, generation_stamp, write_tables
 from smartcity_utils.values import is_blank, mark_ambiguous_numbers
 
@@ -84,11 +80,6 @@ class Cleaned:
     def tables(self) -> dict[str, pd.DataFrame]:
         """Name -> table, in a fixed order."""
         return {name: getattr(self, name) for name in TABLES}
-
-
-PARSERS = {"recap": parse_recap, "assessor": parse_assessor, "form": parse_form,
-           "quick_wins": parse_quick_wins, "cohorts": parse_cohorts, "groups": parse_groups,
-           "published": parse_published, "recommendations": parse_recommendations, "agencies": parse_agencies}
 
 
 def discover_files(raw_dir: Path) -> list[Path]:
@@ -499,7 +490,7 @@ def _read_file(path: Path, name: str, out: Collector) -> dict:
         ignored += [c for c in sheet.ignored_columns if c not in ignored]
     if not layouts:
         what = "; ".join(skipped + hidden) or "no sheet"
-        raise RawFileError(f"{name}: holds no data in a known layout ({what}); expected {EXPECTED_LAYOUTS}. "
+        raise RawFileError(f"{name}: holds no data in a known layout ({what}); expected {expected_layouts()}. "
                            "Fill it in, or move it out of the raw folder")
     return {"layout": "+".join(sorted(layouts)), "sheets_skipped": "; ".join(skipped),
             "hidden_sheets": "; ".join(hidden), "encoding": next((s.encoding for s in sheets if s.encoding), ""),

@@ -14,7 +14,8 @@ from __future__ import annotations
 from smartcity_utils import reference as ref
 from smartcity_utils import regencies
 from smartcity_utils.clean import rows
-from smartcity_utils.clean.sheets import PUBLISHED_COLUMNS, Sheet
+from smartcity_utils.clean.sheets import Sheet
+from smartcity_utils.metadata.layouts import PUBLISHED_COLUMNS
 from smartcity_utils.values import MAX_COUNT, SUGGEST, TOO_LARGE_FIX, is_blank, parse_number, parse_score, parse_year
 
 #: The ``index`` value of the smart city evaluation's own figures (Kominfo's letters).

@@ -16,6 +16,7 @@ import numpy as np
 from smartcity_utils import reference as ref
 from smartcity_utils import regencies
 from smartcity_utils.clean.sheets import Sheet, declared_scale
+from smartcity_utils.metadata.layouts import record_lists
 from smartcity_utils.values import dropped_marks, is_blank, parse_flag, parse_number, parse_stage, parse_year
 
 PILLARS = list(ref.PILLAR_KEYS)
@@ -38,19 +39,18 @@ FOOTNOTE = re.compile(r"^(\*|sumber\b|catatan\b|keterangan\b|note\b|source\b)")
 
 @dataclass
 class Collector:
-    """Accumulates records while sheets are parsed."""
+    """Accumulates records while sheets are parsed.
 
-    scores: list[dict] = field(default_factory=list)
-    recap: list[dict] = field(default_factory=list)
-    form: list[dict] = field(default_factory=list)
-    quick_wins: list[dict] = field(default_factory=list)
-    cohorts: list[dict] = field(default_factory=list)
-    published: list[dict] = field(default_factory=list)
-    groups: list[dict] = field(default_factory=list)
-    #: Recommendations of the panel: register rows, and the remarks (``Keterangan``) of assessor sheets and
-    #: form answers; each may carry a follow-up status (``clean.recommendations``).
-    recommendations: list[dict] = field(default_factory=list)
-    agencies: list[dict] = field(default_factory=list)
+    Besides the fields below, a collector has one list of kept rows for each
+    list the layouts registered when it is made name
+    (:func:`smartcity_utils.metadata.layouts.record_lists`): ``scores``,
+    ``recap``, ``form``, ``quick_wins``, ``cohorts``, ``groups``,
+    ``published``, ``recommendations`` and ``agencies``. ``recommendations``
+    holds register rows and the remarks (``Keterangan``) of assessor sheets
+    and form answers; each may carry a follow-up status
+    (``clean.recommendations``).
+    """
+
     rejects: list[dict] = field(default_factory=list)
     #: (file, column) -> cells of kept rows that the file leaves empty (or writes ``-``, ``n/a``):
     #: counted once per file in the manifest, never one reject per cell.
@@ -60,6 +60,10 @@ class Collector:
     #: (file, sheet, row) -> (regency_id, year) once a row's regency and year are known, so that
     #: ``regency_year`` can say how many of its rows or values were rejected.
     row_context: dict[tuple[str, str, int], tuple[int, int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in record_lists():
+            setattr(self, name, [])
 
     def note(self, sheet: Sheet, i: int, regency_id: int, year: int) -> None:
         """Record the regency-year a row belongs to (for the rejected-row counts)."""

@@ -20,6 +20,8 @@ from python_calamine import CalamineWorkbook
 from smartcity_utils import paths
 from smartcity_utils.clean import bounded
 from smartcity_utils.errors import RawFileError
+from smartcity_utils.metadata import layouts
+from smartcity_utils.metadata.layouts import SCORE_PREFIXES
 from smartcity_utils.reference import (
     column_aliases,
     match_dimension,
@@ -46,11 +48,8 @@ def is_ignored_sheet(name: str) -> bool:
     return bool(name) and words[0] in IGNORED_SHEETS
 
 
-LAYOUTS = ("recap", "assessor", "form", "quick_wins", "cohorts", "groups", "published", "recommendations",
-           "agencies")
-
-
-PUBLISHED_COLUMNS = ["index", "year", "region", "metric", "value", "rank", "rank_of", "rank_scope", "source_url"]
+#: The names of the layouts (``smartcity_utils.metadata.layouts``, where each is defined).
+LAYOUTS = layouts.names()
 
 
 #: How far down a sheet the header row is looked for. The header of every real layout lies within its
@@ -60,16 +59,9 @@ PUBLISHED_COLUMNS = ["index", "year", "region", "metric", "value", "rank", "rank
 HEADER_SEARCH_ROWS: int | None = 1_000
 
 
-#: Layouts a file could be, named in the error for a file that matches none.
-EXPECTED_LAYOUTS = (
-    "a recap (a 'Kabupaten/Kota' column and at least one pillar, dimension or smart city index column "
-    "such as 'Nilai Akhir' or 'Indeks Smart City'), "
-    "an assessor sheet ('No | Pilar | Dimensi | Nilai'), a form export ('Kode Pertanyaan', 'Nilai'), "
-    "a Quick Win register ('Nama Program'), a cohort register ('Angkatan'), "
-    "an evaluation-group register ('Tahun | Kelompok | Jumlah Peserta'), published facts, "
-    "a recommendations register ('Kabupaten/Kota | Tahun | Pilar | Rekomendasi') "
-    "or an agencies register ('Kabupaten/Kota | Tahun | Pilar | Jumlah OPD')"
-)
+#: Layouts a file could be, named in the error for a file that matches none (:func:`layouts.expected_layouts`, which
+#: names a layout registered later too).
+EXPECTED_LAYOUTS = layouts.expected_layouts()
 
 
 @dataclass
@@ -296,18 +288,28 @@ def _header_columns(row: list[object]) -> dict[int, str]:
 def detect_layout(sheet: Sheet) -> None:
     """Find the header row and the layout of a sheet, in place.
 
+    The layouts and their signatures are those of ``smartcity_utils.metadata.layouts``. A CSV file whose
+    first row begins with a layout's fixed header (``csv_header``) is of that layout; a sheet of label and
+    value rows is a letter (:func:`_as_label_value_letter`); otherwise each row from the top is matched
+    against the layouts in order of their priority, below any label rows (``Tahun:``) and title rows, and
+    the first row some layout matches is the header.
+
     Raises:
         RawFileError: naming the file and sheet and the layouts it could be.
     """
     rows = sheet.rows
+    ordered = layouts.by_priority()
     if sheet.sheet == "" and rows:
         head = [normalise_label(c) for c in rows[0]]
-        if head[: len(PUBLISHED_COLUMNS)] == PUBLISHED_COLUMNS:
-            sheet.layout, sheet.header_row = "published", 0
-            sheet.columns = {j: c for j, c in enumerate(PUBLISHED_COLUMNS)}
-            return
+        for layout in ordered:
+            fixed = list(layout.signature.csv_header)
+            if fixed and head[: len(fixed)] == fixed:
+                sheet.layout, sheet.header_row = layout.name, 0
+                sheet.columns = {j: c for j, c in enumerate(fixed)}
+                return
     if _as_label_value_letter(sheet):
         return
+    tables = [layout for layout in ordered if layout.signature.columns]
     title_parts: list[str] = []
     near_miss = ""
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
@@ -317,42 +319,22 @@ def detect_layout(sheet: Sheet) -> None:
         if label_cells:
             _read_labels(sheet, row, i)
             continue
-        score_cols = {c for c in names if c.startswith(("pillar:", "dimension:"))}
-        below = _header_columns(rows[i + 1]) if "regency" in names and i + 1 < len(rows) else {}
-        below_scores = any(c.startswith(("pillar:", "dimension:")) for c in below.values())
-        if {"regency", "programme_name"} <= names:
-            layout = "quick_wins"
-        elif {"question_code", "score"} <= names:
-            layout = "form"
-        elif {"pillar", "dimension", "score"} <= names:
-            layout = "assessor"
-        elif {"regency", "recommendation"} <= names and not score_cols:
-            # Before the recap: its rows name pillars ("Smart Governance"), which would read as a second header.
-            layout = "recommendations"
-        elif {"regency", "n_agencies"} <= names and not score_cols:
-            layout = "agencies"
-        elif "regency" in names and (score_cols or below_scores or "final_score" in names):
-            # Strict: a recap names at least one pillar, dimension or smart city index column (in this
-            # row or, under merged group cells, in the next); a regency and a generic total
-            # ("Skor Total | Ranking", a budget ranking) could be anything.
-            layout = "recap"
-        elif {"regency", "cohort_year"} <= names:
-            layout = "cohorts"
-        elif {"year", "evaluation_group", "rank_of"} <= names:
-            layout = "groups"
-        else:
-            if "regency" in names and not near_miss:
+        below = _RowBelow(rows, i)
+        layout = next((t for t in tables if t.signature.matches(names, below.names)), None)
+        if layout is None:
+            near = next((t for t in tables if t.near_miss and t.signature.columns <= names), None)
+            if near is not None and not near_miss:
                 found = ", ".join(repr(str(c).strip()) for j, c in enumerate(row) if j in cols)
-                near_miss = (f" Row {i + 1} has the columns {found} but no pillar, dimension or smart city "
-                             "index column, so it is not a recap.")
+                near_miss = f" Row {i + 1} has the columns {found} but {near.near_miss}."
             title_parts.extend(str(c) for c in row if not is_blank(c))
             continue
         header_rows = [i]
-        if layout == "recap" and below_scores:
-            cols = {**cols, **below}
+        if layout.signature.scores_below and any(n.startswith(SCORE_PREFIXES) for n in below.names()):
+            # Merged group cells over the score columns: the row below completes the header.
+            cols = {**cols, **below.columns()}
             header_rows.append(i + 1)
             i += 1
-        sheet.layout, sheet.header_row, sheet.columns = layout, i, cols
+        sheet.layout, sheet.header_row, sheet.columns = layout.name, i, cols
         sheet.title = " ".join(title_parts)
         sheet.ignored_columns = _unrecognised_headers(rows, header_rows, cols)
         _check_columns(sheet)
@@ -361,10 +343,30 @@ def detect_layout(sheet: Sheet) -> None:
     within = (f"in its {searched:,} rows" if searched == len(rows)
               else f"in its first {searched:,} rows (of {len(rows):,})")
     read_as = f" (read as {sheet.encoding})" if sheet.encoding else ""
+    expected = layouts.expected_layouts()
     raise RawFileError(
-        f"{sheet.where()}{read_as}: no header row found {within}; expected {EXPECTED_LAYOUTS}.{near_miss} "
+        f"{sheet.where()}{read_as}: no header row found {within}; expected {expected}.{near_miss} "
         "See docs/data_model.md, rename the header, or add the spelling to smartcity_utils/data/column_aliases.csv"
     )
+
+
+class _RowBelow:
+    """The known columns of the row below a candidate header row, read once and only when asked."""
+
+    def __init__(self, rows: list[list[object]], i: int) -> None:
+        self._rows, self._i = rows, i
+        self._columns: dict[int, str] | None = None
+
+    def columns(self) -> dict[int, str]:
+        """Grid column -> canonical column of the row below (empty below the last row)."""
+        if self._columns is None:
+            below = self._i + 1
+            self._columns = _header_columns(self._rows[below]) if below < len(self._rows) else {}
+        return self._columns
+
+    def names(self) -> set[str]:
+        """The canonical columns of the row below."""
+        return set(self.columns().values())
 
 
 #: Columns looked at for a label and its value (a label cell merged over a few columns puts its value
@@ -468,17 +470,12 @@ def _check_columns(sheet: Sheet) -> None:
             f"{sheet.where(sheet.header_row)}: columns {dupes} appear twice in the header; "
             "keep one column per field"
         )
-    required = {"assessor": {"pillar", "dimension", "score"}, "form": {"regency", "year", "assessor", "score"},
-                "quick_wins": {"regency", "year", "pillar"}, "cohorts": {"regency", "cohort_year"},
-                "recommendations": {"regency", "year", "recommendation"},
-                "agencies": {"regency", "year", "pillar", "n_agencies"}}
-    missing = required.get(sheet.layout, set()) - set(names)
-    if sheet.layout == "assessor":
+    layout = layouts.get(sheet.layout)
+    missing = set(layout.required) - set(names)
+    if layout.labels:
+        # A label row (Tahun: 2024) gives its column; without an 'Asesor:' label the sheet's name is the
+        # assessor's (sheets named after assessors).
         missing -= set(sheet.labels)
-        # Without an 'Asesor:' label the sheet's name is the assessor's (sheets named after assessors).
-        for label in ("regency", "year"):
-            if label not in sheet.labels and label not in names:
-                missing.add(label)
     if missing:
         raise RawFileError(
             f"{sheet.where(sheet.header_row)}: looks like layout {sheet.layout!r} but has no column for "

@@ -1,0 +1,1 @@
+"""What the package knows about its inputs and outputs, as data: the raw layouts (``layouts``)."""
