@@ -169,7 +169,7 @@ def load_tables(processed_dir: str | Path | None = None) -> Tables:
     Raises:
         UserError: when ``smartcity clean`` has not written the folder, naming it and the command.
     """
-    from smartcity_utils.analysis.run import load_analysis, load_processed, processed_folder
+    from smartcity_utils.tables import load_analysis, load_processed, processed_folder
 
     folder = processed_folder(processed_dir)
     if not (folder / "regency_year.parquet").is_file():

@@ -55,11 +55,8 @@ from smartcity_utils.clean.sheets import (
 )
 from smartcity_utils.errors import RawConflictError, RawFileError, UserError
 from smartcity_utils.freshness import code_version, step_digest
-from smartcity_utils.tables import file_digest, folder_lock, generation_stamp, write_tables
+from smartcity_utils.tables import PROCESSED_TABLES, file_digest, folder_lock, generation_stamp, write_tables
 from smartcity_utils.values import is_blank, mark_ambiguous_numbers
-
-TABLES = ("scores", "regency_year", "quick_wins", "published_facts", "regencies", "evaluation_groups", "rejects",
-          "manifest", "recommendations", "recommendation_status", "recommendation_followup", "agencies")
 
 
 @dataclass
@@ -83,7 +80,7 @@ class Cleaned:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Name -> table, in a fixed order."""
-        return {name: getattr(self, name) for name in TABLES}
+        return {name: getattr(self, name) for name in PROCESSED_TABLES}
 
 
 PARSERS = {"recap": parse_recap, "assessor": parse_assessor, "form": parse_form,

@@ -13,9 +13,9 @@ from smartcity_utils.analysis.drivers.dominance import dominance_analysis
 from smartcity_utils.analysis.drivers.lead import assessor_table
 from smartcity_utils.analysis.drivers.ols import ols_drivers
 from smartcity_utils.analysis.drivers.run import run_driver_analysis
+from smartcity_utils.analysis.gate import driver_frame
 from smartcity_utils.analysis.index import index_table
 from smartcity_utils.analysis.measurement import LENIENCY_COMPONENTS, assessor_leniency, error_covariance, icc
-from smartcity_utils.analysis.run import driver_frame
 from smartcity_utils.paths import EXAMPLE_TRUTH_DIR, ROOT
 from smartcity_utils.reference import PILLAR_KEYS
 
