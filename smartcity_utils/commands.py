@@ -93,7 +93,8 @@ def clean(raw_dir: str | Path | None, out_dir: str | Path, progress: bool = True
     anyway); the summary is then read from those tables.
     """
     from smartcity_utils.clean import run_clean
-    from smartcity_utils.clean.assemble import clean_is_fresh
+    from smartcity_utils.clean.assemble import clean_digest
+    from smartcity_utils.freshness import tables_are_fresh
     from smartcity_utils.tables import read_tables
 
     folders = paths.raw_folders(raw_dir, example=example, with_example=with_example)
@@ -104,7 +105,7 @@ def clean(raw_dir: str | Path | None, out_dir: str | Path, progress: bool = True
         print(f"reading {printable(folder)}: {note}")
     raw = folders if len(folders) > 1 else folders[0]
     paths.check_outside_raw(out_dir, "--out", folders)
-    if not force and clean_is_fresh(raw, Path(out_dir)):
+    if not force and tables_are_fresh(out_dir, clean_digest([Path(f) for f in folders])):
         print(f"raw files unchanged: {printable(out_dir)} was cleaned from these files by this code "
               "(--force cleans again)")
         tables = read_tables(Path(out_dir), ("manifest", "rejects"), "smartcity clean")
@@ -147,7 +148,7 @@ def analyse(processed_dir: str | Path, seed: int = 0, force: bool = False,
     """
     from smartcity_utils.analysis.run import analysis_settings, analysis_summary, run_analysis
     from smartcity_utils.errors import DataNote
-    from smartcity_utils.report.select import analysis_is_stale
+    from smartcity_utils.freshness import analysis_is_stale
 
     if seed < 0:
         raise UserError(f"--seed {seed}: give 0 or a positive whole number")
@@ -277,13 +278,13 @@ def focus(regencies: list[str], workers: int | None = None, force: bool = False,
 def _report(regencies, cohort, every, lang, year, workers, force, out_dir, timeout, progress, folder, pdf,
             compare) -> int:
     from smartcity_utils.errors import UserError
+    from smartcity_utils.freshness import analysis_is_stale
     from smartcity_utils.report.jobs import plan_reports
     from smartcity_utils.report.profile import report_inputs
     from smartcity_utils.report.runner import render_reports
     from smartcity_utils.report.select import (
         COMPARE_NOTEBOOK,
         REPORT_NOTEBOOK,
-        analysis_is_stale,
         choose_regencies,
         comparison_job,
     )
@@ -338,7 +339,7 @@ def export(out: str | Path | None = None, processed_dir: str | Path | None = Non
     paths.check_outside_raw(target, "--out", raw_folders_of(folder))
     with ExitStack() as stack:
         _locks(stack, "export", folder)
-        from smartcity_utils.report.select import analysis_is_stale
+        from smartcity_utils.freshness import analysis_is_stale
 
         if analysis_is_stale(folder):  # the workbook holds the analysis of these tables, never of others
             print("the analysis is missing or older than the processed tables: running `smartcity analyse` first")

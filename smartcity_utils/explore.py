@@ -176,7 +176,7 @@ def load_tables(processed_dir: str | Path | None = None) -> Tables:
         raise UserError(f"{printable(folder)} holds no clean tables: run `smartcity clean` (or `make all`) first")
     processed = load_processed(folder, ("regency_year", "scores", "quick_wins", "recommendations",
                                         "published_facts", "rejects", "manifest"))
-    from smartcity_utils.report.select import analysis_is_stale
+    from smartcity_utils.freshness import analysis_is_stale
 
     # An analysis of other processed tables is never joined to these: without a fresh one, the computed index
     # and ranks and the driver estimates are absent, and the tables say so (``notes``).

@@ -19,7 +19,7 @@ from fixtures.example_run import processed_example
 from smartcity_utils import paths
 from smartcity_utils.clean.assemble import run_clean
 from smartcity_utils.errors import MixedOutputsError
-from smartcity_utils.report.select import analysis_is_stale
+from smartcity_utils.freshness import analysis_is_stale
 from smartcity_utils.tables import (
     excel_safe_text,
     file_digest,

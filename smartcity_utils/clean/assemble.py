@@ -55,7 +55,7 @@ from smartcity_utils.clean.sheets import (
 )
 from smartcity_utils.errors import RawConflictError, RawFileError, UserError
 from smartcity_utils.freshness import code_version, step_digest
-from smartcity_utils.tables import PROCESSED_TABLES, file_digest, folder_lock, generation_stamp, write_tables
+from smartcity_utils.tables import PROCESSED_TABLES, file_digest, folder_lock, write_tables
 from smartcity_utils.values import is_blank, mark_ambiguous_numbers
 
 
@@ -669,20 +669,14 @@ def clean_digest(folders: list[Path]) -> str | None:
     return step_digest(inputs, settings)
 
 
-def clean_is_fresh(raw_dir: Path | list[Path], out_dir: Path) -> bool:
-    """Whether ``out_dir`` holds, whole and unchanged, the tables cleaned from these raw files by this code."""
-    folders = [Path(d) for d in (raw_dir if isinstance(raw_dir, (list, tuple)) else [raw_dir])]
-    digest = clean_digest(folders)
-    return digest is not None and generation_stamp(Path(out_dir)) == digest
-
-
 def run_clean(raw_dir: Path | list[Path], out_dir: Path, progress: bool = False) -> Cleaned:
     """Clean ``raw_dir`` (one folder or several) and write the tables to ``out_dir`` as one generation.
 
     The output folder's lock is held throughout (a second run on it stops),
     the raw folders are never written to, and a raw folder without data
     files stops the run before anything is written: the previous outputs stay.
-    The tables are stamped with :func:`clean_digest` of the files read (see :func:`clean_is_fresh`).
+    The tables are stamped with :func:`clean_digest` of the files read
+    (see :func:`smartcity_utils.freshness.tables_are_fresh`).
 
     Raises:
         UserError: ``out_dir`` lies in a raw folder, or a raw folder holds no data file.

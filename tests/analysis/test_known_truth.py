@@ -156,7 +156,7 @@ def test_lead_estimate_beside_its_measured_years_version_and_bound(scenario):
     assert (by["eiv_bound"]["ci_high"] >= by["eiv"]["ci_high"]).all()
     bound = res.sensitivity[res.sensitivity["where"] == "bound"].set_index("pillar")
     assert ((bound["low"] <= by["eiv"]["estimate"]) & (by["eiv"]["estimate"] <= bound["high"])).all()
-    from smartcity_utils.report.texts import say
+    from smartcity_utils.report.numbers import say
 
     carried = res.assumptions["carried_to_other_years"]
     assert carried["n_other"] == (~units["year"].isin(ASSESSOR_YEARS)).sum()
