@@ -1,4 +1,5 @@
-"""Reading and writing tables and files: one atomic write, one table writer, one reader, one lock.
+"""Reading and writing tables and files: one atomic write, one table writer, one reader, one lock, and the
+loaders of the processed and analysis folders (:func:`load_processed`, :func:`load_analysis`).
 
 An interrupted run leaves the previous good output in place: files are
 written beside their target and moved into place with ``os.replace``; the

@@ -5,7 +5,11 @@ from the dimension scores, reconciles it with the reported one, ranks every
 regency within its year and evaluation group, estimates rank uncertainty and
 fits the pillar driver models; it writes the results to
 ``data/processed/analysis/``. Notebooks and the per-regency reports read
-these files instead of recomputing them.
+these files instead of recomputing them
+(:func:`smartcity_utils.tables.load_analysis`). Whether the data carry the
+national models is decided in :mod:`smartcity_utils.analysis.gate`; the
+driver models run beside the rest through
+:mod:`smartcity_utils.analysis.parallel`.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ frame and a column specification (which columns, of which kind) and returns
 a :class:`ReaderTable`: HTML without an index column, every number formatted
 by :mod:`smartcity_utils.report.numbers` (the one place of rounding, decimal
 marks and signs), missing values shown as ``-`` with a note under the table.
+The phrases in a table's cells (a rank with its group, the check of a year)
+are here too; :mod:`smartcity_utils.report.narrative` quotes them in its
+sentences.
 """
 
 from __future__ import annotations
