@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from smartcity_utils import paths
-from smartcity_utils.analysis.run import PROCESSES_VARIABLE
+from smartcity_utils.analysis.parallel import PROCESSES_VARIABLE
 
 
 def timed(label: str, command: list[str], env: dict[str, str] | None = None) -> float:

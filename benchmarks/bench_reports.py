@@ -147,7 +147,7 @@ def national_data(n: int) -> tuple[Path, list[tuple[int, str]], int, float]:
 
     from smartcity_utils.analysis.run import run_analysis
     from smartcity_utils.clean.assemble import run_clean
-    from smartcity_utils.report.select import analysis_is_stale
+    from smartcity_utils.freshness import analysis_is_stale
 
     raw, processed = HERE / "out" / "national_raw", HERE / "out" / "national_processed"
     t0 = time.perf_counter()

@@ -70,7 +70,7 @@ def _new_generation(stack: ExitStack, command: str, reports_dir: str | Path, pro
 def raw_folders_of(processed_dir: str | Path | None) -> list[str]:
     """The raw folders the processed tables were cleaned from (the manifest's ``raw_folder``), so that no output
     of a later command goes into one (``--raw /some/folder`` is not only ``data/raw``)."""
-    from smartcity_utils.analysis.run import processed_folder
+    from smartcity_utils.tables import processed_folder
 
     manifest = paths.table_file(processed_folder(processed_dir), "manifest", ".csv")
     try:
@@ -93,7 +93,8 @@ def clean(raw_dir: str | Path | None, out_dir: str | Path, progress: bool = True
     anyway); the summary is then read from those tables.
     """
     from smartcity_utils.clean import run_clean
-    from smartcity_utils.clean.assemble import clean_is_fresh
+    from smartcity_utils.clean.assemble import clean_digest
+    from smartcity_utils.freshness import tables_are_fresh
     from smartcity_utils.tables import read_tables
 
     folders = paths.raw_folders(raw_dir, example=example, with_example=with_example)
@@ -104,7 +105,7 @@ def clean(raw_dir: str | Path | None, out_dir: str | Path, progress: bool = True
         print(f"reading {printable(folder)}: {note}")
     raw = folders if len(folders) > 1 else folders[0]
     paths.check_outside_raw(out_dir, "--out", folders)
-    if not force and clean_is_fresh(raw, Path(out_dir)):
+    if not force and tables_are_fresh(out_dir, clean_digest([Path(f) for f in folders])):
         print(f"raw files unchanged: {printable(out_dir)} was cleaned from these files by this code "
               "(--force cleans again)")
         tables = read_tables(Path(out_dir), ("manifest", "rejects"), "smartcity clean")
@@ -147,7 +148,7 @@ def analyse(processed_dir: str | Path, seed: int = 0, force: bool = False,
     """
     from smartcity_utils.analysis.run import analysis_settings, analysis_summary, run_analysis
     from smartcity_utils.errors import DataNote
-    from smartcity_utils.report.select import analysis_is_stale
+    from smartcity_utils.freshness import analysis_is_stale
 
     if seed < 0:
         raise UserError(f"--seed {seed}: give 0 or a positive whole number")
@@ -188,10 +189,11 @@ def notebooks(out_dir: str | Path, processed_dir: str | Path, workers: int | Non
     from smartcity_utils.report.texts import check_lang
 
     check_lang(lang)
+    from smartcity_utils.analysis.gate import analysis_coverage
     from smartcity_utils.analysis.recommendations import coverage as recommendations_coverage
-    from smartcity_utils.analysis.run import analysis_coverage, processed_folder
     from smartcity_utils.report.generations import reports_root
     from smartcity_utils.report.runner import ANALYSIS_NOTEBOOKS, run_notebooks
+    from smartcity_utils.tables import processed_folder
 
     check_workers(workers)
     paths.check_outside_raw(out_dir, "--out", raw_folders_of(processed_dir))
@@ -233,9 +235,9 @@ def report(regencies: list[str], cohort: int | None = None, every: bool = False,
     With ``compare`` (two or more names), render one comparison report of
     those regencies side by side instead; ``pdf`` adds a PDF beside each report.
     """
-    from smartcity_utils.analysis.run import processed_folder as resolve_processed
     from smartcity_utils.regencies import resolve_regencies
     from smartcity_utils.report.texts import check_lang
+    from smartcity_utils.tables import processed_folder as resolve_processed
 
     check_lang(lang)
     check_workers(workers)
@@ -275,18 +277,18 @@ def focus(regencies: list[str], workers: int | None = None, force: bool = False,
 
 def _report(regencies, cohort, every, lang, year, workers, force, out_dir, timeout, progress, folder, pdf,
             compare) -> int:
-    from smartcity_utils.analysis.run import load_analysis, load_processed
     from smartcity_utils.errors import UserError
+    from smartcity_utils.freshness import analysis_is_stale
     from smartcity_utils.report.jobs import plan_reports
     from smartcity_utils.report.profile import report_inputs
     from smartcity_utils.report.runner import render_reports
     from smartcity_utils.report.select import (
         COMPARE_NOTEBOOK,
         REPORT_NOTEBOOK,
-        analysis_is_stale,
         choose_regencies,
         comparison_job,
     )
+    from smartcity_utils.tables import load_analysis, load_processed
 
     regency_year = load_processed(folder, ("regency_year",))["regency_year"]
     if regency_year.empty:
@@ -327,9 +329,9 @@ def drivers(table: str, target: str, pillars: list[str] | None = None, as_json: 
 
 def export(out: str | Path | None = None, processed_dir: str | Path | None = None, lang: str = "id") -> int:
     """Write the clean and analysis tables as one ``.xlsx`` workbook (default: in the reports folder)."""
-    from smartcity_utils.analysis.run import processed_folder
     from smartcity_utils.explore import export_workbook
     from smartcity_utils.report.texts import check_lang
+    from smartcity_utils.tables import processed_folder
 
     check_lang(lang)
     folder = processed_folder(processed_dir)
@@ -337,7 +339,7 @@ def export(out: str | Path | None = None, processed_dir: str | Path | None = Non
     paths.check_outside_raw(target, "--out", raw_folders_of(folder))
     with ExitStack() as stack:
         _locks(stack, "export", folder)
-        from smartcity_utils.report.select import analysis_is_stale
+        from smartcity_utils.freshness import analysis_is_stale
 
         if analysis_is_stale(folder):  # the workbook holds the analysis of these tables, never of others
             print("the analysis is missing or older than the processed tables: running `smartcity analyse` first")

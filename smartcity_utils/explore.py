@@ -169,14 +169,14 @@ def load_tables(processed_dir: str | Path | None = None) -> Tables:
     Raises:
         UserError: when ``smartcity clean`` has not written the folder, naming it and the command.
     """
-    from smartcity_utils.analysis.run import load_analysis, load_processed, processed_folder
+    from smartcity_utils.tables import load_analysis, load_processed, processed_folder
 
     folder = processed_folder(processed_dir)
     if not (folder / "regency_year.parquet").is_file():
         raise UserError(f"{printable(folder)} holds no clean tables: run `smartcity clean` (or `make all`) first")
     processed = load_processed(folder, ("regency_year", "scores", "quick_wins", "recommendations",
                                         "published_facts", "rejects", "manifest"))
-    from smartcity_utils.report.select import analysis_is_stale
+    from smartcity_utils.freshness import analysis_is_stale
 
     # An analysis of other processed tables is never joined to these: without a fresh one, the computed index
     # and ranks and the driver estimates are absent, and the tables say so (``notes``).

@@ -1,4 +1,5 @@
-"""Reading and writing tables and files: one atomic write, one table writer, one reader, one lock.
+"""Reading and writing tables and files: one atomic write, one table writer, one reader, one lock, and the
+loaders of the processed and analysis folders (:func:`load_processed`, :func:`load_analysis`).
 
 An interrupted run leaves the previous good output in place: files are
 written beside their target and moved into place with ``os.replace``; the
@@ -255,6 +256,52 @@ def read_tables(folder: Path, tables: tuple[str, ...], command: str,
         if digests is not None:
             digests[name] = digest
     return out
+
+
+#: The processed tables ``smartcity clean`` writes, in the order it writes them.
+PROCESSED_TABLES = ("scores", "regency_year", "quick_wins", "published_facts", "regencies", "evaluation_groups",
+                    "rejects", "manifest", "recommendations", "recommendation_status", "recommendation_followup",
+                    "agencies")
+
+#: The national analysis tables ``smartcity analyse`` writes that :func:`load_analysis` reads by default.
+ANALYSIS_TABLES = ("index_ranks", "reconciliation", "rank_uncertainty", "drivers", "driver_estimates",
+                   "drivers_summary",
+                   "drivers_skipped")
+
+#: Tables of the measurement model and the weights that notebook 03 shows: the ICC and variance components,
+#: the rank bands, the weight scenarios and Sobol indices, and the pillar mean against the dimensions.
+MEASUREMENT_INPUTS = ("icc", "assessor_variance", "rank_uncertainty", "rank_sensitivity", "weight_scenarios",
+                      "weight_scenario_sets", "pillar_mean_dimensions")
+
+
+def processed_folder(path: str | Path | None = None) -> Path:
+    """The processed folder: ``path`` when given (and not empty), else the default."""
+    return Path(path) if path else paths.PROCESSED_DIR
+
+
+def load_processed(path: str | Path | None = None, tables: tuple[str, ...] = PROCESSED_TABLES,
+                   digests: dict[str, str] | None = None) -> dict[str, pd.DataFrame]:
+    """Read processed tables (Parquet); ``digests``, when given, receives the hash of each file read.
+
+    Raises:
+        FileNotFoundError: when the cleaning has not run, saying which command makes the files.
+    """
+    return read_tables(processed_folder(path), tables, "smartcity clean", digests=digests)
+
+
+def load_analysis(path: str | Path | None = None,
+                  tables: tuple[str, ...] = ANALYSIS_TABLES) -> dict[str, pd.DataFrame]:
+    """Read the cached national analysis tables.
+
+    Raises:
+        FileNotFoundError: when ``smartcity analyse`` has not run.
+    """
+    return read_tables(paths.analysis_dir(processed_folder(path)), tables, "smartcity analyse")
+
+
+def load_measurement(path: str | Path | None = None) -> dict[str, pd.DataFrame]:
+    """The measurement-model and weight tables of :data:`MEASUREMENT_INPUTS`, written by ``smartcity analyse``."""
+    return load_analysis(path, MEASUREMENT_INPUTS)
 
 
 def plain_for_parquet(frame: pd.DataFrame) -> pd.DataFrame:

@@ -17,11 +17,17 @@ from fixtures import hostile_files as h
 from fixtures.example_run import processed_example
 
 from smartcity_utils import paths
-from smartcity_utils.analysis.run import load_processed
 from smartcity_utils.clean.assemble import run_clean
 from smartcity_utils.errors import MixedOutputsError
-from smartcity_utils.report.select import analysis_is_stale
-from smartcity_utils.tables import excel_safe_text, file_digest, read_tables, save_outputs, write_tables
+from smartcity_utils.freshness import analysis_is_stale
+from smartcity_utils.tables import (
+    excel_safe_text,
+    file_digest,
+    load_processed,
+    read_tables,
+    save_outputs,
+    write_tables,
+)
 
 
 def _raw(folder: Path, score: str = "3,25") -> Path:
@@ -170,7 +176,8 @@ def test_other_settings_asked_for_make_the_analysis_stale(tmp_path_factory, tmp_
 
 @pytest.mark.slow
 def test_the_analysis_gives_identical_bytes_for_identical_inputs(tmp_path_factory, tmp_path, monkeypatch):
-    from smartcity_utils.analysis.run import PROCESSES_VARIABLE, run_analysis
+    from smartcity_utils.analysis.parallel import PROCESSES_VARIABLE
+    from smartcity_utils.analysis.run import run_analysis
 
     first = processed_example(tmp_path_factory)  # the driver models beside the rest, on two cores or more
     again = tmp_path / "processed"

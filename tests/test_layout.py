@@ -72,3 +72,65 @@ def test_shared_packages_import_no_stage(path):
     stages = [n for n in _imports(path) if n.split(".")[0] == "smartcity_utils" and len(n.split(".")) > 1
               and n.split(".")[1] in ALLOWED]
     assert not stages, f"{path.relative_to(PACKAGE)} imports a stage: {stages}"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Module -> the package's modules it imports, at module level or inside a function.
+
+    ``from package import module`` is an edge to the module; a name taken from the package itself
+    (``__version__``) is no edge.
+    """
+    modules = {_module_name(p) for p in _modules()}
+    graph = {}
+    for path in _modules():
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module in modules:
+                for alias in node.names:
+                    full = f"{node.module}.{alias.name}"
+                    targets.add(full if full in modules else node.module)
+            elif isinstance(node, ast.Import):
+                targets |= {a.name for a in node.names if a.name in modules}
+        targets.discard("smartcity_utils")
+        graph[_module_name(path)] = targets - {_module_name(path)}
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(node: str, trail: list[str]) -> list[str] | None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                return trail[trail.index(nxt):] + [nxt]
+            if nxt not in state:
+                found = visit(nxt, trail + [nxt])
+                if found:
+                    return found
+        state[node] = 2
+        return None
+
+    for start in sorted(graph):
+        if start not in state:
+            found = visit(start, [start])
+            if found:
+                return found
+    return None
+
+
+def test_modules_import_one_another_one_way():
+    """No import circle, not even through an import inside a function: shared pieces sit in the module both
+    sides import."""
+    cycle = _cycle(_import_graph())
+    assert cycle is None, f"import circle: {' -> '.join(cycle)}"
+
+
+def test_the_circle_check_finds_a_circle():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None

@@ -35,10 +35,9 @@ from statsmodels.stats.proportion import proportion_confint
 from smartcity_utils import reference as ref
 from smartcity_utils.analysis.clustered import cr2_ols
 from smartcity_utils.analysis.index import index_table
-from smartcity_utils.analysis.run import load_processed
 from smartcity_utils.clean.themes import explode_themes, theme_order
 from smartcity_utils.errors import UserError
-from smartcity_utils.tables import shows_simulated
+from smartcity_utils.tables import load_processed, shows_simulated
 
 #: The theme key of a recommendation no keyword matched.
 NO_THEME = "none"

@@ -5,15 +5,16 @@ from the dimension scores, reconciles it with the reported one, ranks every
 regency within its year and evaluation group, estimates rank uncertainty and
 fits the pillar driver models; it writes the results to
 ``data/processed/analysis/``. Notebooks and the per-regency reports read
-these files instead of recomputing them.
+these files instead of recomputing them
+(:func:`smartcity_utils.tables.load_analysis`). Whether the data carry the
+national models is decided in :mod:`smartcity_utils.analysis.gate`; the
+driver models run beside the rest through
+:mod:`smartcity_utils.analysis.parallel`.
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing
-import os
-import signal
 from pathlib import Path
 from typing import Any
 
@@ -21,113 +22,29 @@ import numpy as np
 import pandas as pd
 
 from smartcity_utils import paths
+from smartcity_utils.analysis.gate import driver_frame, national_gap_text, national_set_gap
 from smartcity_utils.analysis.index import index_table
-from smartcity_utils.clean.assemble import TABLES
-from smartcity_utils.errors import DriverInputError, UserError
+from smartcity_utils.analysis.parallel import beside
+from smartcity_utils.errors import UserError
 from smartcity_utils.freshness import code_version, step_digest
-from smartcity_utils.processes import exit_with_parent
 from smartcity_utils.reference import DIMENSION_KEYS, PILLAR_KEYS, dimension_weights
 from smartcity_utils.tables import (
     atomic_write,
+    load_processed,
     plain_for_parquet,
-    read_tables,
+    processed_folder,
     shows_simulated,
     write_tables,
 )
 
-ANALYSIS_TABLES = ("index_ranks", "reconciliation", "rank_uncertainty", "drivers", "driver_estimates",
-                   "drivers_summary",
-                   "drivers_skipped")
-
-#: The measurement model and the sensitivity of the ranking, written beside the tables above.
+#: The measurement model and the sensitivity of the ranking, written beside
+#: :data:`~smartcity_utils.tables.ANALYSIS_TABLES`.
 MEASUREMENT_TABLES = ("pillar_correlation", "pillar_pca", "pillar_reliability", "icc", "assessor_leniency",
                       "assessor_variance", "error_covariance", "rank_sensitivity", "weight_scenarios",
                       "weight_scenario_sets", "pillar_mean_dimensions")
 
-#: Tables of the measurement model and the weights that notebook 03 shows: the ICC and variance components,
-#: the rank bands, the weight scenarios and Sobol indices, and the pillar mean against the dimensions.
-MEASUREMENT_INPUTS = ("icc", "assessor_variance", "rank_uncertainty", "rank_sensitivity", "weight_scenarios",
-                      "weight_scenario_sets", "pillar_mean_dimensions")
-
 #: Sidecar with the assumptions of the rank uncertainty model.
 RANK_UNCERTAINTY_META = "rank_uncertainty_meta.json"
-
-
-
-def processed_folder(path: str | Path | None = None) -> Path:
-    """The processed folder: ``path`` when given (and not empty), else the default."""
-    return Path(path) if path else paths.PROCESSED_DIR
-
-
-def load_processed(path: str | Path | None = None, tables: tuple[str, ...] = TABLES,
-                   digests: dict[str, str] | None = None) -> dict[str, pd.DataFrame]:
-    """Read processed tables (Parquet); ``digests``, when given, receives the hash of each file read.
-
-    Raises:
-        FileNotFoundError: when the cleaning has not run, saying which command makes the files.
-    """
-    return read_tables(processed_folder(path), tables, "smartcity clean", digests=digests)
-
-
-def load_analysis(path: str | Path | None = None,
-                  tables: tuple[str, ...] = ANALYSIS_TABLES) -> dict[str, pd.DataFrame]:
-    """Read the cached national analysis tables.
-
-    Raises:
-        FileNotFoundError: when ``smartcity analyse`` has not run.
-    """
-    return read_tables(paths.analysis_dir(processed_folder(path)), tables, "smartcity analyse")
-
-
-def load_measurement(path: str | Path | None = None) -> dict[str, pd.DataFrame]:
-    """The measurement-model and weight tables of :data:`MEASUREMENT_INPUTS`, written by ``smartcity analyse``."""
-    return load_analysis(path, MEASUREMENT_INPUTS)
-
-
-def driver_frame(index_ranks: pd.DataFrame) -> pd.DataFrame:
-    """Rows usable by the driver models: every pillar and the headline present."""
-    cols = list(PILLAR_KEYS) + ["final_score"]
-    return index_ranks.dropna(subset=cols).reset_index(drop=True)
-
-
-#: The fewest regency-years with all six pillars and an index that the national models need:
-#: the regression has seven coefficients and needs at least one residual degree of freedom.
-MIN_NATIONAL_ROWS = len(PILLAR_KEYS) + 2
-
-
-def require_national_rows(frame: pd.DataFrame, source: str, fix: str) -> None:
-    """Stop with a one-line error when the rows are too few for models across regencies.
-
-    The rule is :func:`national_set_gap`'s.
-
-    Args:
-        frame: Regency-year rows (incomplete ones do not count).
-        source: What the rows are (a folder, a selection), first in the message.
-        fix: The sentence that says what to do, last in the message.
-
-    Raises:
-        DriverInputError: too few complete rows or a single regency.
-    """
-    gap = national_set_gap(frame)
-    if gap is not None:
-        raise DriverInputError(f"{source}: the national models compare regencies and {national_gap_text(gap)} "
-                               f"regency(ies). {fix}")
-
-
-def national_set_gap(index_ranks: pd.DataFrame) -> dict[str, int] | None:
-    """What the data lack for models across regencies (``needed``, ``rows``, ``regencies``); None when they
-    hold enough."""
-    complete = driver_frame(index_ranks)
-    n, regencies = len(complete), int(complete["regency_id"].nunique())
-    if n >= MIN_NATIONAL_ROWS and regencies >= 2:
-        return None
-    return {"needed": MIN_NATIONAL_ROWS, "rows": n, "regencies": regencies}
-
-
-def national_gap_text(gap: dict[str, int]) -> str:
-    """The gap of :func:`national_set_gap` in one phrase (the command line's and the metadata's words)."""
-    return (f"needs at least {gap['needed']} regency-years with all six pillars and an index, from two "
-            f"regencies or more; these data have {gap['rows']} from {gap['regencies']}")
 
 
 #: Tables only the national models write (partial data leave them out).
@@ -160,9 +77,9 @@ def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1
     ranks where an evaluation group is held whole. The national models (the
     measurement model, rank uncertainty, the driver models) compare regencies:
     they run when the data hold enough regency-years with all six pillars and
-    an index (:data:`MIN_NATIONAL_ROWS`), and are otherwise skipped with the
-    reason written to the metadata (``skipped``), so that a folder of a few
-    real letters still gets its tables.
+    an index (:func:`~smartcity_utils.analysis.gate.national_set_gap`), and
+    are otherwise skipped with the reason written to the metadata
+    (``skipped``), so that a folder of a few real letters still gets its tables.
 
     Args:
         path: Processed folder (default ``data/processed``).
@@ -345,108 +262,6 @@ def _measurement_and_bands(index_ranks: pd.DataFrame, scores: pd.DataFrame, asse
     band_check.update(model="the bands' own", shared_error_sd=shared.sd, shared_error_pairs=shared.n_pairs,
                       shared_error_by_hand=shared_error_sd is not None)
     return measurement, uncertainty, band_check, dim_cov
-
-
-#: Environment variable: the most processes the analysis uses (default: the cores this process may use).
-PROCESSES_VARIABLE = "SMARTCITY_ANALYSIS_PROCESSES"
-
-
-def analysis_processes() -> int:
-    """How many processes the analysis uses: ``SMARTCITY_ANALYSIS_PROCESSES``, else the usable cores (1 or 2)."""
-    value = os.environ.get(PROCESSES_VARIABLE, "").strip()
-    if value:
-        try:
-            wanted = int(value)
-        except ValueError:
-            raise UserError(f"{PROCESSES_VARIABLE}={value!r} is not a whole number; set it to 1 (one process) "
-                            f"or 2 (the driver models beside the rest)") from None
-        if wanted < 1:
-            raise UserError(f"{PROCESSES_VARIABLE}={value!r}: set it to 1 or more")
-        return min(wanted, 2)
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    return min(cores, 2)
-
-
-class beside:  # noqa: N801 - used like a function: ``beside(f, ...).result()``
-    """``func(*args, **kwargs)`` in a second process while the caller goes on; ``result()`` waits for it.
-
-    With one process (:func:`analysis_processes`), or where processes cannot
-    be forked, it runs in the caller at ``result()``. Every step draws from
-    its own seed, so the tables are the same bytes either way (a test holds
-    this). The child exits with its parent, even one killed by ``kill -9``,
-    and an exception in the child is raised again in the caller.
-    """
-
-    def __init__(self, func, *args, **kwargs) -> None:
-        self._call = (func, args, kwargs)
-        self._pool = None
-        self._pending = None
-        if analysis_processes() > 1 and "fork" in multiprocessing.get_all_start_methods():
-            # Ctrl-C is held back while the child is forked, until it ignores it (else it could die with a
-            # traceback before its handlers are set); the parent receives it once the child exists.
-            held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-            try:
-                try:
-                    self._pool = multiprocessing.get_context("fork").Pool(1, initializer=_child_start,
-                                                                           initargs=(os.getpid(), held))
-                finally:
-                    signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a Ctrl-C held back arrives here
-                self._pending = self._pool.apply_async(func, args, kwargs)
-            except BaseException:  # the child just started stops before the interrupt goes on
-                self.cancel()
-                raise
-
-    def result(self):
-        func, args, kwargs = self._call
-        if self._pool is None:
-            return func(*args, **kwargs)
-        try:
-            return self._pending.get()
-        finally:
-            self.cancel()
-
-    def cancel(self) -> None:
-        """Stop the child (a no-op when the call runs in the caller or has ended)."""
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
-
-
-def _child_start(parent: int, mask: set) -> None:
-    """A child of the analysis: Ctrl-C is the parent's to handle, SIGTERM (the parent stopping it) ends it at
-    once, without the parent's handlers it was forked with, and it dies with its parent."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-    exit_with_parent(parent)
-
-
-#: The fewest regency-years with an index and a known cohort, in two cohorts or more, for a comparison of
-#: cohorts: as many as the national models need (a comparison across the nation, not of a few letters).
-MIN_COHORT_ROWS = MIN_NATIONAL_ROWS
-
-
-def analysis_coverage(path: str | Path | None = None) -> dict[str, str | None]:
-    """What the cached analysis can show, per kind of analysis page: None, or what the data lack.
-
-    ``cohorts``: a comparison of cohorts needs :data:`MIN_COHORT_ROWS` regency-years
-    with an index and a known cohort, from two cohorts or more. ``drivers``: the
-    pillar driver models need the national models to have run (``skipped`` in the metadata).
-    """
-    folder = processed_folder(path)
-    meta = json.loads((paths.analysis_dir(folder) / paths.ANALYSIS_META).read_text(encoding="utf-8"))
-    index_ranks = load_analysis(folder, ("index_ranks",))["index_ranks"]
-    known = index_ranks.dropna(subset=["final_score", "cohort_year"])
-    cohorts = None
-    if len(known) < MIN_COHORT_ROWS or known["cohort_year"].nunique() < 2:
-        cohorts = (f"needs at least {MIN_COHORT_ROWS} regency-years with an index and a known cohort, from two "
-                   f"cohorts or more; these data have {len(known)} from {known['cohort_year'].nunique()}")
-    drivers = next(iter(meta.get("skipped", {}).values()), None)
-    return {"cohorts": cohorts, "drivers": drivers}
 
 
 def analysis_summary(path: str | Path | None = None) -> str:

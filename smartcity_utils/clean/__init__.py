@@ -6,6 +6,7 @@ module per layout (``recap``, ``assessor``, ``form``, ``quick_wins``,
 tables; ``schemas`` validates them; ``template`` writes the assessor workbook.
 """
 
-from smartcity_utils.clean.assemble import TABLES, Cleaned, clean_raw_folder, run_clean
+from smartcity_utils.clean.assemble import Cleaned, clean_raw_folder, run_clean
+from smartcity_utils.tables import PROCESSED_TABLES as TABLES
 
 __all__ = ["TABLES", "Cleaned", "clean_raw_folder", "run_clean"]

@@ -51,11 +51,8 @@ from smartcity_utils.clean.sheets import (
 from smartcity_utils.errors import RawConflictError, RawFileError, UserError
 from smartcity_utils.freshness import code_version, step_digest
 from smartcity_utils.metadata.layouts import PARSERS, expected_layouts
-from smartcity_utils.tables import file_digest, folder_lock, generation_stamp, write_tables
+from smartcity_utils.tables import PROCESSED_TABLES, file_digest, folder_lock, write_tables
 from smartcity_utils.values import is_blank, mark_ambiguous_numbers
-
-TABLES = ("scores", "regency_year", "quick_wins", "published_facts", "regencies", "evaluation_groups", "rejects",
-          "manifest", "recommendations", "recommendation_status", "recommendation_followup", "agencies")
 
 
 @dataclass
@@ -79,7 +76,7 @@ class Cleaned:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Name -> table, in a fixed order."""
-        return {name: getattr(self, name) for name in TABLES}
+        return {name: getattr(self, name) for name in PROCESSED_TABLES}
 
 
 def discover_files(raw_dir: Path) -> list[Path]:
@@ -663,20 +660,14 @@ def clean_digest(folders: list[Path]) -> str | None:
     return step_digest(inputs, settings)
 
 
-def clean_is_fresh(raw_dir: Path | list[Path], out_dir: Path) -> bool:
-    """Whether ``out_dir`` holds, whole and unchanged, the tables cleaned from these raw files by this code."""
-    folders = [Path(d) for d in (raw_dir if isinstance(raw_dir, (list, tuple)) else [raw_dir])]
-    digest = clean_digest(folders)
-    return digest is not None and generation_stamp(Path(out_dir)) == digest
-
-
 def run_clean(raw_dir: Path | list[Path], out_dir: Path, progress: bool = False) -> Cleaned:
     """Clean ``raw_dir`` (one folder or several) and write the tables to ``out_dir`` as one generation.
 
     The output folder's lock is held throughout (a second run on it stops),
     the raw folders are never written to, and a raw folder without data
     files stops the run before anything is written: the previous outputs stay.
-    The tables are stamped with :func:`clean_digest` of the files read (see :func:`clean_is_fresh`).
+    The tables are stamped with :func:`clean_digest` of the files read
+    (see :func:`smartcity_utils.freshness.tables_are_fresh`).
 
     Raises:
         UserError: ``out_dir`` lies in a raw folder, or a raw folder holds no data file.

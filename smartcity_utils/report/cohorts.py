@@ -29,9 +29,9 @@ def page_rows(processed_dir: str, years: list[int], focus: list[str],
         UserError: for a cohort column the table does not have, an unknown
             focus name, or a focus regency without data in the chosen years.
     """
-    from smartcity_utils.analysis.run import load_analysis
     from smartcity_utils.errors import UserError
     from smartcity_utils.regencies import resolve_regencies
+    from smartcity_utils.tables import load_analysis
 
     regency_year = load_analysis(processed_dir, ("index_ranks",))["index_ranks"]
     if years:

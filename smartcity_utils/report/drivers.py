@@ -30,9 +30,10 @@ from smartcity_utils.report.numbers import (
     fmt_score,
     fmt_share,
     fmt_share_interval,
+    say,
 )
 from smartcity_utils.report.tables import ReaderTable, reader_table
-from smartcity_utils.report.texts import HTMLBlock, has_text, paragraph, say, text
+from smartcity_utils.report.texts import HTMLBlock, has_text, paragraph, text
 from smartcity_utils.tables import shows_simulated
 
 #: First-component shares that decide how the pillars' structure is read: at or above 70 % they largely move

@@ -299,13 +299,3 @@ def _run_digest(notebook_path: Path, input_files: Iterable[Path]) -> dict[str, A
 def _job_digest(run_digest: Mapping[str, Any], parameters: Mapping[str, Any]) -> str:
     payload = json.dumps({"run": run_digest, "parameters": parameters}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-def _stamp_matches(job: ReportJob, digest: str) -> bool:
-    if not (job.html.is_file() and job.notebook.is_file()):
-        return False
-    try:
-        stamp = json.loads(job.stamp.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(stamp, dict) and stamp.get("digest") == digest

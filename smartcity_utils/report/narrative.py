@@ -35,9 +35,12 @@ from smartcity_utils.report.profile import (
 from smartcity_utils.report.tables import (
     category_text,
     coded_text,
+    compare_rank_phrases,
     group_label,
     measure_label,
+    published_rank_text,
     theme_labels,
+    weights_status_text,
 )
 from smartcity_utils.report.texts import HTMLBlock, text
 
@@ -50,24 +53,6 @@ def _source(lang: str, source: object) -> str:
 #: A change of the index smaller than half a unit of its second decimal shows as 0.00 and is called
 #: unchanged: the report prints indices to 2 decimals, as the evaluation publishes them.
 UNCHANGED = 0.005
-
-
-def published_rank_text(row: pd.Series, lang: str) -> str | None:
-    """The published rank with its group, as a reader needs it: "8 of 37 (nasional)"; None without one."""
-    if pd.isna(row.get("rank_reported")):
-        return None
-    scope = row.get("rank_scope")
-    if (pd.isna(scope) or not str(scope).strip()) and pd.isna(row.get("evaluation_group")):
-        # Neither the source nor a register names the group: say so, never assume one.
-        if pd.notna(row.get("rank_of")):
-            return text(lang, "published_rank_of_unnamed", rank=fmt_int(row["rank_reported"]),
-                        n=fmt_int(row["rank_of"]))
-        return text(lang, "published_rank_alone_unnamed", rank=fmt_int(row["rank_reported"]))
-    scope = (group_label(row["evaluation_group"], lang) if pd.isna(scope) or not str(scope).strip() else str(scope))
-    if pd.notna(row.get("rank_of")):
-        return text(lang, "published_rank_of", rank=fmt_int(row["rank_reported"]), n=fmt_int(row["rank_of"]),
-                    scope=scope)
-    return text(lang, "published_rank_alone", rank=fmt_int(row["rank_reported"]), scope=scope)
 
 
 def province_rank_text(row: pd.Series, lang: str) -> str | None:
@@ -118,11 +103,6 @@ def index_sentence(history: pd.DataFrame, year: int, lang: str) -> str:
                 source=_source(lang, row["final_score_source"]))
 
 
-def weights_status_text(status: object, lang: str) -> str:
-    """How a year's weights are known, in words (documented, inferred from a letter, assumed, not known)."""
-    return coded_text(lang, "weights_", status if isinstance(status, str) else "none")
-
-
 def check_sentence(letter: pd.DataFrame, year: int, lang: str) -> str | None:
     """The computed index beside the reported one, and the verdict in words; None without dimension scores."""
     rows = letter[letter["year"] == year]
@@ -140,13 +120,6 @@ def check_sentence(letter: pd.DataFrame, year: int, lang: str) -> str | None:
     key = {"agrees": "check_agrees", "differs_documented": "check_differs_documented",
            "differs_weights_unknown": "check_differs_weights_unknown"}.get(row["verdict"], "check_no_reported")
     return text(lang, key, **values)
-
-
-def verdict_text(row: pd.Series, lang: str) -> str:
-    """The check of one year in a table cell: "agrees", "differs by 0.12"."""
-    difference = row.get("difference")
-    shown = fmt_score(abs(difference), lang) if pd.notna(difference) else ""
-    return text(lang, f"verdict_{row['verdict']}", difference=shown)
 
 
 def gap_sentences(gaps: list[dict], year: int, regency: str, lang: str) -> list[str]:
@@ -299,20 +272,6 @@ def methods_html(lang: str, n_draws: int, method: str, sources: pd.DataFrame, in
 
 
 # --------------------------------------------------------------------------- the comparison report's sentences
-
-
-def compare_rank_phrases(row: pd.Series, lang: str) -> list[str]:
-    """A year's ranks in a comparison cell: the one computed in a group held whole (with the percentile),
-    and the published one with its group; nothing when neither exists."""
-    out = []
-    if pd.notna(row.get("rank_computed")):
-        out.append(text(lang, "compare_rank_computed", rank=text(lang, "rank_of", rank=fmt_int(row["rank_computed"]),
-                                                                   n=fmt_int(row["n_in_group"])),
-                        pct=fmt_pct(row["percentile_in_group"])))
-    published = published_rank_text(row, lang)
-    if published:
-        out.append(text(lang, "compare_rank_published", rank=published))
-    return out
 
 
 def compare_summary(histories_by_name: dict[str, pd.DataFrame], year: int, lang: str) -> list[str]:

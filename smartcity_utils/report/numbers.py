@@ -21,7 +21,8 @@ The rules (each applied here and nowhere else):
   that ``[−0.03, 0.00]`` is printed ``[−0.030, 0.005]`` when its upper bound is
   0.0047.
 
-Missing values show as :data:`MISSING`.
+Missing values show as :data:`MISSING`. A phrase of the analysis (a text key and the numbers it quotes) is
+put in words by :func:`say`, its numbers by these rules.
 """
 
 from __future__ import annotations
@@ -181,3 +182,35 @@ def fmt_share_interval(value: object, low: object, high: object) -> str:
     if is_missing(low) or is_missing(high):
         return fmt_share(value)
     return f"{fmt_share(value)} [{fmt_share(low)}–{fmt_share(high)}]"
+
+
+#: Values of a phrase shown as whole percentages; other whole numbers show as they are, other numbers with
+#: 2 decimals (:func:`say`).
+PERCENT_VALUES = ("share", "level")
+
+
+def say(lang: str, phrase: dict) -> str:
+    """A phrase of the analysis in words: ``{"key": <text key>, **values}``.
+
+    The analysis names what it found by a text key and the numbers the
+    sentence quotes; this puts them in ``lang``, each number formatted by the
+    rules above: a value that is a phrase itself is said first, a list of
+    numbers is listed, a whole number is a count (grouped by thousands), a
+    percentage (:data:`PERCENT_VALUES`) as a whole number and any other number
+    with 2 decimals; text (a technical reason) is kept as it is.
+    """
+
+    def value(name: str, v: object) -> str:
+        if isinstance(v, dict) and "key" in v:
+            return say(lang, v)
+        if isinstance(v, (list, tuple)):
+            return (text(lang, "number_list_separator") + " ").join(fmt_plain(x, lang) for x in v)
+        if isinstance(v, bool):
+            return text(lang, "yes" if v else "no")
+        if isinstance(v, int):  # a count (a phrase quotes no year): grouped by thousands
+            return fmt_count(v, lang)
+        if isinstance(v, float):
+            return fmt_pct(v) if name in PERCENT_VALUES else fmt_score(v, lang)
+        return str(v)
+
+    return text(lang, phrase["key"], **{k: value(k, v) for k, v in phrase.items() if k != "key"})

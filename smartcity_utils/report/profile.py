@@ -21,10 +21,9 @@ from smartcity_utils.analysis.ranks import (
     percentile_among,
     percentile_within,
 )
-from smartcity_utils.analysis.run import load_analysis, load_processed, processed_folder
 from smartcity_utils.clean.assemble import REPLACED
 from smartcity_utils.errors import UserError
-from smartcity_utils.tables import shows_simulated
+from smartcity_utils.tables import load_analysis, load_processed, processed_folder, shows_simulated
 
 #: Smallest gap (points on the 0 to 4 scale) between a pillar and the cohort
 #: median that is called a strength or a weakness. Source: the uncertainty of

@@ -59,6 +59,7 @@ from typing import Any
 
 from smartcity_utils import paths
 from smartcity_utils.errors import Interrupted
+from smartcity_utils.freshness import page_is_fresh
 from smartcity_utils.report.index_page import scan_reports, write_index
 from smartcity_utils.report.jobs import (
     INDEX_NAME,
@@ -66,7 +67,6 @@ from smartcity_utils.report.jobs import (
     ReportJob,
     _job_digest,
     _run_digest,
-    _stamp_matches,
     read_report_summary,
 )
 from smartcity_utils.report.page import write_pdf
@@ -228,7 +228,7 @@ def render_reports(
     results: list[dict[str, Any] | None] = [None] * len(jobs)
     for i, job in enumerate(jobs):
         digest = _job_digest(run_digests[sources[job.stem]], parameters_for(job))
-        if not force and _stamp_matches(job, digest):
+        if not force and page_is_fresh(job, digest):
             results[i] = {"slug": job.stem, "regency": job.regency, "regency_id": job.regency_id, "status": "skipped"}
             if pdf:
                 results[i] = _pdf_of_skipped(job, results[i]) if not job.pdf.is_file() else {**results[i],

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -13,56 +12,6 @@ from smartcity_utils.errors import UserError
 from smartcity_utils.regencies import regency_resolver, resolve_regencies
 
 REPORT_NOTEBOOK = paths.REPORT_NOTEBOOK
-
-
-def analysis_is_stale(folder: Path, settings: dict | None = None) -> bool:
-    """True unless the cached analysis was computed from the processed tables now on disk, by this code.
-
-    ``smartcity analyse`` stamps its metadata with one digest
-    (:func:`smartcity_utils.freshness.step_digest`) of the hash of each table
-    as it read it, the code version and its settings. The analysis is fresh
-    only while the tables on disk give the same digest and the analysis tables
-    are one whole generation, so a clean that ran during the analysis leaves it
-    stale, never fresh. File times are not used.
-
-    Args:
-        folder: The processed folder.
-        settings: The analysis settings asked for (:func:`~smartcity_utils.analysis.run.analysis_settings`);
-            None: whichever the cached analysis ran with.
-    """
-    from smartcity_utils.errors import MixedOutputsError
-    from smartcity_utils.freshness import step_digest
-    from smartcity_utils.tables import file_digest, read_generation
-
-    analysis = paths.analysis_dir(folder)
-    try:
-        meta = json.loads((analysis / paths.ANALYSIS_META).read_text(encoding="utf-8"))
-        marker = read_generation(analysis)
-    except (OSError, ValueError, MixedOutputsError):
-        return True
-    inputs = meta.get("inputs") if isinstance(meta, dict) else None
-    if not isinstance(inputs, dict) or not inputs:
-        return True
-    current = {}
-    for name in inputs:
-        table = paths.table_file(folder, name)
-        if not table.is_file():
-            return True
-        current[name] = file_digest(table)
-    if current != inputs:  # the tables on disk are not those the analysis read
-        return True
-    ran_with = {k: meta.get(k) for k in ("seed", "n_draws", "n_boot")}
-    if meta.get("shared_error_sd") is not None:  # the panel-shared error's size, when set by hand
-        ran_with["shared_error_sd"] = meta["shared_error_sd"]
-    if settings is not None and dict(settings) != ran_with:
-        return True
-    if meta.get("digest") != step_digest(current, ran_with):
-        return True
-    if marker is not None:
-        for fname, digest in marker["files"].items():
-            if not (analysis / fname).is_file() or file_digest(analysis / fname) != digest:
-                return True
-    return False
 
 
 def choose_regencies(regency_year: pd.DataFrame, names: list[str], cohort: int | None, every: bool,

@@ -5,6 +5,9 @@ frame and a column specification (which columns, of which kind) and returns
 a :class:`ReaderTable`: HTML without an index column, every number formatted
 by :mod:`smartcity_utils.report.numbers` (the one place of rounding, decimal
 marks and signs), missing values shown as ``-`` with a note under the table.
+The phrases in a table's cells (a rank with its group, the check of a year)
+are here too; :mod:`smartcity_utils.report.narrative` quotes them in its
+sentences.
 """
 
 from __future__ import annotations
@@ -228,11 +231,27 @@ def group_label(group: object, lang: str) -> str:
     return str(group)
 
 
+def published_rank_text(row: pd.Series, lang: str) -> str | None:
+    """The published rank with its group, as a reader needs it: "8 of 37 (nasional)"; None without one."""
+    if pd.isna(row.get("rank_reported")):
+        return None
+    scope = row.get("rank_scope")
+    if (pd.isna(scope) or not str(scope).strip()) and pd.isna(row.get("evaluation_group")):
+        # Neither the source nor a register names the group: say so, never assume one.
+        if pd.notna(row.get("rank_of")):
+            return text(lang, "published_rank_of_unnamed", rank=fmt_int(row["rank_reported"]),
+                        n=fmt_int(row["rank_of"]))
+        return text(lang, "published_rank_alone_unnamed", rank=fmt_int(row["rank_reported"]))
+    scope = (group_label(row["evaluation_group"], lang) if pd.isna(scope) or not str(scope).strip() else str(scope))
+    if pd.notna(row.get("rank_of")):
+        return text(lang, "published_rank_of", rank=fmt_int(row["rank_reported"]), n=fmt_int(row["rank_of"]),
+                    scope=scope)
+    return text(lang, "published_rank_alone", rank=fmt_int(row["rank_reported"]), scope=scope)
+
+
 def history_table(history: pd.DataFrame, lang: str) -> ReaderTable:
     """Index and ranks per year: the published rank with its group, the rank computed where the group is
     held whole (with its plausible range and the percentile), and the change since the year before."""
-    from smartcity_utils.report.narrative import published_rank_text
-
     frame = history.assign(
         evaluation_group=[group_label(g, lang) for g in history["evaluation_group"]],
         source=[coded_text(lang, "", s) if s in ("reported", "computed") else s
@@ -254,11 +273,21 @@ def history_table(history: pd.DataFrame, lang: str) -> ReaderTable:
     return reader_table(frame, columns, lang)
 
 
+def verdict_text(row: pd.Series, lang: str) -> str:
+    """The check of one year in a table cell: "agrees", "differs by 0.12"."""
+    difference = row.get("difference")
+    shown = fmt_score(abs(difference), lang) if pd.notna(difference) else ""
+    return text(lang, f"verdict_{row['verdict']}", difference=shown)
+
+
+def weights_status_text(status: object, lang: str) -> str:
+    """How a year's weights are known, in words (documented, inferred from a letter, assumed, not known)."""
+    return coded_text(lang, "weights_", status if isinstance(status, str) else "none")
+
+
 def letter_table(letter: pd.DataFrame, lang: str) -> ReaderTable:
     """Per year, as the letter gives it: the five dimension scores, the index computed from them with the
     year's weights, the reported index, and the check."""
-    from smartcity_utils.report.narrative import verdict_text
-
     frame = letter.assign(check=[verdict_text(row, lang) for _, row in letter.iterrows()])
     return reader_table(frame, {"year": "year", "baseline": "score", "output": ("score", "col_output"),
                                 "outcome": ("score", "col_outcome"), "impact": ("score", "col_impact"),
@@ -268,8 +297,6 @@ def letter_table(letter: pd.DataFrame, lang: str) -> ReaderTable:
 
 def weights_table(letter: pd.DataFrame, lang: str) -> ReaderTable:
     """The dimension weights of each year of the letter table, how they are known, and their source."""
-    from smartcity_utils.report.narrative import weights_status_text
-
     frame = letter.drop_duplicates("year")
     frame = frame.assign(status=[weights_status_text(s, lang) for s in frame["weights_status"]])
     return reader_table(frame, {"year": "year", "weights": "text", "status": ("text", "col_weights_status"),
@@ -526,10 +553,22 @@ def association_table(association: pd.DataFrame, lang: str) -> ReaderTable:
 # --------------------------------------------------------------------------- the comparison report's tables
 
 
+def compare_rank_phrases(row: pd.Series, lang: str) -> list[str]:
+    """A year's ranks in a comparison cell: the one computed in a group held whole (with the percentile),
+    and the published one with its group; nothing when neither exists."""
+    out = []
+    if pd.notna(row.get("rank_computed")):
+        out.append(text(lang, "compare_rank_computed", rank=text(lang, "rank_of", rank=fmt_int(row["rank_computed"]),
+                                                                   n=fmt_int(row["n_in_group"])),
+                        pct=fmt_pct(row["percentile_in_group"])))
+    published = published_rank_text(row, lang)
+    if published:
+        out.append(text(lang, "compare_rank_published", rank=published))
+    return out
+
+
 def compare_history_table(histories_by_name: dict[str, pd.DataFrame], lang: str) -> ReaderTable:
     """Year by regency: index, and rank of N with the percentile in the group, in one cell per regency."""
-    from smartcity_utils.report.narrative import compare_rank_phrases
-
     found = {int(y) for h in histories_by_name.values() for y in h.dropna(subset=["final_score"])["year"]}
     years = list(range(min(found), max(found) + 1)) if found else []  # a year without any index shows as "-"
     frame = pd.DataFrame({"year": years})

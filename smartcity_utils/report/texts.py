@@ -62,39 +62,6 @@ def text(lang: str, key: str, **values: object) -> str:
     return words(lang)[key].format(**values)
 
 
-#: Values of a phrase shown as whole percentages; other whole numbers show as they are, other numbers with
-#: 2 decimals (:func:`say`).
-PERCENT_VALUES = ("share", "level")
-
-
-def say(lang: str, phrase: dict) -> str:
-    """A phrase of the analysis in words: ``{"key": <text key>, **values}``.
-
-    The analysis names what it found by a text key and the numbers the
-    sentence quotes; this puts them in ``lang``, each number formatted by
-    :mod:`smartcity_utils.report.numbers`: a value that is a phrase itself is
-    said first, a list of numbers is listed, a whole number is a count (grouped by thousands), a
-    percentage (:data:`PERCENT_VALUES`) as a whole number and any other number
-    with 2 decimals; text (a technical reason) is kept as it is.
-    """
-    from smartcity_utils.report import numbers
-
-    def value(name: str, v: object) -> str:
-        if isinstance(v, dict) and "key" in v:
-            return say(lang, v)
-        if isinstance(v, (list, tuple)):
-            return (text(lang, "number_list_separator") + " ").join(numbers.fmt_plain(x, lang) for x in v)
-        if isinstance(v, bool):
-            return text(lang, "yes" if v else "no")
-        if isinstance(v, int):  # a count (a phrase quotes no year): grouped by thousands
-            return numbers.fmt_count(v, lang)
-        if isinstance(v, float):
-            return numbers.fmt_pct(v) if name in PERCENT_VALUES else numbers.fmt_score(v, lang)
-        return str(v)
-
-    return text(lang, phrase["key"], **{k: value(k, v) for k, v in phrase.items() if k != "key"})
-
-
 BANNER_TEXT = {lang: texts()[lang]["banner_simulated"] for lang in LANGUAGES}
 REAL_TEXT = {lang: texts()[lang]["banner_real"] for lang in LANGUAGES}
 

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from smartcity_utils.analysis.run import PROCESSES_VARIABLE, analysis_processes, beside
+from smartcity_utils.analysis.parallel import PROCESSES_VARIABLE, analysis_processes, beside
 from smartcity_utils.errors import UserError
 
 

@@ -13,9 +13,9 @@ from smartcity_utils.analysis.drivers.dominance import dominance_analysis
 from smartcity_utils.analysis.drivers.lead import assessor_table
 from smartcity_utils.analysis.drivers.ols import ols_drivers
 from smartcity_utils.analysis.drivers.run import run_driver_analysis
+from smartcity_utils.analysis.gate import driver_frame
 from smartcity_utils.analysis.index import index_table
 from smartcity_utils.analysis.measurement import LENIENCY_COMPONENTS, assessor_leniency, error_covariance, icc
-from smartcity_utils.analysis.run import driver_frame
 from smartcity_utils.paths import EXAMPLE_TRUTH_DIR, ROOT
 from smartcity_utils.reference import PILLAR_KEYS
 
@@ -156,7 +156,7 @@ def test_lead_estimate_beside_its_measured_years_version_and_bound(scenario):
     assert (by["eiv_bound"]["ci_high"] >= by["eiv"]["ci_high"]).all()
     bound = res.sensitivity[res.sensitivity["where"] == "bound"].set_index("pillar")
     assert ((bound["low"] <= by["eiv"]["estimate"]) & (by["eiv"]["estimate"] <= bound["high"])).all()
-    from smartcity_utils.report.texts import say
+    from smartcity_utils.report.numbers import say
 
     carried = res.assumptions["carried_to_other_years"]
     assert carried["n_other"] == (~units["year"].isin(ASSESSOR_YEARS)).sum()

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from smartcity_utils.clean import rows, sheets
-from smartcity_utils.clean.assemble import PARSERS, TABLES, clean_raw_folder
+from smartcity_utils.clean.assemble import PARSERS, clean_raw_folder
 from smartcity_utils.clean.rows import Collector
 from smartcity_utils.errors import RawFileError
 from smartcity_utils.metadata import layouts
 from smartcity_utils.metadata.layouts import Layout, Signature
+from smartcity_utils.tables import PROCESSED_TABLES as TABLES
 
 BUILT_IN = ("recap", "assessor", "form", "quick_wins", "cohorts", "groups", "published", "recommendations",
             "agencies")

@@ -134,7 +134,7 @@ def test_drivers_cli_on_a_foreign_table(tmp_path):
 
 
 def test_every_analysis_table_says_whether_it_is_simulated(processed):
-    from smartcity_utils.analysis.run import load_analysis
+    from smartcity_utils.tables import load_analysis
 
     tables = load_analysis(processed)
     # The example's published figures are real rows of their regency-years; everything else is simulated.

@@ -104,7 +104,7 @@ def test_the_comparison_shows_the_regencies_side_by_side_by_theme(tmp_path):
 
 
 def test_notebook_04_is_skipped_with_a_reason_when_no_recommendation_is_recorded(tmp_path, monkeypatch):
-    from smartcity_utils.analysis import run as analysis_run
+    from smartcity_utils.analysis import gate
     from smartcity_utils.report import runner
     from smartcity_utils.tables import write_tables
 
@@ -115,7 +115,7 @@ def test_notebook_04_is_skipped_with_a_reason_when_no_recommendation_is_recorded
         chosen["notebooks"] = list(notebooks)
         return runner.RunSummary()
 
-    monkeypatch.setattr(analysis_run, "analysis_coverage", lambda _folder: {"cohorts": None, "drivers": None})
+    monkeypatch.setattr(gate, "analysis_coverage", lambda _folder: {"cohorts": None, "drivers": None})
     monkeypatch.setattr(runner, "run_notebooks", fake_run)
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
