@@ -12,6 +12,8 @@ with "rank r of N", for the reason given in
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from smartcity_utils import reference as ref
@@ -19,6 +21,9 @@ from smartcity_utils.errors import UserError
 from smartcity_utils.regencies import regency_resolver
 from smartcity_utils.report import profile
 from smartcity_utils.tables import shows_simulated
+
+if TYPE_CHECKING:
+    from smartcity_utils.report.select import Subject
 
 
 def names_of(ctx: profile.ReportContext | None, regency_ids: list[int]) -> dict[int, str]:
@@ -59,7 +64,7 @@ def setup(data: profile.ReportContext | pd.DataFrame, regencies: list[str],
     return comparison(data, subjects, year)
 
 
-def comparison(data: profile.ReportContext | pd.DataFrame, subjects: list,
+def comparison(data: profile.ReportContext | pd.DataFrame, subjects: list[Subject],
                year: int | None = None) -> tuple[list[int], dict[int, str], int]:
     """The regencies and the year of a comparison of regencies already identified
     (:class:`~smartcity_utils.report.select.Subject`), checked: see :func:`setup`."""

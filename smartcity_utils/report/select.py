@@ -11,12 +11,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from smartcity_utils import paths
 from smartcity_utils.errors import UserError
 from smartcity_utils.regencies import regency_resolver, resolve_regencies
+
+if TYPE_CHECKING:
+    from smartcity_utils.report.profile import ReportContext
 
 REPORT_NOTEBOOK = paths.REPORT_NOTEBOOK
 
@@ -63,7 +67,7 @@ def subject_of(regency_id: int, year: int | None = None, lang: str = "id") -> Su
     return Subject(int(regency_id), regency_resolver().name(int(regency_id)), year, lang)
 
 
-def report_subject(ctx, regency: str, regency_id: int, year: int | None, lang: str) -> Subject:
+def report_subject(ctx: ReportContext, regency: str, regency_id: int, year: int | None, lang: str) -> Subject:
     """The subject of a regency's report (``notebooks/10_regency_profile.ipynb``) from its parameters.
 
     The runner gives the regency as ``smartcity report`` identified it (its
@@ -72,7 +76,11 @@ def report_subject(ctx, regency: str, regency_id: int, year: int | None, lang: s
     (``regency_id`` 0) resolves ``regency`` and checks ``year`` itself.
 
     Args:
-        ctx: The report's tables (:class:`~smartcity_utils.report.profile.ReportContext`).
+        ctx: The report's tables.
+        regency: The ``regency`` parameter: the display name, or (by hand) a name, alias or code.
+        regency_id: The ``regency_id`` parameter; 0: resolve ``regency``.
+        year: The ``year`` parameter; 0 or None: the regency's latest year with an index.
+        lang: The report's language.
 
     Raises:
         UserError: an unknown name, or (run by hand) a year without data or index for the regency.
