@@ -235,7 +235,7 @@ def report(regencies: list[str], cohort: int | None = None, every: bool = False,
     With ``compare`` (two or more names), render one comparison report of
     those regencies side by side instead; ``pdf`` adds a PDF beside each report.
     """
-    from smartcity_utils.regencies import resolve_regencies
+    from smartcity_utils.regencies import identify
     from smartcity_utils.report.texts import check_lang
     from smartcity_utils.tables import processed_folder as resolve_processed
 
@@ -243,13 +243,15 @@ def report(regencies: list[str], cohort: int | None = None, every: bool = False,
     check_workers(workers)
     check_timeout(timeout)
     paths.check_outside_raw(out_dir, "--out", raw_folders_of(processed_dir))
-    resolve_regencies(list(regencies) + list(compare or []))  # unknown names stop here, before any data is read
+    # Every name is identified here, once; unknown names stop here, before any data is read.
+    subjects = identify(list(regencies) + list(compare or []), year, lang)
+    named, compared = subjects[:len(regencies)], subjects[len(regencies):]
     folder = resolve_processed(processed_dir)
     with ExitStack() as stack:
         _locks(stack, "report", folder)
         _new_generation(stack, "report", out_dir, folder)
-        return _report(regencies, cohort, every, lang, year, workers, force, out_dir, timeout, progress, folder,
-                       pdf, compare)
+        return _report(named, cohort, every, lang, year, workers, force, out_dir, timeout, progress, folder,
+                       pdf, compared)
 
 
 def focus(regencies: list[str], workers: int | None = None, force: bool = False,
@@ -275,8 +277,9 @@ def focus(regencies: list[str], workers: int | None = None, force: bool = False,
     return status
 
 
-def _report(regencies, cohort, every, lang, year, workers, force, out_dir, timeout, progress, folder, pdf,
-            compare) -> int:
+def _report(subjects, cohort, every, lang, year, workers, force, out_dir, timeout, progress, folder, pdf,
+            compared) -> int:
+    """Render the reports of regencies identified by :func:`report` (``subjects``, or ``compared`` side by side)."""
     from smartcity_utils.errors import UserError
     from smartcity_utils.freshness import analysis_is_stale
     from smartcity_utils.report.jobs import plan_reports
@@ -303,12 +306,12 @@ def _report(regencies, cohort, every, lang, year, workers, force, out_dir, timeo
     # By default each regency's report is of its latest year with an index (a reported one, or
     # dimension weights to compute one); --year sets one year for every report.
     extra = {"processed_dir": str(folder.resolve())}  # absolute: the notebooks run in another folder
-    if compare:
-        job, names = comparison_job(index_ranks, compare, year, lang, Path(out_dir))
+    if compared:
+        job, names, ids = comparison_job(index_ranks, compared, year, lang, Path(out_dir))
         jobs, notebook = [job], COMPARE_NOTEBOOK
-        extra["regencies"] = names
+        extra.update(regencies=names, regency_ids=ids)
     else:
-        chosen = choose_regencies(index_ranks, regencies, cohort, every, year)
+        chosen = choose_regencies(index_ranks, subjects, cohort, every, year, lang)
         jobs, notebook = plan_reports(chosen, year, lang, Path(out_dir)), REPORT_NOTEBOOK
 
     if not progress:

@@ -304,3 +304,45 @@ def resolve_regencies(names: list[str] | str) -> list[int]:
     if problems:
         raise UserError("unknown regency names: " + "; ".join(problems))
     return ids
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One regency a report is about, identified once.
+
+    Attributes:
+        regency_id: The regency's id (the gazetteer's).
+        name: Its display name (the gazetteer's canonical name), passed unchanged to the report.
+        year: The year of the report; None: the regency's latest year with an index.
+        lang: The report's language.
+        given: The name, alias or code as the user wrote it (named by messages, and by a comparison's file
+            name); empty for a regency chosen by cohort or ``--all``.
+    """
+
+    regency_id: int
+    name: str
+    year: int | None = None
+    lang: str = "id"
+    given: str = ""
+
+    @property
+    def label(self) -> str:
+        """The name as given, else the display name."""
+        return self.given or self.name
+
+
+def identify(names: list[str], year: int | None = None, lang: str = "id") -> list[Subject]:
+    """Resolve names, aliases or codes once into subjects, in the order given.
+
+    Raises:
+        UserError: naming each value that does not resolve, with the nearest known names
+            (:func:`resolve_regencies`).
+    """
+    names = [str(n) for n in names]
+    resolver = regency_resolver()
+    return [Subject(int(i), resolver.name(int(i)), year, lang, n) for n, i in zip(names, resolve_regencies(names))]
+
+
+def subject_of(regency_id: int, year: int | None = None, lang: str = "id") -> Subject:
+    """The subject of a regency known by its id (a member of a cohort, or of ``--all``)."""
+    return Subject(int(regency_id), regency_resolver().name(int(regency_id)), year, lang)

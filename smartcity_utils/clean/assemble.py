@@ -232,7 +232,10 @@ QUICK_WIN_COLUMNS = ["regency_id", "regency", "province", "year", "pillar_key", 
                      "source_sheet", "source_row"]
 
 
-REJECT_COLUMNS = ["source_file", "source_sheet", "source_row", "column", "value", "reason", "suggestion", "layout"]
+#: ``regency_id``: the regency the cleaner resolved the row to; empty where it did not (an unknown or blank name,
+#: a row that is no regency's).
+REJECT_COLUMNS = ["source_file", "source_sheet", "source_row", "column", "value", "reason", "suggestion", "layout",
+                  "regency_id"]
 
 
 def _build_regency_year(recap: list[dict], scores: pd.DataFrame, regencies: pd.DataFrame,
@@ -605,8 +608,10 @@ def clean_raw_folder(raw_dir: Path | list[Path], progress: bool = False) -> Clea
                             "score": "float64", "is_simulated": bool})
     scores = scores.sort_values(["source_file", "source_sheet", "source_row", "pillar_key", "dimension_key"],
                                 ignore_index=True, na_position="first")
-    rejects = pd.DataFrame(out.rejects, columns=REJECT_COLUMNS).astype({"source_row": "int64"}).sort_values(
-        ["source_file", "source_sheet", "source_row", "column"], ignore_index=True, kind="stable")
+    rejects = pd.DataFrame(out.rejects, columns=REJECT_COLUMNS).astype({"source_row": "int64"})
+    rejects["regency_id"] = pd.array(out.reject_regencies(), dtype="Int64")
+    rejects = rejects.sort_values(["source_file", "source_sheet", "source_row", "column"], ignore_index=True,
+                                  kind="stable")
     regency_year = _build_regency_year(recap, scores, regencies, rejects, out.row_context, groups)
     quick_wins = _with_names(pd.DataFrame(out.quick_wins, columns=[c for c in QUICK_WIN_COLUMNS if c not in
                                                                    ("regency", "province")]), QUICK_WIN_COLUMNS)

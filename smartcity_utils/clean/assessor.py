@@ -41,6 +41,7 @@ def parse_assessor(sheet: Sheet, out: rows.Collector) -> None:
                            rows.regency_fix(rid.reason, rid.suggestion, "label ('Kabupaten/Kota:') of this sheet"))
             recommendations.reject_remark(sheet, i, out, remark)
             continue
+        out.regency_of(sheet, i, rid.regency_id)
         if year is None:
             out.reject_row(sheet, i, "year", labels.get("year"), "bad_year", "fix the 'Tahun:' label")
             recommendations.reject_remark(sheet, i, out, remark)

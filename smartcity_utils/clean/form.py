@@ -82,7 +82,7 @@ def supersede_resubmissions(out: rows.Collector) -> list[dict]:
                             "source_row": older["source_row"], "column": "score", "value": str(older["score"]),
                             "reason": "superseded",
                             "suggestion": f"a later submission (row {newer['source_row']}) replaces it",
-                            "layout": "form"})
+                            "layout": "form", "regency_id": older["regency_id"]})
     return list(latest.values())
 
 

@@ -87,7 +87,7 @@ def list_replaced(out: Collector, rec: dict, layout: str, column: str, value: ob
     out.rejects.append({"source_file": rec["source_file"], "source_sheet": rec["source_sheet"],
                         "source_row": row, "column": RECAP_LABELS.get(column, column),
                         "value": "" if is_missing(value) else str(value), "reason": reason,
-                        "suggestion": suggestion, "layout": layout})
+                        "suggestion": suggestion, "layout": layout, "regency_id": rec.get("regency_id")})
 
 
 def row_reference(rec: dict) -> str:

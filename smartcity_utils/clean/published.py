@@ -67,6 +67,8 @@ def parse_published(sheet: Sheet, out: rows.Collector) -> None:
             continue
         # World cities (IMD) are not regencies; their id stays empty, which is not an error.
         record["regency_id"] = resolution.regency_id
+        if resolution.regency_id is not None:
+            out.regency_of(sheet, i, resolution.regency_id)
         record.update(is_simulated=False, source_file=sheet.file, source_row=i + 1)
         if evaluation:
             out.note(sheet, i, resolution.regency_id, year)

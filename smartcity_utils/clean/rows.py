@@ -60,6 +60,9 @@ class Collector:
     #: (file, sheet, row) -> (regency_id, year) once a row's regency and year are known, so that
     #: ``regency_year`` can say how many of its rows or values were rejected.
     row_context: dict[tuple[str, str, int], tuple[int, int]] = field(default_factory=dict)
+    #: (file, sheet, row) -> regency_id once a row's regency is resolved (its year may still be bad), so that
+    #: each reject of the row carries the regency (``rejects.regency_id``).
+    row_regency: dict[tuple[str, str, int], int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in record_lists():
@@ -67,9 +70,23 @@ class Collector:
 
     def note(self, sheet: Sheet, i: int, regency_id: int, year: int) -> None:
         """Record the regency-year a row belongs to (for the rejected-row counts)."""
+        self.regency_of(sheet, i, regency_id)
         self.row_context[(sheet.file, sheet.sheet, sheet.row_number(i))] = (regency_id, year)
         for row in sheet.value_rows.values():  # a letter of label/value rows: each row is of its regency-year
             self.row_context[(sheet.file, sheet.sheet, row + 1)] = (regency_id, year)
+
+    def regency_of(self, sheet: Sheet, i: int, regency_id: int) -> None:
+        """Record the regency a row was resolved to (its rejects carry the id)."""
+        self.row_regency[(sheet.file, sheet.sheet, sheet.row_number(i))] = int(regency_id)
+        for row in sheet.value_rows.values():
+            self.row_regency[(sheet.file, sheet.sheet, row + 1)] = int(regency_id)
+
+    def reject_regencies(self) -> list[int | None]:
+        """The regency of each listed reject, in order: the one its record names, else the one its row was
+        resolved to; None where the row's regency is not known (an unknown name, a blank row)."""
+        return [r["regency_id"] if r.get("regency_id") is not None
+                else self.row_regency.get((r["source_file"], r["source_sheet"], r["source_row"]))
+                for r in self.rejects]
 
     def keep(self, sheet: Sheet, i: int) -> None:
         self.row_status[(sheet.file, sheet.sheet, sheet.row_number(i))] = "kept"
@@ -173,6 +190,8 @@ def resolve_regency(sheet: Sheet, i: int, raw: object, province: object, out: Co
     res = regencies.regency_resolver().resolve(raw, province, kind)
     if res.regency_id is None:
         out.reject_row(sheet, i, "regency", raw, res.reason, regency_fix(res.reason, res.suggestion))
+    else:
+        out.regency_of(sheet, i, res.regency_id)
     return res.regency_id
 
 

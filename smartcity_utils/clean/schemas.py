@@ -53,7 +53,8 @@ REGENCY_YEAR = pa.DataFrameSchema(
 
 REJECTS = pa.DataFrameSchema(
     {"source_file": pa.Column(None), "source_row": pa.Column(int, pa.Check.ge(1)),
-     "reason": pa.Column(None, pa.Check.str_length(min_value=1))}
+     "reason": pa.Column(None, pa.Check.str_length(min_value=1)),
+     "regency_id": pa.Column("Int64", nullable=True, required=False)}
 )
 
 MANIFEST = pa.DataFrameSchema(

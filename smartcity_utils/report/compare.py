@@ -16,7 +16,7 @@ import pandas as pd
 
 from smartcity_utils import reference as ref
 from smartcity_utils.errors import UserError
-from smartcity_utils.regencies import regency_resolver, resolve_regencies
+from smartcity_utils.regencies import Subject, identify, regency_resolver
 from smartcity_utils.report import profile
 from smartcity_utils.tables import shows_simulated
 
@@ -28,14 +28,17 @@ def names_of(ctx: profile.ReportContext | None, regency_ids: list[int]) -> dict[
 
 
 def setup(data: profile.ReportContext | pd.DataFrame, regencies: list[str],
-          year: int | None = None) -> tuple[list[int], dict[int, str], int]:
+          year: int | None = None, regency_ids: list[int] | None = None) -> tuple[list[int], dict[int, str], int]:
     """The regencies and the year of a comparison, checked once.
 
     Args:
         data: The report context, or any table with ``regency_id`` and ``year``
             (``regency_year``), and ``final_score`` when it has an index.
-        regencies: Names, aliases or codes as given, two or more different regencies.
+        regencies: Names, aliases or codes as given, two or more different regencies; with ``regency_ids``,
+            their display names.
         year: The year compared; None: the latest year in which one of them has an index.
+        regency_ids: The ids of ``regencies`` and, with ``year``, the year, as ``smartcity report --compare``
+            identified and checked them: nothing is looked up or checked again.
 
     Returns:
         ``(regency ids, {id: canonical name}, year)``.
@@ -44,13 +47,26 @@ def setup(data: profile.ReportContext | pd.DataFrame, regencies: list[str],
         UserError: an unknown name, fewer than two different regencies, one
             without evaluation data, or a year without data.
     """
+    if regency_ids and year not in (None, 0, ""):
+        ids = [int(i) for i in regency_ids]
+        return ids, dict(zip(ids, (str(r) for r in regencies))), int(year)
+    if regency_ids:
+        subjects = [Subject(int(i), str(name)) for i, name in zip(regency_ids, regencies)]
+    else:
+        subjects = identify(list(regencies))
+    return comparison(data, subjects, year)
+
+
+def comparison(data: profile.ReportContext | pd.DataFrame, subjects: list[Subject],
+               year: int | None = None) -> tuple[list[int], dict[int, str], int]:
+    """The regencies and the year of a comparison of regencies already identified
+    (:class:`~smartcity_utils.regencies.Subject`), checked: see :func:`setup`."""
     rows = data.index_ranks if isinstance(data, profile.ReportContext) else data
-    given = resolve_regencies(list(regencies))
-    ids = list(dict.fromkeys(given))
+    ids = list(dict.fromkeys(s.regency_id for s in subjects))
     if len(ids) < 2:
-        raise UserError(f"a comparison needs at least two different regencies, got {list(regencies)}")
+        raise UserError(f"a comparison needs at least two different regencies, got {[s.label for s in subjects]}")
     have = set(rows["regency_id"])
-    missing = [n for n, i in zip(regencies, given) if i not in have]
+    missing = [s.label for s in subjects if s.regency_id not in have]
     if missing:
         raise UserError(f"no evaluation data for: {', '.join(missing)}")
     own = rows[rows["regency_id"].isin(ids)]
@@ -59,7 +75,8 @@ def setup(data: profile.ReportContext | pd.DataFrame, regencies: list[str],
         year = int((indexed if len(indexed) else own)["year"].max())
     elif int(year) not in set(rows["year"]):
         raise UserError(f"no data for year {year}; years with data: {sorted(int(y) for y in rows['year'].unique())}")
-    return ids, names_of(None, ids), int(year)
+    names = {s.regency_id: s.name for s in reversed(subjects)}  # the first naming of a regency
+    return ids, {i: names[i] for i in ids}, int(year)
 
 
 def page_simulated(ctx: profile.ReportContext, histories_by_name: dict[str, pd.DataFrame], year: int) -> bool:

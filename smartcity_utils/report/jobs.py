@@ -16,6 +16,7 @@ from smartcity_utils import __version__, paths
 from smartcity_utils.errors import UserError
 from smartcity_utils.freshness import code_version
 from smartcity_utils.paths import SLUG_MAX_LEN, STEM_PATTERN, safe_slug
+from smartcity_utils.regencies import Subject
 from smartcity_utils.tables import atomic_write, file_digest
 
 STAMP_DIRNAME = ".stamps"
@@ -110,15 +111,16 @@ def _ensure_inside(path: Path, root: Path) -> None:
 
 
 def plan_reports(
-    regencies: Sequence[tuple[int, str]],
-    year: int,
+    regencies: Sequence[Subject | tuple[int, str]],
+    year: int | None,
     lang: str,
     out_dir: str | os.PathLike[str],
 ) -> list[ReportJob]:
     """Plan one report per regency, with unique slugs and checked paths.
 
     Args:
-        regencies: ``(regency_id, display name)`` pairs.
+        regencies: The regencies as identified (:class:`~smartcity_utils.regencies.Subject`), or
+            ``(regency_id, display name)`` pairs; the display name is passed unchanged to the notebook.
         year: Evaluation year passed to every notebook; None: each regency's latest year with an index.
         lang: Report language passed to every notebook.
         out_dir: Folder receiving all outputs; created if missing.
@@ -134,7 +136,8 @@ def plan_reports(
     seen_ids: set[int] = set()
     used: set[str] = set()
     jobs: list[ReportJob] = []
-    for regency_id, name in regencies:
+    for regency in regencies:
+        regency_id, name = (regency.regency_id, regency.name) if isinstance(regency, Subject) else regency
         if regency_id in seen_ids:
             raise ValueError(f"regency id {regency_id} appears twice")
         seen_ids.add(regency_id)

@@ -457,24 +457,27 @@ def strengths_and_weaknesses(position: pd.DataFrame, n: int = 2,
 def rejects_for(ctx: ReportContext, regency_id: int, regency: str) -> pd.DataFrame:
     """The rejected rows and values that belong to this regency, with how they were matched.
 
-    A reject belongs to the regency when its regency name resolves to it
-    (``resolved``: e.g. a duplicate row), when the cleaner's nearest known name
-    for an unknown name is this regency (``nearest``: e.g. a typo), when it is
-    a value of a kept row of this regency (``row``), or when it comes from a
-    file that holds only this regency (``file``: an assessor workbook).
-    Non-regency rows (blank, footnote, subtotal) and superseded form answers
-    are left out.
+    A reject belongs to the regency when the cleaner resolved its regency name
+    to it (``resolved``, the reject's ``regency_id``: e.g. a duplicate row),
+    when the nearest known name of a name the cleaner could not resolve is this
+    regency (``nearest``: e.g. a typo), when it is a value of a kept row of this
+    regency (``row``), or when it comes from a file that holds only this
+    regency (``file``: an assessor workbook). Only names without a
+    ``regency_id`` are looked up here, once each (all names, in rejects
+    cleaned before the column). Non-regency rows (blank, footnote, subtotal)
+    and superseded form answers are left out.
 
     Returns:
         ``source_file, source_row, column, value, reason, suggestion, nearest, match``.
     """
-    from smartcity_utils.regencies import regency_resolver
+    from smartcity_utils.regencies import OR, regency_resolver
 
     cols = ["source_file", "source_row", "column", "value", "reason", "suggestion", "nearest", "match"]
     rejects = ctx.rejects
     if rejects is None or rejects.empty:
         return pd.DataFrame(columns=cols)
     rejects = rejects[~rejects["reason"].isin(NOT_REGENCY_ROWS)].copy()
+    ids = rejects["regency_id"] if "regency_id" in rejects.columns else pd.Series(pd.NA, index=rejects.index)
     resolver = regency_resolver()
     own_rows = set()
     for table in (ctx.scores, ctx.quick_wins):
@@ -492,15 +495,18 @@ def rejects_for(ctx: ReportContext, regency_id: int, regency: str) -> pd.DataFra
     single = files.groupby("source_file")["regency_id"].agg(lambda s: s.unique().tolist())
     own_files = {f for f, ids in single.items() if ids == [regency_id]}
     matches, nearest = [], []
-    for rec in rejects.itertuples():
+    for rec, rid in zip(rejects.itertuples(), ids):
         match, near = None, ""
         if rec.column in ("regency", "") or str(rec.reason).endswith("_regency"):
-            res = resolver.resolve(rec.value) if isinstance(rec.value, str) and rec.value else None
-            near = nearest_known_name(rec.value)
-            if res is not None and res.regency_id == regency_id:
-                match = "resolved"
-            elif near and regency in near.split(" or "):
-                match = "nearest"
+            if pd.notna(rid):  # the cleaner resolved the name: nothing to look up
+                match = "resolved" if int(rid) == regency_id else None
+            elif isinstance(rec.value, str) and rec.value:
+                res = resolver.resolve(rec.value)
+                near = (res.suggestion or "") if res.regency_id is None else ""
+                if res.regency_id == regency_id:
+                    match = "resolved"
+                elif near and regency in near.split(OR):
+                    match = "nearest"
         nearest.append(near)
         if match is None and (rec.source_file, rec.source_row) in own_rows:
             match = "row"

@@ -25,10 +25,33 @@ LANGUAGES = ("id", "en")
 TEXTS_FILE = ref.REFERENCE_DIR / "texts.json"
 
 
+#: Placeholders a text may hold for a number of the data model, filled when the store is read, in words
+#: (``number_words``): ``{n_pillars}`` (six) and ``{N_pillars}`` (Six), the number of pillars.
+COUNTS = {"pillars": lambda: len(ref.PILLAR_KEYS)}
+
+
+def _fill_counts(table: dict[str, str]) -> dict[str, str]:
+    """A language's texts with the numbers of :data:`COUNTS` written in, in words up to ``number_words``'s last."""
+    spelt = [w.strip() for w in table["number_words"].split(",")]
+    fill = {}
+    for name, count in COUNTS.items():
+        n = count()
+        word = spelt[n] if n < len(spelt) else str(n)
+        fill |= {f"{{n_{name}}}": word, f"{{N_{name}}}": word[:1].upper() + word[1:]}
+    out = {}
+    for key, value in table.items():
+        for placeholder, word in fill.items():
+            value = value.replace(placeholder, word)
+        out[key] = value
+    return out
+
+
 @functools.cache
 def texts() -> dict[str, dict[str, str]]:
-    """The store: texts per language (``id``, ``en``), read once."""
-    return json.loads(TEXTS_FILE.read_text(encoding="utf-8"))
+    """The store: texts per language (``id``, ``en``), read once, the numbers of the data model written in
+    (:data:`COUNTS`)."""
+    store = json.loads(TEXTS_FILE.read_text(encoding="utf-8"))
+    return {lang: _fill_counts(table) for lang, table in store.items()}
 
 
 def check_lang(lang: object) -> str:

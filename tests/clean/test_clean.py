@@ -227,6 +227,29 @@ def test_each_fault_is_listed_with_reason(cleaned):
     assert suggestions.loc[("rekap/rekap_2019.xlsx", 7)].startswith("conflicts with rekap/rekap_2019.xlsx row 5")
 
 
+def test_each_reject_carries_the_regency_the_cleaner_resolved(cleaned):
+    rejects = cleaned.rejects
+    assert str(rejects["regency_id"].dtype) == "Int64"
+    ids = rejects.set_index(["source_file", "source_row", "reason"])["regency_id"]
+    kotim = regencies.resolve_regencies(["Kotim"])[0]
+    row_of = cleaned.scores.drop_duplicates(["source_file", "source_row"]).set_index(
+        ["source_file", "source_row"])["regency_id"]
+    # A bad value of a kept row, and the row's other bad value: the row's regency.
+    assert ids.loc[("rekap/rekap_2022.xlsx", 7, "out_of_range")] == row_of.loc[("rekap/rekap_2022.xlsx", 7)]
+    assert ids.loc[("rekap/rekap_2022.xlsx", 7, "bad_year")] == row_of.loc[("rekap/rekap_2022.xlsx", 7)]
+    # A duplicate of a kept row: the regency of the row it repeats.
+    assert ids.loc[("rekap/rekap_2022.xlsx", 12, "duplicate_row")] == row_of.loc[("rekap/rekap_2022.xlsx", 6)]
+    # A row of an assessor sheet (the regency of its label), and an answer a later one replaced.
+    assert ids.loc[("asesor/penilaian_kotim_2023.xlsx", 10, "unknown_pillar")] == kotim
+    form = cleaned.scores[cleaned.scores["source_file"] == "formulir/ekspor_2024.csv"]
+    assert ids.loc[("formulir/ekspor_2024.csv", 2, "superseded")] in set(form["regency_id"])
+    # A name that does not resolve, and rows that are no regency's: empty.
+    for key in [("rekap/rekap_2022.xlsx", 10, "unknown_regency"), ("rekap/rekap_2019.xlsx", 6, "ambiguous_regency"),
+                ("formulir/ekspor_2024.csv", 7, "unknown_regency"), ("rekap/rekap_2022.xlsx", 8, "blank_row"),
+                ("rekap/rekap_2022.xlsx", 14, "footnote_row")]:
+        assert pd.isna(ids.loc[key]), key
+
+
 def test_values_are_converted_to_the_four_point_scale(cleaned):
     ry = cleaned.regency_year.set_index(["regency", "year"])
     kukar_2019 = ry.loc[("Kabupaten Kutai Kartanegara", 2019)]

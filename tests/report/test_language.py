@@ -109,3 +109,28 @@ def test_regency_report_in_each_language_is_complete(rendered):
 def test_reports_stay_small(rendered):
     for page in rendered.values():
         assert page.stat().st_size < 400_000, page.name
+
+
+def test_the_number_of_pillars_is_written_in_from_the_data_model(monkeypatch):
+    from smartcity_utils import reference as ref
+    from smartcity_utils.report import texts as store
+
+    raw = json.loads(store.TEXTS_FILE.read_text(encoding="utf-8"))
+    for lang, pattern in (("en", r"\bsix pillar"), ("id", r"\b(ke)?enam (nilai )?pilar")):
+        said = [key for key, value in raw[lang].items() if re.search(pattern, value, flags=re.IGNORECASE)]
+        assert not said, f"{lang}: the number of pillars is written out in {said}"
+    words = store.texts()
+    assert len(PILLAR_KEYS) == 6 and "the six pillar scores of {regency}" in words["en"]["alt_profile"]
+    assert words["id"]["finding_structure_one"].startswith("Keenam pilar")
+    assert words["id"]["nb02_distributions_intro"].startswith("Enam pilar")
+    assert not [key for table in words.values() for key, value in table.items() if "_pillars}" in value]
+    monkeypatch.setattr(ref, "PILLAR_KEYS", PILLAR_KEYS[:5])
+    store.texts.cache_clear()
+    try:
+        five = store.texts()
+        assert "the five pillar scores of Kota X" in store.text("en", "alt_profile", regency="Kota X", year=2023)
+        assert five["id"]["finding_structure_one"].startswith("Kelima pilar")
+        assert five["id"]["nb02_distributions_intro"].startswith("Lima pilar")
+    finally:
+        monkeypatch.undo()
+        store.texts.cache_clear()

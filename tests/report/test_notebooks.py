@@ -164,6 +164,20 @@ def test_report_notebook_runs_from_any_folder_in_indonesian(processed, tmp_path)
     assert "angkatan 2022" in text and BANNER_TEXT["id"].split(":")[0] in text
 
 
+def test_report_notebook_shows_the_name_and_year_its_job_carries(processed, tmp_path):
+    # The runner's subject is taken as it is: its display name (not the table's), its year, no name looked up.
+    from smartcity_utils.regencies import resolve_regencies
+
+    target = tmp_path / "kotim.ipynb"
+    pm.execute_notebook(str(NOTEBOOKS_DIR / "10_regency_profile.ipynb"), str(target), kernel_name="python3",
+                        parameters={"regency": "Kotim as its job names it", "regency_id": resolve_regencies("Kotim")[0],
+                                    "lang": "en", "processed_dir": str(processed), "year": 2023},
+                        cwd=str(tmp_path), progress_bar=False)
+    text = _text(nbformat.read(target, as_version=4))
+    assert "Smart city evaluation profile: Kotim as its job names it" in text
+    assert "Two charts of Kotim as its job names it: the index per year" in text
+
+
 def test_report_compare_renders_the_regencies_side_by_side(processed, tmp_path):
     out = tmp_path / "reports"
     assert commands.report([], compare=["Kukar", "Paser", "Kotim"], lang="en", workers=1, out_dir=str(out),

@@ -139,6 +139,34 @@ def test_rejects_of_the_regency_with_how_they_were_matched():
     assert found.set_index("source_row").loc[28, "nearest"] == "Kabupaten Kutai Kartanegara"
 
 
+def test_rejects_with_the_cleaners_regency_are_matched_by_it_and_only_other_names_are_looked_up(monkeypatch):
+    from smartcity_utils import regencies
+
+    ctx = _rejects_context()
+    # Kota Kediri's duplicate row: a bare name the cleaner resolved with its kind column; Kukar's typo has no id.
+    ctx.rejects["regency_id"] = pd.array([None, None, 358, 358, 358, None, None], dtype="Int64")
+    kediri = ("rekap.xlsx", 31, "regency", "Kediri", "duplicate_row", "identical to row 12; remove one")
+    ctx.rejects.loc[len(ctx.rejects)] = [*kediri, regencies.resolve_regencies(["Kota Kediri"])[0]]
+    looked_up = []
+    real = regencies.regency_resolver()
+
+    class Counting:
+        def resolve(self, raw, *args, **kwargs):
+            looked_up.append(raw)
+            return real.resolve(raw, *args, **kwargs)
+
+    monkeypatch.setattr(regencies, "regency_resolver", lambda: Counting())
+    found = profile.rejects_for(ctx, 358, "Kabupaten Kutai Kartanegara")
+    matched = dict(zip(zip(found["source_file"], found["source_row"]), found["match"]))
+    assert matched == {("rekap.xlsx", 28): "nearest", ("rekap.xlsx", 30): "resolved", ("rekap.xlsx", 10): "row",
+                       ("a_kukar.xlsx", 7): "file"}
+    assert sorted(looked_up) == ["Kutai Kartanegra", "Pasr"]  # once each; never a name the cleaner resolved
+    kota = profile.rejects_for(ctx, int(ctx.rejects["regency_id"].iloc[-1]), "Kota Kediri")
+    assert list(zip(kota["source_row"], kota["match"], kota["nearest"])) == [(31, "resolved", "")]
+    kabupaten = regencies.resolve_regencies(["Kabupaten Kediri"])[0]
+    assert profile.rejects_for(ctx, kabupaten, "Kabupaten Kediri").empty  # not shown as a row that may be its own
+
+
 def test_choose_year_and_texts():
     ctx = _context()
     assert profile.choose_year(ctx, 1, None) == 2023
