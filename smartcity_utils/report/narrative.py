@@ -255,8 +255,9 @@ def methods_html(lang: str, n_draws: int, method: str, sources: pd.DataFrame, in
     paragraphs = [text(lang, "methods_index"), text(lang, "methods_ranks")]
     if intervals:
         kind, sd = shared_error
-        paragraphs.append(text(lang, "methods_intervals", n_draws=fmt_count(n_draws, lang)) + " "
-                          + text(lang, f"methods_intervals_{kind}", sd=fmt_score(sd, lang)))
+        paragraphs.append(" ".join([text(lang, "methods_intervals", n_draws=fmt_count(n_draws, lang)),
+                                    text(lang, f"methods_intervals_{kind}", sd=fmt_score(sd, lang)),
+                                    text(lang, "methods_intervals_sets")]))
     if method:
         paragraphs.append(text(lang, "methods_drivers", method=coded_text(lang, "method_", method, "method_other")))
     if simulated:
