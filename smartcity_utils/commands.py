@@ -146,7 +146,8 @@ def analyse(processed_dir: str | Path, seed: int = 0, force: bool = False,
     Skipped when the cached analysis was computed from the same processed tables, by the same code,
     with the same settings (``force`` computes it anyway).
     """
-    from smartcity_utils.analysis.run import analysis_settings, analysis_summary, run_analysis
+    from smartcity_utils.analysis.run import analysis_settings, run_analysis
+    from smartcity_utils.analysis.summary import analysis_summary
     from smartcity_utils.errors import DataNote
     from smartcity_utils.freshness import analysis_is_stale
 

@@ -9,7 +9,12 @@ these files instead of recomputing them
 (:func:`smartcity_utils.tables.load_analysis`). Whether the data carry the
 national models is decided in :mod:`smartcity_utils.analysis.gate`; the
 driver models run beside the rest through
-:mod:`smartcity_utils.analysis.parallel`.
+:mod:`smartcity_utils.analysis.parallel`. This module orchestrates: the
+measurement model's tables come from
+:mod:`smartcity_utils.analysis.measurement.tables`, the driver models and
+their one table of slopes (``driver_estimates``) from
+:mod:`smartcity_utils.analysis.drivers`, and the line ``smartcity analyse``
+prints on the result from :mod:`smartcity_utils.analysis.summary`.
 """
 
 from __future__ import annotations
@@ -18,16 +23,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from smartcity_utils import paths
 from smartcity_utils.analysis.gate import driver_frame, national_gap_text, national_set_gap
 from smartcity_utils.analysis.index import index_table
 from smartcity_utils.analysis.parallel import beside
-from smartcity_utils.errors import UserError
 from smartcity_utils.freshness import code_version, step_digest
-from smartcity_utils.reference import DIMENSION_KEYS, PILLAR_KEYS, dimension_weights
+from smartcity_utils.reference import DIMENSION_KEYS, PILLAR_KEYS
 from smartcity_utils.tables import (
     atomic_write,
     load_processed,
@@ -136,6 +139,8 @@ def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1
 
 def _without_national_models(index_ranks: pd.DataFrame) -> tuple[dict, dict, dict]:
     """Empty tables in the shapes the national models write, for data that cannot carry them."""
+    from smartcity_utils.analysis.drivers.lead import DRIVER_ESTIMATE_COLUMNS
+
     empty_uncertainty = pd.DataFrame(columns=["regency_id", "year", "evaluation_group", "rank_p05", "rank_p50",
                                               "rank_p95", "panel_model", "weight_spread", "index_se",
                                               "set_marginal_low", "set_marginal_high", "set_simultaneous_low",
@@ -156,8 +161,9 @@ def _without_national_models(index_ranks: pd.DataFrame) -> tuple[dict, dict, dic
 def _national_models(index_ranks: pd.DataFrame, scores: pd.DataFrame, seed: int, n_draws: int,
                      n_boot: int, shared_error_sd: float | None = None) -> tuple[dict, dict, dict]:
     """The measurement model, rank uncertainty and driver models: tables, rank metadata, run metadata."""
-    from smartcity_utils.analysis.drivers.lead import assessor_table
-    from smartcity_utils.analysis.drivers.run import SKIPPED_COLUMNS, run_driver_analysis
+    from smartcity_utils.analysis.drivers.lead import assessor_table, lead_driver_estimates
+    from smartcity_utils.analysis.drivers.run import SKIPPED_COLUMNS, model_r2, model_value, run_driver_analysis
+    from smartcity_utils.analysis.measurement.tables import with_simulated_flag
 
     assessors = scores[(scores["level"] == "assessor") & scores["dimension_key"].notna()]
     wide = assessor_table(scores)
@@ -190,16 +196,16 @@ def _national_models(index_ranks: pd.DataFrame, scores: pd.DataFrame, seed: int,
               "driver_estimates": lead_driver_estimates(drivers),
               "drivers_summary": plain_for_parquet(summary), "drivers_skipped": plain_for_parquet(skipped)}
     for name in MEASUREMENT_TABLES:
-        tables[name] = plain_for_parquet(_flagged(measurement[name], measurement["_sources"][name], flags))
+        tables[name] = plain_for_parquet(with_simulated_flag(measurement[name], measurement["_sources"][name], flags))
     # The rank uncertainty and the sidecars cover every regency-year, not only the complete ones.
     rank_meta = {**uncertainty.attrs.get("assumptions", {}), "true_rank_coverage_check": band_check,
                  "dimension_error_cov": dim_cov.round(6).to_dict()}
     lead_table = results.get("eiv")
-    meta = {"n_driver_rows": int(len(frame)), "r2": _model_r2(results),
+    meta = {"n_driver_rows": int(len(frame)), "r2": model_r2(results),
             "lead_assumptions": lead_table.attrs.get("assumptions", {}) if lead_table is not None else {},
             "lead_sensitivity": lead_table.attrs.get("sensitivity_note", "") if lead_table is not None else "",
             "specification_test": {"test": "RESET (powers 2 and 3 of the fitted values) on the ordinary regression",
-                                   "p_value": _model_value(results, "reset_p")},
+                                   "p_value": model_value(results, "reset_p")},
             "sobol_steps": measurement["rank_sensitivity"].attrs.get("steps", []),
             "sobol_output": measurement["rank_sensitivity"].attrs.get("output", ""),
             "true_rank_coverage_check": band_check}
@@ -212,6 +218,7 @@ def _measurement_and_bands(index_ranks: pd.DataFrame, scores: pd.DataFrame, asse
                                                                           pd.DataFrame]:
     """The measurement model, the rank bands from its error covariance, and the bands' true-rank coverage check."""
     from smartcity_utils.analysis.drivers.lead import panel_sizes
+    from smartcity_utils.analysis.measurement.tables import measurement_tables
     from smartcity_utils.analysis.rank_sets import (
         SENSITIVITY_FACTORS,
         SET_COLUMNS,
@@ -223,6 +230,7 @@ def _measurement_and_bands(index_ranks: pd.DataFrame, scores: pd.DataFrame, asse
     )
     from smartcity_utils.analysis.rank_sets import shared_error_sd as shared_error_size
     from smartcity_utils.analysis.rank_uncertainty import (
+        BAND_CHECK_SETS,
         WEIGHT_SPREAD,
         RankModel,
         band_coverage_check,
@@ -262,210 +270,3 @@ def _measurement_and_bands(index_ranks: pd.DataFrame, scores: pd.DataFrame, asse
     band_check.update(model="the bands' own", shared_error_sd=shared.sd, shared_error_pairs=shared.n_pairs,
                       shared_error_by_hand=shared_error_sd is not None)
     return measurement, uncertainty, band_check, dim_cov
-
-
-def analysis_summary(path: str | Path | None = None) -> str:
-    """One line on the cached analysis: the lead driver method, the panel-shared error in the rank bands and sets,
-    and the check of the bands' computation (on panels simulated from the bands' own model: not a test of it).
-
-    The line starts with ``simulated data: `` when the analysis ran on simulated rows.
-    """
-    meta = json.loads((paths.analysis_dir(processed_folder(path)) / paths.ANALYSIS_META).read_text(encoding="utf-8"))
-    prefix = "simulated data: " if meta.get("is_simulated") else ""
-    skipped = meta.get("skipped", {})
-    if skipped:
-        return "\n".join(f"{prefix}{step} skipped: {reason}" for step, reason in skipped.items())
-    lead = ("errors-in-variables regression corrected for the assessors' shared error" if meta.get("lead_assumptions")
-            else "ordinary regression (no assessor-level scores for the correction)")
-    check = meta.get("true_rank_coverage_check", {})
-    shared = check.get("shared_error_sd")
-    parts = []
-    if shared is not None:
-        where = ("set by hand" if check.get("shared_error_by_hand") else
-                 f"an upper bound from {check.get('shared_error_pairs', 0)} regencies scored in consecutive years")
-        parts.append(f"rank bands and 95 % rank sets include a panel-shared error of sd {shared:.3f} ({where})")
-    parts.append("no rank bands checked" if check.get("coverage") is None else
-                 f"on {check['n_rep']} sets of panels simulated from the bands' own model, 5-95 % bands hold "
-                 f"{100 * check['coverage']:.0f} % of true ranks (nominal {100 * check['nominal']:.0f} %): a check "
-                 "of the computation, not of the model")
-    return f"{prefix}lead driver method: {lead}; " + "; ".join(parts)
-
-
-def _flagged(table: pd.DataFrame, sources: pd.DataFrame | None, flags: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with its ``is_simulated`` column: a table of regency-years takes each row's own flag (as
-    ``index_ranks`` and ``rank_uncertainty`` do), any other table whether any of the rows it was computed from
-    (``sources``; None: none, only the reference tables) is simulated."""
-    if {"regency_id", "year"} <= set(table.columns):
-        return table.drop(columns="is_simulated", errors="ignore").merge(
-            flags, on=["regency_id", "year"], how="left", validate="m:1")
-    return table.assign(is_simulated=shows_simulated(sources))
-
-
-#: Sets of panels simulated from the data at hand to check the rank bands' coverage of the true rank:
-#: 20 sets of about 800 bands give the coverage to about +-0.5 points (binomial, bands within a set dependent).
-BAND_CHECK_SETS = 20
-
-
-def measurement_tables(index_ranks: pd.DataFrame, scores: pd.DataFrame, wide: pd.DataFrame,
-                       sobol_n_base: int | None = None) -> dict[str, Any]:
-    """The measurement model and the weights: structure, reliability, leniency, error covariance, Sobol, scenarios.
-
-    Args:
-        index_ranks: :func:`index_table` output.
-        scores: The processed ``scores`` table (assessor-level rows are used).
-        wide: :func:`~smartcity_utils.analysis.drivers.lead.assessor_table` of ``scores``.
-        sobol_n_base: Sobol base sample size (default :data:`~smartcity_utils.analysis.sensitivity.SOBOL_N_BASE`).
-
-    Returns:
-        Tables named as in :data:`MEASUREMENT_TABLES`, ``_dimension_cov`` (one
-        assessor's dimension error covariance, for the rank uncertainty) and
-        ``_sources`` (per table, the rows it is computed from).
-    """
-    from smartcity_utils.analysis.measurement import (
-        LENIENCY_COMPONENTS,
-        assessor_leniency,
-        assessor_rows,
-        error_covariance,
-        icc,
-        pillar_mean_vs_dimensions,
-        pillar_structure,
-    )
-    from smartcity_utils.analysis.rank_uncertainty import (
-        WEIGHT_SPREAD,
-        dirichlet_concentration,
-        rankable_rows,
-        scenario_ranks,
-        scenario_reach,
-    )
-    from smartcity_utils.analysis.sensitivity import OUTPUT_QUANTITY, SOBOL_N_BASE, sobol_rank_sensitivity
-
-    sobol_n_base = SOBOL_N_BASE if sobol_n_base is None else sobol_n_base
-
-    pillars, dims = list(PILLAR_KEYS), list(DIMENSION_KEYS)
-    frame = driver_frame(index_ranks)
-    structure = pillar_structure(frame, pillars, by="year")
-    rows = assessor_rows(scores)
-    # "group" is a year or "all" (pooled): text, so that the column has one type.
-    out: dict[str, Any] = {name: structure[key].assign(group=structure[key]["group"].astype(str))
-                           for name, key in (("pillar_correlation", "correlation"), ("pillar_pca", "pca"),
-                                             ("pillar_reliability", "reliability"))}
-    out["icc"] = icc(rows, ["regency_id", "year"], "assessor", "score", item_col="item").assign(
-        kind=lambda t: np.where(t["item"].isin(pillars), "pillar", "dimension"))
-    fit = assessor_leniency(rows, ["regency_id", "year"], "assessor", "score", item_col="item",
-                            components=LENIENCY_COMPONENTS)
-    out["assessor_leniency"] = fit.leniency
-    out["assessor_variance"] = fit.variance_components.assign(converged=fit.converged)
-    sigma = error_covariance(wide.dropna(subset=pillars + ["headline"]), ["regency_id", "year"], "assessor",
-                             pillars, headline="headline")
-    info = dict(sigma.attrs)
-    sigma = pd.DataFrame(sigma.to_numpy(), index=sigma.index, columns=sigma.columns)
-    out["error_covariance"] = sigma.rename_axis("item_a").reset_index().melt(
-        id_vars="item_a", var_name="item_b", value_name="covariance").assign(
-        n_panels=info["n_panels"], df=info["df"])
-    dim_cov = error_covariance(wide.dropna(subset=dims), ["regency_id", "year"], "assessor", dims)
-    out["_dimension_cov"] = pd.DataFrame(dim_cov.to_numpy(), index=dim_cov.index, columns=dim_cov.columns)
-    weights = dimension_weights()
-    parts, steps = [], []
-    concentration = dirichlet_concentration(WEIGHT_SPREAD, len(dims))
-    rankable = index_ranks[rankable_rows(index_ranks)]
-    for year, block in rankable.dropna(subset=dims).groupby("year"):
-        base = weights[weights["year"] == year].set_index("dimension_key")["weight"]
-        if base.empty or block["evaluation_group"].nunique() == len(block):
-            steps.append(f"{year}: skipped (no weights or no group with two members)")
-            continue
-        res = sobol_rank_sensitivity(block, base.reindex(dims).to_dict(), 0.0, n_base=sobol_n_base,
-                                     seed=int(year), groups="evaluation_group", num_resamples=100,
-                                     aggregations=("arithmetic",), weight_model="dirichlet",
-                                     concentration=concentration)
-        steps += [f"{year}: {step}" for step in res.attrs["steps"]]
-        parts.append(res.assign(year=int(year), output_mean=res.attrs["output_mean"],
-                                top_resolved=res.attrs["top_resolved"]))
-    sensitivity = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    sensitivity.attrs["steps"] = steps
-    sensitivity.attrs["output"] = OUTPUT_QUANTITY
-    out["rank_sensitivity"] = sensitivity
-    out["weight_scenarios"] = scenario_ranks(index_ranks)
-    out["weight_scenario_sets"] = scenario_reach(weight_spread=WEIGHT_SPREAD)
-    out["pillar_mean_dimensions"] = pillar_mean_vs_dimensions(index_ranks, pillars, dims)
-    # The rows each table is computed from, for its simulated-data flag (None: the reference weights alone).
-    assessor = scores[scores["level"] == "assessor"] if "level" in scores.columns else scores
-    out["_sources"] = {"pillar_correlation": frame, "pillar_pca": frame, "pillar_reliability": frame,
-                       "icc": assessor, "assessor_leniency": assessor, "assessor_variance": assessor,
-                       "error_covariance": assessor, "rank_sensitivity": rankable.dropna(subset=dims),
-                       "weight_scenarios": index_ranks, "weight_scenario_sets": None,
-                       "pillar_mean_dimensions": index_ranks.dropna(subset=pillars + dims, how="all")}
-    return out
-
-
-#: Columns of ``driver_estimates``, the one table of driver slopes that reports and texts read.
-DRIVER_ESTIMATE_COLUMNS = ["pillar_key", "estimate", "ci_low", "ci_high", "method", "estimand_key", "is_simulated"]
-
-
-def lead_driver_estimates(drivers: pd.DataFrame) -> pd.DataFrame:
-    """The driver estimates the reports use: one row per pillar with its interval and the key of its estimand.
-
-    From the method the drivers notebook leads with: the errors-in-variables
-    regression (:mod:`smartcity_utils.analysis.drivers.lead`) with intervals
-    from a bootstrap over regencies, widened by the error-size bound
-    (``eiv_bound``: the interval that holds when a panel errs together). When it could not run (no assessor-level
-    scores), the OLS slopes with regency-clustered intervals, labelled as such.
-    """
-    from smartcity_utils.analysis.drivers.lead import BOUND_METHOD, LEAD_METHOD
-    from smartcity_utils.analysis.drivers.ols import ols_as_estimates
-    lead = drivers[drivers["method"] == LEAD_METHOD]
-    if len(lead):
-        # The interval quoted is the lead's widened by the error-size bound (it holds when a panel errs together).
-        method, out = LEAD_METHOD, lead[["pillar", "estimate", "ci_low", "ci_high", "is_simulated"]]
-        widened = drivers[drivers["method"] == BOUND_METHOD].set_index("pillar")
-        if len(widened):
-            out = out.set_index("pillar")
-            for col in ("ci_low", "ci_high"):
-                out[col] = widened[col].reindex(out.index).fillna(out[col])
-            out = out.reset_index()
-    else:
-        method, out = "ols", ols_as_estimates(drivers[drivers["method"] == "ols"], extra=["is_simulated"])
-    out = out.rename(columns={"pillar": "pillar_key"}).assign(method=method, estimand_key=f"estimand_{method}")
-    return out[DRIVER_ESTIMATE_COLUMNS].reset_index(drop=True)
-
-
-def _model_value(results: dict, column: str) -> float | None:
-    model = results.get("model")
-    if isinstance(model, pd.DataFrame) and column in model.columns and len(model) and pd.notna(model[column].iloc[0]):
-        return float(model[column].iloc[0])
-    return None
-
-
-def _model_r2(results: dict) -> float | None:
-    model = results.get("model")
-    if isinstance(model, pd.DataFrame) and "r2" in model.columns and len(model):
-        return float(model["r2"].iloc[0])
-    return None
-
-
-#: Targets of the driver notebook: the headline itself, or the rank expressed as a
-#: within-year percentile (100 = best), comparable across groups of different sizes.
-DRIVER_TARGETS = {"final_score": "final_score", "rank": "percentile_year"}
-
-
-def driver_inputs(index_ranks: pd.DataFrame, years: list[int] | None = None, evaluation_group: str = "",
-                  target: str = "final_score") -> tuple[pd.DataFrame, str]:
-    """Rows and target column for the driver models, after the notebook's filters.
-
-    Raises:
-        ValueError: for an unknown target, group, or years without data, naming what exists.
-    """
-    if target not in DRIVER_TARGETS:
-        raise UserError(f"target {target!r} is not one of {sorted(DRIVER_TARGETS)}")
-    frame = driver_frame(index_ranks)
-    if years:
-        unknown = sorted(set(years) - set(frame["year"]))
-        if unknown:
-            known = sorted(int(y) for y in set(frame["year"]))
-            raise UserError(f"no complete rows for years {unknown}; years with data: {known}")
-        frame = frame[frame["year"].isin(years)]
-    if evaluation_group:
-        groups = sorted(set(frame["evaluation_group"].dropna()))
-        if evaluation_group not in groups:
-            raise UserError(f"evaluation group {evaluation_group!r} not found; groups: {groups}")
-        frame = frame[frame["evaluation_group"] == evaluation_group]
-    return frame.dropna(subset=[DRIVER_TARGETS[target]]).reset_index(drop=True), DRIVER_TARGETS[target]

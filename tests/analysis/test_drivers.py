@@ -711,8 +711,8 @@ def test_collinear_columns_names_the_null_space():
 
 
 def test_ols_estimates_are_the_raw_slopes_and_carry_the_key_of_their_estimand(known_truth):
+    from smartcity_utils.analysis.drivers.lead import lead_driver_estimates
     from smartcity_utils.analysis.drivers.ols import ols_as_estimates
-    from smartcity_utils.analysis.run import lead_driver_estimates
 
     t = ols_drivers(known_truth, "score", PILLARS).table
     est = ols_as_estimates(t, extra=["n"])

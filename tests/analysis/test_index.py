@@ -305,7 +305,7 @@ def test_analysis_summary_names_the_lead_method_the_shared_error_and_what_the_ch
     import json
 
     from smartcity_utils import paths
-    from smartcity_utils.analysis.run import analysis_summary
+    from smartcity_utils.analysis.summary import analysis_summary
 
     folder = paths.analysis_dir(tmp_path)
     folder.mkdir(parents=True)
@@ -342,6 +342,7 @@ def test_year_without_weights_leaves_the_other_years_and_is_computed_with_assume
 def test_analyse_prints_a_data_note_once_as_one_line(monkeypatch, capsys, tmp_path):
     from smartcity_utils import commands
     from smartcity_utils.analysis import run as analysis_run
+    from smartcity_utils.analysis import summary
     from smartcity_utils.analysis.index import compute_index
 
     dims = dict(zip(DIMENSION_KEYS, [3.6, 3.21, 3.23, 3.07, 3.65]))
@@ -353,7 +354,7 @@ def test_analyse_prints_a_data_note_once_as_one_line(monkeypatch, capsys, tmp_pa
         return []
 
     monkeypatch.setattr(analysis_run, "run_analysis", fake_run)
-    monkeypatch.setattr(analysis_run, "analysis_summary", lambda path: "")
+    monkeypatch.setattr(summary, "analysis_summary", lambda path: "")
     assert commands.analyse(tmp_path) == 0
     out = capsys.readouterr().out
     assert out.count("note: no dimension weights for year(s) [2099]") == 1

@@ -94,7 +94,8 @@ def test_03_rank_target_and_group_filter(processed, tmp_path):
 
 def test_analysis_sidecars_say_the_data_are_simulated(processed):
     from smartcity_utils import paths
-    from smartcity_utils.analysis.run import RANK_UNCERTAINTY_META, analysis_summary
+    from smartcity_utils.analysis.run import RANK_UNCERTAINTY_META
+    from smartcity_utils.analysis.summary import analysis_summary
 
     folder = paths.analysis_dir(processed)
     for name in (RANK_UNCERTAINTY_META, paths.ANALYSIS_META):

@@ -235,8 +235,7 @@ def test_shared_error_widens_the_band_by_its_size():
 
 def test_reports_quote_the_lead_interval_widened_by_the_error_bound():
     """driver_estimates (profile, narrative) and the notebook's estimates table quote the widened interval."""
-    from smartcity_utils.analysis.drivers.lead import BOUND_METHOD, LEAD_METHOD
-    from smartcity_utils.analysis.run import lead_driver_estimates
+    from smartcity_utils.analysis.drivers.lead import BOUND_METHOD, LEAD_METHOD, lead_driver_estimates
     from smartcity_utils.report.drivers import quoted_lead
 
     lead = pd.DataFrame({"pillar": ["a", "b"], "estimate": [0.4, 0.1], "ci_low": [0.3, 0.0], "ci_high": [0.5, 0.2],
@@ -323,7 +322,8 @@ def test_shared_error_size_is_a_setting(tmp_path):
     import json
 
     from smartcity_utils import commands, paths
-    from smartcity_utils.analysis.run import analysis_settings, analysis_summary
+    from smartcity_utils.analysis.run import analysis_settings
+    from smartcity_utils.analysis.summary import analysis_summary
     from smartcity_utils.errors import UserError
 
     assert "shared_error_sd" not in analysis_settings(0)

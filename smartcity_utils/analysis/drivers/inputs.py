@@ -1,4 +1,5 @@
-"""Checking a driver table before any model sees it: columns, numbers, identifiers.
+"""Checking a driver table before any model sees it: columns, numbers, identifiers; and the regency-years
+the national driver models take, after notebook 03's filters (:func:`driver_inputs`).
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from smartcity_utils.errors import DriverInputError
+from smartcity_utils.analysis.gate import driver_frame
+from smartcity_utils.errors import DriverInputError, UserError
 from smartcity_utils.reference import PILLAR_KEYS, nearest
 from smartcity_utils.values import parse_number
 
@@ -342,3 +344,32 @@ def fixed_effects(data: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 def first_present(df: pd.DataFrame, names: Sequence[str]) -> str | None:
     lowered = {str(c).lower(): c for c in df.columns}
     return next((lowered[n] for n in names if n in lowered), None)
+
+
+#: Targets of the driver notebook: the headline itself, or the rank expressed as a
+#: within-year percentile (100 = best), comparable across groups of different sizes.
+DRIVER_TARGETS = {"final_score": "final_score", "rank": "percentile_year"}
+
+
+def driver_inputs(index_ranks: pd.DataFrame, years: list[int] | None = None, evaluation_group: str = "",
+                  target: str = "final_score") -> tuple[pd.DataFrame, str]:
+    """Rows and target column for the driver models, after the notebook's filters.
+
+    Raises:
+        ValueError: for an unknown target, group, or years without data, naming what exists.
+    """
+    if target not in DRIVER_TARGETS:
+        raise UserError(f"target {target!r} is not one of {sorted(DRIVER_TARGETS)}")
+    frame = driver_frame(index_ranks)
+    if years:
+        unknown = sorted(set(years) - set(frame["year"]))
+        if unknown:
+            known = sorted(int(y) for y in set(frame["year"]))
+            raise UserError(f"no complete rows for years {unknown}; years with data: {known}")
+        frame = frame[frame["year"].isin(years)]
+    if evaluation_group:
+        groups = sorted(set(frame["evaluation_group"].dropna()))
+        if evaluation_group not in groups:
+            raise UserError(f"evaluation group {evaluation_group!r} not found; groups: {groups}")
+        frame = frame[frame["evaluation_group"] == evaluation_group]
+    return frame.dropna(subset=[DRIVER_TARGETS[target]]).reset_index(drop=True), DRIVER_TARGETS[target]

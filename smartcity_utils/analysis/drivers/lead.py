@@ -22,6 +22,7 @@ import pandas as pd
 
 from smartcity_utils import reference as ref
 from smartcity_utils.analysis.drivers.eiv import eiv_drivers
+from smartcity_utils.analysis.drivers.ols import ols_as_estimates
 from smartcity_utils.analysis.measurement import error_covariance
 from smartcity_utils.errors import DriverInputError
 
@@ -325,3 +326,32 @@ def bound_interval(lead: pd.DataFrame, sensitivity: pd.DataFrame) -> pd.DataFram
     high = np.maximum(t["ci_high"], t["ci_high"] + bound["high"].reindex(t.index) - t["estimate"])
     return pd.DataFrame({"pillar": t.index, "estimate": t["estimate"].to_numpy(), "ci_low": low.to_numpy(),
                          "ci_high": high.to_numpy(), "method": BOUND_METHOD})
+
+
+#: Columns of ``driver_estimates``, the one table of driver slopes that reports and texts read.
+DRIVER_ESTIMATE_COLUMNS = ["pillar_key", "estimate", "ci_low", "ci_high", "method", "estimand_key", "is_simulated"]
+
+
+def lead_driver_estimates(drivers: pd.DataFrame) -> pd.DataFrame:
+    """The driver estimates the reports use: one row per pillar with its interval and the key of its estimand.
+
+    From the method the drivers notebook leads with: the errors-in-variables
+    regression (:func:`lead_drivers`) with intervals
+    from a bootstrap over regencies, widened by the error-size bound
+    (``eiv_bound``: the interval that holds when a panel errs together). When it could not run (no assessor-level
+    scores), the OLS slopes with regency-clustered intervals, labelled as such.
+    """
+    lead = drivers[drivers["method"] == LEAD_METHOD]
+    if len(lead):
+        # The interval quoted is the lead's widened by the error-size bound (it holds when a panel errs together).
+        method, out = LEAD_METHOD, lead[["pillar", "estimate", "ci_low", "ci_high", "is_simulated"]]
+        widened = drivers[drivers["method"] == BOUND_METHOD].set_index("pillar")
+        if len(widened):
+            out = out.set_index("pillar")
+            for col in ("ci_low", "ci_high"):
+                out[col] = widened[col].reindex(out.index).fillna(out[col])
+            out = out.reset_index()
+    else:
+        method, out = "ols", ols_as_estimates(drivers[drivers["method"] == "ols"], extra=["is_simulated"])
+    out = out.rename(columns={"pillar": "pillar_key"}).assign(method=method, estimand_key=f"estimand_{method}")
+    return out[DRIVER_ESTIMATE_COLUMNS].reset_index(drop=True)

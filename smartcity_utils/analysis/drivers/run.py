@@ -278,7 +278,7 @@ def regency_year_drivers(
 
     Args:
         frame: Regency-years after the notebook's filters
-            (:func:`smartcity_utils.analysis.run.driver_inputs`).
+            (:func:`smartcity_utils.analysis.drivers.inputs.driver_inputs`).
         scores: The processed ``scores`` table.
         target_col: Target column of ``frame``.
         n_boot: Bootstrap replicates.
@@ -305,3 +305,21 @@ def regency_year_drivers(
         lead = skipped["method"] == LEAD_METHOD
         skipped.loc[lead, "code"], skipped.loc[lead, "detail"] = "headline_only", target_col
     return results
+
+
+def model_value(results: dict, column: str) -> float | None:
+    """A number of the ``"model"`` row of :func:`run_driver_analysis` (``reset_p``, say); None when it is absent
+    or missing."""
+    model = results.get("model")
+    if isinstance(model, pd.DataFrame) and column in model.columns and len(model) and pd.notna(model[column].iloc[0]):
+        return float(model[column].iloc[0])
+    return None
+
+
+def model_r2(results: dict) -> float | None:
+    """The R-squared of the ordinary regression in the ``"model"`` row of :func:`run_driver_analysis`; None without
+    the row."""
+    model = results.get("model")
+    if isinstance(model, pd.DataFrame) and "r2" in model.columns and len(model):
+        return float(model["r2"].iloc[0])
+    return None
