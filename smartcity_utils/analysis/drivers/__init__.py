@@ -1,8 +1,10 @@
 """Which pillars go with the headline index and the rank: one module per method.
 
-``inputs`` checks a table; ``ols``, ``dominance``, ``main_effects``,
+``inputs`` checks a table and picks notebook 03's regency-years
+(``driver_inputs``); ``ols``, ``dominance``, ``main_effects``,
 ``rank_methods`` and ``mixed`` each estimate one thing; ``lead`` is the
-errors-in-variables estimate the notebook leads with;
+errors-in-variables estimate the notebook leads with, and the one table of
+slopes the reports read (``lead_driver_estimates``);
 ``summary`` writes the closing table; ``run`` calls them all; ``story``
 turns the results into the reader's tables and sentences of notebook 03;
 ``command`` is ``smartcity drivers``.

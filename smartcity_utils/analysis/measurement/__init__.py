@@ -2,7 +2,9 @@
 
 Pure functions on pandas DataFrames; they import only numpy, pandas, scipy
 and statsmodels, and nothing from ``smartcity_utils``, so they do not depend
-on where the rest of the package keeps its tables.
+on where the rest of the package keeps its tables. The one exception is
+``tables`` (not imported here): it puts the models together into the tables
+of the cached national analysis (``measurement_tables``).
 
 Two layouts are used:
 
