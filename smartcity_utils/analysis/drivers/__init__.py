@@ -2,12 +2,15 @@
 
 ``inputs`` checks a table and picks notebook 03's regency-years
 (``driver_inputs``); ``ols``, ``dominance``, ``main_effects``,
-``rank_methods`` and ``mixed`` each estimate one thing; ``lead`` is the
-errors-in-variables estimate the notebook leads with, and the one table of
-slopes the reports read (``lead_driver_estimates``);
-``summary`` writes the closing table; ``run`` calls them all; ``story``
-turns the results into the reader's tables and sentences of notebook 03;
-``command`` is ``smartcity drivers``.
+``rank_methods`` and ``mixed`` each estimate one thing; ``eiv`` is the
+errors-in-variables estimator and ``lead`` the estimate the notebook leads
+with, and the one table of slopes the reports read (``lead_driver_estimates``);
+``general`` splits the pillars' shared level from what each adds beyond it;
+``intervals`` (the bootstrap), ``orders`` (how sure an order of the pillars
+is) and ``leniency`` (assessors' leniency taken out) serve them; ``summary``
+writes the closing table; ``run`` calls them all; ``command`` is
+``smartcity drivers``. The reader's tables and sentences of notebook 03 are
+made in :mod:`smartcity_utils.report.drivers`.
 """
 
 from smartcity_utils.analysis.drivers.dominance import dominance_analysis
