@@ -1,0 +1,11 @@
+"""What the tables are, described once: every column (``fields``) and every table (``resources``).
+
+Each processed table (``smartcity clean``, ``data/processed/``) and each
+analysis table (``smartcity analyse``, ``data/processed/analysis/``) has one
+specification in :mod:`smartcity_utils.metadata.resources`: its columns in
+order with their types, whether they may be empty and what values they
+hold, its key, and its checks. The pandera schemas of the cleaning, the
+column order the cleaning writes, the tables a report reads and the tables
+of ``docs/data_model.md`` (:mod:`smartcity_utils.metadata.docs`) all come
+from it. A shared module: it imports no stage.
+"""
