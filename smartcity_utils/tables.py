@@ -27,6 +27,7 @@ import pandas as pd
 
 from smartcity_utils import paths
 from smartcity_utils.errors import FolderInUseError, MissingInputError, MixedOutputsError
+from smartcity_utils.metadata.resources import table_names
 from smartcity_utils.paths import GENERATION_MARKER, LOCK_FILE
 
 
@@ -258,10 +259,9 @@ def read_tables(folder: Path, tables: tuple[str, ...], command: str,
     return out
 
 
-#: The processed tables ``smartcity clean`` writes, in the order it writes them.
-PROCESSED_TABLES = ("scores", "regency_year", "quick_wins", "published_facts", "regencies", "evaluation_groups",
-                    "rejects", "manifest", "recommendations", "recommendation_status", "recommendation_followup",
-                    "agencies")
+#: The processed tables ``smartcity clean`` writes, in the order it writes them (one specification each in
+#: :mod:`smartcity_utils.metadata.resources`).
+PROCESSED_TABLES = table_names("processed")
 
 #: The national analysis tables ``smartcity analyse`` writes that :func:`load_analysis` reads by default.
 ANALYSIS_TABLES = ("index_ranks", "reconciliation", "rank_uncertainty", "drivers", "driver_estimates",

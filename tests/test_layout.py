@@ -59,7 +59,15 @@ def test_stage_imports_only_earlier_stages(path):
     assert not later, f"{path.relative_to(PACKAGE)} (stage {stage}) imports a later stage: {later}"
 
 
-@pytest.mark.parametrize("path", [PACKAGE / f"{m}.py" for m in sorted(SHARED)], ids=lambda p: p.name)
+def _shared_modules() -> list[Path]:
+    """The shared modules: a module of the package's top level, or every module of a shared sub-package."""
+    out = []
+    for m in sorted(SHARED):
+        out += sorted((PACKAGE / m).rglob("*.py")) if (PACKAGE / m).is_dir() else [PACKAGE / f"{m}.py"]
+    return [p for p in out if "__pycache__" not in p.parts]
+
+
+@pytest.mark.parametrize("path", _shared_modules(), ids=lambda p: p.relative_to(PACKAGE).as_posix())
 def test_shared_modules_import_no_stage(path):
     stages = [n for n in _imports(path) if n.split(".")[0] == "smartcity_utils" and len(n.split(".")) > 1
               and n.split(".")[1] in ALLOWED]

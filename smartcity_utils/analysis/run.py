@@ -30,6 +30,7 @@ from smartcity_utils.analysis.gate import driver_frame, national_gap_text, natio
 from smartcity_utils.analysis.index import index_table
 from smartcity_utils.analysis.parallel import beside
 from smartcity_utils.freshness import code_version, step_digest
+from smartcity_utils.metadata.resources import resource
 from smartcity_utils.reference import DIMENSION_KEYS, PILLAR_KEYS
 from smartcity_utils.tables import (
     atomic_write,
@@ -138,21 +139,9 @@ def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1
 
 
 def _without_national_models(index_ranks: pd.DataFrame) -> tuple[dict, dict, dict]:
-    """Empty tables in the shapes the national models write, for data that cannot carry them."""
-    from smartcity_utils.analysis.drivers.lead import DRIVER_ESTIMATE_COLUMNS
-
-    empty_uncertainty = pd.DataFrame(columns=["regency_id", "year", "evaluation_group", "rank_p05", "rank_p50",
-                                              "rank_p95", "panel_model", "weight_spread", "index_se",
-                                              "set_marginal_low", "set_marginal_high", "set_simultaneous_low",
-                                              "set_simultaneous_high", "is_simulated"])
-    tables = {"rank_uncertainty": empty_uncertainty.astype({"regency_id": "int64", "year": "int64",
-                                                            "rank_p05": float, "rank_p50": float,
-                                                            "rank_p95": float, "index_se": float,
-                                                            "set_marginal_low": float, "set_marginal_high": float,
-                                                            "set_simultaneous_low": float,
-                                                            "set_simultaneous_high": float}),
-              "driver_estimates": pd.DataFrame(columns=DRIVER_ESTIMATE_COLUMNS).astype(
-                  {"estimate": float, "ci_low": float, "ci_high": float, "is_simulated": bool})}
+    """Empty tables in the shapes the national models write (their specifications), for data that cannot carry
+    them."""
+    tables = {name: resource(name).empty() for name in ("rank_uncertainty", "driver_estimates")}
     meta = {"n_driver_rows": int(len(driver_frame(index_ranks))), "r2": None, "lead_assumptions": {},
             "sobol_steps": [], "true_rank_coverage_check": {}}
     return tables, {}, meta

@@ -14,6 +14,7 @@ import pandas as pd
 from smartcity_utils import reference as ref
 from smartcity_utils.clean import rows
 from smartcity_utils.clean.sheets import Sheet
+from smartcity_utils.metadata.resources import column_names
 from smartcity_utils.values import TOO_LARGE_FIX, parse_count
 
 #: Fix of a count that is not a whole number.
@@ -48,8 +49,7 @@ def parse_agencies(sheet: Sheet, out: rows.Collector) -> None:
         out.keep(sheet, i)
 
 
-AGENCY_COLUMNS = ["regency_id", "regency", "province", "year", "pillar_key", "n_agencies", "is_simulated",
-                  "source_file", "source_sheet", "source_row"]
+AGENCY_COLUMNS = column_names("agencies")
 
 
 def agencies_table(records: list[dict], names: pd.DataFrame) -> pd.DataFrame:

@@ -51,6 +51,7 @@ from smartcity_utils.clean.sheets import (
 from smartcity_utils.errors import RawConflictError, RawFileError, UserError
 from smartcity_utils.freshness import code_version, step_digest
 from smartcity_utils.metadata.layouts import PARSERS, expected_layouts
+from smartcity_utils.metadata.resources import column_names, resource
 from smartcity_utils.tables import PROCESSED_TABLES, file_digest, folder_lock, write_tables
 from smartcity_utils.values import is_blank, mark_ambiguous_numbers
 
@@ -188,9 +189,7 @@ def _with_names(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return merged[columns]
 
 
-SCORE_COLUMNS = ["regency_id", "regency", "province", "kind", "year", "stage", "assessor", "level",
-                 "pillar_key", "dimension_key", "score", "is_simulated", "layout", "source_file",
-                 "source_sheet", "source_row"]
+SCORE_COLUMNS = column_names("scores")
 
 
 #: A reported rank and what it is a rank in (``rank_of``: the group's size; ``rank_scope``: as the source
@@ -199,17 +198,10 @@ RANK_COLUMNS = ["final_score_reported", "rank_reported", "rank_of", "rank_scope"
                 "rank_province_of"]
 
 
-REGENCY_YEAR_COLUMNS = (["regency_id", "regency", "province", "kind", "cohort_year", "cohort_size",
-                         "years_in_programme", "evaluation_group", "group_size", "year"] + PILLARS + DIMENSIONS +
-                        RANK_COLUMNS + ["n_assessors", "n_assessors_real",
-                                        "n_assessors_simulated", "n_rows_rejected", "n_values_set_aside",
-                                        "source_layout", "source_files", "source_rows", "source_url",
-                                        "is_simulated"])
+REGENCY_YEAR_COLUMNS = column_names("regency_year")
 
 
-MANIFEST_COLUMNS = ["source_file", "raw_folder", "layout", "is_revision", "sha256", "rows_read", "rows_kept",
-                    "rows_rejected", "values_rejected", "top_reject_reasons", "values_missing", "sheets_skipped",
-                    "hidden_sheets", "encoding", "ignored_columns", "code_version"]
+MANIFEST_COLUMNS = column_names("manifest")
 
 
 #: Reject reason of a simulated row set aside because real rows exist for its regency-year.
@@ -227,15 +219,12 @@ REPLACED = frozenset({SET_ASIDE, "superseded", "superseded_by_revision", "duplic
 TOP_REASONS = 3
 
 
-QUICK_WIN_COLUMNS = ["regency_id", "regency", "province", "year", "pillar_key", "programme_name", "score_output",
-                     "score_outcome", "score_impact", "score_sustainability", "is_simulated", "source_file",
-                     "source_sheet", "source_row"]
+QUICK_WIN_COLUMNS = column_names("quick_wins")
 
 
 #: ``regency_id``: the regency the cleaner resolved the row to; empty where it did not (an unknown or blank name,
 #: a row that is no regency's).
-REJECT_COLUMNS = ["source_file", "source_sheet", "source_row", "column", "value", "reason", "suggestion", "layout",
-                  "regency_id"]
+REJECT_COLUMNS = column_names("rejects")
 
 
 def _build_regency_year(recap: list[dict], scores: pd.DataFrame, regencies: pd.DataFrame,
@@ -368,8 +357,7 @@ def _cohort_sizes(cohort_year: pd.Series, regencies: pd.DataFrame) -> pd.Series:
 REFERENCE_GROUPS = "smartcity_utils/data/evaluation_groups.csv"
 
 
-GROUP_COLUMNS = ["year", "evaluation_group", "n_members", "rank_scope", "cohort_from", "cohort_to", "source",
-                 "source_url", "is_simulated", "source_file", "source_row"]
+GROUP_COLUMNS = column_names("evaluation_groups")
 
 
 def _build_groups(out: Collector) -> pd.DataFrame:
@@ -613,15 +601,14 @@ def clean_raw_folder(raw_dir: Path | list[Path], progress: bool = False) -> Clea
     rejects = rejects.sort_values(["source_file", "source_sheet", "source_row", "column"], ignore_index=True,
                                   kind="stable")
     regency_year = _build_regency_year(recap, scores, regencies, rejects, out.row_context, groups)
-    quick_wins = _with_names(pd.DataFrame(out.quick_wins, columns=[c for c in QUICK_WIN_COLUMNS if c not in
-                                                                   ("regency", "province")]), QUICK_WIN_COLUMNS)
-    published = pd.DataFrame(out.published, columns=["index", "year", "region", "regency_id", "metric", "value",
-                                                     "rank", "rank_of", "rank_scope", "source_url",
-                                                     "is_simulated", "source_file", "source_row"])
+    quick_wins = resource("quick_wins").typed(_with_names(pd.DataFrame(
+        out.quick_wins, columns=[c for c in QUICK_WIN_COLUMNS if c not in ("regency", "province")]), QUICK_WIN_COLUMNS))
+    published = pd.DataFrame(out.published, columns=column_names("published_facts"))
     published["regency_id"] = pd.array(published["regency_id"], dtype="Int64")
     published["value"] = pd.to_numeric(published["value"]).astype("float64")
     for col in ("rank", "rank_of"):
         published[col] = pd.array(pd.to_numeric(published[col]).round(), dtype="Int64")
+    published = resource("published_facts").typed(published)
     manifest = _manifest([name for _, _, name in files], info, out, rejects)
     cleaned = Cleaned(scores, regency_year, quick_wins, published, regencies, groups, rejects, manifest,
                       recommendations, statuses, followup, agencies)

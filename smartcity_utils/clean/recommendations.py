@@ -26,6 +26,7 @@ from smartcity_utils.clean import rows
 from smartcity_utils.clean.precedence import Conflicts, list_replaced, resolve_status, row_reference
 from smartcity_utils.clean.sheets import Sheet
 from smartcity_utils.clean.themes import match_text, match_themes
+from smartcity_utils.metadata.resources import column_names
 from smartcity_utils.values import ErrorCell, FormulaCell, is_blank, parse_stage, parse_timestamp, parse_year
 
 #: Years between a recommendation and its follow-up when a status row gives neither a follow-up year nor a
@@ -201,18 +202,10 @@ def drop_superseded(out: rows.Collector, superseded: set[tuple[str, str, int]]) 
     out.recommendations = kept
 
 
-RECOMMENDATION_COLUMNS = ["recommendation_id", "regency_id", "regency", "province", "year", "stage", "assessors",
-                          "pillar_key", "dimension_key", "recommendation", "themes", "n_themes", "is_repeated",
-                          "repeated_themes", "status_latest", "status_latest_year", "n_statements", "is_simulated",
-                          "layout", "source_file", "source_sheet", "source_row", "source_rows"]
-
-STATUS_COLUMNS = ["recommendation_id", "regency_id", "year", "followup_year", "status", "status_date", "evidence",
-                  "is_simulated", "source_file", "source_sheet", "source_row"]
-
-FOLLOWUP_COLUMNS = ["recommendation_id", "regency_id", "regency", "province", "year", "pillar_key", "dimension_key",
-                    "recommendation", "themes", "followup_year", "followup_status", "followup_date", "evidence",
-                    "theme_repeated_next_year", "repeated_next_year_themes", "is_simulated", "source_file",
-                    "source_sheet", "source_row"]
+#: The columns of the three tables, in the order written (``smartcity_utils.metadata.resources``).
+RECOMMENDATION_COLUMNS = column_names("recommendations")
+STATUS_COLUMNS = column_names("recommendation_status")
+FOLLOWUP_COLUMNS = column_names("recommendation_followup")
 
 
 def _key(rec: dict) -> tuple:

@@ -1,115 +1,69 @@
-"""Table schemas (pandera) for the processed tables.
+"""Table schemas (pandera) for the processed tables, made from their specifications.
 
-They check what the cleaning promises: scores on the 0 to 4 scale, known
-pillar and dimension keys, one row per regency and year, a simulated flag on
-every row. A failure here is a bug in the cleaning, not in the raw data (bad
-raw values go to the rejects table before this point).
+They check what the cleaning promises, every column of every table as
+:mod:`smartcity_utils.metadata.resources` specifies it: the columns and
+their order, their types, which may be empty, the values they hold (scores
+on the 0 to 4 scale, known pillar and dimension keys, years, statuses), the
+key of each table (one row per regency and year ...) and the rules that
+span columns. A failure here is a bug in the cleaning, not in the raw data
+(bad raw values go to the rejects table before this point).
 """
 
 from __future__ import annotations
 
 import pandera.pandas as pa
 
-from smartcity_utils.reference import (
-    DIMENSION_KEYS,
-    PILLAR_KEYS,
-    RECOMMENDATION_SCOPES,
-    RECOMMENDATION_STATUSES,
-    SCORE_SCALE,
-)
-from smartcity_utils.values import YEAR_RANGE
+from smartcity_utils.metadata.fields import Check, Field
+from smartcity_utils.metadata.resources import Resource, resources
 
-_score = pa.Column(float, pa.Check.in_range(*SCORE_SCALE), nullable=True)
-_year = pa.Column(int, pa.Check.in_range(*YEAR_RANGE))
-
-SCORES = pa.DataFrameSchema(
-    {
-        "regency_id": pa.Column(int),
-        "year": _year,
-        "level": pa.Column(None, pa.Check.isin(["panel", "assessor"])),
-        "pillar_key": pa.Column(None, pa.Check.isin(list(PILLAR_KEYS)), nullable=True),
-        "dimension_key": pa.Column(None, pa.Check.isin(list(DIMENSION_KEYS)), nullable=True),
-        "score": pa.Column(float, pa.Check.in_range(*SCORE_SCALE)),
-        "is_simulated": pa.Column(bool),
-        "source_file": pa.Column(None),
-        "source_row": pa.Column(int, pa.Check.ge(1)),
-    },
-    checks=pa.Check(lambda d: d["pillar_key"].isna() ^ d["dimension_key"].isna(),
-                    error="each score is for a pillar or a dimension"),
-)
-
-REGENCY_YEAR = pa.DataFrameSchema(
-    {
-        "regency_id": pa.Column(int),
-        "regency": pa.Column(None),
-        "year": _year,
-        **{key: _score for key in PILLAR_KEYS + DIMENSION_KEYS},
-        "final_score_reported": _score,
-        "rank_reported": pa.Column("Int64", pa.Check.ge(1), nullable=True),
-        "is_simulated": pa.Column(bool),
-    },
-    unique=["regency_id", "year"],
-)
-
-REJECTS = pa.DataFrameSchema(
-    {"source_file": pa.Column(None), "source_row": pa.Column(int, pa.Check.ge(1)),
-     "reason": pa.Column(None, pa.Check.str_length(min_value=1)),
-     "regency_id": pa.Column("Int64", nullable=True, required=False)}
-)
-
-MANIFEST = pa.DataFrameSchema(
-    {"rows_read": pa.Column(int), "rows_kept": pa.Column(int), "rows_rejected": pa.Column(int)},
-    checks=pa.Check(lambda d: d["rows_read"] == d["rows_kept"] + d["rows_rejected"],
-                    error="every raw row is kept or rejected"),
-)
+#: The dtype pandera checks for a type of the specifications; text and mixed columns are not typed (a column of
+#: text is ``object`` or ``str`` depending on how it was built, and ``object`` when empty).
+_DTYPES = {"string": None, "object": None}
 
 
-_status = pa.Column(None, pa.Check.isin(list(RECOMMENDATION_STATUSES)), nullable=True)
+def _check(check: Check) -> pa.Check:
+    if check.kind == "range":
+        return pa.Check.in_range(*check.values)
+    if check.kind == "one_of":
+        return pa.Check.isin(list(check.values))
+    if check.kind == "at_least":
+        return pa.Check.ge(check.values[0])
+    if check.kind == "not_blank":
+        return pa.Check.str_length(min_value=1)
+    raise ValueError(f"unknown check {check.kind!r}")
 
-RECOMMENDATIONS = pa.DataFrameSchema(
-    {
-        "recommendation_id": pa.Column(int, unique=True),
-        "regency_id": pa.Column(int),
-        "regency": pa.Column(None),
-        "year": _year,
-        "pillar_key": pa.Column(None, pa.Check.isin(list(PILLAR_KEYS) + list(RECOMMENDATION_SCOPES)), nullable=True),
-        "dimension_key": pa.Column(None, pa.Check.isin(list(DIMENSION_KEYS)), nullable=True),
-        "recommendation": pa.Column(str, pa.Check.str_length(min_value=1)),
-        "n_themes": pa.Column(int, pa.Check.ge(0)),
-        "status_latest": _status,
-        "is_simulated": pa.Column(bool),
-        "source_row": pa.Column(int, pa.Check.ge(1)),
-    },
-    checks=pa.Check(lambda d: d["pillar_key"].isna() | d["dimension_key"].isna(),
-                    error="a recommendation is for a pillar (or all, or the masterplan) or a dimension"),
-)
 
-RECOMMENDATION_STATUS = pa.DataFrameSchema(
-    {"recommendation_id": pa.Column(int), "year": _year, "followup_year": _year,
-     "status": pa.Column(None, pa.Check.isin(list(RECOMMENDATION_STATUSES))), "is_simulated": pa.Column(bool)},
-    checks=pa.Check(lambda d: d["followup_year"] >= d["year"], error="a follow-up comes after its recommendation"),
-    unique=["recommendation_id", "followup_year"],
-)
+def column_schema(field: Field, unique: bool = False) -> pa.Column:
+    """The pandera column of a field."""
+    return pa.Column(_DTYPES.get(field.type, field.type), [_check(c) for c in field.checks],
+                     nullable=field.nullable, unique=unique)
 
-RECOMMENDATION_FOLLOWUP = pa.DataFrameSchema(
-    {"recommendation_id": pa.Column(int, unique=True), "followup_status": _status,
-     "theme_repeated_next_year": pa.Column(bool), "is_simulated": pa.Column(bool)},
-)
 
-AGENCIES = pa.DataFrameSchema(
-    {"regency_id": pa.Column(int), "year": _year, "pillar_key": pa.Column(None, pa.Check.isin(list(PILLAR_KEYS))),
-     "n_agencies": pa.Column(int, pa.Check.ge(0)), "is_simulated": pa.Column(bool)},
-    unique=["regency_id", "year", "pillar_key"],
-)
+def table_schema(spec: Resource) -> pa.DataFrameSchema:
+    """The pandera schema of a table: every column in order (no other), its key unique, its checks."""
+    single = spec.primary_key[0] if len(spec.primary_key) == 1 else None
+    return pa.DataFrameSchema(
+        {c.name: column_schema(c, unique=c.name == single) for c in spec.columns},
+        checks=[pa.Check(c.test, error=c.description) for c in spec.checks],
+        unique=list(spec.primary_key) if len(spec.primary_key) > 1 else None,
+        strict=True, ordered=True, name=spec.name)
+
+
+#: The schema of every processed table, by name.
+SCHEMAS: dict[str, pa.DataFrameSchema] = {spec.name: table_schema(spec) for spec in resources("processed")}
+
+SCORES = SCHEMAS["scores"]
+REGENCY_YEAR = SCHEMAS["regency_year"]
+REJECTS = SCHEMAS["rejects"]
+MANIFEST = SCHEMAS["manifest"]
+RECOMMENDATIONS = SCHEMAS["recommendations"]
+RECOMMENDATION_STATUS = SCHEMAS["recommendation_status"]
+RECOMMENDATION_FOLLOWUP = SCHEMAS["recommendation_followup"]
+AGENCIES = SCHEMAS["agencies"]
 
 
 def validate_tables(cleaned) -> None:
-    """Validate the processed tables; raises ``pandera.errors.SchemaError``."""
-    SCORES.validate(cleaned.scores)
-    REGENCY_YEAR.validate(cleaned.regency_year)
-    REJECTS.validate(cleaned.rejects)
-    MANIFEST.validate(cleaned.manifest)
-    RECOMMENDATIONS.validate(cleaned.recommendations)
-    RECOMMENDATION_STATUS.validate(cleaned.recommendation_status)
-    RECOMMENDATION_FOLLOWUP.validate(cleaned.recommendation_followup)
-    AGENCIES.validate(cleaned.agencies)
+    """Validate every processed table of ``cleaned``; raises ``pandera.errors.SchemaError``."""
+    for name, table in cleaned.tables().items():
+        if table is not None:
+            SCHEMAS[name].validate(table)

@@ -7,7 +7,7 @@ Every function returns plain frames with the numbers; the wording lives in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,7 @@ from smartcity_utils.analysis.ranks import (
 )
 from smartcity_utils.clean.assemble import REPLACED
 from smartcity_utils.errors import UserError
+from smartcity_utils.metadata.resources import report_tables
 from smartcity_utils.tables import load_analysis, load_processed, processed_folder, shows_simulated
 
 #: Smallest gap (points on the 0 to 4 scale) between a pillar and the cohort
@@ -43,9 +44,15 @@ NOT_REGENCY_ROWS = {"blank_row", "footnote_row", "subtotal_row"} | REPLACED
 DEFAULT_DRAWS = 1000
 
 
+#: The tables a report reads (``read_by_reports`` in :mod:`smartcity_utils.metadata.resources`), processed then
+#: analysis: :func:`load_context` loads them and :func:`report_input_files` names their files for the runner's
+#: stamps, so a table a report reads is never missing from its stamp.
+REPORT_TABLES = tuple(spec.name for spec in report_tables())
+
+
 @dataclass
 class ReportContext:
-    """The tables a report reads, loaded once."""
+    """The tables a report reads (one field per name of :data:`REPORT_TABLES`), loaded once."""
 
     index_ranks: pd.DataFrame
     rank_uncertainty: pd.DataFrame
@@ -62,13 +69,8 @@ class ReportContext:
 
     @property
     def input_files(self) -> list[Path]:
-        """The files a report reads (for the runner's skip-unchanged stamps)."""
-        names = ["regency_year", "scores", "quick_wins", "manifest", "published_facts", "rejects", "recommendations",
-                 "recommendation_status"]
-        analysis = ["index_ranks", "rank_uncertainty", "driver_estimates", "reconciliation"]
-        return ([paths.table_file(self.folder, n) for n in names]
-                + [paths.table_file(paths.analysis_dir(self.folder), n) for n in analysis]
-                + [paths.analysis_dir(self.folder) / paths.ANALYSIS_META])
+        """The files a report reads (for the runner's skip-unchanged stamps): :func:`report_input_files`."""
+        return report_input_files(self.folder)
 
     @property
     def national_gap(self) -> dict[str, int] | None:
@@ -113,26 +115,35 @@ class ReportContext:
             return DEFAULT_DRAWS
 
 
+_CONTEXT_TABLES = tuple(f.name for f in fields(ReportContext) if f.name != "folder")
+if sorted(_CONTEXT_TABLES) != sorted(REPORT_TABLES):
+    raise RuntimeError(f"ReportContext holds {sorted(_CONTEXT_TABLES)} but the metadata marks {sorted(REPORT_TABLES)} "
+                       "as read by reports (read_by_reports in smartcity_utils/metadata/resources.py): make them one")
+
+
+def report_input_files(folder: str | Path) -> list[Path]:
+    """The files every report of the processed folder ``folder`` reads: the tables of :data:`REPORT_TABLES` and
+    the analysis metadata."""
+    return ([spec.file(folder) for spec in report_tables()]
+            + [paths.analysis_dir(folder) / paths.ANALYSIS_META])
+
+
 def load_context(processed_dir: str | Path | None = None) -> ReportContext:
-    """Load the processed tables and the cached analysis.
+    """Load the tables of :data:`REPORT_TABLES`: the processed ones and the cached analysis.
 
     Raises:
         FileNotFoundError: naming the command that creates a missing file.
     """
     folder = processed_folder(processed_dir)
-    tables = load_processed(folder, ("scores", "quick_wins", "manifest", "published_facts", "rejects",
-                                     "recommendations", "recommendation_status"))
-    analysis = load_analysis(folder, ("index_ranks", "rank_uncertainty", "driver_estimates", "reconciliation"))
-    return ReportContext(analysis["index_ranks"], analysis["rank_uncertainty"], analysis["driver_estimates"],
-                         tables["quick_wins"], tables["scores"], tables["manifest"], tables["published_facts"],
-                         folder, tables["rejects"], analysis["reconciliation"], tables["recommendations"],
-                         tables["recommendation_status"])
+    specs = report_tables()
+    tables = {**load_processed(folder, tuple(s.name for s in specs if s.stage == "processed")),
+              **load_analysis(folder, tuple(s.name for s in specs if s.stage == "analysis"))}
+    return ReportContext(folder=folder, **tables)
 
 
 def report_inputs(processed_dir: str | Path | None = None) -> list[Path]:
     """Input files of every report, without loading them."""
-    folder = processed_folder(processed_dir)
-    return ReportContext(*(None,) * 7, folder).input_files
+    return report_input_files(processed_folder(processed_dir))
 
 
 def choose_year(ctx: ReportContext, regency_id: int, year: int | None) -> int:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from smartcity_utils import paths
 from smartcity_utils.errors import UserError
 from smartcity_utils.reference import PILLAR_KEYS
 from smartcity_utils.report import profile, texts
@@ -270,3 +272,17 @@ def test_rejects_of_a_recap_of_final_scores_alone_are_found():
     found = profile.rejects_for(ctx, 358, "Kabupaten Kutai Kartanegara")
     assert list(found["match"]) == ["nearest"]
     assert profile.rejects_for(ctx, 361, "Kabupaten Paser").empty
+
+
+def test_every_table_the_context_holds_is_in_its_input_files():
+    """The tables a report reads are listed once (the metadata's ``read_by_reports``): the context holds each,
+    and the runner's stamp hashes each, so an edited table never leaves a report skipped as unchanged."""
+    ctx = _context()
+    held = [f.name for f in dataclasses.fields(ctx) if f.name != "folder"]
+    assert sorted(held) == sorted(profile.REPORT_TABLES)
+    files = ctx.input_files
+    for name in held:
+        candidates = {paths.table_file(ctx.folder, name), paths.table_file(paths.analysis_dir(ctx.folder), name)}
+        assert candidates & set(files), f"{name} is held by the report context but not in its input files"
+    assert paths.analysis_dir(ctx.folder) / paths.ANALYSIS_META in files
+    assert profile.report_inputs(ctx.folder) == files
