@@ -260,7 +260,7 @@ def read_tables(folder: Path, tables: tuple[str, ...], command: str,
 
 
 #: The processed tables ``smartcity clean`` writes, in the order it writes them (one specification each in
-#: :mod:`smartcity_utils.metadata.resources`).
+#: :mod:`smartcity_utils.metadata.resources`; a table registered there later is written after them).
 PROCESSED_TABLES = table_names("processed")
 
 #: The national analysis tables ``smartcity analyse`` writes that :func:`load_analysis` reads by default.
@@ -279,13 +279,18 @@ def processed_folder(path: str | Path | None = None) -> Path:
     return Path(path) if path else paths.PROCESSED_DIR
 
 
-def load_processed(path: str | Path | None = None, tables: tuple[str, ...] = PROCESSED_TABLES,
+def load_processed(path: str | Path | None = None, tables: tuple[str, ...] | None = None,
                    digests: dict[str, str] | None = None) -> dict[str, pd.DataFrame]:
     """Read processed tables (Parquet); ``digests``, when given, receives the hash of each file read.
+
+    ``tables``: the tables to read; every processed table when None (:data:`PROCESSED_TABLES`, and a table
+    registered later with :func:`smartcity_utils.metadata.resources.register`).
 
     Raises:
         FileNotFoundError: when the cleaning has not run, saying which command makes the files.
     """
+    if tables is None:
+        tables = table_names("processed")
     return read_tables(processed_folder(path), tables, "smartcity clean", digests=digests)
 
 

@@ -52,10 +52,15 @@ def parse_agencies(sheet: Sheet, out: rows.Collector) -> None:
 AGENCY_COLUMNS = column_names("agencies")
 
 
-def agencies_table(records: list[dict], names: pd.DataFrame) -> pd.DataFrame:
-    """The table ``agencies``, in the order of years, regencies and pillars."""
-    frame = pd.DataFrame(records, columns=[c for c in AGENCY_COLUMNS if c not in ("regency", "province")])
-    frame = frame.merge(names, on="regency_id", how="left", validate="m:1")[AGENCY_COLUMNS]
+def agencies_table(records: list[dict], shared) -> pd.DataFrame:
+    """The table ``agencies``, in the order of years, regencies and pillars.
+
+    Args:
+        records: The collector's ``agencies`` rows, one per regency, year and pillar once
+            ``precedence.resolve_agencies`` has kept one of each.
+        shared: What the shared steps of the cleaning know (``clean.builders.Shared``).
+    """
+    frame = shared.named(records, "agencies")
     order = {k: n for n, k in enumerate(ref.PILLAR_KEYS)}
     frame = frame.assign(_order=frame["pillar_key"].map(order)).sort_values(
         ["year", "regency_id", "_order"], ignore_index=True).drop(columns="_order")

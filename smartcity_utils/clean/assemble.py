@@ -21,9 +21,9 @@ import pandas as pd
 
 from smartcity_utils import paths, regencies
 from smartcity_utils import reference as ref
-from smartcity_utils.clean.agencies import agencies_table
 from smartcity_utils.clean.assessor import is_blank_assessor_sheet
 from smartcity_utils.clean.bounded import limits
+from smartcity_utils.clean.builders import Shared, build_tables
 from smartcity_utils.clean.form import supersede_resubmissions
 from smartcity_utils.clean.precedence import (
     is_revision,
@@ -51,33 +51,54 @@ from smartcity_utils.clean.sheets import (
 from smartcity_utils.errors import RawConflictError, RawFileError, UserError
 from smartcity_utils.freshness import code_version, step_digest
 from smartcity_utils.metadata.layouts import PARSERS, expected_layouts
-from smartcity_utils.metadata.resources import column_names, resource
-from smartcity_utils.tables import PROCESSED_TABLES, file_digest, folder_lock, write_tables
+from smartcity_utils.metadata.resources import column_names, table_names
+from smartcity_utils.tables import file_digest, folder_lock, write_tables
 from smartcity_utils.values import is_blank, mark_ambiguous_numbers
 
 
 @dataclass
 class Cleaned:
-    """The processed tables (see ``docs/data_model.md``)."""
+    """The processed tables (see ``docs/data_model.md``).
+
+    The tables the cleaning builds itself are fields; the tables the registered layouts build
+    (:attr:`smartcity_utils.metadata.layouts.Layout.builders`: ``quick_wins``, ``published_facts``, ``agencies``,
+    and those of a layout registered later) are in :attr:`built` and read as attributes too
+    (``cleaned.quick_wins``).
+    """
 
     scores: pd.DataFrame
     regency_year: pd.DataFrame
-    quick_wins: pd.DataFrame
-    published_facts: pd.DataFrame
     regencies: pd.DataFrame
     evaluation_groups: pd.DataFrame
     rejects: pd.DataFrame
     manifest: pd.DataFrame
     #: One row per recommendation of the panel (``clean.recommendations``); its follow-up statuses; each
-    #: recommendation of year t with its status at t + 1; agencies (OPD) per pillar.
+    #: recommendation of year t with its status at t + 1.
     recommendations: pd.DataFrame | None = None
     recommendation_status: pd.DataFrame | None = None
     recommendation_followup: pd.DataFrame | None = None
-    agencies: pd.DataFrame | None = None
+    #: Table -> the table a registered layout builds (``clean.builders.build_tables``).
+    built: dict[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        own = [name for name in self.built if name in {f.name for f in dataclasses.fields(self)}]
+        if own:
+            raise ValueError(f"the cleaning builds {own} itself; a layout cannot build them")
+
+    def __getattr__(self, name: str) -> pd.DataFrame | None:
+        # Called only for a name that is no field: a built table, or None for a processed table not built.
+        if name.startswith("_") or name == "built":
+            raise AttributeError(name)
+        if name in self.built:
+            return self.built[name]
+        if name in table_names("processed"):
+            return None
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Name -> table, in a fixed order."""
-        return {name: getattr(self, name) for name in PROCESSED_TABLES}
+        """Name -> table, in the order the tables are written (:func:`~smartcity_utils.metadata.resources.table_names`
+        of ``processed``)."""
+        return {name: getattr(self, name) for name in table_names("processed")}
 
 
 def discover_files(raw_dir: Path) -> list[Path]:
@@ -217,9 +238,6 @@ REPLACED = frozenset({SET_ASIDE, "superseded", "superseded_by_revision", "duplic
 
 #: Reject reasons shown per file in the summary of ``smartcity clean``.
 TOP_REASONS = 3
-
-
-QUICK_WIN_COLUMNS = column_names("quick_wins")
 
 
 #: ``regency_id``: the regency the cleaner resolved the row to; empty where it did not (an unknown or blank name,
@@ -588,7 +606,8 @@ def clean_raw_folder(raw_dir: Path | list[Path], progress: bool = False) -> Clea
     # Before the rejects table: statuses replaced by a later one or a revision are listed while building.
     names = regencies[["regency_id", "regency", "province"]]
     recommendations, statuses, followup = build_recommendations(out, revisions, names)
-    agencies = agencies_table(out.agencies, names)
+    # The tables of the layouts' own: one builder each (quick_wins, published_facts, agencies, ...).
+    built = build_tables(Shared(out, regencies, revisions))
     score_records = [{k: v for k, v in r.items() if k in SCORE_COLUMNS} for r in out.scores + form]
     scores = pd.DataFrame(score_records, columns=[c for c in SCORE_COLUMNS if c not in ("regency", "province", "kind")])
     scores = _with_names(scores, SCORE_COLUMNS)
@@ -601,17 +620,9 @@ def clean_raw_folder(raw_dir: Path | list[Path], progress: bool = False) -> Clea
     rejects = rejects.sort_values(["source_file", "source_sheet", "source_row", "column"], ignore_index=True,
                                   kind="stable")
     regency_year = _build_regency_year(recap, scores, regencies, rejects, out.row_context, groups)
-    quick_wins = resource("quick_wins").typed(_with_names(pd.DataFrame(
-        out.quick_wins, columns=[c for c in QUICK_WIN_COLUMNS if c not in ("regency", "province")]), QUICK_WIN_COLUMNS))
-    published = pd.DataFrame(out.published, columns=column_names("published_facts"))
-    published["regency_id"] = pd.array(published["regency_id"], dtype="Int64")
-    published["value"] = pd.to_numeric(published["value"]).astype("float64")
-    for col in ("rank", "rank_of"):
-        published[col] = pd.array(pd.to_numeric(published[col]).round(), dtype="Int64")
-    published = resource("published_facts").typed(published)
     manifest = _manifest([name for _, _, name in files], info, out, rejects)
-    cleaned = Cleaned(scores, regency_year, quick_wins, published, regencies, groups, rejects, manifest,
-                      recommendations, statuses, followup, agencies)
+    cleaned = Cleaned(scores, regency_year, regencies, groups, rejects, manifest, recommendations, statuses,
+                      followup, built)
     from smartcity_utils.clean.schemas import validate_tables
 
     validate_tables(cleaned)

@@ -11,11 +11,14 @@ Figures of other indices (IKCI, IMD, SPBE) stay in the side table.
 
 from __future__ import annotations
 
+import pandas as pd
+
 from smartcity_utils import reference as ref
 from smartcity_utils import regencies
 from smartcity_utils.clean import rows
 from smartcity_utils.clean.sheets import Sheet
 from smartcity_utils.metadata.layouts import PUBLISHED_COLUMNS
+from smartcity_utils.metadata.resources import column_names
 from smartcity_utils.values import MAX_COUNT, SUGGEST, TOO_LARGE_FIX, is_blank, parse_number, parse_score, parse_year
 
 #: The ``index`` value of the smart city evaluation's own figures (Kominfo's letters).
@@ -131,3 +134,18 @@ def _into_letter(sheet: Sheet, i: int, record: dict, letters: dict, out: rows.Co
     letter["_rows"][f"{prefix}_reported"] = i + 1
     if prefix == "rank":
         letter["rank_scope"] = scope
+
+
+def published_table(records: list[dict], shared) -> pd.DataFrame:
+    """The table ``published_facts``: every row kept, in the order read, its ranks whole numbers.
+
+    Args:
+        records: The collector's ``published`` rows.
+        shared: What the shared steps of the cleaning know (``clean.builders.Shared``; not needed here).
+    """
+    published = pd.DataFrame(records, columns=column_names("published_facts"))
+    published["regency_id"] = pd.array(published["regency_id"], dtype="Int64")
+    published["value"] = pd.to_numeric(published["value"]).astype("float64")
+    for col in ("rank", "rank_of"):
+        published[col] = pd.array(pd.to_numeric(published[col]).round(), dtype="Int64")
+    return published

@@ -12,6 +12,8 @@ Any other empty regency is rejected as ``blank_regency``.
 
 from __future__ import annotations
 
+import pandas as pd
+
 from smartcity_utils import reference as ref
 from smartcity_utils.clean import rows
 from smartcity_utils.clean.sheets import Sheet
@@ -78,3 +80,13 @@ def parse_quick_wins(sheet: Sheet, out: rows.Collector) -> None:
                 rows.note_marks(sheet, i, name, rows.cell(row, cols[name]), out)
         out.quick_wins.append(record)
         out.keep(sheet, i)
+
+
+def quick_wins_table(records: list[dict], shared) -> pd.DataFrame:
+    """The table ``quick_wins``: every programme kept, in the order read, with its regency's name and province.
+
+    Args:
+        records: The collector's ``quick_wins`` rows.
+        shared: What the shared steps of the cleaning know (``clean.builders.Shared``).
+    """
+    return shared.named(records, "quick_wins")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pandera.pandas as pa
 
 from smartcity_utils.metadata.fields import Check, Field
-from smartcity_utils.metadata.resources import Resource, resources
+from smartcity_utils.metadata.resources import Resource, resource, resources
 
 #: The dtype pandera checks for a type of the specifications; text and mixed columns are not typed (a column of
 #: text is ``object`` or ``str`` depending on how it was built, and ``object`` when empty).
@@ -62,8 +62,18 @@ RECOMMENDATION_FOLLOWUP = SCHEMAS["recommendation_followup"]
 AGENCIES = SCHEMAS["agencies"]
 
 
+def schema(name: str) -> pa.DataFrameSchema:
+    """The schema of the processed table ``name``: from :data:`SCHEMAS`, or made from the specification of a table
+    registered later (:func:`smartcity_utils.metadata.resources.register`)."""
+    spec = resource(name)
+    return SCHEMAS[name] if _SPECS.get(name) is spec else table_schema(spec)
+
+
+_SPECS = {spec.name: spec for spec in resources("processed")}
+
+
 def validate_tables(cleaned) -> None:
     """Validate every processed table of ``cleaned``; raises ``pandera.errors.SchemaError``."""
     for name, table in cleaned.tables().items():
         if table is not None:
-            SCHEMAS[name].validate(table)
+            schema(name).validate(table)

@@ -5,17 +5,22 @@ user. Everything the cleaning knows about a layout as such is derived from
 these entries: the layout of a sheet (``clean.sheets.detect_layout`` tries
 the entries in order of :attr:`Layout.priority`), the columns it requires and
 the message naming it (``clean.sheets``), the parser each sheet goes to
-(:data:`PARSERS`, used by ``clean.assemble``) and the lists of the
-collector of kept rows (``clean.rows.Collector``, one per :attr:`Layout.records`).
+(:data:`PARSERS`, used by ``clean.assemble``), the lists of the
+collector of kept rows (``clean.rows.Collector``, one per :attr:`Layout.records`)
+and the processed tables of a layout's own (:attr:`Layout.builders`, built by
+``clean.assemble`` in one loop over the registry: :func:`table_builders`).
 
 A new layout is one parser module in ``clean/`` and one entry in
 :data:`BUILT_IN` (or :func:`register` for a layout kept outside the package):
-its header columns must be known to ``smartcity_utils/data/column_aliases.csv``,
-and its rows reach a processed table once ``clean.assemble`` builds one from
-its list of records. The layouts are documented in ``docs/data_model.md``.
+its header columns must be known to ``smartcity_utils/data/column_aliases.csv``.
+Its rows reach the collector, the manifest and the rejects; a table of its own
+is one builder per table (in the entry's ``builders``) and the table's
+specification in :mod:`smartcity_utils.metadata.resources`. Rows merged into
+``scores`` and ``regency_year`` follow the precedence rules of
+``clean.precedence`` instead. The layouts are documented in ``docs/data_model.md``.
 
-This module imports no stage: a parser is named by its module and function
-(``"smartcity_utils.clean.recap:parse_recap"``) and imported when first called.
+This module imports no stage: a parser or a builder is named by its module and
+function (``"smartcity_utils.clean.recap:parse_recap"``) and imported when first called.
 """
 
 from __future__ import annotations
@@ -98,6 +103,11 @@ class Layout:
         labels: Whether label rows above the header (``Tahun:`` ``2024``) may give a required column.
         records: The list of the collector (``clean.rows.Collector``) its parser keeps its rows in.
         tables: The processed tables its rows end up in.
+        builders: The tables of its own, each with the function that makes it from the layout's records, as
+            ``"module:function"`` or the function itself; called as ``builder(records, shared)`` once the shared
+            steps of the cleaning are done (``shared``: a ``clean.builders.Shared``), it returns the table with
+            the columns of its specification (:mod:`smartcity_utils.metadata.resources`). Given as a mapping or
+            as ``(table, builder)`` pairs; each table is one of ``tables``.
         near_miss: Said of a header row that holds ``signature.columns`` but matches no layout
             (completes "Row 5 has the columns ... but ").
     """
@@ -112,6 +122,26 @@ class Layout:
     records: str = ""
     tables: tuple[str, ...] = ()
     near_miss: str = ""
+    builders: tuple[tuple[str, str | Callable], ...] = ()
+
+    def __post_init__(self) -> None:
+        pairs = tuple(self.builders.items()) if isinstance(self.builders, Mapping) else tuple(self.builders)
+        object.__setattr__(self, "builders", pairs)
+        outside = [table for table, _ in pairs if table not in self.tables]
+        if outside:
+            raise ValueError(f"layout {self.name!r} builds {outside}, which are not among its tables {self.tables}")
+        built = [table for table, _ in pairs]
+        if len(set(built)) != len(built):
+            raise ValueError(f"layout {self.name!r} names a table twice in its builders")
+
+    def builder_function(self, table: str) -> Callable:
+        """The function that builds ``table`` (imported when first asked for, where it is named as a string).
+
+        Raises:
+            KeyError: the layout builds no such table.
+        """
+        builder = dict(self.builders)[table]
+        return _resolve(builder) if isinstance(builder, str) else builder
 
     def parser_function(self) -> Callable:
         """The parser itself (imported when first asked for, where it is named as ``"module:function"``)."""
@@ -157,7 +187,8 @@ BUILT_IN = (
     Layout("quick_wins", 10, Signature(_columns("regency", "programme_name")),
            "a Quick Win register ('Nama Program')",
            "smartcity_utils.clean.quick_wins:parse_quick_wins", required=_columns("regency", "year", "pillar"),
-           records="quick_wins", tables=("quick_wins",)),
+           records="quick_wins", tables=("quick_wins",),
+           builders={"quick_wins": "smartcity_utils.clean.quick_wins:quick_wins_table"}),
     Layout("cohorts", 70, Signature(_columns("regency", "cohort_year")),
            "a cohort register ('Angkatan')",
            "smartcity_utils.clean.cohorts:parse_cohorts", required=_columns("regency", "cohort_year"),
@@ -168,7 +199,8 @@ BUILT_IN = (
     Layout("published", 0, Signature(csv_header=tuple(PUBLISHED_COLUMNS)),
            "published facts",
            "smartcity_utils.clean.published:parse_published", records="published",
-           tables=("published_facts", "regency_year", "scores")),
+           tables=("published_facts", "regency_year", "scores"),
+           builders={"published_facts": "smartcity_utils.clean.published:published_table"}),
     # Before the recap: its rows name pillars ("Smart Governance"), which would read as a recap's second header row.
     Layout("recommendations", 40, Signature(_columns("regency", "recommendation"), scores="none"),
            "a recommendations register ('Kabupaten/Kota | Tahun | Pilar | Rekomendasi')",
@@ -178,7 +210,8 @@ BUILT_IN = (
     Layout("agencies", 50, Signature(_columns("regency", "n_agencies"), scores="none"),
            "an agencies register ('Kabupaten/Kota | Tahun | Pilar | Jumlah OPD')",
            "smartcity_utils.clean.agencies:parse_agencies",
-           required=_columns("regency", "year", "pillar", "n_agencies"), records="agencies", tables=("agencies",)),
+           required=_columns("regency", "year", "pillar", "n_agencies"), records="agencies", tables=("agencies",),
+           builders={"agencies": "smartcity_utils.clean.agencies:agencies_table"}),
 )
 
 
@@ -189,10 +222,15 @@ def register(layout: Layout) -> Layout:
     """Add a layout; returns it.
 
     Raises:
-        ValueError: a layout of that name, or of that priority, is registered already.
+        ValueError: a layout of that name, or of that priority, is registered already, or a table it builds is
+            built by another layout.
     """
     if layout.name in _REGISTRY:
         raise ValueError(f"layout {layout.name!r} is registered already")
+    for table, _ in layout.builders:
+        other = next((e.name for e in _REGISTRY.values() if table in dict(e.builders)), None)
+        if other is not None:
+            raise ValueError(f"layout {layout.name!r} builds table {table!r}, which layout {other!r} builds already")
     same = [e.name for e in _REGISTRY.values() if e.priority == layout.priority]
     if same:
         raise ValueError(f"layout {layout.name!r} has the priority {layout.priority} of layout {same[0]!r}; "
@@ -247,6 +285,11 @@ def expected_layouts() -> str:
 def record_lists() -> tuple[str, ...]:
     """The collector's lists of kept rows: one per :attr:`Layout.records`, in the order of :func:`all_layouts`."""
     return tuple(dict.fromkeys(layout.records for layout in _REGISTRY.values() if layout.records))
+
+
+def table_builders() -> dict[str, Layout]:
+    """Table -> the layout that builds it (:attr:`Layout.builders`), in the order of :func:`all_layouts`."""
+    return {table: layout for layout in _REGISTRY.values() for table, _ in layout.builders}
 
 
 class _Parsers(Mapping):

@@ -422,12 +422,39 @@ def _described(resource: Resource) -> Resource:
     return replace(resource, description=workbook_table_descriptions()[resource.name])
 
 
-#: Every table, processed then analysis, each in the order its stage writes them.
+#: Every table of the package, processed then analysis, each in the order its stage writes them.
 RESOURCES: tuple[Resource, ...] = tuple(_described(r) for r in PROCESSED + ANALYSIS)
 
 _BY_NAME = {r.name: r for r in RESOURCES}
 if len(_BY_NAME) != len(RESOURCES):
     raise ValueError("smartcity_utils.metadata.resources: a table is specified twice")
+
+
+def register(spec: Resource) -> Resource:
+    """Add a table (the table of a layout kept outside the package); returns it.
+
+    It is written after the tables of its stage specified before it (:func:`resources`).
+
+    Raises:
+        ValueError: a table of that name is specified already.
+    """
+    if spec.name in _BY_NAME:
+        raise ValueError(f"table {spec.name!r} is specified already")
+    spec = _described(spec)
+    _BY_NAME[spec.name] = spec
+    return spec
+
+
+def unregister(name: str) -> None:
+    """Remove the table ``name`` (a table registered for a while, as a test does); the package's own stay.
+
+    Raises:
+        KeyError: no table of that name was registered.
+        ValueError: the table is one of the package's own.
+    """
+    if any(r.name == name for r in RESOURCES):
+        raise ValueError(f"table {name!r} is one of the package's own and cannot be removed")
+    del _BY_NAME[name]
 
 
 def resource(name: str) -> Resource:
@@ -443,8 +470,10 @@ def resource(name: str) -> Resource:
 
 
 def resources(stage: str | None = None) -> tuple[Resource, ...]:
-    """The tables of ``stage`` (``processed`` or ``analysis``; every table when None), in the order written."""
-    return tuple(r for r in RESOURCES if stage is None or r.stage == stage)
+    """The tables of ``stage`` (``processed`` or ``analysis``; every table when None: processed then analysis), in
+    the order written (a registered table after those specified before it)."""
+    stages = STAGES if stage is None else (stage,)
+    return tuple(r for s in stages for r in _BY_NAME.values() if r.stage == s)
 
 
 def table_names(stage: str | None = None) -> tuple[str, ...]:
@@ -459,5 +488,5 @@ def column_names(name: str) -> list[str]:
 
 def report_tables() -> tuple[Resource, ...]:
     """The tables every regency's report reads (``read_by_reports``), processed then analysis."""
-    return tuple(r for r in RESOURCES if r.read_by_reports)
+    return tuple(r for r in resources() if r.read_by_reports)
 
