@@ -14,7 +14,9 @@ def _cleaned_with(manifest_rows: list[dict]):
             "top_reject_reasons": "", "ignored_columns": "", "sheets_skipped": ""}
     manifest = pd.DataFrame([{**base, **row} for row in manifest_rows])
     empty = pd.DataFrame()
-    return Cleaned(empty, empty, empty, empty, empty, empty, pd.DataFrame(columns=["reason"]), manifest)
+    return Cleaned(scores=empty, regency_year=empty, regencies=empty, evaluation_groups=empty,
+                   rejects=pd.DataFrame(columns=["reason"]), manifest=manifest,
+                   built={"quick_wins": empty, "published_facts": empty})
 
 
 def test_clean_summary_names_a_file_with_rejected_rows(tmp_path, monkeypatch, capsys):

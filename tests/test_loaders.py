@@ -10,6 +10,7 @@ import pytest
 from smartcity_utils import paths
 from smartcity_utils.clean.assemble import Cleaned
 from smartcity_utils.errors import MissingInputError
+from smartcity_utils.metadata import layouts
 from smartcity_utils.tables import (
     MEASUREMENT_INPUTS,
     PROCESSED_TABLES,
@@ -22,7 +23,18 @@ from smartcity_utils.tables import (
 
 
 def test_the_processed_tables_are_those_the_cleaning_holds_in_its_order():
-    assert PROCESSED_TABLES == tuple(f.name for f in dataclasses.fields(Cleaned))
+    built = set(layouts.table_builders())
+    assert built == {"quick_wins", "published_facts", "agencies"}
+    own = tuple(f.name for f in dataclasses.fields(Cleaned) if f.name != "built")
+    assert own == tuple(name for name in PROCESSED_TABLES if name not in built)
+    empty = pd.DataFrame()
+    cleaned = Cleaned(*[empty] * len(own), built={name: pd.DataFrame({"n": [i]}) for i, name in enumerate(built)})
+    assert tuple(cleaned.tables()) == PROCESSED_TABLES
+    assert all(cleaned.tables()[name] is cleaned.built[name] is getattr(cleaned, name) for name in built)
+    with pytest.raises(AttributeError, match="no attribute 'quick_win'"):
+        cleaned.quick_win  # noqa: B018
+    with pytest.raises(ValueError, match=r"builds \['scores'\] itself"):
+        Cleaned(*[empty] * len(own), built={"scores": empty})
 
 
 @pytest.mark.parametrize("given", [None, ""])

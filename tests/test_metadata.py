@@ -17,7 +17,7 @@ from smartcity_utils import paths
 from smartcity_utils.analysis.run import MEASUREMENT_TABLES, run_analysis
 from smartcity_utils.clean import schemas
 from smartcity_utils.clean.assemble import Cleaned, run_clean
-from smartcity_utils.metadata import docs, fields
+from smartcity_utils.metadata import docs, fields, layouts
 from smartcity_utils.metadata.fields import FIELDS, TYPES
 from smartcity_utils.metadata.resources import RESOURCES, Resource, resource, resources, table_names
 from smartcity_utils.report import profile
@@ -100,8 +100,36 @@ def test_the_tables_of_a_few_files_are_as_specified_too(raw_dir, tmp_path):
 
 def test_the_lists_of_tables_elsewhere_are_those_of_the_metadata():
     assert TABLES == table_names("processed")
-    assert [f.name for f in dataclasses.fields(Cleaned)] == list(TABLES)
+    built = layouts.table_builders()
+    assert [f.name for f in dataclasses.fields(Cleaned)] == [t for t in TABLES if t not in built] + ["built"]
+    assert list(Cleaned(*[pd.DataFrame()] * (len(TABLES) - len(built))).tables()) == list(TABLES)
     assert set(ANALYSIS_TABLES + MEASUREMENT_TABLES) == set(table_names("analysis"))
+
+
+def test_a_table_registered_later_is_written_after_its_stages_tables_and_has_a_schema():
+    from smartcity_utils.metadata import resources as registry
+
+    spec = Resource("notes", "processed", "One row per note.", (fields.Field("note", "string", "the note"),),
+                    primary_key=("note",))
+    analysis_first = table_names("analysis")[0]
+    assert registry.register(spec) is spec
+    try:
+        assert table_names("processed") == (*TABLES, "notes")
+        assert table_names()[len(TABLES)] == "notes" and table_names()[len(TABLES) + 1] == analysis_first
+        assert resource("notes") is spec and "notes" not in schemas.SCHEMAS
+        assert list(schemas.schema("notes").columns) == ["note"]
+        with pytest.raises(pandera.errors.SchemaError):
+            schemas.schema("notes").validate(pd.DataFrame({"note": ["a", "a"]}))
+        with pytest.raises(ValueError, match="'notes' is specified already"):
+            registry.register(spec)
+    finally:
+        registry.unregister("notes")
+    assert table_names("processed") == TABLES
+    with pytest.raises(KeyError, match="no table 'notes'"):
+        resource("notes")
+    with pytest.raises(ValueError, match="one of the package's own"):
+        registry.unregister("scores")
+    assert schemas.schema("scores") is schemas.SCORES
 
 
 def test_an_empty_table_has_its_columns_and_types():

@@ -8,8 +8,8 @@ The document is written by hand, except between marker lines::
 
 What lies between is made by :func:`render` from
 :mod:`smartcity_utils.metadata.resources`: ``tables`` (every table at a
-glance), ``table <name>`` (one table: what a row is, its key, its checks and
-every column), ``analysis tables`` (every analysis table, one after the
+glance), ``table <name>`` (one table: what a row is, its key, its checks, the
+layout and builder that make it where a layout's builder does, and every column), ``analysis tables`` (every analysis table, one after the
 other). After a change to a specification, write the document again::
 
     python -m smartcity_utils.metadata.docs          # rewrites docs/data_model.md
@@ -26,6 +26,7 @@ import sys
 from pathlib import Path
 
 from smartcity_utils import paths
+from smartcity_utils.metadata.layouts import table_builders
 from smartcity_utils.metadata.resources import Resource, resource, resources
 
 #: The document the generated parts are written into.
@@ -67,6 +68,11 @@ def table_section(spec: Resource, level: int = 3) -> str:
         out.append("Key: none (no set of columns is held unique).")
     for check in spec.checks:
         out.append(f"Checked: {check.description}.")
+    layout = table_builders().get(spec.name)
+    if layout is not None:
+        builder = dict(layout.builders)[spec.name]
+        named = builder if isinstance(builder, str) else f"{builder.__module__}:{builder.__qualname__}"
+        out.append(f"Built from the rows of layout `{layout.name}` by `{named}`.")
     out.append("")
     if spec.read_by_reports:
         out += ["Every regency's report reads it.", ""]
