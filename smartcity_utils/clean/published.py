@@ -136,7 +136,7 @@ def _into_letter(sheet: Sheet, i: int, record: dict, letters: dict, out: rows.Co
         letter["rank_scope"] = scope
 
 
-def published_table(records: list[dict], shared) -> pd.DataFrame:
+def published_facts_table(records: list[dict], shared) -> pd.DataFrame:
     """The table ``published_facts``: every row kept, in the order read, its ranks whole numbers.
 
     Args:

@@ -9,8 +9,9 @@ The document is written by hand, except between marker lines::
 What lies between is made by :func:`render` from
 :mod:`smartcity_utils.metadata.resources`: ``tables`` (every table at a
 glance), ``table <name>`` (one table: what a row is, its key, its checks, the
-layout and builder that make it where a layout's builder does, and every column), ``analysis tables`` (every analysis table, one after the
-other). After a change to a specification, write the document again::
+layout and builder that make it where a layout's builder does, and every
+column), ``analysis tables`` (every analysis table, one after the other).
+After a change to a specification, write the document again::
 
     python -m smartcity_utils.metadata.docs          # rewrites docs/data_model.md
     python -m smartcity_utils.metadata.docs --check  # exit 1 when the document is stale

@@ -200,7 +200,7 @@ BUILT_IN = (
            "published facts",
            "smartcity_utils.clean.published:parse_published", records="published",
            tables=("published_facts", "regency_year", "scores"),
-           builders={"published_facts": "smartcity_utils.clean.published:published_table"}),
+           builders={"published_facts": "smartcity_utils.clean.published:published_facts_table"}),
     # Before the recap: its rows name pillars ("Smart Governance"), which would read as a recap's second header row.
     Layout("recommendations", 40, Signature(_columns("regency", "recommendation"), scores="none"),
            "a recommendations register ('Kabupaten/Kota | Tahun | Pilar | Rekomendasi')",

@@ -1,24 +1,33 @@
-"""The raw layouts are one registry: detection, required columns, messages, parsers and collector lists follow it.
+"""The raw layouts are one registry: detection, required columns, messages, parsers, collector lists and the
+tables of a layout's own follow it.
 
-A toy layout (one parser function below and one registry entry, added by a
-fixture and removed after) is detected, checked and parsed with no other
-module changed.
+A toy layout (one parser function, one builder function, one registry entry
+and one table specification below, added by a fixture and removed after) is
+detected, checked, parsed, and built into a processed table that is written and
+read back, with no other module changed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from pathlib import Path
 
+import pandas as pd
+import pandera.errors
 import pytest
 
 from smartcity_utils.clean import rows, sheets
-from smartcity_utils.clean.assemble import PARSERS, clean_raw_folder
+from smartcity_utils.clean.assemble import PARSERS, clean_raw_folder, run_clean
+from smartcity_utils.clean.builders import Shared
 from smartcity_utils.clean.rows import Collector
 from smartcity_utils.errors import RawFileError
-from smartcity_utils.metadata import layouts
+from smartcity_utils.metadata import layouts, resources
+from smartcity_utils.metadata.fields import FIELDS, Field
 from smartcity_utils.metadata.layouts import Layout, Signature
+from smartcity_utils.metadata.resources import Resource
 from smartcity_utils.tables import PROCESSED_TABLES as TABLES
+from smartcity_utils.tables import load_processed
 
 BUILT_IN = ("recap", "assessor", "form", "quick_wins", "cohorts", "groups", "published", "recommendations",
             "agencies")
@@ -48,6 +57,31 @@ def test_priorities_are_unique_and_the_tables_exist():
     assert len(set(priorities)) == len(priorities)
     for layout in layouts.all_layouts():
         assert layout.records and set(layout.tables) <= set(TABLES), layout.name
+
+
+@pytest.mark.parametrize("name, table", [("quick_wins", "quick_wins"), ("published", "published_facts"),
+                                         ("agencies", "agencies")])
+def test_a_built_in_table_of_a_layouts_own_is_built_by_a_function_of_its_module(name, table):
+    layout = layouts.get(name)
+    assert layouts.table_builders()[table] is layout
+    module, _, function = dict(layout.builders)[table].partition(":")
+    assert module == layout.parser.partition(":")[0]
+    builder = layout.builder_function(table)
+    assert inspect.isfunction(builder) and builder.__name__ == function == f"{table}_table"
+    assert list(inspect.signature(builder).parameters) == ["records", "shared"]
+
+
+def test_a_layout_builds_only_its_tables_and_no_table_of_another():
+    with pytest.raises(ValueError, match=r"builds \['notes'\], which are not among its tables"):
+        Layout("notes", 7, Signature(frozenset({"regency", "evidence"})), "notes", print, records="notes",
+               builders={"notes": print})
+    twin = Layout("twin", 7, Signature(frozenset({"regency", "evidence"})), "a twin", print, records="twin",
+                  tables=("agencies",), builders={"agencies": print})
+    with pytest.raises(ValueError, match="builds table 'agencies', which layout 'agencies' builds already"):
+        layouts.register(twin)
+    assert "twin" not in layouts.names()
+    assert Layout("x", 7, Signature(frozenset({"x"})), "x", print, tables=("t",),
+                  builders=[("t", "a.b:c")]).builders == (("t", "a.b:c"),)
 
 
 def test_the_collector_holds_one_list_per_layouts_records():
@@ -120,17 +154,33 @@ def parse_evidence(sheet: sheets.Sheet, out: rows.Collector) -> None:
         out.keep(sheet, i)
 
 
+def evidence_table(records: list[dict], shared: Shared) -> pd.DataFrame:
+    """The table ``evidence``: one row per regency-year, the last document read standing."""
+    frame = shared.named(records, "evidence")
+    return frame.drop_duplicates(["regency_id", "year"], keep="last").sort_values(
+        ["year", "regency_id"], ignore_index=True)
+
+
 EVIDENCE = Layout("evidence", 5, Signature(frozenset({"regency", "evidence"}), scores="none"),
                   "an evidence register ('Kabupaten/Kota | Tahun | Bukti')", parse_evidence,
-                  required=frozenset({"regency", "year", "evidence"}), records="evidence")
+                  required=frozenset({"regency", "year", "evidence"}), records="evidence", tables=("evidence",),
+                  builders={"evidence": evidence_table})
+
+EVIDENCE_TABLE = Resource(
+    "evidence", "processed", "One row per regency and year: the document that proves its evaluation.",
+    (FIELDS["regency_id"], FIELDS["regency"], FIELDS["province"], FIELDS["year"],
+     Field("evidence", "string", "the document, as the register names it"), FIELDS["source_file"]),
+    primary_key=("regency_id", "year"))
 
 
 @pytest.fixture
 def evidence_layout():
-    """The toy layout, registered for one test."""
+    """The toy layout and its table, registered for one test."""
+    resources.register(EVIDENCE_TABLE)
     layouts.register(EVIDENCE)
     yield EVIDENCE
     layouts.unregister(EVIDENCE.name)
+    resources.unregister(EVIDENCE_TABLE.name)
 
 
 def _evidence_file(folder: Path, text: str = "Kabupaten/Kota;Tahun;Bukti\nKota Kediri;2024;SK Walikota 12/2024\n"
@@ -166,6 +216,49 @@ def test_a_registered_layout_is_cleaned_with_the_rest(evidence_layout, tmp_path)
     assert rejects.loc[rejects["reason"] == "unknown_regency", "layout"].tolist() == ["evidence"]
 
 
+def test_a_registered_layouts_table_is_built_written_and_read_back(evidence_layout, tmp_path):
+    raw = tmp_path / "raw"
+    _evidence_file(raw, "Kabupaten/Kota;Tahun;Bukti\nKota Kediri;2024;SK 1\nKota Atlantis;2024;SK 2\n"
+                   "Kabupaten Kediri;2023;Perbup 7\nKota Kediri;2024;SK Walikota 12/2024\n")
+    out = tmp_path / "processed"
+    cleaned = run_clean(raw, out)
+    assert list(cleaned.tables())[-1] == "evidence" and list(cleaned.tables())[:-1] == list(TABLES)
+    expected = pd.DataFrame({
+        "regency_id": [cleaned.regencies.set_index("regency").loc[name, "regency_id"]
+                       for name in ("Kabupaten Kediri", "Kota Kediri")],
+        "regency": ["Kabupaten Kediri", "Kota Kediri"], "province": ["Jawa Timur", "Jawa Timur"],
+        "year": [2023, 2024], "evidence": ["Perbup 7", "SK Walikota 12/2024"], "source_file": ["bukti.csv"] * 2})
+    pd.testing.assert_frame_equal(cleaned.evidence, expected, check_dtype=False)
+    assert cleaned.built["evidence"] is cleaned.evidence
+    assert (cleaned.evidence.dtypes[["regency_id", "year"]] == "int64").all()
+    assert (out / "evidence.parquet").is_file() and (out / "evidence.csv").is_file()
+    read = load_processed(out)
+    assert list(read) == list(TABLES) + ["evidence"]
+    pd.testing.assert_frame_equal(read["evidence"], cleaned.evidence)
+    pd.testing.assert_frame_equal(pd.read_csv(out / "evidence.csv"), expected)
+    assert load_processed(out, ("evidence",))["evidence"]["evidence"].tolist() == ["Perbup 7", "SK Walikota 12/2024"]
+
+
+def _builds_with(builder) -> None:
+    """The toy layout, registered again with another builder (the fixture removes it after the test)."""
+    layouts.unregister(EVIDENCE.name)
+    layouts.register(dataclasses.replace(EVIDENCE, builders={"evidence": builder}))
+
+
+def test_a_registered_layouts_table_is_held_to_its_specification(evidence_layout, tmp_path):
+    raw = tmp_path / "raw"
+    _evidence_file(raw, "Kabupaten/Kota;Tahun;Bukti\nKota Kediri;2024;SK 1\nKota Kediri;2024;SK 2\n")
+    _builds_with(lambda records, shared: shared.named(records, "evidence"))
+    with pytest.raises(pandera.errors.SchemaError):  # two rows of one regency-year: its key is not unique
+        clean_raw_folder(raw)
+    _builds_with(lambda records, shared: shared.named(records, "evidence").drop(columns="source_file"))
+    with pytest.raises(ValueError, match=r"table 'evidence' \(layout 'evidence'\) returned a table without the "
+                       r"columns \['source_file'\]"):
+        clean_raw_folder(raw)
+    _builds_with(evidence_table)
+    assert clean_raw_folder(raw).evidence["evidence"].tolist() == ["SK 2"]
+
+
 def test_a_registered_layout_has_its_required_columns_and_is_named_in_messages(evidence_layout, tmp_path):
     path = _evidence_file(tmp_path, "Kabupaten/Kota;Bukti\nKota Kediri;SK 1\n")
     [sheet] = sheets.read_grid_file(path, "bukti.csv")
@@ -179,6 +272,7 @@ def test_a_registered_layout_has_its_required_columns_and_is_named_in_messages(e
 
 def test_without_its_entry_the_toy_file_is_refused(tmp_path):
     assert "evidence" not in layouts.names() and not hasattr(Collector(), "evidence")
+    assert "evidence" not in resources.table_names() and "evidence" not in layouts.table_builders()
     path = _evidence_file(tmp_path)
     [sheet] = sheets.read_grid_file(path, "bukti.csv")
     with pytest.raises(RawFileError, match="no header row found") as raised:
