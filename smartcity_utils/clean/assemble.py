@@ -623,6 +623,10 @@ def clean_raw_folder(raw_dir: Path | list[Path], progress: bool = False) -> Clea
     manifest = _manifest([name for _, _, name in files], info, out, rejects)
     cleaned = Cleaned(scores, regency_year, regencies, groups, rejects, manifest, recommendations, statuses,
                       followup, built)
+    unbuilt = [name for name, table in cleaned.tables().items() if table is None]
+    if unbuilt:
+        raise ValueError(f"the processed tables {unbuilt} are specified (metadata/resources.py) but no layout builds "
+                         "them: name a builder for each in its layout's entry (metadata/layouts.py)")
     from smartcity_utils.clean.schemas import validate_tables
 
     validate_tables(cleaned)

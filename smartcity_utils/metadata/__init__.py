@@ -2,8 +2,8 @@
 (``fields``) and every table (``resources``).
 
 Each raw layout has one entry in :mod:`smartcity_utils.metadata.layouts`: the
-header that identifies it, its priority in detection, its required columns
-and its parser. Each processed table (``smartcity clean``, ``data/processed/``)
+header that identifies it, its priority in detection, its required columns,
+its parser and the builder of each table of its own. Each processed table (``smartcity clean``, ``data/processed/``)
 and each analysis table (``smartcity analyse``, ``data/processed/analysis/``)
 has one specification in :mod:`smartcity_utils.metadata.resources`: its
 columns in order with their types, whether they may be empty and what values

@@ -259,6 +259,18 @@ def test_a_registered_layouts_table_is_held_to_its_specification(evidence_layout
     assert clean_raw_folder(raw).evidence["evidence"].tolist() == ["SK 2"]
 
 
+def test_a_table_specified_but_built_by_no_layout_stops_the_cleaning(tmp_path):
+    raw = tmp_path / "raw"
+    _evidence_file(raw, "Kabupaten/Kota;Angkatan\nKota Kediri;2019\n")
+    resources.register(EVIDENCE_TABLE)
+    try:
+        with pytest.raises(ValueError, match=r"tables \['evidence'\] are specified .* but no layout builds them"):
+            clean_raw_folder(raw)
+    finally:
+        resources.unregister(EVIDENCE_TABLE.name)
+    assert "evidence" not in clean_raw_folder(raw).tables()
+
+
 def test_a_registered_layout_has_its_required_columns_and_is_named_in_messages(evidence_layout, tmp_path):
     path = _evidence_file(tmp_path, "Kabupaten/Kota;Bukti\nKota Kediri;SK 1\n")
     [sheet] = sheets.read_grid_file(path, "bukti.csv")
