@@ -13,9 +13,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from smartcity_utils.analysis import cohorts
-from smartcity_utils.regencies import regency_resolver
+from smartcity_utils.errors import UserError
+from smartcity_utils.regencies import regency_resolver, resolve_regencies
 from smartcity_utils.report import plots, profile
+from smartcity_utils.report.jobs import safe_slug
+from smartcity_utils.report.tables import category_text
 from smartcity_utils.report.texts import text
+from smartcity_utils.tables import load_analysis
 
 
 def page_rows(processed_dir: str, years: list[int], focus: list[str],
@@ -29,10 +33,6 @@ def page_rows(processed_dir: str, years: list[int], focus: list[str],
         UserError: for a cohort column the table does not have, an unknown
             focus name, or a focus regency without data in the chosen years.
     """
-    from smartcity_utils.errors import UserError
-    from smartcity_utils.regencies import resolve_regencies
-    from smartcity_utils.tables import load_analysis
-
     regency_year = load_analysis(processed_dir, ("index_ranks",))["index_ranks"]
     if years:
         regency_year = regency_year[regency_year["year"].isin(years)]
@@ -71,8 +71,6 @@ def profile_figures(regency_year: pd.DataFrame, regency_ids: list[int], cohort_c
     Returns:
         ``{file name: figure}``, the file names ``profile_<regency>`` (by name, never by an internal id).
     """
-    from smartcity_utils.report.jobs import safe_slug
-
     out = {}
     for regency_id, name in focus_names(regency_ids).items():
         own = regency_year[regency_year["regency_id"] == regency_id]
@@ -88,7 +86,6 @@ def profile_figures(regency_year: pd.DataFrame, regency_ids: list[int], cohort_c
 
 
 def _category(value: object) -> str:
-    from smartcity_utils.report.tables import category_text
 
     return category_text(value)
 

@@ -12,16 +12,18 @@ from __future__ import annotations
 import base64
 import html
 import io
+import math
+import textwrap
 from urllib.parse import quote
 
 from matplotlib.figure import Figure
+
+from smartcity_utils.report.texts import text
 
 
 def marker_text(lang: str, partly: bool = False) -> str:
     """The simulated-data stamp in ``lang`` (from the report texts); "partly simulated" for a figure that draws
     points from real files beside simulated ones."""
-    from smartcity_utils.report.texts import text
-
     return text(lang, "marker_partly" if partly else "marker")
 
 
@@ -134,8 +136,6 @@ _WATERMARK_COVER = 0.85
 
 def watermark_size(fig: Figure, words: str) -> float:
     """The font size (points) at which ``words``, rotated across the figure, stay inside it on every side."""
-    import math
-
     width, height = (72 * v * _WATERMARK_COVER for v in fig.get_size_inches())
     angle = math.radians(_WATERMARK_ANGLE)
     # A line of n characters at size s is about n * 0.66 * s long and s high; rotated, its box is
@@ -180,8 +180,6 @@ _TITLE_CHARS_PER_INCH = 10
 
 def wrap_title(fig: Figure, title: str) -> str:
     """``title`` broken into lines that fit the figure's width."""
-    import textwrap
-
     width = max(20, int(fig.get_figwidth() * _TITLE_CHARS_PER_INCH))
     return "\n".join(textwrap.fill(line, width) for line in title.splitlines())
 
@@ -191,7 +189,6 @@ def localise_ticks(fig: Figure, lang: str) -> None:
     matplotlib's own choice of ticks and decimals, and its minus sign U+2212, stay."""
     from matplotlib.ticker import ScalarFormatter
 
-    from smartcity_utils.report.texts import text
 
     mark = text(lang, "number_decimal_mark")
 

@@ -20,7 +20,10 @@ from urllib.parse import quote
 
 from smartcity_utils import __version__, paths
 from smartcity_utils.report.jobs import FAILED_SUFFIX, INDEX_NAME, STAMP_DIRNAME, SUMMARY_SUFFIX
+from smartcity_utils.report.numbers import MISSING, fmt_int, fmt_pct, fmt_score
 from smartcity_utils.report.page import PAGE_CSP, csp_meta, script_hash
+from smartcity_utils.report.texts import LANGUAGES, check_lang, has_text, text
+from smartcity_utils.tables import atomic_write
 
 _INDEX_CSS = """
 body{font-family:"DejaVu Sans",system-ui,sans-serif;margin:1.5rem;color:#222}
@@ -138,10 +141,6 @@ def write_index(out_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any
     Raises:
         ValueError: for a link that is not a plain file name.
     """
-    from smartcity_utils.report.numbers import MISSING, fmt_int, fmt_pct, fmt_score
-    from smartcity_utils.report.texts import LANGUAGES, check_lang, text
-    from smartcity_utils.tables import atomic_write
-
     check_lang(lang)
     root = Path(out_dir).resolve()
     merged = scan_reports(root)
@@ -260,7 +259,5 @@ def write_index(out_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any
 def analysis_title(stem: str, lang: str) -> str:
     """An analysis page's title in ``lang`` (``02_compare_cohorts`` -> "02 · Regencies against their cohorts");
     a page without a title in the store is named by its file, in words."""
-    from smartcity_utils.report.texts import has_text, text
-
     key = f"analysis_title_{stem}"
     return text(lang, key) if has_text(lang, key) else stem.replace("_", " ").replace("-", " ")

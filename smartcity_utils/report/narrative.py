@@ -13,6 +13,8 @@ import html
 
 import pandas as pd
 
+from smartcity_utils.analysis.recommendations import MIN_UNITS_FOR_ASSOCIATION, NO_THEME
+from smartcity_utils.clean.recommendations import FOLLOWUP_LAG
 from smartcity_utils.report.numbers import (
     fmt_count,
     fmt_int,
@@ -453,8 +455,6 @@ def cohort_findings(focus: pd.DataFrame, by_calendar, by_programme, lang: str = 
 def followup_sentence(row: pd.Series, lang: str) -> str:
     """One year of a regency's recommendations: how many, and their statuses at the next year's follow-up
     (a row of :func:`smartcity_utils.report.profile.followup_summary`)."""
-    from smartcity_utils.clean.recommendations import FOLLOWUP_LAG
-
     year = int(row["year"])
     if not row["has_followup"]:
         return text(lang, "rec_summary_no_followup", n=fmt_int(row["n"]))
@@ -489,8 +489,6 @@ def recommendation_findings(by_pillar: pd.DataFrame, recommendations: pd.DataFra
         units: :func:`smartcity_utils.analysis.recommendations.completion_units`.
         lang: Language of the sentences.
     """
-    from smartcity_utils.analysis.recommendations import MIN_UNITS_FOR_ASSOCIATION, NO_THEME
-
     themed = by_pillar[by_pillar["theme_key"] != NO_THEME]
     top = themed.groupby("theme_key")["n_recommendations"].sum().sort_values(ascending=False, kind="stable")
     items = ", ".join(f"{theme_labels(k, lang)} ({fmt_int(n)})" for k, n in top.head(TOP_THEMES).items())

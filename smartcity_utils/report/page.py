@@ -18,11 +18,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import json
+import logging
 import os
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from smartcity_utils.report.jobs import SUMMARY_SUFFIX
+from smartcity_utils.report.texts import text, words
 from smartcity_utils.tables import atomic_write
 
 PAGE_CSS = """
@@ -176,8 +180,6 @@ def print_furniture(page: str, header: str, lang: str, simulated: bool, partly: 
     """The page with what only paper needs: a running header on every page (``header``, and the simulated-data
     marker when ``simulated``: "partly simulated" when ``partly``, the page holding real figures too) and the
     page number of the page count in the page's language."""
-    from smartcity_utils.report.texts import text, words
-
     key = "marker_partly" if partly else "marker"
     marker = f' · <span class="sim">{html.escape(text(lang, key))}</span>' if simulated else ""
     running = f'<div class="running-header">{html.escape(header)}{marker}</div>'
@@ -197,11 +199,6 @@ def running_header(html_path: Path) -> tuple[str, str, bool]:
 
     A page without figures is headed by its title; the language is the page's own.
     """
-    import json
-
-    from smartcity_utils.report.jobs import SUMMARY_SUFFIX
-    from smartcity_utils.report.texts import text
-
     page = html_path.read_text(encoding="utf-8")
     found = re.search(r'<html lang="([^"]+)"', page)
     lang = found.group(1) if found else "id"
@@ -235,8 +232,6 @@ def write_pdf(html_path: str | os.PathLike[str], pdf_path: str | os.PathLike[str
     Returns:
         The PDF written (atomically).
     """
-    import logging
-
     from weasyprint import HTML
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)

@@ -24,10 +24,10 @@ from matplotlib.ticker import MaxNLocator
 from smartcity_utils import reference as ref
 from smartcity_utils.analysis.cohorts import measure_values
 from smartcity_utils.report.figures import finish as _finish
+from smartcity_utils.report.texts import has_text, text
 
 
 def _t(lang: str, key: str, **values: object) -> str:
-    from smartcity_utils.report.texts import text
 
     return text(lang, key, **values)
 
@@ -43,8 +43,6 @@ SCORE_RANGE = ref.SCORE_SCALE
 
 def column_label(column: str, lang: str = "en") -> str:
     """A column's name for a legend or axis: its report text ``col_<column>`` when there is one, else words."""
-    from smartcity_utils.report.texts import has_text, text
-
     key = {"cohort_year": "col_cohort"}.get(column, f"col_{column}")
     return text(lang, key) if has_text(lang, key) else column.replace("_", " ")
 

@@ -7,6 +7,8 @@ Every function returns plain frames with the numbers; the wording lives in
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -15,15 +17,22 @@ import pandas as pd
 
 from smartcity_utils import paths
 from smartcity_utils import reference as ref
+from smartcity_utils.analysis import context as context_data
+from smartcity_utils.analysis.index import reconcile_index, weights_of_years
 from smartcity_utils.analysis.ranks import (
+    cohort_complete,
     competition_rank,
     mid_rank_percentile,
     percentile_among,
     percentile_within,
 )
 from smartcity_utils.clean.assemble import REPLACED
+from smartcity_utils.clean.recommendations import FOLLOWUP_LAG, SCOPE_ORDER
 from smartcity_utils.errors import UserError
 from smartcity_utils.metadata.resources import report_tables
+from smartcity_utils.regencies import OR, regency_resolver
+from smartcity_utils.report.numbers import fmt_count, round_half_up
+from smartcity_utils.report.texts import text
 from smartcity_utils.tables import load_analysis, load_processed, processed_folder, shows_simulated
 
 #: Smallest gap (points on the 0 to 4 scale) between a pillar and the cohort
@@ -75,8 +84,6 @@ class ReportContext:
     @property
     def national_gap(self) -> dict[str, int] | None:
         """What the data lacked for the national models, when the analysis skipped them (``analysis_meta.json``)."""
-        import json
-
         try:
             meta = json.loads((paths.analysis_dir(self.folder) / paths.ANALYSIS_META).read_text())
         except (OSError, ValueError):
@@ -90,8 +97,6 @@ class ReportContext:
         ``"set"`` when given by hand (``--shared-error-sd``), ``"bound"`` when taken from the data (regencies
         scored in consecutive years: an upper bound), ``"none"`` when the data could not size it (size 0).
         """
-        import json
-
         analysis = paths.analysis_dir(self.folder)
         try:
             meta = json.loads((analysis / paths.ANALYSIS_META).read_text())
@@ -106,8 +111,6 @@ class ReportContext:
     @property
     def n_draws(self) -> int:
         """Monte Carlo draws behind the rank intervals (from the analysis metadata)."""
-        import json
-
         try:
             meta = json.loads((paths.analysis_dir(self.folder) / paths.ANALYSIS_META).read_text())
             return int(meta.get("n_draws", DEFAULT_DRAWS))
@@ -190,8 +193,6 @@ def page_simulated(ctx: ReportContext, regency_id: int, year: int) -> tuple[bool
 def simulated_parts(ctx: ReportContext, regency_id: int, real_years: list[int], lang: str) -> list[str]:
     """What a regency's page shows of its real years that comes from the simulator all the same (its Quick Wins,
     its recommendations), as phrases for the banner; empty when nothing of a real year is simulated."""
-    from smartcity_utils.report.texts import text
-
     out = []
     for key, table in (("banner_part_quick_wins", ctx.quick_wins), ("banner_part_recommendations",
                                                                       ctx.recommendations)):
@@ -295,8 +296,6 @@ def letter_history(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
         ``weights_source_url``, ``final_score_computed``, ``final_score_reported``, ``difference``,
         ``tolerance``, ``verdict`` (:data:`smartcity_utils.analysis.index.VERDICTS`).
     """
-    from smartcity_utils.analysis.index import reconcile_index, weights_of_years
-
     own = ctx.index_ranks[ctx.index_ranks["regency_id"] == regency_id]
     dims = list(ref.DIMENSION_KEYS)
     own = own[own[dims].notna().any(axis=1) | own["final_score_reported"].notna()]
@@ -354,8 +353,6 @@ def what_is_missing(ctx: ReportContext, regency_id: int, year: int) -> list[dict
 
 def cohort_is_whole(index_ranks: pd.DataFrame, regency_id: int, year: int) -> bool:
     """Whether every member of the regency's cohort has an index in ``year`` (the cohort comparison needs it)."""
-    from smartcity_utils.analysis.ranks import cohort_complete
-
     year_rows = index_ranks[index_ranks["year"] == year]
     whole = cohort_complete(year_rows, "final_score")
     own = year_rows["regency_id"] == regency_id
@@ -481,8 +478,6 @@ def rejects_for(ctx: ReportContext, regency_id: int, regency: str) -> pd.DataFra
     Returns:
         ``source_file, source_row, column, value, reason, suggestion, nearest, match``.
     """
-    from smartcity_utils.regencies import OR, regency_resolver
-
     cols = ["source_file", "source_row", "column", "value", "reason", "suggestion", "nearest", "match"]
     rejects = ctx.rejects
     if rejects is None or rejects.empty:
@@ -532,8 +527,6 @@ def rejects_for(ctx: ReportContext, regency_id: int, regency: str) -> pd.DataFra
 def nearest_known_name(value: object) -> str:
     """The nearest known name(s) of a regency name that resolves to none: "Kabupaten X", or "Kabupaten X or
     Kota X" for a shared bare name; empty for a known name or a value that is no name."""
-    from smartcity_utils.regencies import regency_resolver
-
     res = regency_resolver().resolve(value) if isinstance(value, str) and value else None
     return (res.suggestion or "") if res is not None and res.regency_id is None else ""
 
@@ -599,8 +592,6 @@ def headline_figures(history: pd.DataFrame, year: int, current: pd.Series | None
     ``simulated``: whether the page shows simulated numbers (:func:`page_simulated`);
     None takes the regency's own row of ``year`` only.
     """
-    from smartcity_utils.report.numbers import round_half_up
-
     row = history[history["year"] == year].iloc[0]
 
     def _num(value, kind=float):
@@ -634,11 +625,9 @@ def headline_figures(history: pd.DataFrame, year: int, current: pd.Series | None
 
 def named_rows(source_rows: pd.Series) -> set[tuple[str, str, int]]:
     """``(file, sheet, row)`` of every ``file (sheet) row N`` listed in a ``source_rows`` column."""
-    import re
-
     found = set()
-    for text in source_rows.dropna():
-        for part in str(text).split("; "):
+    for listed in source_rows.dropna():
+        for part in str(listed).split("; "):
             match = re.fullmatch(r"(.+?)(?: \((.+)\))? rows? ([\d, ]+)", part)
             if match:
                 found |= {(match.group(1), match.group(2) or "", int(r)) for r in match.group(3).split(", ")}
@@ -653,8 +642,6 @@ def recommendations_of(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
         repeated_themes, status_latest, status_latest_year, evidence_latest,
         is_simulated`` (empty when none is recorded).
     """
-    from smartcity_utils.clean.recommendations import SCOPE_ORDER
-
     cols = ["recommendation_id", "year", "stage", "pillar_key", "dimension_key", "recommendation", "themes",
             "repeated_themes", "status_latest", "status_latest_year", "evidence_latest", "is_simulated"]
     recs = ctx.recommendations
@@ -680,8 +667,6 @@ def followup_summary(ctx: ReportContext, regency_id: int) -> pd.DataFrame:
         (``has_followup``: a status of the next year is recorded for at
         least one of them), latest year first.
     """
-    from smartcity_utils.clean.recommendations import FOLLOWUP_LAG
-
     recs = recommendations_of(ctx, regency_id)
     cols = ["year", "n", "n_selesai", "n_proses", "n_belum", "n_unknown", "has_followup"]
     if recs.empty:
@@ -705,10 +690,6 @@ def context_line(regency_id: int, member_ids: list[int], lang: str) -> str | Non
 
     Returns None when the regency has no context values.
     """
-    from smartcity_utils.analysis import context as context_data
-    from smartcity_utils.report.numbers import fmt_count
-    from smartcity_utils.report.texts import text
-
     latest = context_data.latest(context_data.load_context())
     members = sorted(set(member_ids) | {regency_id})
     population = context_data.position_in(latest, regency_id, members, "population")

@@ -21,6 +21,10 @@ from urllib.parse import urlparse
 import numpy as np
 import pandas as pd
 
+from smartcity_utils import reference as ref
+from smartcity_utils.analysis.recommendations import NO_THEME
+from smartcity_utils.clean.recommendations import SCOPE_ORDER
+from smartcity_utils.clean.themes import explode_themes, theme_order
 from smartcity_utils.report.numbers import (
     MISSING,
     fmt_count,
@@ -34,6 +38,7 @@ from smartcity_utils.report.numbers import (
     fmt_signed,
 )
 from smartcity_utils.report.page import link_html
+from smartcity_utils.report.profile import NOT_REGENCY_ROWS, nearest_known_name
 from smartcity_utils.report.texts import has_text, text, words
 from smartcity_utils.values import is_missing
 
@@ -361,8 +366,6 @@ def rejects_table(rejects: pd.DataFrame, lang: str) -> ReaderTable:
 
 def published_table(published: pd.DataFrame, lang: str) -> ReaderTable:
     """The real published figures with their source links (figure names in the report's language)."""
-    from smartcity_utils import reference as ref
-
     pillars = ref.pillar_names()
     published = published.assign(metric_text=[pillars[m] if m in pillars else coded_text(lang, "metric_", m)
                                               for m in published["metric"]])
@@ -381,8 +384,6 @@ def provenance_table(provenance: pd.DataFrame, lang: str) -> ReaderTable:
 
 def scope_label(pillar_key: object, dimension_key: object, lang: str) -> str:
     """What a recommendation is for, in words: the pillar's name, all pillars, the masterplan, a dimension."""
-    from smartcity_utils import reference as ref
-
     if not is_missing(pillar_key) and pillar_key in ref.pillar_names():
         return ref.pillar_names()[pillar_key]
     if not is_missing(pillar_key):
@@ -425,8 +426,6 @@ def recommendations_table(recommendations: pd.DataFrame, lang: str) -> ReaderTab
 
 def measure_label(measure: object, lang: str) -> str:
     """A measure's name for a reader: the pillar or dimension name, "Index" for the headline."""
-    from smartcity_utils import reference as ref
-
     if measure == "final_score":
         return text(lang, "col_index")
     names = ref.pillar_names()
@@ -488,7 +487,6 @@ def pairwise_table(pairwise: pd.DataFrame, time_col: str, lang: str, top: int = 
 
 def _group_label(group: object, by: str, lang: str) -> str:
     if by == "pillar":
-        from smartcity_utils import reference as ref
 
         if group in ref.PILLAR_KEYS or group in ref.RECOMMENDATION_SCOPES:
             return scope_label(group, None, lang)
@@ -502,8 +500,6 @@ def themes_table(themes: pd.DataFrame, by: str, lang: str) -> ReaderTable:
     """Recommendations per group (rows: pillars, or cohorts) and theme, from
     :func:`smartcity_utils.analysis.recommendations.themes_by`: each group's themes with their counts, the most
     frequent first (a recommendation with several themes counts under each)."""
-    from smartcity_utils.clean.recommendations import SCOPE_ORDER
-
     groups = list(dict.fromkeys(themes["group"]))
     if by == "pillar":
         order = {k: n for n, k in enumerate(SCOPE_ORDER)}
@@ -591,8 +587,6 @@ def compare_history_table(histories_by_name: dict[str, pd.DataFrame], lang: str)
 
 def compare_pillar_table(scores: pd.DataFrame, lang: str) -> ReaderTable:
     """Pillars by regency (rows of :func:`smartcity_utils.report.compare.pillar_scores`), 2 decimals."""
-    from smartcity_utils import reference as ref
-
     names = ref.pillar_names()
     frame = scores.T.reset_index(names="pillar_key")
     frame.insert(0, "pillar", frame["pillar_key"].map(names))
@@ -615,9 +609,6 @@ def compare_recommendations_table(latest: Mapping[str, pd.DataFrame], lang: str)
     with its latest follow-up status where one is recorded; a recommendation
     with several themes appears under each, one without theme under "No theme".
     """
-    from smartcity_utils.analysis.recommendations import NO_THEME
-    from smartcity_utils.clean.themes import explode_themes, theme_order
-
     cells: dict[str, dict[str, list[str]]] = {}
     labels = {f"r{i}": label for i, label in enumerate(latest)}
     for column, recs in zip(labels, latest.values()):
@@ -680,8 +671,6 @@ def reasons_table(counts: pd.DataFrame, lang: str) -> ReaderTable:
 def corrections_table(rejects: pd.DataFrame, lang: str) -> ReaderTable:
     """The rejected rows and values that ask for a correction: neither replaced by a later answer or a revision
     nor rows that are no regency rows; with file, sheet, row, column, value, reason and the suggested fix."""
-    from smartcity_utils.report.profile import NOT_REGENCY_ROWS, nearest_known_name
-
     frame = rejects[~rejects["reason"].isin(NOT_REGENCY_ROWS)]
     frame = frame.assign(
         place=[text(lang, "sheet_row", sheet=sheet, row=fmt_int(row)) if sheet

@@ -158,6 +158,7 @@ def test_rejects_with_the_cleaners_regency_are_matched_by_it_and_only_other_name
             return real.resolve(raw, *args, **kwargs)
 
     monkeypatch.setattr(regencies, "regency_resolver", lambda: Counting())
+    monkeypatch.setattr(profile, "regency_resolver", lambda: Counting())
     found = profile.rejects_for(ctx, 358, "Kabupaten Kutai Kartanegara")
     matched = dict(zip(zip(found["source_file"], found["source_row"]), found["match"]))
     assert matched == {("rekap.xlsx", 28): "nearest", ("rekap.xlsx", 30): "resolved", ("rekap.xlsx", 10): "row",
