@@ -44,6 +44,12 @@ def _alive(processes: list[psutil.Process]) -> list[int]:
     return alive
 
 
+def _as_in_a_terminal() -> None:
+    """Ctrl-C as a terminal delivers it: a command started from a shell without job control (a CI script run in
+    the background) inherits SIGINT ignored, and would never see the Ctrl-C these tests send."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _stop(proc: subprocess.Popen, how: str, started: list[psutil.Process]) -> tuple[str, str]:
     """Stop ``proc`` as a user would (``sigterm``, ``ctrl-c`` to its process group, ``kill-9``), collect its
     output, and give the processes it started a few seconds to see their parent gone."""
@@ -69,7 +75,7 @@ def _stop_mid_run(tmp_path: Path, processed: Path, how: str) -> tuple[subprocess
     cmd = [sys.executable, "-m", "smartcity_utils", "report", "--all", "--workers", "2", "--quiet",
            "--processed", str(processed), "--out", str(out)]
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_as_in_a_terminal)
     try:
         deadline = time.monotonic() + 180
         while len(_pages(out)) < 3:
@@ -142,7 +148,7 @@ def test_stopping_analyse_stops_its_driver_process_and_keeps_the_previous_tables
     env = {**os.environ, "SMARTCITY_DATA_DIR": str(tmp_path / "data"), "SMARTCITY_ANALYSIS_PROCESSES": "2"}
     cmd = [sys.executable, "-m", "smartcity_utils", "analyse", "--force", "--processed", str(processed)]
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_as_in_a_terminal)
     try:
         deadline = time.monotonic() + 120
         started: list[psutil.Process] = []
