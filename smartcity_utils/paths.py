@@ -35,6 +35,8 @@ REPORTS_DIR = Path(os.environ.get("SMARTCITY_REPORTS_DIR", ROOT / "reports"))
 ANALYSIS_DIRNAME = "analysis"
 #: Written last by ``smartcity analyse``; its age tells whether the analysis is stale.
 ANALYSIS_META = "analysis_meta.json"
+#: The rank bands' and rank sets' model and assumptions, written by ``smartcity analyse`` beside its tables.
+RANK_UNCERTAINTY_META = "rank_uncertainty_meta.json"
 #: Executed analysis notebooks (01 to 04, 06) and their tables and figures.
 ANALYSIS_REPORTS_DIR = REPORTS_DIR / ANALYSIS_DIRNAME
 #: The page that lists every report.

@@ -48,7 +48,6 @@ MEASUREMENT_TABLES = ("pillar_correlation", "pillar_pca", "pillar_reliability", 
                       "weight_scenario_sets", "pillar_mean_dimensions")
 
 #: Sidecar with the assumptions of the rank uncertainty model.
-RANK_UNCERTAINTY_META = "rank_uncertainty_meta.json"
 
 
 #: Tables only the national models write (partial data leave them out).
@@ -126,7 +125,7 @@ def run_analysis(path: str | Path | None = None, seed: int = 0, n_draws: int = 1
             for suffix in paths.TABLE_SUFFIXES:
                 paths.table_file(paths.analysis_dir(folder), name, suffix).unlink(missing_ok=True)
     any_simulated = bool(index_ranks["is_simulated"].any())
-    atomic_write(paths.analysis_dir(folder) / RANK_UNCERTAINTY_META,
+    atomic_write(paths.analysis_dir(folder) / paths.RANK_UNCERTAINTY_META,
                  json.dumps({"is_simulated": any_simulated, **rank_meta}, indent=2))
     meta = {"is_simulated": any_simulated, "n_regency_years": int(len(index_ranks)), "seed": seed,
             "n_draws": n_draws, "n_boot": n_boot,

@@ -81,14 +81,19 @@ class ReportContext:
         """The files a report reads (for the runner's skip-unchanged stamps): :func:`report_input_files`."""
         return report_input_files(self.folder)
 
+    def analysis_meta(self, name: str = paths.ANALYSIS_META) -> dict:
+        """A metadata file the analysis wrote beside its tables (``analysis_meta.json`` by default); empty when it
+        is missing or unreadable."""
+        try:
+            meta = json.loads((paths.analysis_dir(self.folder) / name).read_text())
+        except (OSError, ValueError):
+            return {}
+        return meta if isinstance(meta, dict) else {}
+
     @property
     def national_gap(self) -> dict[str, int] | None:
         """What the data lacked for the national models, when the analysis skipped them (``analysis_meta.json``)."""
-        try:
-            meta = json.loads((paths.analysis_dir(self.folder) / paths.ANALYSIS_META).read_text())
-        except (OSError, ValueError):
-            return None
-        return meta.get("national_gap")
+        return self.analysis_meta().get("national_gap")
 
     @property
     def shared_error(self) -> tuple[str, float]:
@@ -97,25 +102,17 @@ class ReportContext:
         ``"set"`` when given by hand (``--shared-error-sd``), ``"bound"`` when taken from the data (regencies
         scored in consecutive years: an upper bound), ``"none"`` when the data could not size it (size 0).
         """
-        analysis = paths.analysis_dir(self.folder)
-        try:
-            meta = json.loads((analysis / paths.ANALYSIS_META).read_text())
-            sets = json.loads((analysis / "rank_uncertainty_meta.json").read_text()).get("rank_sets", {})
-        except (OSError, ValueError):
-            return ("none", 0.0)
+        hand = self.analysis_meta().get("shared_error_sd")
+        if hand is not None:
+            return ("set", float(hand))
+        sets = self.analysis_meta(paths.RANK_UNCERTAINTY_META).get("rank_sets") or {}
         sd = float(sets.get("shared_error_sd") or 0.0)
-        if meta.get("shared_error_sd") is not None:
-            return ("set", float(meta["shared_error_sd"]))
         return ("bound", sd) if sd > 0 else ("none", 0.0)
 
     @property
     def n_draws(self) -> int:
         """Monte Carlo draws behind the rank intervals (from the analysis metadata)."""
-        try:
-            meta = json.loads((paths.analysis_dir(self.folder) / paths.ANALYSIS_META).read_text())
-            return int(meta.get("n_draws", DEFAULT_DRAWS))
-        except (OSError, ValueError):
-            return DEFAULT_DRAWS
+        return int(self.analysis_meta().get("n_draws", DEFAULT_DRAWS))
 
 
 _CONTEXT_TABLES = tuple(f.name for f in fields(ReportContext) if f.name != "folder")

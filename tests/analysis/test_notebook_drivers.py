@@ -94,11 +94,10 @@ def test_03_rank_target_and_group_filter(processed, tmp_path):
 
 def test_analysis_sidecars_say_the_data_are_simulated(processed):
     from smartcity_utils import paths
-    from smartcity_utils.analysis.run import RANK_UNCERTAINTY_META
     from smartcity_utils.analysis.summary import analysis_summary
 
     folder = paths.analysis_dir(processed)
-    for name in (RANK_UNCERTAINTY_META, paths.ANALYSIS_META):
+    for name in (paths.RANK_UNCERTAINTY_META, paths.ANALYSIS_META):
         assert json.loads((folder / name).read_text(encoding="utf-8"))["is_simulated"] is True, name
     assert analysis_summary(processed).startswith("simulated data: ")
     # The published-rank count (near-tautological: bands are centred on the published scores) is replaced by the
