@@ -371,7 +371,9 @@ def holm_family_text(families: pd.Series, lang: str) -> str:
     """The family Holm's correction is applied to, in words that agree in number: ``families`` holds the number
     of tests at each time point (the correction is applied within each)."""
     tests = int(families.sum())
-    if tests <= 1:
+    if tests == 0:
+        raise ValueError("no test: there is no Holm family to describe")
+    if tests == 1:
         return text(lang, "holm_one_test")
     family = fmt_range(families.min(), families.max())
     if len(families) == 1:
@@ -389,6 +391,8 @@ def _cohort_test_sentences(comparison, lang: str) -> list[str]:
     kruskal = comparison.kruskal.dropna(subset=["p_holm"])
     clear = int((kruskal["p_holm"] < CLEAR_P).sum())
     threshold = fmt_score(CLEAR_P, lang)
+    if kruskal.empty:
+        return [text(lang, "finding_cohort_no_test", time=time_word)]
     families = kruskal.groupby(comparison.time_col).size()
     out = [text(lang, "finding_cohort_tests", time=time_word, clear=clear, tests=len(kruskal), threshold=threshold,
                 holm=holm_family_text(families, lang))]

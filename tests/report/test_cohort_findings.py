@@ -54,3 +54,17 @@ def test_the_holm_family_is_worded_in_agreement_with_its_size(sizes, expected):
     said = narrative.holm_family_text(pd.Series(sizes), "en")
     assert expected in said
     assert "1 measures" not in said and "1 time points" not in said
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_no_test_is_said_as_such_not_as_one_test(lang):
+    # Each year holds one cohort only: nothing can be compared, and the page must not speak of "one test".
+    rows = pd.DataFrame({"regency_id": [1, 2, 3, 4], "cohort_year": [2017, 2017, 2018, 2018],
+                         "year": [2020, 2020, 2021, 2021], "score": [3.0, 3.1, 2.9, 3.2]})
+    comparison = compare_cohorts(rows, ["score"], by="calendar", n_boot=10)
+    assert comparison.kruskal.dropna(subset=["p_holm"]).empty
+    said = narrative._cohort_test_sentences(comparison, lang)
+    assert said == [narrative.text(lang, "finding_cohort_no_test", time=narrative.text(lang, "time_calendar"))]
+    assert "one test" not in " ".join(said) and "satu uji" not in " ".join(said)
+    with pytest.raises(ValueError, match="no test"):
+        narrative.holm_family_text(pd.Series(dtype=int), lang)
